@@ -1,0 +1,53 @@
+/**
+ * The Flag: one finding, the same shape in the library, the CLI, on the wire and in the journal.
+ * `start`/`end` are UTF-16 offsets into the ORIGINAL text of the message the flag belongs to,
+ * so `text.slice(start, end) === matched`.
+ */
+export const CATEGORIES = ['extreme', 'exclusive', 'medical', 'contact'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type MessageKind = 'transcript' | 'chat';
+
+export interface Flag {
+  /** Unique per scanner (or per server journal): `f<number>` */
+  id: string;
+  stream?: string;
+  seq?: number;
+  category: Category;
+  /** The canonical lexicon phrase, or the detector name (`phone`, `qq`, `url`, `email`, `wechat_id`). */
+  term: string;
+  /** `text.slice(start, end)` of the original message. */
+  matched: string;
+  start: number;
+  end: number;
+  severity: Severity;
+  kind?: MessageKind;
+  ts?: number;
+  /** True when the match needed de-obfuscation (noise, homophones, pinyin, traditional, styled digits...). */
+  evasion: boolean;
+  /** Which lane found it: the folded characters, their pinyin, or a pattern detector. */
+  via: 'text' | 'pinyin' | 'detector';
+  /** For a phrase split across chunks: the part of it that arrived in earlier chunk(s). */
+  carried?: string;
+}
+
+/** Allocates flag ids `f1, f2, ...`; a journal can seed it so ids continue after a restart. */
+export class FlagIdAllocator {
+  #next: number;
+  constructor(next = 1) {
+    this.#next = next;
+  }
+  next(): string {
+    return `f${this.#next++}`;
+  }
+  peek(): number {
+    return this.#next;
+  }
+}
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}

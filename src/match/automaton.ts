@@ -1,0 +1,84 @@
+/**
+ * The immutable Aho-Corasick automaton, laid out as flat typed arrays.
+ *
+ * Layout (all indexed by state id; state 0 is the root):
+ * - `classOf[codeUnit]`: alphabet compression. Every UTF-16 unit that occurs in some pattern gets a
+ *   class 1..K (most frequent first); every other unit is class 0 and sends the search to the root.
+ *   One Uint16Array of 64 Ki entries (128 KiB) instead of a Map: the hot loop does one indexed load.
+ * - `base`/`check`: a double-array trie over classes. The child of `s` on class `c` is
+ *   `t = base[s] + c`, valid when `check[t] === s`. Two loads per transition and a few bytes per
+ *   state, which keeps the 20k-term automaton in L2 where a dense state×class table
+ *   (tens of thousands of states × thousands of classes) would not fit in memory at all.
+ * - `rootNext[c]`: the root's transitions as a dense row, because most text positions are at the root.
+ * - `fail[s]`: the failure link.
+ * - `outState[s]`: the nearest state on `s`'s suffix chain (itself included) where a pattern ends, or -1;
+ *   `outPattern[u]` the pattern ending at `u`; `outNext[u]` the next output state down the chain.
+ *   The hot loop tests `outState[s] >= 0` once per character and walks the chain only on a hit.
+ */
+export class Automaton {
+  /** @internal */ readonly classOf: Uint16Array;
+  /** @internal */ readonly base: Int32Array;
+  /** @internal */ readonly check: Int32Array;
+  /** @internal */ readonly rootNext: Int32Array;
+  /** @internal */ readonly fail: Int32Array;
+  /** @internal */ readonly outState: Int32Array;
+  /** @internal */ readonly outPattern: Int32Array;
+  /** @internal */ readonly outNext: Int32Array;
+  /** @internal */ readonly patternLength: Int32Array;
+  /** Skip a repeated code unit that would otherwise break the current partial match (最最最低 → 最低). */
+  readonly collapseRepeats: boolean;
+  /** Longest pattern, in code units: the bound on what a stream must carry between chunks. */
+  readonly maxPatternLength: number;
+  readonly patternCount: number;
+  readonly stateCount: number;
+  readonly classCount: number;
+
+  /** @internal Use `buildAutomaton` or `AutomatonBuilder`. */
+  constructor(parts: {
+    classOf: Uint16Array;
+    base: Int32Array;
+    check: Int32Array;
+    rootNext: Int32Array;
+    fail: Int32Array;
+    outState: Int32Array;
+    outPattern: Int32Array;
+    outNext: Int32Array;
+    patternLength: Int32Array;
+    collapseRepeats: boolean;
+    stateCount: number;
+    classCount: number;
+  }) {
+    this.classOf = parts.classOf;
+    this.base = parts.base;
+    this.check = parts.check;
+    this.rootNext = parts.rootNext;
+    this.fail = parts.fail;
+    this.outState = parts.outState;
+    this.outPattern = parts.outPattern;
+    this.outNext = parts.outNext;
+    this.patternLength = parts.patternLength;
+    this.collapseRepeats = parts.collapseRepeats;
+    this.stateCount = parts.stateCount;
+    this.classCount = parts.classCount;
+    this.patternCount = parts.patternLength.length;
+    let max = 0;
+    for (const len of parts.patternLength) if (len > max) max = len;
+    this.maxPatternLength = max;
+    Object.freeze(this);
+  }
+
+  /** Bytes held by the automaton's tables. */
+  memoryUsage(): number {
+    return (
+      this.classOf.byteLength +
+      this.base.byteLength +
+      this.check.byteLength +
+      this.rootNext.byteLength +
+      this.fail.byteLength +
+      this.outState.byteLength +
+      this.outPattern.byteLength +
+      this.outNext.byteLength +
+      this.patternLength.byteLength
+    );
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Builds an immutable `Automaton` from patterns. The builder is the only mutable part: keep one to
+ * add or remove single patterns and call `build()` again off the hot path (the 20k-term lexicon
+ * builds in well under the 500 ms budget, see bench/README.md), then swap the result in atomically.
+ */
+import { PatternError } from '../errors.js';
+import { Automaton } from './automaton.js';
+
+export interface BuildOptions {
+  /**
+   * Tolerate repeated characters inside a phrase: when the next code unit equals the previous one
+   * and the current partial match cannot continue with it, it is skipped instead of breaking the
+   * match, so `最最最低` finds `最低`. Patterns that themselves contain repeats (`扣扣`) still match,
+   * because a real transition is always taken first. Default false (plain Aho-Corasick).
+   */
+  collapseRepeats?: boolean;
+}
+
+/** Longest pattern the builder accepts, in UTF-16 code units. */
+export const MAX_PATTERN_UNITS = 255;
+
+export function buildAutomaton(patterns: readonly string[], options: BuildOptions = {}): Automaton {
+  const builder = new AutomatonBuilder(options);
+  for (const p of patterns) builder.add(p);
+  return builder.build();
+}
+
+/** Collects patterns; pattern ids are assigned in insertion order and stay stable across `remove`. */
+export class AutomatonBuilder {
+  readonly #options: BuildOptions;
+  #patterns: (string | null)[] = [];
+
+  constructor(options: BuildOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Adds a pattern and returns its id. */
+  add(pattern: string): number {
+    if (pattern.length === 0) throw new PatternError(pattern, 'empty pattern');
+    if (pattern.length > MAX_PATTERN_UNITS) {
+      throw new PatternError(pattern, `longer than ${MAX_PATTERN_UNITS} code units`);
+    }
+    this.#patterns.push(pattern);
+    return this.#patterns.length - 1;
+  }
+
+  /** Removes a pattern by id; the id is not reused, so ids held elsewhere stay valid. */
+  remove(id: number): void {
+    if (id >= 0 && id < this.#patterns.length) this.#patterns[id] = null;
+  }
+
+  get size(): number {
+    return this.#patterns.length;
+  }
+
+  build(): Automaton {
+    return compile(this.#patterns, this.#options.collapseRepeats ?? false);
+  }
+}
+
+/** Trie node during construction: children keyed by class id. */
+interface Node {
+  children: Map<number, number>;
+  pattern: number;
+  depth: number;
+}
+
+function compile(patterns: readonly (string | null)[], collapseRepeats: boolean): Automaton {
+  // 1. Alphabet: classes by descending frequency, so the busiest classes get small ids and the
+  //    double array packs them densely near each base.
+  const freq = new Map<number, number>();
+  for (const p of patterns) {
+    if (p === null) continue;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      freq.set(c, (freq.get(c) ?? 0) + 1);
+    }
+  }
+  const classOf = new Uint16Array(65536);
+  const byFreq = [...freq.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  byFreq.forEach(([code], i) => (classOf[code] = i + 1));
+  const classCount = byFreq.length;
+
+  // 2. Trie over classes. Duplicate patterns keep the first id; later duplicates map to nothing,
+  //    which is why callers dedupe (the scanner maps one pattern to several lexicon entries).
+  const nodes: Node[] = [{ children: new Map(), pattern: -1, depth: 0 }];
+  const patternLength = new Int32Array(patterns.length);
+  for (let id = 0; id < patterns.length; id++) {
+    const p = patterns[id];
+    if (p === null || p === undefined) continue;
+    patternLength[id] = p.length;
+    let n = 0;
+    for (let i = 0; i < p.length; i++) {
+      const c = classOf[p.charCodeAt(i)]!;
+      let next = nodes[n]!.children.get(c);
+      if (next === undefined) {
+        next = nodes.length;
+        nodes.push({ children: new Map(), pattern: -1, depth: nodes[n]!.depth + 1 });
+        nodes[n]!.children.set(c, next);
+      }
+      n = next;
+    }
+    if (nodes[n]!.pattern < 0) nodes[n]!.pattern = id;
+  }
+
+  // 3. BFS order (parents before children) for failure links and for double-array placement.
+  const order: number[] = [0];
+  for (let i = 0; i < order.length; i++) for (const child of nodes[order[i]!]!.children.values()) order.push(child);
+
+  // 4. Place nodes into the double array: slot[node] is the state id.
+  const slot = new Int32Array(nodes.length);
+  const placement = placeDoubleArray(nodes, order, slot);
+
+  const size = placement.size;
+  const fail = new Int32Array(size);
+  const outState = new Int32Array(size).fill(-1);
+  const outPattern = new Int32Array(size).fill(-1);
+  const outNext = new Int32Array(size).fill(-1);
+  const failOfNode = new Int32Array(nodes.length);
+  const rootNext = new Int32Array(classCount + 1);
+  for (const [c, child] of nodes[0]!.children) rootNext[c] = slot[child]!;
+
+  // 5. Failure and output links, in BFS order so a node's fail target is final before its children.
+  for (const n of order) {
+    const node = nodes[n]!;
+    const s = slot[n]!;
+    outPattern[s] = node.pattern;
+    if (n !== 0) {
+      const fs = slot[failOfNode[n]!]!;
+      fail[s] = fs;
+      outNext[s] = outState[fs]!;
+      outState[s] = node.pattern >= 0 ? s : outState[fs]!;
+    }
+    for (const [c, child] of node.children) {
+      let f = n === 0 ? 0 : failOfNode[n]!;
+      let target = 0;
+      if (n !== 0) {
+        for (;;) {
+          const next = nodes[f]!.children.get(c);
+          if (next !== undefined) {
+            target = next;
+            break;
+          }
+          if (f === 0) break;
+          f = failOfNode[f]!;
+        }
+      }
+      failOfNode[child] = target;
+    }
+  }
+  return new Automaton({
+    classOf,
+    base: placement.base,
+    check: placement.check,
+    rootNext,
+    fail,
+    outState,
+    outPattern,
+    outNext,
+    patternLength,
+    collapseRepeats,
+    stateCount: nodes.length,
+    classCount,
+  });
+}
+
+/**
+ * First-fit double-array placement. For each node (BFS order) find a base `b` so that every child
+ * slot `b + c` is free. Most trie nodes have one child, so the scan from the first free slot is short;
+ * nodes with many children start their scan further on once the dense front has filled up.
+ */
+function placeDoubleArray(
+  nodes: readonly Node[],
+  order: readonly number[],
+  slot: Int32Array,
+): { base: Int32Array; check: Int32Array; size: number } {
+  let cap = Math.max(1024, nodes.length * 2);
+  let base = new Int32Array(cap);
+  let check = new Int32Array(cap).fill(-1);
+  check[0] = 0; // root occupies slot 0
+  let used = 1;
+  let firstFree = 1;
+  slot[0] = 0;
+
+  const ensure = (n: number) => {
+    if (n < cap) return;
+    let next = cap;
+    while (next <= n) next *= 2;
+    const b = new Int32Array(next);
+    b.set(base);
+    const c = new Int32Array(next).fill(-1);
+    c.set(check);
+    base = b;
+    check = c;
+    cap = next;
+  };
+
+  for (const n of order) {
+    const children = [...nodes[n]!.children.entries()].sort((a, b) => a[0] - b[0]);
+    if (children.length === 0) continue;
+    const first = children[0]![0];
+    while (firstFree < cap && check[firstFree] !== -1) firstFree++;
+    // Skip ahead for wide nodes: the dense front rarely has room for them.
+    let p = Math.max(firstFree, first + 1);
+    let b = 0;
+    for (;;) {
+      ensure(p);
+      if (check[p] === -1) {
+        b = p - first;
+        let fits = true;
+        for (let i = 1; i < children.length; i++) {
+          const t = b + children[i]![0];
+          ensure(t);
+          if (check[t] !== -1) {
+            fits = false;
+            break;
+          }
+        }
+        if (fits) break;
+      }
+      p++;
+    }
+    const s = slot[n]!;
+    base[s] = b;
+    for (const [c, child] of children) {
+      const t = b + c;
+      check[t] = s;
+      slot[child] = t;
+      if (t + 1 > used) used = t + 1;
+    }
+  }
+  // Leave room so base[s] + c never indexes past the end for any class on any state.
+  let maxClass = 0;
+  for (const node of nodes) for (const c of node.children.keys()) if (c > maxClass) maxClass = c;
+  let maxBase = 0;
+  for (let i = 0; i < used; i++) if (check[i] !== -1 && base[i] > maxBase) maxBase = base[i]!;
+  const size = Math.max(used, maxBase + maxClass + 1);
+  ensure(size);
+  return { base: base.slice(0, size), check: check.slice(0, size), size };
+}
