@@ -131,7 +131,11 @@ export function findOverlapping(
       if (collapse && code === prev) break; // repeated unit: skip it, keep the partial match
       s = fail[s]!;
     }
-    if (t < 0) continue;
+    if (t < 0) {
+      // Skipped repeat: the partial match now ends at this occurrence (價加 read as jia jia starts at 加).
+      if (k > 0) ring[(k - 1) & mask] = position + i;
+      continue;
+    }
     s = t;
     prev = code;
     ring[k & mask] = position + i;

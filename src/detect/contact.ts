@@ -1,0 +1,238 @@
+/**
+ * Contact detectors that a word list cannot express, each one linear in the input and free of
+ * regular expressions over whole messages:
+ *
+ * - `phone`: runs of digits in the text lane (noise already skipped, so 189.3417.2056 and
+ *   １３８ ０００ are runs; styled and Chinese digits already folded; 幺 两 洞 拐 勾 read here only).
+ *   Mainland mobiles (1[3-9] + 9 digits, optionally after 86), landlines (0 + area + number, 10–12
+ *   digits), 400/800 numbers, and 7–8 digit numbers right after a phone cue. A run that continues
+ *   into the next chunk is completed there.
+ * - `qq`: 5–11 digits right after a QQ cue (qq, 扣扣, 球球, 企鹅, 🐧).
+ * - `url` and `email`: on the original text, since `.`, `@` and `/` are noise to the lanes.
+ */
+import type { Lane } from '../normalize/normalizer.js';
+import { foldTables } from '../normalize/tables.js';
+import type { Candidate } from './candidate.js';
+
+const MAX_RUN = 20;
+
+/** A digit run left open at the end of a chunk, kept for the next chunk of the same stream. */
+export class DigitCarry {
+  values = new Int8Array(MAX_RUN);
+  strong = new Uint8Array(MAX_RUN);
+  length = 0;
+  start = 0; // stream-global original offset of the first digit
+  end = 0;
+  reported = false;
+  clear(): void {
+    this.length = 0;
+    this.reported = false;
+  }
+}
+
+// Scratch for the run being read; detectNumbers is not re-entrant (JS is single-threaded).
+const runValues = new Int8Array(MAX_RUN);
+const runStrong = new Uint8Array(MAX_RUN);
+
+const QQ_CUES = ['qq', '扣扣', '球球', '企鹅', 'q号'];
+const PHONE_CUES = ['电话', '手机', '座机', '热线', 'tel', '号码', '联系'];
+const CUE_FILLERS = new Set(['号', '码', '是', '为', '的']);
+
+/** Does the text lane end with one of `cues` just before lane index `at`, allowing a filler or two? */
+function cueBefore(lane: Lane, at: number, cues: readonly string[]): boolean {
+  let i = at;
+  for (let skipped = 0; skipped <= 2; skipped++) {
+    for (const cue of cues) {
+      if (i - cue.length < 0) continue;
+      let ok = true;
+      for (let j = 0; j < cue.length; j++) {
+        if (lane.codes[i - cue.length + j] !== cue.charCodeAt(j)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return true;
+    }
+    if (i === 0 || !CUE_FILLERS.has(String.fromCharCode(lane.codes[i - 1]!))) return false;
+    i--;
+  }
+  return false;
+}
+
+function classify(d: Int8Array, from: number, to: number, afterPhoneCue: boolean): 'phone' | undefined {
+  const n = to - from;
+  const at = (k: number) => d[from + k]!;
+  if (n === 11 && at(0) === 1 && at(1) >= 3) return 'phone';
+  if (n === 13 && at(0) === 8 && at(1) === 6 && at(2) === 1 && at(3) >= 3) return 'phone';
+  if (n >= 10 && n <= 12 && at(0) === 0 && at(1) !== 0) return 'phone';
+  if (n === 10 && (at(0) === 4 || at(0) === 8) && at(1) === 0 && at(2) === 0) return 'phone';
+  if (afterPhoneCue && n >= 7 && n <= 8 && at(0) !== 0) return 'phone';
+  return undefined;
+}
+
+/**
+ * Finds phone and QQ numbers in `lane`. Offsets in candidates are `base` + lane origins.
+ * With a `carry`, a run open at the end of the previous chunk continues into this one.
+ */
+export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | undefined, out: Candidate[]): void {
+  const digit = foldTables().digit;
+  const values = runValues;
+  const strong = runStrong;
+  let len = 0;
+  let runStart = 0; // global offset
+  let runEnd = 0;
+  let laneStart = 0;
+  let carried = 0; // digits of the run that came from the previous chunk
+  let reported = false;
+  if (carry && carry.length > 0 && lane.length > 0 && digit[lane.codes[0]!]! >= 0) {
+    values.set(carry.values.subarray(0, carry.length));
+    strong.set(carry.strong.subarray(0, carry.length));
+    len = carry.length;
+    carried = len;
+    runStart = carry.start;
+    runEnd = carry.end;
+    reported = carry.reported;
+  }
+  if (carry) carry.clear();
+
+  const finish = (laneEnd: number, open: boolean) => {
+    if (len === 0) return;
+    if (open && carry && len < MAX_RUN) {
+      // Keep it for the next chunk; report now only if it is already a whole number.
+      carry.values.set(values.subarray(0, len));
+      carry.strong.set(strong.subarray(0, len));
+      carry.length = len;
+      carry.start = runStart;
+      carry.end = runEnd;
+    }
+    if (!reported && len <= MAX_RUN) {
+      // Spoken digits (两, 洞) at the edges are more often words than digits: trim them if that helps.
+      let from = 0;
+      let to = len;
+      const phoneCue = carried === 0 && cueBefore(lane, laneStart, PHONE_CUES);
+      let kind = classify(values, from, to, phoneCue);
+      while (!kind && to > from && !strong[to - 1]) kind = classify(values, from, --to, phoneCue);
+      if (!kind) {
+        to = len;
+        while (!kind && from < to && !strong[from]) kind = classify(values, ++from, to, phoneCue);
+      }
+      if (kind) {
+        out.push({ category: 'contact', term: kind, severity: 'high', start: runStart, end: runEnd, via: 'detector' });
+        reported = true;
+      } else if (carried === 0 && len >= 5 && len <= 11 && values[0] !== 0 && cueBefore(lane, laneStart, QQ_CUES)) {
+        out.push({ category: 'contact', term: 'qq', severity: 'high', start: runStart, end: runEnd, via: 'detector' });
+        reported = true;
+      }
+    }
+    if (open && carry) carry.reported = reported;
+    len = 0;
+    carried = 0;
+    reported = false;
+  };
+
+  for (let i = 0; i < lane.length; i++) {
+    const v = digit[lane.codes[i]!]!;
+    if (v < 0) {
+      finish(i, false);
+      continue;
+    }
+    if (len === 0) {
+      runStart = base + lane.starts[i]!;
+      laneStart = i;
+    }
+    if (len < MAX_RUN) {
+      values[len] = v;
+      strong[len] = lane.codes[i]! < 0x80 ? 1 : 0;
+    }
+    len++;
+    runEnd = base + lane.ends[i]!;
+  }
+  finish(lane.length, true);
+}
+
+// ---- URLs and e-mail addresses, on the original text ----
+
+const TLDS = new Set([
+  'com', 'cn', 'net', 'org', 'io', 'co', 'cc', 'top', 'xyz', 'vip', 'shop', 'store', 'site', 'online',
+  'me', 'tv', 'info', 'biz', 'link', 'club', 'app', 'hk', 'tw', 'live', 'fun', 'ltd', 'wang', 'ink',
+]);
+
+/** ASCII view of a unit for URL scanning: full-width forms and the ideographic full stop folded. */
+function urlUnit(u: number, fold: Uint16Array): number {
+  if (u === 0x3002 || u === 0xff0e) return 0x2e; // 。．
+  if (u === 0xff20) return 0x40; // ＠
+  if (u >= 0xff01 && u <= 0xff5e) u -= 0xfee0;
+  if (u < 0x80) {
+    if (u >= 0x41 && u <= 0x5a) return u + 32;
+    return u;
+  }
+  const f = fold[u]!;
+  return f < 0x80 && f !== 0 ? f : 0;
+}
+
+const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c === 0x40 || c === 0x2f || c === 0x3a || c === 0x25 || c === 0x3f || c === 0x3d || c === 0x26 || c === 0x23 || c === 0x7e;
+
+export function detectLinks(text: string, base: number, out: Candidate[]): void {
+  const fold = foldTables().fold;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isAlnum(urlUnit(text.charCodeAt(i), fold))) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < n) {
+      const c = urlUnit(text.charCodeAt(j), fold);
+      if (!isAlnum(c) && !isUrlPunct(c)) break;
+      j++;
+    }
+    // Trim trailing punctuation (a sentence's full stop is not part of the link).
+    let end = j;
+    while (end > i && !isAlnum(urlUnit(text.charCodeAt(end - 1), fold))) end--;
+    const kind = classifyRun(text, i, end, fold);
+    if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
+    i = j;
+  }
+}
+
+function classifyRun(text: string, from: number, to: number, fold: Uint16Array): 'url' | 'email' | undefined {
+  let at = -1;
+  let dots = 0;
+  let lastDot = -1;
+  let scheme = false;
+  for (let k = from; k < to; k++) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if (c === 0x40 && at < 0) at = k;
+    else if (c === 0x2e) {
+      dots++;
+      lastDot = k;
+    } else if (c === 0x3a && k + 2 < to && urlUnit(text.charCodeAt(k + 1), fold) === 0x2f) scheme = true;
+  }
+  if (scheme) return 'url';
+  if (dots === 0 || lastDot <= from) return undefined;
+  // The last label must be a known top-level domain, for example .com or .cn.
+  let tld = '';
+  let k = lastDot + 1;
+  while (k < to && tld.length <= 6) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if (!(c >= 0x61 && c <= 0x7a)) break;
+    tld += String.fromCharCode(c);
+    k++;
+  }
+  // A path may follow the domain: find the domain's end (first '/') for the TLD check instead.
+  if (k !== to) {
+    const slash = findSlash(text, from, to, fold);
+    if (slash < 0) return undefined;
+    return classifyRun(text, from, slash, fold) === 'url' ? 'url' : undefined;
+  }
+  if (!TLDS.has(tld)) return undefined;
+  if (at > from && at < lastDot) return 'email';
+  return at < 0 ? 'url' : undefined;
+}
+
+function findSlash(text: string, from: number, to: number, fold: Uint16Array): number {
+  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x2f) return k;
+  return -1;
+}

@@ -1,0 +1,35 @@
+/**
+ * Did a match need de-obfuscation? Escalation weighs such matches higher (hiding a word shows
+ * intent). Plain case differences, Chinese numerals and spaces between English words are ordinary
+ * writing, not evasion; symbols inside a phrase, traditional or full-width forms, look-alikes,
+ * emoji, spaces inside a Chinese phrase and anything found through the pinyin lane are.
+ */
+import { FOLD_NOISE, foldTables } from '../normalize/tables.js';
+import { CHINESE_DIGITS } from '../normalize/symbols.js';
+import type { Via } from './candidate.js';
+
+const ORDINARY_DIGITS = new Set([...CHINESE_DIGITS.keys()].map((c) => c.charCodeAt(0)));
+const isAsciiLetter = (u: number) => (u >= 0x41 && u <= 0x5a) || (u >= 0x61 && u <= 0x7a);
+
+export function needsDeobfuscation(text: string, start: number, end: number, via: Via): boolean {
+  if (via === 'pinyin') return true;
+  if (via === 'detector') return false;
+  const fold = foldTables().fold;
+  for (let i = start; i < end; i++) {
+    const u = text.charCodeAt(i);
+    const f = fold[u]!;
+    if (f === FOLD_NOISE) {
+      if (u !== 0x20) return true;
+      const before = text.charCodeAt(i - 1);
+      const after = text.charCodeAt(i + 1);
+      // "lowest price" is ordinary; "销 量" and "a d d" are not.
+      if (!isAsciiLetter(before) || !isAsciiLetter(after)) return true;
+      if (i >= 2 && text.charCodeAt(i - 2) === 0x20) return true;
+      continue;
+    }
+    if (f === u || (u >= 0x41 && u <= 0x5a && f === u + 32) || ORDINARY_DIGITS.has(u)) continue;
+    if (u >= 0x61 && u <= 0x7a) continue; // stemmed letters keep their own code
+    return true;
+  }
+  return false;
+}

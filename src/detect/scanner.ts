@@ -1,0 +1,225 @@
+/**
+ * The library core: text → normalized lanes → overlapping matches → candidates → flags.
+ *
+ * `scan(text)` is stateless. `stream(id).push(chunk)` carries automaton state, the recent original
+ * text, digit runs and what was already reported across consecutive transcript chunks, so a phrase
+ * split across chunks is flagged on the chunk where it completes, with offsets into that chunk and
+ * the earlier part in `carried`.
+ */
+import { InputError } from '../errors.js';
+import { FlagIdAllocator, type Flag, type MessageKind } from '../flag.js';
+import type { CompiledLexicon } from '../lexicon/compile.js';
+import { findOverlapping, MatchBuffer } from '../match/search.js';
+import type { Lane } from '../normalize/normalizer.js';
+import { Normalizer } from '../normalize/normalizer.js';
+import { foldTables } from '../normalize/tables.js';
+import type { Candidate } from './candidate.js';
+import { detectLinks, detectNumbers } from './contact.js';
+import { needsDeobfuscation } from './evasion.js';
+import { isAllowed, leftmostLongest, type AllowSpan } from './resolve.js';
+import { StreamContext } from './stream-context.js';
+
+export interface ChunkMeta {
+  stream?: string;
+  seq?: number;
+  ts?: number;
+  kind?: MessageKind;
+}
+
+const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+
+export class Scanner {
+  #lexicon: CompiledLexicon;
+  readonly #ids: FlagIdAllocator;
+  readonly #normalizer = new Normalizer();
+  readonly #matches = new MatchBuffer(256);
+  readonly #streams = new Map<string, StreamScanner>();
+
+  /** @internal Use `createScanner`. */
+  constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator) {
+    this.#lexicon = lexicon;
+    this.#ids = ids;
+  }
+
+  get lexicon(): CompiledLexicon {
+    return this.#lexicon;
+  }
+
+  /**
+   * Swaps in a newly compiled lexicon (compile it off the hot path first). Streams keep their
+   * offsets and reports but restart matching: a phrase split exactly across the swap is missed.
+   */
+  swapLexicon(lexicon: CompiledLexicon): void {
+    this.#lexicon = lexicon;
+  }
+
+  /** Scans one message on its own. */
+  scan(text: string, meta: ChunkMeta = {}): Flag[] {
+    if (typeof text !== 'string') throw new InputError('text', `expected string, received ${text === null ? 'null' : typeof text}`);
+    return this.#scanChunk(text, undefined, meta);
+  }
+
+  /** The per-stream scanner for `id`, created on first use. Chat messages are never joined. */
+  stream(id: string): StreamScanner {
+    let s = this.#streams.get(id);
+    if (!s) {
+      s = new StreamScanner(id, this);
+      this.#streams.set(id, s);
+    }
+    return s;
+  }
+
+  /** Forgets a stream's carried state (stream end, idle timeout). */
+  endStream(id: string): boolean {
+    return this.#streams.delete(id);
+  }
+
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  /** @internal */
+  scanInStream(text: string, ctx: StreamContext | undefined, meta: ChunkMeta): Flag[] {
+    return this.#scanChunk(text, ctx, meta);
+  }
+
+  #scanChunk(text: string, ctx: StreamContext | undefined, meta: ChunkMeta): Flag[] {
+    const lex = this.#lexicon;
+    const norm = this.#normalizer.normalize(text);
+    const matches = this.#matches;
+    matches.reset();
+    const base = ctx ? ctx.base : 0;
+    const textBase = ctx ? ctx.text.position : 0;
+    findOverlapping(lex.automaton, norm.text.codes, norm.text.length, matches, ctx?.text);
+    const split = matches.count;
+    const soundBase = ctx ? ctx.sounds.position : 0;
+    findOverlapping(lex.automaton, norm.sounds.codes, norm.sounds.length, matches, ctx?.sounds);
+
+    const candidates: Candidate[] = [];
+    const allows: AllowSpan[] = [];
+    const fold = foldTables().fold;
+    for (let m = 0; m < matches.count; m++) {
+      const inText = m < split;
+      const lane: Lane = inText ? norm.text : norm.sounds;
+      const laneBase = inText ? textBase : soundBase;
+      const ls = matches.starts[m]!;
+      const le = matches.ends[m]!;
+      let start: number;
+      if (ls >= laneBase) start = base + lane.starts[ls - laneBase]!;
+      else {
+        const origins = inText ? ctx!.textOrigins : ctx!.soundOrigins;
+        start = origins[ls & (origins.length - 1)]!;
+      }
+      const end = base + lane.ends[le - 1 - laneBase]!;
+      for (const target of lex.targets[matches.patterns[m]!]!) {
+        const entry = lex.entries[target.entry]!;
+        if (entry.category === null) {
+          allows.push({ start, end, mask: entry.allowMask });
+          continue;
+        }
+        // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
+        if (entry.boundaryStart && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) continue;
+        if (entry.boundaryEnd && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) continue;
+        if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) continue;
+        candidates.push({
+          category: entry.category,
+          term: entry.phrase,
+          severity: entry.severity,
+          start,
+          end,
+          via: inText ? 'text' : 'pinyin',
+        });
+      }
+    }
+    if (ctx) {
+      remember(norm.text, textBase, base, ctx.textOrigins);
+      remember(norm.sounds, soundBase, base, ctx.soundOrigins);
+    }
+
+    let kept = allows.length > 0 ? candidates.filter((c) => !isAllowed(c, allows)) : candidates;
+    detectNumbers(norm.text, base, ctx?.digits, kept);
+    detectLinks(text, base, kept);
+    if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);
+    const resolved = leftmostLongest(kept);
+
+    const flags: Flag[] = [];
+    for (const c of resolved) {
+      const start = Math.max(c.start - base, 0);
+      const end = c.end - base;
+      const flag: Flag = {
+        id: this.#ids.next(),
+        category: c.category,
+        term: c.term,
+        matched: text.slice(start, end),
+        start,
+        end,
+        severity: c.severity,
+        evasion: needsDeobfuscation(text, start, end, c.via),
+        via: c.via,
+      };
+      if (meta.stream !== undefined) flag.stream = meta.stream;
+      if (meta.seq !== undefined) flag.seq = meta.seq;
+      if (meta.kind !== undefined) flag.kind = meta.kind;
+      if (meta.ts !== undefined) flag.ts = meta.ts;
+      if (ctx && c.start < base) {
+        flag.carried = ctx.earlierText(c.start, base);
+        flag.evasion ||= c.via === 'text' && needsDeobfuscation(flag.carried, 0, flag.carried.length, c.via);
+      }
+      flags.push(flag);
+      if (ctx && c.end > ctx.reportedEnd[c.category]) ctx.reportedEnd[c.category] = c.end;
+    }
+    ctx?.advance(text);
+    return flags;
+  }
+}
+
+/** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */
+function remember(lane: Lane, laneBase: number, base: number, origins: Int32Array): void {
+  const mask = origins.length - 1;
+  for (let i = Math.max(0, lane.length - origins.length); i < lane.length; i++) {
+    origins[(laneBase + i) & mask] = base + lane.starts[i]!;
+  }
+}
+
+/** `exact` English entries: the last original word must be the entry's last word, not an inflection. */
+function endsWithExactWord(text: string, end: number, phrase: string): boolean {
+  const last = phrase.trim().split(/\s+/).pop()!.toLowerCase();
+  const word = text.slice(Math.max(0, end - last.length - 8), end).match(/[A-Za-z]+$/)?.[0]?.toLowerCase();
+  return word === last;
+}
+
+/** One stream's consecutive transcript chunks. */
+export class StreamScanner {
+  readonly id: string;
+  readonly #scanner: Scanner;
+  #ctx: StreamContext | undefined;
+
+  constructor(id: string, scanner: Scanner) {
+    this.id = id;
+    this.#scanner = scanner;
+  }
+
+  /** Scans the next chunk. Chat (`kind: 'chat'`) is scanned on its own and leaves the carry untouched. */
+  push(text: string, meta: Omit<ChunkMeta, 'stream'> = {}): Flag[] {
+    if (typeof text !== 'string') throw new InputError('text', `expected string, received ${text === null ? 'null' : typeof text}`);
+    const full = { ...meta, stream: this.id };
+    if (meta.kind === 'chat') return this.#scanner.scanInStream(text, undefined, full);
+    const automaton = this.#scanner.lexicon.automaton;
+    if (!this.#ctx || this.#ctx.automaton !== automaton) {
+      const fresh = new StreamContext(automaton);
+      if (this.#ctx) {
+        // After a lexicon swap: keep offsets and reports so nothing is re-flagged.
+        fresh.base = this.#ctx.base;
+        fresh.tail = this.#ctx.tail;
+        Object.assign(fresh.reportedEnd, this.#ctx.reportedEnd);
+      }
+      this.#ctx = fresh;
+    }
+    return this.#scanner.scanInStream(text, this.#ctx, full);
+  }
+
+  /** Chunks scanned so far. */
+  get chunks(): number {
+    return this.#ctx?.chunks ?? 0;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Everything a stream carries from one transcript chunk to the next, bounded by the longest
+ * pattern (about 1 KiB per stream, see README "Limits"): each lane's automaton state and the
+ * original offsets of its last lane units, the tail of the original text (to show the part of a
+ * split phrase that came earlier), the end of what each category already reported (so a phrase is
+ * never flagged twice), and an open digit run.
+ */
+import type { Category } from '../flag.js';
+import type { Automaton } from '../match/automaton.js';
+import { SearchState } from '../match/search.js';
+import { DigitCarry } from './contact.js';
+
+/** Original text kept from earlier chunks, in UTF-16 units. */
+export const TAIL_UNITS = 256;
+
+export class StreamContext {
+  readonly automaton: Automaton;
+  readonly text: SearchState;
+  readonly sounds: SearchState;
+  /** Stream-global original start of lane unit `pos`, at `[pos & mask]`, for the last ring-size units. */
+  readonly textOrigins: Int32Array;
+  readonly soundOrigins: Int32Array;
+  /** Stream-global original offset where the next chunk begins. */
+  base = 0;
+  tail = '';
+  readonly reportedEnd: Record<Category, number> = { extreme: 0, exclusive: 0, medical: 0, contact: 0 };
+  readonly digits = new DigitCarry();
+  chunks = 0;
+
+  constructor(automaton: Automaton) {
+    this.automaton = automaton;
+    this.text = new SearchState(automaton);
+    this.sounds = new SearchState(automaton);
+    this.textOrigins = new Int32Array(this.text.ring.length);
+    this.soundOrigins = new Int32Array(this.sounds.ring.length);
+  }
+
+  /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */
+  earlierText(from: number, to: number): string {
+    const tailBase = this.base - this.tail.length;
+    return this.tail.slice(Math.max(from - tailBase, 0), Math.max(to - tailBase, 0));
+  }
+
+  /** Called after a chunk: remember its tail and move the base on. */
+  advance(chunk: string): void {
+    this.tail = chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS);
+    this.base += chunk.length;
+    this.chunks++;
+  }
+}

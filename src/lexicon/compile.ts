@@ -1,0 +1,134 @@
+/**
+ * Lexicon → one automaton over both lanes. Each term is normalized by the same Normalizer the text
+ * goes through, so a term can only ever be compared with text folded the same way. A CJK term of
+ * three or more characters (or with option `phonetic`) also gets a pinyin-lane pattern read in
+ * context, which is what catches homophones (降学压) and pinyin (jiang xue ya).
+ * Identical patterns are shared: one pattern id points at every entry that produced it.
+ */
+import { LexiconError, type LexiconProblem } from '../errors.js';
+import type { Category, Severity } from '../flag.js';
+import { buildAutomaton } from '../match/builder.js';
+import type { Automaton } from '../match/automaton.js';
+import { Normalizer } from '../normalize/normalizer.js';
+import { foldTables } from '../normalize/tables.js';
+import type { Lexicon } from './schema.js';
+
+export type Lane = 'text' | 'pinyin';
+
+/** One lexicon line as the matcher needs it. Allow entries have `allow` set and no category. */
+export interface CompiledEntry {
+  phrase: string;
+  category: Category | null;
+  severity: Severity;
+  /** For allow entries: bit mask of the categories suppressed (all bits when the file says `*`). */
+  allowMask: number;
+  /** Text-lane pattern starts/ends with a Latin letter or digit: needs a word boundary there. */
+  boundaryStart: boolean;
+  boundaryEnd: boolean;
+  exact: boolean;
+  file: string;
+  line: number;
+}
+
+export interface PatternTarget {
+  entry: number;
+  lane: Lane;
+}
+
+export interface CompiledLexicon {
+  readonly automaton: Automaton;
+  readonly entries: readonly CompiledEntry[];
+  /** targets[patternId] */
+  readonly targets: readonly (readonly PatternTarget[])[];
+  /** Text-lane form of each entry (for `lexicon check`). */
+  readonly forms: readonly string[];
+}
+
+export const CATEGORY_BIT: Readonly<Record<Category, number>> = { extreme: 1, exclusive: 2, medical: 4, contact: 8 };
+const ALL_CATEGORIES = 15;
+const PHONETIC_MIN_CHARS = 3;
+const CJK = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
+
+/** Compiles a validated lexicon. Throws LexiconError for entries that normalize to nothing. */
+export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
+  const normalizer = new Normalizer();
+  const fold = foldTables();
+  const entries: CompiledEntry[] = [];
+  const forms: string[] = [];
+  const patterns: string[] = [];
+  const targets: PatternTarget[][] = [];
+  const idOf = new Map<string, number>();
+  const problems: LexiconProblem[] = [];
+
+  const addPattern = (pattern: string, target: PatternTarget) => {
+    let id = idOf.get(pattern);
+    if (id === undefined) {
+      id = patterns.length;
+      patterns.push(pattern);
+      targets.push([]);
+      idOf.set(pattern, id);
+    }
+    targets[id]!.push(target);
+  };
+  const textForm = (phrase: string) => {
+    const lane = normalizer.normalize(phrase).text;
+    return String.fromCharCode.apply(null, lane.codes.subarray(0, lane.length) as unknown as number[]);
+  };
+  const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+
+  for (const term of lexicon.terms) {
+    const form = textForm(term.phrase);
+    if (form.length === 0) {
+      problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: 'phrase normalizes to nothing (only spaces, symbols or emoji)' });
+      continue;
+    }
+    const entry = entries.length;
+    entries.push({
+      phrase: term.phrase,
+      category: term.category,
+      severity: term.severity,
+      allowMask: 0,
+      boundaryStart: isWordUnit(form.charCodeAt(0)),
+      boundaryEnd: isWordUnit(form.charCodeAt(form.length - 1)),
+      exact: term.options.includes('exact'),
+      file: term.file,
+      line: term.line,
+    });
+    forms.push(form);
+    addPattern(form, { entry, lane: 'text' });
+
+    // Pinyin lane: CJK terms only, read in context; noise characters are dropped first.
+    let bare = '';
+    for (const ch of term.phrase) if (ch.length === 1 && fold.fold[ch.charCodeAt(0)] !== 0) bare += ch;
+    const phonetic = term.options.includes('phonetic') || (bare.length >= PHONETIC_MIN_CHARS && !term.options.includes('nophonetic'));
+    if (phonetic && CJK.test(bare)) {
+      const sounds = fold.pinyin.termSounds(bare);
+      if (sounds) addPattern(String.fromCharCode.apply(null, sounds as unknown as number[]), { entry, lane: 'pinyin' });
+    }
+  }
+  for (const allow of lexicon.allow) {
+    const form = textForm(allow.phrase);
+    if (form.length === 0) {
+      problems.push({ file: allow.file, line: allow.line, entry: allow.phrase, reason: 'allow phrase normalizes to nothing' });
+      continue;
+    }
+    const mask = allow.categories.length === 0 ? ALL_CATEGORIES : allow.categories.reduce((m, c) => m | CATEGORY_BIT[c], 0);
+    const entry = entries.length;
+    entries.push({
+      phrase: allow.phrase,
+      category: null,
+      severity: 'low',
+      allowMask: mask,
+      boundaryStart: isWordUnit(form.charCodeAt(0)),
+      boundaryEnd: isWordUnit(form.charCodeAt(form.length - 1)),
+      exact: false,
+      file: allow.file,
+      line: allow.line,
+    });
+    forms.push(form);
+    addPattern(form, { entry, lane: 'text' });
+  }
+  if (problems.length > 0) throw new LexiconError(problems);
+  const automaton = buildAutomaton(patterns, { collapseRepeats: true });
+  return { automaton, entries, targets, forms };
+}

@@ -1,0 +1,59 @@
+/**
+ * Hand-kept substitution tables, small enough to read in review. Each maps what evaders type to
+ * what the lexicon says. Applied after NFKC and lower-casing, to text and lexicon terms alike.
+ */
+
+/** Emoji and pictographs that stand for a word in diversion and claim talk (key: code point). */
+export const EMOJI_WORDS: ReadonlyMap<number, string> = new Map([
+  [0x1f6f0, '微信'], // 🛰 satellite, 卫星 ≈ 微信
+  [0x1f4e1, '微信'], // 📡 satellite antenna, same pun
+  [0x1f427, 'qq'], // 🐧 penguin, QQ's mascot
+  [0x1f351, '桃'], // 🍑 peach: 🍑宝 = 淘宝
+  [0x1f3e0, '家'], // 🏠 house: 独🏠 = 独家
+  [0x1f3e1, '家'], // 🏡
+  [0x2b07, '低'], // ⬇ down arrow: 最⬇ = 最低
+  [0x1f53b, '低'], // 🔻
+  [0x1f4c9, '低'], // 📉
+  [0x1f48a, '药'], // 💊 pill
+  [0x2795, '加'], // ➕ plus: ➕🛰 = 加微信
+  [0x1f4de, '电话'], // 📞
+  [0x260e, '电话'], // ☎
+  [0x1f4f1, '手机'], // 📱
+  [0x1f4f2, '手机'], // 📲
+  [0x2709, '邮箱'], // ✉
+  [0x1f4e7, '邮箱'], // 📧
+  [0x1f947, '第1'], // 🥇 first-place medal
+  [0x1f51d, '最'], // 🔝 top
+  [0x1f4af, '100'], // 💯
+]);
+
+/** Look-alike letters from other scripts that pass for Latin (Cyrillic, Greek), lower case. */
+export const CONFUSABLE_LATIN: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    а: 'a', в: 'b', е: 'e', ё: 'e', з: '3', і: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p',
+    с: 'c', т: 't', у: 'y', х: 'x', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w',
+    α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
+  }),
+);
+
+/** CJK look-alikes (not homophones: those are the pinyin lane's job). 徽信 passes for 微信. */
+export const CJK_LOOKALIKES: ReadonlyMap<string, string> = new Map(
+  Object.entries({ 徽: '微', 嶶: '微', 徾: '微', 溦: '微', 扌: '手' }),
+);
+
+/**
+ * Digits spelled in Chinese fold to ASCII digits in the text lane, so 第一 = 第1 = 第① = 第壹.
+ * 幺 两 洞 拐 勾 are digits only when a phone number is read aloud: they are left as they are in the
+ * text lane and read as digits by the contact detector alone (两件 is not a number to match).
+ */
+export const CHINESE_DIGITS: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    〇: '0', 零: '0', 一: '1', 二: '2', 三: '3', 四: '4', 五: '5', 六: '6', 七: '7', 八: '8', 九: '9',
+    壹: '1', 贰: '2', 叁: '3', 肆: '4', 伍: '5', 陆: '6', 柒: '7', 捌: '8', 玖: '9',
+  }),
+);
+
+/** Spoken digit words read only by the phone detector (see CHINESE_DIGITS). */
+export const SPOKEN_DIGITS: ReadonlyMap<string, number> = new Map(
+  Object.entries({ 幺: 1, 两: 2, 洞: 0, 拐: 7, 勾: 9 }),
+);

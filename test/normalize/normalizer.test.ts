@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { Normalizer, type Lane } from '../../src/normalize/normalizer.js';
+import { foldPhrase, foldTables } from '../../src/normalize/tables.js';
+import { LANE_BREAK } from '../../src/normalize/pinyin.js';
+
+const laneText = (l: Lane) => String.fromCharCode(...l.codes.subarray(0, l.length));
+const sounds = (l: Lane) => Array.from(l.codes.subarray(0, l.length), (c) => (c === LANE_BREAK ? '|' : foldTables().pinyin.nameOf(c)));
+
+describe('text lane folding', () => {
+  const n = new Normalizer();
+  const cases: [string, string, string][] = [
+    ['full-width forms', 'ＶＸ：ＭＵＭＵ６６８', 'vxmumu668'],
+    ['traditional to simplified', '全網最低價 獨家', '全网最低价独家'],
+    ['noise inside a phrase, Unicode-wide', '加@#￥%微 信｡＠', '加微信'],
+    ['zero-width and combining marks', '加\u200b微\u0301信\ufe0f', '加微信'],
+    ['circled and styled digits', '①③⑧㈢⑮', '138315'],
+    ['Chinese numerals fold to digits', '一五零二三八〇壹贰', '150238012'],
+    ['spoken digit words stay words', '幺两洞', '幺两洞'],
+    ['emoji that stand for words', '➕🛰️ 去🍑宝 独🏠 最⬇️ 吃💊', '加微信去桃宝独家最低吃药'],
+    ['unmapped emoji are noise', '全😀网🔥最低', '全网最低'],
+    ['look-alike scripts', 'vх', 'vx'], // Cyrillic х
+    ['CJK look-alikes', '徽信', '微信'],
+    ['English stemming', 'It cures, cured and curing', 'itcurecureandcure'],
+  ];
+  for (const [name, input, expected] of cases) {
+    test(name, () => {
+      expect(laneText(n.normalize(input).text)).toBe(expected);
+    });
+  }
+
+  test('every lane unit maps back to the original span it came from', () => {
+    const input = 'Ｖ信：加 微.信 ⑮🛰️ cures';
+    const lane = n.normalize(input).text;
+    const pieces: string[] = [];
+    for (let i = 0; i < lane.length; i++) pieces.push(input.slice(lane.starts[i], lane.ends[i]));
+    expect(pieces).toEqual(['Ｖ', '信', '加', '微', '信', '⑮', '⑮', '🛰', '🛰', 'c', 'u', 'r', 'es']);
+  });
+
+  test('lone surrogates are noise, not a crash', () => {
+    expect(laneText(n.normalize('加\ud800微\udc00信\ud83d').text)).toBe('加微信');
+  });
+
+  test('lexicon phrases fold like text', () => {
+    expect(foldPhrase('全網 最低價')).toBe('全网最低价');
+    expect(foldPhrase('ＶＸ')).toBe('vx');
+  });
+});
+
+describe('pinyin lane', () => {
+  const n = new Normalizer();
+  test('homophones share syllables', () => {
+    expect(sounds(n.normalize('威信').sounds)).toEqual(sounds(n.normalize('微信').sounds));
+    expect(sounds(n.normalize('降学压').sounds)).toEqual(['jiang', 'xue', 'ya']);
+  });
+  test('Latin runs that spell pinyin are segmented, with origins per syllable', () => {
+    const input = 'jia weixin';
+    const lane = n.normalize(input).sounds;
+    expect(sounds(lane)).toEqual(['jia', 'wei', 'xin']);
+    expect(Array.from({ length: lane.length }, (_, i) => input.slice(lane.starts[i], lane.ends[i]))).toEqual(['jia', 'wei', 'xin']);
+  });
+  test('non-pinyin Latin and digits break the lane', () => {
+    expect(sounds(n.normalize('加 vx 微信 123 信').sounds)).toEqual(['jia', '|', 'wei', 'xin', '|', 'xin']);
+  });
+});
