@@ -22,15 +22,37 @@ export interface AllowSpan {
 
 const BIT = { extreme: 1, exclusive: 2, medical: 4, contact: 8 } as const;
 
-export function isAllowed(c: Candidate, allows: readonly AllowSpan[]): boolean {
-  const bit = BIT[c.category];
-  for (const a of allows) {
-    if ((a.mask & bit) === 0) continue;
-    if (c.start >= a.end || a.start >= c.end) continue;
-    const containsAllow = c.start <= a.start && c.end >= a.end && c.end - c.start > a.end - a.start;
-    if (!containsAllow) return true;
+function suppresses(a: AllowSpan, c: Candidate): boolean {
+  if ((a.mask & BIT[c.category]) === 0) return false;
+  if (c.start >= a.end || a.start >= c.end) return false;
+  const containsAllow = c.start <= a.start && c.end >= a.end && c.end - c.start > a.end - a.start;
+  return !containsAllow;
+}
+
+/**
+ * Drops candidates suppressed by an allow span. A sweep over both lists sorted by start, with a
+ * window of the allow spans that can still overlap: linear in practice, never candidates × allows.
+ */
+export function withoutAllowed(candidates: Candidate[], allows: AllowSpan[]): Candidate[] {
+  if (allows.length === 0 || candidates.length === 0) return candidates;
+  candidates.sort((a, b) => a.start - b.start);
+  allows.sort((a, b) => a.start - b.start);
+  const kept: Candidate[] = [];
+  let window: AllowSpan[] = [];
+  let next = 0;
+  for (const c of candidates) {
+    while (next < allows.length && allows[next]!.start < c.end) window.push(allows[next++]!);
+    if (window.length > 8) window = window.filter((a) => a.end > c.start);
+    let allowed = false;
+    for (const a of window) {
+      if (suppresses(a, c)) {
+        allowed = true;
+        break;
+      }
+    }
+    if (!allowed) kept.push(c);
   }
-  return false;
+  return kept;
 }
 
 const VIA_RANK = { text: 0, detector: 0, pinyin: 1 } as const;

@@ -16,7 +16,7 @@ import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
 import { detectLinks, detectNumbers } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
-import { isAllowed, leftmostLongest, type AllowSpan } from './resolve.js';
+import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
 import { StreamContext } from './stream-context.js';
 
 export interface ChunkMeta {
@@ -136,7 +136,7 @@ export class Scanner {
       remember(norm.sounds, soundBase, base, ctx.soundOrigins);
     }
 
-    let kept = allows.length > 0 ? candidates.filter((c) => !isAllowed(c, allows)) : candidates;
+    let kept = withoutAllowed(candidates, allows);
     detectNumbers(norm.text, base, ctx?.digits, kept);
     detectLinks(text, base, kept);
     if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);

@@ -1,0 +1,52 @@
+import { describe, expect, test } from 'vitest';
+import { createScanner } from '../../src/index.js';
+
+// No lexicon terms: only the detectors speak.
+const scanner = createScanner({ lexicon: { terms: [{ phrase: '占位词语', category: 'extreme', severity: 'low' }] } });
+const found = (text: string) => scanner.scan(text).map((f) => [f.term, f.matched]);
+
+describe('phone numbers', () => {
+  const positives: [string, string][] = [
+    ['有事打13912345678', '13912345678'],
+    ['号码 139 1234 5678 随时', '139 1234 5678'],
+    ['139-1234-5678', '139-1234-5678'],
+    ['139.1234.5678', '139.1234.5678'],
+    ['１３９１２３４５６７８', '１３９１２３４５６７８'],
+    ['①③⑨①②③④⑤⑥⑦⑧', '①③⑨①②③④⑤⑥⑦⑧'],
+    ['一三九一二三四五六七八', '一三九一二三四五六七八'],
+    ['幺三九幺两三四五六拐八', '幺三九幺两三四五六拐八'],
+    ['壹叁玖壹贰叁肆伍陆柒捌', '壹叁玖壹贰叁肆伍陆柒捌'],
+    ['+86 139 1234 5678', '86 139 1234 5678'],
+    ['座机010-87654321', '010-87654321'],
+    ['热线400-123-4567', '400-123-4567'],
+    ['电话：87654321', '87654321'],
+  ];
+  for (const [text, matched] of positives) test(`finds ${text}`, () => expect(found(text)).toEqual([['phone', matched]]));
+
+  const negatives = ['价格一百五十八', '身高一五八穿S', '库存两千单', '二零二五年新款', '1号链接到6号链接', '订单号202511221234567890', '第一件九十九', '两件八折'];
+  for (const text of negatives) test(`ignores ${text}`, () => expect(found(text)).toEqual([]));
+
+  test('a phone number inside a longer run of digits is not a phone number', () => {
+    expect(found('编号1391234567890123')).toEqual([]);
+  });
+});
+
+describe('QQ numbers need a cue', () => {
+  test.each([
+    ['QQ：１９２８３７４６５', '１９２８３７４６５'],
+    ['扣扣号是 87654321', '87654321'],
+    ['🐧 123456789', '123456789'],
+    ['球球 55667788', '55667788'],
+  ])('%s', (text, matched) => expect(found(text)).toEqual([['qq', matched]]));
+  test('digits without a cue are not a QQ number', () => expect(found('买了123456个')).toEqual([]));
+});
+
+describe('links and e-mail', () => {
+  test.each([
+    ['官网www.example-shop.cn上下单', 'url', 'www.example-shop.cn'],
+    ['see https://x.example.com/p?id=1 now', 'url', 'https://x.example.com/p?id=1'],
+    ['邮箱 shop.owner@163.com 联系', 'email', 'shop.owner@163.com'],
+    ['ｗｗｗ．ｓｈｏｐ．ｃｏｍ', 'url', 'ｗｗｗ．ｓｈｏｐ．ｃｏｍ'],
+  ])('%s', (text, term, matched) => expect(found(text)).toEqual([[term, matched]]));
+  test.each(['重1.5kg的', '版本v2.0', 'e.g. this one', '3.14'])('ignores %s', (text) => expect(found(text)).toEqual([]));
+});
