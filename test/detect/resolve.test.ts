@@ -1,0 +1,114 @@
+/**
+ * The resolution semantics documented in src/detect/resolve.ts, as a table. Spans are given on a
+ * sample text so each case reads like the example in the doc comment.
+ */
+import { describe, expect, test } from 'vitest';
+import type { Candidate } from '../../src/detect/candidate.js';
+import { leftmostLongest, withoutAllowed, type AllowSpan } from '../../src/detect/resolve.js';
+import type { Category, Severity } from '../../src/flag.js';
+
+const BIT: Record<Category, number> = { extreme: 1, exclusive: 2, medical: 4, contact: 8 };
+
+/** A candidate for the first occurrence of `term` in `text`. */
+function cand(text: string, term: string, category: Category, severity: Severity = 'medium', via: Candidate['via'] = 'text'): Candidate {
+  const start = text.indexOf(term);
+  if (start < 0) throw new Error(`${term} not in ${text}`);
+  return { category, term, severity, start, end: start + term.length, via };
+}
+
+function allow(text: string, phrase: string, categories: Category[] | '*' = '*', from = 0): AllowSpan {
+  const start = text.indexOf(phrase, from);
+  if (start < 0) throw new Error(`${phrase} not in ${text}`);
+  const mask = categories === '*' ? 15 : categories.reduce((m, c) => m | BIT[c], 0);
+  return { start, end: start + phrase.length, mask };
+}
+
+const terms = (cs: Candidate[]) => cs.map((c) => `${c.category}:${c.term}@${c.start}`);
+
+describe('allow-list suppression by span', () => {
+  test.each([
+    {
+      name: 'an allow phrase suppresses a banned match on the same span or partly overlapping it',
+      text: '度假村第一次开业',
+      cands: (t: string) => [cand(t, '度假', 'exclusive', 'medium', 'pinyin'), cand(t, '一次开业', 'extreme')],
+      allows: (t: string) => [allow(t, '度假'), allow(t, '第一次')],
+      kept: [],
+    },
+    {
+      name: 'a banned match that strictly contains the allow phrase stays',
+      text: '第一次就治好了',
+      cands: (t: string) => [cand(t, '第一次就治好', 'medical')],
+      allows: (t: string) => [allow(t, '第一次')],
+      kept: ['medical:第一次就治好@0'],
+    },
+    {
+      name: 'allowing 三黄片 leaves 黄片 flagged elsewhere in the same message',
+      text: '三黄片不是黄片',
+      cands: (t: string) => [cand(t, '黄片', 'extreme'), { ...cand(t, '黄片', 'extreme'), start: 5, end: 7 }],
+      allows: (t: string) => [allow(t, '三黄片')],
+      kept: ['extreme:黄片@5'],
+    },
+    {
+      name: 'an allow entry limited to one category leaves the others',
+      text: '微信支付很方便',
+      cands: (t: string) => [cand(t, '微信', 'contact'), cand(t, '微信支付', 'extreme')],
+      allows: (t: string) => [allow(t, '微信支付', ['contact'])],
+      kept: ['extreme:微信支付@0'],
+    },
+    {
+      name: 'an allow span that only touches (ends where the match starts) does not suppress',
+      text: '最近全网最低价',
+      cands: (t: string) => [cand(t, '全网最低价', 'extreme')],
+      allows: (t: string) => [allow(t, '最近')],
+      kept: ['extreme:全网最低价@2'],
+    },
+  ])('$name', ({ text, cands, allows, kept }) => {
+    expect(terms(withoutAllowed(cands(text), allows(text)))).toEqual(kept);
+  });
+
+  test('many allow spans and candidates: each candidate is judged only by spans it overlaps', () => {
+    const text = '最近'.repeat(50) + '全网最低价';
+    const allows = Array.from({ length: 50 }, (_, i) => ({ start: i * 2, end: i * 2 + 2, mask: 15 }));
+    const cands = [cand(text, '全网最低价', 'extreme'), { ...cand(text, '最近', 'extreme'), start: 98, end: 100 }];
+    expect(terms(withoutAllowed(cands, allows))).toEqual(['extreme:全网最低价@100']);
+  });
+});
+
+describe('leftmost-longest per category', () => {
+  test.each([
+    {
+      name: '全网最低价 hides 最低价 and 低价 (same category)',
+      text: '全网最低价',
+      cands: (t: string) => [cand(t, '低价', 'extreme'), cand(t, '最低价', 'extreme'), cand(t, '全网最低价', 'extreme')],
+      kept: ['extreme:全网最低价@0'],
+    },
+    {
+      name: 'across categories nothing is hidden',
+      text: '全网最有效的降糖茶',
+      cands: (t: string) => [cand(t, '全网最有效', 'extreme'), cand(t, '最有效的降糖', 'medical')],
+      kept: ['extreme:全网最有效@0', 'medical:最有效的降糖@2'],
+    },
+    {
+      name: 'the leftmost wins over a longer match starting later',
+      text: '销量第一品牌',
+      cands: (t: string) => [cand(t, '第一品牌', 'extreme'), cand(t, '销量第一', 'extreme')],
+      kept: ['extreme:销量第一@0'],
+    },
+    {
+      name: 'non-overlapping matches of one category are all kept',
+      text: '最便宜也最好用',
+      cands: (t: string) => [cand(t, '最好用', 'extreme'), cand(t, '最便宜', 'extreme')],
+      kept: ['extreme:最便宜@0', 'extreme:最好用@4'],
+    },
+  ])('$name', ({ text, cands, kept }) => {
+    expect(terms(leftmostLongest(cands(text)))).toEqual(kept);
+  });
+
+  test('on the same span the higher severity wins, then the text lane over the pinyin lane', () => {
+    const t = '降压';
+    const low = cand(t, '降压', 'medical', 'low');
+    const highPinyin = { ...cand(t, '降压', 'medical', 'high', 'pinyin'), term: '降压p' };
+    const highText = { ...cand(t, '降压', 'medical', 'high', 'text'), term: '降压t' };
+    expect(leftmostLongest([low, highPinyin, highText]).map((c) => c.term)).toEqual(['降压t']);
+  });
+});
