@@ -9,6 +9,9 @@
  *   into the next chunk is completed there.
  * - `qq`: 5–11 digits right after a QQ cue (qq, 扣扣, 球球, 企鹅, 🐧).
  * - `url` and `email`: on the original text, since `.`, `@` and `/` are noise to the lanes.
+ * - `handle`: an account id right after an app cue (微信 gaoyang_365, vx：mumu668, WhatsApp me at
+ *   @shop.mumu, Instagram @mumu.home): Latin-led, 5–30 units, with a digit, `_`, `.` or a leading
+ *   `@` so that ordinary English words after a cue are not taken for ids. Also on the original text.
  */
 import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
@@ -193,6 +196,10 @@ export function detectLinks(text: string, base: number, out: Candidate[]): void 
     while (end > i && !isAlnum(urlUnit(text.charCodeAt(end - 1), fold))) end--;
     const kind = classifyRun(text, i, end, fold);
     if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
+    else {
+      const from = handleStart(text, i, end, fold);
+      if (from >= 0) out.push({ category: 'contact', term: 'handle', severity: 'high', start: base + from, end: base + end, via: 'detector' });
+    }
     i = j;
   }
 }
@@ -235,4 +242,70 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
 function findSlash(text: string, from: number, to: number, fold: Uint16Array): number {
   for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x2f) return k;
   return -1;
+}
+
+// ---- account ids after an app cue ----
+
+/** App cues, lower-case and simplified (the cue text is folded before comparing). */
+const HANDLE_CUES = [
+  '微信', '微信号', 'vx', 'wx', 'v信', 'weixin', 'wechat', 'whatsapp', 'telegram', 'tg', 'instagram', 'ins', 'ig',
+  'snapchat', 'line', 'kakao', 'facebook', 'fb', 'tiktok', 'twitter', '抖音', '抖音号', '小红书', '快手号', '微博',
+];
+/** Words and characters allowed between a cue and the id ("WhatsApp me at @x", "微信号是 x"). */
+const HANDLE_FILLER_WORDS = ['me', 'at', 'on', 'is', 'my', 'id', 'handle', '号', '是', '为', '搜', '加', '我', '的'];
+const MAX_CUE_GAP = 12;
+
+/** Start of an account id in the run `from..to` (after its last colon, with a leading `@`), or -1. */
+function handleStart(text: string, from: number, to: number, fold: Uint16Array): number {
+  let s = from;
+  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x3a) s = k + 1; // "vx:mumu668"
+  if (s < to && urlUnit(text.charCodeAt(s), fold) === 0x40) s++;
+  const at = s > 0 && urlUnit(text.charCodeAt(s - 1), fold) === 0x40;
+  const n = to - s;
+  if (n < 5 || n > 30) return -1;
+  const first = urlUnit(text.charCodeAt(s), fold);
+  if (!(first >= 0x61 && first <= 0x7a)) return -1;
+  let marked = at;
+  for (let k = s; k < to && !marked; k++) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if ((c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e) marked = true;
+  }
+  if (!marked) return -1;
+  const idStart = at ? s - 1 : s;
+  return cueBeforeText(text, idStart, fold) ? idStart : -1;
+}
+
+/**
+ * Looks back from `at` for an app cue followed only by separators and filler words. Bounded: at
+ * most MAX_CUE_GAP significant units are read, so the cost per candidate id is constant.
+ */
+function cueBeforeText(text: string, at: number, fold: Uint16Array): boolean {
+  let words = ''; // the significant units before `at`, folded, in text order
+  for (let k = at - 1; k >= 0 && words.length < MAX_CUE_GAP; k--) {
+    const u = text.charCodeAt(k);
+    let f = u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : fold[u]!;
+    if (f === 0 || f === 0x3a || f === 0x40 || f === 0x20 || f >= 0xfffe) continue; // separators and noise
+    if (f >= 0x41 && f <= 0x5a) f += 32;
+    words = String.fromCharCode(f) + words;
+    const before = k > 0 ? urlUnit(text.charCodeAt(k - 1), fold) : 0;
+    if (before >= 0x61 && before <= 0x7a) continue; // a Latin cue must start a word: "online" is not "line"
+    for (const cue of HANDLE_CUES) if (words.startsWith(cue) && stripFillers(words.slice(cue.length)) === '') return true;
+  }
+  return false;
+}
+
+/** `words` with leading filler words removed, greedily; '' when it was fillers only. */
+function stripFillers(words: string): string {
+  let w = words;
+  for (let again = true; again && w.length > 0; ) {
+    again = false;
+    for (const f of HANDLE_FILLER_WORDS) {
+      if (w.startsWith(f)) {
+        w = w.slice(f.length);
+        again = true;
+        break;
+      }
+    }
+  }
+  return w;
 }

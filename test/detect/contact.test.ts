@@ -50,3 +50,20 @@ describe('links and e-mail', () => {
   ])('%s', (text, term, matched) => expect(found(text)).toEqual([[term, matched]]));
   test.each(['重1.5kg的', '版本v2.0', 'e.g. this one', '3.14'])('ignores %s', (text) => expect(found(text)).toEqual([]));
 });
+
+describe('account ids after an app cue', () => {
+  test.each([
+    ['加我微信 tea_house88 详聊', 'tea_house88'],
+    ['ｖｘ：ｌｉｎｙｕｎ２０２６', 'ｌｉｎｙｕｎ２０２６'],
+    ['微信号是 Shop.Leaf09', 'Shop.Leaf09'],
+    ['telegram me at @quiet_harbor', '@quiet_harbor'],
+    ['find me on Instagram @north.wind', '@north.wind'],
+  ])('%s', (text, matched) => expect(found(text)).toEqual([['handle', matched]]));
+
+  test.each([
+    'wechat hello world', // words, not an id
+    'order online today2026', // "line" inside "online" is no cue
+    'sku abc_12345 in stock', // an id-like token without an app cue
+    '微信支付 满299减30',
+  ])('ignores %s', (text) => expect(found(text)).toEqual([]));
+});
