@@ -85,6 +85,32 @@ function describe(error: { issues: { path: PropertyKey[]; message: string }[] })
   return path ? `${path}: ${issue.message}` : issue.message;
 }
 
+/** Entries given in code, before validation: `file`/`line` optional (they default to `<code>`/index). */
+export interface LexiconInput {
+  terms: readonly { phrase: unknown; category: unknown; severity: unknown; options?: unknown; file?: string; line?: number }[];
+  allow?: readonly { phrase: unknown; categories?: unknown; file?: string; line?: number }[];
+}
+
+/** Validates entries given in code with the same schema as files; throws `LexiconError` listing every problem. */
+export function validateLexicon(input: LexiconInput): Lexicon {
+  const problems: LexiconProblem[] = [];
+  const lexicon: Lexicon = { terms: [], allow: [] };
+  input.terms.forEach((t, i) => {
+    const at = { file: t.file ?? '<code>', line: t.line ?? i + 1 };
+    const parsed = termEntrySchema.safeParse({ ...t, options: t.options ?? [] });
+    if (parsed.success) lexicon.terms.push({ ...parsed.data, ...at });
+    else problems.push({ ...at, entry: String(t.phrase), reason: describe(parsed.error) });
+  });
+  (input.allow ?? []).forEach((a, i) => {
+    const at = { file: a.file ?? '<code>', line: a.line ?? i + 1 };
+    const parsed = allowEntrySchema.safeParse({ ...a, categories: a.categories ?? [] });
+    if (parsed.success) lexicon.allow.push({ ...parsed.data, ...at });
+    else problems.push({ ...at, entry: String(a.phrase), reason: describe(parsed.error) });
+  });
+  if (problems.length > 0) throw new LexiconError(problems);
+  return lexicon;
+}
+
 /** Reads every `*.tsv` in `dir`. Throws `LexiconError` listing every problem if any file is bad. */
 export function loadLexiconDir(dir: string = BUNDLED_LEXICON_DIR): Lexicon {
   const problems: LexiconProblem[] = [];

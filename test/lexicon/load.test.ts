@@ -203,3 +203,36 @@ describe('compileLexicon: phrases that normalize to nothing', () => {
     expect(() => createScanner({ lexiconDir: dir })).toThrow(`${join(dir, 'medical.tsv')}:2`);
   });
 });
+
+describe('entries given in code go through the same schema', () => {
+  test('a bad severity and an empty phrase are refused with their index and reason', () => {
+    let error: unknown;
+    try {
+      createScanner({
+        lexicon: {
+          terms: [
+            { phrase: '好词语', category: 'extreme', severity: 'huge' },
+            { phrase: '  ', category: 'medical', severity: 'low' },
+            { phrase: '正常词', category: 'medical', severity: 'low' },
+          ],
+        },
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(LexiconError);
+    const problems = (error as LexiconError).problems;
+    expect(problems.map((p) => [p.file, p.line])).toEqual([
+      ['<code>', 1],
+      ['<code>', 2],
+    ]);
+    expect(problems[0]!.reason).toMatch(/severity/);
+    expect(problems[1]!.reason).toMatch(/empty/);
+  });
+
+  test('valid entries in code build a working scanner', () => {
+    const scanner = createScanner({ lexicon: { terms: [{ phrase: '正常词', category: 'medical', severity: 'low' }], allow: [{ phrase: '正常词语' }] } });
+    expect(scanner.scan('这是正常词').map((f) => f.term)).toEqual(['正常词']);
+    expect(scanner.scan('这是正常词语')).toEqual([]);
+  });
+});
