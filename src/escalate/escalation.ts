@@ -1,0 +1,209 @@
+/**
+ * Per-stream escalation: `normal → watch → alert → shutdown`, driven only by event time so tests and
+ * replays are deterministic.
+ *
+ * - Each flag adds its weight (risk.ts) to the stream's risk, which decays between events.
+ * - Level follows risk up and down, except `shutdown`, which only `restore` lifts.
+ * - A `critical` flag, the risk crossing the shutdown threshold, or a moderator's `shutdown` emits
+ *   exactly one `shutdown` per epoch; `restore` starts a new epoch with risk 0.
+ * - `dismiss` removes a flag's weight (decayed as it would have been) and keeps it out of the
+ *   repetition count.
+ */
+import type { Flag } from '../flag.js';
+import { decay, flagWeight, type EscalationConfig } from './risk.js';
+
+export const LEVELS = ['normal', 'watch', 'alert', 'shutdown'] as const;
+export type Level = (typeof LEVELS)[number];
+
+export interface LevelEvent {
+  type: 'level';
+  stream: string;
+  level: Level;
+  risk: number;
+  ts: number;
+}
+
+export interface ShutdownEvent {
+  type: 'shutdown';
+  stream: string;
+  reason: string;
+  flagIds: string[];
+  ts: number;
+  /** Counts shutdowns of this stream: a consumer dedupes by (stream, epoch). */
+  epoch: number;
+  manual: boolean;
+}
+
+export interface RestoreEvent {
+  type: 'restore';
+  stream: string;
+  ts: number;
+  epoch: number;
+}
+
+export type EscalationEvent = LevelEvent | ShutdownEvent | RestoreEvent;
+
+interface Contribution {
+  weight: number;
+  ts: number;
+  term: string;
+}
+
+/** Per-stream state; kept small because there is one per live stream. */
+class StreamRisk {
+  risk = 0;
+  lastTs = 0;
+  level: Level = 'normal';
+  pkActive = false;
+  epoch = 0;
+  termCounts = new Map<string, number>();
+  /** Flags still carrying weight in this epoch, for dismiss and for the shutdown's evidence. */
+  contributions = new Map<string, Contribution>();
+}
+
+/** Flags kept per stream for dismissal; older ones have decayed to nothing anyway. */
+const MAX_CONTRIBUTIONS = 64;
+
+export class Escalation {
+  readonly #config: EscalationConfig;
+  readonly #streams = new Map<string, StreamRisk>();
+
+  constructor(config: EscalationConfig) {
+    this.#config = config;
+  }
+
+  level(stream: string): Level {
+    return this.#streams.get(stream)?.level ?? 'normal';
+  }
+
+  /** Current risk as of the stream's last event. */
+  risk(stream: string): number {
+    return this.#streams.get(stream)?.risk ?? 0;
+  }
+
+  isShutDown(stream: string): boolean {
+    return this.level(stream) === 'shutdown';
+  }
+
+  /** Accounts a flag at its event time `ts`. */
+  onFlag(stream: string, flag: Pick<Flag, 'id' | 'term' | 'severity' | 'evasion'>, ts: number): EscalationEvent[] {
+    const s = this.#advance(stream, ts);
+    const prior = s.termCounts.get(flag.term) ?? 0;
+    s.termCounts.set(flag.term, prior + 1);
+    const weight = flagWeight(this.#config, { severity: flag.severity, evasion: flag.evasion, priorSameTerm: prior, pkActive: s.pkActive });
+    s.risk += weight;
+    s.contributions.set(flag.id, { weight, ts, term: flag.term });
+    if (s.contributions.size > MAX_CONTRIBUTIONS) s.contributions.delete(s.contributions.keys().next().value!);
+    const events: EscalationEvent[] = [];
+    if (s.level !== 'shutdown' && flag.severity === 'critical' && this.#config.criticalShutsDown) {
+      this.#shutdown(stream, s, `critical flag ${flag.id}: ${flag.term}`, ts, false, events);
+    } else this.#relevel(stream, s, ts, events);
+    return events;
+  }
+
+  onPk(stream: string, state: 'start' | 'end', ts: number): EscalationEvent[] {
+    const s = this.#advance(stream, ts);
+    s.pkActive = state === 'start';
+    const events: EscalationEvent[] = [];
+    this.#relevel(stream, s, ts, events);
+    return events;
+  }
+
+  /** Any other event of the stream (a clean message): lets risk decay and the level fall. */
+  onTick(stream: string, ts: number): EscalationEvent[] {
+    if (!this.#streams.has(stream)) return [];
+    const s = this.#advance(stream, ts);
+    const events: EscalationEvent[] = [];
+    this.#relevel(stream, s, ts, events);
+    return events;
+  }
+
+  /** A moderator marks a flag as a false positive. Returns undefined when the flag carries no weight here. */
+  dismiss(stream: string, flagId: string, ts: number): EscalationEvent[] | undefined {
+    const s = this.#streams.get(stream);
+    const c = s?.contributions.get(flagId);
+    if (!s || !c) return undefined;
+    this.#advance(stream, ts);
+    s.contributions.delete(flagId);
+    s.risk = Math.max(0, s.risk - decay(this.#config, c.weight, s.lastTs - c.ts));
+    const n = s.termCounts.get(c.term) ?? 1;
+    if (n <= 1) s.termCounts.delete(c.term);
+    else s.termCounts.set(c.term, n - 1);
+    const events: EscalationEvent[] = [];
+    this.#relevel(stream, s, ts, events);
+    return events;
+  }
+
+  /** A moderator or control system shuts the stream down; no event if it already is. */
+  shutdown(stream: string, reason: string, ts: number): EscalationEvent[] {
+    const s = this.#advance(stream, ts);
+    const events: EscalationEvent[] = [];
+    if (s.level !== 'shutdown') this.#shutdown(stream, s, reason, ts, true, events);
+    return events;
+  }
+
+  /** Lifts a shutdown: a new epoch starting from risk 0. No event if the stream is not shut down. */
+  restore(stream: string, ts: number): EscalationEvent[] {
+    const s = this.#streams.get(stream);
+    if (!s || s.level !== 'shutdown') return [];
+    this.#advance(stream, ts);
+    s.risk = 0;
+    s.level = 'normal';
+    s.termCounts.clear();
+    s.contributions.clear();
+    return [
+      { type: 'restore', stream, ts, epoch: s.epoch },
+      { type: 'level', stream, level: 'normal', risk: 0, ts },
+    ];
+  }
+
+  /** Releases a stream's state (stream ended). A shut-down stream keeps its state so it stays shut down. */
+  end(stream: string): void {
+    if (this.#streams.get(stream)?.level !== 'shutdown') this.#streams.delete(stream);
+  }
+
+  /** Streams currently shut down, with their epochs (journal snapshot). */
+  shutDownStreams(): { stream: string; epoch: number }[] {
+    const out: { stream: string; epoch: number }[] = [];
+    for (const [stream, s] of this.#streams) if (s.level === 'shutdown') out.push({ stream, epoch: s.epoch });
+    return out;
+  }
+
+  #advance(stream: string, ts: number): StreamRisk {
+    let s = this.#streams.get(stream);
+    if (!s) {
+      s = new StreamRisk();
+      s.lastTs = ts;
+      this.#streams.set(stream, s);
+    }
+    if (ts > s.lastTs) {
+      s.risk = decay(this.#config, s.risk, ts - s.lastTs);
+      s.lastTs = ts;
+    }
+    return s;
+  }
+
+  #relevel(stream: string, s: StreamRisk, ts: number, events: EscalationEvent[]): void {
+    if (s.level === 'shutdown') return;
+    const t = this.#config.thresholds;
+    if (s.risk >= t.shutdown) {
+      this.#shutdown(stream, s, `risk ${s.risk.toFixed(1)} crossed the shutdown threshold ${t.shutdown}`, ts, false, events);
+      return;
+    }
+    const level: Level = s.risk >= t.alert ? 'alert' : s.risk >= t.watch ? 'watch' : 'normal';
+    if (level !== s.level) {
+      s.level = level;
+      events.push({ type: 'level', stream, level, risk: round(s.risk), ts });
+    }
+  }
+
+  /** Emits the level change and the one shutdown signal of this epoch. */
+  #shutdown(stream: string, s: StreamRisk, reason: string, ts: number, manual: boolean, events: EscalationEvent[]): void {
+    s.level = 'shutdown';
+    s.epoch++;
+    events.push({ type: 'level', stream, level: 'shutdown', risk: round(s.risk), ts });
+    events.push({ type: 'shutdown', stream, reason, flagIds: [...s.contributions.keys()], ts, epoch: s.epoch, manual });
+  }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
