@@ -16,6 +16,7 @@ import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
 import { detectLinks, detectNumbers } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
+import { negatedBefore } from './negation.js';
 import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
 import { StreamContext } from './stream-context.js';
 
@@ -140,7 +141,10 @@ export class Scanner {
     detectNumbers(norm.text, base, ctx?.digits, kept);
     detectLinks(text, base, kept);
     if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);
-    const resolved = leftmostLongest(kept);
+    // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
+    const resolved = leftmostLongest(kept).filter(
+      (c) => c.category === 'contact' || c.start < base || !negatedBefore(text, c.start - base, fold),
+    );
 
     const flags: Flag[] = [];
     for (const c of resolved) {

@@ -70,6 +70,11 @@ function buildFoldTables(): FoldTables {
     }
   }
   const pinyin = new PinyinTables(simplify);
+  // A unit folded to a CJK character sounds like it: ➕ (folded to 加) is "jia", so ➕威 reads jia wei.
+  for (let u = 0; u < 65536; u++) {
+    const f = fold[u]!;
+    if (pinyin.syllableOf[u] === 0 && f !== u && f < FOLD_HIGH_SURROGATE && f !== FOLD_NOISE) pinyin.syllableOf[u] = pinyin.syllableOf[f]!;
+  }
   const expansionOf = (s: string): Expansion => {
     const text = new Uint16Array(s.length);
     const sounds = new Uint16Array(s.length);

@@ -1,0 +1,60 @@
+/**
+ * Explicit negation right before a claim makes it a disclaimer, not a claim (LABELING.md: 别指望它
+ * 治什么病, "it doesn't treat skin conditions"). Only the few units just before the match are read:
+ * a negator, optionally followed by a modal or a pronoun ("不能", "不会", "无法", "别指望它"), then
+ * the claim. Applied to extreme, exclusive and medical claims; contact is never negated this way
+ * (a warning such as 不要加微信 is an allow-list entry).
+ *
+ *   不能根治            negated       不用吃药 (the claim itself starts with 不)    not negated
+ *   并不是全网最低价     negated       不仅能降压                                   not negated (不仅 is "not only")
+ *   doesn't cure        negated       not only cures                               not negated
+ */
+
+/** Chinese negators, simplified; compared against the folded text just before the claim. */
+const ZH_NEGATORS = ['不能', '不会', '不可能', '不可以', '无法', '没法', '没办法', '没有', '别指望', '不指望', '并不', '并非', '不是', '不敢说', '不保证', '不承诺', '谈不上', '算不上', '不'];
+/** Words allowed between the negator and the claim (不能用来治, 别指望它治, 不是说). */
+const ZH_FILLERS = ['用来', '用于', '可以', '帮你', '给你', '能', '会', '它', '是', '说', '去', '来', '真', '就', '都', '再', '也'];
+
+const EN_NEGATORS = new Set(['not', 'doesnt', 'dont', 'didnt', 'wont', 'cant', 'cannot', 'never', 'isnt', 'arent', 'no', 'nor']);
+const EN_FILLERS = new Set(['really', 'actually', 'help', 'to', 'it', 'will', 'does', 'do', 'can', 'claim', 'be', 'the', 'a']);
+const WINDOW = 10;
+
+/** Is the claim starting at `start` of `text` negated? `fold` is the shared fold table. */
+export function negatedBefore(text: string, start: number, fold: Uint16Array): boolean {
+  const first = fold[text.charCodeAt(start)] ?? 0;
+  return first >= 0x61 && first <= 0x7a ? englishNegated(text, start) : chineseNegated(text, start, fold);
+}
+
+function chineseNegated(text: string, start: number, fold: Uint16Array): boolean {
+  // The significant (non-noise) folded units before the claim, nearest last, at most WINDOW of them.
+  let before = '';
+  for (let k = start - 1; k >= 0 && before.length < WINDOW; k--) {
+    const f = fold[text.charCodeAt(k)]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    before = String.fromCharCode(f) + before;
+  }
+  let rest = before;
+  for (let strip = 0; strip < 3; strip++) {
+    // The negator must end right where the claim (or its fillers) starts: 不仅能降压 ends in 仅, not 不.
+    if (ZH_NEGATORS.some((neg) => rest.endsWith(neg))) return true;
+    const filler = ZH_FILLERS.find((f) => rest.endsWith(f));
+    if (!filler) return false;
+    rest = rest.slice(0, -filler.length);
+  }
+  return false;
+}
+
+function englishNegated(text: string, start: number): boolean {
+  const words = text
+    .slice(Math.max(0, start - 40), start)
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .split(/[^a-z]+/)
+    .filter((w) => w.length > 0);
+  for (let i = words.length - 1, seen = 0; i >= 0 && seen < 3; i--, seen++) {
+    const w = words[i]!;
+    if (EN_NEGATORS.has(w)) return !(w === 'not' && words[i + 1] === 'only');
+    if (!EN_FILLERS.has(w)) return false;
+  }
+  return false;
+}
