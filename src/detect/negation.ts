@@ -25,7 +25,19 @@ export function negatedBefore(text: string, start: number, fold: Uint16Array): b
   return first >= 0x61 && first <= 0x7a ? englishNegated(text, start) : chineseNegated(text, start, fold);
 }
 
+/** First characters of the negators: the common case (no negator nearby) is decided without strings. */
+const NEGATOR_HEADS = new Uint8Array(65536);
+for (const n of ZH_NEGATORS) NEGATOR_HEADS[n.charCodeAt(0)] = 1;
+
 function chineseNegated(text: string, start: number, fold: Uint16Array): boolean {
+  let near = false;
+  for (let k = start - 1, seen = 0; k >= 0 && seen < 6 && !near; k--) {
+    const f = fold[text.charCodeAt(k)]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    near = NEGATOR_HEADS[f] === 1;
+    seen++;
+  }
+  if (!near) return false;
   // The significant (non-noise) folded units before the claim, nearest last, at most WINDOW of them.
   let before = '';
   for (let k = start - 1; k >= 0 && before.length < WINDOW; k--) {

@@ -94,7 +94,7 @@ export class Scanner {
     findOverlapping(lex.automaton, norm.text.codes, norm.text.length, matches, ctx?.text);
     const split = matches.count;
     const soundBase = ctx ? ctx.sounds.position : 0;
-    findOverlapping(lex.automaton, norm.sounds.codes, norm.sounds.length, matches, ctx?.sounds);
+    if (lex.hasPinyin) findOverlapping(lex.automaton, norm.sounds.codes, norm.sounds.length, matches, ctx?.sounds);
 
     const candidates: Candidate[] = [];
     const allows: AllowSpan[] = [];
@@ -139,7 +139,7 @@ export class Scanner {
 
     let kept = withoutAllowed(candidates, allows);
     detectNumbers(norm.text, base, ctx?.digits, kept);
-    detectLinks(text, base, kept);
+    if (this.#normalizer.latinWords > 0) detectLinks(text, base, kept); // URLs, e-mails and ids all hold a Latin word
     if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);
     // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
     const resolved = leftmostLongest(kept).filter(

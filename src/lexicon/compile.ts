@@ -40,6 +40,8 @@ export interface CompiledLexicon {
   readonly entries: readonly CompiledEntry[];
   /** targets[patternId] */
   readonly targets: readonly (readonly PatternTarget[])[];
+  /** Some pattern lives on the pinyin lane; without one the sounds lane is not searched. */
+  readonly hasPinyin: boolean;
   /** Text-lane form of each entry (for `lexicon check`). */
   readonly forms: readonly string[];
 }
@@ -130,5 +132,6 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
   }
   if (problems.length > 0) throw new LexiconError(problems);
   const automaton = buildAutomaton(patterns, { collapseRepeats: true });
-  return { automaton, entries, targets, forms };
+  const hasPinyin = targets.some((ts) => ts.some((t) => t.lane === 'pinyin'));
+  return { automaton, entries, targets, forms, hasPinyin };
 }

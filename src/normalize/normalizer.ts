@@ -57,6 +57,8 @@ export class Normalizer implements NormalizedText {
   readonly #word = new Uint16Array(MAX_WORD);
   readonly #syllables = new Uint16Array(MAX_WORD);
   readonly #syllableAt = new Int32Array(MAX_WORD);
+  /** Latin words in the last input: link and handle detectors only run when there is one. */
+  latinWords = 0;
 
   constructor(options: NormalizerOptions = {}, tables: FoldTables = foldTables()) {
     this.#t = tables;
@@ -68,6 +70,7 @@ export class Normalizer implements NormalizedText {
     const sounds = this.sounds;
     text.length = 0;
     sounds.length = 0;
+    this.latinWords = 0;
     // Each unit yields at most one lane unit except expansions, which reserve for themselves.
     text.reserve(input.length);
     sounds.reserve(input.length);
@@ -131,6 +134,7 @@ export class Normalizer implements NormalizedText {
 
   /** A run of units folding to a-z: stemmed into the text lane, segmented as pinyin into the other. */
   #latinWord(input: string, from: number): number {
+    this.latinWords++;
     const fold = this.#t.fold;
     const word = this.#word;
     let end = from;
