@@ -226,6 +226,7 @@ function placeDoubleArray(
     const first = children[0]![0];
     let p = findFree(first);
     let b = 0;
+    let misses = 0;
     for (;;) {
       b = p - first;
       let fits = true;
@@ -238,7 +239,8 @@ function placeDoubleArray(
         }
       }
       if (fits) break;
-      p = findFree(p + 1);
+      // Wide nodes rarely fit in the dense front: after a few misses, stride by the node's width.
+      p = findFree(++misses > 16 ? p + children.length : p + 1);
     }
     const s = slot[n]!;
     base[s] = b;
