@@ -61,42 +61,35 @@ export const pkguardAutomaton: Peer = {
 
 /**
  * pkguard's whole scan path: normalization (both lanes), automaton, contact detectors, allow-list,
- * resolution and Flag objects. The bench terms go in as `extreme` entries.
+ * negation, resolution and Flag objects. The bench terms go in as `extreme` entries, with or
+ * without homophone (pinyin-lane) patterns.
  */
-export const pkguardScan: Peer = {
-  name: 'pkguard scan (full path)',
-  note: 'normalize + match + detectors + resolve, flags after leftmost-longest',
-  build(patterns) {
-    const scanner = createScanner({
-      lexicon: { terms: patterns.map((phrase) => ({ phrase, category: 'extreme', severity: 'medium', options: ['nophonetic'] })) },
-    });
-    return {
-      scan(messages) {
-        let n = 0;
-        for (const m of messages) n += scanner.scan(m).length;
-        return n;
-      },
-    };
-  },
-};
+function pkguardScanPeer(name: string, note: string, phonetic: boolean): Peer {
+  return {
+    name,
+    note,
+    build(patterns) {
+      const options = phonetic ? [] : ['nophonetic'];
+      const scanner = createScanner({
+        lexicon: { terms: patterns.map((phrase) => ({ phrase, category: 'extreme', severity: 'medium', options })) },
+      });
+      return {
+        scan(messages) {
+          let n = 0;
+          for (const m of messages) n += scanner.scan(m).length;
+          return n;
+        },
+      };
+    },
+  };
+}
 
-/** The same full path with the pinyin (homophone) lane on for every 3+ character term, as bundled. */
-export const pkguardScanPhonetic: Peer = {
-  name: 'pkguard scan + pinyin lane',
-  note: 'as above, plus homophone patterns for 3+ character terms',
-  build(patterns) {
-    const scanner = createScanner({
-      lexicon: { terms: patterns.map((phrase) => ({ phrase, category: 'extreme', severity: 'medium' })) },
-    });
-    return {
-      scan(messages) {
-        let n = 0;
-        for (const m of messages) n += scanner.scan(m).length;
-        return n;
-      },
-    };
-  },
-};
+export const pkguardScan = pkguardScanPeer('pkguard scan (full path)', 'normalize + match + detectors + resolve, flags', false);
+export const pkguardScanPhonetic = pkguardScanPeer(
+  'pkguard scan + pinyin lane',
+  'as above, plus homophone patterns for 3+ character terms',
+  true,
+);
 
 export const ahocorasick: Peer = {
   name: 'ahocorasick',
