@@ -2,22 +2,14 @@
  * `checkLexicons` / `pkguard lexicon check DIR`: errors refuse the lexicon (exit 1), warnings point
  * at entries that load but will not behave as their author expects (exit 0).
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { checkLexicons, type CheckReport } from '../../src/cli/lexicon-check.js';
-import { lexiconDir, runCli } from '../cli/run-cli.js';
+import { runCli } from '../cli/run-cli.js';
+import { tempLexiconDirs } from './temp-dirs.js';
 
 const LONG = 60_000;
-const dirs: string[] = [];
-function dirOf(files: Record<string, string>): string {
-  const d = lexiconDir(files);
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dirOf = tempLexiconDirs();
 
 const where = (dir: string, items: CheckReport['warnings']) => items.map((w) => `${w.file.slice(dir.length + 1)}:${w.line}`);
 

@@ -2,22 +2,13 @@
  * Lexicon directory loading and validation: every problem is refused with file, line and a reason
  * naming the bad field, and all problems across all files are reported at once.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { createScanner, LexiconError, loadLexiconDir, type LexiconProblem } from '../../src/index.js';
 import { compileLexicon } from '../../src/lexicon/compile.js';
-import { lexiconDir } from '../cli/run-cli.js';
+import { tempLexiconDirs } from './temp-dirs.js';
 
-const dirs: string[] = [];
-function dirOf(files: Record<string, string>): string {
-  const d = lexiconDir(files);
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dirOf = tempLexiconDirs();
 
 /** Loads `files` expecting a LexiconError; returns its problems. */
 function refused(files: Record<string, string>): { dir: string; problems: readonly LexiconProblem[]; error: LexiconError } {
