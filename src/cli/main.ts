@@ -11,7 +11,8 @@ import { openInput, runScan } from './scan.js';
 
 const USAGE = `usage:
   pkguard scan [FILE] [--lexicons DIR]     NDJSON {"id","text","kind"?,"stream"?} per line -> {"id","flags"} per line
-  pkguard lexicon check [DIR] [--json]     validate lexicons and explain mistakes (default: bundled)`;
+  pkguard lexicon check [DIR] [--json]     validate lexicons and explain mistakes (default: bundled)
+  pkguard serve [--config FILE]            the live server (default port 8080, PKGUARD_PORT overrides)`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -37,6 +38,15 @@ async function main(argv: string[]): Promise<number> {
       throw err;
     }
     return runScan(scanner, openInput(args[0]), process.stdout, (m) => process.stderr.write(m + '\n'));
+  }
+  if (command === 'serve') {
+    const config = option(args, '--config');
+    if (args.length > 0) {
+      process.stderr.write(`pkguard serve: unexpected argument ${args[0]}\n${USAGE}\n`);
+      return 2;
+    }
+    const { runServe } = await import('./serve.js'); // the scan CLI does not pay for the server's imports
+    return runServe(config);
   }
   if (command === 'lexicon' && args[0] === 'check') {
     const json = args.includes('--json');

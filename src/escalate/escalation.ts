@@ -86,16 +86,18 @@ export class Escalation {
   }
 
   /** Accounts a flag at its event time `ts`. */
-  onFlag(stream: string, flag: Pick<Flag, 'id' | 'term' | 'severity' | 'evasion'>, ts: number): EscalationEvent[] {
+  onFlag(stream: string, flag: Pick<Flag, 'id' | 'term' | 'severity' | 'evasion' | 'kind'>, ts: number): EscalationEvent[] {
     const s = this.#advance(stream, ts);
+    const chat = flag.kind === 'chat';
+    if (chat && this.#config.chatMultiplier === 0) return [];
     const prior = s.termCounts.get(flag.term) ?? 0;
     s.termCounts.set(flag.term, prior + 1);
-    const weight = flagWeight(this.#config, { severity: flag.severity, evasion: flag.evasion, priorSameTerm: prior, pkActive: s.pkActive });
+    const weight = flagWeight(this.#config, { severity: flag.severity, evasion: flag.evasion, priorSameTerm: prior, pkActive: s.pkActive, chat });
     s.risk += weight;
     s.contributions.set(flag.id, { weight, ts, term: flag.term });
     if (s.contributions.size > MAX_CONTRIBUTIONS) s.contributions.delete(s.contributions.keys().next().value!);
     const events: EscalationEvent[] = [];
-    if (s.level !== 'shutdown' && flag.severity === 'critical' && this.#config.criticalShutsDown) {
+    if (s.level !== 'shutdown' && flag.severity === 'critical' && !chat && this.#config.criticalShutsDown) {
       this.#shutdown(stream, s, `critical flag ${flag.id}: ${flag.term}`, ts, false, events);
     } else this.#relevel(stream, s, ts, events);
     return events;
@@ -160,6 +162,29 @@ export class Escalation {
   /** Releases a stream's state (stream ended). A shut-down stream keeps its state so it stays shut down. */
   end(stream: string): void {
     if (this.#streams.get(stream)?.level !== 'shutdown') this.#streams.delete(stream);
+  }
+
+  /**
+   * Sets whether a stream is shut down and its epoch, as the journal recorded it (recovery after a
+   * restart, or a snapshot). Emits nothing: the signal went out before the restart.
+   */
+  recover(stream: string, state: { shutDown: boolean; epoch: number }, ts: number): void {
+    const s = this.#advance(stream, ts);
+    s.epoch = state.epoch;
+    if (state.shutDown) s.level = 'shutdown';
+    else if (s.level === 'shutdown') {
+      s.level = 'normal';
+      s.risk = 0;
+      s.termCounts.clear();
+      s.contributions.clear();
+    }
+  }
+
+  /** Epoch of every stream that has had a shutdown (journal snapshot). */
+  epochs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [stream, s] of this.#streams) if (s.epoch > 0) out[stream] = s.epoch;
+    return out;
   }
 
   /** Streams currently shut down, with their epochs (journal snapshot). */

@@ -12,6 +12,9 @@
  * - half-life 120 s: risk halves every two minutes of event time without new flags, so an
  *   occasional slip fades and a burst does not.
  * - thresholds watch 3, alert 8, shutdown 16.
+ * - chat ×0: viewers' chat is flagged for moderators but does not raise the host's risk, or a troll
+ *   could get a rival's stream shut down by spamming its chat. A platform that holds hosts
+ *   responsible for their chat sets `chatMultiplier` above 0 (a critical chat flag never shuts down).
  *
  * What it takes to be shut down with the defaults: four different high claims within about a
  * minute (4+4+4+4 with little decay); the same high claim said three times (4 + 6 + 8 = 18);
@@ -31,6 +34,7 @@ export const escalationConfigSchema = z
     repetitionMax: z.number().min(1).default(3),
     evasionMultiplier: z.number().min(1).default(1.5),
     pkMultiplier: z.number().min(1).default(1.5),
+    chatMultiplier: z.number().min(0).default(0),
     halfLifeMs: z.number().int().positive().default(120_000),
     thresholds: z
       .object({ watch: z.number().positive(), alert: z.number().positive(), shutdown: z.number().positive() })
@@ -51,11 +55,14 @@ export interface FlagWeightInput {
   /** How many flags with this term the stream had before this one. */
   priorSameTerm: number;
   pkActive: boolean;
+  /** Found in viewers' chat rather than the host's transcript. */
+  chat?: boolean;
 }
 
 export function flagWeight(config: EscalationConfig, f: FlagWeightInput): number {
-  if (f.severity === 'critical') return config.weights.high;
-  const base = config.weights[f.severity];
+  const source = f.chat ? config.chatMultiplier : 1;
+  if (f.severity === 'critical') return config.weights.high * source;
+  const base = config.weights[f.severity] * source;
   const repetition = Math.min(config.repetitionMax, 1 + config.repetitionStep * f.priorSameTerm);
   return base * repetition * (f.evasion ? config.evasionMultiplier : 1) * (f.pkActive ? config.pkMultiplier : 1);
 }

@@ -1,0 +1,293 @@
+/**
+ * The append-only journal: NDJSON segments in one directory, appended with group commit (every
+ * record appended while a write+fsync is in flight goes out in the next single write+fsync), so a
+ * caller acks only after `append` resolves and a crash loses nothing acked.
+ *
+ * Layout: `<dir>/segment-<12 digits>.ndjson`. A segment is rotated past `segmentBytes`; the new one
+ * starts with a snapshot record (see records.ts), so retention can delete whole old segments by
+ * total size and age without losing state. A torn last line (a crash mid-write) is cut off at open
+ * with a warning; a damaged line elsewhere is skipped with a warning. Neither is fatal.
+ */
+import { mkdirSync } from 'node:fs';
+import { open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Flag } from '../flag.js';
+import { PkguardError } from '../errors.js';
+import { readLines, type LineReadResult } from './lines.js';
+import { isRecord, type JournalRecord, type SnapshotRecord } from './records.js';
+
+export interface JournalOptions {
+  dir: string;
+  /** Rotate the active segment once it is at least this big. Default 64 MiB. */
+  segmentBytes?: number;
+  /** Delete the oldest segments while all of them together exceed this. Default 1 GiB. */
+  retainBytes?: number;
+  /** Delete segments whose last write is older than this. Default 7 days. */
+  retainMs?: number;
+  /** fsync each batch. Only tests of other things turn this off. Default true. */
+  fsync?: boolean;
+  /** Called at rotation: the state to open the next segment with. */
+  snapshot: () => Omit<SnapshotRecord, 't'>;
+  warn: (event: string, detail: Record<string, unknown>) => void;
+}
+
+interface Segment {
+  index: number;
+  path: string;
+  bytes: number;
+  /** Number of the first flag in the segment, if it has one: `since` starts from the right segment. */
+  firstFlag: number | undefined;
+}
+
+export class JournalError extends PkguardError {
+  readonly path: string;
+  constructor(path: string, message: string, cause?: unknown) {
+    super('PKG_ERR_JOURNAL', `journal ${path}: ${message}`, { cause });
+    this.path = path;
+  }
+}
+
+const NAME = /^segment-(\d{12})\.ndjson$/;
+const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
+
+type ResolvedOptions = Required<Omit<JournalOptions, 'snapshot' | 'warn'>> & Pick<JournalOptions, 'snapshot' | 'warn'>;
+
+export class Journal {
+  readonly dir: string;
+  readonly #opts: ResolvedOptions;
+  readonly #segments: Segment[];
+  #fh: FileHandle | undefined;
+  #pending: string[] = [];
+  #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  #pendingRecords = 0;
+  #flushing = false;
+  #scheduled = false;
+  #closed = false;
+  #failure: Error | undefined;
+  /** Records appended so far that are not yet durable. */
+  get pending(): number {
+    return this.#pendingRecords;
+  }
+  /** The last write or fsync failed (the disk is full or gone): not ready. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  private constructor(opts: ResolvedOptions, segments: Segment[]) {
+    this.dir = opts.dir;
+    this.#opts = opts;
+    this.#segments = segments;
+  }
+
+  /** Opens (creating) the directory and repairs a torn tail. Call `replay()` before appending. */
+  static async open(options: JournalOptions): Promise<Journal> {
+    const opts = {
+      segmentBytes: 64 * 1024 * 1024,
+      retainBytes: 1024 * 1024 * 1024,
+      retainMs: 7 * 24 * 3600 * 1000,
+      fsync: true,
+      ...options,
+    };
+    try {
+      mkdirSync(opts.dir, { recursive: true });
+    } catch (err) {
+      throw new JournalError(opts.dir, `cannot create the journal directory: ${(err as Error).message}`, err);
+    }
+    const names = (await readdir(opts.dir)).filter((n) => NAME.test(n)).sort();
+    const segments: Segment[] = [];
+    for (const name of names) {
+      const path = join(opts.dir, name);
+      segments.push({ index: Number(NAME.exec(name)![1]), path, bytes: (await stat(path)).size, firstFlag: undefined });
+    }
+    return new Journal(opts, segments);
+  }
+
+  /**
+   * Every record in order, oldest segment first. Cuts a torn last line off the newest segment and
+   * skips damaged lines, each with a warning. Opens the newest segment for appending when done.
+   */
+  async *replay(): AsyncGenerator<JournalRecord> {
+    for (let i = 0; i < this.#segments.length; i++) {
+      const seg = this.#segments[i]!;
+      const last = i === this.#segments.length - 1;
+      const result: LineReadResult = { tailBytes: 0, goodBytes: 0 };
+      let lineNo = 0;
+      for await (const line of readLines(seg.path, result)) {
+        lineNo++;
+        let rec: unknown;
+        try {
+          rec = JSON.parse(line);
+        } catch {
+          rec = undefined;
+        }
+        if (!isRecord(rec)) {
+          this.#opts.warn('journal_damaged_line', { path: seg.path, line: lineNo, bytes: line.length });
+          continue;
+        }
+        if (rec.t === 'msg') this.#noteFlags(seg, rec.flags);
+        yield rec;
+      }
+      if (result.tailBytes > 0) {
+        this.#opts.warn('journal_torn_tail', { path: seg.path, droppedBytes: result.tailBytes, keptBytes: result.goodBytes });
+        if (last) {
+          await truncate(seg.path, result.goodBytes);
+          seg.bytes = result.goodBytes;
+        }
+      }
+    }
+    if (this.#segments.length === 0) this.#segments.push(this.#newSegment(1));
+    this.#fh = await open(this.#active.path, 'a');
+  }
+
+  /** Appends records; resolves once they are written and (by default) fsynced. */
+  append(...records: JournalRecord[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new JournalError(this.dir, 'closed'));
+    if (!this.#fh) return Promise.reject(new JournalError(this.dir, 'append before replay'));
+    let text = '';
+    for (const r of records) {
+      text += JSON.stringify(r) + '\n';
+      if (r.t === 'msg') this.#noteFlags(this.#active, r.flags);
+    }
+    this.#pending.push(text);
+    this.#pendingRecords += records.length;
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#schedule();
+    return done;
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  barrier(): Promise<void> {
+    if (this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#schedule();
+    return done;
+  }
+
+  /**
+   * Flags with a number above `after`, in order, read from the segments (durable or being written;
+   * the caller dedupes against live flags by number). Older flags removed by retention are gone.
+   */
+  async *flagsSince(after: number): AsyncGenerator<Flag> {
+    let from = 0;
+    for (let i = this.#segments.length - 1; i >= 0; i--) {
+      const first = this.#segments[i]!.firstFlag;
+      if (first !== undefined && first <= after) {
+        from = i;
+        break;
+      }
+    }
+    for (const seg of this.#segments.slice(from)) {
+      let lines: AsyncGenerator<string>;
+      try {
+        lines = readLines(seg.path);
+        for await (const line of lines) {
+          if (!line.startsWith('{"t":"msg"')) continue;
+          let rec: unknown;
+          try {
+            rec = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (!isRecord(rec) || rec.t !== 'msg') continue;
+          for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield f;
+        }
+      } catch (err) {
+        // Deleted by retention while we read: what it held is gone by policy.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+
+  /** Flushes what is pending and closes the active segment. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.barrier().catch(() => undefined);
+    this.#closed = true;
+    await this.#fh?.close();
+    this.#fh = undefined;
+  }
+
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  get #active(): Segment {
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  #newSegment(index: number): Segment {
+    return { index, path: join(this.dir, segmentName(index)), bytes: 0, firstFlag: undefined };
+  }
+
+  #noteFlags(seg: Segment, flags: readonly Flag[]): void {
+    if (seg.firstFlag === undefined && flags.length > 0) seg.firstFlag = Number(flags[0]!.id.slice(1));
+  }
+
+  #schedule(): void {
+    if (this.#flushing || this.#scheduled) return;
+    this.#scheduled = true;
+    // setImmediate, not a timer: everything appended in this turn of the event loop shares one fsync.
+    setImmediate(() => void this.#flush());
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    this.#flushing = true;
+    while (this.#waiters.length > 0) {
+      const text = this.#pending.join('');
+      const waiters = this.#waiters;
+      const records = this.#pendingRecords;
+      this.#pending = [];
+      this.#waiters = [];
+      try {
+        const fh = this.#fh;
+        if (!fh) throw new JournalError(this.dir, 'closed');
+        if (text.length > 0) {
+          const buf = Buffer.from(text, 'utf8');
+          await fh.write(buf, 0, buf.length);
+          if (this.#opts.fsync) await fh.datasync();
+          this.#active.bytes += buf.length;
+        }
+        this.#pendingRecords -= records;
+        this.#failure = undefined;
+        for (const w of waiters) w.resolve();
+        if (this.#active.bytes >= this.#opts.segmentBytes) await this.#rotate();
+      } catch (err) {
+        this.#pendingRecords -= records;
+        this.#failure = err as Error;
+        const e = err instanceof JournalError ? err : new JournalError(this.#active.path, `write failed: ${(err as Error).message}`, err);
+        for (const w of waiters) w.reject(e);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  /** Starts a new segment with a snapshot, then applies retention to the old ones. */
+  async #rotate(): Promise<void> {
+    const next = this.#newSegment(this.#active.index + 1);
+    const snapshot: SnapshotRecord = { t: 'snapshot', ...this.#opts.snapshot() };
+    const buf = Buffer.from(JSON.stringify(snapshot) + '\n', 'utf8');
+    const fh = await open(next.path, 'a');
+    await fh.write(buf, 0, buf.length);
+    if (this.#opts.fsync) await fh.datasync();
+    next.bytes = buf.length;
+    await this.#fh?.close();
+    this.#fh = fh;
+    this.#segments.push(next);
+    await this.#retain();
+  }
+
+  async #retain(): Promise<void> {
+    const now = Date.now();
+    let total = this.#segments.reduce((n, s) => n + s.bytes, 0);
+    while (this.#segments.length > 1) {
+      const oldest = this.#segments[0]!;
+      const tooBig = total > this.#opts.retainBytes;
+      const tooOld = !tooBig && now - (await stat(oldest.path)).mtimeMs > this.#opts.retainMs;
+      if (!tooBig && !tooOld) break;
+      await rm(oldest.path, { force: true });
+      this.#segments.shift();
+      total -= oldest.bytes;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * What the journal holds: one JSON object per line, `t` says which. Everything that changes what a
+ * moderator sees or whether a stream is shut down is a record, so a restart can rebuild it.
+ */
+import type { Flag } from '../flag.js';
+import type { Level } from '../escalate/escalation.js';
+
+/** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
+export interface SnapshotRecord {
+  t: 'snapshot';
+  /** Next flag number to allocate. */
+  nextFlag: number;
+  shutdown: { stream: string; epoch: number }[];
+  /** Epoch of streams that were restored (a later shutdown counts on from it). */
+  epochs: Record<string, number>;
+  /** Highest final seq processed per live stream, for dedupe. */
+  seqs: Record<string, number>;
+}
+
+/** A transcript chunk or chat message was processed; `flags` are the flags it raised. */
+export interface MessageRecord {
+  t: 'msg';
+  stream: string;
+  seq: number;
+  ts: number;
+  kind: 'transcript' | 'chat';
+  final: boolean;
+  flags: Flag[];
+}
+
+export interface PkRecord {
+  t: 'pk';
+  stream: string;
+  seq: number;
+  ts: number;
+  state: 'start' | 'end';
+}
+
+export interface EndRecord {
+  t: 'end';
+  stream: string;
+  seq: number;
+  ts: number;
+}
+
+export interface LevelRecord {
+  t: 'level';
+  stream: string;
+  level: Level;
+  risk: number;
+  ts: number;
+}
+
+export interface ShutdownRecord {
+  t: 'shutdown';
+  stream: string;
+  reason: string;
+  flagIds: string[];
+  ts: number;
+  epoch: number;
+  manual: boolean;
+}
+
+export interface RestoreRecord {
+  t: 'restore';
+  stream: string;
+  ts: number;
+  epoch: number;
+}
+
+/** A moderator marked a flag as a false positive. */
+export interface DismissRecord {
+  t: 'dismiss';
+  flagId: string;
+  stream: string | null;
+  ts: number;
+  reason?: string;
+}
+
+export type JournalRecord =
+  | SnapshotRecord
+  | MessageRecord
+  | PkRecord
+  | EndRecord
+  | LevelRecord
+  | ShutdownRecord
+  | RestoreRecord
+  | DismissRecord;
+
+const KINDS = new Set(['snapshot', 'msg', 'pk', 'end', 'level', 'shutdown', 'restore', 'dismiss']);
+
+/** A parsed line is a record when it is an object with a known `t`; anything else is damage. */
+export function isRecord(v: unknown): v is JournalRecord {
+  return v !== null && typeof v === 'object' && KINDS.has((v as { t?: unknown }).t as string);
+}

@@ -1,0 +1,36 @@
+/**
+ * Compiles a lexicon directory in a worker thread, for hot reload: the running scanner keeps
+ * serving with its current lexicon until the new one is complete, then swaps it in one assignment.
+ */
+import { Worker } from 'node:worker_threads';
+import { LexiconError, PkguardError, type LexiconProblem } from '../errors.js';
+import { Automaton } from '../match/automaton.js';
+import type { CompiledLexicon } from './compile.js';
+
+type WorkerReply = { ok: true; compiled: CompiledLexicon } | { ok: false; message: string; problems: LexiconProblem[] };
+
+export function compileInWorker(lexiconDir: string | undefined): Promise<CompiledLexicon> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: { lexiconDir } });
+    let settled = false;
+    worker.once('message', (reply: WorkerReply) => {
+      settled = true;
+      if (reply.ok) resolve(reviveCompiled(reply.compiled));
+      else reject(reply.problems.length > 0 ? new LexiconError(reply.problems) : new PkguardError('PKG_ERR_LEXICON_COMPILE', reply.message));
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new PkguardError('PKG_ERR_LEXICON_COMPILE', `compile worker exited with code ${code}`));
+    });
+  });
+}
+
+/** A structured-cloned compiled lexicon, with its automaton made an `Automaton` again. */
+export function reviveCompiled(data: CompiledLexicon): CompiledLexicon {
+  Object.setPrototypeOf(data.automaton, Automaton.prototype);
+  Object.freeze(data.automaton);
+  return data;
+}

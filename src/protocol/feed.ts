@@ -1,0 +1,53 @@
+/**
+ * Feed commands (client → server on `/feed`). Moderators send all of them; control connections
+ * only `subscribe` (they receive shutdown and restore signals, nothing else).
+ */
+import { z } from 'zod';
+import { CATEGORIES, SEVERITIES } from '../flag.js';
+import { MAX_ID_LENGTH } from './ingest.js';
+
+const streamId = z.string().min(1).max(MAX_ID_LENGTH);
+const flagId = z.string().regex(/^f[1-9][0-9]{0,15}$/, 'expected a flag id like "f123"');
+
+export const subscribeSchema = z.object({
+  type: z.literal('subscribe'),
+  categories: z.array(z.enum(CATEGORIES)).max(CATEGORIES.length).optional(),
+  minSeverity: z.enum(SEVERITIES).optional(),
+  streams: z.array(streamId).max(10_000).optional(),
+  /** Resume: every flag after this id (from the journal), then live. */
+  since: flagId.optional(),
+});
+
+export const dismissSchema = z.object({
+  type: z.literal('dismiss'),
+  flagId,
+  reason: z.string().max(1024).optional(),
+});
+
+export const shutdownCommandSchema = z.object({
+  type: z.literal('shutdown'),
+  stream: streamId,
+  reason: z.string().min(1).max(1024).default('manual shutdown by a moderator'),
+});
+
+export const restoreSchema = z.object({
+  type: z.literal('restore'),
+  stream: streamId,
+});
+
+export type SubscribeCommand = z.infer<typeof subscribeSchema>;
+export type DismissCommand = z.infer<typeof dismissSchema>;
+export type ShutdownCommand = z.infer<typeof shutdownCommandSchema>;
+export type RestoreCommand = z.infer<typeof restoreSchema>;
+export type FeedCommand = SubscribeCommand | DismissCommand | ShutdownCommand | RestoreCommand;
+
+export const FEED_SCHEMAS = {
+  subscribe: subscribeSchema,
+  dismiss: dismissSchema,
+  shutdown: shutdownCommandSchema,
+  restore: restoreSchema,
+} as const;
+export type FeedType = keyof typeof FEED_SCHEMAS;
+
+/** Parses `f123` to 123 (ids are validated by the schema before this is called). */
+export const flagNumber = (id: string): number => Number(id.slice(1));

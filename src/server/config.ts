@@ -1,0 +1,135 @@
+/**
+ * `pkguard serve` configuration: a JSON file validated with zod (a bad one is refused with the path
+ * of the bad field), or embedded defaults: bundled lexicons, a journal under `./data`, and tokens
+ * generated on first start, kept in `<journal dir>/tokens.json` (mode 0600) and printed once.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { PkguardError } from '../errors.js';
+import { escalationConfigSchema } from '../escalate/risk.js';
+
+const token = z.string().min(16, 'tokens must be at least 16 characters').max(512);
+const roleTokens = z.array(token).max(64).default([]);
+
+export const limitsSchema = z
+  .object({
+    /** Largest frame accepted; a bigger one closes the connection with 1009. */
+    maxPayloadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Messages in one array frame. */
+    maxBatch: z.number().int().min(1).max(100_000).default(1000),
+    /** Sustained ingest messages per second per connection; above it the socket is paused, nothing is dropped. */
+    ratePerSecond: z.number().positive().default(5000),
+    /** Burst allowance on top of the rate. */
+    rateBurst: z.number().int().min(1).default(10_000),
+    /** Messages of one connection being processed (not yet acked) before its socket is paused. */
+    maxInFlight: z.number().int().min(1).default(2000),
+    /** Bytes queued to one client before it counts as not reading: feed clients are told and cut off. */
+    maxBufferedBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    /** Ping interval; a peer that did not answer the previous ping is terminated. */
+    heartbeatMs: z.number().int().min(100).default(30_000),
+    /** A stream with no message for this long has its scanner state released. */
+    idleStreamMs: z.number().int().min(1000).default(10 * 60_000),
+    /** How long SIGTERM waits for in-flight messages before closing. */
+    drainMs: z.number().int().min(0).default(5000),
+  })
+  .strict();
+
+export const journalConfigSchema = z
+  .object({
+    dir: z.string().min(1).default('./data'),
+    segmentBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
+    retainBytes: z.number().int().min(4096).default(1024 * 1024 * 1024),
+    retainMs: z.number().int().min(60_000).default(7 * 24 * 3600 * 1000),
+    fsync: z.boolean().default(true),
+  })
+  .strict();
+
+export const serverConfigSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(8080),
+    host: z.string().min(1).default('0.0.0.0'),
+    tokens: z
+      .object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens })
+      .strict()
+      .optional(),
+    journal: journalConfigSchema.default(journalConfigSchema.parse({})),
+    /** Lexicon directory; default: the bundled lexicons. */
+    lexicons: z.string().min(1).optional(),
+    /** Reload lexicons when a file in the directory changes (SIGHUP always reloads). */
+    watchLexicons: z.boolean().default(true),
+    escalation: escalationConfigSchema.default(escalationConfigSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+export type Limits = z.infer<typeof limitsSchema>;
+export type Role = 'ingest' | 'moderator' | 'control';
+export type Tokens = Record<Role, string[]>;
+
+/** The config file was refused; `path` is the bad field (`limits.maxBatch`) or empty for the file itself. */
+export class ConfigError extends PkguardError {
+  readonly file: string | undefined;
+  readonly path: string;
+  constructor(file: string | undefined, path: string, reason: string) {
+    super('PKG_ERR_CONFIG_INVALID', `${file ?? 'config'}: ${path ? `${path}: ` : ''}${reason}`);
+    this.file = file;
+    this.path = path;
+  }
+}
+
+/** Reads and validates a config file; relative paths in it are resolved against the file's folder. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  let raw: unknown = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(file, '', `cannot read: ${(err as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(file, '', `not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const parsed = serverConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(file, issue.path.join('.'), issue.message);
+  }
+  const config = parsed.data;
+  const base = file !== undefined ? dirname(resolve(file)) : process.cwd();
+  config.journal.dir = resolve(base, config.journal.dir);
+  if (config.lexicons) config.lexicons = resolve(base, config.lexicons);
+  if (env.PKGUARD_PORT !== undefined) {
+    const port = Number(env.PKGUARD_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PKGUARD_PORT', '', `not a port: ${env.PKGUARD_PORT}`);
+    config.port = port;
+  }
+  return config;
+}
+
+/**
+ * The tokens to accept: the config's, or (with no `tokens` in the config) the ones kept in the
+ * journal directory, generated on first start. `generated` is true only that first time, when the
+ * caller prints them.
+ */
+export function resolveTokens(config: ServerConfig): { tokens: Tokens; generated: boolean; file?: string } {
+  if (config.tokens) return { tokens: config.tokens, generated: false };
+  const file = join(config.journal.dir, 'tokens.json');
+  if (existsSync(file)) {
+    const parsed = z.object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) throw new ConfigError(file, parsed.error.issues[0]!.path.join('.'), parsed.error.issues[0]!.message);
+    return { tokens: parsed.data, generated: false, file };
+  }
+  const fresh = (): string => randomBytes(24).toString('base64url');
+  const tokens: Tokens = { ingest: [fresh()], moderator: [fresh()], control: [fresh()] };
+  mkdirSync(config.journal.dir, { recursive: true });
+  writeFileSync(file, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
+  return { tokens, generated: true, file };
+}

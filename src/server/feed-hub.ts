@@ -1,0 +1,184 @@
+/**
+ * The live feed: every flag, level change, shutdown and restore goes out to moderator connections
+ * (filtered by their subscription) and shutdown/restore to control connections.
+ *
+ * Each event is serialized once for all subscribers. A subscriber that stops reading is not allowed
+ * to make memory grow: once its socket holds more than `maxBufferedBytes` it is told
+ * (`slow_consumer`, with the last flag id sent) and disconnected; it resumes with `since`.
+ *
+ * `since` replays later flags from the journal while live flags for that subscriber are held back,
+ * then releases the held ones above the last replayed id: every flag exactly once, in id order.
+ */
+import type { WebSocket } from 'ws';
+import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import { severityRank, type Flag } from '../flag.js';
+import type { Journal } from '../journal/journal.js';
+import { wireError } from '../protocol/codes.js';
+import type { SubscribeCommand } from '../protocol/feed.js';
+import type { Role } from './config.js';
+
+/** Close code for a client cut off for not reading (4000–4999: application-defined). */
+export const CLOSE_SLOW_CONSUMER = 4008;
+
+interface Filter {
+  categories: Set<string> | undefined;
+  minSeverity: number;
+  streams: Set<string> | undefined;
+}
+
+export class FeedClient {
+  readonly ws: WebSocket;
+  readonly role: Exclude<Role, 'ingest'>;
+  filter: Filter = { categories: undefined, minSeverity: 0, streams: undefined };
+  /** Number of the last flag sent, so a replay and live flags never overlap. */
+  lastFlag = 0;
+  /** Live flags held while a `since` replay runs. */
+  held: { flag: Flag; json: string }[] | undefined;
+  closed = false;
+
+  constructor(ws: WebSocket, role: Exclude<Role, 'ingest'>) {
+    this.ws = ws;
+    this.role = role;
+  }
+
+  wantsFlag(f: Flag): boolean {
+    const { categories, minSeverity, streams } = this.filter;
+    return (
+      this.role === 'moderator' &&
+      (!categories || categories.has(f.category)) &&
+      severityRank(f.severity) >= minSeverity &&
+      (!streams || (f.stream !== undefined && streams.has(f.stream)))
+    );
+  }
+
+  wantsStream(stream: string): boolean {
+    return !this.filter.streams || this.filter.streams.has(stream);
+  }
+}
+
+export interface FeedHubOptions {
+  maxBufferedBytes: number;
+  onSlowConsumer: (client: FeedClient) => void;
+}
+
+export class FeedHub {
+  readonly #clients = new Set<FeedClient>();
+  readonly #opts: FeedHubOptions;
+
+  constructor(opts: FeedHubOptions) {
+    this.#opts = opts;
+  }
+
+  add(client: FeedClient): void {
+    this.#clients.add(client);
+  }
+
+  remove(client: FeedClient): void {
+    client.closed = true;
+    this.#clients.delete(client);
+  }
+
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  /** Applies a subscription; with `since`, replays the journal first. */
+  async subscribe(client: FeedClient, cmd: SubscribeCommand, journal: Journal): Promise<void> {
+    client.filter = {
+      categories: cmd.categories ? new Set(cmd.categories) : undefined,
+      minSeverity: cmd.minSeverity ? severityRank(cmd.minSeverity) : 0,
+      streams: cmd.streams ? new Set(cmd.streams) : undefined,
+    };
+    if (cmd.since === undefined || client.role !== 'moderator') return;
+    const after = Number(cmd.since.slice(1));
+    client.held = [];
+    client.lastFlag = Math.max(client.lastFlag, after);
+    try {
+      for await (const flag of journal.flagsSince(after)) {
+        if (client.closed) return;
+        const n = Number(flag.id.slice(1));
+        if (n <= client.lastFlag || !client.wantsFlag(flag)) continue;
+        client.lastFlag = n;
+        if (!this.#send(client, JSON.stringify({ type: 'flag', flag }))) return;
+        if (client.ws.bufferedAmount > this.#opts.maxBufferedBytes / 2) await drained(client.ws);
+      }
+    } finally {
+      const held = client.held;
+      client.held = undefined;
+      for (const h of held) this.#sendFlag(client, h.flag, h.json);
+    }
+  }
+
+  flags(flags: readonly Flag[]): void {
+    if (this.#clients.size === 0) return;
+    for (const flag of flags) {
+      let json: string | undefined;
+      for (const c of this.#clients) {
+        if (!c.wantsFlag(flag)) continue;
+        json ??= JSON.stringify({ type: 'flag', flag });
+        if (c.held) c.held.push({ flag, json });
+        else this.#sendFlag(c, flag, json);
+      }
+    }
+  }
+
+  level(e: LevelEvent): void {
+    this.#broadcast(e.stream, false, () => JSON.stringify({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts }));
+  }
+
+  shutdown(json: string, stream: string): void {
+    this.#broadcast(stream, true, () => json);
+  }
+
+  restore(e: RestoreEvent): void {
+    this.#broadcast(e.stream, true, () => JSON.stringify({ type: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch }));
+  }
+
+  /** Sends a message to one client (command results and errors). */
+  reply(client: FeedClient, message: object): void {
+    this.#send(client, JSON.stringify(message));
+  }
+
+  #broadcast(stream: string, control: boolean, json: () => string): void {
+    let text: string | undefined;
+    for (const c of this.#clients) {
+      if ((c.role === 'control' && !control) || !c.wantsStream(stream)) continue;
+      this.#send(c, (text ??= json()));
+    }
+  }
+
+  #sendFlag(c: FeedClient, flag: Flag, json: string): void {
+    const n = Number(flag.id.slice(1));
+    if (n <= c.lastFlag) return;
+    c.lastFlag = n;
+    this.#send(c, json);
+  }
+
+  /** False when the client was cut off. */
+  #send(c: FeedClient, json: string): boolean {
+    if (c.closed || c.ws.readyState !== c.ws.OPEN) return false;
+    if (c.ws.bufferedAmount > this.#opts.maxBufferedBytes) {
+      c.closed = true;
+      c.ws.send(
+        JSON.stringify(
+          wireError('slow_consumer', `feed client fell behind by more than ${this.#opts.maxBufferedBytes} bytes; reconnect and subscribe with since=${c.lastFlag > 0 ? `f${c.lastFlag}` : '<last flag id you received>'}`),
+        ),
+      );
+      this.#opts.onSlowConsumer(c);
+      return false;
+    }
+    c.ws.send(json);
+    return true;
+  }
+}
+
+/** Resolves once the socket's send buffer has drained (or it closed). */
+function drained(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (ws.bufferedAmount === 0 || ws.readyState !== ws.OPEN) resolve();
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}

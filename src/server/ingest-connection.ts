@@ -1,0 +1,144 @@
+/**
+ * One `/ingest` WebSocket: frames → validated messages → pipeline → acks and errors.
+ *
+ * Flow control never drops an accepted message. The socket is paused (TCP pushes back on the
+ * client) while too many of its messages are in flight or its rate budget is spent, and resumed
+ * as they drain. A client that does not read its acks is cut off once its send buffer passes the
+ * limit: its memory cost is bounded and every other connection carries on.
+ */
+import type { WebSocket } from 'ws';
+import { wireError, type WireError } from '../protocol/codes.js';
+import { decodeMessage, splitFrame } from '../protocol/frame.js';
+import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
+import type { Limits } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { IngestPeer, Pipeline } from './pipeline.js';
+
+/** Close code for a peer cut off for not reading what it is sent. */
+export const CLOSE_NOT_READING = 4008;
+
+const FEED_COMMANDS = new Set(['subscribe', 'dismiss', 'shutdown', 'restore']);
+
+export class IngestConnection implements IngestPeer {
+  readonly id: number;
+  readonly ws: WebSocket;
+  /** Opened with `?flags=1`: also receives the flags of the streams it sends. */
+  readonly wantsFlags: boolean;
+  readonly #pipeline: Pipeline;
+  readonly #limits: Limits;
+  readonly #metrics: Metrics;
+  readonly #onCutOff: (reason: string) => void;
+  #inFlight = 0;
+  #tokens: number;
+  #refilledAt = Date.now();
+  #pausedFor = { inFlight: false, rate: false };
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { pipeline: Pipeline; limits: Limits; metrics: Metrics; onCutOff: (reason: string) => void }) {
+    this.id = id;
+    this.ws = ws;
+    this.wantsFlags = wantsFlags;
+    this.#pipeline = deps.pipeline;
+    this.#limits = deps.limits;
+    this.#metrics = deps.metrics;
+    this.#onCutOff = deps.onCutOff;
+    this.#tokens = deps.limits.rateBurst;
+  }
+
+  onFrame(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.send(wireError('binary_frame', 'binary frames are not accepted; send JSON text frames'));
+      return;
+    }
+    const frame = splitFrame(data.toString('utf8'), this.#limits.maxBatch);
+    if ('type' in frame) {
+      this.send(frame);
+      return;
+    }
+    this.#spend(frame.items.length);
+    for (let i = 0; i < frame.items.length; i++) {
+      const raw = frame.items[i];
+      const type = (raw as { type?: unknown } | null)?.type;
+      if (typeof type === 'string' && FEED_COMMANDS.has(type) && !Object.hasOwn(INGEST_SCHEMAS, type)) {
+        this.send(wireError('forbidden', `type: ${type} is a feed command; an ingest connection sends stream messages only`, { index: frame.batch ? i : undefined }));
+        continue;
+      }
+      const decoded = decodeMessage(raw, INGEST_SCHEMAS, frame.batch ? i : undefined);
+      if (!decoded.ok) this.send(decoded.error);
+      else this.#process(decoded.message as IngestMessage);
+    }
+  }
+
+  /** Sends unless the peer has stopped reading, in which case it is cut off. */
+  send(message: object): void {
+    if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
+    if ((message as WireError).type === 'error') this.#metrics.errors.inc({ code: (message as WireError).code });
+    if (this.ws.bufferedAmount > this.#limits.maxBufferedBytes) {
+      this.#cutOff('not_reading');
+      return;
+    }
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** A signal serialized once for many connections (shutdown, flag). */
+  sendRaw(json: string): void {
+    if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.#limits.maxBufferedBytes) this.#cutOff('not_reading');
+    else this.ws.send(json);
+  }
+
+  closed(): void {
+    this.#closed = true;
+    clearTimeout(this.#resumeTimer);
+    this.#pipeline.forget(this);
+  }
+
+  #process(msg: IngestMessage): void {
+    this.#inFlight++;
+    if (this.#inFlight >= this.#limits.maxInFlight) this.#pause('inFlight');
+    const started = process.hrtime.bigint();
+    this.#pipeline.ingest(msg, this).then(
+      (reply) => this.#done(reply, started),
+      (err: unknown) => this.#done(wireError('internal', `message not processed: ${(err as Error).message}`, msg), started),
+    );
+  }
+
+  #done(reply: object, started: bigint): void {
+    this.#inFlight--;
+    this.#metrics.journalCommitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.send(reply);
+    if (this.#pausedFor.inFlight && this.#inFlight <= this.#limits.maxInFlight / 2) this.#resume('inFlight');
+  }
+
+  /** Token bucket: a frame always goes through, but an overdrawn budget pauses reading until it refills. */
+  #spend(n: number): void {
+    const now = Date.now();
+    const { ratePerSecond, rateBurst } = this.#limits;
+    this.#tokens = Math.min(rateBurst, this.#tokens + ((now - this.#refilledAt) * ratePerSecond) / 1000) - n;
+    this.#refilledAt = now;
+    if (this.#tokens < 0 && !this.#pausedFor.rate) {
+      this.#pause('rate');
+      const waitMs = Math.ceil((-this.#tokens * 1000) / ratePerSecond);
+      this.#resumeTimer = setTimeout(() => this.#resume('rate'), waitMs);
+    }
+  }
+
+  #pause(why: 'inFlight' | 'rate'): void {
+    this.#pausedFor[why] = true;
+    this.ws.pause();
+  }
+
+  #resume(why: 'inFlight' | 'rate'): void {
+    this.#pausedFor[why] = false;
+    if (!this.#pausedFor.inFlight && !this.#pausedFor.rate && !this.#closed) this.ws.resume();
+  }
+
+  #cutOff(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onCutOff(reason);
+    // terminate, not close: a peer that does not read would never take the close frame either.
+    this.ws.terminate();
+  }
+}

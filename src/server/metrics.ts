@@ -1,0 +1,36 @@
+/**
+ * Prometheus metrics on `GET /metrics`, in a registry of their own (not prom-client's global one),
+ * so two servers in one process never share counters.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly messages = new Counter({ name: 'pkguard_messages_total', help: 'Ingest messages processed, by type (partial = final:false transcript)', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly flags = new Counter({ name: 'pkguard_flags_total', help: 'Flags raised, by category and severity', labelNames: ['category', 'severity'] as const, registers: [this.registry] });
+  readonly scanSeconds = new Histogram({
+    name: 'pkguard_scan_seconds',
+    help: 'Time to scan one message (normalize, match, detect)',
+    buckets: [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1],
+    registers: [this.registry],
+  });
+  readonly connections = new Gauge({ name: 'pkguard_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
+  readonly shutdowns = new Counter({ name: 'pkguard_shutdowns_total', help: 'Emergency shutdown signals emitted', labelNames: ['manual'] as const, registers: [this.registry] });
+  readonly dismissals = new Counter({ name: 'pkguard_dismissals_total', help: 'Flags dismissed by moderators as false positives', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'pkguard_wire_errors_total', help: 'Error messages sent to clients, by code', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly rejectedUpgrades = new Counter({ name: 'pkguard_rejected_upgrades_total', help: 'WebSocket upgrades refused, by HTTP status', labelNames: ['status'] as const, registers: [this.registry] });
+  readonly disconnects = new Counter({ name: 'pkguard_forced_disconnects_total', help: 'Connections cut off by the server, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly journalPending = new Gauge({ name: 'pkguard_journal_pending_records', help: 'Journal records appended but not yet durable (journal lag)', registers: [this.registry] });
+  readonly journalCommitSeconds = new Histogram({
+    name: 'pkguard_journal_commit_seconds',
+    help: 'From a message arriving to its records being durable',
+    buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly streams = new Gauge({ name: 'pkguard_streams', help: 'Streams with state in memory', registers: [this.registry] });
+  readonly lexiconReloads = new Counter({ name: 'pkguard_lexicon_reloads_total', help: 'Lexicon reloads, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'pkguard_' });
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * message → flags → escalation → journal → signals, independent of the transport.
+ *
+ * Everything that changes state happens synchronously, in arrival order; the only wait is for the
+ * journal, whose group commit resolves appends in order. So acks, flags on the feed and shutdown
+ * signals leave in the order the messages came, and only once they are durable.
+ */
+import type { Escalation, EscalationEvent, LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { Scanner } from '../detect/scanner.js';
+import type { Flag } from '../flag.js';
+import type { Journal } from '../journal/journal.js';
+import type { JournalRecord, MessageRecord } from '../journal/records.js';
+import { wireError, type WireError } from '../protocol/codes.js';
+import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
+import type { IngestMessage } from '../protocol/ingest.js';
+import type { Metrics } from './metrics.js';
+import { PartialTracker } from './partials.js';
+import { rememberFlagStream, type RecoveredState } from './recover.js';
+
+/** Where signals go: the feed hub and the ingest connections of a stream. */
+export interface Outbox {
+  flags(flags: readonly Flag[], streamConns: ReadonlySet<IngestPeer>): void;
+  event(event: LevelEvent | RestoreEvent): void;
+  shutdown(event: ShutdownEvent, streamConns: ReadonlySet<IngestPeer>): void;
+}
+
+/** An ingest connection as the pipeline sees it. */
+export interface IngestPeer {
+  readonly id: number;
+}
+
+export interface Ack {
+  type: 'ack';
+  stream: string;
+  seq: number;
+  /** Already processed earlier: acked again, not processed twice. */
+  duplicate?: true;
+}
+
+export interface CommandResult {
+  type: 'ok';
+  command: 'dismiss' | 'shutdown' | 'restore';
+  stream: string;
+  flagId?: string;
+  /** Nothing changed: already shut down, not shut down, already dismissed. */
+  noop?: true;
+}
+
+interface StreamState {
+  /** Highest final seq processed; -1 before the first. */
+  lastSeq: number;
+  lastTs: number;
+  /** Wall clock of the last message, for the idle sweep. */
+  lastActive: number;
+  conns: Set<IngestPeer>;
+  partials: PartialTracker | undefined;
+}
+
+export interface PipelineLog {
+  flag(flag: Flag): void;
+  shutdown(event: ShutdownEvent): void;
+  level(event: LevelEvent): void;
+}
+
+export class Pipeline {
+  readonly #scanner: Scanner;
+  readonly #escalation: Escalation;
+  readonly #journal: Journal;
+  readonly #outbox: Outbox;
+  readonly #metrics: Metrics;
+  readonly #log: PipelineLog;
+  readonly #streams = new Map<string, StreamState>();
+  readonly #flagStreams: Map<string, string>;
+  readonly #dismissed = new Set<string>();
+  #inFlight = 0;
+  #draining = false;
+  /** Above every flag number raised so far. */
+  #nextFlag: number;
+
+  constructor(parts: { scanner: Scanner; escalation: Escalation; journal: Journal; outbox: Outbox; metrics: Metrics; log: PipelineLog; recovered: RecoveredState }) {
+    this.#scanner = parts.scanner;
+    this.#escalation = parts.escalation;
+    this.#journal = parts.journal;
+    this.#outbox = parts.outbox;
+    this.#metrics = parts.metrics;
+    this.#log = parts.log;
+    this.#flagStreams = parts.recovered.flagStreams;
+    this.#nextFlag = parts.recovered.nextFlag;
+    const now = Date.now();
+    for (const [stream, seq] of parts.recovered.seqs) {
+      this.#streams.set(stream, {
+        lastSeq: seq,
+        lastTs: parts.recovered.lastTs.get(stream) ?? 0,
+        lastActive: now,
+        conns: new Set(),
+        partials: parts.recovered.partials.get(stream),
+      });
+    }
+  }
+
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Stop taking messages (SIGTERM): new ones get `shutting_down`, in-flight ones finish. */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  /** State that lets older journal segments go (written at the start of each new segment). */
+  snapshot() {
+    const nextFlag = this.#nextFlag;
+    const seqs: Record<string, number> = {};
+    for (const [stream, s] of this.#streams) if (s.lastSeq >= 0) seqs[stream] = s.lastSeq;
+    return { nextFlag, shutdown: this.#escalation.shutDownStreams(), epochs: this.#escalation.epochs(), seqs };
+  }
+
+  /** Processes one validated message; resolves with its ack once journaled, or a wire error. */
+  async ingest(msg: IngestMessage, peer: IngestPeer): Promise<Ack | WireError> {
+    if (this.#draining) return wireError('shutting_down', 'server is shutting down; message not processed, send it again', msg);
+    const st = this.#stream(msg.stream);
+    st.lastActive = Date.now();
+    st.conns.add(peer);
+    const partial = msg.type === 'transcript' && !msg.final;
+    if (msg.seq <= st.lastSeq) {
+      // Re-sent (or a partial of a seq already final): ack once the original is durable.
+      await this.#journal.barrier();
+      return { type: 'ack', stream: msg.stream, seq: msg.seq, duplicate: true };
+    }
+    this.#metrics.messages.inc({ type: partial ? 'partial' : msg.type });
+    if (msg.ts > st.lastTs) st.lastTs = msg.ts;
+
+    const records: JournalRecord[] = [];
+    let flags: Flag[] = [];
+    const events: EscalationEvent[] = [];
+    switch (msg.type) {
+      case 'transcript':
+      case 'chat': {
+        flags = this.#scan(msg, st, partial);
+        const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
+        records.push(rec);
+        for (const f of flags) {
+          this.#nextFlag = Math.max(this.#nextFlag, Number(f.id.slice(1)) + 1);
+          rememberFlagStream(this.#flagStreams, f.id, msg.stream);
+          events.push(...this.#escalation.onFlag(msg.stream, f, msg.ts));
+        }
+        if (flags.length === 0) events.push(...this.#escalation.onTick(msg.stream, msg.ts));
+        break;
+      }
+      case 'pk':
+        records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state });
+        events.push(...this.#escalation.onPk(msg.stream, msg.state, msg.ts));
+        break;
+      case 'end':
+        records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
+        break;
+    }
+    if (!partial) st.lastSeq = msg.seq;
+    for (const e of events) records.push(eventRecord(e));
+    if (msg.type === 'end') this.#release(msg.stream, st);
+
+    this.#inFlight++;
+    try {
+      await this.#journal.append(...records);
+    } catch (err) {
+      // Not durable: let a re-send be processed again rather than acked on nothing.
+      if (!partial) st.lastSeq = Math.min(st.lastSeq, msg.seq - 1);
+      return wireError('internal', `journal write failed, message not acked: ${(err as Error).message}`, msg);
+    } finally {
+      this.#inFlight--;
+    }
+    this.#publish(flags, events, st.conns);
+    return { type: 'ack', stream: msg.stream, seq: msg.seq };
+  }
+
+  /** A moderator marks a flag as a false positive: its weight leaves the stream's risk. */
+  async dismiss(cmd: DismissCommand): Promise<CommandResult | WireError> {
+    const n = Number(cmd.flagId.slice(1));
+    if (n >= this.#nextFlag) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`);
+    const stream = this.#flagStreams.get(cmd.flagId) ?? null;
+    if (this.#dismissed.has(cmd.flagId)) return { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId, noop: true };
+    const ts = stream ? this.#eventTime(stream) : Date.now();
+    const events = stream ? (this.#escalation.dismiss(stream, cmd.flagId, ts) ?? []) : [];
+    this.#dismissed.add(cmd.flagId);
+    if (this.#dismissed.size > 100_000) this.#dismissed.delete(this.#dismissed.values().next().value!);
+    this.#metrics.dismissals.inc();
+    await this.#journal.append({ t: 'dismiss', flagId: cmd.flagId, stream, ts, ...(cmd.reason ? { reason: cmd.reason } : {}) }, ...events.map(eventRecord));
+    this.#publish([], events, this.#streams.get(stream ?? '')?.conns ?? NO_PEERS);
+    return { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId };
+  }
+
+  /** A moderator shuts a stream down by hand; exactly one signal per epoch as for automatic ones. */
+  async shutdown(cmd: ShutdownCommand): Promise<CommandResult | WireError> {
+    if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, cmd);
+    const events = this.#escalation.shutdown(cmd.stream, cmd.reason, this.#eventTime(cmd.stream));
+    if (events.length === 0) return { type: 'ok', command: 'shutdown', stream: cmd.stream, noop: true };
+    await this.#journal.append(...events.map(eventRecord));
+    this.#publish([], events, this.#streams.get(cmd.stream)?.conns ?? NO_PEERS);
+    return { type: 'ok', command: 'shutdown', stream: cmd.stream };
+  }
+
+  async restore(cmd: RestoreCommand): Promise<CommandResult | WireError> {
+    if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, cmd);
+    const events = this.#escalation.restore(cmd.stream, this.#eventTime(cmd.stream));
+    if (events.length === 0) return { type: 'ok', command: 'restore', stream: cmd.stream, noop: true };
+    await this.#journal.append(...events.map(eventRecord));
+    this.#publish([], events, NO_PEERS);
+    return { type: 'ok', command: 'restore', stream: cmd.stream };
+  }
+
+  /** Releases scanner state of streams idle for `idleMs`, and forgets them entirely after twice that. */
+  sweepIdle(idleMs: number, now = Date.now()): number {
+    let released = 0;
+    for (const [stream, st] of this.#streams) {
+      const idle = now - st.lastActive;
+      if (idle >= 2 * idleMs && !this.#escalation.isShutDown(stream)) {
+        this.#release(stream, st);
+        this.#streams.delete(stream);
+        released++;
+      } else if (idle >= idleMs && this.#scanner.endStream(stream)) released++;
+    }
+    return released;
+  }
+
+  /** An ingest connection closed: it no longer receives its streams' signals. */
+  forget(peer: IngestPeer): void {
+    for (const st of this.#streams.values()) st.conns.delete(peer);
+  }
+
+  #scan(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean): Flag[] {
+    const meta = { seq: msg.seq, ts: msg.ts, kind: msg.type };
+    const started = process.hrtime.bigint();
+    let flags: Flag[];
+    if (msg.type === 'chat') flags = this.#scanner.stream(msg.stream).push(msg.text, meta);
+    else if (partial) {
+      // A hypothesis is scanned on its own: the stream's carry advances only on the final text.
+      const tracker = (st.partials ??= new PartialTracker());
+      flags = tracker.fresh(msg.seq, this.#scanner.scan(msg.text, { ...meta, stream: msg.stream }));
+    } else {
+      flags = this.#scanner.stream(msg.stream).push(msg.text, meta);
+      if (st.partials) flags = st.partials.final(msg.seq, flags);
+    }
+    this.#metrics.scanSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return flags;
+  }
+
+  #publish(flags: readonly Flag[], events: readonly EscalationEvent[], conns: ReadonlySet<IngestPeer>): void {
+    if (flags.length > 0) {
+      for (const f of flags) {
+        this.#metrics.flags.inc({ category: f.category, severity: f.severity });
+        this.#log.flag(f);
+      }
+      this.#outbox.flags(flags, conns);
+    }
+    for (const e of events) {
+      if (e.type === 'shutdown') {
+        this.#metrics.shutdowns.inc({ manual: String(e.manual) });
+        this.#log.shutdown(e);
+        this.#outbox.shutdown(e, conns);
+      } else {
+        if (e.type === 'level') this.#log.level(e);
+        this.#outbox.event(e);
+      }
+    }
+  }
+
+  #stream(id: string): StreamState {
+    let st = this.#streams.get(id);
+    if (!st) {
+      st = { lastSeq: -1, lastTs: 0, lastActive: Date.now(), conns: new Set(), partials: undefined };
+      this.#streams.set(id, st);
+    }
+    return st;
+  }
+
+  #release(stream: string, st: StreamState): void {
+    this.#scanner.endStream(stream);
+    this.#escalation.end(stream);
+    st.partials = undefined;
+  }
+
+  #known(stream: string): boolean {
+    return this.#streams.has(stream) || this.#escalation.isShutDown(stream);
+  }
+
+  /** Commands carry no event time; they act at the stream's latest one. */
+  #eventTime(stream: string): number {
+    return this.#streams.get(stream)?.lastTs || Date.now();
+  }
+}
+
+const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+
+function eventRecord(e: EscalationEvent): JournalRecord {
+  switch (e.type) {
+    case 'level':
+      return { t: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts };
+    case 'shutdown':
+      return { t: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual };
+    case 'restore':
+      return { t: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch };
+  }
+}
