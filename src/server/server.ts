@@ -28,6 +28,9 @@ import { Pipeline, type IngestPeer, type Outbox } from './pipeline.js';
 import { recover } from './recover.js';
 import { serveConsole } from './static.js';
 
+/** How long a cut-off feed client gets to read its backlog and the close frame. */
+const SLOW_CONSUMER_GRACE_MS = 30_000;
+
 const ROUTES: Record<string, readonly Role[]> = { '/ingest': ['ingest'], '/feed': ['moderator', 'control'] };
 
 export interface RunningServer {
@@ -61,8 +64,10 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     onSlowConsumer: (c) => {
       metrics.disconnects.inc({ reason: 'slow_consumer' });
       log.warn({ event: 'feed_slow_consumer', role: c.role, lastFlag: c.lastFlag }, 'feed client fell behind; disconnected');
+      // Nothing more is queued for it, so memory stays bounded while it reads the backlog, the
+      // error and the close frame; one that never reads is terminated after the grace period.
       c.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
-      setTimeout(() => c.ws.terminate(), 1000).unref();
+      setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     },
   });
   const outbox: Outbox = {
@@ -209,6 +214,22 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     });
   };
 
+  // --- listen (before any timer or watcher, so a failure leaves nothing running) ---------------
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+
   // --- heartbeat, idle sweep ---------------------------------------------------------------------
   const heartbeat = setInterval(() => {
     for (const ws of wss.clients) {
@@ -270,16 +291,6 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     }
   }
 
-  // --- listen ----------------------------------------------------------------------------------------
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ event: 'listening', port, host: config.host }, `listening on ${config.host}:${port}`);
 
   const close = async (): Promise<void> => {
