@@ -96,7 +96,7 @@ export class IngestConnection implements IngestPeer {
 
   #process(msg: IngestMessage): void {
     this.#inFlight++;
-    if (this.#inFlight >= this.#limits.maxInFlight) this.#pause('inFlight');
+    if (this.#inFlight >= this.#limits.maxInFlight && !this.#pausedFor.inFlight) this.#pause('inFlight');
     const started = process.hrtime.bigint();
     this.#pipeline.ingest(msg, this).then(
       (reply) => this.#done(reply, started),
@@ -126,6 +126,7 @@ export class IngestConnection implements IngestPeer {
 
   #pause(why: 'inFlight' | 'rate'): void {
     this.#pausedFor[why] = true;
+    this.#metrics.pauses.inc({ reason: why === 'inFlight' ? 'in_flight' : 'rate' });
     this.ws.pause();
   }
 

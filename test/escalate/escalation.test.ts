@@ -145,6 +145,37 @@ describe('exactly one shutdown per epoch', () => {
   });
 });
 
+describe('chat', () => {
+  const chat = (term: string, severity: Severity = 'high') => ({ ...flag(term, severity), kind: 'chat' as const });
+
+  test('viewers’ chat raises no risk by default, not even a critical claim', () => {
+    const e = new Escalation(DEFAULT_ESCALATION);
+    for (let i = 0; i < 10; i++) expect(e.onFlag('r', chat('全网最低价'), T0 + i * S)).toEqual([]);
+    expect(e.onFlag('r', chat('治癌', 'critical'), T0 + 11 * S)).toEqual([]);
+    expect(e.risk('r')).toBe(0);
+    // ...and does not count as a repetition of the host's claims.
+    e.onFlag('r', flag('全网最低价'), T0 + 12 * S);
+    expect(e.risk('r')).toBe(4);
+  });
+
+  test('a platform that holds hosts responsible for chat sets chatMultiplier', () => {
+    const e = new Escalation(escalationConfigSchema.parse({ chatMultiplier: 0.5 }));
+    e.onFlag('r', chat('全网最低价'), T0);
+    expect(e.risk('r')).toBe(2);
+    expect(shutdowns(e.onFlag('r', chat('治癌', 'critical'), T0))).toEqual([]);
+  });
+
+  test('recover sets the journaled shutdown state without emitting anything', () => {
+    const e = new Escalation(DEFAULT_ESCALATION);
+    e.recover('r', { shutDown: true, epoch: 3 }, T0);
+    expect(e.isShutDown('r')).toBe(true);
+    expect(e.onFlag('r', flag('治癌', 'critical'), T0 + S)).toEqual([]);
+    const restored = e.restore('r', T0 + 2 * S);
+    expect(restored[0]).toMatchObject({ type: 'restore', epoch: 3 });
+    expect(shutdowns(e.onFlag('r', flag('治癌', 'critical'), T0 + 3 * S))[0]).toMatchObject({ epoch: 4 });
+  });
+});
+
 describe('dismiss', () => {
   test('removes the flag’s weight as decayed so far, and the level falls', () => {
     const esc = new Escalation(DEFAULT_ESCALATION);
