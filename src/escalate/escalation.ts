@@ -81,6 +81,10 @@ export class Escalation {
     return this.#streams.get(stream)?.risk ?? 0;
   }
 
+  pkActive(stream: string): boolean {
+    return this.#streams.get(stream)?.pkActive ?? false;
+  }
+
   isShutDown(stream: string): boolean {
     return this.level(stream) === 'shutdown';
   }

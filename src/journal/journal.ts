@@ -168,6 +168,11 @@ export class Journal {
    * the caller dedupes against live flags by number). Older flags removed by retention are gone.
    */
   async *flagsSince(after: number): AsyncGenerator<Flag> {
+    for await (const entry of this.flagEntriesSince(after)) yield entry.flag;
+  }
+
+  /** As `flagsSince`, with the text of the message each flag came from. */
+  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined }> {
     let from = 0;
     for (let i = this.#segments.length - 1; i >= 0; i--) {
       const first = this.#segments[i]!.firstFlag;
@@ -189,7 +194,7 @@ export class Journal {
             continue;
           }
           if (!isRecord(rec) || rec.t !== 'msg') continue;
-          for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield f;
+          for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield { flag: f, text: rec.text };
         }
       } catch (err) {
         // Deleted by retention while we read: what it held is gone by policy.

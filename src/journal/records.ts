@@ -26,6 +26,8 @@ export interface MessageRecord {
   kind: 'transcript' | 'chat';
   final: boolean;
   flags: Flag[];
+  /** The original text, kept only when it raised flags: the evidence a moderator reviews. */
+  text?: string;
 }
 
 export interface PkRecord {
@@ -34,6 +36,7 @@ export interface PkRecord {
   seq: number;
   ts: number;
   state: 'start' | 'end';
+  opponent?: string;
 }
 
 export interface EndRecord {

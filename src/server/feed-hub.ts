@@ -16,6 +16,7 @@ import type { Journal } from '../journal/journal.js';
 import { wireError } from '../protocol/codes.js';
 import type { SubscribeCommand } from '../protocol/feed.js';
 import type { Role } from './config.js';
+import type { PkEvent } from './pipeline.js';
 
 /** Close code for a client cut off for not reading (4000–4999: application-defined). */
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -83,23 +84,27 @@ export class FeedHub {
   }
 
   /** Applies a subscription; with `since`, replays the journal first. */
-  async subscribe(client: FeedClient, cmd: SubscribeCommand, journal: Journal): Promise<void> {
+  async subscribe(client: FeedClient, cmd: SubscribeCommand, journal: Journal, streams: () => object[]): Promise<void> {
     client.filter = {
       categories: cmd.categories ? new Set(cmd.categories) : undefined,
       minSeverity: cmd.minSeverity ? severityRank(cmd.minSeverity) : 0,
       streams: cmd.streams ? new Set(cmd.streams) : undefined,
     };
+    if (client.role === 'moderator') {
+      const list = streams().filter((s) => client.wantsStream((s as { stream: string }).stream));
+      this.#send(client, JSON.stringify({ type: 'streams', streams: list }));
+    }
     if (cmd.since === undefined || client.role !== 'moderator') return;
     const after = Number(cmd.since.slice(1));
     client.held = [];
     client.lastFlag = Math.max(client.lastFlag, after);
     try {
-      for await (const flag of journal.flagsSince(after)) {
+      for await (const { flag, text } of journal.flagEntriesSince(after)) {
         if (client.closed) return;
         const n = Number(flag.id.slice(1));
         if (n <= client.lastFlag || !client.wantsFlag(flag)) continue;
         client.lastFlag = n;
-        if (!this.#send(client, JSON.stringify({ type: 'flag', flag }))) return;
+        if (!this.#send(client, JSON.stringify({ type: 'flag', flag, text }))) return;
         if (client.ws.bufferedAmount > this.#opts.maxBufferedBytes / 2) await drained(client.ws);
       }
     } finally {
@@ -109,13 +114,14 @@ export class FeedHub {
     }
   }
 
-  flags(flags: readonly Flag[]): void {
+  /** `text` is the message the flags came from, so the console can show the span in context. */
+  flags(flags: readonly Flag[], text: string): void {
     if (this.#clients.size === 0) return;
     for (const flag of flags) {
       let json: string | undefined;
       for (const c of this.#clients) {
         if (!c.wantsFlag(flag)) continue;
-        json ??= JSON.stringify({ type: 'flag', flag });
+        json ??= JSON.stringify({ type: 'flag', flag, text });
         if (c.held) c.held.push({ flag, json });
         else this.#sendFlag(c, flag, json);
       }
@@ -128,6 +134,10 @@ export class FeedHub {
 
   shutdown(json: string, stream: string): void {
     this.#broadcast(stream, true, () => json);
+  }
+
+  pk(e: PkEvent): void {
+    this.#broadcast(e.stream, false, () => JSON.stringify(e));
   }
 
   restore(e: RestoreEvent): void {

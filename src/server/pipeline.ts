@@ -19,9 +19,27 @@ import { rememberFlagStream, type RecoveredState } from './recover.js';
 
 /** Where signals go: the feed hub and the ingest connections of a stream. */
 export interface Outbox {
-  flags(flags: readonly Flag[], streamConns: ReadonlySet<IngestPeer>): void;
+  /** `text` is the message the flags came from. */
+  flags(flags: readonly Flag[], text: string, streamConns: ReadonlySet<IngestPeer>): void;
+  pk(event: PkEvent): void;
   event(event: LevelEvent | RestoreEvent): void;
   shutdown(event: ShutdownEvent, streamConns: ReadonlySet<IngestPeer>): void;
+}
+
+export interface PkEvent {
+  type: 'pk';
+  stream: string;
+  state: 'start' | 'end';
+  opponent?: string;
+  ts: number;
+}
+
+/** A stream as the console's cards show it. */
+export interface StreamSummary {
+  stream: string;
+  level: string;
+  risk: number;
+  pk: boolean;
 }
 
 /** An ingest connection as the pipeline sees it. */
@@ -136,13 +154,17 @@ export class Pipeline {
 
     const records: JournalRecord[] = [];
     let flags: Flag[] = [];
+    let text = '';
+    let pk: PkEvent | undefined;
     const events: EscalationEvent[] = [];
     switch (msg.type) {
       case 'transcript':
       case 'chat': {
         flags = this.#scan(msg, st, partial);
         const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
+        if (flags.length > 0) rec.text = msg.text;
         records.push(rec);
+        text = msg.text;
         for (const f of flags) {
           this.#nextFlag = Math.max(this.#nextFlag, Number(f.id.slice(1)) + 1);
           rememberFlagStream(this.#flagStreams, f.id, msg.stream);
@@ -152,7 +174,8 @@ export class Pipeline {
         break;
       }
       case 'pk':
-        records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state });
+        records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state, ...(msg.opponent ? { opponent: msg.opponent } : {}) });
+        pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
         events.push(...this.#escalation.onPk(msg.stream, msg.state, msg.ts));
         break;
       case 'end':
@@ -173,7 +196,8 @@ export class Pipeline {
     } finally {
       this.#inFlight--;
     }
-    this.#publish(flags, events, st.conns);
+    if (pk) this.#outbox.pk(pk);
+    this.#publish(flags, text, events, st.conns);
     return { type: 'ack', stream: msg.stream, seq: msg.seq };
   }
 
@@ -189,7 +213,7 @@ export class Pipeline {
     if (this.#dismissed.size > 100_000) this.#dismissed.delete(this.#dismissed.values().next().value!);
     this.#metrics.dismissals.inc();
     await this.#journal.append({ t: 'dismiss', flagId: cmd.flagId, stream, ts, ...(cmd.reason ? { reason: cmd.reason } : {}) }, ...events.map(eventRecord));
-    this.#publish([], events, this.#streams.get(stream ?? '')?.conns ?? NO_PEERS);
+    this.#publish([], '', events, this.#streams.get(stream ?? '')?.conns ?? NO_PEERS);
     return { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId };
   }
 
@@ -199,7 +223,7 @@ export class Pipeline {
     const events = this.#escalation.shutdown(cmd.stream, cmd.reason, this.#eventTime(cmd.stream));
     if (events.length === 0) return { type: 'ok', command: 'shutdown', stream: cmd.stream, noop: true };
     await this.#journal.append(...events.map(eventRecord));
-    this.#publish([], events, this.#streams.get(cmd.stream)?.conns ?? NO_PEERS);
+    this.#publish([], '', events, this.#streams.get(cmd.stream)?.conns ?? NO_PEERS);
     return { type: 'ok', command: 'shutdown', stream: cmd.stream };
   }
 
@@ -208,8 +232,17 @@ export class Pipeline {
     const events = this.#escalation.restore(cmd.stream, this.#eventTime(cmd.stream));
     if (events.length === 0) return { type: 'ok', command: 'restore', stream: cmd.stream, noop: true };
     await this.#journal.append(...events.map(eventRecord));
-    this.#publish([], events, NO_PEERS);
+    this.#publish([], '', events, NO_PEERS);
     return { type: 'ok', command: 'restore', stream: cmd.stream };
+  }
+
+  /** Every stream in memory with its level, risk and PK state (sent to a feed client on subscribe). */
+  summaries(): StreamSummary[] {
+    const out: StreamSummary[] = [];
+    for (const stream of this.#streams.keys()) {
+      out.push({ stream, level: this.#escalation.level(stream), risk: Math.round(this.#escalation.risk(stream) * 100) / 100, pk: this.#escalation.pkActive(stream) });
+    }
+    return out;
   }
 
   /** Releases scanner state of streams idle for `idleMs`, and forgets them entirely after twice that. */
@@ -248,13 +281,13 @@ export class Pipeline {
     return flags;
   }
 
-  #publish(flags: readonly Flag[], events: readonly EscalationEvent[], conns: ReadonlySet<IngestPeer>): void {
+  #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: ReadonlySet<IngestPeer>): void {
     if (flags.length > 0) {
       for (const f of flags) {
         this.#metrics.flags.inc({ category: f.category, severity: f.severity });
         this.#log.flag(f);
       }
-      this.#outbox.flags(flags, conns);
+      this.#outbox.flags(flags, text, conns);
     }
     for (const e of events) {
       if (e.type === 'shutdown') {

@@ -24,7 +24,7 @@ import type { Role, ServerConfig, Tokens } from './config.js';
 import { FeedClient, FeedHub, CLOSE_SLOW_CONSUMER } from './feed-hub.js';
 import { IngestConnection } from './ingest-connection.js';
 import { Metrics } from './metrics.js';
-import { Pipeline, type IngestPeer, type Outbox } from './pipeline.js';
+import { Pipeline, type IngestPeer, type Outbox, type PkEvent } from './pipeline.js';
 import { recover } from './recover.js';
 import { serveConsole } from './static.js';
 
@@ -71,12 +71,15 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     },
   });
   const outbox: Outbox = {
-    flags(flags: readonly Flag[], conns: ReadonlySet<IngestPeer>) {
-      hub.flags(flags);
+    flags(flags: readonly Flag[], text: string, conns: ReadonlySet<IngestPeer>) {
+      hub.flags(flags, text);
       for (const peer of conns) {
         const conn = peer as IngestConnection;
         if (conn.wantsFlags) for (const flag of flags) conn.sendRaw(JSON.stringify({ type: 'flag', flag }));
       }
+    },
+    pk(e: PkEvent) {
+      hub.pk(e);
     },
     event(e: LevelEvent | RestoreEvent) {
       if (e.type === 'level') hub.level(e);
@@ -205,7 +208,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       if (!decoded.ok) return reply(decoded.error);
       const cmd = decoded.message;
       if (cmd.type === 'subscribe') {
-        hub.subscribe(client, cmd, journal).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
+        hub.subscribe(client, cmd, journal, () => pipe.summaries()).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
         return;
       }
       if (client.role !== 'moderator') return reply(wireError('forbidden', `type: ${cmd.type} is a moderator command; a control connection only subscribes`, { index }));

@@ -81,6 +81,24 @@ describe('ingest → flags', () => {
   });
 });
 
+describe('what the feed carries for the console', () => {
+  test('each flag comes with its message text; PK changes and a streams summary on subscribe', async () => {
+    ingest.send([
+      { type: 'pk', stream: 'cards', seq: 1, ts: T0, state: 'start', opponent: 'rival' },
+      { type: 'transcript', stream: 'cards', seq: 2, ts: T0 + 1, text: '家人们这个真的是销量第一' },
+    ]);
+    expect(await feed.next((m) => m.type === 'pk' && m.stream === 'cards')).toEqual({ type: 'pk', stream: 'cards', state: 'start', opponent: 'rival', ts: T0 });
+    const m = await feed.next((x) => x.type === 'flag' && (x.flag as { stream: string }).stream === 'cards');
+    const f = m.flag as { start: number; end: number; matched: string };
+    expect((m.text as string).slice(f.start, f.end)).toBe(f.matched);
+    const late = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    late.send({ type: 'subscribe', streams: ['cards'] });
+    const summary = await late.next((x) => x.type === 'streams');
+    expect(summary.streams).toEqual([{ stream: 'cards', level: 'watch', risk: 6, pk: true }]);
+    late.close();
+  });
+});
+
 describe('escalation', () => {
   test('a stream that keeps violating gets exactly one shutdown on its ingest socket, on control and on the feed', async () => {
     for (let i = 1; i <= 6; i++) ingest.send({ type: 'transcript', stream: 'bad', seq: i, ts: T0 + i * 1000, text: '全网最低价，全网最低价' });
