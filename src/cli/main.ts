@@ -12,7 +12,9 @@ import { openInput, runScan } from './scan.js';
 const USAGE = `usage:
   pkguard scan [FILE] [--lexicons DIR]     NDJSON {"id","text","kind"?,"stream"?} per line -> {"id","flags"} per line
   pkguard lexicon check [DIR] [--json]     validate lexicons and explain mistakes (default: bundled)
-  pkguard serve [--config FILE]            the live server (default port 8080, PKGUARD_PORT overrides)`;
+  pkguard serve [--config FILE]            the live server (default port 8080, PKGUARD_PORT overrides)
+  pkguard replay FILE [--speed N|max] [--url ws://host:port] [--token T] [--batch N]
+                                           send a recorded NDJSON session to a running server`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -47,6 +49,15 @@ async function main(argv: string[]): Promise<number> {
     }
     const { runServe } = await import('./serve.js'); // the scan CLI does not pay for the server's imports
     return runServe(config);
+  }
+  if (command === 'replay') {
+    const { parseReplayArgs, runReplay } = await import('./replay.js');
+    const opts = parseReplayArgs(args);
+    if (typeof opts === 'string') {
+      process.stderr.write(`pkguard replay: ${opts}\n`);
+      return 2;
+    }
+    return runReplay(opts, (line) => process.stdout.write(line + '\n'));
   }
   if (command === 'lexicon' && args[0] === 'check') {
     const json = args.includes('--json');
