@@ -1,0 +1,228 @@
+/**
+ * The load generator, run as its own process (`fork`) so its CPU is not the server's: N streams
+ * over C ingest connections at R messages/s per stream, plus one moderator feed connection.
+ *
+ * Open model, coordinated-omission aware: message k of a connection is due at
+ * `start + k / connectionRate`, and its latency runs from that due time, not from when the
+ * generator got round to sending it. If the server (or the generator) falls behind, the backlog
+ * shows up as latency instead of silently lowering the offered load.
+ */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { IngestClient } from '../../src/client/ingest-client.js';
+import { TextPool } from './text.js';
+
+export interface LoadConfig {
+  url: string;
+  ingestToken: string;
+  moderatorToken: string;
+  streams: number;
+  connections: number;
+  /** Messages per second per stream. */
+  rate: number;
+  batch: number;
+  durationS: number;
+  warmupS: number;
+  /** Share of messages that are viewer chat. */
+  chatShare: number;
+  chars: number;
+  violationRate: number;
+  evasionRate: number;
+  seed: number;
+}
+
+export interface HistogramSummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface SecondSample {
+  t: number;
+  sent: number;
+  acked: number;
+  errors: number;
+  flags: number;
+  ackP99: number;
+  ackMax: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  acked: number;
+  errors: number;
+  errorCodes: Record<string, number>;
+  unanswered: number;
+  /** Acked during the measured window (after warm-up), and the UTF-16 units they carried. */
+  measuredAcked: number;
+  measuredChars: number;
+  measuredSeconds: number;
+  ack: HistogramSummary;
+  flag: HistogramSummary;
+  timeline: SecondSample[];
+  /** How far behind schedule the generator itself got (ms): if large, the generator saturated, not the server. */
+  generatorLagMs: number;
+}
+
+const RING = 1 << 15; // due times kept per stream: more than any stream has outstanding
+
+/** Milliseconds summary of a histogram recorded in microseconds. */
+export function summarize(h: RecordableHistogram): HistogramSummary {
+  const ms = (v: number) => Math.round(v) / 1000;
+  if (h.count === 0) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  return { count: h.count, p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max) };
+}
+
+export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => void): Promise<LoadResult> {
+  const pool = new TextPool({ chars: cfg.chars, violationRate: cfg.violationRate, evasionRate: cfg.evasionRate, seed: cfg.seed });
+  const due = Array.from({ length: cfg.streams }, () => new Float64Array(RING));
+  const flagged = Array.from({ length: cfg.streams }, () => new Uint8Array(RING));
+  const seqs = new Int32Array(cfg.streams);
+  const ackHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+  const flagHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+  let secondHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+  const errorCodes: Record<string, number> = {};
+  let measuring = false;
+  let acked = 0;
+  let errors = 0;
+  let flags = 0;
+  let chars = 0;
+  void chars;
+  const streamIndex = (name: string) => Number(name.slice(1));
+
+  const onAck = (stream: string, seq: number) => {
+    acked++;
+    const i = streamIndex(stream);
+    const us = Math.max(1, Math.round((performance.now() - due[i]![seq & (RING - 1)]!) * 1000));
+    secondHist.record(us);
+    if (measuring) ackHist.record(us);
+  };
+  const clients = await Promise.all(
+    Array.from({ length: cfg.connections }, () =>
+      IngestClient.connect(cfg.url, cfg.ingestToken, {
+        ack: onAck,
+        error: (e) => {
+          errors++;
+          errorCodes[e.code] = (errorCodes[e.code] ?? 0) + 1;
+        },
+      }),
+    ),
+  );
+  const feedUrl = new URL('/feed', cfg.url);
+  const feed = new WebSocket(feedUrl, { headers: { authorization: `Bearer ${cfg.moderatorToken}` }, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    feed.once('open', resolve);
+    feed.once('error', reject);
+  });
+  feed.on('message', (data: Buffer) => {
+    const m = JSON.parse(data.toString()) as { type: string; flag?: { stream: string; seq: number } };
+    if (m.type !== 'flag' || !m.flag) return;
+    flags++;
+    const i = streamIndex(m.flag.stream);
+    const slot = m.flag.seq & (RING - 1);
+    if (flagged[i]![slot]) return; // latency of the first flag of a message
+    flagged[i]![slot] = 1;
+    if (measuring) flagHist.record(Math.max(1, Math.round((performance.now() - due[i]![slot]!) * 1000)));
+  });
+
+  // Streams are dealt round-robin to connections; each connection sends its streams in turn.
+  const perConn = clients.map((_, c) => Array.from({ length: cfg.streams }, (_, s) => s).filter((s) => s % cfg.connections === c));
+  const connRate = perConn.map((ss) => ss.length * cfg.rate);
+  const sentPerConn = new Float64Array(clients.length);
+  const cursor = new Int32Array(clients.length);
+  const start = performance.now();
+  const warmupEnd = start + cfg.warmupS * 1000;
+  const end = warmupEnd + cfg.durationS * 1000;
+  let measuredSent = 0;
+  let measuredChars = 0;
+  let measuredAckedAtStart = 0;
+  let lastSecond = start;
+  let lastSent = 0;
+  let lastAcked = 0;
+  let lastErrors = 0;
+  let lastFlags = 0;
+  let lag = 0;
+  const timeline: SecondSample[] = [];
+  const chatEvery = cfg.chatShare > 0 ? Math.max(1, Math.round(1 / cfg.chatShare)) : 0;
+  let total = 0;
+
+  while (true) {
+    const now = performance.now();
+    if (now >= end) break;
+    if (!measuring && now >= warmupEnd) {
+      measuring = true;
+      measuredAckedAtStart = acked;
+    }
+    for (let c = 0; c < clients.length; c++) {
+      const elapsed = (now - start) / 1000;
+      const target = Math.floor(elapsed * connRate[c]!);
+      let pending = target - sentPerConn[c]!;
+      while (pending > 0) {
+        const n = Math.min(cfg.batch, pending);
+        let frame = n > 1 ? '[' : '';
+        for (let k = 0; k < n; k++) {
+          const streams = perConn[c]!;
+          const s = streams[cursor[c]!]!;
+          cursor[c] = (cursor[c]! + 1) % streams.length;
+          const seq = ++seqs[s]!;
+          const dueAt = start + ((sentPerConn[c]! + k + 1) / connRate[c]!) * 1000;
+          due[s]![seq & (RING - 1)] = dueAt;
+          flagged[s]![seq & (RING - 1)] = 0;
+          const chat = chatEvery > 0 && ++total % chatEvery === 0;
+          const text = chat ? pool.nextChat() : pool.nextTranscript();
+          chars += text.length;
+          if (measuring) measuredChars += text.length;
+          const ts = Math.round(dueAt);
+          frame += (k > 0 ? ',' : '') + (chat ? `{"type":"chat","stream":"s${s}","seq":${seq},"ts":${ts},"user":"u${seq}","text":${JSON.stringify(text)}}` : `{"type":"transcript","stream":"s${s}","seq":${seq},"ts":${ts},"text":${JSON.stringify(text)}}`);
+        }
+        if (n > 1) frame += ']';
+        clients[c]!.sendFrame(frame, n);
+        sentPerConn[c]! += n;
+        if (measuring) measuredSent += n;
+        pending -= n;
+      }
+      lag = Math.max(lag, now - (start + (sentPerConn[c]! / connRate[c]!) * 1000));
+    }
+    if (now - lastSecond >= 1000) {
+      const sentNow = clients.reduce((a, cl) => a + cl.sent, 0);
+      const sample: SecondSample = { t: Math.round((now - start) / 1000), sent: sentNow - lastSent, acked: acked - lastAcked, errors: errors - lastErrors, flags: flags - lastFlags, ackP99: summarize(secondHist).p99, ackMax: summarize(secondHist).max };
+      timeline.push(sample);
+      progress(sample);
+      secondHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+      lastSecond = now;
+      lastSent = sentNow;
+      lastAcked = acked;
+      lastErrors = errors;
+      lastFlags = flags;
+    }
+    // Yield to the event loop so acks are read; 1 ms granularity is enough for batches of 20.
+    await new Promise((r) => setImmediate(r));
+  }
+  const measuredSeconds = (performance.now() - warmupEnd) / 1000;
+  const measuredAcked = acked - measuredAckedAtStart;
+  // Let the outstanding messages be answered before reading the totals.
+  const drainUntil = performance.now() + 10_000;
+  while (clients.some((c) => c.outstanding > 0) && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 100));
+  const sent = clients.reduce((a, c) => a + c.sent, 0);
+  const unanswered = clients.reduce((a, c) => a + c.outstanding, 0);
+  await Promise.all(clients.map((c) => c.close()));
+  feed.close();
+  return {
+    sent,
+    acked,
+    errors,
+    errorCodes,
+    unanswered,
+    measuredAcked,
+    measuredChars: Math.round(measuredChars * Math.min(1, measuredAcked / Math.max(1, measuredSent))),
+    measuredSeconds,
+    ack: summarize(ackHist),
+    flag: summarize(flagHist),
+    timeline,
+    generatorLagMs: Math.round(lag),
+  };
+}

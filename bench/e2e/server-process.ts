@@ -1,0 +1,130 @@
+/**
+ * The server under test, as its own process: started on a free loopback port with a temp journal,
+ * sampled from /proc (CPU and RSS, as `ps` would), and stopped with SIGTERM so a CPU profile, if
+ * asked for, is written.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const BENCH_TOKENS = { ingest: ['bench-ingest-token-0123456789'], moderator: ['bench-moderator-token-0123456789'], control: ['bench-control-token-0123456789'] };
+
+export interface ServerUnderTest {
+  url: string;
+  pid: number;
+  proc: ChildProcess;
+  dir: string;
+  stop(): Promise<void>;
+  /** Path of the CPU profile written at stop, when started with `profile`. */
+  profileDir: string | undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown> } = {}): Promise<ServerUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), 'pkguard-bench-'));
+  const port = await freePort();
+  const config = {
+    port,
+    host: '127.0.0.1',
+    tokens: BENCH_TOKENS,
+    journal: { dir: join(dir, 'journal') },
+    watchLexicons: false,
+    // Flags are logged at info, one line each; the bench measures the scan path, not the log.
+    logLevel: 'warn',
+    limits: { ratePerSecond: 1_000_000, rateBurst: 1_000_000 },
+    ...opts.config,
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const profileDir = opts.profile ? join(dir, 'profile') : undefined;
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN, 'serve', '--config', join(dir, 'config.json')];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = `ws://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`server did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: proc.pid!,
+    proc,
+    dir,
+    profileDir,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+export function removeServerDir(s: ServerUnderTest): void {
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+/** CPU seconds (user + system) and RSS bytes of a process, from /proc. */
+export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    const rssPages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return { cpuSeconds: ticks / 100, rssBytes: rssPages * 4096 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Heap used by the server, from its /metrics (prom-client's default metrics). */
+export async function heapUsed(url: string): Promise<number> {
+  const text = await (await fetch(url.replace(/^ws/, 'http') + '/metrics')).text();
+  const m = /^pkguard_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Top self-time functions of the CPU profile written at stop. */
+export function summarizeProfile(dir: string, top = 15): { fn: string; selfPct: number }[] {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return [];
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  };
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    total += hits;
+    const where = n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
+    const key = `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + hits);
+  }
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([fn, hits]) => ({ fn, selfPct: Math.round((hits / Math.max(1, total)) * 1000) / 10 }));
+}
