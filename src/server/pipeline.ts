@@ -139,66 +139,88 @@ export class Pipeline {
 
   /** Processes one validated message; resolves with its ack once journaled, or a wire error. */
   async ingest(msg: IngestMessage, peer: IngestPeer): Promise<Ack | WireError> {
-    if (this.#draining) return wireError('shutting_down', 'server is shutting down; message not processed, send it again', msg);
+    return (await this.ingestBatch([msg], peer))[0]!;
+  }
+
+  /**
+   * Processes the messages of one frame in order, journals all their records with one append, then
+   * publishes their flags and signals. Resolves with one reply per message, in order.
+   */
+  async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {
+    if (this.#draining) return msgs.map((m) => wireError('shutting_down', 'server is shutting down; message not processed, send it again', m));
+    const records: JournalRecord[] = [];
+    const outcomes: Outcome[] = [];
+    for (const msg of msgs) outcomes.push(this.#process(msg, peer, records));
+    this.#inFlight += msgs.length;
+    try {
+      if (records.length > 0) await this.#journal.append(...records);
+      else await this.#journal.barrier(); // only re-sends: ack once the originals are durable
+    } catch (err) {
+      // Not durable: let a re-send be processed again rather than acked on nothing.
+      for (const o of outcomes) if (o.advancedSeq) o.st.lastSeq = Math.min(o.st.lastSeq, o.msg.seq - 1);
+      return msgs.map((m) => wireError('internal', `journal write failed, message not acked: ${(err as Error).message}`, m));
+    } finally {
+      this.#inFlight -= msgs.length;
+    }
+    const replies: Ack[] = [];
+    for (const o of outcomes) {
+      if (o.pk) this.#outbox.pk(o.pk);
+      if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st.conns);
+      replies.push(o.duplicate ? { type: 'ack', stream: o.msg.stream, seq: o.msg.seq, duplicate: true } : { type: 'ack', stream: o.msg.stream, seq: o.msg.seq });
+    }
+    return replies;
+  }
+
+  /** The synchronous part: dedupe, scan, escalate; appends the message's journal records. */
+  #process(msg: IngestMessage, peer: IngestPeer, records: JournalRecord[]): Outcome {
     const st = this.#stream(msg.stream);
     st.lastActive = Date.now();
     st.conns.add(peer);
     const partial = msg.type === 'transcript' && !msg.final;
+    const out: Outcome = { msg, st, duplicate: false, advancedSeq: false, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
     if (msg.seq <= st.lastSeq) {
-      // Re-sent (or a partial of a seq already final): ack once the original is durable.
-      await this.#journal.barrier();
-      return { type: 'ack', stream: msg.stream, seq: msg.seq, duplicate: true };
+      out.duplicate = true; // re-sent, or a partial of a seq already final
+      return out;
     }
     this.#metrics.messages.inc({ type: partial ? 'partial' : msg.type });
     if (msg.ts > st.lastTs) st.lastTs = msg.ts;
-
-    const records: JournalRecord[] = [];
-    let flags: Flag[] = [];
-    let text = '';
-    let pk: PkEvent | undefined;
-    const events: EscalationEvent[] = [];
+    let events: EscalationEvent[] = NO_EVENTS;
     switch (msg.type) {
       case 'transcript':
       case 'chat': {
-        flags = this.#scan(msg, st, partial);
+        const flags = this.#scan(msg, st, partial);
         const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
-        if (flags.length > 0) rec.text = msg.text;
         records.push(rec);
-        text = msg.text;
-        for (const f of flags) {
-          this.#nextFlag = Math.max(this.#nextFlag, Number(f.id.slice(1)) + 1);
-          rememberFlagStream(this.#flagStreams, f.id, msg.stream);
-          events.push(...this.#escalation.onFlag(msg.stream, f, msg.ts));
-        }
-        if (flags.length === 0) events.push(...this.#escalation.onTick(msg.stream, msg.ts));
+        if (flags.length > 0) {
+          rec.text = msg.text;
+          out.flags = flags;
+          out.text = msg.text;
+          events = [];
+          for (const f of flags) {
+            this.#nextFlag = Math.max(this.#nextFlag, Number(f.id.slice(1)) + 1);
+            rememberFlagStream(this.#flagStreams, f.id, msg.stream);
+            events.push(...this.#escalation.onFlag(msg.stream, f, msg.ts));
+          }
+        } else events = this.#escalation.onTick(msg.stream, msg.ts);
         break;
       }
       case 'pk':
         records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state, ...(msg.opponent ? { opponent: msg.opponent } : {}) });
-        pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
-        events.push(...this.#escalation.onPk(msg.stream, msg.state, msg.ts));
+        out.pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
+        events = this.#escalation.onPk(msg.stream, msg.state, msg.ts);
         break;
       case 'end':
         records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
         break;
     }
-    if (!partial) st.lastSeq = msg.seq;
-    for (const e of events) records.push(eventRecord(e));
-    if (msg.type === 'end') this.#release(msg.stream, st);
-
-    this.#inFlight++;
-    try {
-      await this.#journal.append(...records);
-    } catch (err) {
-      // Not durable: let a re-send be processed again rather than acked on nothing.
-      if (!partial) st.lastSeq = Math.min(st.lastSeq, msg.seq - 1);
-      return wireError('internal', `journal write failed, message not acked: ${(err as Error).message}`, msg);
-    } finally {
-      this.#inFlight--;
+    if (!partial) {
+      st.lastSeq = msg.seq;
+      out.advancedSeq = true;
     }
-    if (pk) this.#outbox.pk(pk);
-    this.#publish(flags, text, events, st.conns);
-    return { type: 'ack', stream: msg.stream, seq: msg.seq };
+    for (const e of events) records.push(eventRecord(e));
+    out.events = events;
+    if (msg.type === 'end') this.#release(msg.stream, st);
+    return out;
   }
 
   /** A moderator marks a flag as a false positive: its weight leaves the stream's risk. */
@@ -327,6 +349,21 @@ export class Pipeline {
 }
 
 const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+const NO_FLAGS: Flag[] = [];
+const NO_EVENTS: EscalationEvent[] = [];
+
+/** What processing one message produced, published once its records are durable. */
+interface Outcome {
+  msg: IngestMessage;
+  st: StreamState;
+  duplicate: boolean;
+  /** `st.lastSeq` moved to this message (rolled back if the journal write fails). */
+  advancedSeq: boolean;
+  flags: Flag[];
+  text: string;
+  events: EscalationEvent[];
+  pk: PkEvent | undefined;
+}
 
 function eventRecord(e: EscalationEvent): JournalRecord {
   switch (e.type) {

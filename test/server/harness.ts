@@ -108,13 +108,16 @@ export class Client {
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as Record<string, unknown>;
-      this.received.push(m);
-      this.#waiters = this.#waiters.filter((w) => {
-        if (!w.match(m)) return true;
-        w.resolve(m);
-        return false;
-      });
+      // The server answers a batch frame with one array frame; flatten it.
+      const parsed = JSON.parse(data.toString()) as Record<string, unknown> | Record<string, unknown>[];
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        this.received.push(m);
+        this.#waiters = this.#waiters.filter((w) => {
+          if (!w.match(m)) return true;
+          w.resolve(m);
+          return false;
+        });
+      }
     });
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }

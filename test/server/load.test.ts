@@ -42,10 +42,12 @@ test('200 streams over 20 connections for 10 s: all acked, no errors, flags equa
   const latencies: number[] = [];
   for (const c of clients) {
     c.ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as { type: string; stream: string; seq: number };
-      if (m.type !== 'ack') return;
-      const t = sentAt.get(`${m.stream}/${m.seq}`);
-      if (t !== undefined) latencies.push(performance.now() - t);
+      const parsed = JSON.parse(data.toString()) as { type: string; stream: string; seq: number } | { type: string; stream: string; seq: number }[];
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (m.type !== 'ack') continue;
+        const t = sentAt.get(`${m.stream}/${m.seq}`);
+        if (t !== undefined) latencies.push(performance.now() - t);
+      }
     });
   }
   const lines: string[] = [];
