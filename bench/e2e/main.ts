@@ -8,6 +8,7 @@
  *   --find-max [--p99-bound MS (20)] [--step-duration S (8)]     ramp the rate until p99 passes the bound
  *   --memory N                                                   heap and RSS per stream for N streams
  *   --profile                                                    CPU profile summary of the server
+ *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
  */
@@ -30,7 +31,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) rest.push(a);
-    else if (['--find-max', '--profile'].includes(a)) opts[a.slice(2)] = true;
+    else if (['--find-max', '--profile', '--no-fsync'].includes(a)) opts[a.slice(2)] = true;
     else if (a === '--compare') {
       opts.compare = true;
     } else opts[a.slice(2)] = argv[++i] ?? '';
@@ -113,7 +114,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const own = opts.url === undefined;
-  const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true }) : undefined;
+  // --no-fsync: journal writes without fsync, to tell disk latency apart from CPU.
+  const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
+  const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal }) : undefined;
   const target = { url: (opts.url as string | undefined) ?? server!.url, pid: server?.pid };
   const base: LoadConfig = {
     url: target.url,
@@ -167,7 +170,9 @@ async function main(): Promise<number> {
   }
   if (server?.profileDir) {
     result.profile = summarizeProfile(server.profileDir);
+    const byFile = summarizeProfile(server.profileDir, 15, true);
     process.stdout.write(`server CPU profile, self time:\n${result.profile.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+    process.stdout.write(`by file:\n${byFile.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
   }
   if (server) removeServerDir(server);
   const out = (opts.out as string | undefined) ?? join(RESULTS, `e2e-${result.startedAt.replace(/[:.]/g, '-')}.json`);

@@ -41,13 +41,14 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
     port,
     host: '127.0.0.1',
     tokens: BENCH_TOKENS,
-    journal: { dir: join(dir, 'journal') },
+    journal: { dir: join(dir, 'journal'), ...((opts.config?.journal as object | undefined) ?? {}) },
     watchLexicons: false,
     // Flags are logged at info, one line each; the bench measures the scan path, not the log.
     logLevel: 'warn',
     limits: { ratePerSecond: 1_000_000, rateBurst: 1_000_000 },
     ...opts.config,
   };
+  config.journal = { dir: join(dir, 'journal'), ...((opts.config?.journal as object | undefined) ?? {}) };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const profileDir = opts.profile ? join(dir, 'profile') : undefined;
   const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN, 'serve', '--config', join(dir, 'config.json')];
@@ -107,8 +108,8 @@ export async function heapUsed(url: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-/** Top self-time functions of the CPU profile written at stop. */
-export function summarizeProfile(dir: string, top = 15): { fn: string; selfPct: number }[] {
+/** Top self-time functions (or, `byFile`, files) of the CPU profile written at stop. */
+export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: string; selfPct: number }[] {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return [];
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
@@ -120,7 +121,7 @@ export function summarizeProfile(dir: string, top = 15): { fn: string; selfPct: 
     const hits = n.hitCount ?? 0;
     total += hits;
     const where = n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
-    const key = `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    const key = byFile ? where || n.callFrame.functionName : `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
     self.set(key, (self.get(key) ?? 0) + hits);
   }
   return [...self]
