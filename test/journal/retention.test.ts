@@ -1,0 +1,86 @@
+/**
+ * Rotation, retention and recovery from a snapshot: once old segments are deleted, a restart still
+ * knows the next flag id, the shut-down streams, their epochs and the last seqs.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { Escalation } from '../../src/escalate/escalation.js';
+import { DEFAULT_ESCALATION } from '../../src/escalate/risk.js';
+import type { Flag } from '../../src/flag.js';
+import { Journal } from '../../src/journal/journal.js';
+import type { SnapshotRecord } from '../../src/journal/records.js';
+import { recover } from '../../src/server/recover.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const flag = (n: number, stream: string): Flag => ({ id: `f${n}`, stream, category: 'extreme', term: '全网最低价', matched: '全网最低价', start: 0, end: 5, severity: 'high', evasion: false, via: 'text' });
+
+async function open(dir: string, snapshot: () => Omit<SnapshotRecord, 't'>, warnings: string[] = []) {
+  const j = await Journal.open({ dir, segmentBytes: 4096, retainBytes: 3 * 4096, snapshot, warn: (e) => warnings.push(e), fsync: false });
+  return j;
+}
+
+test('segments rotate with a snapshot first, retention keeps the total bounded, and a restart recovers from the snapshot', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pkguard-journal-'));
+  dirs.push(dir);
+  let next = 1;
+  const state = () => ({ nextFlag: next, shutdown: [{ stream: 'gone', epoch: 2 }], epochs: { gone: 2, back: 1 }, seqs: { live: next } });
+  const j = await open(dir, state);
+  for await (const _ of j.replay()) throw new Error('empty journal replays nothing');
+  await j.append({ t: 'shutdown', stream: 'gone', reason: 'test', flagIds: [], ts: 1, epoch: 2, manual: true });
+  for (let i = 0; i < 400; i++) {
+    await j.append({ t: 'msg', stream: 'live', seq: i + 1, ts: 1000 + i, kind: 'transcript', final: true, flags: [flag(next, 'live')], text: '全网最低价' });
+    next++;
+  }
+  await j.close();
+
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
+  expect(files.length).toBeGreaterThan(1);
+  expect(files[0]).not.toBe('segment-000000000001.ndjson'); // the oldest were deleted
+  const total = files.reduce((n, f) => n + readFileSync(join(dir, f)).length, 0);
+  expect(total).toBeLessThanOrEqual(3 * 4096 + 4096);
+  for (const f of files) expect(JSON.parse(readFileSync(join(dir, f), 'utf8').split('\n')[0]!).t).toBe('snapshot');
+
+  // Restart: the shutdown record itself is gone with the first segment; the snapshot carries it.
+  const escalation = new Escalation(DEFAULT_ESCALATION);
+  const reopened = await open(dir, state);
+  const recovered = await recover(reopened, escalation);
+  expect(recovered.nextFlag).toBe(next);
+  expect(recovered.seqs.get('live')).toBe(400);
+  expect(escalation.isShutDown('gone')).toBe(true);
+  expect(escalation.shutDownStreams()).toContainEqual({ stream: 'gone', epoch: 2 });
+
+  // Flags after an id still in retention come back in order, across segments.
+  const since = next - 40;
+  const ids: number[] = [];
+  for await (const f of reopened.flagsSince(since)) ids.push(Number(f.id.slice(1)));
+  expect(ids).toEqual(Array.from({ length: 39 }, (_, i) => since + 1 + i));
+  await reopened.close();
+});
+
+test('a torn last line is cut off with a warning and appends continue on a clean line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pkguard-journal-'));
+  dirs.push(dir);
+  const snap = () => ({ nextFlag: 1, shutdown: [], epochs: {}, seqs: {} });
+  const j = await open(dir, snap);
+  for await (const _ of j.replay());
+  await j.append({ t: 'end', stream: 'a', seq: 1, ts: 1 });
+  await j.close();
+  const file = join(dir, 'segment-000000000001.ndjson');
+  const { appendFileSync } = await import('node:fs');
+  appendFileSync(file, '{"t":"end","stream":"b","se');
+  const warnings: string[] = [];
+  const j2 = await open(dir, snap, warnings);
+  const seen: string[] = [];
+  for await (const r of j2.replay()) seen.push(r.t === 'end' ? r.stream : r.t);
+  expect(seen).toEqual(['a']);
+  expect(warnings).toEqual(['journal_torn_tail']);
+  await j2.append({ t: 'end', stream: 'c', seq: 1, ts: 2 });
+  await j2.close();
+  expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { stream: string }).stream)).toEqual(['a', 'c']);
+});
