@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { IngestClient } from '../../src/client/ingest-client.js';
 import type { LoadConfig, LoadResult, SecondSample } from './loadgen.js';
 import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, type StepResult } from './report.js';
-import { BENCH_TOKENS, heapUsed, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
+import { BENCH_TOKENS, heapUsed, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -62,8 +62,12 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     if (now && prev) resources.push({ t: ++t, cpuPct: (now.cpuSeconds - prev.cpuSeconds) * 100, rssMB: now.rssBytes / 2 ** 20 });
     prev = now;
   }, 1000);
+  const cpu0 = machineCpu();
   const load = await runGenerator(cfg, (s) => process.stderr.write(`  t=${String(s.t).padStart(3)}s sent ${s.sent} acked ${s.acked} errors ${s.errors} flags ${s.flags} ack p99 ${s.ackP99} ms\n`));
   clearInterval(sampler);
+  const cpu1 = machineCpu();
+  const ticks = cpu1.busy + cpu1.idle + cpu1.steal - (cpu0.busy + cpu0.idle + cpu0.steal);
+  const stealPct = ticks > 0 ? ((cpu1.steal - cpu0.steal) / ticks) * 100 : 0;
   const measured = resources.slice(cfg.warmupS);
   const offered = cfg.streams * cfg.rate;
   const messagesPerSecond = load.measuredAcked / load.measuredSeconds;
@@ -75,6 +79,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     resources,
     cpuPctMean: measured.length ? measured.reduce((a, r) => a + r.cpuPct, 0) / measured.length : NaN,
     rssMBMax: resources.length ? Math.max(...resources.map((r) => r.rssMB)) : NaN,
+    stealPct,
     held: load.errors === 0 && load.unanswered === 0 && load.ack.p99 <= p99Bound && messagesPerSecond >= 0.95 * offered,
   };
 }

@@ -31,6 +31,8 @@ export interface StepResult {
   resources: ResourceSample[];
   cpuPctMean: number;
   rssMBMax: number;
+  /** Share of the machine's CPU time stolen by the hypervisor during the step (noise, not pkguard). */
+  stealPct: number;
   held: boolean;
 }
 
@@ -43,7 +45,7 @@ export function stepLine(s: StepResult): string {
     `offered ${Math.round(s.offeredPerSecond)}/s → ${Math.round(s.messagesPerSecond)} msg/s, ${fmt(s.charsPerSecond / 1e6, 2)} Mchars/s`,
     `ack p50 ${a.p50} p90 ${a.p90} p99 ${a.p99} p99.9 ${a.p999} max ${a.max} ms`,
     `flag-on-feed p50 ${f.p50} p99 ${f.p99} max ${f.max} ms (${f.count})`,
-    `errors ${s.load.errors} unanswered ${s.load.unanswered} · server CPU ${fmt(s.cpuPctMean, 0)}% RSS ≤ ${fmt(s.rssMBMax, 0)} MB · generator lag ${s.load.generatorLagMs} ms`,
+    `errors ${s.load.errors} unanswered ${s.load.unanswered} · server CPU ${fmt(s.cpuPctMean, 0)}% RSS ≤ ${fmt(s.rssMBMax, 0)} MB · generator lag ${s.load.generatorLagMs} ms · CPU steal ${fmt(s.stealPct, 1)}%`,
   ].join('\n  ');
 }
 

@@ -129,3 +129,14 @@ export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: s
     .slice(0, top)
     .map(([fn, hits]) => ({ fn, selfPct: Math.round((hits / Math.max(1, total)) * 1000) / 10 }));
 }
+
+/** Whole-machine CPU counters from /proc/stat: steal is time the hypervisor gave to someone else. */
+export function machineCpu(): { busy: number; idle: number; steal: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+  } catch {
+    return { busy: 0, idle: 0, steal: 0 };
+  }
+}

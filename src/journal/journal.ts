@@ -29,6 +29,8 @@ export interface JournalOptions {
   /** Called at rotation: the state to open the next segment with. */
   snapshot: () => Omit<SnapshotRecord, 't'>;
   warn: (event: string, detail: Record<string, unknown>) => void;
+  /** Called after each batch is durable: its size and how long the write (+ fsync) took. */
+  onWrite?: (records: number, bytes: number, seconds: number) => void;
 }
 
 interface Segment {
@@ -50,7 +52,7 @@ export class JournalError extends PkguardError {
 const NAME = /^segment-(\d{12})\.ndjson$/;
 const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
 
-type ResolvedOptions = Required<Omit<JournalOptions, 'snapshot' | 'warn'>> & Pick<JournalOptions, 'snapshot' | 'warn'>;
+type ResolvedOptions = Required<Omit<JournalOptions, 'snapshot' | 'warn' | 'onWrite'>> & Pick<JournalOptions, 'snapshot' | 'warn' | 'onWrite'>;
 
 export class Journal {
   readonly dir: string;
@@ -248,10 +250,12 @@ export class Journal {
         const fh = this.#fh;
         if (!fh) throw new JournalError(this.dir, 'closed');
         if (text.length > 0) {
+          const t0 = performance.now();
           const buf = Buffer.from(text, 'utf8');
           await fh.write(buf, 0, buf.length);
           if (this.#opts.fsync) await fh.datasync();
           this.#active.bytes += buf.length;
+          this.#opts.onWrite?.(records, buf.length, (performance.now() - t0) / 1000);
         }
         this.#pendingRecords -= records;
         this.#failure = undefined;

@@ -28,6 +28,13 @@ export class Metrics {
     buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1],
     registers: [this.registry],
   });
+  readonly journalWriteSeconds = new Histogram({
+    name: 'pkguard_journal_write_seconds',
+    help: 'One group-commit batch: write plus fsync',
+    buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly journalBatchRecords = new Histogram({ name: 'pkguard_journal_batch_records', help: 'Records per group-commit batch', buckets: [1, 10, 100, 1000, 10_000], registers: [this.registry] });
   readonly streams = new Gauge({ name: 'pkguard_streams', help: 'Streams with state in memory', registers: [this.registry] });
   readonly lexiconReloads = new Counter({ name: 'pkguard_lexicon_reloads_total', help: 'Lexicon reloads, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
 

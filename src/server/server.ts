@@ -50,6 +50,10 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     ...config.journal,
     snapshot: () => pipeline!.snapshot(),
     warn: (event, detail) => log.warn({ event, ...detail }, event.replaceAll('_', ' ')),
+    onWrite: (records, _bytes, seconds) => {
+      metrics.journalWriteSeconds.observe(seconds);
+      metrics.journalBatchRecords.observe(records);
+    },
   });
   const recovered = await recover(journal, escalation);
   log.info({ event: 'journal_replayed', dir: journal.dir, records: recovered.records, flags: recovered.flags, nextFlag: `f${recovered.nextFlag}`, shutDown: recovered.shutDown }, 'journal replayed');
