@@ -157,7 +157,7 @@ async function main(): Promise<number> {
       const stepS = num('step-duration', 8);
       for (;;) {
         process.stderr.write(`find-max: offering ${Math.round(rate * base.streams)} msg/s\n`);
-        const step = await runStep(target, { ...base, rate, durationS: stepS, warmupS: 2 }, p99Bound);
+        const step = await runStep(target, { ...base, rate, durationS: stepS, warmupS: result.steps.length === 0 ? base.warmupS : 2 }, p99Bound);
         result.steps.push(step);
         process.stdout.write(`${step.held ? 'held' : 'FAILED'}: ${stepLine(step)}\n`);
         if (!step.held) break;
