@@ -1,7 +1,8 @@
 /**
- * One `/ingest` WebSocket: frames → validated messages → pipeline → acks and errors. The replies
- * to a batch frame come back as one array frame (the protocol allows arrays both ways), which
- * saves a frame per message at high rates.
+ * One `/ingest` WebSocket: frames → validated messages → pipeline → acks and errors. A client that
+ * sends array frames gets its replies as array frames too (the protocol allows arrays both ways):
+ * all replies that became ready in one event-loop turn, usually one journal commit, share a frame,
+ * which saves a socket write per message at high rates.
  *
  * Flow control never drops an accepted message. The socket is paused (TCP pushes back on the
  * client) while too many of its messages are in flight or its rate budget is spent, and resumed
@@ -36,6 +37,11 @@ export class IngestConnection implements IngestPeer {
   #pausedFor = { inFlight: false, rate: false };
   #resumeTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Replies waiting for the end of this event-loop turn. */
+  #replies: object[] = [];
+  #flushScheduled = false;
+  /** Has sent an array frame, so it reads arrays: replies are coalesced into one frame per turn. */
+  #speaksArrays = false;
 
   constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { pipeline: Pipeline; limits: Limits; metrics: Metrics; onCutOff: (reason: string) => void }) {
     this.id = id;
@@ -98,25 +104,39 @@ export class IngestConnection implements IngestPeer {
     this.#pipeline.forget(this);
   }
 
-  /** Replies to a batch frame go back as one array frame; to a single message, as one object. */
   #process(msgs: IngestMessage[], batch: boolean): void {
+    if (batch) this.#speaksArrays = true;
     this.#inFlight += msgs.length;
     if (this.#inFlight >= this.#limits.maxInFlight && !this.#pausedFor.inFlight) this.#pause('inFlight');
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     this.#pipeline.ingestBatch(msgs, this).then(
-      (replies) => this.#done(msgs.length, batch ? replies : replies[0]!, started),
+      (replies) => this.#done(msgs.length, replies, started),
       (err: unknown) => this.#done(msgs.length, msgs.map((m) => wireError('internal', `message not processed: ${(err as Error).message}`, m)), started),
     );
   }
 
-  #done(count: number, reply: object | object[], started: bigint): void {
+  #done(count: number, replies: object[], started: number): void {
     this.#inFlight -= count;
-    this.#metrics.journalCommitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (Array.isArray(reply)) {
-      for (const r of reply) if ((r as WireError).type === 'error') this.#metrics.errors.inc({ code: (r as WireError).code });
-      this.sendRaw(JSON.stringify(reply));
-    } else this.send(reply);
+    this.#metrics.journalCommitSeconds.observe((performance.now() - started) / 1000);
+    for (const r of replies) {
+      if ((r as WireError).type === 'error') this.#metrics.errors.inc({ code: (r as WireError).code });
+      this.#replies.push(r);
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Every batch that became durable in this turn (one journal commit) answers in one frame.
+      setImmediate(() => this.#flushReplies());
+    }
     if (this.#pausedFor.inFlight && this.#inFlight <= this.#limits.maxInFlight / 2) this.#resume('inFlight');
+  }
+
+  /** A client that has sent array frames gets its replies as arrays; one that never has, one object per frame. */
+  #flushReplies(): void {
+    this.#flushScheduled = false;
+    const replies = this.#replies;
+    this.#replies = [];
+    if (this.#speaksArrays) this.sendRaw(JSON.stringify(replies));
+    else for (const r of replies) this.sendRaw(JSON.stringify(r));
   }
 
   /** Token bucket: a frame always goes through, but an overdrawn budget pauses reading until it refills. */
