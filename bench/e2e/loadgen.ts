@@ -80,7 +80,9 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
   const pool = new TextPool({ chars: cfg.chars, violationRate: cfg.violationRate, evasionRate: cfg.evasionRate, seed: cfg.seed });
   const due = Array.from({ length: cfg.streams }, () => new Float64Array(RING));
   const flagged = Array.from({ length: cfg.streams }, () => new Uint8Array(RING));
-  const seqs = new Int32Array(cfg.streams);
+  // Seqs start at the wall clock in ms, so a later run against the same server (find-max steps,
+  // --url) is never taken for re-sends of an earlier one and deduplicated away.
+  const seqs = new Float64Array(cfg.streams).fill(Date.now());
   const ackHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
   const flagHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
   let secondHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
@@ -96,7 +98,7 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
   const onAck = (stream: string, seq: number) => {
     acked++;
     const i = streamIndex(stream);
-    const us = Math.max(1, Math.round((performance.now() - due[i]![seq & (RING - 1)]!) * 1000));
+    const us = Math.max(1, Math.round((performance.now() - due[i]![seq % RING]!) * 1000));
     secondHist.record(us);
     if (measuring) ackHist.record(us);
   };
@@ -122,7 +124,7 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
     if (m.type !== 'flag' || !m.flag) return;
     flags++;
     const i = streamIndex(m.flag.stream);
-    const slot = m.flag.seq & (RING - 1);
+    const slot = m.flag.seq % RING;
     if (flagged[i]![slot]) return; // latency of the first flag of a message
     flagged[i]![slot] = 1;
     if (measuring) flagHist.record(Math.max(1, Math.round((performance.now() - due[i]![slot]!) * 1000)));
@@ -169,8 +171,8 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
           cursor[c] = (cursor[c]! + 1) % streams.length;
           const seq = ++seqs[s]!;
           const dueAt = start + ((sentPerConn[c]! + k + 1) / connRate[c]!) * 1000;
-          due[s]![seq & (RING - 1)] = dueAt;
-          flagged[s]![seq & (RING - 1)] = 0;
+          due[s]![seq % RING] = dueAt;
+          flagged[s]![seq % RING] = 0;
           const chat = chatEvery > 0 && ++total % chatEvery === 0;
           const text = chat ? pool.nextChat() : pool.nextTranscript();
           chars += text.length;
