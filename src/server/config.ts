@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PkguardError } from '../errors.js';
 import { escalationConfigSchema } from '../escalate/risk.js';
+import { clusterConfigSchema } from '../cluster/config.js';
 
 const token = z.string().min(16, 'tokens must be at least 16 characters').max(512);
 const roleTokens = z.array(token).max(64).default([]);
@@ -62,6 +63,8 @@ export const serverConfigSchema = z
     escalation: escalationConfigSchema.default(escalationConfigSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Cluster hook: with this section the node joins a NATS JetStream cluster (src/cluster); without it, embedded. */
+    cluster: clusterConfigSchema.optional(),
   })
   .strict();
 
@@ -106,6 +109,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const base = file !== undefined ? dirname(resolve(file)) : process.cwd();
   config.journal.dir = resolve(base, config.journal.dir);
   if (config.lexicons) config.lexicons = resolve(base, config.lexicons);
+  if (config.cluster?.credsFile) config.cluster.credsFile = resolve(base, config.cluster.credsFile); // cluster hook
   if (env.PKGUARD_PORT !== undefined) {
     const port = Number(env.PKGUARD_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PKGUARD_PORT', '', `not a port: ${env.PKGUARD_PORT}`);

@@ -18,6 +18,9 @@ import type { SubscribeCommand } from '../protocol/feed.js';
 import type { Role } from './config.js';
 import type { PkEvent } from './pipeline.js';
 
+/** Where `since` reads earlier flags from: the journal, or in cluster mode the events stream (cluster hook). */
+export type FlagHistory = Pick<Journal, 'flagEntriesSince'>;
+
 /** Close code for a client cut off for not reading (4000–4999: application-defined). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
@@ -83,8 +86,8 @@ export class FeedHub {
     return this.#clients.size;
   }
 
-  /** Applies a subscription; with `since`, replays the journal first. */
-  async subscribe(client: FeedClient, cmd: SubscribeCommand, journal: Journal, streams: () => object[]): Promise<void> {
+  /** Applies a subscription; with `since`, replays the journal (in cluster mode: the events stream) first. */
+  async subscribe(client: FeedClient, cmd: SubscribeCommand, journal: FlagHistory, streams: () => object[]): Promise<void> {
     client.filter = {
       categories: cmd.categories ? new Set(cmd.categories) : undefined,
       minSeverity: cmd.minSeverity ? severityRank(cmd.minSeverity) : 0,

@@ -74,6 +74,21 @@ interface StreamState {
   partials: PartialTracker | undefined;
 }
 
+// --- cluster hook (src/cluster) ------------------------------------------------------------------
+/**
+ * Cluster mode: the node that owns a stream processes it (src/cluster/partition.ts); this node's
+ * pipeline hands WebSocket messages and moderator commands to the cluster, which forwards them.
+ * Unset (the embedded default), the pipeline processes everything itself.
+ */
+export interface PipelineDelegate {
+  ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]>;
+  forget(peer: IngestPeer): void;
+  command(cmd: DismissCommand | ShutdownCommand | RestoreCommand): Promise<CommandResult | WireError>;
+  summaries(): StreamSummary[];
+  readonly inFlight: number;
+}
+// --- end cluster hook ---------------------------------------------------------------------------
+
 export interface PipelineLog {
   flag(flag: Flag): void;
   shutdown(event: ShutdownEvent): void;
@@ -92,10 +107,13 @@ export class Pipeline {
   readonly #dismissed = new Set<string>();
   #inFlight = 0;
   #draining = false;
+  /** Cluster hook: set in cluster mode only. */
+  readonly #delegate: PipelineDelegate | undefined;
   /** Above every flag number raised so far. */
   #nextFlag: number;
 
-  constructor(parts: { scanner: Scanner; escalation: Escalation; journal: Journal; outbox: Outbox; metrics: Metrics; log: PipelineLog; recovered: RecoveredState }) {
+  constructor(parts: { scanner: Scanner; escalation: Escalation; journal: Journal; outbox: Outbox; metrics: Metrics; log: PipelineLog; recovered: RecoveredState; delegate?: PipelineDelegate }) {
+    this.#delegate = parts.delegate; // cluster hook
     this.#scanner = parts.scanner;
     this.#escalation = parts.escalation;
     this.#journal = parts.journal;
@@ -121,6 +139,7 @@ export class Pipeline {
   }
 
   get inFlight(): number {
+    if (this.#delegate) return this.#delegate.inFlight; // cluster hook
     return this.#inFlight;
   }
 
@@ -148,6 +167,7 @@ export class Pipeline {
    */
   async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {
     if (this.#draining) return msgs.map((m) => wireError('shutting_down', 'server is shutting down; message not processed, send it again', m));
+    if (this.#delegate) return this.#delegate.ingestBatch(msgs, peer); // cluster hook
     const records: JournalRecord[] = [];
     const outcomes: Outcome[] = [];
     for (const msg of msgs) outcomes.push(this.#process(msg, peer, records));
@@ -225,6 +245,7 @@ export class Pipeline {
 
   /** A moderator marks a flag as a false positive: its weight leaves the stream's risk. */
   async dismiss(cmd: DismissCommand): Promise<CommandResult | WireError> {
+    if (this.#delegate) return this.#delegate.command(cmd); // cluster hook
     const n = Number(cmd.flagId.slice(1));
     if (n >= this.#nextFlag) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`);
     const stream = this.#flagStreams.get(cmd.flagId) ?? null;
@@ -241,6 +262,7 @@ export class Pipeline {
 
   /** A moderator shuts a stream down by hand; exactly one signal per epoch as for automatic ones. */
   async shutdown(cmd: ShutdownCommand): Promise<CommandResult | WireError> {
+    if (this.#delegate) return this.#delegate.command(cmd); // cluster hook
     if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, cmd);
     const events = this.#escalation.shutdown(cmd.stream, cmd.reason, this.#eventTime(cmd.stream));
     if (events.length === 0) return { type: 'ok', command: 'shutdown', stream: cmd.stream, noop: true };
@@ -250,6 +272,7 @@ export class Pipeline {
   }
 
   async restore(cmd: RestoreCommand): Promise<CommandResult | WireError> {
+    if (this.#delegate) return this.#delegate.command(cmd); // cluster hook
     if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, cmd);
     const events = this.#escalation.restore(cmd.stream, this.#eventTime(cmd.stream));
     if (events.length === 0) return { type: 'ok', command: 'restore', stream: cmd.stream, noop: true };
@@ -260,6 +283,7 @@ export class Pipeline {
 
   /** Every stream in memory with its level, risk and PK state (sent to a feed client on subscribe). */
   summaries(): StreamSummary[] {
+    if (this.#delegate) return this.#delegate.summaries(); // cluster hook
     const out: StreamSummary[] = [];
     for (const stream of this.#streams.keys()) {
       out.push({ stream, level: this.#escalation.level(stream), risk: Math.round(this.#escalation.risk(stream) * 100) / 100, pk: this.#escalation.pkActive(stream) });
@@ -283,6 +307,7 @@ export class Pipeline {
 
   /** An ingest connection closed: it no longer receives its streams' signals. */
   forget(peer: IngestPeer): void {
+    this.#delegate?.forget(peer); // cluster hook
     for (const st of this.#streams.values()) st.conns.delete(peer);
   }
 

@@ -27,6 +27,7 @@ import { Metrics } from './metrics.js';
 import { Pipeline, type IngestPeer, type Outbox, type PkEvent } from './pipeline.js';
 import { recover } from './recover.js';
 import { serveConsole } from './static.js';
+import { ClusterNode } from '../cluster/node.js';
 
 /** How long a cut-off feed client gets to read its backlog and the close frame. */
 const SLOW_CONSUMER_GRACE_MS = 30_000;
@@ -95,7 +96,19 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       hub.shutdown(json, e.stream);
     },
   };
+  // --- cluster hook: with a `cluster` section, streams are owned and processed across nodes -------
+  let cluster: ClusterNode | undefined;
+  if (config.cluster) {
+    try {
+      cluster = await ClusterNode.start({ config: config.cluster, scanner, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs });
+    } catch (err) {
+      await journal.close();
+      throw err;
+    }
+  }
+  // --- end cluster hook ---
   pipeline = new Pipeline({
+    ...(cluster ? { delegate: cluster } : {}), // cluster hook
     scanner,
     escalation,
     journal,
@@ -117,8 +130,9 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
     if (url.pathname === '/healthz') {
       const journalOk = journal.failure === undefined;
-      const ready = !draining && journalOk;
-      const body = { status: ready ? 'ok' : 'unavailable', ready, draining, journal: { dir: journal.dir, writable: journalOk, pending: journal.pending }, lexicon: { patterns: scanner.lexicon.automaton.patternCount }, streams: pipe.streamCount, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
+      const clusterHealth = cluster?.health(); // cluster hook
+      const ready = !draining && journalOk && (clusterHealth?.connected ?? true);
+      const body = { status: ready ? 'ok' : 'unavailable', ready, draining, journal: { dir: journal.dir, writable: journalOk, pending: journal.pending }, lexicon: { patterns: scanner.lexicon.automaton.patternCount }, streams: clusterHealth?.streams ?? pipe.streamCount, uptimeSeconds: Math.round((Date.now() - started) / 1000), ...(clusterHealth ? { cluster: clusterHealth } : {}) };
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       return res.end(JSON.stringify(body));
     }
@@ -212,7 +226,8 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       if (!decoded.ok) return reply(decoded.error);
       const cmd = decoded.message;
       if (cmd.type === 'subscribe') {
-        hub.subscribe(client, cmd, journal, () => pipe.summaries()).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
+        // cluster hook: in cluster mode `since` reads the events stream
+        hub.subscribe(client, cmd, cluster ?? journal, () => pipe.summaries()).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
         return;
       }
       if (client.role !== 'moderator') return reply(wireError('forbidden', `type: ${cmd.type} is a moderator command; a control connection only subscribes`, { index }));
@@ -231,6 +246,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       });
     });
   } catch (err) {
+    await cluster?.close(); // cluster hook
     await journal.close();
     throw err;
   }
@@ -310,6 +326,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     http.close();
     const deadline = Date.now() + config.limits.drainMs;
     while (pipe.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await cluster?.close(); // cluster hook: give partitions back so the other nodes take over at once
     await journal.close();
     for (const ws of wss.clients) ws.close(1001, 'server shutting down');
     const closing = Date.now() + 1000;

@@ -1,0 +1,40 @@
+/**
+ * The `cluster` section of the server config. Without it pkguard runs embedded (one process, file
+ * journal). With it, the node joins the other nodes on the same NATS JetStream server(s).
+ */
+import { z } from 'zod';
+
+export const clusterConfigSchema = z
+  .object({
+    /** NATS server URL(s), `nats://host:4222`. */
+    servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** This node's id (logs, owner leases, reply subject). Default: `<hostname>-<pid>-<random>`. */
+    nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (a NATS subject token)').optional(),
+    /** Credentials: a user/password pair, a token, or a `.creds` file (JWT + nkey). */
+    user: z.string().min(1).optional(),
+    pass: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+    credsFile: z.string().min(1).optional(),
+    /** Subject and stream/bucket name prefix; nodes with the same prefix form one cluster. */
+    prefix: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ and - only').default('pkguard'),
+    /** Streams are hashed into this many partitions; every node of a cluster must agree. */
+    partitions: z.number().int().min(1).max(4096).default(64),
+    /** A partition lease expires this long after its owner's last renewal. */
+    leaseTtlMs: z.number().int().min(1000).max(600_000).default(6000),
+    /** How often leases are renewed and partitions rebalanced (well under `leaseTtlMs`). */
+    renewMs: z.number().int().min(100).max(60_000).default(2000),
+    /** How long the events stream keeps history (risk rebuild on failover, `since`). */
+    eventsMaxAgeMs: z.number().int().min(60_000).default(7 * 24 * 3600 * 1000),
+    /** How long the ingest stream keeps a message no node has processed. */
+    ingestMaxAgeMs: z.number().int().min(60_000).default(24 * 3600 * 1000),
+    /** JetStream duplicate window: re-published signals with the same id within it are dropped. */
+    duplicateWindowMs: z.number().int().min(1000).default(10 * 60_000),
+    /** JetStream replicas for the streams and the lease bucket (1 on a single nats-server). */
+    replicas: z.number().int().min(1).max(5).default(1),
+    /** How long a WebSocket frame waits for the owning node's acks before it gets `unavailable`. */
+    replyTimeoutMs: z.number().int().min(1000).default(30_000),
+  })
+  .strict()
+  .refine((c) => c.renewMs * 2 <= c.leaseTtlMs, { message: 'renewMs must be at most half of leaseTtlMs', path: ['renewMs'] });
+
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;

@@ -1,0 +1,176 @@
+/**
+ * Partition ownership by leases in a JetStream KV bucket whose TTL (max age) is the lease time.
+ *
+ * - `p.<n>` holds the owner's node id. A free partition is taken with `create` (fails if someone
+ *   holds it), a held one renewed with `update(revision)` (fails if someone else took it after it
+ *   expired): compare-and-set, so two nodes never both believe they own a partition for longer
+ *   than a lease, and a node that misses its renewal stops processing before its lease can lapse.
+ * - `node.<id>` is each node's heartbeat; the live nodes' count sets each node's fair share
+ *   `ceil(P / N)`. A node above its share releases partitions (stop, then delete the key, so the
+ *   next owner starts at once); a node below takes free ones.
+ */
+import type { KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import type { Subjects } from './subjects.js';
+
+export interface LeaseHandlers {
+  /** Start processing `p` (this node now holds its lease). */
+  acquire(p: number): Promise<void>;
+  /** Stop processing `p` and resolve once nothing more will be published for it. */
+  release(p: number): Promise<void>;
+}
+
+interface Held {
+  revision: number;
+  renewedAt: number;
+  starting: boolean;
+}
+
+export class LeaseManager {
+  readonly #kv: KV;
+  readonly #subjects: Subjects;
+  readonly #node: string;
+  readonly #ttl: number;
+  readonly #renewMs: number;
+  readonly #handlers: LeaseHandlers;
+  readonly #log: Logger;
+  readonly #held = new Map<number, Held>();
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #closed = false;
+  liveNodes = 1;
+
+  constructor(opts: { kv: KV; subjects: Subjects; node: string; ttlMs: number; renewMs: number; handlers: LeaseHandlers; log: Logger }) {
+    this.#kv = opts.kv;
+    this.#subjects = opts.subjects;
+    this.#node = opts.node;
+    this.#ttl = opts.ttlMs;
+    this.#renewMs = opts.renewMs;
+    this.#handlers = opts.handlers;
+    this.#log = opts.log;
+  }
+
+  /** Partitions this node holds, ascending. */
+  get owned(): number[] {
+    return [...this.#held.keys()].sort((a, b) => a - b);
+  }
+
+  /** Processing may go on only while the lease certainly has not lapsed (a renewal margin kept). */
+  valid(p: number): boolean {
+    const h = this.#held.get(p);
+    return h !== undefined && Date.now() < h.renewedAt + this.#ttl - this.#renewMs / 2;
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.#closed) return;
+      this.#ticking = this.tick().catch((err: unknown) => this.#log.warn({ event: 'lease_tick_failed', err: (err as Error).message }, 'lease renewal round failed'));
+      void this.#ticking.then(() => {
+        if (!this.#closed) this.#timer = setTimeout(loop, this.#renewMs);
+      });
+    };
+    loop();
+  }
+
+  /** One round: heartbeat, renew, rebalance. */
+  async tick(): Promise<void> {
+    const kv = this.#kv;
+    const s = this.#subjects;
+    await kv.put(s.nodeKey(this.#node), JSON.stringify({ ts: Date.now() }));
+    const keys: string[] = [];
+    for await (const k of await kv.keys()) keys.push(k);
+    this.liveNodes = Math.max(1, keys.filter((k) => k.startsWith('node.')).length);
+    const taken = new Set(keys.filter((k) => k.startsWith('p.')).map((k) => Number(k.slice(2))));
+
+    // Renew what we hold, in parallel; a failed compare-and-set means it is no longer ours.
+    await Promise.all(
+      [...this.#held].map(async ([p, h]) => {
+        const at = Date.now();
+        try {
+          h.revision = await kv.update(s.leaseKey(p), this.#node, h.revision);
+          h.renewedAt = at;
+        } catch (err) {
+          this.#log.warn({ event: 'lease_lost', partition: p, err: (err as Error).message }, 'partition lease lost');
+          this.#held.delete(p);
+          await this.#handlers.release(p).catch(() => {});
+        }
+      }),
+    );
+
+    const share = Math.ceil(s.partitions / this.liveNodes);
+    if (this.#held.size > share) {
+      const extra = this.owned.slice(share);
+      await Promise.all(extra.map((p) => this.#release(p)));
+      if (extra.length > 0) this.#log.info({ event: 'partitions_released', count: extra.length, share, nodes: this.liveNodes }, 'partitions released to rebalance');
+    } else if (this.#held.size < share) {
+      const free: number[] = [];
+      for (let p = 0; p < s.partitions; p++) if (!taken.has(p) && !this.#held.has(p)) free.push(p);
+      shuffle(free);
+      const want = free.slice(0, share - this.#held.size);
+      const got: number[] = [];
+      await Promise.all(
+        want.map(async (p) => {
+          const at = Date.now();
+          try {
+            const revision = await kv.create(s.leaseKey(p), this.#node);
+            this.#held.set(p, { revision, renewedAt: at, starting: true });
+            got.push(p);
+          } catch {
+            /* someone else was quicker */
+          }
+        }),
+      );
+      // Started in the background: a long history rebuild must not hold up the next renewal.
+      for (const p of got) {
+        this.#handlers.acquire(p).then(
+          () => {
+            const h = this.#held.get(p);
+            if (h) h.starting = false;
+          },
+          (err: unknown) => {
+            this.#log.warn({ event: 'partition_start_failed', partition: p, err: (err as Error).message }, 'could not start a partition; giving it up');
+            void this.#release(p);
+          },
+        );
+      }
+      if (got.length > 0) this.#log.info({ event: 'partitions_acquired', partitions: got.sort((a, b) => a - b), share, nodes: this.liveNodes, owned: this.#held.size }, 'partitions acquired');
+    }
+  }
+
+  /** Gives a partition up at once (processing failed): stop it, free the key for the next owner. */
+  async drop(p: number): Promise<void> {
+    await this.#release(p);
+  }
+
+  async #release(p: number): Promise<void> {
+    const h = this.#held.get(p);
+    if (!h) return;
+    this.#held.delete(p);
+    await this.#handlers.release(p).catch(() => {});
+    try {
+      await this.#kv.delete(this.#subjects.leaseKey(p), { previousSeq: h.revision });
+    } catch {
+      /* renewed by nobody else meanwhile, or already expired: it lapses by itself */
+    }
+  }
+
+  /** Releases everything (SIGTERM) so the other nodes take over without waiting for the TTL. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await this.#ticking;
+    await Promise.all(this.owned.map((p) => this.#release(p)));
+    try {
+      await this.#kv.delete(this.#subjects.nodeKey(this.#node));
+    } catch {
+      /* gone with the connection */
+    }
+  }
+}
+
+function shuffle<T>(a: T[]): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * A pkguard node in cluster mode: connects to NATS JetStream, makes sure the streams and the lease
+ * bucket exist, owns its share of partitions (leases.ts, partition.ts), forwards WebSocket ingest
+ * and moderator commands to the owning node through the ingest stream, and follows the events
+ * stream so this node's `/feed` and ingest connections see everything, whichever node raised it.
+ *
+ * Durability in cluster mode: JetStream is the durable log. A WebSocket message is acked once its
+ * owner has processed it and stored its flags and signals in the events stream; the local journal
+ * is not written (it only holds the generated tokens when the config has none).
+ */
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { connect, credsAuthenticator, headers, nanos, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import type { Scanner } from '../detect/scanner.js';
+import type { EscalationConfig } from '../escalate/risk.js';
+import type { Flag } from '../flag.js';
+import { wireError, type WireError } from '../protocol/codes.js';
+import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
+import type { IngestMessage } from '../protocol/ingest.js';
+import type { Metrics } from '../server/metrics.js';
+import type { Ack, CommandResult, IngestPeer, Outbox, PipelineDelegate, StreamSummary } from '../server/pipeline.js';
+import type { ClusterConfig } from './config.js';
+import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
+import { LeaseManager } from './leases.js';
+import { PartitionWorker } from './partition.js';
+import { Subjects } from './subjects.js';
+
+export interface ClusterDeps {
+  config: ClusterConfig;
+  scanner: Scanner;
+  escalation: EscalationConfig;
+  outbox: Outbox;
+  metrics: Metrics;
+  log: Logger;
+  idleStreamMs: number;
+}
+
+export interface ClusterHealth {
+  node: string;
+  connected: boolean;
+  nodes: number;
+  partitions: number[];
+  streams: number;
+}
+
+export class ClusterNode implements PipelineDelegate {
+  readonly node: string;
+  readonly subjects: Subjects;
+  readonly #d: ClusterDeps;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #workers = new Map<number, PartitionWorker>();
+  readonly #leases: LeaseManager;
+  readonly #pending = new Map<string, { resolve: (r: object[] | undefined) => void; timer: NodeJS.Timeout }>();
+  readonly #conns = new Map<string, Set<IngestPeer>>();
+  readonly #summaries = new Map<string, StreamSummary>();
+  #replySub: Subscription | undefined;
+  #follow: ConsumerMessages | undefined;
+  #following: Promise<void> | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  #nextCorr = 1;
+  #inFlight = 0;
+  #closed = false;
+
+  private constructor(d: ClusterDeps, node: string, nc: NatsConnection, jsm: JetStreamManager, kv: KV) {
+    this.#d = d;
+    this.node = node;
+    this.subjects = new Subjects(d.config.prefix, d.config.partitions);
+    this.#nc = nc;
+    this.#js = jetstream(nc);
+    this.#jsm = jsm;
+    this.#leases = new LeaseManager({
+      kv,
+      subjects: this.subjects,
+      node,
+      ttlMs: d.config.leaseTtlMs,
+      renewMs: d.config.renewMs,
+      log: d.log,
+      handlers: { acquire: (p) => this.#acquire(p), release: (p) => this.#release(p) },
+    });
+  }
+
+  static async start(d: ClusterDeps): Promise<ClusterNode> {
+    const c = d.config;
+    const node = c.nodeId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    const nc = await connect({
+      servers: c.servers,
+      name: `pkguard-${node}`,
+      maxReconnectAttempts: -1,
+      ...(c.user ? { user: c.user, pass: c.pass } : {}),
+      ...(c.token ? { token: c.token } : {}),
+      ...(c.credsFile ? { authenticator: credsAuthenticator(readFileSync(c.credsFile)) } : {}),
+    });
+    try {
+      const subjects = new Subjects(c.prefix, c.partitions);
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, {
+        name: subjects.ingestStream,
+        subjects: [subjects.ingestAll()],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: nanos(c.ingestMaxAgeMs),
+        num_replicas: c.replicas,
+      });
+      await ensureStream(jsm, {
+        name: subjects.eventsStream,
+        subjects: [subjects.eventsAll()],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_age: nanos(c.eventsMaxAgeMs),
+        duplicate_window: nanos(c.duplicateWindowMs),
+        num_replicas: c.replicas,
+      });
+      const kv = await new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
+      const self = new ClusterNode(d, node, nc, jsm, kv);
+      await self.#startFollowing();
+      self.#replySub = nc.subscribe(subjects.reply(node), {
+        callback: (err, m) => {
+          if (!err) self.#onReply(m.json<ReplyBody>());
+        },
+      });
+      self.#leases.start();
+      self.#sweep = setInterval(() => {
+        for (const w of self.#workers.values()) w.sweepIdle(d.idleStreamMs);
+      }, Math.max(1000, Math.floor(d.idleStreamMs / 4)));
+      self.#sweep.unref();
+      d.log.info({ event: 'cluster_joined', node, servers: c.servers, partitions: c.partitions }, 'joined the cluster');
+      return self;
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  health(): ClusterHealth {
+    let streams = 0;
+    for (const w of this.#workers.values()) streams += w.streamCount;
+    return { node: this.node, connected: !this.#nc.isClosed() && !this.#closed, nodes: this.#leases.liveNodes, partitions: this.#leases.owned, streams };
+  }
+
+  // --- partitions --------------------------------------------------------------------------------
+
+  async #acquire(p: number): Promise<void> {
+    const d = this.#d;
+    const worker = new PartitionWorker(p, {
+      nc: this.#nc,
+      js: this.#js,
+      jsm: this.#jsm,
+      subjects: this.subjects,
+      scanner: d.scanner,
+      escalation: d.escalation,
+      metrics: d.metrics,
+      log: d.log,
+      leaseValid: (q) => this.#leases.valid(q),
+      onFailure: (q, err) => {
+        d.log.warn({ event: 'partition_failed', partition: q, err: err.message }, 'partition processing stopped; giving the partition up');
+        void this.#leases.drop(q);
+      },
+    });
+    this.#workers.set(p, worker);
+    await worker.start();
+    d.log.info({ event: 'partition_started', partition: p, rebuiltEvents: worker.rebuilt.events, rebuiltStreams: worker.rebuilt.streams, ms: worker.rebuilt.ms }, 'partition started');
+  }
+
+  async #release(p: number): Promise<void> {
+    const worker = this.#workers.get(p);
+    if (!worker) return;
+    this.#workers.delete(p);
+    await worker.stop();
+  }
+
+  // --- ingest from this node's WebSockets ------------------------------------------------------------
+
+  async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {
+    const groups = new Map<number, { idx: number[]; msgs: IngestMessage[] }>();
+    msgs.forEach((m, i) => {
+      let conns = this.#conns.get(m.stream);
+      if (!conns) this.#conns.set(m.stream, (conns = new Set()));
+      conns.add(peer);
+      const p = this.subjects.partition(m.stream);
+      let g = groups.get(p);
+      if (!g) groups.set(p, (g = { idx: [], msgs: [] }));
+      g.idx.push(i);
+      g.msgs.push(m);
+    });
+    const out = new Array<Ack | WireError>(msgs.length);
+    this.#inFlight += msgs.length;
+    try {
+      await Promise.all(
+        [...groups].map(async ([p, g]) => {
+          const replies = await this.#forward(p, g.msgs.length === 1 ? g.msgs[0]! : g.msgs, false);
+          g.idx.forEach((at, k) => {
+            const m = g.msgs[k]!;
+            out[at] = (replies?.[k] as Ack | WireError | undefined) ?? wireError('internal', replies ? 'no reply for this message' : 'not acked: the owning node did not answer in time; send it again', m);
+          });
+        }),
+      );
+    } finally {
+      this.#inFlight -= msgs.length;
+    }
+    return out;
+  }
+
+  forget(peer: IngestPeer): void {
+    for (const [stream, conns] of this.#conns) {
+      conns.delete(peer);
+      if (conns.size === 0) this.#conns.delete(stream);
+    }
+  }
+
+  async command(cmd: DismissCommand | ShutdownCommand | RestoreCommand): Promise<CommandResult | WireError> {
+    let stream: string;
+    if (cmd.type === 'dismiss') {
+      const n = Number(cmd.flagId.slice(1));
+      let e: ClusterEvent | undefined;
+      try {
+        const sm = await this.#jsm.streams.getMessage(this.subjects.eventsStream, { seq: n });
+        e = sm?.json<ClusterEvent>();
+      } catch {
+        e = undefined;
+      }
+      if (!e || e.t !== 'flag') return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`);
+      stream = e.stream;
+    } else stream = cmd.stream;
+    const replies = await this.#forward(this.subjects.partition(stream), { ...cmd, stream }, true);
+    return (replies?.[0] as CommandResult | WireError | undefined) ?? wireError('internal', `${cmd.type} not done: the owning node did not answer in time; send it again`);
+  }
+
+  /** Publishes to the partition's ingest subject and waits for the owner's replies. */
+  async #forward(p: number, body: unknown, command: boolean): Promise<object[] | undefined> {
+    const corr = String(this.#nextCorr++);
+    const h = headers();
+    h.set(H_REPLY, this.subjects.reply(this.node));
+    h.set(H_CORR, corr);
+    if (command) h.set(H_COMMAND, '1');
+    const replied = new Promise<object[] | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(corr);
+        resolve(undefined);
+      }, this.#d.config.replyTimeoutMs);
+      this.#pending.set(corr, { resolve, timer });
+    });
+    try {
+      await this.#js.publish(this.subjects.ingest(p), JSON.stringify(body), { headers: h });
+    } catch (err) {
+      const w = this.#pending.get(corr);
+      if (w) {
+        clearTimeout(w.timer);
+        this.#pending.delete(corr);
+      }
+      this.#d.log.warn({ event: 'forward_failed', partition: p, err: (err as Error).message }, 'could not publish to the ingest stream');
+      return undefined;
+    }
+    return replied;
+  }
+
+  #onReply(r: ReplyBody): void {
+    const w = this.#pending.get(r.corr);
+    if (!w) return; // timed out, or a redelivered message answered twice
+    clearTimeout(w.timer);
+    this.#pending.delete(r.corr);
+    w.resolve(r.replies);
+  }
+
+  // --- the events stream → this node's feed and ingest connections -----------------------------------
+
+  async #startFollowing(): Promise<void> {
+    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.eventsAll(), deliver_policy: DeliverPolicy.New });
+    this.#follow = await oc.consume({ max_messages: 2000 });
+    const iter = this.#follow;
+    this.#following = (async () => {
+      for await (const m of iter) {
+        try {
+          this.#dispatch(m.json<ClusterEvent>(), m.seq);
+        } catch (err) {
+          this.#d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
+        }
+      }
+    })();
+  }
+
+  #dispatch(e: ClusterEvent, seq: number): void {
+    const out = this.#d.outbox;
+    const conns = this.#conns.get(e.stream) ?? NO_PEERS;
+    switch (e.t) {
+      case 'flag':
+        out.flags([flagOf(e, seq)], e.text, conns);
+        break;
+      case 'level':
+        this.#summary(e.stream).level = e.level;
+        this.#summary(e.stream).risk = e.risk;
+        out.event({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts });
+        break;
+      case 'shutdown':
+        out.shutdown({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual }, conns);
+        break;
+      case 'restore':
+        out.event({ type: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch });
+        break;
+      case 'pk':
+        this.#summary(e.stream).pk = e.state === 'start';
+        out.pk({ type: 'pk', stream: e.stream, state: e.state, ts: e.ts, ...(e.opponent ? { opponent: e.opponent } : {}) });
+        break;
+      case 'end':
+        if (this.#summaries.get(e.stream)?.level !== 'shutdown') this.#summaries.delete(e.stream);
+        break;
+      case 'dismiss':
+        break;
+    }
+  }
+
+  #summary(stream: string): StreamSummary {
+    let s = this.#summaries.get(stream);
+    if (!s) {
+      s = { stream, level: 'normal', risk: 0, pk: false };
+      this.#summaries.set(stream, s);
+      if (this.#summaries.size > 200_000) this.#summaries.delete(this.#summaries.keys().next().value!);
+    }
+    return s;
+  }
+
+  /** Streams whose level or PK state this node has seen on the events stream since it started. */
+  summaries(): StreamSummary[] {
+    return [...this.#summaries.values()].map((s) => ({ ...s }));
+  }
+
+  /** `since` for `/feed`: flags after `after`, read from the events stream. */
+  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined }> {
+    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
+    const info = await oc.info(true);
+    if (info.num_pending === 0) return;
+    const iter = await oc.consume({ max_messages: 1000 });
+    try {
+      for await (const m of iter) {
+        const e = m.json<FlagEvent>();
+        yield { flag: flagOf(e, m.seq), text: e.text };
+        if (m.info.pending === 0) break;
+      }
+    } finally {
+      iter.stop();
+    }
+  }
+
+  /** SIGTERM: gives every partition back (the others take over at once) and leaves. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    await this.#leases.close();
+    this.#follow?.stop();
+    await this.#following?.catch(() => {});
+    this.#replySub?.unsubscribe();
+    for (const w of this.#pending.values()) {
+      clearTimeout(w.timer);
+      w.resolve(undefined);
+    }
+    await this.#nc.drain().catch(() => {});
+    this.#d.log.info({ event: 'cluster_left', node: this.node }, 'left the cluster');
+  }
+}
+
+const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+
+function flagOf(e: FlagEvent, seq: number): Flag {
+  return { id: `f${seq}`, ...e.flag } as Flag;
+}
+
+async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(cfg.name);
+  } catch (err) {
+    if (!/not found/i.test((err as Error).message)) throw err;
+    try {
+      await jsm.streams.add(cfg);
+    } catch (e) {
+      // Another node created it at the same moment.
+      if (!/already in use/i.test((e as Error).message)) throw e;
+    }
+    return;
+  }
+  await jsm.streams.update(cfg.name, cfg);
+}

@@ -1,0 +1,101 @@
+/**
+ * Partitioning and subject names. A stream id is hashed (FNV-1a, 32 bit, over its UTF-8 bytes) into
+ * one of `partitions`; everything about a stream lives under that partition's subjects, so a node
+ * that takes a partition over reads exactly its history with one filter subject (nats-server 2.9
+ * has no multi-filter consumers).
+ *
+ *   <prefix>.ingest.<p>                          ingest messages (a JSON message or an array)
+ *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
+ *   <prefix>.ev.<p>.<stream>.level|shutdown|restore|dismiss|pk|end
+ *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
+ *
+ * `<stream>` is the stream id as a subject token: letters, digits, `_` and `-` are kept, every other
+ * byte is written `~XX` (hex), so `.`/`*`/`>`/spaces cannot break the subject.
+ */
+
+export function partitionOf(stream: string, partitions: number): number {
+  const bytes = Buffer.from(stream, 'utf8');
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % partitions;
+}
+
+const SAFE = /^[A-Za-z0-9_-]+$/;
+
+export function streamToken(stream: string): string {
+  if (SAFE.test(stream)) return stream;
+  let out = '';
+  for (const b of Buffer.from(stream, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || c === '_' || c === '-' ? c : `~${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export type EventKind = 'flag' | 'level' | 'shutdown' | 'restore' | 'dismiss' | 'pk' | 'end';
+
+export class Subjects {
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly ingestStream: string;
+  readonly eventsStream: string;
+  readonly ownersBucket: string;
+
+  constructor(prefix: string, partitions: number) {
+    this.prefix = prefix;
+    this.partitions = partitions;
+    const upper = prefix.toUpperCase().replaceAll('-', '_');
+    this.ingestStream = `${upper}_INGEST`;
+    this.eventsStream = `${upper}_EVENTS`;
+    this.ownersBucket = `${prefix}-owners`;
+  }
+
+  partition(stream: string): number {
+    return partitionOf(stream, this.partitions);
+  }
+
+  ingest(p: number): string {
+    return `${this.prefix}.ingest.${p}`;
+  }
+
+  ingestAll(): string {
+    return `${this.prefix}.ingest.*`;
+  }
+
+  event(stream: string, kind: EventKind, category?: string): string {
+    const base = `${this.prefix}.ev.${this.partition(stream)}.${streamToken(stream)}.${kind}`;
+    return kind === 'flag' ? `${base}.${category}` : base;
+  }
+
+  eventsAll(): string {
+    return `${this.prefix}.ev.>`;
+  }
+
+  eventsOfPartition(p: number): string {
+    return `${this.prefix}.ev.${p}.>`;
+  }
+
+  flagsAll(): string {
+    return `${this.prefix}.ev.*.*.flag.*`;
+  }
+
+  shutdownsAll(): string {
+    return `${this.prefix}.ev.*.*.shutdown`;
+  }
+
+  reply(node: string): string {
+    return `${this.prefix}.reply.${node}`;
+  }
+
+  /** Lease key of a partition / liveness key of a node in the owners bucket. */
+  leaseKey(p: number): string {
+    return `p.${p}`;
+  }
+
+  nodeKey(node: string): string {
+    return `node.${node}`;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * A real `nats-server -js` per test file on a free loopback port, and pkguard nodes in cluster mode
+ * as separate processes (test/server/harness.ts's `startServer` with a `cluster` section).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type ServerProcess } from '../server/harness.js';
+
+/** `NATS_SERVER`, or Debian's `/usr/sbin/nats-server` (not on every user's PATH), or `nats-server` on the PATH. */
+export const NATS_BIN = process.env.NATS_SERVER ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+export const hasNatsServer = spawnSync(NATS_BIN, ['--version'], { stdio: 'ignore' }).status === 0;
+
+export interface NatsProcess {
+  url: string;
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startNats(): Promise<NatsProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'pkguard-nats-'));
+  const port = await freePort();
+  const proc = spawn(NATS_BIN, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${log}`)), 15_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('Server is ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${log}`)));
+  });
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dir,
+    proc,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const FAST_LEASES = { partitions: 16, leaseTtlMs: 3000, renewMs: 500, replyTimeoutMs: 30_000 };
+
+/** A pkguard node joined to `nats`; `cluster` is merged over fast test leases. */
+export function startNode(nats: NatsProcess, nodeId: string, cluster: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<ServerProcess> {
+  return startServer({ config: { ...config, cluster: { servers: nats.url, nodeId, ...FAST_LEASES, ...cluster } } });
+}
+
+export interface Health {
+  ready: boolean;
+  cluster: { node: string; connected: boolean; nodes: number; partitions: number[]; streams: number };
+}
+
+export async function health(node: ServerProcess): Promise<Health> {
+  const res = await fetch(`http://127.0.0.1:${node.port}/healthz`);
+  return (await res.json()) as Health;
+}
+
+/** Waits until the live nodes own all `partitions` between them, each at least one. */
+export async function waitBalanced(nodes: ServerProcess[], partitions: number, timeoutMs = 30_000): Promise<Map<number, ServerProcess>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const hs = await Promise.all(nodes.map(health));
+    const owner = new Map<number, ServerProcess>();
+    let overlap = false;
+    hs.forEach((h, i) => {
+      for (const p of h.cluster.partitions) {
+        if (owner.has(p)) overlap = true;
+        owner.set(p, nodes[i]!);
+      }
+    });
+    last = hs.map((h) => `${h.cluster.node}:${h.cluster.partitions.length}`).join(' ');
+    const share = Math.ceil(partitions / nodes.length);
+    if (!overlap && owner.size === partitions && hs.every((h) => h.cluster.partitions.length > 0 && h.cluster.partitions.length <= share)) return owner;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`partitions not balanced: ${last}`);
+}
