@@ -21,8 +21,9 @@ const MAX_RUN = 20;
 
 /** A digit run left open at the end of a chunk, kept for the next chunk of the same stream. */
 export class DigitCarry {
-  values = new Int8Array(MAX_RUN);
-  strong = new Uint8Array(MAX_RUN);
+  /** Allocated when a run first has to be carried: most streams never end a chunk inside a number. */
+  values: Int8Array | undefined;
+  strong: Uint8Array | undefined;
   length = 0;
   start = 0; // stream-global original offset of the first digit
   end = 0;
@@ -88,8 +89,8 @@ export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | unde
   let carried = 0; // digits of the run that came from the previous chunk
   let reported = false;
   if (carry && carry.length > 0 && lane.length > 0 && digit[lane.codes[0]!]! >= 0) {
-    values.set(carry.values.subarray(0, carry.length));
-    strong.set(carry.strong.subarray(0, carry.length));
+    values.set(carry.values!.subarray(0, carry.length));
+    strong.set(carry.strong!.subarray(0, carry.length));
     len = carry.length;
     carried = len;
     runStart = carry.start;
@@ -102,8 +103,8 @@ export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | unde
     if (len === 0) return;
     if (open && carry && len < MAX_RUN) {
       // Keep it for the next chunk; report now only if it is already a whole number.
-      carry.values.set(values.subarray(0, len));
-      carry.strong.set(strong.subarray(0, len));
+      (carry.values ??= new Int8Array(MAX_RUN)).set(values.subarray(0, len));
+      (carry.strong ??= new Uint8Array(MAX_RUN)).set(strong.subarray(0, len));
       carry.length = len;
       carry.start = runStart;
       carry.end = runEnd;

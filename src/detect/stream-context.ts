@@ -7,7 +7,7 @@
  */
 import type { Category } from '../flag.js';
 import type { Automaton } from '../match/automaton.js';
-import { SearchState } from '../match/search.js';
+import { ringSize, SearchState } from '../match/search.js';
 import { DigitCarry } from './contact.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
@@ -29,10 +29,14 @@ export class StreamContext {
 
   constructor(automaton: Automaton) {
     this.automaton = automaton;
-    this.text = new SearchState(automaton);
-    this.sounds = new SearchState(automaton);
-    this.textOrigins = new Int32Array(this.text.ring.length);
-    this.soundOrigins = new Int32Array(this.sounds.ring.length);
+    // One buffer for both lanes' rings and origins: a stream costs one ArrayBuffer, not four
+    // (thousands of streams; see bench:e2e --memory).
+    const n = ringSize(automaton.maxPatternLength);
+    const buf = new Int32Array(4 * n);
+    this.text = new SearchState(automaton, buf.subarray(0, n));
+    this.sounds = new SearchState(automaton, buf.subarray(n, 2 * n));
+    this.textOrigins = buf.subarray(2 * n, 3 * n);
+    this.soundOrigins = buf.subarray(3 * n, 4 * n);
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */

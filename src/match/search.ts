@@ -52,8 +52,9 @@ export class SearchState {
   position = 0;
   readonly ring: Int32Array;
 
-  constructor(automaton: Automaton) {
-    this.ring = new Int32Array(ringSize(automaton.maxPatternLength));
+  /** `ring` lets a caller carve several states out of one buffer (see `ringSize`). */
+  constructor(automaton: Automaton, ring?: Int32Array) {
+    this.ring = ring ?? new Int32Array(ringSize(automaton.maxPatternLength));
   }
 
   reset(): void {
@@ -64,7 +65,8 @@ export class SearchState {
   }
 }
 
-function ringSize(maxPatternLength: number): number {
+/** Ring length for an automaton: the power of two above its longest pattern. */
+export function ringSize(maxPatternLength: number): number {
   let n = 8;
   while (n <= maxPatternLength) n *= 2;
   return n;

@@ -20,10 +20,10 @@ import { rememberFlagStream, type RecoveredState } from './recover.js';
 /** Where signals go: the feed hub and the ingest connections of a stream. */
 export interface Outbox {
   /** `text` is the message the flags came from. */
-  flags(flags: readonly Flag[], text: string, streamConns: ReadonlySet<IngestPeer>): void;
+  flags(flags: readonly Flag[], text: string, streamConns: Iterable<IngestPeer>): void;
   pk(event: PkEvent): void;
   event(event: LevelEvent | RestoreEvent): void;
-  shutdown(event: ShutdownEvent, streamConns: ReadonlySet<IngestPeer>): void;
+  shutdown(event: ShutdownEvent, streamConns: Iterable<IngestPeer>): void;
 }
 
 export interface PkEvent {
@@ -70,7 +70,8 @@ interface StreamState {
   lastTs: number;
   /** Wall clock of the last message, for the idle sweep. */
   lastActive: number;
-  conns: Set<IngestPeer>;
+  /** Ingest connections that sent for this stream (almost always one; an array is smaller than a Set). */
+  conns: IngestPeer[];
   partials: PartialTracker | undefined;
 }
 
@@ -128,7 +129,7 @@ export class Pipeline {
         lastSeq: seq,
         lastTs: parts.recovered.lastTs.get(stream) ?? 0,
         lastActive: now,
-        conns: new Set(),
+        conns: [],
         partials: parts.recovered.partials.get(stream),
       });
     }
@@ -195,7 +196,7 @@ export class Pipeline {
   #process(msg: IngestMessage, peer: IngestPeer, records: JournalRecord[]): Outcome {
     const st = this.#stream(msg.stream);
     st.lastActive = Date.now();
-    st.conns.add(peer);
+    if (!st.conns.includes(peer)) st.conns.push(peer);
     const partial = msg.type === 'transcript' && !msg.final;
     const out: Outcome = { msg, st, duplicate: false, advancedSeq: false, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
     if (msg.seq <= st.lastSeq) {
@@ -308,7 +309,10 @@ export class Pipeline {
   /** An ingest connection closed: it no longer receives its streams' signals. */
   forget(peer: IngestPeer): void {
     this.#delegate?.forget(peer); // cluster hook
-    for (const st of this.#streams.values()) st.conns.delete(peer);
+    for (const st of this.#streams.values()) {
+      const i = st.conns.indexOf(peer);
+      if (i >= 0) st.conns.splice(i, 1);
+    }
   }
 
   #scan(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean): Flag[] {
@@ -328,7 +332,7 @@ export class Pipeline {
     return flags;
   }
 
-  #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: ReadonlySet<IngestPeer>): void {
+  #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: Iterable<IngestPeer>): void {
     if (flags.length > 0) {
       for (const f of flags) {
         this.#metrics.flags.inc({ category: f.category, severity: f.severity });
@@ -351,7 +355,7 @@ export class Pipeline {
   #stream(id: string): StreamState {
     let st = this.#streams.get(id);
     if (!st) {
-      st = { lastSeq: -1, lastTs: 0, lastActive: Date.now(), conns: new Set(), partials: undefined };
+      st = { lastSeq: -1, lastTs: 0, lastActive: Date.now(), conns: [], partials: undefined };
       this.#streams.set(id, st);
     }
     return st;
@@ -373,7 +377,7 @@ export class Pipeline {
   }
 }
 
-const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+const NO_PEERS: readonly IngestPeer[] = [];
 const NO_FLAGS: Flag[] = [];
 const NO_EVENTS: EscalationEvent[] = [];
 

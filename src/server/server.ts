@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     },
   });
   const outbox: Outbox = {
-    flags(flags: readonly Flag[], text: string, conns: ReadonlySet<IngestPeer>) {
+    flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>) {
       hub.flags(flags, text);
       for (const peer of conns) {
         const conn = peer as IngestConnection;
@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       if (e.type === 'level') hub.level(e);
       else hub.restore(e);
     },
-    shutdown(e: ShutdownEvent, conns: ReadonlySet<IngestPeer>) {
+    shutdown(e: ShutdownEvent, conns: Iterable<IngestPeer>) {
       const json = JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual });
       for (const peer of conns) (peer as IngestConnection).sendRaw(json);
       hub.shutdown(json, e.stream);
