@@ -41,6 +41,8 @@ export interface WorkerDeps {
   log: Logger;
   /** False once this node can no longer be sure it holds the partition's lease. */
   leaseValid: (p: number) => boolean;
+  /** Coalesces replies to one node per event-loop turn (shared by the node's partitions). */
+  replies: ReplyBatcher;
   /** Processing cannot go on (a publish failed, the lease lapsed): give the partition up. */
   onFailure: (p: number, err: Error) => void;
 }
@@ -250,7 +252,7 @@ export class PartitionWorker {
       if (stored) await stored;
       if (this.#failed) return;
       m.ack();
-      if (reply) this.#d.nc.publish(reply, JSON.stringify({ corr, replies } satisfies ReplyBody));
+      if (reply) this.#d.replies.send(reply, { corr, replies });
     });
     this.#ackChain.catch((err: unknown) => this.#fail(err as Error));
   }
@@ -373,4 +375,30 @@ export class PartitionWorker {
 function withoutId(f: Flag): Omit<Flag, 'id'> {
   const { id: _id, ...rest } = f;
   return rest;
+}
+
+/** Replies bound for the same node in one event-loop turn leave as one NATS message (an array). */
+export class ReplyBatcher {
+  readonly #nc: NatsConnection;
+  #queued = new Map<string, ReplyBody[]>();
+  #scheduled = false;
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc;
+  }
+
+  send(subject: string, body: ReplyBody): void {
+    let q = this.#queued.get(subject);
+    if (!q) this.#queued.set(subject, (q = []));
+    q.push(body);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        const all = this.#queued;
+        this.#queued = new Map();
+        for (const [s, bodies] of all) this.#nc.publish(s, JSON.stringify(bodies.length === 1 ? bodies[0] : bodies));
+      });
+    }
+  }
 }
