@@ -7,7 +7,7 @@
  */
 import type { Category } from '../flag.js';
 import type { Automaton } from '../match/automaton.js';
-import { SearchState } from '../match/search.js';
+import { laneWindow, SearchState } from '../match/search.js';
 import { DigitCarry } from './contact.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
@@ -31,8 +31,8 @@ export class StreamContext {
     this.automaton = automaton;
     this.text = new SearchState(automaton);
     this.sounds = new SearchState(automaton);
-    this.textOrigins = new Int32Array(this.text.ring.length);
-    this.soundOrigins = new Int32Array(this.sounds.ring.length);
+    this.textOrigins = new Int32Array(laneWindow(automaton));
+    this.soundOrigins = new Int32Array(laneWindow(automaton));
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */
