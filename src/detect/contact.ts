@@ -209,6 +209,25 @@ function urlUnit(u: number, fold: Uint16Array): number {
 const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c === 0x40 || c === 0x2f || c === 0x3a || c === 0x25 || c === 0x3f || c === 0x3d || c === 0x26 || c === 0x23 || c === 0x7e;
 
+/**
+ * Can `detectLinks` find anything in `text`? Every URL, e-mail and id run holds a Latin word next
+ * to a digit or URL punctuation (or right after an `@`); the one exception, a scheme run such as
+ * "12://x", needs a colon. So a message whose Latin words (`spans`, pairs of original offsets from
+ * the normalizer) all stand alone, and which has no colon, is skipped without reading every unit.
+ */
+export function linksPossible(text: string, spans: Int32Array, words: number): boolean {
+  const units = urlUnitTable(foldTables().fold);
+  for (let w = 0; w < words; w++) {
+    const from = spans[2 * w]!;
+    const end = spans[2 * w + 1]!;
+    if (from > 0 && linkish(units[text.charCodeAt(from - 1)]!)) return true;
+    if (end < text.length && linkish(units[text.charCodeAt(end)]!)) return true;
+  }
+  return text.indexOf(':') >= 0 || text.indexOf('\uff1a') >= 0;
+}
+
+const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
+
 export function detectLinks(text: string, base: number, out: Candidate[]): void {
   const fold = foldTables().fold;
   const units = urlUnitTable(fold);

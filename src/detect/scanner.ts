@@ -14,7 +14,7 @@ import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
-import { detectLinks, detectNumbers } from './contact.js';
+import { detectLinks, detectNumbers, linksPossible } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
 import { negatedBefore } from './negation.js';
 import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
@@ -146,7 +146,9 @@ export class Scanner {
 
     let kept = withoutAllowed(candidates, allows);
     detectNumbers(norm.text, base, ctx?.digits, kept);
-    if (this.#normalizer.latinWords > 0) detectLinks(text, base, kept); // URLs, e-mails and ids all hold a Latin word
+    const n = this.#normalizer;
+    // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
+    if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, kept);
     if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);
     const flags: Flag[] = [];
     if (kept.length === 0) {

@@ -66,6 +66,8 @@ export class Normalizer implements NormalizedText {
   #withSounds = true;
   readonly #stemWords: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
   readonly #stems: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
+  /** Original `[from, end)` of each Latin word of the last input, as pairs (the first `latinWords` of them). */
+  latinSpans = new Int32Array(32);
   /** Latin words in the last input: link and handle detectors only run when there is one. */
   latinWords = 0;
 
@@ -185,7 +187,7 @@ export class Normalizer implements NormalizedText {
 
   /** A run of units folding to a-z: stemmed into the text lane, segmented as pinyin into the other. */
   #latinWord(input: string, from: number): number {
-    this.latinWords++;
+    const w = this.latinWords++;
     const fold = this.#t.fold;
     const word = this.#word;
     let end = from;
@@ -199,6 +201,13 @@ export class Normalizer implements NormalizedText {
       len++;
       end++;
     }
+    if (2 * w + 2 > this.latinSpans.length) {
+      const spans = new Int32Array(this.latinSpans.length * 2);
+      spans.set(this.latinSpans);
+      this.latinSpans = spans;
+    }
+    this.latinSpans[2 * w] = from;
+    this.latinSpans[2 * w + 1] = end;
     const text = this.text;
     // Text lane: the stem, letter j keeping letter j's origin; the last one stretches to the word's end.
     let stemmed: string | undefined;
