@@ -74,84 +74,103 @@ function classify(d: Int8Array, from: number, to: number, afterPhoneCue: boolean
   return undefined;
 }
 
+/** The digit run being read; detectNumbers is not re-entrant (JS is single-threaded). */
+const run = {
+  len: 0,
+  start: 0, // global offset
+  end: 0,
+  laneStart: 0,
+  carried: 0, // digits of the run that came from the previous chunk
+  reported: false,
+};
+
 /**
  * Finds phone and QQ numbers in `lane`. Offsets in candidates are `base` + lane origins.
  * With a `carry`, a run open at the end of the previous chunk continues into this one.
  */
 export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | undefined, out: Candidate[]): void {
   const digit = foldTables().digit;
-  const values = runValues;
-  const strong = runStrong;
-  let len = 0;
-  let runStart = 0; // global offset
-  let runEnd = 0;
-  let laneStart = 0;
-  let carried = 0; // digits of the run that came from the previous chunk
-  let reported = false;
-  if (carry && carry.length > 0 && lane.length > 0 && digit[lane.codes[0]!]! >= 0) {
-    values.set(carry.values!.subarray(0, carry.length));
-    strong.set(carry.strong!.subarray(0, carry.length));
-    len = carry.length;
-    carried = len;
-    runStart = carry.start;
-    runEnd = carry.end;
-    reported = carry.reported;
+  const codes = lane.codes;
+  const n = lane.length;
+  run.len = 0;
+  run.carried = 0;
+  run.reported = false;
+  if (carry && carry.length > 0 && n > 0 && digit[codes[0]!]! >= 0) {
+    runValues.set(carry.values!.subarray(0, carry.length));
+    runStrong.set(carry.strong!.subarray(0, carry.length));
+    run.len = carry.length;
+    run.carried = run.len;
+    run.start = carry.start;
+    run.end = carry.end;
+    run.reported = carry.reported;
   }
   if (carry) carry.clear();
 
-  const finish = (laneEnd: number, open: boolean) => {
-    if (len === 0) return;
-    if (open && carry && len < MAX_RUN) {
-      // Keep it for the next chunk; report now only if it is already a whole number.
-      (carry.values ??= new Int8Array(MAX_RUN)).set(values.subarray(0, len));
-      (carry.strong ??= new Uint8Array(MAX_RUN)).set(strong.subarray(0, len));
-      carry.length = len;
-      carry.start = runStart;
-      carry.end = runEnd;
-    }
-    if (!reported && len <= MAX_RUN) {
-      // Spoken digits (两, 洞) at the edges are more often words than digits: trim them if that helps.
-      let from = 0;
-      let to = len;
-      const phoneCue = carried === 0 && cueBefore(lane, laneStart, PHONE_CUES);
-      let kind = classify(values, from, to, phoneCue);
-      while (!kind && to > from && !strong[to - 1]) kind = classify(values, from, --to, phoneCue);
-      if (!kind) {
-        to = len;
-        while (!kind && from < to && !strong[from]) kind = classify(values, ++from, to, phoneCue);
-      }
-      if (kind) {
-        out.push({ category: 'contact', term: kind, severity: 'high', start: runStart, end: runEnd, via: 'detector' });
-        reported = true;
-      } else if (carried === 0 && len >= 5 && len <= 11 && values[0] !== 0 && cueBefore(lane, laneStart, QQ_CUES)) {
-        out.push({ category: 'contact', term: 'qq', severity: 'high', start: runStart, end: runEnd, via: 'detector' });
-        reported = true;
-      }
-    }
-    if (open && carry) carry.reported = reported;
-    len = 0;
-    carried = 0;
-    reported = false;
-  };
-
-  for (let i = 0; i < lane.length; i++) {
-    const v = digit[lane.codes[i]!]!;
+  let i = 0;
+  for (;;) {
+    // Most units are not digits: skip them in a tight loop.
+    if (run.len === 0) while (i < n && digit[codes[i]!]! < 0) i++;
+    if (i >= n) break;
+    const v = digit[codes[i]!]!;
     if (v < 0) {
-      finish(i, false);
+      finishRun(lane, carry, false, out);
+      i++;
       continue;
     }
-    if (len === 0) {
-      runStart = base + lane.starts[i]!;
-      laneStart = i;
+    if (run.len === 0) {
+      run.start = base + lane.starts[i]!;
+      run.laneStart = i;
     }
-    if (len < MAX_RUN) {
-      values[len] = v;
-      strong[len] = lane.codes[i]! < 0x80 ? 1 : 0;
+    if (run.len < MAX_RUN) {
+      runValues[run.len] = v;
+      runStrong[run.len] = codes[i]! < 0x80 ? 1 : 0;
     }
-    len++;
-    runEnd = base + lane.ends[i]!;
+    run.len++;
+    run.end = base + lane.ends[i]!;
+    i++;
   }
-  finish(lane.length, true);
+  finishRun(lane, carry, true, out);
+}
+
+/** Classifies the run just read (`open`: it reaches the end of the chunk) and resets it. */
+function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out: Candidate[]): void {
+  const len = run.len;
+  if (len === 0) return;
+  const values = runValues;
+  const strong = runStrong;
+  if (open && carry && len < MAX_RUN) {
+    // Keep it for the next chunk; report now only if it is already a whole number.
+    (carry.values ??= new Int8Array(MAX_RUN)).set(values.subarray(0, len));
+    (carry.strong ??= new Uint8Array(MAX_RUN)).set(strong.subarray(0, len));
+    carry.length = len;
+    carry.start = run.start;
+    carry.end = run.end;
+  }
+  // Fewer than 5 digits is neither a phone nor a QQ number, whatever the cue.
+  if (!run.reported && len >= 5 && len <= MAX_RUN) {
+    // Spoken digits (两, 洞) at the edges are more often words than digits: trim them if that helps.
+    let from = 0;
+    let to = len;
+    // The cue only matters for 7-8 digits (classify), so shorter runs do not look for it.
+    const phoneCue = run.carried === 0 && len >= 7 && cueBefore(lane, run.laneStart, PHONE_CUES);
+    let kind = classify(values, from, to, phoneCue);
+    while (!kind && to > from && !strong[to - 1]) kind = classify(values, from, --to, phoneCue);
+    if (!kind) {
+      to = len;
+      while (!kind && from < to && !strong[from]) kind = classify(values, ++from, to, phoneCue);
+    }
+    if (kind) {
+      out.push({ category: 'contact', term: kind, severity: 'high', start: run.start, end: run.end, via: 'detector' });
+      run.reported = true;
+    } else if (run.carried === 0 && len <= 11 && values[0] !== 0 && cueBefore(lane, run.laneStart, QQ_CUES)) {
+      out.push({ category: 'contact', term: 'qq', severity: 'high', start: run.start, end: run.end, via: 'detector' });
+      run.reported = true;
+    }
+  }
+  if (open && carry) carry.reported = run.reported;
+  run.len = 0;
+  run.carried = 0;
+  run.reported = false;
 }
 
 // ---- URLs and e-mail addresses, on the original text ----
@@ -162,7 +181,7 @@ const TLDS = new Set([
 ]);
 
 /** ASCII view of a unit for URL scanning: full-width forms and the ideographic full stop folded. */
-function urlUnit(u: number, fold: Uint16Array): number {
+function urlUnitOf(u: number, fold: Uint16Array): number {
   if (u === 0x3002 || u === 0xff0e) return 0x2e; // 。．
   if (u === 0xff20) return 0x40; // ＠
   if (u >= 0xff01 && u <= 0xff5e) u -= 0xfee0;
@@ -174,21 +193,55 @@ function urlUnit(u: number, fold: Uint16Array): number {
   return f < 0x80 && f !== 0 ? f : 0;
 }
 
+/** `urlUnitOf` for every unit, computed once: the link detector reads every unit of a message with a Latin word. */
+let urlUnits: Uint8Array | undefined;
+function urlUnitTable(fold: Uint16Array): Uint8Array {
+  if (urlUnits === undefined) {
+    urlUnits = new Uint8Array(65536);
+    for (let u = 0; u < 65536; u++) urlUnits[u] = urlUnitOf(u, fold);
+  }
+  return urlUnits;
+}
+
+function urlUnit(u: number, fold: Uint16Array): number {
+  return urlUnitTable(fold)[u]!;
+}
+
 const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c === 0x40 || c === 0x2f || c === 0x3a || c === 0x25 || c === 0x3f || c === 0x3d || c === 0x26 || c === 0x23 || c === 0x7e;
 
+/**
+ * Can `detectLinks` find anything in `text`? Every URL, e-mail and id run holds a Latin word next
+ * to a digit or URL punctuation (or right after an `@`); the one exception, a scheme run such as
+ * "12://x", needs a colon. So a message whose Latin words (`spans`, pairs of original offsets from
+ * the normalizer) all stand alone, and which has no colon, is skipped without reading every unit.
+ */
+export function linksPossible(text: string, spans: Int32Array, words: number): boolean {
+  const units = urlUnitTable(foldTables().fold);
+  for (let w = 0; w < words; w++) {
+    const from = spans[2 * w]!;
+    const end = spans[2 * w + 1]!;
+    if (from > 0 && linkish(units[text.charCodeAt(from - 1)]!)) return true;
+    if (end < text.length && linkish(units[text.charCodeAt(end)]!)) return true;
+  }
+  return text.indexOf(':') >= 0 || text.indexOf('\uff1a') >= 0;
+}
+
+const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
+
 export function detectLinks(text: string, base: number, out: Candidate[]): void {
   const fold = foldTables().fold;
+  const units = urlUnitTable(fold);
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (!isAlnum(urlUnit(text.charCodeAt(i), fold))) {
+    if (!isAlnum(units[text.charCodeAt(i)]!)) {
       i++;
       continue;
     }
     let j = i;
     while (j < n) {
-      const c = urlUnit(text.charCodeAt(j), fold);
+      const c = units[text.charCodeAt(j)]!;
       if (!isAlnum(c) && !isUrlPunct(c)) break;
       j++;
     }

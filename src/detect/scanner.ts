@@ -14,7 +14,7 @@ import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
-import { detectLinks, detectNumbers } from './contact.js';
+import { detectLinks, detectNumbers, linksPossible } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
 import { negatedBefore } from './negation.js';
 import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
@@ -27,6 +27,8 @@ export interface ChunkMeta {
   kind?: MessageKind;
 }
 
+const NO_META: ChunkMeta = Object.freeze({});
+
 const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
 export class Scanner {
@@ -35,6 +37,8 @@ export class Scanner {
   readonly #normalizer = new Normalizer();
   readonly #matches = new MatchBuffer(256);
   readonly #streams = new Map<string, StreamScanner>();
+  readonly #candidates: Candidate[] = [];
+  readonly #allows: AllowSpan[] = [];
 
   /** @internal Use `createScanner`. */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator) {
@@ -55,7 +59,7 @@ export class Scanner {
   }
 
   /** Scans one message on its own. */
-  scan(text: string, meta: ChunkMeta = {}): Flag[] {
+  scan(text: string, meta: ChunkMeta = NO_META): Flag[] {
     if (typeof text !== 'string') throw new InputError('text', `expected string, received ${text === null ? 'null' : typeof text}`);
     return this.#scanChunk(text, undefined, meta);
   }
@@ -86,7 +90,7 @@ export class Scanner {
 
   #scanChunk(text: string, ctx: StreamContext | undefined, meta: ChunkMeta): Flag[] {
     const lex = this.#lexicon;
-    const norm = this.#normalizer.normalize(text);
+    const norm = this.#normalizer.normalize(text, lex.hasPinyin);
     const matches = this.#matches;
     matches.reset();
     const base = ctx ? ctx.base : 0;
@@ -96,8 +100,11 @@ export class Scanner {
     const soundBase = ctx ? ctx.sounds.position : 0;
     if (lex.hasPinyin) findOverlapping(lex.automaton, norm.sounds.codes, norm.sounds.length, matches, ctx?.sounds);
 
-    const candidates: Candidate[] = [];
-    const allows: AllowSpan[] = [];
+    // Reused across calls (scanning is synchronous); nothing below keeps a reference past the call.
+    const candidates = this.#candidates;
+    const allows = this.#allows;
+    if (candidates.length !== 0) candidates.length = 0;
+    if (allows.length !== 0) allows.length = 0;
     const fold = foldTables().fold;
     for (let m = 0; m < matches.count; m++) {
       const inText = m < split;
@@ -139,15 +146,19 @@ export class Scanner {
 
     let kept = withoutAllowed(candidates, allows);
     detectNumbers(norm.text, base, ctx?.digits, kept);
-    if (this.#normalizer.latinWords > 0) detectLinks(text, base, kept); // URLs, e-mails and ids all hold a Latin word
+    const n = this.#normalizer;
+    // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
+    if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, kept);
     if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);
-    // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
-    const resolved = leftmostLongest(kept).filter(
-      (c) => c.category === 'contact' || c.start < base || !negatedBefore(text, c.start - base, fold),
-    );
-
     const flags: Flag[] = [];
+    if (kept.length === 0) {
+      ctx?.advance(text);
+      return flags;
+    }
+    const resolved = leftmostLongest(kept);
     for (const c of resolved) {
+      // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
+      if (c.category !== 'contact' && c.start >= base && negatedBefore(text, c.start - base, fold)) continue;
       const start = Math.max(c.start - base, 0);
       const end = c.end - base;
       const flag: Flag = {

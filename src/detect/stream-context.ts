@@ -7,7 +7,7 @@
  */
 import type { Category } from '../flag.js';
 import type { Automaton } from '../match/automaton.js';
-import { ringSize, SearchState } from '../match/search.js';
+import { laneWindow, SearchState } from '../match/search.js';
 import { DigitCarry } from './contact.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
@@ -29,14 +29,14 @@ export class StreamContext {
 
   constructor(automaton: Automaton) {
     this.automaton = automaton;
-    // One buffer for both lanes' rings and origins: a stream costs one ArrayBuffer, not four
-    // (thousands of streams; see bench:e2e --memory).
-    const n = ringSize(automaton.maxPatternLength);
-    const buf = new Int32Array(4 * n);
-    this.text = new SearchState(automaton, buf.subarray(0, n));
-    this.sounds = new SearchState(automaton, buf.subarray(n, 2 * n));
-    this.textOrigins = buf.subarray(2 * n, 3 * n);
-    this.soundOrigins = buf.subarray(3 * n, 4 * n);
+    // One buffer for both lanes' search states and origins: a stream costs one ArrayBuffer, not
+    // six (thousands of streams; see bench:e2e --memory).
+    const n = laneWindow(automaton);
+    const buf = new Int32Array(6 * n);
+    this.text = new SearchState(automaton, buf.subarray(0, 2 * n));
+    this.sounds = new SearchState(automaton, buf.subarray(2 * n, 4 * n));
+    this.textOrigins = buf.subarray(4 * n, 5 * n);
+    this.soundOrigins = buf.subarray(5 * n, 6 * n);
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */

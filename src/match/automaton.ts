@@ -14,6 +14,11 @@
  * - `outState[s]`: the nearest state on `s`'s suffix chain (itself included) where a pattern ends, or -1;
  *   `outPattern[u]` the pattern ending at `u`; `outNext[u]` the next output state down the chain.
  *   The hot loop tests `outState[s] >= 0` once per character and walks the chain only on a hit.
+ * - `pairFilter`: a bitset over (previous class, class) pairs, at `(prev * pairStride + c) & pairMask`.
+ *   A pair is set when it occurs inside some pattern, when `c` alone is a pattern, or (with
+ *   collapseRepeats) when `prev === c`. For an unset pair the next state is exactly `rootNext[c]`:
+ *   any deeper state would end in that pair. So the search skips the transition loop (and its
+ *   unpredictable branches) on most units. Hashed pairs may collide; a collision only costs a full step.
  */
 export class Automaton {
   /** @internal */ readonly classOf: Uint16Array;
@@ -25,6 +30,9 @@ export class Automaton {
   /** @internal */ readonly outPattern: Int32Array;
   /** @internal */ readonly outNext: Int32Array;
   /** @internal */ readonly patternLength: Int32Array;
+  /** @internal */ readonly pairFilter: Int32Array;
+  /** @internal */ readonly pairStride: number;
+  /** @internal */ readonly pairMask: number;
   /** Skip a repeated code unit that would otherwise break the current partial match (最最最低 → 最低). */
   readonly collapseRepeats: boolean;
   /** Longest pattern, in code units: the bound on what a stream must carry between chunks. */
@@ -44,6 +52,9 @@ export class Automaton {
     outPattern: Int32Array;
     outNext: Int32Array;
     patternLength: Int32Array;
+    pairFilter: Int32Array;
+    pairStride: number;
+    pairMask: number;
     collapseRepeats: boolean;
     stateCount: number;
     classCount: number;
@@ -57,6 +68,9 @@ export class Automaton {
     this.outPattern = parts.outPattern;
     this.outNext = parts.outNext;
     this.patternLength = parts.patternLength;
+    this.pairFilter = parts.pairFilter;
+    this.pairStride = parts.pairStride;
+    this.pairMask = parts.pairMask;
     this.collapseRepeats = parts.collapseRepeats;
     this.stateCount = parts.stateCount;
     this.classCount = parts.classCount;
@@ -78,7 +92,8 @@ export class Automaton {
       this.outState.byteLength +
       this.outPattern.byteLength +
       this.outNext.byteLength +
-      this.patternLength.byteLength
+      this.patternLength.byteLength +
+      this.pairFilter.byteLength
     );
   }
 }

@@ -43,6 +43,12 @@ export interface NormalizedText {
 }
 
 const MAX_WORD = 64;
+const STEM_SLOTS = 256;
+
+function sameUnits(s: string, units: Uint16Array, len: number): boolean {
+  for (let j = 0; j < len; j++) if (s.charCodeAt(j) !== units[j]) return false;
+  return true;
+}
 
 export interface NormalizerOptions {
   /** Stem English words (default true). Lexicon terms are normalized with the same setting. */
@@ -57,6 +63,11 @@ export class Normalizer implements NormalizedText {
   readonly #word = new Uint16Array(MAX_WORD);
   readonly #syllables = new Uint16Array(MAX_WORD);
   readonly #syllableAt = new Int32Array(MAX_WORD);
+  #withSounds = true;
+  readonly #stemWords: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
+  readonly #stems: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
+  /** Original `[from, end)` of each Latin word of the last input, as pairs (the first `latinWords` of them). */
+  latinSpans = new Int32Array(32);
   /** Latin words in the last input: link and handle detectors only run when there is one. */
   latinWords = 0;
 
@@ -65,27 +76,58 @@ export class Normalizer implements NormalizedText {
     this.#stemming = options.stemming ?? true;
   }
 
-  normalize(input: string): NormalizedText {
+  /**
+   * Folds `input` into the lanes. With `withSounds` false the pinyin lane is left empty (for a
+   * lexicon without pinyin patterns, which would never search it).
+   */
+  normalize(input: string, withSounds = true): NormalizedText {
     const text = this.text;
     const sounds = this.sounds;
     text.length = 0;
     sounds.length = 0;
     this.latinWords = 0;
+    this.#withSounds = withSounds;
     // Each unit yields at most one lane unit except expansions, which reserve for themselves.
     text.reserve(input.length);
     sounds.reserve(input.length);
     const fold = this.#t.fold;
     const syllableOf = this.#t.pinyin.syllableOf;
     const n = input.length;
+    // The lanes' arrays and lengths live in locals on the plain path; the rare paths (Latin words,
+    // expansions) work on the lanes themselves, so they are synced around those calls.
+    let codes = text.codes;
+    let starts = text.starts;
+    let ends = text.ends;
+    let k = 0;
+    let sk = 0;
     let i = 0;
     while (i < n) {
       const u = input.charCodeAt(i);
       const f = fold[u]!;
       if (f === FOLD_NOISE) {
         i++;
-      } else if (f >= 0x61 && f <= 0x7a) {
-        i = this.#latinWord(input, i);
-      } else if (f === FOLD_HIGH_SURROGATE) {
+        continue;
+      }
+      if ((f < 0x61 || f > 0x7a) && f < FOLD_HIGH_SURROGATE) {
+        codes[k] = f;
+        starts[k] = i;
+        ends[k] = i + 1;
+        k++;
+        if (withSounds) {
+          const sy = syllableOf[u]!;
+          if (sy !== 0 || (sk > 0 && sounds.codes[sk - 1] !== LANE_BREAK)) {
+            sounds.codes[sk] = sy === 0 ? LANE_BREAK : sy;
+            sounds.starts[sk] = i;
+            sounds.ends[sk] = i + 1;
+            sk++;
+          }
+        }
+        i++;
+        continue;
+      }
+      text.length = k;
+      sounds.length = sk;
+      if (f === FOLD_HIGH_SURROGATE) {
         const lo = i + 1 < n ? input.charCodeAt(i + 1) : 0;
         if (lo >= 0xdc00 && lo <= 0xdfff) {
           const exp = this.#t.astral.get(((u - 0xd800) << 10) + (lo - 0xdc00) + 0x10000);
@@ -96,20 +138,16 @@ export class Normalizer implements NormalizedText {
         this.#expand(this.#t.expansions.get(u)!, i, i + 1);
         i++;
       } else {
-        let k = text.length++;
-        text.codes[k] = f;
-        text.starts[k] = i;
-        text.ends[k] = i + 1;
-        const sy = syllableOf[u]!;
-        if (sy !== 0 || (sounds.length > 0 && sounds.codes[sounds.length - 1] !== LANE_BREAK)) {
-          k = sounds.length++;
-          sounds.codes[k] = sy === 0 ? LANE_BREAK : sy;
-          sounds.starts[k] = i;
-          sounds.ends[k] = i + 1;
-        }
-        i++;
+        i = this.#latinWord(input, i);
       }
+      k = text.length;
+      sk = sounds.length;
+      codes = text.codes;
+      starts = text.starts;
+      ends = text.ends;
     }
+    text.length = k;
+    sounds.length = sk;
     return this;
   }
 
@@ -124,7 +162,7 @@ export class Normalizer implements NormalizedText {
       text.starts[k] = start;
       text.ends[k] = end;
     }
-    for (let j = 0; j < exp.sounds.length; j++) {
+    for (let j = 0; j < exp.sounds.length && this.#withSounds; j++) {
       const k = sounds.length++;
       sounds.codes[k] = exp.sounds[j]!;
       sounds.starts[k] = start;
@@ -132,27 +170,50 @@ export class Normalizer implements NormalizedText {
     }
   }
 
+  /**
+   * The stem of `word[0..len)`, through a small direct-mapped cache keyed by the word's hash, so
+   * words a stream repeats ("PK", "link", "sale") are stemmed without building a string each time.
+   */
+  #stemOf(word: Uint16Array, len: number, hash: number): string {
+    const slot = (hash ^ (hash >>> 11)) & (STEM_SLOTS - 1);
+    const cached = this.#stemWords[slot];
+    if (cached !== undefined && cached.length === len && sameUnits(cached, word, len)) return this.#stems[slot]!;
+    const w = String.fromCharCode.apply(null, word.subarray(0, len) as unknown as number[]);
+    const s = stem(w);
+    this.#stemWords[slot] = w;
+    this.#stems[slot] = s;
+    return s;
+  }
+
   /** A run of units folding to a-z: stemmed into the text lane, segmented as pinyin into the other. */
   #latinWord(input: string, from: number): number {
-    this.latinWords++;
+    const w = this.latinWords++;
     const fold = this.#t.fold;
     const word = this.#word;
     let end = from;
     let len = 0;
+    let hash = 0;
     while (end < input.length) {
       const f = fold[input.charCodeAt(end)]!;
       if (f < 0x61 || f > 0x7a) break;
       if (len < MAX_WORD) word[len] = f;
+      hash = (Math.imul(hash, 31) + f) | 0;
       len++;
       end++;
     }
+    if (2 * w + 2 > this.latinSpans.length) {
+      const spans = new Int32Array(this.latinSpans.length * 2);
+      spans.set(this.latinSpans);
+      this.latinSpans = spans;
+    }
+    this.latinSpans[2 * w] = from;
+    this.latinSpans[2 * w + 1] = end;
     const text = this.text;
     // Text lane: the stem, letter j keeping letter j's origin; the last one stretches to the word's end.
     let stemmed: string | undefined;
     if (this.#stemming && len >= 3 && len <= MAX_WORD) {
-      const w = String.fromCharCode.apply(null, word.subarray(0, len) as unknown as number[]);
-      const s = stem(w);
-      if (s !== w) stemmed = s;
+      const s = this.#stemOf(word, len, hash);
+      if (s.length !== len || !sameUnits(s, word, len)) stemmed = s;
     }
     if (stemmed !== undefined) {
       for (let j = 0; j < stemmed.length; j++) {
@@ -170,6 +231,7 @@ export class Normalizer implements NormalizedText {
       }
     }
     // Pinyin lane.
+    if (!this.#withSounds) return end;
     const sounds = this.sounds;
     const count = this.#t.pinyin.segment(word, len, this.#syllables, this.#syllableAt);
     if (count === 0) {
