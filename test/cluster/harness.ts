@@ -64,7 +64,7 @@ export async function startNats(): Promise<NatsProcess> {
   };
 }
 
-export const FAST_LEASES = { partitions: 16, leaseTtlMs: 3000, renewMs: 500, replyTimeoutMs: 30_000 };
+export const FAST_LEASES = { partitions: 16, leaseTtlMs: 3000, renewMs: 500, replyTimeoutMs: 8000 };
 
 /** A pkguard node joined to `nats`; `cluster` is merged over fast test leases. */
 export function startNode(nats: NatsProcess, nodeId: string, cluster: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<ServerProcess> {
