@@ -3,7 +3,7 @@
  * moderator sees or whether a stream is shut down is a record, so a restart can rebuild it.
  */
 import type { Flag } from '../flag.js';
-import type { Level } from '../escalate/escalation.js';
+import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
 
 /** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
 export interface SnapshotRecord {
@@ -46,30 +46,12 @@ export interface EndRecord {
   ts: number;
 }
 
-export interface LevelRecord {
-  t: 'level';
-  stream: string;
-  level: Level;
-  risk: number;
-  ts: number;
-}
+/** Escalation events are journaled as they are, with `t` in place of `type`. */
+type Journaled<E extends { type: string }, T extends string> = { t: T } & Omit<E, 'type'>;
 
-export interface ShutdownRecord {
-  t: 'shutdown';
-  stream: string;
-  reason: string;
-  flagIds: string[];
-  ts: number;
-  epoch: number;
-  manual: boolean;
-}
-
-export interface RestoreRecord {
-  t: 'restore';
-  stream: string;
-  ts: number;
-  epoch: number;
-}
+export type LevelRecord = Journaled<LevelEvent, 'level'>;
+export type ShutdownRecord = Journaled<ShutdownEvent, 'shutdown'>;
+export type RestoreRecord = Journaled<RestoreEvent, 'restore'>;
 
 /** A moderator marked a flag as a false positive. */
 export interface DismissRecord {
