@@ -379,6 +379,11 @@ export class ClusterNode implements PipelineDelegate {
     return [...this.#summaries.values()].map((s) => ({ ...s }));
   }
 
+  /** The events stream's last sequence: flag ids are event sequences, so `history` counts back from it. */
+  async lastFlagNumber(): Promise<number> {
+    return (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+  }
+
   /** `since` for `/feed`: flags after `after`, read from the events stream. */
   async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined }> {
     const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });

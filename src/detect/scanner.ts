@@ -233,6 +233,11 @@ export class StreamScanner {
     return this.#scanner.scanInStream(text, this.#ctx, full);
   }
 
+  /** The end of the text before the next chunk (up to 256 UTF-16 units): where a `carried` part came from. */
+  get tail(): string {
+    return this.#ctx?.tail ?? '';
+  }
+
   /** Chunks scanned so far. */
   get chunks(): number {
     return this.#ctx?.chunks ?? 0;

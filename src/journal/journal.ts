@@ -16,6 +16,13 @@ import { PkguardError } from '../errors.js';
 import { readLines, type LineReadResult } from './lines.js';
 import { isRecord, type JournalRecord, type SnapshotRecord } from './records.js';
 
+/** A journaled flag with the message it came from (and, for a carried flag, the text before it). */
+export interface FlagEntry {
+  flag: Flag;
+  text: string | undefined;
+  prev?: string;
+}
+
 export interface JournalOptions {
   dir: string;
   /** Rotate the active segment once it is at least this big. Default 64 MiB. */
@@ -174,7 +181,7 @@ export class Journal {
   }
 
   /** As `flagsSince`, with the text of the message each flag came from. */
-  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined }> {
+  async *flagEntriesSince(after: number): AsyncGenerator<FlagEntry> {
     let from = 0;
     for (let i = this.#segments.length - 1; i >= 0; i--) {
       const first = this.#segments[i]!.firstFlag;
@@ -196,7 +203,7 @@ export class Journal {
             continue;
           }
           if (!isRecord(rec) || rec.t !== 'msg') continue;
-          for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield { flag: f, text: rec.text };
+          for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield { flag: f, text: rec.text, ...(rec.prev !== undefined ? { prev: rec.prev } : {}) };
         }
       } catch (err) {
         // Deleted by retention while we read: what it held is gone by policy.

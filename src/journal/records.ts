@@ -28,6 +28,8 @@ export interface MessageRecord {
   flags: Flag[];
   /** The original text, kept only when it raised flags: the evidence a moderator reviews. */
   text?: string;
+  /** The end of the stream's earlier text, kept only when a flag was `carried` across the seam. */
+  prev?: string;
 }
 
 export interface PkRecord {

@@ -34,12 +34,17 @@ export interface WireError {
   seq?: number;
   /** Where in a batch frame the message was (0-based), when the frame was an array. */
   index?: number;
+  /** For a failed feed command: which one, so a console can show the answer next to the button. */
+  command?: string;
+  flagId?: string;
 }
 
-export function wireError(code: WireErrorCode, message: string, where: { stream?: unknown; seq?: unknown; index?: number } = {}): WireError {
+export function wireError(code: WireErrorCode, message: string, where: { stream?: unknown; seq?: unknown; index?: number; command?: string; flagId?: string } = {}): WireError {
   const e: WireError = { type: 'error', code, message };
   if (typeof where.stream === 'string') e.stream = where.stream;
   if (typeof where.seq === 'number' && Number.isFinite(where.seq)) e.seq = where.seq;
   if (where.index !== undefined) e.index = where.index;
+  if (where.command !== undefined) e.command = where.command;
+  if (where.flagId !== undefined) e.flagId = where.flagId;
   return e;
 }

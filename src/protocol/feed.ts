@@ -16,6 +16,11 @@ export const subscribeSchema = z.object({
   streams: z.array(streamId).max(10_000).optional(),
   /** Resume: every flag after this id (from the journal), then live. */
   since: flagId.optional(),
+  /**
+   * Without `since`: start this many flag ids back from the newest (a console opening with recent
+   * history). Ids are counted, not matching flags; in cluster mode ids are sparser than flags.
+   */
+  history: z.number().int().min(0).max(100_000).optional(),
 });
 
 export const dismissSchema = z.object({

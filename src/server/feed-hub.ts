@@ -21,6 +21,15 @@ import type { PkEvent } from './pipeline.js';
 /** Where `since` reads earlier flags from: the journal, or in cluster mode the events stream (cluster hook). */
 export type FlagHistory = Pick<Journal, 'flagEntriesSince'>;
 
+/** What a subscribe needs from the server: flag history, the newest flag number, the stream summaries. */
+export interface FeedSource {
+  history: FlagHistory;
+  lastFlagNumber(): number | Promise<number>;
+  summaries(): object[];
+  /** Escalation thresholds, so a console can scale its risk gauges. */
+  thresholds: { watch: number; alert: number; shutdown: number };
+}
+
 /** Close code for a client cut off for not reading (4000–4999: application-defined). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
@@ -38,6 +47,8 @@ export class FeedClient {
   lastFlag = 0;
   /** Live flags held while a `since` replay runs. */
   held: { flag: Flag; json: string }[] | undefined;
+  /** Counts subscribes, so a newer one stops an older one's replay. */
+  generation = 0;
   closed = false;
 
   constructor(ws: WebSocket, role: Exclude<Role, 'ingest'>) {
@@ -86,45 +97,54 @@ export class FeedHub {
     return this.#clients.size;
   }
 
-  /** Applies a subscription; with `since`, replays the journal (in cluster mode: the events stream) first. */
-  async subscribe(client: FeedClient, cmd: SubscribeCommand, journal: FlagHistory, streams: () => object[]): Promise<void> {
+  /**
+   * Applies a subscription. Each subscribe states the client's position afresh: with `since` (or
+   * `history`, counted back from the newest flag) it replays the journal (in cluster mode: the events
+   * stream) from there under the new filter, then goes live; without either it goes live from now.
+   * A console re-subscribes this way when its filter widens. A newer subscribe stops an older replay.
+   */
+  async subscribe(client: FeedClient, cmd: SubscribeCommand, source: FeedSource): Promise<void> {
+    const generation = ++client.generation;
     client.filter = {
       categories: cmd.categories ? new Set(cmd.categories) : undefined,
       minSeverity: cmd.minSeverity ? severityRank(cmd.minSeverity) : 0,
       streams: cmd.streams ? new Set(cmd.streams) : undefined,
     };
-    if (client.role === 'moderator') {
-      const list = streams().filter((s) => client.wantsStream((s as { stream: string }).stream));
-      this.#send(client, JSON.stringify({ type: 'streams', streams: list }));
-    }
-    if (cmd.since === undefined || client.role !== 'moderator') return;
-    const after = Number(cmd.since.slice(1));
-    client.held = [];
-    client.lastFlag = Math.max(client.lastFlag, after);
+    if (client.role !== 'moderator') return;
+    const latest = await source.lastFlagNumber();
+    if (client.generation !== generation) return;
+    const list = source.summaries().filter((s) => client.wantsStream((s as { stream: string }).stream));
+    this.#send(client, JSON.stringify({ type: 'streams', streams: list, lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds }));
+    const after = cmd.since !== undefined ? Number(cmd.since.slice(1)) : cmd.history !== undefined ? Math.max(0, latest - cmd.history) : undefined;
+    if (after === undefined) return;
+    // Live flags for this client wait here while the replay runs (kept if a replay is superseded).
+    const held = (client.held ??= []);
+    client.lastFlag = after;
     try {
-      for await (const { flag, text } of journal.flagEntriesSince(after)) {
-        if (client.closed) return;
+      for await (const { flag, text, prev } of source.history.flagEntriesSince(after)) {
+        if (client.closed || client.generation !== generation) return;
         const n = Number(flag.id.slice(1));
         if (n <= client.lastFlag || !client.wantsFlag(flag)) continue;
         client.lastFlag = n;
-        if (!this.#send(client, JSON.stringify({ type: 'flag', flag, text }))) return;
+        if (!this.#send(client, JSON.stringify(prev !== undefined ? { type: 'flag', flag, text, prev } : { type: 'flag', flag, text }))) return;
         if (client.ws.bufferedAmount > this.#opts.maxBufferedBytes / 2) await drained(client.ws);
       }
     } finally {
-      const held = client.held;
-      client.held = undefined;
-      for (const h of held) this.#sendFlag(client, h.flag, h.json);
+      if (client.generation === generation) {
+        client.held = undefined;
+        for (const h of held) if (client.wantsFlag(h.flag)) this.#sendFlag(client, h.flag, h.json);
+      }
     }
   }
 
-  /** `text` is the message the flags came from, so the console can show the span in context. */
-  flags(flags: readonly Flag[], text: string): void {
+  /** `text` is the message the flags came from, so the console can show the span in context; `prev` the text before a carried flag. */
+  flags(flags: readonly Flag[], text: string, prev?: string): void {
     if (this.#clients.size === 0) return;
     for (const flag of flags) {
       let json: string | undefined;
       for (const c of this.#clients) {
         if (!c.wantsFlag(flag)) continue;
-        json ??= JSON.stringify({ type: 'flag', flag, text });
+        json ??= JSON.stringify(prev !== undefined && flag.carried !== undefined ? { type: 'flag', flag, text, prev } : { type: 'flag', flag, text });
         if (c.held) c.held.push({ flag, json });
         else this.#sendFlag(c, flag, json);
       }

@@ -19,8 +19,8 @@ import { rememberFlagStream, type RecoveredState } from './recover.js';
 
 /** Where signals go: the feed hub and the ingest connections of a stream. */
 export interface Outbox {
-  /** `text` is the message the flags came from. */
-  flags(flags: readonly Flag[], text: string, streamConns: Iterable<IngestPeer>): void;
+  /** `text` is the message the flags came from; `prev` the stream's text before it when a flag was carried across the seam. */
+  flags(flags: readonly Flag[], text: string, streamConns: Iterable<IngestPeer>, prev?: string): void;
   pk(event: PkEvent): void;
   event(event: LevelEvent | RestoreEvent): void;
   shutdown(event: ShutdownEvent, streamConns: Iterable<IngestPeer>): void;
@@ -40,6 +40,7 @@ export interface StreamSummary {
   level: string;
   risk: number;
   pk: boolean;
+  opponent?: string;
 }
 
 /** An ingest connection as the pipeline sees it. */
@@ -73,6 +74,8 @@ interface StreamState {
   /** Ingest connections that sent for this stream (almost always one; an array is smaller than a Set). */
   conns: IngestPeer[];
   partials: PartialTracker | undefined;
+  /** The PK opponent while a PK with a named opponent is on. */
+  opponent?: string | undefined;
 }
 
 // --- cluster hook (src/cluster) ------------------------------------------------------------------
@@ -131,6 +134,7 @@ export class Pipeline {
         lastActive: now,
         conns: [],
         partials: parts.recovered.partials.get(stream),
+        opponent: parts.recovered.opponents.get(stream),
       });
     }
   }
@@ -186,7 +190,7 @@ export class Pipeline {
     const replies: Ack[] = [];
     for (const o of outcomes) {
       if (o.pk) this.#outbox.pk(o.pk);
-      if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st.conns);
+      if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st.conns, o.prev);
       replies.push(o.duplicate ? { type: 'ack', stream: o.msg.stream, seq: o.msg.seq, duplicate: true } : { type: 'ack', stream: o.msg.stream, seq: o.msg.seq });
     }
     return replies;
@@ -209,6 +213,8 @@ export class Pipeline {
     switch (msg.type) {
       case 'transcript':
       case 'chat': {
+        // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
+        const prior = msg.type === 'transcript' && !partial ? this.#scanner.stream(msg.stream).tail : '';
         const flags = this.#scan(msg, st, partial);
         const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
         records.push(rec);
@@ -216,6 +222,7 @@ export class Pipeline {
           rec.text = msg.text;
           out.flags = flags;
           out.text = msg.text;
+          if (prior !== '' && flags.some((f) => f.carried !== undefined)) rec.prev = out.prev = prior;
           events = [];
           for (const f of flags) {
             this.#nextFlag = Math.max(this.#nextFlag, Number(f.id.slice(1)) + 1);
@@ -229,6 +236,7 @@ export class Pipeline {
         records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state, ...(msg.opponent ? { opponent: msg.opponent } : {}) });
         out.pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
         events = this.#escalation.onPk(msg.stream, msg.state, msg.ts);
+        st.opponent = msg.state === 'start' ? msg.opponent : undefined;
         break;
       case 'end':
         records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
@@ -248,7 +256,7 @@ export class Pipeline {
   async dismiss(cmd: DismissCommand): Promise<CommandResult | WireError> {
     if (this.#delegate) return this.#delegate.command(cmd); // cluster hook
     const n = Number(cmd.flagId.slice(1));
-    if (n >= this.#nextFlag) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`);
+    if (n >= this.#nextFlag) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`, { command: 'dismiss', flagId: cmd.flagId });
     const stream = this.#flagStreams.get(cmd.flagId) ?? null;
     if (this.#dismissed.has(cmd.flagId)) return { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId, noop: true };
     const ts = stream ? this.#eventTime(stream) : Date.now();
@@ -264,7 +272,7 @@ export class Pipeline {
   /** A moderator shuts a stream down by hand; exactly one signal per epoch as for automatic ones. */
   async shutdown(cmd: ShutdownCommand): Promise<CommandResult | WireError> {
     if (this.#delegate) return this.#delegate.command(cmd); // cluster hook
-    if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, cmd);
+    if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, { stream: cmd.stream, command: cmd.type });
     const events = this.#escalation.shutdown(cmd.stream, cmd.reason, this.#eventTime(cmd.stream));
     if (events.length === 0) return { type: 'ok', command: 'shutdown', stream: cmd.stream, noop: true };
     await this.#journal.append(...events.map(eventRecord));
@@ -274,7 +282,7 @@ export class Pipeline {
 
   async restore(cmd: RestoreCommand): Promise<CommandResult | WireError> {
     if (this.#delegate) return this.#delegate.command(cmd); // cluster hook
-    if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, cmd);
+    if (!this.#known(cmd.stream)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, { stream: cmd.stream, command: cmd.type });
     const events = this.#escalation.restore(cmd.stream, this.#eventTime(cmd.stream));
     if (events.length === 0) return { type: 'ok', command: 'restore', stream: cmd.stream, noop: true };
     await this.#journal.append(...events.map(eventRecord));
@@ -282,12 +290,18 @@ export class Pipeline {
     return { type: 'ok', command: 'restore', stream: cmd.stream };
   }
 
+  /** The number of the newest flag raised (0 before the first): where `history` on subscribe counts back from. */
+  get lastFlagNumber(): number {
+    return this.#nextFlag - 1;
+  }
+
   /** Every stream in memory with its level, risk and PK state (sent to a feed client on subscribe). */
   summaries(): StreamSummary[] {
     if (this.#delegate) return this.#delegate.summaries(); // cluster hook
     const out: StreamSummary[] = [];
-    for (const stream of this.#streams.keys()) {
-      out.push({ stream, level: this.#escalation.level(stream), risk: Math.round(this.#escalation.risk(stream) * 100) / 100, pk: this.#escalation.pkActive(stream) });
+    for (const [stream, st] of this.#streams) {
+      const pk = this.#escalation.pkActive(stream);
+      out.push({ stream, level: this.#escalation.level(stream), risk: Math.round(this.#escalation.risk(stream) * 100) / 100, pk, ...(pk && st.opponent ? { opponent: st.opponent } : {}) });
     }
     return out;
   }
@@ -332,13 +346,13 @@ export class Pipeline {
     return flags;
   }
 
-  #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: Iterable<IngestPeer>): void {
+  #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: Iterable<IngestPeer>, prev?: string): void {
     if (flags.length > 0) {
       for (const f of flags) {
         this.#metrics.flags.inc({ category: f.category, severity: f.severity });
         this.#log.flag(f);
       }
-      this.#outbox.flags(flags, text, conns);
+      this.#outbox.flags(flags, text, conns, prev);
     }
     for (const e of events) {
       if (e.type === 'shutdown') {
@@ -390,6 +404,7 @@ interface Outcome {
   advancedSeq: boolean;
   flags: Flag[];
   text: string;
+  prev?: string;
   events: EscalationEvent[];
   pk: PkEvent | undefined;
 }

@@ -14,6 +14,8 @@ export interface RecoveredState {
   lastTs: Map<string, number>;
   partials: Map<string, PartialTracker>;
   flagStreams: Map<string, string>;
+  /** PK opponent of streams whose last PK event was a start (shown on the console's cards). */
+  opponents: Map<string, string>;
   records: number;
   flags: number;
   shutDown: number;
@@ -34,6 +36,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
     lastTs: new Map(),
     partials: new Map(),
     flagStreams: new Map(),
+    opponents: new Map(),
     records: 0,
     flags: 0,
     shutDown: 0,
@@ -79,11 +82,14 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
         seqSeen(rec.stream, rec.seq);
         tsSeen(rec.stream, rec.ts);
         escalation.onPk(rec.stream, rec.state, rec.ts);
+        if (rec.state === 'start' && rec.opponent) state.opponents.set(rec.stream, rec.opponent);
+        else state.opponents.delete(rec.stream);
         break;
       case 'end':
         seqSeen(rec.stream, rec.seq);
         escalation.end(rec.stream);
         state.partials.delete(rec.stream);
+        state.opponents.delete(rec.stream);
         break;
       case 'dismiss':
         if (rec.stream !== null) escalation.dismiss(rec.stream, rec.flagId, rec.ts);

@@ -21,7 +21,7 @@ import { FEED_SCHEMAS } from '../protocol/feed.js';
 import { decodeMessage, splitFrame } from '../protocol/frame.js';
 import { TokenAuth, tokenOf } from './auth.js';
 import type { Role, ServerConfig, Tokens } from './config.js';
-import { FeedClient, FeedHub, CLOSE_SLOW_CONSUMER } from './feed-hub.js';
+import { FeedClient, FeedHub, CLOSE_SLOW_CONSUMER, type FeedSource } from './feed-hub.js';
 import { IngestConnection } from './ingest-connection.js';
 import { Metrics } from './metrics.js';
 import { Pipeline, type IngestPeer, type Outbox, type PkEvent } from './pipeline.js';
@@ -76,8 +76,8 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     },
   });
   const outbox: Outbox = {
-    flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>) {
-      hub.flags(flags, text);
+    flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>, prev?: string) {
+      hub.flags(flags, text, prev);
       for (const peer of conns) {
         const conn = peer as IngestConnection;
         if (conn.wantsFlags) for (const flag of flags) conn.sendRaw(JSON.stringify({ type: 'flag', flag }));
@@ -212,6 +212,12 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     });
   };
 
+  const feedSource: FeedSource = {
+    history: cluster ?? journal, // cluster hook: in cluster mode flags come from the events stream
+    lastFlagNumber: () => (cluster ? cluster.lastFlagNumber() : pipe.lastFlagNumber),
+    summaries: () => pipe.summaries(),
+    thresholds: config.escalation.thresholds,
+  };
   const onFeedFrame = (client: FeedClient, data: Buffer, isBinary: boolean) => {
     const reply = (m: object) => {
       if ((m as { type: string }).type === 'error') metrics.errors.inc({ code: (m as { code: string }).code });
@@ -227,12 +233,12 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       const cmd = decoded.message;
       if (cmd.type === 'subscribe') {
         // cluster hook: in cluster mode `since` reads the events stream
-        hub.subscribe(client, cmd, cluster ?? journal, () => pipe.summaries()).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
+        hub.subscribe(client, cmd, feedSource).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
         return;
       }
       if (client.role !== 'moderator') return reply(wireError('forbidden', `type: ${cmd.type} is a moderator command; a control connection only subscribes`, { index }));
       const run = cmd.type === 'dismiss' ? pipe.dismiss(cmd) : cmd.type === 'shutdown' ? pipe.shutdown(cmd) : pipe.restore(cmd);
-      run.then(reply, (err: unknown) => reply(wireError('internal', `${cmd.type} failed: ${(err as Error).message}`, { index })));
+      run.then(reply, (err: unknown) => reply(wireError('internal', `${cmd.type} failed: ${(err as Error).message}`, { index, command: cmd.type, ...('stream' in cmd ? { stream: cmd.stream } : { flagId: cmd.flagId }) })));
     });
   };
 

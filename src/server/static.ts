@@ -1,44 +1,68 @@
 /**
- * The moderator console's static files, from `src/console/` (served as files: the page is plain
- * HTML, CSS and a browser ES module, not compiled). Only files listed here are served; the CSP keeps
- * the page to its own origin, and the page renders stream text with `textContent`.
+ * The moderator console's files: the page and its stylesheet from `src/console/`, the browser
+ * modules compiled from `src/console/*.ts` into `dist/console/` (`npm run build`). Only the page,
+ * the stylesheet and files found in the compiled folder are served, by exact name; the CSP keeps
+ * the page to its own origin with no inline script, and the page renders stream text with
+ * `textContent` only.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-const CONSOLE_DIR = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../src/console/' : '../console/', import.meta.url));
+// This file runs as dist/src/server/static.js.
+const PAGE_DIR = fileURLToPath(new URL('../../../src/console/', import.meta.url));
+const MODULE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
-const FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
-  '/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
 };
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-cache',
 };
 
+let routes: Map<string, string> | undefined;
+
+/** URL path → file, built once: the page, its stylesheet, and every compiled module. */
+function routeTable(): Map<string, string> {
+  if (routes) return routes;
+  routes = new Map([
+    ['/', PAGE_DIR + 'index.html'],
+    ['/index.html', PAGE_DIR + 'index.html'],
+    ['/assets/console.css', PAGE_DIR + 'console.css'],
+  ]);
+  let compiled: string[] = [];
+  try {
+    compiled = readdirSync(MODULE_DIR).filter((n) => /^[a-z0-9-]+\.js(\.map)?$/.test(n));
+  } catch {
+    // Not built: the page loads without its script and says nothing; `npm run build` fixes it.
+  }
+  for (const name of compiled) routes.set(`/assets/${name}`, MODULE_DIR + name);
+  return routes;
+}
+
 const cache = new Map<string, Buffer>();
 
 /** Serves a console file for `pathname`; false when the path is not one. */
 export function serveConsole(pathname: string, res: ServerResponse): boolean {
-  const entry = FILES[pathname];
-  if (!entry) return false;
-  let body = cache.get(entry.file);
+  const file = routeTable().get(pathname);
+  if (!file) return false;
+  let body = cache.get(file);
   if (!body) {
     try {
-      body = readFileSync(CONSOLE_DIR + entry.file);
+      body = readFileSync(file);
     } catch {
       return false;
     }
-    cache.set(entry.file, body);
+    cache.set(file, body);
   }
-  res.writeHead(200, { 'content-type': entry.type, ...SECURITY_HEADERS });
+  res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream', ...SECURITY_HEADERS });
   res.end(body);
   return true;
 }

@@ -1,0 +1,155 @@
+/**
+ * The flag list, virtualised: rows have a fixed height and only the rows in view (plus a margin)
+ * exist in the DOM, recycled as the list scrolls, so 10,000 flags cost as much as 30. When new
+ * flags arrive while the moderator has scrolled down, the row they are reading stays in place.
+ */
+import { el, clockTime } from './dom.js';
+import type { FlagEntry, FlagStore } from './flag-store.js';
+import { carriedSnippet, snippet } from './highlight.js';
+
+export const ROW_HEIGHT = 58;
+const OVERSCAN = 6;
+
+interface Row {
+  root: HTMLElement;
+  time: HTMLElement;
+  stream: HTMLElement;
+  category: HTMLElement;
+  severity: HTMLElement;
+  term: HTMLElement;
+  tags: HTMLElement;
+  note: HTMLElement;
+  dismiss: HTMLButtonElement;
+  prev: HTMLElement;
+  prevBefore: HTMLElement;
+  prevMatch: HTMLElement;
+  before: HTMLElement;
+  match: HTMLElement;
+  after: HTMLElement;
+  entry: FlagEntry | undefined;
+  /** What the row shows, so an unchanged row is not rewritten. */
+  shown: string;
+}
+
+export class FeedView {
+  readonly #viewport: HTMLElement;
+  readonly #spacer: HTMLElement;
+  readonly #store: FlagStore;
+  readonly #onDismiss: (e: FlagEntry) => void;
+  readonly #rows: Row[] = [];
+  #anchor: { entry: FlagEntry; offset: number } | undefined;
+
+  constructor(viewport: HTMLElement, store: FlagStore, onDismiss: (e: FlagEntry) => void) {
+    this.#viewport = viewport;
+    this.#store = store;
+    this.#onDismiss = onDismiss;
+    this.#spacer = el('div', 'feed-spacer');
+    viewport.append(this.#spacer);
+    viewport.addEventListener('scroll', () => this.render(), { passive: true });
+  }
+
+  /** Remembers the first visible row before the store changes, so `render` can keep it in place. */
+  anchor(): void {
+    const top = this.#viewport.scrollTop;
+    if (top <= 0) {
+      this.#anchor = undefined; // at the top: stay there and let new flags come in above
+      return;
+    }
+    const i = Math.floor(top / ROW_HEIGHT);
+    const entry = this.#store.at(i);
+    this.#anchor = entry ? { entry, offset: top - i * ROW_HEIGHT } : undefined;
+  }
+
+  render(): void {
+    const store = this.#store;
+    this.#spacer.style.height = `${store.size * ROW_HEIGHT}px`;
+    if (this.#anchor) {
+      const i = store.indexOf(this.#anchor.entry);
+      if (i >= 0) this.#viewport.scrollTop = i * ROW_HEIGHT + this.#anchor.offset;
+      this.#anchor = undefined;
+    }
+    const height = this.#viewport.clientHeight || 600;
+    const first = Math.max(0, Math.floor(this.#viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(store.size, Math.ceil((this.#viewport.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    const needed = last - first;
+    while (this.#rows.length < needed) this.#rows.push(this.#makeRow());
+    for (let k = 0; k < this.#rows.length; k++) {
+      const row = this.#rows[k]!;
+      const i = first + k;
+      const entry = k < needed ? store.at(i) : undefined;
+      if (!entry) {
+        row.root.hidden = true;
+        row.entry = undefined;
+        continue;
+      }
+      row.root.hidden = false;
+      row.root.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
+      this.#fill(row, entry);
+    }
+  }
+
+  #makeRow(): Row {
+    const root = el('div', 'flag-row');
+    root.setAttribute('role', 'listitem');
+    const head = el('div', 'flag-head');
+    const time = el('span', 'time');
+    const stream = el('span', 'stream');
+    const category = el('span', 'badge category');
+    const severity = el('span', 'badge severity');
+    const term = el('span', 'term');
+    const tags = el('span', 'tags');
+    const note = el('span', 'note');
+    const dismiss = el('button', 'dismiss', 'Dismiss');
+    dismiss.type = 'button';
+    head.append(time, stream, category, severity, term, tags, note, dismiss);
+    const body = el('div', 'flag-text');
+    const prev = el('span', 'prev');
+    const prevBefore = el('span', 'prev-before');
+    const prevMatch = el('mark', 'carried');
+    prev.append(prevBefore, prevMatch, el('span', 'seam', ' ⏎ '));
+    const before = el('span', 'before');
+    const match = el('mark', 'match');
+    const after = el('span', 'after');
+    body.append(prev, before, match, after);
+    root.append(head, body);
+    const row: Row = { root, time, stream, category, severity, term, tags, note, dismiss, prev, prevBefore, prevMatch, before, match, after, entry: undefined, shown: '' };
+    dismiss.addEventListener('click', () => {
+      if (row.entry) this.#onDismiss(row.entry);
+    });
+    this.#viewport.append(root);
+    return row;
+  }
+
+  #fill(row: Row, e: FlagEntry): void {
+    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.note}`;
+    row.entry = e;
+    if (row.shown === key) return;
+    row.shown = key;
+    const f = e.flag;
+    row.root.dataset.flagId = f.id;
+    row.root.dataset.category = f.category;
+    row.root.dataset.severity = f.severity;
+    row.root.classList.toggle('dismissed', e.dismissed);
+    row.time.textContent = clockTime(f.ts);
+    row.stream.textContent = f.stream ?? '';
+    row.category.textContent = f.category;
+    row.category.dataset.category = f.category;
+    row.severity.textContent = f.severity;
+    row.severity.dataset.severity = f.severity;
+    row.term.textContent = f.term;
+    row.tags.textContent = [f.kind === 'chat' ? 'chat' : '', f.evasion ? 'evasion' : '', f.via === 'pinyin' ? 'pinyin' : ''].filter(Boolean).join(' · ');
+    row.note.textContent = e.note;
+    row.dismiss.disabled = e.dismissed;
+    row.dismiss.textContent = e.dismissed ? 'Dismissed' : 'Dismiss';
+    const s = snippet(e.text || f.matched, e.text ? f.start : 0, e.text ? f.end : f.matched.length);
+    row.before.textContent = s.before;
+    row.match.textContent = s.match;
+    row.after.textContent = s.after;
+    row.prev.hidden = f.carried === undefined;
+    if (f.carried !== undefined) {
+      const c = carriedSnippet(e.prev, f.carried);
+      row.prevBefore.textContent = c.before;
+      row.prevMatch.textContent = c.match;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The feed protocol as the console sees it (DESIGN.md "Wire protocol" plus the console's extras:
+ * `text`/`prev` on flags, `streams` on subscribe, `pk` events). Everything here came from a stream
+ * and is untrusted: it is only ever put into the page with `textContent`.
+ */
+export const CATEGORIES = ['extreme', 'exclusive', 'medical', 'contact'] as const;
+export type Category = (typeof CATEGORIES)[number];
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export type Level = 'normal' | 'watch' | 'alert' | 'shutdown';
+
+export interface WireFlag {
+  id: string;
+  stream?: string;
+  seq?: number;
+  category: Category;
+  term: string;
+  matched: string;
+  start: number;
+  end: number;
+  severity: Severity;
+  kind?: 'transcript' | 'chat';
+  ts?: number;
+  evasion: boolean;
+  via: 'text' | 'pinyin' | 'detector';
+  carried?: string;
+}
+
+export interface StreamSummary {
+  stream: string;
+  level: Level;
+  risk: number;
+  pk: boolean;
+  opponent?: string;
+}
+
+export interface Thresholds {
+  watch: number;
+  alert: number;
+  shutdown: number;
+}
+
+export type ServerMessage =
+  | { type: 'flag'; flag: WireFlag; text?: string; prev?: string }
+  | { type: 'level'; stream: string; level: Level; risk: number; ts?: number }
+  | { type: 'pk'; stream: string; state: 'start' | 'end'; opponent?: string; ts?: number }
+  | { type: 'shutdown'; stream: string; reason: string; flagIds?: string[]; ts?: number; manual?: boolean }
+  | { type: 'restore'; stream: string; ts?: number }
+  | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds }
+  | { type: 'ok'; command: Command; stream?: string; flagId?: string; noop?: boolean }
+  | { type: 'error'; code: string; message: string; command?: Command; stream?: string; flagId?: string };
+
+export type Command = 'dismiss' | 'shutdown' | 'restore';
+
+export const flagNumber = (id: string): number => Number(id.slice(1));
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/**
+ * Parses one frame (a message or an array of them). Anything that is not an object with a string
+ * `type` is dropped: a console must not break on a message it does not know.
+ */
+export function parseFrame(data: string): ServerMessage[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    return [];
+  }
+  const items = Array.isArray(v) ? v : [v];
+  return items.filter((m): m is ServerMessage => m !== null && typeof m === 'object' && typeof (m as { type?: unknown }).type === 'string');
+}
