@@ -1,0 +1,13 @@
+/**
+ * Launches Debian's chromium through playwright-core (no bundled browser download): headless, as
+ * CI runs it. `.ci/run` installs the `chromium` package; PKGUARD_CHROMIUM points elsewhere.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM = process.env.PKGUARD_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set PKGUARD_CHROMIUM`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}

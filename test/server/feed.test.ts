@@ -1,0 +1,100 @@
+/**
+ * Feed features the console relies on: `history` on subscribe, a re-subscribe restating the
+ * position, `prev` on a flag carried across a seam, PK opponents in the `streams` summary, and
+ * command errors that name their command.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Client, TOKENS, removeDir, startServer, type ServerProcess } from './harness.js';
+
+let server: ServerProcess;
+let ingest: Client;
+const flagIds: string[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+  ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
+  const ts = Date.now();
+  const send = async (m: Record<string, unknown>) => {
+    ingest.send(m);
+    await ingest.ack(m.stream as string, m.seq as number);
+  };
+  await send({ type: 'pk', stream: 'a', seq: 1, ts, state: 'start', opponent: 'b' });
+  await send({ type: 'transcript', stream: 'a', seq: 2, ts, text: '想要的加微信', final: true });
+  await send({ type: 'transcript', stream: 'a', seq: 3, ts, text: '价格是全网最', final: true });
+  await send({ type: 'transcript', stream: 'a', seq: 4, ts, text: '低价哦', final: true });
+  const all = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+  all.send({ type: 'subscribe', history: 1000 });
+  const streams = await all.next((m) => m.type === 'streams');
+  await all.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === streams.lastFlag);
+  for (const m of all.of('flag')) flagIds.push((m.flag as { id: string }).id);
+  all.close();
+});
+
+afterAll(async () => {
+  ingest?.close();
+  await server?.stop();
+  if (server) removeDir(server.dir);
+});
+
+describe('feed for the console', () => {
+  test('streams summary carries the newest flag id, thresholds and the PK opponent', async () => {
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe' });
+    const s = await c.next((m) => m.type === 'streams');
+    expect(s.lastFlag).toBe(flagIds[flagIds.length - 1]);
+    expect(s.thresholds).toEqual({ watch: 3, alert: 8, shutdown: 16 });
+    expect(s.streams).toContainEqual(expect.objectContaining({ stream: 'a', pk: true, opponent: 'b' }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.of('flag')).toEqual([]); // no position: live only
+    c.close();
+  });
+
+  test('history counts back from the newest flag id', async () => {
+    expect(flagIds.length).toBeGreaterThanOrEqual(2);
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe', history: 1 });
+    const last = flagIds[flagIds.length - 1]!;
+    await c.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === last);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.of('flag').map((m) => (m.flag as { id: string }).id)).toEqual([last]);
+    c.close();
+  });
+
+  test('a re-subscribe on the same connection restates the position and the filter', async () => {
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe', history: 1000 });
+    await c.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === flagIds[flagIds.length - 1]);
+    const before = c.of('flag').length;
+    c.send({ type: 'subscribe', categories: ['contact'], history: 1000 });
+    await c.next((m) => m.type === 'flag' && c.of('flag').indexOf(m) >= before);
+    await new Promise((r) => setTimeout(r, 200));
+    const again = c.of('flag').slice(before);
+    expect(again.length).toBeGreaterThan(0);
+    expect(again.every((m) => (m.flag as { category: string }).category === 'contact')).toBe(true);
+    c.close();
+  });
+
+  test('a flag carried across chunks comes with the text before the seam, live and replayed', async () => {
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe', history: 1000 });
+    const carried = await c.next((m) => m.type === 'flag' && (m.flag as { carried?: string }).carried !== undefined);
+    const flag = carried.flag as { carried: string };
+    expect(carried.text).toBe('低价哦');
+    expect(carried.prev).toMatch(new RegExp(`${flag.carried}$`));
+    expect(carried.prev as string).toContain('价格是');
+    const plain = c.of('flag').find((m) => (m.flag as { carried?: string }).carried === undefined)!;
+    expect(plain.prev).toBeUndefined();
+    c.close();
+  });
+
+  test('a refused command names the command and its target', async () => {
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'dismiss', flagId: 'f99999' });
+    c.send({ type: 'restore', stream: 'nope' });
+    const e1 = await c.next((m) => m.type === 'error' && m.code === 'unknown_flag');
+    expect(e1).toMatchObject({ command: 'dismiss', flagId: 'f99999' });
+    const e2 = await c.next((m) => m.type === 'error' && m.code === 'unknown_stream');
+    expect(e2).toMatchObject({ command: 'restore', stream: 'nope' });
+    c.close();
+  });
+});
