@@ -197,12 +197,12 @@ describe('moderator console', () => {
 
   test('a replayed PK session (screenshot saved to test-results/console/)', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const replay = spawn(process.execPath, [MAIN, 'replay', fileURLToPath(new URL('../fixtures/session.ndjson', import.meta.url)), '--speed', '8', '--url', `ws://127.0.0.1:${server.port}`, '--token', INGEST], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const replay = spawn(process.execPath, [MAIN, 'replay', fileURLToPath(new URL('../fixtures/session.ndjson', import.meta.url)), '--speed', '4', '--url', `ws://127.0.0.1:${server.port}`, '--token', INGEST], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     replay.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => replay.once('exit', resolve));
-    await card('room-a').waitFor();
-    await page.waitForTimeout(800);
+    // Mid-session: the PK is on and room-a has flags, but it is not shut down yet.
+    await expect.poll(() => page.locator('.flag-row[data-flag-id] .stream', { hasText: 'room-a' }).count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: `${SCREENSHOTS}replay-during.png` });
     expect(await exited).toBe(0);
     expect(out).toContain('"unanswered":0');

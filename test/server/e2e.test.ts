@@ -94,8 +94,8 @@ describe('what the feed carries for the console', () => {
     const late = await Client.open(server.url('/feed', TOKENS.moderator[0]));
     late.send({ type: 'subscribe', streams: ['cards'] });
     const summary = await late.next((x) => x.type === 'streams');
-    expect(summary.streams).toEqual([{ stream: 'cards', level: 'watch', risk: 6, pk: true }]);
     late.close();
+    expect(summary.streams).toEqual([{ stream: 'cards', level: 'watch', risk: 6, pk: true, opponent: 'rival' }]);
   });
 });
 
