@@ -96,7 +96,8 @@ function onMessage(m: ServerMessage): void {
       board.pk(m.stream, m.state, m.opponent);
       break;
     case 'shutdown':
-      if (!board.isShutDown(m.stream)) soundAlarm();
+      // Counted on the page so the cue is observable (and testable) where sound is not.
+      if (!board.isShutDown(m.stream) && soundAlarm()) alarmEl.dataset.sounded = String(Number(alarmEl.dataset.sounded ?? 0) + 1);
       board.shutdown(m.stream, m.reason);
       break;
     case 'restore':

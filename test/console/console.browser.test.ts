@@ -150,11 +150,13 @@ describe('moderator console', () => {
   });
 
   test('a shutdown shows the red banner; a manual one needs a confirm step; restore clears it', async () => {
+    await page.locator('h1').click(); // browsers play sound only after a gesture on the page
     await say('room-4', '喝了能治癌');
     const banner = card('room-4').locator('.banner');
     await banner.waitFor({ state: 'visible' });
     expect(await banner.textContent()).toMatch(/^SHUT DOWN: /);
     await expect.poll(() => page.locator('#alarm').textContent()).toContain('room-4 SHUT DOWN');
+    expect(await page.locator('#alarm').getAttribute('data-sounded')).toBe('1'); // the alarm tone played
 
     const room2 = card('room-2');
     await room2.locator('button.shutdown').click();
