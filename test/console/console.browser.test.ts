@@ -85,6 +85,25 @@ describe('moderator console', () => {
     expect(await page.locator('#login').isHidden()).toBe(true);
   });
 
+  test('without a token the page asks for one; a refused token says so; a good one connects', async () => {
+    const p = await browser.newPage();
+    try {
+      await p.goto(`http://127.0.0.1:${server.port}/`);
+      await p.locator('#login').waitFor({ state: 'visible' });
+      await p.locator('#token').fill('not-a-token');
+      await p.locator('#login button[type="submit"]').click();
+      await p.waitForSelector('#status[data-status="unauthorized"]', { timeout: 15_000 });
+      await p.locator('#login').waitFor({ state: 'visible' });
+      expect(await p.locator('#login-reason').textContent()).toContain('refused');
+      await p.locator('#token').fill(MODERATOR);
+      await p.locator('#login button[type="submit"]').click();
+      await p.waitForSelector('#status[data-status="live"]');
+      expect(await p.locator('#login').isHidden()).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a flag appears with its matched span highlighted, and a seam-crossing one with the earlier chunk', async () => {
     const text = '这个真的是销量第一，大家放心买';
     const seq = await say('room-1', text);
