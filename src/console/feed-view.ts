@@ -38,6 +38,8 @@ export class FeedView {
   readonly #onDismiss: (e: FlagEntry) => void;
   readonly #rows: Row[] = [];
   #anchor: { entry: FlagEntry; offset: number } | undefined;
+  /** Flags that arrived above the moderator's place while scrolled down (the "new flags" pill). */
+  unseenAbove = 0;
 
   constructor(viewport: HTMLElement, store: FlagStore, onDismiss: (e: FlagEntry) => void) {
     this.#viewport = viewport;
@@ -46,6 +48,12 @@ export class FeedView {
     this.#spacer = el('div', 'feed-spacer');
     viewport.append(this.#spacer);
     viewport.addEventListener('scroll', () => this.render(), { passive: true });
+  }
+
+  scrollToTop(): void {
+    this.#viewport.scrollTop = 0;
+    this.unseenAbove = 0;
+    this.render();
   }
 
   /** Remembers the first visible row before the store changes, so `render` can keep it in place. */
@@ -64,10 +72,15 @@ export class FeedView {
     const store = this.#store;
     this.#spacer.style.height = `${store.size * ROW_HEIGHT}px`;
     if (this.#anchor) {
+      const before = Math.floor((this.#viewport.scrollTop - this.#anchor.offset) / ROW_HEIGHT);
       const i = store.indexOf(this.#anchor.entry);
-      if (i >= 0) this.#viewport.scrollTop = i * ROW_HEIGHT + this.#anchor.offset;
+      if (i >= 0) {
+        this.#viewport.scrollTop = i * ROW_HEIGHT + this.#anchor.offset;
+        if (i > before) this.unseenAbove += i - before;
+      }
       this.#anchor = undefined;
     }
+    if (this.#viewport.scrollTop < ROW_HEIGHT) this.unseenAbove = 0;
     const height = this.#viewport.clientHeight || 600;
     const first = Math.max(0, Math.floor(this.#viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(store.size, Math.ceil((this.#viewport.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
@@ -145,6 +158,8 @@ export class FeedView {
     row.before.textContent = s.before;
     row.match.textContent = s.match;
     row.after.textContent = s.after;
+    // The whole message on hover (the row shows a window around the match); a title is text, not markup.
+    row.root.title = f.carried !== undefined && e.prev !== undefined ? `${e.prev} ⏎ ${e.text}` : e.text;
     row.prev.hidden = f.carried === undefined;
     if (f.carried !== undefined) {
       const c = carriedSnippet(e.prev, f.carried);

@@ -21,6 +21,7 @@ const statusEl = byId('status');
 const countEl = byId('count');
 const alarmEl = byId('alarm');
 const messageEl = byId('server-message');
+const newFlagsEl = byId<HTMLButtonElement>('new-flags');
 
 const socketUrl = (token: string) => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/feed?token=${encodeURIComponent(token)}`;
 
@@ -49,6 +50,8 @@ function schedule(): void {
     view.render();
     board.render();
     countEl.textContent = `${store.size} flags shown`;
+    newFlagsEl.hidden = view.unseenAbove === 0;
+    newFlagsEl.textContent = `↑ ${view.unseenAbove} new`;
     const down = board.shutDown();
     alarmEl.hidden = down.length === 0;
     alarmEl.textContent = down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ');
@@ -217,6 +220,11 @@ function boot(): void {
   addEventListener('pointerdown', unlockAudio, { once: true });
   addEventListener('keydown', unlockAudio, { once: true });
   addEventListener('resize', schedule);
+  newFlagsEl.addEventListener('click', () => {
+    view.scrollToTop();
+    schedule();
+  });
+  byId('feed').addEventListener('scroll', schedule, { passive: true });
   // A token in the URL is taken and removed from the address bar (and so from history and screenshots).
   const params = new URLSearchParams(location.search);
   const fromUrl = params.get('token');

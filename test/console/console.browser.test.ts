@@ -117,6 +117,7 @@ describe('moderator console', () => {
     expect(await r.getAttribute('data-category')).toBe(flag.category);
     expect(await r.locator('.stream').textContent()).toBe('room-1');
     expect(await r.locator('.prev').isHidden()).toBe(true);
+    expect(await r.getAttribute('title')).toBe(text); // the whole message on hover
 
     await say('room-1', '今天这一款的价格是全网最');
     const seq2 = await say('room-1', '低价，库存不多了');
@@ -294,6 +295,26 @@ describe('moderator console', () => {
     const newest = ids[0]!.id + Math.round(ids[0]!.top / 58); // rows are one flag id apart in this run
     expect(top.id).toBe(newest - 5000);
     console.log(`[console] 10k flags: ${await page.locator('.flag-row').count()} row elements; scroll to the middle rendered in ${timing.toFixed(1)} ms (two frames)`);
+
+    // New flags while scrolled down: the row being read stays put and a pill counts what came in above.
+    const reading = await page.evaluate(() => {
+      const feedEl = document.getElementById('feed')!;
+      const rows = [...document.querySelectorAll<HTMLElement>('.flag-row:not([hidden])')];
+      const top = rows.find((r) => new DOMMatrix(getComputedStyle(r).transform).m42 >= feedEl.scrollTop)!;
+      return { id: top.dataset.flagId!, offset: new DOMMatrix(getComputedStyle(top).transform).m42 - feedEl.scrollTop };
+    });
+    for (let i = 0; i < 3; i++) await say('room-6', `第${i}次说全网最低价`);
+    await expect.poll(() => page.locator('#new-flags').textContent()).toBe('↑ 3 new');
+    const still = await page.evaluate((id) => {
+      const feedEl = document.getElementById('feed')!;
+      const r = document.querySelector<HTMLElement>(`.flag-row[data-flag-id="${id}"]`)!;
+      return new DOMMatrix(getComputedStyle(r).transform).m42 - feedEl.scrollTop;
+    }, reading.id);
+    expect(still).toBe(reading.offset);
+    await page.locator('#new-flags').click();
+    await expect.poll(() => page.evaluate(() => document.getElementById('feed')!.scrollTop)).toBe(0);
+    expect(await page.locator('#new-flags').isHidden()).toBe(true);
+    expect(await page.locator('.flag-row:not([hidden]) .stream').first().textContent()).toBe('room-6');
     expect(pageErrors).toEqual([]);
   });
 });
