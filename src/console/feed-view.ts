@@ -27,8 +27,9 @@ interface Row {
   match: HTMLElement;
   after: HTMLElement;
   entry: FlagEntry | undefined;
-  /** What the row shows, so an unchanged row is not rewritten. */
+  /** What the row shows and where, so an unchanged row is not rewritten. */
   shown: string;
+  top: number;
 }
 
 export class FeedView {
@@ -70,7 +71,8 @@ export class FeedView {
 
   render(): void {
     const store = this.#store;
-    this.#spacer.style.height = `${store.size * ROW_HEIGHT}px`;
+    const height = `${store.size * ROW_HEIGHT}px`;
+    if (this.#spacer.style.height !== height) this.#spacer.style.height = height;
     if (this.#anchor) {
       const before = Math.floor((this.#viewport.scrollTop - this.#anchor.offset) / ROW_HEIGHT);
       const i = store.indexOf(this.#anchor.entry);
@@ -81,9 +83,9 @@ export class FeedView {
       this.#anchor = undefined;
     }
     if (this.#viewport.scrollTop < ROW_HEIGHT) this.unseenAbove = 0;
-    const height = this.#viewport.clientHeight || 600;
+    const viewHeight = this.#viewport.clientHeight || 600;
     const first = Math.max(0, Math.floor(this.#viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(store.size, Math.ceil((this.#viewport.scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+    const last = Math.min(store.size, Math.ceil((this.#viewport.scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
     const needed = last - first;
     while (this.#rows.length < needed) this.#rows.push(this.#makeRow());
     for (let k = 0; k < this.#rows.length; k++) {
@@ -91,12 +93,16 @@ export class FeedView {
       const i = first + k;
       const entry = k < needed ? store.at(i) : undefined;
       if (!entry) {
-        row.root.hidden = true;
+        if (!row.root.hidden) row.root.hidden = true;
         row.entry = undefined;
         continue;
       }
-      row.root.hidden = false;
-      row.root.style.transform = `translateY(${i * ROW_HEIGHT}px)`;
+      if (row.root.hidden) row.root.hidden = false;
+      const top = i * ROW_HEIGHT;
+      if (row.top !== top) {
+        row.top = top;
+        row.root.style.transform = `translateY(${top}px)`;
+      }
       this.#fill(row, entry);
     }
   }
@@ -125,7 +131,7 @@ export class FeedView {
     const after = el('span', 'after');
     body.append(prev, before, match, after);
     root.append(head, body);
-    const row: Row = { root, time, stream, category, severity, term, tags, note, dismiss, prev, prevBefore, prevMatch, before, match, after, entry: undefined, shown: '' };
+    const row: Row = { root, time, stream, category, severity, term, tags, note, dismiss, prev, prevBefore, prevMatch, before, match, after, entry: undefined, shown: '', top: -1 };
     dismiss.addEventListener('click', () => {
       if (row.entry) this.#onDismiss(row.entry);
     });

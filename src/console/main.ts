@@ -50,12 +50,17 @@ function schedule(): void {
     view.render();
     board.render();
     countEl.textContent = `${store.size} flags shown`;
-    newFlagsEl.hidden = view.unseenAbove === 0;
-    newFlagsEl.textContent = `↑ ${view.unseenAbove} new`;
+    updatePill();
     const down = board.shutDown();
     alarmEl.hidden = down.length === 0;
     alarmEl.textContent = down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ');
   });
+}
+
+function updatePill(): void {
+  const hidden = view.unseenAbove === 0;
+  if (newFlagsEl.hidden !== hidden) newFlagsEl.hidden = hidden;
+  if (!hidden) newFlagsEl.textContent = `↑ ${view.unseenAbove} new`;
 }
 
 // --- commands: each answer is shown next to the button that sent it ------------------------------
@@ -224,7 +229,8 @@ function boot(): void {
     view.scrollToTop();
     schedule();
   });
-  byId('feed').addEventListener('scroll', schedule, { passive: true });
+  // Scrolling only moves the feed (FeedView redraws its rows itself) and may clear the pill.
+  byId('feed').addEventListener('scroll', updatePill, { passive: true });
   // A token in the URL is taken and removed from the address bar (and so from history and screenshots).
   const params = new URLSearchParams(location.search);
   const fromUrl = params.get('token');

@@ -31,6 +31,9 @@ interface Card {
   note: string;
   confirming: boolean;
   dom: CardDom | undefined;
+  /** Bumped on every change; a card is redrawn only when it moved past what was drawn. */
+  version: number;
+  drawn: number;
 }
 
 interface CardDom {
@@ -59,6 +62,8 @@ export class StreamBoard {
   #thresholds: Thresholds = { watch: 3, alert: 8, shutdown: 16 };
   #visible: (stream: string) => boolean = () => true;
   #order: string[] = [];
+  /** Set by any change; `render` does nothing until then (scrolling the feed must not redraw cards). */
+  #dirty = true;
 
   constructor(root: HTMLElement, more: HTMLElement, actions: CardActions) {
     this.#root = root;
@@ -68,10 +73,12 @@ export class StreamBoard {
 
   setThresholds(t: Thresholds): void {
     this.#thresholds = t;
+    for (const c of this.#cards.values()) this.#touch(c);
   }
 
   setVisible(visible: (stream: string) => boolean): void {
     this.#visible = visible;
+    this.#dirty = true;
   }
 
   summary(s: StreamSummary): void {
@@ -143,6 +150,8 @@ export class StreamBoard {
   }
 
   render(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
     const shown = [...this.#cards.values()].filter((c) => this.#visible(c.stream));
     shown.sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.risk - a.risk || (a.stream < b.stream ? -1 : 1));
     const top = shown.slice(0, MAX_CARDS);
@@ -155,16 +164,26 @@ export class StreamBoard {
     this.#more.textContent = shown.length > MAX_CARDS ? `+${shown.length - MAX_CARDS} more streams (narrow with the stream filter)` : '';
   }
 
+  /** The card of `stream` (created on first use), marked as changed: every caller is about to change it. */
   #card(stream: string): Card {
     let c = this.#cards.get(stream);
     if (!c) {
-      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, times: [], now: 0, note: '', confirming: false, dom: undefined };
+      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
       this.#cards.set(stream, c);
     }
+    c.version++;
+    this.#dirty = true;
     return c;
   }
 
+  #touch(c: Card): void {
+    c.version++;
+    this.#dirty = true;
+  }
+
   #fill(c: Card): void {
+    if (c.dom && c.drawn === c.version) return;
+    c.drawn = c.version;
     const d = (c.dom ??= this.#build(c));
     const t = this.#thresholds;
     d.root.dataset.level = c.level;
@@ -245,14 +264,17 @@ export class StreamBoard {
       if (!c.confirming) {
         c.confirming = true;
         c.note = 'Click again to shut this stream down';
+        this.#touch(c);
         clearTimeout(disarm);
         disarm = setTimeout(() => {
           c.confirming = false;
           c.note = '';
+          this.#touch(c);
           this.render();
         }, 6000);
       } else {
         c.confirming = false;
+        this.#touch(c);
         clearTimeout(disarm);
         this.#actions.shutdown(c.stream);
       }
@@ -261,6 +283,7 @@ export class StreamBoard {
     cancel.addEventListener('click', () => {
       c.confirming = false;
       c.note = '';
+      this.#touch(c);
       clearTimeout(disarm);
       this.render();
     });

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Client, TOKENS, removeDir, type ServerProcess } from '../server/harness.js';
 import { hasNatsServer, startNats, startNode, waitBalanced, FAST_LEASES, type NatsProcess } from '../cluster/harness.js';
-import { launchChromium } from './browser.js';
+import { launchChromium } from '../../bench/browser.js';
 
 let nats: NatsProcess;
 let nodes: ServerProcess[] = [];

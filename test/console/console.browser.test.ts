@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Client, MAIN, TOKENS, removeDir, startServer, type ServerProcess } from '../server/harness.js';
-import { launchChromium } from './browser.js';
+import { launchChromium } from '../../bench/browser.js';
 
 const MODERATOR = TOKENS.moderator[0]!;
 const INGEST = TOKENS.ingest[0]!;

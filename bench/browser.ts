@@ -1,6 +1,7 @@
 /**
  * Launches Debian's chromium through playwright-core (no bundled browser download): headless, as
  * CI runs it. `.ci/run` installs the `chromium` package; PKGUARD_CHROMIUM points elsewhere.
+ * Shared by bench/console.ts and the console tests (test/console).
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
