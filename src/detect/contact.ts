@@ -269,7 +269,7 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
     else if (c === 0x2e) {
       dots++;
       lastDot = k;
-    } else if (c === 0x3a && k + 2 < to && urlUnit(text.charCodeAt(k + 1), fold) === 0x2f) scheme = true;
+    } else if (c === 0x3a && k + 2 < to && urlUnit(text.charCodeAt(k + 1), fold) === 0x2f && isScheme(text, from, k, fold)) scheme = true;
   }
   if (scheme) return 'url';
   if (dots === 0 || lastDot <= from) return undefined;
@@ -291,6 +291,16 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
   if (!TLDS.has(tld)) return undefined;
   if (at > from && at < lastDot) return 'email';
   return at < 0 ? 'url' : undefined;
+}
+
+/** `text[from..to)` is a URL scheme: Latin letters (http, https, weixin), not digits (①：/一 is no link). */
+function isScheme(text: string, from: number, to: number, fold: Uint16Array): boolean {
+  if (to - from < 2) return false;
+  for (let k = from; k < to; k++) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if (c < 0x61 || c > 0x7a) return false;
+  }
+  return true;
 }
 
 function findSlash(text: string, from: number, to: number, fold: Uint16Array): number {

@@ -16,6 +16,7 @@ import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
 import { detectLinks, detectNumbers, linksPossible } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
+import { pairNear, reachable, type NearPart } from './near.js';
 import { negatedBefore } from './negation.js';
 import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
 import { StreamContext } from './stream-context.js';
@@ -39,6 +40,7 @@ export class Scanner {
   readonly #streams = new Map<string, StreamScanner>();
   readonly #candidates: Candidate[] = [];
   readonly #allows: AllowSpan[] = [];
+  readonly #near: NearPart[] = [];
 
   /** @internal Use `createScanner`. */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator) {
@@ -103,8 +105,10 @@ export class Scanner {
     // Reused across calls (scanning is synchronous); nothing below keeps a reference past the call.
     const candidates = this.#candidates;
     const allows = this.#allows;
+    const near = this.#near;
     if (candidates.length !== 0) candidates.length = 0;
     if (allows.length !== 0) allows.length = 0;
+    if (near.length !== 0) near.length = 0;
     const fold = foldTables().fold;
     for (let m = 0; m < matches.count; m++) {
       const inText = m < split;
@@ -120,6 +124,10 @@ export class Scanner {
       }
       const end = base + lane.ends[le - 1 - laneBase]!;
       for (const target of lex.targets[matches.patterns[m]!]!) {
+        if (target.part !== undefined) {
+          near.push({ entry: target.entry, part: target.part, laneStart: ls, laneEnd: le, start, end });
+          continue;
+        }
         const entry = lex.entries[target.entry]!;
         if (entry.category === null) {
           allows.push({ start, end, mask: entry.allowMask });
@@ -139,6 +147,7 @@ export class Scanner {
         });
       }
     }
+    if (lex.hasNear && (near.length > 0 || (ctx?.near !== undefined && ctx.near.length > 0))) this.#pairNear(text, base, ctx, near, candidates);
     if (ctx) {
       remember(norm.text, textBase, base, ctx.textOrigins);
       remember(norm.sounds, soundBase, base, ctx.soundOrigins);
@@ -186,7 +195,28 @@ export class Scanner {
     ctx?.advance(text);
     return flags;
   }
+
+  /** Pairs near-term parts (see near.ts), with the boundary checks whole terms get; a stream keeps the A parts still in reach. */
+  #pairNear(text: string, base: number, ctx: StreamContext | undefined, near: NearPart[], candidates: Candidate[]): void {
+    const earlier = ctx?.near ?? NO_PARTS;
+    const between = (from: number, to: number) => (from >= base ? text.slice(from - base, to - base) : (ctx ? ctx.earlierText(from, base) : '') + text.slice(0, Math.max(0, to - base)));
+    const fold = foldTables().fold;
+    const entries = this.#lexicon.entries;
+    // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
+    // edge of either part (a part edge inside a word has word units on both sides).
+    const wordAt = (i: number) => i >= base && i - base < text.length && isWordUnit(fold[text.charCodeAt(i - base)]!);
+    const bounded = (entry: number, a: NearPart, b: NearPart) => {
+      const e = entries[entry]!;
+      if (e.boundaryStart && wordAt(a.start - 1)) return false;
+      if (e.boundaryEnd && wordAt(b.end)) return false;
+      return !(wordAt(a.end - 1) && wordAt(a.end)) && !(wordAt(b.start - 1) && wordAt(b.start));
+    };
+    pairNear(this.#lexicon, near, earlier, between, bounded, candidates);
+    if (ctx) reachable(near, earlier, ctx.text.position, (ctx.near ??= []));
+  }
 }
+
+const NO_PARTS: readonly NearPart[] = Object.freeze([]);
 
 /** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */
 function remember(lane: Lane, laneBase: number, base: number, origins: Int32Array): void {

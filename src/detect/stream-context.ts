@@ -9,6 +9,7 @@ import type { Category } from '../flag.js';
 import type { Automaton } from '../match/automaton.js';
 import { laneWindow, SearchState } from '../match/search.js';
 import { DigitCarry } from './contact.js';
+import type { NearPart } from './near.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
 export const TAIL_UNITS = 256;
@@ -25,6 +26,8 @@ export class StreamContext {
   tail = '';
   readonly reportedEnd: Record<Category, number> = { extreme: 0, exclusive: 0, medical: 0, contact: 0 };
   readonly digits = new DigitCarry();
+  /** Near-term A parts a later chunk could still pair with (allocated on first use). */
+  near: NearPart[] | undefined;
   chunks = 0;
 
   constructor(automaton: Automaton) {

@@ -4,6 +4,10 @@
  * three or more characters (or with option `phonetic`) also gets a pinyin-lane pattern read in
  * context, which is what catches homophones (降学压) and pinyin (jiang xue ya).
  * Identical patterns are shared: one pattern id points at every entry that produced it.
+ *
+ * A term written `A … B` (or `A ... B`) is a near term: A, then B within `NEAR_GAP` text-lane units
+ * (`全网…最低` finds 全网价格最低 and 全网我们家最低). Its parts are separate patterns; the scanner
+ * pairs them (src/detect/near.ts). Near parts are text-lane only.
  */
 import { LexiconError, type LexiconProblem } from '../errors.js';
 import type { Category, Severity } from '../flag.js';
@@ -26,6 +30,8 @@ export interface CompiledEntry {
   boundaryStart: boolean;
   boundaryEnd: boolean;
   exact: boolean;
+  /** A near term (`A … B`): its two parts are matched apart and paired by the scanner. */
+  near: boolean;
   file: string;
   line: number;
 }
@@ -33,6 +39,8 @@ export interface CompiledEntry {
 export interface PatternTarget {
   entry: number;
   lane: Lane;
+  /** For a near term: which part (0 = A, 1 = B) this pattern is. */
+  part?: 0 | 1;
 }
 
 export interface CompiledLexicon {
@@ -42,14 +50,18 @@ export interface CompiledLexicon {
   readonly targets: readonly (readonly PatternTarget[])[];
   /** Some pattern lives on the pinyin lane; without one the sounds lane is not searched. */
   readonly hasPinyin: boolean;
-  /** Text-lane form of each entry (for `lexicon check`). */
+  /** Text-lane form of each entry (for `lexicon check`); a near term's parts joined by `…`. */
   readonly forms: readonly string[];
+  /** Some entry is a near term (`A … B`). */
+  readonly hasNear: boolean;
 }
 
 export const CATEGORY_BIT: Readonly<Record<Category, number>> = { extreme: 1, exclusive: 2, medical: 4, contact: 8 };
 const ALL_CATEGORIES = 15;
 const PHONETIC_MIN_CHARS = 3;
 const CJK = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
+/** Splits a near term: `A … B` or `A ... B`. */
+export const NEAR_SEPARATOR = /\s*(?:\u2026|\.{3})\s*/;
 
 /** Compiles a validated lexicon. Throws LexiconError for entries that normalize to nothing. */
 export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
@@ -79,24 +91,39 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
   const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
   for (const term of lexicon.terms) {
-    const form = textForm(term.phrase);
-    if (form.length === 0) {
-      problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: 'phrase normalizes to nothing (only spaces, symbols or emoji)' });
+    const parts = term.phrase.split(NEAR_SEPARATOR);
+    if (parts.length > 2) {
+      problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: 'a near term has exactly two parts: "A … B"' });
       continue;
     }
+    const near = parts.length === 2;
+    const partForms = parts.map(textForm);
+    if (partForms.some((f) => f.length === 0)) {
+      problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: near ? 'a part of this near term normalizes to nothing' : 'phrase normalizes to nothing (only spaces, symbols or emoji)' });
+      continue;
+    }
+    const form = partForms.join(near ? '\u2026' : '');
+    const first = partForms[0]!;
+    const last = partForms[partForms.length - 1]!;
     const entry = entries.length;
     entries.push({
       phrase: term.phrase,
       category: term.category,
       severity: term.severity,
       allowMask: 0,
-      boundaryStart: isWordUnit(form.charCodeAt(0)),
-      boundaryEnd: isWordUnit(form.charCodeAt(form.length - 1)),
+      boundaryStart: isWordUnit(first.charCodeAt(0)),
+      boundaryEnd: isWordUnit(last.charCodeAt(last.length - 1)),
       exact: term.options.includes('exact'),
+      near,
       file: term.file,
       line: term.line,
     });
     forms.push(form);
+    if (near) {
+      addPattern(first, { entry, lane: 'text', part: 0 });
+      addPattern(last, { entry, lane: 'text', part: 1 });
+      continue;
+    }
     addPattern(form, { entry, lane: 'text' });
 
     // Pinyin lane: CJK terms only, read in context; noise characters are dropped first.
@@ -124,6 +151,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       boundaryStart: isWordUnit(form.charCodeAt(0)),
       boundaryEnd: isWordUnit(form.charCodeAt(form.length - 1)),
       exact: false,
+      near: false,
       file: allow.file,
       line: allow.line,
     });
@@ -133,5 +161,6 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
   if (problems.length > 0) throw new LexiconError(problems);
   const automaton = buildAutomaton(patterns, { collapseRepeats: true });
   const hasPinyin = targets.some((ts) => ts.some((t) => t.lane === 'pinyin'));
-  return { automaton, entries, targets, forms, hasPinyin };
+  const hasNear = entries.some((e) => e.near);
+  return { automaton, entries, targets, forms, hasPinyin, hasNear };
 }

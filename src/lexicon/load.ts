@@ -5,7 +5,7 @@
  *   allow[.<label>].tsv        phrase[<TAB>category,category | *]
  *
  * Columns are separated by a TAB or by two or more spaces (single spaces belong to the phrase,
- * so English phrases need no quoting). Every problem in every file is collected, then the whole
+ * so English phrases need no quoting). A phrase `A … B` is a near term (compile.ts, detect/near.ts). Every problem in every file is collected, then the whole
  * load is refused with a `LexiconError` naming file, line and reason.
  */
 import { readdirSync, readFileSync } from 'node:fs';

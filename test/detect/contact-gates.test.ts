@@ -27,6 +27,17 @@ describe('link gate', () => {
     );
   });
 
+  test('a scheme is letters: a digit run before :// is no link (found by the property above)', () => {
+    const found = (text: string) => {
+      const out: Candidate[] = [];
+      detectLinks(text, 0, out);
+      return out.map((c) => c.term);
+    };
+    expect(found('①：/一')).toEqual([]);
+    expect(found('12://34')).toEqual([]);
+    expect(found('https://mumu.shop/x')).toEqual(['url']);
+  });
+
   test('stand-alone English words and prices are skipped; ids, mails and scheme runs are not', () => {
     const possible = (text: string) => {
       normalizer.normalize(text);
