@@ -134,8 +134,8 @@ export class Scanner {
           continue;
         }
         // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
-        if (entry.boundaryStart && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) continue;
-        if (entry.boundaryEnd && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) continue;
+        if ((target.boundaryStart ?? entry.boundaryStart) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) continue;
+        if ((target.boundaryEnd ?? entry.boundaryEnd) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) continue;
         if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) continue;
         candidates.push({
           category: entry.category,

@@ -5,6 +5,10 @@
  * context, which is what catches homophones (降学压) and pinyin (jiang xue ya).
  * Identical patterns are shared: one pattern id points at every entry that produced it.
  *
+ * A term that mixes Latin letters and CJK (QQ号, 加V, vx号) also gets its romanized spelling as a
+ * text-lane pattern (qqhao, jiav, vxhao): such terms have no pinyin-lane form, and a viewer who
+ * writes 号 as "hao" next to "qq" is spelling the same thing.
+ *
  * A term written `A … B` (or `A ... B`) is a near term: A, then B within `NEAR_GAP` text-lane units
  * (`全网…最低` finds 全网价格最低 and 全网我们家最低). Its parts are separate patterns; the scanner
  * pairs them (src/detect/near.ts). Near parts are text-lane only.
@@ -41,6 +45,9 @@ export interface PatternTarget {
   lane: Lane;
   /** For a near term: which part (0 = A, 1 = B) this pattern is. */
   part?: 0 | 1;
+  /** Word-boundary needs of this spelling when they differ from the entry's (a romanized form). */
+  boundaryStart?: boolean;
+  boundaryEnd?: boolean;
 }
 
 export interface CompiledLexicon {
@@ -60,6 +67,8 @@ export const CATEGORY_BIT: Readonly<Record<Category, number>> = { extreme: 1, ex
 const ALL_CATEGORIES = 15;
 const PHONETIC_MIN_CHARS = 3;
 const CJK = /^[\u3400-\u9fff\uf900-\ufaff]+$/;
+const HAS_CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+const HAS_LATIN = /[A-Za-z\uff21-\uff3a\uff41-\uff5a]/;
 /** Splits a near term: `A … B` or `A ... B`. */
 export const NEAR_SEPARATOR = /\s*(?:\u2026|\.{3})\s*/;
 
@@ -125,6 +134,12 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       continue;
     }
     addPattern(form, { entry, lane: 'text' });
+    if (HAS_CJK.test(term.phrase) && HAS_LATIN.test(term.phrase)) {
+      const roman = textForm(fold.pinyin.romanize(term.phrase));
+      if (roman.length > 0 && roman !== form) {
+        addPattern(roman, { entry, lane: 'text', boundaryStart: isWordUnit(roman.charCodeAt(0)), boundaryEnd: isWordUnit(roman.charCodeAt(roman.length - 1)) });
+      }
+    }
 
     // Pinyin lane: CJK terms only, read in context; noise characters are dropped first.
     let bare = '';

@@ -82,6 +82,11 @@ export class PinyinTables {
     return this.#names[code - SYLLABLE_BASE];
   }
 
+  /** A term with each CJK character replaced by its toneless reading in context (QQ号 → QQhao). */
+  romanize(term: string): string {
+    return pinyin(term, { toneType: 'none', v: true, type: 'array' }).join('');
+  }
+
   /**
    * Lane codes of a lexicon term, read in context (长大 → zhang da), or undefined when some unit
    * has no reading (Latin, digits): such terms have no pinyin-lane form.
