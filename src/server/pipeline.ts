@@ -15,7 +15,7 @@ import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protoco
 import type { IngestMessage } from '../protocol/ingest.js';
 import type { Metrics } from './metrics.js';
 import { PartialTracker } from './partials.js';
-import { rememberFlagStream, type RecoveredState } from './recover.js';
+import { rememberDismissed, rememberFlagStream, type RecoveredState } from './recover.js';
 
 /** Where signals go: the feed hub and the ingest connections of a stream. */
 export interface Outbox {
@@ -108,7 +108,7 @@ export class Pipeline {
   readonly #log: PipelineLog;
   readonly #streams = new Map<string, StreamState>();
   readonly #flagStreams: Map<string, string>;
-  readonly #dismissed = new Set<string>();
+  readonly #dismissed: Set<string>;
   #inFlight = 0;
   #draining = false;
   /** Cluster hook: set in cluster mode only. */
@@ -125,6 +125,7 @@ export class Pipeline {
     this.#metrics = parts.metrics;
     this.#log = parts.log;
     this.#flagStreams = parts.recovered.flagStreams;
+    this.#dismissed = parts.recovered.dismissed;
     this.#nextFlag = parts.recovered.nextFlag;
     const now = Date.now();
     for (const [stream, seq] of parts.recovered.seqs) {
@@ -261,8 +262,7 @@ export class Pipeline {
     if (this.#dismissed.has(cmd.flagId)) return { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId, noop: true };
     const ts = stream ? this.#eventTime(stream) : Date.now();
     const events = stream ? (this.#escalation.dismiss(stream, cmd.flagId, ts) ?? []) : [];
-    this.#dismissed.add(cmd.flagId);
-    if (this.#dismissed.size > 100_000) this.#dismissed.delete(this.#dismissed.values().next().value!);
+    rememberDismissed(this.#dismissed, cmd.flagId);
     this.#metrics.dismissals.inc();
     await this.#journal.append({ t: 'dismiss', flagId: cmd.flagId, stream, ts, ...(cmd.reason ? { reason: cmd.reason } : {}) }, ...events.map(eventRecord));
     this.#publish([], '', events, this.#streams.get(stream ?? '')?.conns ?? NO_PEERS);

@@ -16,6 +16,8 @@ export interface RecoveredState {
   flagStreams: Map<string, string>;
   /** PK opponent of streams whose last PK event was a start (shown on the console's cards). */
   opponents: Map<string, string>;
+  /** Flags dismissed (a second dismiss after a restart is a noop, not a second journal record). */
+  dismissed: Set<string>;
   records: number;
   flags: number;
   shutDown: number;
@@ -23,6 +25,12 @@ export interface RecoveredState {
 
 /** Dismissal needs the stream of a flag; older flags than this many have decayed to nothing. */
 export const FLAG_STREAM_MEMORY = 100_000;
+
+/** Dismissed flag ids remembered, newest kept (as many as flag streams are). */
+export function rememberDismissed(set: Set<string>, id: string): void {
+  set.add(id);
+  if (set.size > FLAG_STREAM_MEMORY) set.delete(set.values().next().value!);
+}
 
 export function rememberFlagStream(map: Map<string, string>, id: string, stream: string): void {
   map.set(id, stream);
@@ -37,6 +45,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
     partials: new Map(),
     flagStreams: new Map(),
     opponents: new Map(),
+    dismissed: new Set(),
     records: 0,
     flags: 0,
     shutDown: 0,
@@ -93,6 +102,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
         break;
       case 'dismiss':
         if (rec.stream !== null) escalation.dismiss(rec.stream, rec.flagId, rec.ts);
+        rememberDismissed(state.dismissed, rec.flagId);
         break;
       case 'shutdown':
         escalation.shutdown(rec.stream, rec.reason, rec.ts);

@@ -87,6 +87,22 @@ describe('feed for the console', () => {
     c.close();
   });
 
+  test('a dismissal survives a restart: dismissing the same flag again is a noop', async () => {
+    const id = flagIds[0]!;
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'dismiss', flagId: id });
+    expect(await c.next((m) => m.type === 'ok' && m.command === 'dismiss')).not.toHaveProperty('noop');
+    c.close();
+    ingest.close();
+    await server.stop();
+    server = await startServer({ dir: server.dir });
+    ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
+    const again = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    again.send({ type: 'dismiss', flagId: id });
+    expect(await again.next((m) => m.type === 'ok' && m.command === 'dismiss')).toMatchObject({ flagId: id, noop: true });
+    again.close();
+  });
+
   test('a refused command names the command and its target', async () => {
     const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
     c.send({ type: 'dismiss', flagId: 'f99999' });
