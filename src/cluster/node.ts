@@ -384,6 +384,12 @@ export class ClusterNode implements PipelineDelegate {
     return (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
   }
 
+  /** The events stream's first sequence once its age limit removed older events (flag ids are sequences). */
+  async retainedFrom(): Promise<number | undefined> {
+    const first = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.first_seq;
+    return first > 1 ? first : undefined;
+  }
+
   /** `since` for `/feed`: flags after `after`, read from the events stream. */
   async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined }> {
     const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });

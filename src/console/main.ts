@@ -125,6 +125,9 @@ function onMessage(m: ServerMessage): void {
       answer(key, m.noop ? `no change: already ${m.command === 'restore' ? 'live' : m.command === 'dismiss' ? 'dismissed' : 'shut down'}` : `done: ${m.command === 'dismiss' ? 'dismissed' : m.command === 'shutdown' ? 'shut down' : 'restored'}`);
       break;
     }
+    case 'notice':
+      messageEl.textContent = `server: ${m.message}`;
+      break;
     case 'error': {
       const text = `${m.code}: ${m.message}`;
       const key = m.command ? `${m.command}:${m.command === 'dismiss' ? m.flagId : m.stream}` : '';

@@ -48,7 +48,8 @@ export type ServerMessage =
   | { type: 'restore'; stream: string; ts?: number }
   | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds }
   | { type: 'ok'; command: Command; stream?: string; flagId?: string; noop?: boolean }
-  | { type: 'error'; code: string; message: string; command?: Command; stream?: string; flagId?: string };
+  | { type: 'error'; code: string; message: string; command?: Command; stream?: string; flagId?: string }
+  | { type: 'notice'; code: string; message: string };
 
 export type Command = 'dismiss' | 'shutdown' | 'restore';
 

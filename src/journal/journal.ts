@@ -69,6 +69,8 @@ export class Journal {
   #pending: string[] = [];
   #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   #pendingRecords = 0;
+  /** Number of the first flag among the pending records, noted on the segment they are written to. */
+  #pendingFirstFlag: number | undefined;
   #flushing = false;
   #scheduled = false;
   #closed = false;
@@ -155,7 +157,7 @@ export class Journal {
     let text = '';
     for (const r of records) {
       text += JSON.stringify(r) + '\n';
-      if (r.t === 'msg') this.#noteFlags(this.#active, r.flags);
+      if (r.t === 'msg' && this.#pendingFirstFlag === undefined && r.flags.length > 0) this.#pendingFirstFlag = Number(r.flags[0]!.id.slice(1));
     }
     this.#pending.push(text);
     this.#pendingRecords += records.length;
@@ -212,6 +214,16 @@ export class Journal {
     }
   }
 
+  /**
+   * The oldest flag number still held when retention has removed older segments; undefined while
+   * the journal still holds everything it ever recorded (so `since` replays are complete).
+   */
+  retainedFrom(): number | undefined {
+    if (this.#segments.length === 0 || this.#segments[0]!.index <= 1) return undefined;
+    for (const seg of this.#segments) if (seg.firstFlag !== undefined) return seg.firstFlag;
+    return undefined;
+  }
+
   /** Flushes what is pending and closes the active segment. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -251,6 +263,9 @@ export class Journal {
       const text = this.#pending.join('');
       const waiters = this.#waiters;
       const records = this.#pendingRecords;
+      // Noted on the segment the batch is written to (a rotation may come between append and write).
+      const firstFlag = this.#pendingFirstFlag;
+      this.#pendingFirstFlag = undefined;
       this.#pending = [];
       this.#waiters = [];
       try {
@@ -262,6 +277,7 @@ export class Journal {
           await fh.write(buf, 0, buf.length);
           if (this.#opts.fsync) await fh.datasync();
           this.#active.bytes += buf.length;
+          if (firstFlag !== undefined && this.#active.firstFlag === undefined) this.#active.firstFlag = firstFlag;
           this.#opts.onWrite?.(records, buf.length, (performance.now() - t0) / 1000);
         }
         this.#pendingRecords -= records;

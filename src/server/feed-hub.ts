@@ -19,7 +19,10 @@ import type { Role } from './config.js';
 import type { PkEvent } from './pipeline.js';
 
 /** Where `since` reads earlier flags from: the journal, or in cluster mode the events stream (cluster hook). */
-export type FlagHistory = Pick<Journal, 'flagEntriesSince'>;
+export type FlagHistory = Pick<Journal, 'flagEntriesSince'> & {
+  /** The oldest flag number still held once retention removed older ones (undefined: nothing removed). */
+  retainedFrom(): number | undefined | Promise<number | undefined>;
+};
 
 /** What a subscribe needs from the server: flag history, the newest flag number, the stream summaries. */
 export interface FeedSource {
@@ -117,6 +120,12 @@ export class FeedHub {
     this.#send(client, JSON.stringify({ type: 'streams', streams: list, lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds }));
     const after = cmd.since !== undefined ? Number(cmd.since.slice(1)) : cmd.history !== undefined ? Math.max(0, latest - cmd.history) : undefined;
     if (after === undefined) return;
+    const oldest = await source.history.retainedFrom();
+    if (client.generation !== generation) return;
+    if (oldest !== undefined && after + 1 < oldest) {
+      // Say so rather than replay silently from later: the moderator asked for flags that are gone.
+      this.#send(client, JSON.stringify({ type: 'notice', code: 'history_truncated', message: `flags after f${after} up to f${oldest - 1} were removed by journal retention; replaying from f${oldest}`, firstAvailable: `f${oldest}` }));
+    }
     // Live flags for this client wait here while the replay runs (kept if a replay is superseded).
     const held = (client.held ??= []);
     client.lastFlag = after;

@@ -114,3 +114,33 @@ describe('feed for the console', () => {
     c.close();
   });
 });
+
+describe('since older than retention', () => {
+  test('the resuming client is told which flags are gone, then gets what is held', async () => {
+    const s = await startServer({ config: { journal: { segmentBytes: 4096, retainBytes: 4096 } } });
+    try {
+      const ing = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+      for (let seq = 1; seq <= 60; seq++) {
+        ing.send({ type: 'transcript', stream: 'ret', seq, ts: Date.now(), text: `第${seq}次说：这个真的是销量第一，全网最低价`, final: true });
+        await ing.ack('ret', seq);
+      }
+      ing.close();
+      const c = await Client.open(s.url('/feed', TOKENS.moderator[0]));
+      c.send({ type: 'subscribe', since: 'f1' });
+      const notice = await c.next((m) => m.type === 'notice');
+      expect(notice).toMatchObject({ code: 'history_truncated', firstAvailable: expect.stringMatching(/^f\d+$/) });
+      const first = await c.next((m) => m.type === 'flag');
+      expect((first.flag as { id: string }).id).toBe(notice.firstAvailable);
+      c.close();
+
+      const fresh = await Client.open(s.url('/feed', TOKENS.moderator[0]));
+      fresh.send({ type: 'subscribe', since: notice.firstAvailable });
+      await fresh.next((m) => m.type === 'flag');
+      expect(fresh.of('notice')).toEqual([]); // nothing asked for is gone
+      fresh.close();
+    } finally {
+      await s.stop();
+      removeDir(s.dir);
+    }
+  });
+});
