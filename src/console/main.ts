@@ -141,6 +141,12 @@ function onMessage(m: ServerMessage): void {
 function onStatus(s: SocketStatus, detail: string): void {
   statusEl.dataset.status = s;
   statusEl.textContent = detail;
+  if (s === 'reconnecting' && pending.size > 0) {
+    // The answers went with the connection: say so rather than leave "sent…" forever.
+    for (const show of pending.values()) show('connection lost before the answer: check and send again');
+    pending.clear();
+    schedule();
+  }
   if (s === 'unauthorized') showLogin('The server refused this token. Enter a moderator token.');
 }
 
