@@ -347,13 +347,17 @@ export class ClusterNode implements PipelineDelegate {
         out.event({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts });
         break;
       case 'shutdown':
+        this.#summary(e.stream).reason = e.reason;
         out.shutdown({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual }, conns);
         break;
       case 'restore':
+        delete this.#summary(e.stream).reason;
         out.event({ type: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch });
         break;
       case 'pk':
         this.#summary(e.stream).pk = e.state === 'start';
+        if (e.state === 'start' && e.opponent) this.#summary(e.stream).opponent = e.opponent;
+        else delete this.#summary(e.stream).opponent;
         out.pk({ type: 'pk', stream: e.stream, state: e.state, ts: e.ts, ...(e.opponent ? { opponent: e.opponent } : {}) });
         break;
       case 'end':

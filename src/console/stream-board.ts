@@ -88,7 +88,7 @@ export class StreamBoard {
     c.pk = s.pk;
     c.opponent = s.pk ? s.opponent : undefined;
     if (s.level !== 'shutdown') c.shutdownReason = undefined;
-    else c.shutdownReason ??= 'shut down';
+    else c.shutdownReason = s.reason ?? c.shutdownReason ?? 'shut down';
   }
 
   level(stream: string, level: Level, risk: number, ts?: number): void {

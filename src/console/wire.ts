@@ -32,6 +32,7 @@ export interface StreamSummary {
   risk: number;
   pk: boolean;
   opponent?: string;
+  reason?: string;
 }
 
 export interface Thresholds {

@@ -56,6 +56,8 @@ class StreamRisk {
   level: Level = 'normal';
   pkActive = false;
   epoch = 0;
+  /** Why it is shut down (while it is). */
+  reason: string | undefined;
   termCounts = new Map<string, number>();
   /** Flags still carrying weight in this epoch, for dismiss and for the shutdown's evidence. */
   contributions = new Map<string, Contribution>();
@@ -79,6 +81,12 @@ export class Escalation {
   /** Current risk as of the stream's last event. */
   risk(stream: string): number {
     return this.#streams.get(stream)?.risk ?? 0;
+  }
+
+  /** Why `stream` is shut down, while it is. */
+  shutdownReason(stream: string): string | undefined {
+    const s = this.#streams.get(stream);
+    return s?.level === 'shutdown' ? s.reason : undefined;
   }
 
   pkActive(stream: string): boolean {
@@ -155,6 +163,7 @@ export class Escalation {
     this.#advance(stream, ts);
     s.risk = 0;
     s.level = 'normal';
+    s.reason = undefined;
     s.termCounts.clear();
     s.contributions.clear();
     return [
@@ -178,6 +187,7 @@ export class Escalation {
     if (state.shutDown) s.level = 'shutdown';
     else if (s.level === 'shutdown') {
       s.level = 'normal';
+      s.reason = undefined;
       s.risk = 0;
       s.termCounts.clear();
       s.contributions.clear();
@@ -229,6 +239,7 @@ export class Escalation {
   /** Emits the level change and the one shutdown signal of this epoch. */
   #shutdown(stream: string, s: StreamRisk, reason: string, ts: number, manual: boolean, events: EscalationEvent[]): void {
     s.level = 'shutdown';
+    s.reason = reason;
     s.epoch++;
     events.push({ type: 'level', stream, level: 'shutdown', risk: round(s.risk), ts });
     events.push({ type: 'shutdown', stream, reason, flagIds: [...s.contributions.keys()], ts, epoch: s.epoch, manual });

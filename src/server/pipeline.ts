@@ -41,6 +41,8 @@ export interface StreamSummary {
   risk: number;
   pk: boolean;
   opponent?: string;
+  /** Why it is shut down, while it is. */
+  reason?: string;
 }
 
 /** An ingest connection as the pipeline sees it. */
@@ -301,7 +303,8 @@ export class Pipeline {
     const out: StreamSummary[] = [];
     for (const [stream, st] of this.#streams) {
       const pk = this.#escalation.pkActive(stream);
-      out.push({ stream, level: this.#escalation.level(stream), risk: Math.round(this.#escalation.risk(stream) * 100) / 100, pk, ...(pk && st.opponent ? { opponent: st.opponent } : {}) });
+      const reason = this.#escalation.shutdownReason(stream);
+      out.push({ stream, level: this.#escalation.level(stream), risk: Math.round(this.#escalation.risk(stream) * 100) / 100, pk, ...(pk && st.opponent ? { opponent: st.opponent } : {}), ...(reason ? { reason } : {}) });
     }
     return out;
   }

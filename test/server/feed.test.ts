@@ -87,6 +87,16 @@ describe('feed for the console', () => {
     c.close();
   });
 
+  test('a shut-down stream carries its reason in the summary', async () => {
+    ingest.send({ type: 'transcript', stream: 'z', seq: 1, ts: Date.now(), text: '喝了能治癌', final: true });
+    await ingest.ack('z', 1);
+    const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe', streams: ['z'] });
+    const s = await c.next((m) => m.type === 'streams');
+    expect(s.streams).toEqual([expect.objectContaining({ stream: 'z', level: 'shutdown', reason: expect.stringMatching(/^critical flag f\d+: /) })]);
+    c.close();
+  });
+
   test('a dismissal survives a restart: dismissing the same flag again is a noop', async () => {
     const id = flagIds[0]!;
     const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
@@ -100,6 +110,10 @@ describe('feed for the console', () => {
     const again = await Client.open(server.url('/feed', TOKENS.moderator[0]));
     again.send({ type: 'dismiss', flagId: id });
     expect(await again.next((m) => m.type === 'ok' && m.command === 'dismiss')).toMatchObject({ flagId: id, noop: true });
+    // The shutdown reason is rebuilt from the journal too.
+    again.send({ type: 'subscribe', streams: ['z'] });
+    const s = await again.next((m) => m.type === 'streams');
+    expect(s.streams).toEqual([expect.objectContaining({ stream: 'z', level: 'shutdown', reason: expect.stringMatching(/^critical flag/) })]);
     again.close();
   });
 
