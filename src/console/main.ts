@@ -236,6 +236,7 @@ function boot(): void {
   addEventListener('resize', schedule);
   newFlagsEl.addEventListener('click', () => {
     view.scrollToTop();
+    updatePill(); // at once: the next frame may be a while away on a busy page
     schedule();
   });
   // Scrolling only moves the feed (FeedView redraws its rows itself) and may clear the pill.

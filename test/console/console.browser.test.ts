@@ -313,7 +313,7 @@ describe('moderator console', () => {
     expect(still).toBe(reading.offset);
     await page.locator('#new-flags').click();
     await expect.poll(() => page.evaluate(() => document.getElementById('feed')!.scrollTop)).toBe(0);
-    expect(await page.locator('#new-flags').isHidden()).toBe(true);
+    await expect.poll(() => page.locator('#new-flags').isHidden()).toBe(true);
     expect(await page.locator('.flag-row:not([hidden]) .stream').first().textContent()).toBe('room-6');
     expect(pageErrors).toEqual([]);
   });
