@@ -102,18 +102,33 @@ export class Normalizer implements NormalizedText {
     let sk = 0;
     let i = 0;
     while (i < n) {
-      const u = input.charCodeAt(i);
-      const f = fold[u]!;
-      if (f === FOLD_NOISE) {
-        i++;
-        continue;
-      }
-      if ((f < 0x61 || f > 0x7a) && f < FOLD_HIGH_SURROGATE) {
-        codes[k] = f;
-        starts[k] = i;
-        ends[k] = i + 1;
-        k++;
-        if (withSounds) {
+      let u = 0;
+      let f = 0;
+      if (!withSounds) {
+        // Text lane only: noise is written and then overwritten (k does not move), which costs less
+        // than a branch that a sixth of the units take at random. Capacity: k <= i < input.length.
+        for (; i < n; i++) {
+          u = input.charCodeAt(i);
+          f = fold[u]!;
+          if ((f - 0x61) >>> 0 <= 0x19 || f >= FOLD_HIGH_SURROGATE) break; // a-z, surrogates, expansions
+          codes[k] = f;
+          starts[k] = i;
+          ends[k] = i + 1;
+          k += f === FOLD_NOISE ? 0 : 1;
+        }
+        if (i >= n) break;
+      } else {
+        u = input.charCodeAt(i);
+        f = fold[u]!;
+        if (f === FOLD_NOISE) {
+          i++;
+          continue;
+        }
+        if ((f < 0x61 || f > 0x7a) && f < FOLD_HIGH_SURROGATE) {
+          codes[k] = f;
+          starts[k] = i;
+          ends[k] = i + 1;
+          k++;
           const sy = syllableOf[u]!;
           if (sy !== 0 || (sk > 0 && sounds.codes[sk - 1] !== LANE_BREAK)) {
             sounds.codes[sk] = sy === 0 ? LANE_BREAK : sy;
@@ -121,9 +136,9 @@ export class Normalizer implements NormalizedText {
             sounds.ends[sk] = i + 1;
             sk++;
           }
+          i++;
+          continue;
         }
-        i++;
-        continue;
       }
       text.length = k;
       sounds.length = sk;
