@@ -109,7 +109,18 @@ export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | unde
   let i = 0;
   for (;;) {
     // Most units are not digits: skip them in a tight loop.
-    if (run.len === 0) while (i < n && digit[codes[i]!]! < 0) i++;
+    if (run.len === 0) {
+      while (i < n && digit[codes[i]!]! < 0) i++;
+      if (i >= n) break;
+      // Most runs are a price or a 第1: under 5 digits nothing is reported, so such a run is
+      // passed over whole unless it reaches the chunk's end and may be carried into the next.
+      let j = i + 1;
+      while (j < n && digit[codes[j]!]! >= 0) j++;
+      if (j - i < 5 && (j < n || !carry)) {
+        i = j;
+        continue;
+      }
+    }
     if (i >= n) break;
     const v = digit[codes[i]!]!;
     if (v < 0) {
