@@ -19,6 +19,10 @@
  *   collapseRepeats) when `prev === c`. For an unset pair the next state is exactly `rootNext[c]`:
  *   any deeper state would end in that pair. So the search skips the transition loop (and its
  *   unpredictable branches) on most units. Hashed pairs may collide; a collision only costs a full step.
+ * - `startFilter`: the same bitset for the pairs that can leave `rootNext[prev]` (a depth-1 state,
+ *   where the search is most of the time): pairs that begin a pattern, one-unit patterns after any
+ *   unit, and repeats with collapseRepeats. From `rootNext[prev]` a deeper state must spell
+ *   `prev c`, so the pair must begin a pattern: a much sparser set than the pairs inside patterns.
  */
 export class Automaton {
   /** @internal */ readonly classOf: Uint16Array;
@@ -31,6 +35,7 @@ export class Automaton {
   /** @internal */ readonly outNext: Int32Array;
   /** @internal */ readonly patternLength: Int32Array;
   /** @internal */ readonly pairFilter: Int32Array;
+  /** @internal */ readonly startFilter: Int32Array;
   /** @internal */ readonly pairStride: number;
   /** @internal */ readonly pairMask: number;
   /** Skip a repeated code unit that would otherwise break the current partial match (最最最低 → 最低). */
@@ -53,6 +58,7 @@ export class Automaton {
     outNext: Int32Array;
     patternLength: Int32Array;
     pairFilter: Int32Array;
+    startFilter: Int32Array;
     pairStride: number;
     pairMask: number;
     collapseRepeats: boolean;
@@ -69,6 +75,7 @@ export class Automaton {
     this.outNext = parts.outNext;
     this.patternLength = parts.patternLength;
     this.pairFilter = parts.pairFilter;
+    this.startFilter = parts.startFilter;
     this.pairStride = parts.pairStride;
     this.pairMask = parts.pairMask;
     this.collapseRepeats = parts.collapseRepeats;
@@ -93,7 +100,8 @@ export class Automaton {
       this.outPattern.byteLength +
       this.outNext.byteLength +
       this.patternLength.byteLength +
-      this.pairFilter.byteLength
+      this.pairFilter.byteLength +
+      this.startFilter.byteLength
     );
   }
 }

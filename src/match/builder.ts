@@ -169,7 +169,10 @@ function compile(patterns: readonly (string | null)[], collapseRepeats: boolean)
 /** Bits for the pair filter: exact up to this many pairs (128 KiB), hashed above. */
 const MAX_PAIR_BITS = 1 << 20;
 
-/** The (previous class, class) pairs after which the search must take a full step; see automaton.ts. */
+/**
+ * The (previous class, class) pairs after which the search must take a full step (see automaton.ts):
+ * `pairFilter` from any state, `startFilter` from `rootNext[prev]`.
+ */
 function pairFilter(
   patterns: readonly (string | null)[],
   classOf: Uint16Array,
@@ -177,27 +180,37 @@ function pairFilter(
   rootNext: Int32Array,
   outState: Int32Array,
   collapseRepeats: boolean,
-): { pairFilter: Int32Array; pairStride: number; pairMask: number } {
+): { pairFilter: Int32Array; startFilter: Int32Array; pairStride: number; pairMask: number } {
   const stride = classCount + 1;
   let bits = 32;
   while (bits < stride * stride && bits < MAX_PAIR_BITS) bits *= 2;
   const filter = new Int32Array(bits >>> 5);
+  const starts = new Int32Array(bits >>> 5);
   const mask = bits - 1;
-  const set = (prev: number, c: number) => {
+  const set = (f: Int32Array, prev: number, c: number) => {
     const i = (prev * stride + c) & mask;
-    filter[i >>> 5]! |= 1 << (i & 31);
+    f[i >>> 5]! |= 1 << (i & 31);
   };
   for (const p of patterns) {
     if (p === null) continue;
-    for (let i = 1; i < p.length; i++) set(classOf[p.charCodeAt(i - 1)]!, classOf[p.charCodeAt(i)]!);
+    for (let i = 1; i < p.length; i++) set(filter, classOf[p.charCodeAt(i - 1)]!, classOf[p.charCodeAt(i)]!);
+    if (p.length >= 2) set(starts, classOf[p.charCodeAt(0)]!, classOf[p.charCodeAt(1)]!);
   }
   for (let c = 1; c <= classCount; c++) {
     // A one-unit pattern is reported from the root's child, whatever came before.
-    if (rootNext[c]! > 0 && outState[rootNext[c]!]! >= 0) for (let prev = 0; prev <= classCount; prev++) set(prev, c);
+    if (rootNext[c]! > 0 && outState[rootNext[c]!]! >= 0) {
+      for (let prev = 0; prev <= classCount; prev++) {
+        set(filter, prev, c);
+        set(starts, prev, c);
+      }
+    }
     // A repeat may be skipped to keep a partial match alive.
-    if (collapseRepeats) set(c, c);
+    if (collapseRepeats) {
+      set(filter, c, c);
+      set(starts, c, c);
+    }
   }
-  return { pairFilter: filter, pairStride: stride, pairMask: mask };
+  return { pairFilter: filter, startFilter: starts, pairStride: stride, pairMask: mask };
 }
 
 /**

@@ -111,19 +111,34 @@ export function findOverlapping(
   const classOf = a.classOf;
   const rootNext = a.rootNext;
   const pairs = a.pairFilter;
+  const startPairs = a.startFilter;
   const stride = a.pairStride;
   const pairMask = a.pairMask;
+  const base = a.base;
+  const check = a.check;
+  const outState = a.outState;
   const position = st.position;
-  let s = st.state;
   const prev = st.prev;
   let pc = prev < 0 ? 0 : classOf[prev]!;
+  // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
+  let s = st.state === rootNext[pc] ? -1 : st.state;
   for (let i = 0; i < length; i++) {
     const code = codes[i]!;
     const c = classOf[code]!;
     const pair = (pc * stride + c) & pairMask;
-    if (((pairs[pair >>> 5]! >>> pair) & 1) !== 0) {
-      if (s < 0) s = rootNext[pc]!;
-      s = step(a, st, s, c, code, i > 0 ? codes[i - 1]! : prev, position + i, out);
+    let from = s;
+    if (s < 0) {
+      // Only a pair that begins a pattern leads anywhere from rootNext[pc] but to rootNext[c].
+      if (((startPairs[pair >>> 5]! >>> pair) & 1) !== 0) from = rootNext[pc]!;
+    } else if (((pairs[pair >>> 5]! >>> pair) & 1) === 0) from = -1;
+    if (from >= 0) {
+      // Inline the common full step, a direct child that ends no pattern; `step` does the rest.
+      const t = base[from]! + c;
+      if (check[t] === from && outState[t]! < 0) s = t;
+      else {
+        s = step(a, st, from, c, code, i > 0 ? codes[i - 1]! : prev, position + i, out);
+        if (s === rootNext[c]) s = -1;
+      }
     } else s = -1; // the root's child on c, resolved only when needed
     pc = c;
   }
@@ -142,20 +157,35 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   const classOf = a.classOf;
   const rootNext = a.rootNext;
   const pairs = a.pairFilter;
+  const startPairs = a.startFilter;
   const stride = a.pairStride;
   const pairMask = a.pairMask;
+  const base = a.base;
+  const check = a.check;
+  const outState = a.outState;
   const position = st.position;
   const length = text.length;
-  let s = st.state;
   const prev = st.prev;
   let pc = prev < 0 ? 0 : classOf[prev]!;
+  // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
+  let s = st.state === rootNext[pc] ? -1 : st.state;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     const c = classOf[code]!;
     const pair = (pc * stride + c) & pairMask;
-    if (((pairs[pair >>> 5]! >>> pair) & 1) !== 0) {
-      if (s < 0) s = rootNext[pc]!;
-      s = step(a, st, s, c, code, i > 0 ? text.charCodeAt(i - 1) : prev, position + i, out);
+    let from = s;
+    if (s < 0) {
+      // Only a pair that begins a pattern leads anywhere from rootNext[pc] but to rootNext[c].
+      if (((startPairs[pair >>> 5]! >>> pair) & 1) !== 0) from = rootNext[pc]!;
+    } else if (((pairs[pair >>> 5]! >>> pair) & 1) === 0) from = -1;
+    if (from >= 0) {
+      // Inline the common full step, a direct child that ends no pattern; `step` does the rest.
+      const t = base[from]! + c;
+      if (check[t] === from && outState[t]! < 0) s = t;
+      else {
+        s = step(a, st, from, c, code, i > 0 ? text.charCodeAt(i - 1) : prev, position + i, out);
+        if (s === rootNext[c]) s = -1;
+      }
     } else s = -1; // the root's child on c, resolved only when needed
     pc = c;
   }
