@@ -155,6 +155,10 @@ export class Normalizer implements NormalizedText {
       } else {
         i = this.#latinWord(input, i);
       }
+      // An expansion yields several units, and the plain paths write without checking: keep room
+      // for one unit per remaining input unit (without this, units after ⑮⑮… were dropped).
+      text.reserve(n - i);
+      if (withSounds) sounds.reserve(n - i);
       k = text.length;
       sk = sounds.length;
       codes = text.codes;

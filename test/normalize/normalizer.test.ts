@@ -36,6 +36,17 @@ describe('text lane folding', () => {
     expect(pieces).toEqual(['Ｖ', '信', '加', '微', '信', '⑮', '⑮', '🛰', '🛰', 'c', 'u', 'r', 'es']);
   });
 
+  test('units after expansions are all kept, even past the lane buffer the input length reserved', () => {
+    for (const withSounds of [true, false]) {
+      const fresh = new Normalizer(); // lanes start at 256 units
+      const input = '⑮'.repeat(100) + '的'.repeat(156);
+      const lane = fresh.normalize(input, withSounds).text;
+      expect(laneText(lane)).toBe('15'.repeat(100) + '的'.repeat(156));
+      expect(lane.starts[lane.length - 1]).toBe(input.length - 1);
+      expect(lane.ends[lane.length - 1]).toBe(input.length);
+    }
+  });
+
   test('lone surrogates are noise, not a crash', () => {
     expect(laneText(n.normalize('加\ud800微\udc00信\ud83d').text)).toBe('加微信');
   });
