@@ -8,7 +8,7 @@
  */
 import { InputError } from '../errors.js';
 import { FlagIdAllocator, type Flag, type MessageKind } from '../flag.js';
-import type { CompiledLexicon } from '../lexicon/compile.js';
+import type { CompiledEntry, CompiledLexicon, PatternTarget } from '../lexicon/compile.js';
 import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
@@ -123,28 +123,19 @@ export class Scanner {
         start = origins[ls & (origins.length - 1)]!;
       }
       const end = base + lane.ends[le - 1 - laneBase]!;
-      for (const target of lex.targets[matches.patterns[m]!]!) {
+      const via = inText ? 'text' : 'pinyin';
+      const pattern = matches.patterns[m]!;
+      const sole = lex.soleEntry[pattern]!;
+      if (sole >= 0) {
+        consider(lex.entries[sole]!, undefined, text, base, start, end, via, allows, candidates, fold);
+        continue;
+      }
+      for (const target of lex.targets[pattern]!) {
         if (target.part !== undefined) {
           near.push({ entry: target.entry, part: target.part, laneStart: ls, laneEnd: le, start, end });
           continue;
         }
-        const entry = lex.entries[target.entry]!;
-        if (entry.category === null) {
-          allows.push({ start, end, mask: entry.allowMask });
-          continue;
-        }
-        // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
-        if ((target.boundaryStart ?? entry.boundaryStart) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) continue;
-        if ((target.boundaryEnd ?? entry.boundaryEnd) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) continue;
-        if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) continue;
-        candidates.push({
-          category: entry.category,
-          term: entry.phrase,
-          severity: entry.severity,
-          start,
-          end,
-          via: inText ? 'text' : 'pinyin',
-        });
+        consider(lex.entries[target.entry]!, target, text, base, start, end, via, allows, candidates, fold);
       }
     }
     if (lex.hasNear && (near.length > 0 || (ctx?.near !== undefined && ctx.near.length > 0))) this.#pairNear(text, base, ctx, near, candidates);
@@ -217,6 +208,30 @@ export class Scanner {
 }
 
 const NO_PARTS: readonly NearPart[] = Object.freeze([]);
+
+/** One whole-term match of `entry` (through `target`, or its sole plain target) at original `[start, end)`: an allow span or a candidate. */
+function consider(
+  entry: CompiledEntry,
+  target: PatternTarget | undefined,
+  text: string,
+  base: number,
+  start: number,
+  end: number,
+  via: 'text' | 'pinyin',
+  allows: AllowSpan[],
+  candidates: Candidate[],
+  fold: Uint16Array,
+): void {
+  if (entry.category === null) {
+    allows.push({ start, end, mask: entry.allowMask });
+    return;
+  }
+  // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
+  if ((target?.boundaryStart ?? entry.boundaryStart) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
+  if ((target?.boundaryEnd ?? entry.boundaryEnd) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
+  if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) return;
+  candidates.push({ category: entry.category, term: entry.phrase, severity: entry.severity, start, end, via });
+}
 
 /** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */
 function remember(lane: Lane, laneBase: number, base: number, origins: Int32Array): void {
