@@ -1,11 +1,12 @@
 /**
  * Gates in front of the contact detectors must never hide a detection: whenever `detectLinks`
- * finds something, `linksPossible` says so, on text built from link-shaped and ordinary pieces.
+ * finds something, `linksPossible` says so, on text built from link-shaped and ordinary pieces;
+ * and the digit detector's skip over short runs never changes what it finds.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Candidate } from '../../src/detect/candidate.js';
-import { detectLinks, linksPossible } from '../../src/detect/contact.js';
+import { DigitCarry, detectLinks, detectNumbers, linksPossible } from '../../src/detect/contact.js';
 import { Normalizer } from '../../src/normalize/normalizer.js';
 
 describe('link gate', () => {
@@ -49,5 +50,38 @@ describe('link gate', () => {
     expect(possible('shop.mumu.cn')).toBe(true);
     expect(possible('at @mumu')).toBe(true);
     expect(possible('PK 12://34')).toBe(true);
+  });
+});
+
+describe('digit gate', () => {
+  // Digits in every spelling the lane folds, separators that are noise, cues, and ordinary words.
+  const pieces = ['1', '3', '8', '0', '5', '９', '①', '⑧', '三', '幺', '两', '洞', '零', '〇', '八', ' ', '-', '，', '电话', 'QQ', '扣扣', '号', '是', '微信', '第', '元', '宝宝', 'abc', '13812345678', '12345'];
+  const normalizer = new Normalizer();
+
+  /** Every number found in `chunks` scanned as one stream, with the short-run skip on or off. */
+  function numbers(chunks: readonly string[], skipShortRuns: boolean): string[] {
+    const carry = new DigitCarry();
+    const found: Candidate[] = [];
+    let base = 0;
+    for (const chunk of chunks) {
+      const lane = normalizer.normalize(chunk, false).text;
+      detectNumbers(lane, base, carry, found, skipShortRuns);
+      base += chunk.length;
+    }
+    return found.map((c) => `${c.term}@${c.start}-${c.end}`);
+  }
+
+  test('property: passing over runs shorter than 5 digits changes nothing, in one chunk or split across several', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.constantFrom(...pieces), { maxLength: 12 }).map((a) => a.join('')), { minLength: 1, maxLength: 4 }), (chunks) => {
+        expect(numbers(chunks, true)).toEqual(numbers(chunks, false));
+        expect(numbers([chunks.join('')], true)).toEqual(numbers([chunks.join('')], false));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('the property sees numbers at all: a spaced phone number split across chunks is found with the skip on', () => {
+    expect(numbers(['电话 138 1', '234 5678 谢谢'], true)).toEqual(['phone@3-16']);
   });
 });
