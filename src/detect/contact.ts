@@ -74,19 +74,6 @@ function classify(d: Int8Array, from: number, to: number, afterPhoneCue: boolean
   return undefined;
 }
 
-/**
- * One bit per unit: does the phone detector read it as a digit? 8 KiB instead of the 64 KiB digit
- * table, so the skip loop over every lane unit stays in L1 next to the fold and automaton tables.
- */
-let digitBits: Int32Array | undefined;
-function digitBitset(digit: Int8Array): Int32Array {
-  if (digitBits === undefined) {
-    digitBits = new Int32Array(2048);
-    for (let u = 0; u < 65536; u++) if (digit[u]! >= 0) digitBits[u >>> 5]! |= 1 << (u & 31);
-  }
-  return digitBits;
-}
-
 /** The digit run being read; detectNumbers is not re-entrant (JS is single-threaded). */
 const run = {
   len: 0,
@@ -104,8 +91,9 @@ const run = {
  * turned off only by the test that checks the skip never changes what is found.
  */
 export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | undefined, out: Candidate[], skipShortRuns = true): void {
-  const digit = foldTables().digit;
-  const bits = digitBitset(digit);
+  // The skip loops read the bitset (8 KiB) rather than the 64 KiB table: it stays in L1 next to
+  // the fold and automaton tables.
+  const { digit, digitBits: bits } = foldTables();
   const codes = lane.codes;
   const n = lane.length;
   run.len = 0;

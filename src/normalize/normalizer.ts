@@ -70,6 +70,11 @@ export class Normalizer implements NormalizedText {
   latinSpans = new Int32Array(32);
   /** Latin words in the last input: link and handle detectors only run when there is one. */
   latinWords = 0;
+  /**
+   * Text-lane units of the last input that the phone detector reads as digits, or more (an
+   * expansion counts all its units): under 5 there is no number to find, unless a stream carries one.
+   */
+  digitUnits = 0;
 
   constructor(options: NormalizerOptions = {}, tables: FoldTables = foldTables()) {
     this.#t = tables;
@@ -87,6 +92,8 @@ export class Normalizer implements NormalizedText {
     sounds.length = 0;
     this.latinWords = 0;
     this.#withSounds = withSounds;
+    const digitBits = this.#t.digitBits;
+    let digits = 0;
     // Each unit yields at most one lane unit except expansions, which reserve for themselves.
     text.reserve(input.length);
     sounds.reserve(input.length);
@@ -115,6 +122,7 @@ export class Normalizer implements NormalizedText {
           starts[k] = i;
           ends[k] = i + 1;
           k += f === FOLD_NOISE ? 0 : 1;
+          digits += (digitBits[f >>> 5]! >>> f) & 1; // noise (0) is no digit
         }
         if (i >= n) break;
       } else {
@@ -129,6 +137,7 @@ export class Normalizer implements NormalizedText {
           starts[k] = i;
           ends[k] = i + 1;
           k++;
+          digits += (digitBits[f >>> 5]! >>> f) & 1;
           const sy = syllableOf[u]!;
           if (sy !== 0 || (sk > 0 && sounds.codes[sk - 1] !== LANE_BREAK)) {
             sounds.codes[sk] = sy === 0 ? LANE_BREAK : sy;
@@ -146,11 +155,16 @@ export class Normalizer implements NormalizedText {
         const lo = i + 1 < n ? input.charCodeAt(i + 1) : 0;
         if (lo >= 0xdc00 && lo <= 0xdfff) {
           const exp = this.#t.astral.get(((u - 0xd800) << 10) + (lo - 0xdc00) + 0x10000);
-          if (exp) this.#expand(exp, i, i + 2);
+          if (exp) {
+            this.#expand(exp, i, i + 2);
+            digits += exp.text.length;
+          }
           i += 2;
         } else i++; // lone high surrogate: noise
       } else if (f === FOLD_EXPAND) {
-        this.#expand(this.#t.expansions.get(u)!, i, i + 1);
+        const exp = this.#t.expansions.get(u)!;
+        this.#expand(exp, i, i + 1);
+        digits += exp.text.length;
         i++;
       } else {
         i = this.#latinWord(input, i);
@@ -167,6 +181,7 @@ export class Normalizer implements NormalizedText {
     }
     text.length = k;
     sounds.length = sk;
+    this.digitUnits = digits;
     return this;
   }
 

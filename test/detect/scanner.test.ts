@@ -124,6 +124,15 @@ describe('stream(id).push(chunk)', () => {
     expect(flag).toMatchObject({ term: 'phone', matched: '4172056', start: 0, carried: '1893' });
   });
 
+  test('the detector skips chunks with under 5 digit units, but not digits that expansions produce or a carried run needs', () => {
+    // ⑧⑤⑥ fold to one digit each; ⑬⑫⑬⑭ expand to two each: 11 digit units in all.
+    expect(brief(scanner.scan('号码⑬⑧⑫⑬⑭⑤⑥'))).toEqual([['contact', 'phone', '⑬⑧⑫⑬⑭⑤⑥']]);
+    const st = createScanner({ lexicon: TEST_LEXICON }).stream('r');
+    expect(st.push('有事打1893417205')).toEqual([]);
+    expect(st.push('6')).toMatchObject([{ term: 'phone', matched: '6', carried: '1893417205' }]);
+    expect(st.push('，库存还有12件')).toEqual([]);
+  });
+
   test('per-stream state does not leak between streams', () => {
     const s = createScanner({ lexicon: TEST_LEXICON });
     expect(s.stream('a').push('全网最')).toEqual([]);
