@@ -16,6 +16,8 @@ export interface FlagEvent {
   flag: Omit<Flag, 'id'>;
   /** The message text the flag came from (the evidence a moderator reviews). */
   text: string;
+  /** The stream's text before this chunk, when the flag was carried across the seam (up to 256 units). */
+  prev?: string;
 }
 
 export interface LevelEventBody {

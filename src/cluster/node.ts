@@ -339,7 +339,7 @@ export class ClusterNode implements PipelineDelegate {
     const conns = this.#conns.get(e.stream) ?? NO_PEERS;
     switch (e.t) {
       case 'flag':
-        out.flags([flagOf(e, seq)], e.text, conns);
+        out.flags([flagOf(e, seq)], e.text, conns, e.prev);
         break;
       case 'level':
         this.#summary(e.stream).level = e.level;
@@ -395,7 +395,7 @@ export class ClusterNode implements PipelineDelegate {
   }
 
   /** `since` for `/feed`: flags after `after`, read from the events stream. */
-  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined }> {
+  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
     const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
     const info = await oc.info(true);
     if (info.num_pending === 0) return;
@@ -403,7 +403,7 @@ export class ClusterNode implements PipelineDelegate {
     try {
       for await (const m of iter) {
         const e = m.json<FlagEvent>();
-        yield { flag: flagOf(e, m.seq), text: e.text };
+        yield e.prev !== undefined ? { flag: flagOf(e, m.seq), text: e.text, prev: e.prev } : { flag: flagOf(e, m.seq), text: e.text };
         if (m.info.pending === 0) break;
       }
     } finally {

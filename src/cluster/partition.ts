@@ -268,10 +268,13 @@ export class PartitionWorker {
     switch (msg.type) {
       case 'transcript':
       case 'chat': {
+        // The text before this chunk, captured before the scan moves the carry on (as the embedded pipeline does).
+        const prior = msg.type === 'transcript' && !partial ? this.#d.scanner.stream(msg.stream).tail : '';
         const flags = this.#scan(msg, st, partial);
         if (flags.length > 0) {
+          const withPrev = (f: Flag) => (prior !== '' && f.carried !== undefined ? { prev: prior } : {});
           // The stream assigns the ids: publish, then escalate with the real ids.
-          const acks = await Promise.all(flags.map((f, i) => this.#publish({ t: 'flag', stream: msg.stream, seq: msg.seq, final: !partial, flag: withoutId(f), text: msg.text }, `flag:${msg.stream}:${msg.seq}:${partial ? 'p' : 'f'}:${f.category}:${f.term}:${f.start}:${i}`, f.category)));
+          const acks = await Promise.all(flags.map((f, i) => this.#publish({ t: 'flag', stream: msg.stream, seq: msg.seq, final: !partial, flag: withoutId(f), text: msg.text, ...withPrev(f) }, `flag:${msg.stream}:${msg.seq}:${partial ? 'p' : 'f'}:${f.category}:${f.term}:${f.start}:${i}`, f.category)));
           flags.forEach((f, i) => {
             f.id = `f${acks[i]!.seq}`;
             metrics.flags.inc({ category: f.category, severity: f.severity });
