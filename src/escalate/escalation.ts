@@ -181,10 +181,13 @@ export class Escalation {
    * Sets whether a stream is shut down and its epoch, as the journal recorded it (recovery after a
    * restart, or a snapshot). Emits nothing: the signal went out before the restart.
    */
-  recover(stream: string, state: { shutDown: boolean; epoch: number }, ts: number): void {
+  recover(stream: string, state: { shutDown: boolean; epoch: number; reason?: string }, ts: number): void {
     const s = this.#advance(stream, ts);
     s.epoch = state.epoch;
-    if (state.shutDown) s.level = 'shutdown';
+    if (state.shutDown) {
+      s.level = 'shutdown';
+      if (state.reason !== undefined) s.reason = state.reason;
+    }
     else if (s.level === 'shutdown') {
       s.level = 'normal';
       s.reason = undefined;
@@ -201,10 +204,10 @@ export class Escalation {
     return out;
   }
 
-  /** Streams currently shut down, with their epochs (journal snapshot). */
-  shutDownStreams(): { stream: string; epoch: number }[] {
-    const out: { stream: string; epoch: number }[] = [];
-    for (const [stream, s] of this.#streams) if (s.level === 'shutdown') out.push({ stream, epoch: s.epoch });
+  /** Streams currently shut down, with their epochs and why (journal snapshot). */
+  shutDownStreams(): { stream: string; epoch: number; reason?: string }[] {
+    const out: { stream: string; epoch: number; reason?: string }[] = [];
+    for (const [stream, s] of this.#streams) if (s.level === 'shutdown') out.push(s.reason !== undefined ? { stream, epoch: s.epoch, reason: s.reason } : { stream, epoch: s.epoch });
     return out;
   }
 

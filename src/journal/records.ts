@@ -10,11 +10,13 @@ export interface SnapshotRecord {
   t: 'snapshot';
   /** Next flag number to allocate. */
   nextFlag: number;
-  shutdown: { stream: string; epoch: number }[];
+  shutdown: { stream: string; epoch: number; reason?: string }[];
   /** Epoch of streams that were restored (a later shutdown counts on from it). */
   epochs: Record<string, number>;
   /** Highest final seq processed per live stream, for dedupe. */
   seqs: Record<string, number>;
+  /** Streams in a PK session, with the opponent when known (absent in journals written before it was kept). */
+  pk?: { stream: string; opponent?: string }[];
 }
 
 /** A transcript chunk or chat message was processed; `flags` are the flags it raised. */

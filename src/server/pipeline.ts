@@ -160,8 +160,12 @@ export class Pipeline {
   snapshot() {
     const nextFlag = this.#nextFlag;
     const seqs: Record<string, number> = {};
-    for (const [stream, s] of this.#streams) if (s.lastSeq >= 0) seqs[stream] = s.lastSeq;
-    return { nextFlag, shutdown: this.#escalation.shutDownStreams(), epochs: this.#escalation.epochs(), seqs };
+    const pk: { stream: string; opponent?: string }[] = [];
+    for (const [stream, s] of this.#streams) {
+      if (s.lastSeq >= 0) seqs[stream] = s.lastSeq;
+      if (this.#escalation.pkActive(stream)) pk.push(s.opponent !== undefined ? { stream, opponent: s.opponent } : { stream });
+    }
+    return { nextFlag, shutdown: this.#escalation.shutDownStreams(), epochs: this.#escalation.epochs(), seqs, pk };
   }
 
   /** Processes one validated message; resolves with its ack once journaled, or a wire error. */

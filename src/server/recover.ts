@@ -50,7 +50,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
     flags: 0,
     shutDown: 0,
   };
-  const shut = new Map<string, { shutDown: boolean; epoch: number; ts: number }>();
+  const shut = new Map<string, { shutDown: boolean; epoch: number; ts: number; reason?: string }>();
   const seqSeen = (stream: string, seq: number) => {
     if (seq > (state.seqs.get(stream) ?? -1)) state.seqs.set(stream, seq);
   };
@@ -66,7 +66,12 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
           state.nextFlag = Math.max(state.nextFlag, rec.nextFlag);
           for (const [stream, seq] of Object.entries(rec.seqs)) seqSeen(stream, seq);
           for (const [stream, epoch] of Object.entries(rec.epochs)) shut.set(stream, { shutDown: false, epoch, ts: 0 });
-          for (const s of rec.shutdown) shut.set(s.stream, { shutDown: true, epoch: s.epoch, ts: 0 });
+          for (const s of rec.shutdown) shut.set(s.stream, { shutDown: true, epoch: s.epoch, ts: 0, reason: s.reason });
+          // A PK that began in a deleted segment still weighs its flags, and its opponent is still shown.
+          for (const p of rec.pk ?? []) {
+            escalation.onPk(p.stream, 'start', 0);
+            if (p.opponent !== undefined) state.opponents.set(p.stream, p.opponent);
+          }
         }
         break;
       case 'msg': {
@@ -106,7 +111,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
         break;
       case 'shutdown':
         escalation.shutdown(rec.stream, rec.reason, rec.ts);
-        shut.set(rec.stream, { shutDown: true, epoch: rec.epoch, ts: rec.ts });
+        shut.set(rec.stream, { shutDown: true, epoch: rec.epoch, ts: rec.ts, reason: rec.reason });
         break;
       case 'restore':
         escalation.restore(rec.stream, rec.ts);

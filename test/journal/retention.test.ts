@@ -1,6 +1,7 @@
 /**
  * Rotation, retention and recovery from a snapshot: once old segments are deleted, a restart still
- * knows the next flag id, the shut-down streams, their epochs and the last seqs.
+ * knows the next flag id, the shut-down streams with their epochs and reasons, PK sessions with their
+ * opponents, and the last seqs.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ test('segments rotate with a snapshot first, retention keeps the total bounded, 
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-journal-'));
   dirs.push(dir);
   let next = 1;
-  const state = () => ({ nextFlag: next, shutdown: [{ stream: 'gone', epoch: 2 }], epochs: { gone: 2, back: 1 }, seqs: { live: next } });
+  const state = () => ({ nextFlag: next, shutdown: [{ stream: 'gone', epoch: 2, reason: 'risk 17 crossed the shutdown threshold 16' }], epochs: { gone: 2, back: 1 }, seqs: { live: next }, pk: [{ stream: 'live', opponent: 'rival' }, { stream: 'solo' }] });
   const j = await open(dir, state);
   for await (const _ of j.replay()) throw new Error('empty journal replays nothing');
   await j.append({ t: 'shutdown', stream: 'gone', reason: 'test', flagIds: [], ts: 1, epoch: 2, manual: true });
@@ -53,7 +54,13 @@ test('segments rotate with a snapshot first, retention keeps the total bounded, 
   expect(recovered.nextFlag).toBe(next);
   expect(recovered.seqs.get('live')).toBe(400);
   expect(escalation.isShutDown('gone')).toBe(true);
-  expect(escalation.shutDownStreams()).toContainEqual({ stream: 'gone', epoch: 2 });
+  expect(escalation.shutDownStreams()).toContainEqual({ stream: 'gone', epoch: 2, reason: 'risk 17 crossed the shutdown threshold 16' });
+  expect(escalation.shutdownReason('gone')).toBe('risk 17 crossed the shutdown threshold 16');
+  // The PK records went with the deleted segments; the snapshot keeps the sessions and the opponent.
+  expect(escalation.pkActive('live')).toBe(true);
+  expect(escalation.pkActive('solo')).toBe(true);
+  expect(recovered.opponents.get('live')).toBe('rival');
+  expect(recovered.opponents.has('solo')).toBe(false);
 
   // Flags after an id still in retention come back in order, across segments (the oldest
   // retained segment starts at its snapshot's nextFlag); older ones are gone by policy.

@@ -134,7 +134,9 @@ describe('since older than retention', () => {
     const s = await startServer({ config: { journal: { segmentBytes: 4096, retainBytes: 4096 } } });
     try {
       const ing = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
-      for (let seq = 1; seq <= 60; seq++) {
+      ing.send({ type: 'pk', stream: 'ret', seq: 1, ts: Date.now(), state: 'start', opponent: 'rival-room' });
+      await ing.ack('ret', 1);
+      for (let seq = 2; seq <= 61; seq++) {
         ing.send({ type: 'transcript', stream: 'ret', seq, ts: Date.now(), text: `第${seq}次说：这个真的是销量第一，全网最低价`, final: true });
         await ing.ack('ret', seq);
       }
@@ -152,6 +154,20 @@ describe('since older than retention', () => {
       await fresh.next((m) => m.type === 'flag');
       expect(fresh.of('notice')).toEqual([]); // nothing asked for is gone
       fresh.close();
+
+      // The PK start went with the deleted segments; after a restart the segment snapshot still
+      // says the stream is in PK, against whom.
+      await s.stop();
+      const again = await startServer({ dir: s.dir, config: { journal: { segmentBytes: 4096, retainBytes: 4096 } } });
+      try {
+        const m = await Client.open(again.url('/feed', TOKENS.moderator[0]));
+        m.send({ type: 'subscribe', streams: ['ret'] });
+        const summary = await m.next((x) => x.type === 'streams');
+        expect(summary.streams).toEqual([expect.objectContaining({ stream: 'ret', pk: true, opponent: 'rival-room' })]);
+        m.close();
+      } finally {
+        await again.stop();
+      }
     } finally {
       await s.stop();
       removeDir(s.dir);
