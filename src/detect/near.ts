@@ -63,5 +63,5 @@ export function pairNear(
 /** The A parts a later chunk could still pair with: those ending within `NEAR_GAP` of the lane's end. */
 export function reachable(parts: readonly NearPart[], earlier: readonly NearPart[], laneEnd: number, into: NearPart[]): void {
   into.length = 0;
-  for (const list of [earlier, parts]) for (const a of list) if (a.part === 0 && laneEnd - a.laneEnd <= NEAR_GAP_LATIN && into.length < 16) into.push(a);
+  for (const list of [earlier, parts]) for (const a of list) if (a.part === 0 && laneEnd - a.laneEnd <= NEAR_GAP_LATIN && into.length < 64) into.push(a);
 }

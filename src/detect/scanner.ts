@@ -41,6 +41,9 @@ export class Scanner {
   readonly #candidates: Candidate[] = [];
   readonly #allows: AllowSpan[] = [];
   readonly #near: NearPart[] = [];
+  /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
+  #nearSeen = new Int32Array(0);
+  #nearStamp = 0;
 
   /** @internal Use `createScanner`. */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator) {
@@ -110,6 +113,14 @@ export class Scanner {
     if (allows.length !== 0) allows.length = 0;
     if (near.length !== 0) near.length = 0;
     const fold = foldTables().fold;
+    // A B part is kept only when an A part of its entry came before it (matches arrive by end, so any
+    // A that could pair already has): a common B such as 好了 shared by many entries costs nothing alone.
+    let nearSeen = this.#nearSeen;
+    const stamp = ++this.#nearStamp;
+    if (lex.hasNear) {
+      if (nearSeen.length < lex.entries.length) nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
+      if (ctx?.near !== undefined) for (const a of ctx.near) nearSeen[a.entry] = stamp;
+    }
     for (let m = 0; m < matches.count; m++) {
       const inText = m < split;
       const lane: Lane = inText ? norm.text : norm.sounds;
@@ -132,6 +143,8 @@ export class Scanner {
       }
       for (const target of lex.targets[pattern]!) {
         if (target.part !== undefined) {
+          if (target.part === 0) nearSeen[target.entry] = stamp;
+          else if (nearSeen[target.entry] !== stamp) continue;
           near.push({ entry: target.entry, part: target.part, laneStart: ls, laneEnd: le, start, end });
           continue;
         }
