@@ -17,19 +17,26 @@ import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
 
-const MAX_RUN = 20;
+/** Longest digit run read (two 11-digit numbers with a separator between fit). */
+const MAX_RUN = 24;
 
 /** A digit run left open at the end of a chunk, kept for the next chunk of the same stream. */
 export class DigitCarry {
   /** Allocated when a run first has to be carried: most streams never end a chunk inside a number. */
   values: Int8Array | undefined;
   strong: Uint8Array | undefined;
+  /** Stream-global original offsets of each digit. */
+  starts: Int32Array | undefined;
+  ends: Int32Array | undefined;
   length = 0;
+  /** Bit k: noise (a space, a dash, the chunk seam) came before digit k. */
+  gaps = 0;
   start = 0; // stream-global original offset of the first digit
   end = 0;
   reported = false;
   clear(): void {
     this.length = 0;
+    this.gaps = 0;
     this.reported = false;
   }
 }
@@ -37,6 +44,8 @@ export class DigitCarry {
 // Scratch for the run being read; detectNumbers is not re-entrant (JS is single-threaded).
 const runValues = new Int8Array(MAX_RUN);
 const runStrong = new Uint8Array(MAX_RUN);
+const runStarts = new Int32Array(MAX_RUN);
+const runEnds = new Int32Array(MAX_RUN);
 
 const QQ_CUES = ['qq', '扣扣', '球球', '企鹅', 'q号'];
 const PHONE_CUES = ['电话', '手机', '座机', '热线', 'tel', '号码', '联系'];
@@ -77,6 +86,8 @@ function classify(d: Int8Array, from: number, to: number, afterPhoneCue: boolean
 /** The digit run being read; detectNumbers is not re-entrant (JS is single-threaded). */
 const run = {
   len: 0,
+  gaps: 0, // bit k: noise before digit k (see DigitCarry.gaps)
+  decimal: false, // starts "0." (0.35、0.45…, 0.9 1.2 1.5): sizes, never a number to call
   start: 0, // global offset
   end: 0,
   laneStart: 0,
@@ -85,24 +96,32 @@ const run = {
 };
 
 /**
- * Finds phone and QQ numbers in `lane`. Offsets in candidates are `base` + lane origins.
- * With a `carry`, a run open at the end of the previous chunk continues into this one.
+ * Finds phone and QQ numbers in `lane`, the text lane of the chunk `text`. Offsets in candidates
+ * are `base` + lane origins. With a `carry`, a run open at the end of the previous chunk continues
+ * into this one. Noise inside a run (spaces, dashes, even commas: 幺三三，四五六七，八九零一) joins
+ * its groups; when the whole run is no number, digit words at its edges are trimmed
+ * (13857206431，一会儿) and then the groups before or after each gap are tried.
  * `skipShortRuns` passes over runs too short to report without reading them digit by digit; it is
  * turned off only by the test that checks the skip never changes what is found.
  */
-export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | undefined, out: Candidate[], skipShortRuns = true): void {
+export function detectNumbers(lane: Lane, text: string, base: number, carry: DigitCarry | undefined, out: Candidate[], skipShortRuns = true): void {
   // The skip loops read the bitset (8 KiB) rather than the 64 KiB table: it stays in L1 next to
   // the fold and automaton tables.
   const { digit, digitBits: bits } = foldTables();
   const codes = lane.codes;
   const n = lane.length;
   run.len = 0;
+  run.gaps = 0;
+  run.decimal = false;
   run.carried = 0;
   run.reported = false;
   if (carry && carry.length > 0 && n > 0 && digit[codes[0]!]! >= 0) {
     runValues.set(carry.values!.subarray(0, carry.length));
     runStrong.set(carry.strong!.subarray(0, carry.length));
+    runStarts.set(carry.starts!.subarray(0, carry.length));
+    runEnds.set(carry.ends!.subarray(0, carry.length));
     run.len = carry.length;
+    run.gaps = carry.gaps | (1 << carry.length); // the seam may be a group boundary
     run.carried = run.len;
     run.start = carry.start;
     run.end = carry.end;
@@ -134,13 +153,23 @@ export function detectNumbers(lane: Lane, base: number, carry: DigitCarry | unde
       i++;
       continue;
     }
+    const from = lane.starts[i]!;
+    if (run.len > 0 && i > 0 && lane.ends[i - 1]! < from) {
+      // Noise between this digit and the last: a group boundary.
+      if (run.len < MAX_RUN) run.gaps |= 1 << run.len;
+      if (run.len === 1 && runValues[0] === 0 && text.charCodeAt(lane.ends[i - 1]!) === 0x2e) run.decimal = true;
+    }
     if (run.len === 0) {
-      run.start = base + lane.starts[i]!;
+      run.start = base + from;
       run.laneStart = i;
     }
     if (run.len < MAX_RUN) {
       runValues[run.len] = v;
-      runStrong[run.len] = codes[i]! < 0x80 ? 1 : 0;
+      // Strong: written as a digit (ASCII or full-width), not a word that reads as one (一, 两, 幺).
+      const u = text.charCodeAt(from);
+      runStrong[run.len] = (u >= 0x30 && u <= 0x39) || (u >= 0xff10 && u <= 0xff19) ? 1 : 0;
+      runStarts[run.len] = base + from;
+      runEnds[run.len] = base + lane.ends[i]!;
     }
     run.len++;
     run.end = base + lane.ends[i]!;
@@ -159,12 +188,15 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
     // Keep it for the next chunk; report now only if it is already a whole number.
     (carry.values ??= new Int8Array(MAX_RUN)).set(values.subarray(0, len));
     (carry.strong ??= new Uint8Array(MAX_RUN)).set(strong.subarray(0, len));
+    (carry.starts ??= new Int32Array(MAX_RUN)).set(runStarts.subarray(0, len));
+    (carry.ends ??= new Int32Array(MAX_RUN)).set(runEnds.subarray(0, len));
     carry.length = len;
+    carry.gaps = run.gaps;
     carry.start = run.start;
     carry.end = run.end;
   }
   // Fewer than 5 digits is neither a phone nor a QQ number, whatever the cue.
-  if (!run.reported && len >= 5 && len <= MAX_RUN) {
+  if (!run.reported && !run.decimal && len >= 5 && len <= MAX_RUN) {
     // Spoken digits (两, 洞) at the edges are more often words than digits: trim them if that helps.
     let from = 0;
     let to = len;
@@ -176,8 +208,20 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
       to = len;
       while (!kind && from < to && !strong[from]) kind = classify(values, ++from, to, phoneCue);
     }
+    // Still nothing: a number written in groups may have a neighbouring number after or before it
+    // (手机 17739204856 8点以后): try the groups up to, or from, each gap.
+    // Two numbers in one run (13712345678、15912345678) are both reported.
+    for (let g = len - 1; !kind && g > 0; g--) {
+      if (((run.gaps >>> g) & 1) === 0) continue;
+      const before = classify(values, 0, g, phoneCue);
+      const after = classify(values, g, len, phoneCue);
+      if (before && after) out.push({ category: 'contact', term: before, severity: 'high', start: runStarts[0]!, end: runEnds[g - 1]!, via: 'detector' });
+      if (after) [from, to, kind] = [g, len, after];
+      else if (before) [from, to, kind] = [0, g, before];
+    }
     if (kind) {
-      out.push({ category: 'contact', term: kind, severity: 'high', start: run.start, end: run.end, via: 'detector' });
+      // The span is the digits read as the number, without trimmed words or a neighbouring group.
+      out.push({ category: 'contact', term: kind, severity: 'high', start: runStarts[from]!, end: runEnds[to - 1]!, via: 'detector' });
       run.reported = true;
     } else if (run.carried === 0 && len <= 11 && values[0] !== 0 && cueBefore(lane, run.laneStart, QQ_CUES)) {
       out.push({ category: 'contact', term: 'qq', severity: 'high', start: run.start, end: run.end, via: 'detector' });
@@ -186,6 +230,8 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
   }
   if (open && carry) carry.reported = run.reported;
   run.len = 0;
+  run.gaps = 0;
+  run.decimal = false;
   run.carried = 0;
   run.reported = false;
 }

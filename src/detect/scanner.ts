@@ -160,7 +160,7 @@ export class Scanner {
     let kept = withoutAllowed(candidates, allows);
     const n = this.#normalizer;
     // A number needs 5 digit units, here or together with a run the stream carries.
-    if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, base, ctx?.digits, kept);
+    if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, text, base, ctx?.digits, kept);
     // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
     if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, kept);
     if (ctx) kept = kept.filter((c) => c.start >= ctx.reportedEnd[c.category]);

@@ -65,7 +65,7 @@ describe('digit gate', () => {
     let base = 0;
     for (const chunk of chunks) {
       const lane = normalizer.normalize(chunk, false).text;
-      detectNumbers(lane, base, carry, found, skipShortRuns);
+      detectNumbers(lane, chunk, base, carry, found, skipShortRuns);
       base += chunk.length;
     }
     return found.map((c) => `${c.term}@${c.start}-${c.end}`);

@@ -23,8 +23,21 @@ describe('phone numbers', () => {
   ];
   for (const [text, matched] of positives) test(`finds ${text}`, () => expect(found(text)).toEqual([['phone', matched]]));
 
-  const negatives = ['价格一百五十八', '身高一五八穿S', '库存两千单', '二零二五年新款', '1号链接到6号链接', '订单号202511221234567890', '第一件九十九', '两件八折'];
+  const negatives = ['厚度有0.35、0.45、0.55、0.65四种', '宽度0.9 1.2 1.5 1.8 2.0米都有', '价格一百五十八', '身高一五八穿S', '库存两千单', '二零二五年新款', '1号链接到6号链接', '订单号202511221234567890', '第一件九十九', '两件八折'];
   for (const text of negatives) test(`ignores ${text}`, () => expect(found(text)).toEqual([]));
+
+  test('a digit word after a complete number is trimmed off, whatever noise came between', () => {
+    expect(found('18612345678，一会儿打过来')).toEqual([['phone', '18612345678']]);
+    expect(found('订货热线 0571-86543210，三楼前台')).toEqual([['phone', '0571-86543210']]);
+    expect(found('两个号：13712345678、15912345678')).toEqual([['phone', '13712345678'], ['phone', '15912345678']]);
+  });
+
+  test('a number written in groups is found next to another number; the span is its own digits', () => {
+    expect(found('手机 15812345678 9点以后打')).toEqual([['phone', '15812345678']]);
+    expect(found('早上 8 15812345678')).toEqual([['phone', '15812345678']]);
+    // Spoken digits trimmed off an edge are left out of the span too.
+    expect(found('拨一三九一二三四五六七八两')).toEqual([['phone', '一三九一二三四五六七八']]);
+  });
 
   test('a phone number inside a longer run of digits is not a phone number', () => {
     expect(found('编号1391234567890123')).toEqual([]);

@@ -133,6 +133,12 @@ describe('stream(id).push(chunk)', () => {
     expect(st.push('，库存还有12件')).toEqual([]);
   });
 
+  test('a number split at the seam with noise between the parts is found on the chunk that completes it', () => {
+    const st = createScanner({ lexicon: TEST_LEXICON }).stream('r');
+    expect(st.push('打给我138 1234')).toEqual([]);
+    expect(st.push(' 5678 晚上打')).toMatchObject([{ term: 'phone', matched: ' 5678', carried: '138 1234' }]);
+  });
+
   test('per-stream state does not leak between streams', () => {
     const s = createScanner({ lexicon: TEST_LEXICON });
     expect(s.stream('a').push('全网最')).toEqual([]);
