@@ -2,8 +2,11 @@
  * Explicit negation right before a claim makes it a disclaimer, not a claim (LABELING.md: 别指望它
  * 治什么病, "it doesn't treat skin conditions"). Only the few units just before the match are read:
  * a negator, optionally followed by a modal or a pronoun ("不能", "不会", "无法", "别指望它"), then
- * the claim. Applied to extreme, exclusive and medical claims; contact is never negated this way
- * (a warning such as 不要加微信 is an allow-list entry).
+ * the claim. Applied to extreme, exclusive and medical claims. Contact words have their own, shorter
+ * list (`warnedBefore`): a warning (千万别加陌生人的微信, 主播不会私下加任何人) gives no contact;
+ * numbers and ids found by the detectors are never negated.
+ *
+ *   别信什么微信群返利   warned        别忘了加我微信 (别忘 is no warning)            not warned
  *
  *   不能根治            negated       不用吃药 (the claim itself starts with 不)    not negated
  *   并不是全网最低价     negated       不仅能降压                                   not negated (不仅 is "not only")
@@ -18,6 +21,8 @@ const ZH_FILLERS = ['用来', '用于', '可以', '帮你', '给你', '能', '�
 const EN_NEGATORS = new Set(['not', 'doesnt', 'dont', 'didnt', 'wont', 'cant', 'cannot', 'never', 'isnt', 'arent', 'no', 'nor']);
 const EN_FILLERS = new Set(['really', 'actually', 'help', 'to', 'it', 'will', 'does', 'do', 'can', 'claim', 'be', 'the', 'a']);
 const WINDOW = 10;
+/** Original units read back from the word at most, noise included. */
+const MAX_LOOKBACK = 48;
 
 /** Is the claim starting at `start` of `text` negated? `fold` is the shared fold table. */
 export function negatedBefore(text: string, start: number, fold: Uint16Array): boolean {
@@ -25,31 +30,58 @@ export function negatedBefore(text: string, start: number, fold: Uint16Array): b
   return first >= 0x61 && first <= 0x7a ? englishNegated(text, start) : chineseNegated(text, start, fold);
 }
 
-/** First characters of the negators: the common case (no negator nearby) is decided without strings. */
-const NEGATOR_HEADS = new Uint8Array(65536);
-for (const n of ZH_NEGATORS) NEGATOR_HEADS[n.charCodeAt(0)] = 1;
+/** Warnings before a contact word: don't add, don't trust, beware, impostors. */
+const ZH_WARNINGS = ['不要', '千万不要', '别', '千万别', '不会', '不能', '切勿', '谨防', '小心', '禁止', '严禁', '冒充', '不接受', '不存在'];
+const ZH_WARNING_FILLERS = ['加', '主播', '私下', '随便', '信', '相信', '去', '任何人', '陌生人', '陌生人的', '什么', '的', '我', '你们', '用', '给', '乱'];
 
-function chineseNegated(text: string, start: number, fold: Uint16Array): boolean {
+interface NegationWords {
+  negators: readonly string[];
+  fillers: readonly string[];
+  /** Most fillers between the negator and the word (a warning pads more: 不要加陌生人的微信). */
+  maxFillers: number;
+  /** First characters of the negators: the common case (no negator nearby) is decided without strings. */
+  heads: Uint8Array;
+}
+
+function wordsOf(negators: readonly string[], fillers: readonly string[], maxFillers: number): NegationWords {
+  const heads = new Uint8Array(65536);
+  for (const n of negators) heads[n.charCodeAt(0)] = 1;
+  return { negators, fillers, maxFillers, heads };
+}
+
+const CLAIM_NEGATION = wordsOf(ZH_NEGATORS, ZH_FILLERS, 2);
+const CONTACT_WARNING = wordsOf(ZH_WARNINGS, ZH_WARNING_FILLERS, 4);
+
+/** Is the contact word starting at `start` of `text` part of a warning? (Chinese only.) */
+export function warnedBefore(text: string, start: number, fold: Uint16Array): boolean {
+  return chineseNegated(text, start, fold, CONTACT_WARNING);
+}
+
+function chineseNegated(text: string, start: number, fold: Uint16Array, words: NegationWords = CLAIM_NEGATION): boolean {
+  const { negators, fillers, heads, maxFillers } = words;
   let near = false;
-  for (let k = start - 1, seen = 0; k >= 0 && seen < 6 && !near; k--) {
+  // Bounded in original units too: a long run of noise (emoji) before each of many words must not
+  // make the scan quadratic.
+  const floor = Math.max(0, start - MAX_LOOKBACK);
+  for (let k = start - 1, seen = 0; k >= floor && seen < WINDOW && !near; k--) {
     const f = fold[text.charCodeAt(k)]!;
     if (f === 0 || f >= 0xfffe) continue;
-    near = NEGATOR_HEADS[f] === 1;
+    near = heads[f] === 1;
     seen++;
   }
   if (!near) return false;
   // The significant (non-noise) folded units before the claim, nearest last, at most WINDOW of them.
   let before = '';
-  for (let k = start - 1; k >= 0 && before.length < WINDOW; k--) {
+  for (let k = start - 1; k >= floor && before.length < WINDOW; k--) {
     const f = fold[text.charCodeAt(k)]!;
     if (f === 0 || f >= 0xfffe) continue;
     before = String.fromCharCode(f) + before;
   }
   let rest = before;
-  for (let strip = 0; strip < 3; strip++) {
+  for (let strip = 0; strip <= maxFillers; strip++) {
     // The negator must end right where the claim (or its fillers) starts: 不仅能降压 ends in 仅, not 不.
-    if (ZH_NEGATORS.some((neg) => rest.endsWith(neg))) return true;
-    const filler = ZH_FILLERS.find((f) => rest.endsWith(f));
+    if (negators.some((neg) => rest.endsWith(neg))) return true;
+    const filler = fillers.find((f) => rest.endsWith(f));
     if (!filler) return false;
     rest = rest.slice(0, -filler.length);
   }

@@ -34,6 +34,19 @@ describe('claims that only look negated are flagged', () => {
     ['不用吃药，喝这个就行', ['不用吃药']], // the claim itself starts with 不
     ['吃了不到一周就根治了', ['根治']], // 不 is not right before the claim
     ['not only does it cure colds', ['cure']],
-    ['不要犹豫，加微信', ['加微信']], // contact is never negated this way
+    ['不要犹豫，加微信', ['加微信']], // 犹豫 is no filler: the warning is about something else
   ])('%s', (text, expected) => expect(terms(text)).toEqual(expected));
+});
+
+describe('a warning gives no contact; a number given does', () => {
+  test.each(['千万别加陌生人的微信', '不要随便加微信', '谨防有人冒充主播加微信', '主播不会私下加微信'])('%s', (text) => expect(terms(text)).toEqual([]));
+  test.each([
+    ['别忘了加微信', ['加微信']], // 别忘 is a reminder, not a warning
+    ['不会的话加微信', ['加微信']],
+    ['不要在这里问，打13912345678', ['phone']],
+  ])('%s', (text, expected) => expect(terms(text)).toEqual(expected));
+  test('the look-back is bounded (linear time under long noise) and still sees the warning next to the word', () => {
+    expect(terms(('🎁'.repeat(2000) + '不要加微信').repeat(50))).toEqual([]);
+    expect(terms('不要' + '🎁'.repeat(60) + '加微信')).toEqual(['加微信']);
+  });
 });
