@@ -38,7 +38,8 @@ export const CONFUSABLE_LATIN: ReadonlyMap<string, string> = new Map(
 
 /** CJK look-alikes (not homophones: those are the pinyin lane's job). 徽信 passes for 微信. */
 export const CJK_LOOKALIKES: ReadonlyMap<string, string> = new Map(
-  Object.entries({ 徽: '微', 嶶: '微', 徾: '微', 溦: '微', 扌: '手' }),
+  // 冶 for 治 (冶疗 鼻炎): 冶 in its own words (冶金, 冶炼) is in no lexicon, so folding it costs nothing.
+  Object.entries({ 徽: '微', 嶶: '微', 徾: '微', 溦: '微', 扌: '手', 冶: '治' }),
 );
 
 /**
