@@ -151,8 +151,8 @@ export function findOverlapping(
 /**
  * `findOverlapping` over a string's UTF-16 units, for callers that match raw text (no lanes, no
  * folding): the same automaton and results, without first copying the string into a Uint16Array.
- * Its loop is a deliberate twin of `findOverlapping`'s (only the unit read differs): a shared helper
- * taking a reader cost the hot loop its inlining. Change both together: the property test in
+ * Its loop is a deliberate twin of `findOverlapping`'s (only the unit read differs), so each hot
+ * loop reads its units directly, with no reader callback per unit. Change both together: the property test in
  * test/match/pair-filter.test.ts checks both against a plain reference search.
  */
 export function findOverlappingInString(a: Automaton, text: string, out: MatchBuffer, state?: SearchState): number {
