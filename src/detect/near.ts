@@ -26,6 +26,8 @@ export interface NearPart {
   /** Original offsets (stream-global in a stream). */
   start: number;
   end: number;
+  /** The set member this part matched, for a near term written with sets. */
+  alt?: string;
 }
 
 const CLAUSE_BREAK = /[，。！？；、,!?;\n\r]/;
@@ -56,7 +58,9 @@ export function pairNear(
     for (const a of parts) consider(a);
     if (!best || !accept(b.entry, best, b) || CLAUSE_BREAK.test(textBetween(best.end, b.start))) continue;
     const entry = lex.entries[b.entry]!;
-    out.push({ category: entry.category!, term: entry.phrase, severity: entry.severity, start: best.start, end: b.end, via: 'text' });
+    // A set term reports the members it matched (湿疹…好了), not the set names.
+    const term = best.alt !== undefined && b.alt !== undefined ? `${best.alt}…${b.alt}` : entry.phrase;
+    out.push({ category: entry.category!, term, severity: entry.severity, start: best.start, end: b.end, via: 'text' });
   }
 }
 

@@ -145,7 +145,7 @@ export class Scanner {
         if (target.part !== undefined) {
           if (target.part === 0) nearSeen[target.entry] = stamp;
           else if (nearSeen[target.entry] !== stamp) continue;
-          near.push({ entry: target.entry, part: target.part, laneStart: ls, laneEnd: le, start, end });
+          near.push(target.alt === undefined ? { entry: target.entry, part: target.part, laneStart: ls, laneEnd: le, start, end } : { entry: target.entry, part: target.part, laneStart: ls, laneEnd: le, start, end, alt: target.alt });
           continue;
         }
         consider(lex.entries[target.entry]!, target, text, base, start, end, via, allows, candidates, fold);

@@ -48,6 +48,8 @@ export interface PatternTarget {
   /** Word-boundary needs of this spelling when they differ from the entry's (a romanized form). */
   boundaryStart?: boolean;
   boundaryEnd?: boolean;
+  /** For a near term written with sets: this part's member as written (the flag's term is `A…B` of the members matched). */
+  alt?: string;
 }
 
 export interface CompiledLexicon {
@@ -77,6 +79,7 @@ const HAS_CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
 const HAS_LATIN = /[A-Za-z\uff21-\uff3a\uff41-\uff5a]/;
 /** Splits a near term: `A … B` or `A ... B`. */
 export const NEAR_SEPARATOR = /\s*(?:\u2026|\.{3})\s*/;
+const SET_REFERENCE = /\{[^{}]+\}/;
 
 /** Compiles a validated lexicon. Throws LexiconError for entries that normalize to nothing. */
 export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
@@ -105,7 +108,40 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
   };
   const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
+  /** A near term over named sets: one entry, a text-lane pattern per member of each part. */
+  const addSetTerm = (term: Lexicon['terms'][number], alternatives: readonly [readonly string[], readonly string[]]) => {
+    const partForms = alternatives.map((members) => members.map(textForm));
+    const empty = partForms.flatMap((forms, p) => forms.flatMap((f, k) => (f.length === 0 ? [alternatives[p]![k]!] : [])));
+    if (empty.length > 0) {
+      problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: `set member${empty.length > 1 ? 's' : ''} ${empty.map((m) => `"${m}"`).join(', ')} normalize${empty.length > 1 ? '' : 's'} to nothing` });
+      return;
+    }
+    const entry = entries.length;
+    entries.push({
+      phrase: term.phrase,
+      category: term.category,
+      severity: term.severity,
+      allowMask: 0,
+      boundaryStart: partForms[0]!.some((f) => isWordUnit(f.charCodeAt(0))),
+      boundaryEnd: partForms[1]!.some((f) => isWordUnit(f.charCodeAt(f.length - 1))),
+      exact: false,
+      near: true,
+      file: term.file,
+      line: term.line,
+    });
+    forms.push(term.phrase);
+    partForms.forEach((forms, part) => forms.forEach((f, k) => addPattern(f, { entry, lane: 'text', part: part as 0 | 1, alt: alternatives[part]![k]! })));
+  };
+
   for (const term of lexicon.terms) {
+    if (term.alternatives) {
+      addSetTerm(term, term.alternatives);
+      continue;
+    }
+    if (SET_REFERENCE.test(term.phrase)) {
+      problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: 'names a {set}, but no set was given (sets are defined in lexicon files: @name<TAB>a|b)' });
+      continue;
+    }
     const parts = term.phrase.split(NEAR_SEPARATOR);
     if (parts.length > 2) {
       problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: 'a near term has exactly two parts: "A … B"' });

@@ -5,15 +5,23 @@
  *   allow[.<label>].tsv        phrase[<TAB>category,category | *]
  *
  * Columns are separated by a TAB or by two or more spaces (single spaces belong to the phrase,
- * so English phrases need no quoting). A phrase `A … B` is a near term (compile.ts, detect/near.ts). Every problem in every file is collected, then the whole
- * load is refused with a `LexiconError` naming file, line and reason.
+ * so English phrases need no quoting). A phrase `A … B` is a near term (compile.ts, detect/near.ts).
+ *
+ * A term file may name sets for near terms, so one line stands for every pairing:
+ *
+ *   @病症<TAB>高血压|糖尿病|湿疹          a set: members separated by |
+ *   {病症}…{见好}<TAB>high                  each part a set (or plain text), defined above in the file
+ *
+ * Every problem in every file is collected, then the whole load is refused with a `LexiconError`
+ * naming file, line and reason.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LexiconError, type LexiconProblem } from '../errors.js';
 import { CATEGORIES, type Category } from '../flag.js';
-import { allowEntrySchema, termEntrySchema, type AllowEntry, type Lexicon, type TermEntry } from './schema.js';
+import { NEAR_SEPARATOR } from './compile.js';
+import { allowEntrySchema, MAX_PHRASE_LENGTH, termEntrySchema, type AllowEntry, type Lexicon, type TermEntry } from './schema.js';
 
 /** The lexicons shipped with the package (`<package root>/lexicons`). */
 export const BUNDLED_LEXICON_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), findUp());
@@ -24,6 +32,40 @@ function findUp(): string {
 }
 
 const COLUMN_SPLIT = /\t+| {2,}/;
+const SET_NAME = /^[^\s{}|…]+$/u;
+const SET_REF = /^\{([^{}]+)\}$/;
+
+/** `@name<TAB>a|b|c`: the members, or a reason it is not a set. */
+function parseSet(cols: string[]): { name: string; members: string[] } | string {
+  const name = cols[0]!.slice(1);
+  if (!SET_NAME.test(name)) return 'a set is "@name<TAB>member|member|…" with a name of no spaces, braces or |';
+  if (cols.length !== 2) return `expected "@${name}<TAB>member|member|…", found ${cols.length} column${cols.length === 1 ? '' : 's'}`;
+  const members = cols[1]!.split('|').map((m) => m.trim());
+  if (members.some((m) => m.length === 0)) return `set @${name} has an empty member`;
+  const long = members.find((m) => m.length > MAX_PHRASE_LENGTH);
+  if (long) return `set @${name}: member "${long}" is longer than ${MAX_PHRASE_LENGTH} characters`;
+  return { name, members };
+}
+
+/** The members each part of a near term stands for, when a part names a set; a string is a reason to refuse. */
+function alternativesOf(phrase: string, sets: ReadonlyMap<string, string[]>): [string[], string[]] | string | undefined {
+  if (!phrase.includes('{')) return undefined;
+  const parts = phrase.split(NEAR_SEPARATOR);
+  if (parts.length !== 2) return 'a set ({name}) can only be a part of a near term "A … B"';
+  const out: string[][] = [];
+  for (const part of parts) {
+    const ref = SET_REF.exec(part.trim());
+    if (!ref) {
+      if (/[{}]/.test(part)) return `"${part}" is neither plain text nor a whole {set}`;
+      out.push([part.trim()]);
+      continue;
+    }
+    const members = sets.get(ref[1]!);
+    if (!members) return `no set @${ref[1]} defined above in this file`;
+    out.push(members);
+  }
+  return [out[0]!, out[1]!];
+}
 
 type FileKind = { kind: 'terms'; category: Category } | { kind: 'allow' };
 
@@ -48,6 +90,7 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
     return out;
   }
   const lines = text.split(/\r?\n/);
+  const sets = new Map<string, string[]>();
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     const trimmed = raw.trim();
@@ -64,6 +107,11 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
       const parsed = allowEntrySchema.safeParse({ phrase: cols[0], categories: cats });
       if (!parsed.success) fail(describe(parsed.error));
       else out.allow.push({ ...parsed.data, ...at } satisfies AllowEntry);
+    } else if (trimmed.startsWith('@')) {
+      const set = parseSet(cols);
+      if (typeof set === 'string') fail(set);
+      else if (sets.has(set.name)) fail(`set @${set.name} is defined twice in this file`);
+      else sets.set(set.name, set.members);
     } else {
       if (cols.length < 2 || cols.length > 3) {
         fail(`expected "phrase<TAB>severity[<TAB>options]", found ${cols.length} column${cols.length === 1 ? '' : 's'}`);
@@ -71,8 +119,13 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
       }
       const options = cols[2] ? cols[2].split(',').map((o) => o.trim()) : [];
       const parsed = termEntrySchema.safeParse({ phrase: cols[0], category: kind.category, severity: cols[1], options });
-      if (!parsed.success) fail(describe(parsed.error));
-      else out.terms.push({ ...parsed.data, ...at } satisfies TermEntry);
+      if (!parsed.success) {
+        fail(describe(parsed.error));
+        continue;
+      }
+      const alternatives = alternativesOf(parsed.data.phrase, sets);
+      if (typeof alternatives === 'string') fail(alternatives);
+      else out.terms.push({ ...parsed.data, ...at, ...(alternatives ? { alternatives } : {}) } satisfies TermEntry);
     }
   }
   return out;
@@ -87,7 +140,7 @@ function describe(error: { issues: { path: PropertyKey[]; message: string }[] })
 
 /** Entries given in code, before validation: `file`/`line` optional (they default to `<code>`/index). */
 export interface LexiconInput {
-  terms: readonly { phrase: unknown; category: unknown; severity: unknown; options?: unknown; file?: string; line?: number }[];
+  terms: readonly { phrase: unknown; category: unknown; severity: unknown; options?: unknown; file?: string; line?: number; alternatives?: TermEntry['alternatives'] }[];
   allow?: readonly { phrase: unknown; categories?: unknown; file?: string; line?: number }[];
 }
 
@@ -98,7 +151,10 @@ export function validateLexicon(input: LexiconInput): Lexicon {
   input.terms.forEach((t, i) => {
     const at = { file: t.file ?? '<code>', line: t.line ?? i + 1 };
     const parsed = termEntrySchema.safeParse({ ...t, options: t.options ?? [] });
-    if (parsed.success) lexicon.terms.push({ ...parsed.data, ...at });
+    const alternatives = t.alternatives;
+    const altsOk = alternatives === undefined || (alternatives.length === 2 && alternatives.every((part) => part.length > 0 && part.every((m) => typeof m === 'string' && m.length > 0)));
+    if (parsed.success && !altsOk) problems.push({ ...at, entry: String(t.phrase), reason: 'alternatives must be two non-empty lists of non-empty strings' });
+    else if (parsed.success) lexicon.terms.push({ ...parsed.data, ...at, ...(alternatives ? { alternatives } : {}) });
     else problems.push({ ...at, entry: String(t.phrase), reason: describe(parsed.error) });
   });
   (input.allow ?? []).forEach((a, i) => {

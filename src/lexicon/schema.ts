@@ -42,7 +42,13 @@ export interface Source {
   line: number;
 }
 
-export interface TermEntry extends TermEntryFields, Source {}
+export interface TermEntry extends TermEntryFields, Source {
+  /**
+   * A near term written with named sets (`{病症}…{见好}`, see load.ts): the members each part
+   * stands for, as written. Absent for every other term.
+   */
+  alternatives?: readonly [readonly string[], readonly string[]];
+}
 export interface AllowEntry extends AllowEntryFields, Source {}
 
 /** The validated content of a lexicon directory (or of entries given in code). */

@@ -90,6 +90,39 @@ describe('loadLexiconDir: a valid directory', () => {
   });
 });
 
+describe('named sets for near terms', () => {
+  test('one line stands for every pairing; the flag names the members matched; sets are per file', () => {
+    const dir = dirOf({
+      'medical.near.tsv': '# sets\n@病\t湿疹|老寒腿\n@好\t好了|不疼了\n{病}…{好}\thigh\n治好…{病}\tmedium\n',
+      'extreme.tsv': '{病}…最低\thigh\n',
+    });
+    let caught: unknown;
+    try {
+      loadLexiconDir(dir);
+    } catch (err) {
+      caught = err;
+    }
+    // The extreme file cannot see the medical file's set.
+    expect((caught as LexiconError).problems).toEqual([expect.objectContaining({ line: 1, reason: expect.stringMatching(/no set @病/) })]);
+    const ok = dirOf({ 'medical.near.tsv': '@病\t湿疹|老寒腿\n@好\t好了|不疼了\n{病}…{好}\thigh\n治好…{病}\tmedium\n' });
+    const lexicon = loadLexiconDir(ok);
+    expect(lexicon.terms.map((t) => [t.phrase, t.alternatives])).toEqual([
+      ['{病}…{好}', [['湿疹', '老寒腿'], ['好了', '不疼了']]],
+      ['治好…{病}', [['治好'], ['湿疹', '老寒腿']]],
+    ]);
+    const scanner = createScanner({ lexicon });
+    expect(scanner.scan('我家老寒腿用了三天就不疼了').map((f) => [f.term, f.matched, f.severity])).toEqual([['老寒腿…不疼了', '老寒腿用了三天就不疼了', 'high']]);
+    expect(scanner.scan('这个能治好多年的湿疹').map((f) => f.term)).toEqual(['治好…湿疹']);
+    expect(scanner.scan('湿疹，用了三天，好了吗')).toEqual([]); // a clause break between the parts
+  });
+
+  test('entries given in code keep their sets; a {set} phrase without one is refused, not read as text', () => {
+    const withSets = { phrase: '{病}…{好}', category: 'medical', severity: 'high', alternatives: [['湿疹'], ['好了']] as const };
+    expect(createScanner({ lexicon: { terms: [withSets] } }).scan('湿疹三天就好了').map((f) => f.term)).toEqual(['湿疹…好了']);
+    expect(() => createScanner({ lexicon: { terms: [{ phrase: '{病}…好了', category: 'medical', severity: 'high' }] } })).toThrow(/no set was given/);
+  });
+});
+
 describe('loadLexiconDir: each broken line is refused with file, line and reason', () => {
   const cases: { name: string; file: string; content: string; line: number; reason: RegExp }[] = [
     { name: 'unknown severity', file: 'extreme.tsv', content: '全网最低价\thigh\n销量第一\tsevere\n', line: 2, reason: /severity/ },
@@ -102,6 +135,12 @@ describe('loadLexiconDir: each broken line is refused with file, line and reason
     { name: 'allow with unknown category', file: 'allow.tsv', content: '最近\t*\n第一次\textreme,spam\n', line: 2, reason: /categor/ },
     { name: 'allow with too many columns', file: 'allow.tsv', content: '最近\textreme\tmedical\n', line: 1, reason: /column/ },
     { name: 'severity in upper case', file: 'extreme.tsv', content: '全网最低价\tHIGH\n', line: 1, reason: /severity/ },
+    { name: 'a set used before it is defined', file: 'medical.tsv', content: '{病}…好了\thigh\n@病\t湿疹|痛风\n', line: 1, reason: /no set @病 defined above/ },
+    { name: 'a set defined twice', file: 'medical.tsv', content: '@病\t湿疹\n@病\t痛风\n', line: 2, reason: /defined twice/ },
+    { name: 'a set with an empty member', file: 'medical.tsv', content: '@病\t湿疹||痛风\n', line: 1, reason: /empty member/ },
+    { name: 'a set without members', file: 'medical.tsv', content: '@病\n', line: 1, reason: /column/ },
+    { name: 'a set outside a near term', file: 'medical.tsv', content: '@病\t湿疹\n治{病}\thigh\n', line: 2, reason: /only be a part of a near term/ },
+    { name: 'a brace inside a part', file: 'medical.tsv', content: '@病\t湿疹\n治{病}…好了\thigh\n', line: 2, reason: /neither plain text nor a whole/ },
   ];
   test.each(cases)('$name', ({ file, content, line, reason }) => {
     const { dir, problems, error } = refused({ [file]: content });
