@@ -107,6 +107,24 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     return String.fromCharCode.apply(null, lane.codes.subarray(0, lane.length) as unknown as number[]);
   };
   const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+  /** Adds the entry of a term line; returns its index. */
+  const addTermEntry = (term: Lexicon['terms'][number], near: boolean, boundaryStart: boolean, boundaryEnd: boolean, form: string): number => {
+    const entry = entries.length;
+    entries.push({
+      phrase: term.phrase,
+      category: term.category,
+      severity: term.severity,
+      allowMask: 0,
+      boundaryStart,
+      boundaryEnd,
+      exact: term.options.includes('exact'),
+      near,
+      file: term.file,
+      line: term.line,
+    });
+    forms.push(form);
+    return entry;
+  };
 
   /** A near term over named sets: one entry, a text-lane pattern per member of each part. */
   const addSetTerm = (term: Lexicon['terms'][number], alternatives: readonly [readonly string[], readonly string[]]) => {
@@ -116,20 +134,9 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       problems.push({ file: term.file, line: term.line, entry: term.phrase, reason: `set member${empty.length > 1 ? 's' : ''} ${empty.map((m) => `"${m}"`).join(', ')} normalize${empty.length > 1 ? '' : 's'} to nothing` });
       return;
     }
-    const entry = entries.length;
-    entries.push({
-      phrase: term.phrase,
-      category: term.category,
-      severity: term.severity,
-      allowMask: 0,
-      boundaryStart: partForms[0]!.some((f) => isWordUnit(f.charCodeAt(0))),
-      boundaryEnd: partForms[1]!.some((f) => isWordUnit(f.charCodeAt(f.length - 1))),
-      exact: false,
-      near: true,
-      file: term.file,
-      line: term.line,
-    });
-    forms.push(term.phrase);
+    const boundaryStart = partForms[0]!.some((f) => isWordUnit(f.charCodeAt(0)));
+    const boundaryEnd = partForms[1]!.some((f) => isWordUnit(f.charCodeAt(f.length - 1)));
+    const entry = addTermEntry(term, true, boundaryStart, boundaryEnd, term.phrase);
     partForms.forEach((forms, part) => forms.forEach((f, k) => addPattern(f, { entry, lane: 'text', part: part as 0 | 1, alt: alternatives[part]![k]! })));
   };
 
@@ -156,20 +163,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     const form = partForms.join(near ? '\u2026' : '');
     const first = partForms[0]!;
     const last = partForms[partForms.length - 1]!;
-    const entry = entries.length;
-    entries.push({
-      phrase: term.phrase,
-      category: term.category,
-      severity: term.severity,
-      allowMask: 0,
-      boundaryStart: isWordUnit(first.charCodeAt(0)),
-      boundaryEnd: isWordUnit(last.charCodeAt(last.length - 1)),
-      exact: term.options.includes('exact'),
-      near,
-      file: term.file,
-      line: term.line,
-    });
-    forms.push(form);
+    const entry = addTermEntry(term, near, isWordUnit(first.charCodeAt(0)), isWordUnit(last.charCodeAt(last.length - 1)), form);
     if (near) {
       addPattern(first, { entry, lane: 'text', part: 0 });
       addPattern(last, { entry, lane: 'text', part: 1 });
