@@ -19,6 +19,7 @@ import { needsDeobfuscation } from './evasion.js';
 import { pairNear, reachable, type NearPart } from './near.js';
 import { negatedBefore, warnedBefore } from './negation.js';
 import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
+import { unsupportedSoundAlike } from './sound-alike.js';
 import { StreamContext } from './stream-context.js';
 
 export interface ChunkMeta {
@@ -246,6 +247,7 @@ function consider(
   if ((target?.boundaryStart ?? entry.boundaryStart) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
   if ((target?.boundaryEnd ?? entry.boundaryEnd) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
   if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) return;
+  if (via === 'pinyin' && entry.soundNeedsId && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
   candidates.push({ category: entry.category, term: entry.phrase, severity: entry.severity, start, end, via });
 }
 

@@ -34,6 +34,8 @@ export interface CompiledEntry {
   boundaryStart: boolean;
   boundaryEnd: boolean;
   exact: boolean;
+  /** Option `idafter`: a match by sound in none of the phrase's characters (嘉薇 for 加微) needs an id after it. */
+  soundNeedsId: boolean;
   /** A near term (`A … B`): its two parts are matched apart and paired by the scanner. */
   near: boolean;
   file: string;
@@ -118,6 +120,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       boundaryStart,
       boundaryEnd,
       exact: term.options.includes('exact'),
+      soundNeedsId: term.options.includes('idafter'),
       near,
       file: term.file,
       line: term.line,
@@ -180,7 +183,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     // Pinyin lane: CJK terms only, read in context; noise characters are dropped first.
     let bare = '';
     for (const ch of term.phrase) if (ch.length === 1 && fold.fold[ch.charCodeAt(0)] !== 0) bare += ch;
-    const phonetic = term.options.includes('phonetic') || (bare.length >= PHONETIC_MIN_CHARS && !term.options.includes('nophonetic'));
+    const phonetic = term.options.includes('phonetic') || term.options.includes('idafter') || (bare.length >= PHONETIC_MIN_CHARS && !term.options.includes('nophonetic'));
     if (phonetic && CJK.test(bare)) {
       const sounds = fold.pinyin.termSounds(bare);
       if (sounds) addPattern(String.fromCharCode.apply(null, sounds as unknown as number[]), { entry, lane: 'pinyin' });
@@ -202,6 +205,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       boundaryStart: isWordUnit(form.charCodeAt(0)),
       boundaryEnd: isWordUnit(form.charCodeAt(form.length - 1)),
       exact: false,
+      soundNeedsId: false,
       near: false,
       file: allow.file,
       line: allow.line,

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CATEGORIES, SEVERITIES } from '../flag.js';
 
-export const TERM_OPTIONS = ['phonetic', 'nophonetic', 'exact'] as const;
+export const TERM_OPTIONS = ['phonetic', 'nophonetic', 'exact', 'idafter'] as const;
 export type TermOption = (typeof TERM_OPTIONS)[number];
 
 /** Longest phrase accepted, in UTF-16 units (the automaton's per-stream carry is bounded by it). */
@@ -24,7 +24,8 @@ export const termEntrySchema = z.object({
   severity: z.enum(SEVERITIES, { error: `severity must be one of ${SEVERITIES.join(', ')}` }),
   options: z
     .array(z.enum(TERM_OPTIONS, { error: `unknown option; known options: ${TERM_OPTIONS.join(', ')}` }))
-    .refine((o) => !(o.includes('phonetic') && o.includes('nophonetic')), 'phonetic and nophonetic both set'),
+    .refine((o) => !(o.includes('phonetic') && o.includes('nophonetic')), 'phonetic and nophonetic both set')
+    .refine((o) => !(o.includes('idafter') && o.includes('nophonetic')), 'idafter (a rule for matches by sound) and nophonetic both set'),
 });
 
 export const allowEntrySchema = z.object({

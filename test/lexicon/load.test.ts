@@ -129,6 +129,7 @@ describe('loadLexiconDir: each broken line is refused with file, line and reason
     { name: 'unknown option', file: 'medical.tsv', content: '# x\n降血压\thigh\tfuzzy\n', line: 2, reason: /option/ },
     { name: 'one good and one unknown option', file: 'medical.tsv', content: '降血压\thigh\texact,loud\n', line: 1, reason: /option/ },
     { name: 'phonetic and nophonetic together', file: 'medical.tsv', content: '降血压\thigh\tphonetic,nophonetic\n', line: 1, reason: /phonetic/ },
+    { name: 'idafter without a sound to apply to', file: 'contact.tsv', content: '加微\thigh\tidafter,nophonetic\n', line: 1, reason: /idafter/ },
     { name: 'missing severity column', file: 'contact.tsv', content: '加微信\thigh\n\n私信我\n', line: 3, reason: /column/ },
     { name: 'too many columns', file: 'exclusive.tsv', content: '独家合作\thigh\texact\tspare\n', line: 1, reason: /column/ },
     { name: 'phrase too long', file: 'extreme.tsv', content: `${'最'.repeat(49)}\thigh\n`, line: 1, reason: /phrase/ },

@@ -1,0 +1,32 @@
+/**
+ * Terms with the `idafter` option (加微 jia wei) sound like ordinary names when heard on the pinyin
+ * lane: 嘉薇 and 佳伟 are hosts, not "add WeChat". Evasion usually keeps a character (加薇) or is
+ * typed pinyin (jia wei); a sound-alike that shares no character with its term counts only when an
+ * id follows it (嘉薇：abc123, 佳伟 wx123, 嘉薇号 8899).
+ */
+import { FOLD_HIGH_SURROGATE, FOLD_NOISE } from '../normalize/tables.js';
+
+const isLatinOrDigit = (f: number) => (f >= 0x61 && f <= 0x7a) || (f >= 0x30 && f <= 0x39);
+/** Written digits and letters, half- or full-width, or circled digits; not 一 or 三, which fold to digits but begin ordinary words. */
+const isIdStart = (u: number) =>
+  (u >= 0x30 && u <= 0x39) || (u >= 0x41 && u <= 0x5a) || (u >= 0x61 && u <= 0x7a) || (u >= 0xff10 && u <= 0xff19) || (u >= 0xff21 && u <= 0xff3a) || (u >= 0xff41 && u <= 0xff5a) || (u >= 0x2460 && u <= 0x2473);
+/** Units that introduce an id right after the term (checked before folding, which drops colons as noise). */
+const ID_LEAD = new Set([':', '：', '号', '是', '搜'].map((c) => c.charCodeAt(0)));
+/** Noise units (spaces, symbols, emoji) allowed between the term and its id. */
+const MAX_GAP = 8;
+
+/** Is `text[start, end)`, heard as `phrase`, a sound-alike in none of its characters with no id after it? */
+export function unsupportedSoundAlike(text: string, start: number, end: number, phrase: string, fold: Uint16Array): boolean {
+  for (let i = start; i < end; i++) {
+    const f = fold[text.charCodeAt(i)]!;
+    if (isLatinOrDigit(f)) return false; // typed pinyin
+    for (let j = 0; j < phrase.length; j++) if (f === fold[phrase.charCodeAt(j)]) return false;
+  }
+  for (let i = end; i < text.length && i < end + MAX_GAP; i++) {
+    const u = text.charCodeAt(i);
+    if (ID_LEAD.has(u) || isIdStart(u)) return false;
+    const f = fold[u]!;
+    if (f !== FOLD_NOISE && f < FOLD_HIGH_SURROGATE) return true;
+  }
+  return true;
+}

@@ -1,0 +1,32 @@
+import { describe, expect, test } from 'vitest';
+import { createScanner, type Flag } from '../../src/index.js';
+import { TEST_LEXICON } from './fixture-lexicon.js';
+
+const scanner = createScanner({
+  lexicon: { terms: [...TEST_LEXICON.terms, { phrase: '加微', category: 'contact', severity: 'high', options: ['idafter'] }], allow: TEST_LEXICON.allow },
+});
+const terms = (flags: Flag[]) => flags.map((f) => [f.term, f.matched]);
+
+describe('idafter: a sound-alike in other characters needs an id after it', () => {
+  test('names that sound like the term are not contact', () => {
+    expect(scanner.scan('今天嘉薇给大家带来新款')).toEqual([]);
+    expect(scanner.scan('佳伟哥哥这把PK赢了')).toEqual([]); // Latin later in the sentence is no id after the term
+    expect(scanner.scan('家伟一起来看')).toEqual([]); // 一 folds to a digit but is not one here
+  });
+
+  test('the same sound-alike before an id is contact', () => {
+    expect(terms(scanner.scan('嘉薇：abc123'))).toEqual([['加微', '嘉薇']]);
+    expect(terms(scanner.scan('佳伟 ✨ wx_8899'))).toEqual([['加微', '佳伟']]);
+    expect(terms(scanner.scan('嘉薇号8899'))).toEqual([['加微', '嘉薇']]);
+    expect(terms(scanner.scan('嘉薇①③⑧'))).toEqual([['加微', '嘉薇']]);
+  });
+
+  test('a sound-alike keeping one of the characters, or typed pinyin, needs nothing after it', () => {
+    expect(terms(scanner.scan('家人们加薇拿优惠'))).toEqual([['加微', '加薇']]);
+    expect(terms(scanner.scan('jia wei 领券'))).toEqual([['加微', 'jia wei']]);
+  });
+
+  test('terms without the option keep every sound-alike', () => {
+    expect(terms(scanner.scan('主播有没有威芯'))).toEqual([['微信', '威芯']]);
+  });
+});
