@@ -185,8 +185,12 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     for (const ch of term.phrase) if (ch.length === 1 && fold.fold[ch.charCodeAt(0)] !== 0) bare += ch;
     const phonetic = term.options.includes('phonetic') || term.options.includes('idafter') || (bare.length >= PHONETIC_MIN_CHARS && !term.options.includes('nophonetic'));
     if (phonetic && CJK.test(bare)) {
-      const sounds = fold.pinyin.termSounds(bare);
-      if (sounds) addPattern(String.fromCharCode.apply(null, sounds as unknown as number[]), { entry, lane: 'pinyin' });
+      // In context (偏宜, zui pian yi) and as the text lane reads each character (zui便宜: 便 is bian).
+      const read = (s: Uint16Array | undefined) => (s ? String.fromCharCode.apply(null, s as unknown as number[]) : undefined);
+      const inContext = read(fold.pinyin.termSounds(bare));
+      const byChar = read(fold.pinyin.charSounds(bare));
+      if (inContext !== undefined) addPattern(inContext, { entry, lane: 'pinyin' });
+      if (byChar !== undefined && byChar !== inContext) addPattern(byChar, { entry, lane: 'pinyin' });
     }
   }
   for (const allow of lexicon.allow) {

@@ -91,6 +91,21 @@ export class PinyinTables {
    * Lane codes of a lexicon term, read in context (长大 → zhang da), or undefined when some unit
    * has no reading (Latin, digits): such terms have no pinyin-lane form.
    */
+  /**
+   * `term` read character by character, as the text's CJK characters are read into the lane (each
+   * with its first reading): differs from `termSounds` where a character has several (便宜 is
+   * pian yi in context, but 便 alone is bian), and is what a term half in pinyin meets (zui便宜).
+   */
+  charSounds(term: string): Uint16Array | undefined {
+    const out = new Uint16Array(term.length);
+    for (let i = 0; i < term.length; i++) {
+      const sy = this.syllableOf[term.charCodeAt(i)]!;
+      if (sy === 0) return undefined;
+      out[i] = sy;
+    }
+    return out;
+  }
+
   termSounds(term: string): Uint16Array | undefined {
     const readings = pinyin(term, { toneType: 'none', v: true, type: 'array' });
     if (readings.length !== term.length) return undefined;

@@ -38,6 +38,14 @@ describe('scan(text)', () => {
     expect(brief(scanner.scan('加威信'))).toEqual([['contact', '加微信', '加威信']]);
   });
 
+  test('a polyphonic character is heard both in context and as the text lane reads it alone', () => {
+    // 便宜 is pian yi in context, but 便 alone (how CJK in the text is read) is bian.
+    const s = createScanner({ lexicon: { terms: [{ phrase: '最便宜', category: 'extreme', severity: 'high' }], allow: [] } });
+    expect(brief(s.scan('全网zui便宜的'))).toEqual([['extreme', '最便宜', 'zui便宜']]);
+    expect(brief(s.scan('zui pian yi'))).toEqual([['extreme', '最便宜', 'zui pian yi']]);
+    expect(brief(s.scan('醉偏宜'))).toEqual([['extreme', '最便宜', '醉偏宜']]);
+  });
+
   test('allow-list suppresses by overlapping span, not by exact word', () => {
     expect(scanner.scan('最近很忙')).toEqual([]);
     expect(scanner.scan('第一次买')).toEqual([]);
