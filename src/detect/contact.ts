@@ -375,7 +375,7 @@ function findSlash(text: string, from: number, to: number, fold: Uint16Array): n
 
 /** App cues, lower-case and simplified (the cue text is folded before comparing). */
 const HANDLE_CUES = [
-  '微信', '微信号', 'vx', 'wx', 'v信', 'weixin', 'wechat', 'whatsapp', 'telegram', 'tg', 'instagram', 'ins', 'ig',
+  '微信', '微信号', 'vx', 'wx', 'v', 'v信', '薇', '薇信', 'weixin', 'wechat', 'whatsapp', 'telegram', 'tg', 'instagram', 'ins', 'ig',
   'snapchat', 'line', 'kakao', 'facebook', 'fb', 'tiktok', 'twitter', '抖音', '抖音号', '小红书', '快手号', '微博',
 ];
 /** Words and characters allowed between a cue and the id ("WhatsApp me at @x", "微信号是 x"). */

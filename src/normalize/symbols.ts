@@ -25,6 +25,8 @@ export const EMOJI_WORDS: ReadonlyMap<number, string> = new Map([
   [0x1f947, '第1'], // 🥇 first-place medal
   [0x1f51d, '最'], // 🔝 top
   [0x1f4af, '100'], // 💯
+  [0x1f41f, '鱼'], // 🐟 fish: 闲🐟 = 闲鱼
+  [0x1f420, '鱼'], // 🐠
 ]);
 
 /** Look-alike letters from other scripts that pass for Latin (Cyrillic, Greek), lower case. */
@@ -38,8 +40,8 @@ export const CONFUSABLE_LATIN: ReadonlyMap<string, string> = new Map(
 
 /** CJK look-alikes (not homophones: those are the pinyin lane's job). 徽信 passes for 微信. */
 export const CJK_LOOKALIKES: ReadonlyMap<string, string> = new Map(
-  // 冶 for 治 (冶疗 鼻炎): 冶 in its own words (冶金, 冶炼) is in no lexicon, so folding it costs nothing.
-  Object.entries({ 徽: '微', 嶶: '微', 徾: '微', 溦: '微', 扌: '手', 冶: '治' }),
+  // 冶 for 治 (冶疗 鼻炎), 蕞 for 最 (蕞低): in their own words (冶金, 蕞尔) they are in no lexicon, so folding them costs nothing.
+  Object.entries({ 徽: '微', 嶶: '微', 徾: '微', 溦: '微', 扌: '手', 冶: '治', 蕞: '最' }),
 );
 
 /**
