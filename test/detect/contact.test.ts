@@ -71,6 +71,8 @@ describe('account ids after an app cue', () => {
     ['微信号是 Shop.Leaf09', 'Shop.Leaf09'],
     ['telegram me at @quiet_harbor', '@quiet_harbor'],
     ['find me on Instagram @north.wind', '@north.wind'],
+    ['V❤️：mint_garden7', 'mint_garden7'], // a lone V (WeChat) with an emoji and colon before the id
+    ['薇 river.stone21', 'river.stone21'],
   ])('%s', (text, matched) => expect(found(text)).toEqual([['handle', matched]]));
 
   test.each([
@@ -78,5 +80,6 @@ describe('account ids after an app cue', () => {
     'order online today2026', // "line" inside "online" is no cue
     'sku abc_12345 in stock', // an id-like token without an app cue
     '微信支付 满299减30',
+    'dev: build_2026', // a word ending in v is no V cue
   ])('ignores %s', (text) => expect(found(text)).toEqual([]));
 });
