@@ -7,6 +7,7 @@
  * numbers and ids found by the detectors are never negated.
  *
  *   别信什么微信群返利   warned        别忘了加我微信 (别忘 is no warning)            not warned
+ *   私信让你加好友的都是骗子  warned   加我微信，别家都是骗子 (a clause break first)  not warned
  *
  *   不能根治            negated       不用吃药 (the claim itself starts with 不)    not negated
  *   并不是全网最低价     negated       不仅能降压                                   not negated (不仅 is "not only")
@@ -101,4 +102,24 @@ function englishNegated(text: string, start: number): boolean {
     if (!EN_FILLERS.has(w)) return false;
   }
   return false;
+}
+
+/** What calls the contact a scam later in its clause (私信让你加好友转账的都是骗子). */
+const ZH_SCAM_WORDS = ['骗子', '诈骗', '骗局', '是假的', '别信', '不要信', '别上当', '不要上当'];
+const CLAUSE_BREAKS = new Set([...'，。！？；,.!?;'].map((c) => c.charCodeAt(0)));
+/** Significant units read after the word at most, and original units (noise included). */
+const AHEAD = 16;
+const MAX_LOOKAHEAD = 48;
+
+/** Is the contact word ending at `end` of `text` called a scam before its clause ends? (Chinese only.) */
+export function warnedAfter(text: string, end: number, fold: Uint16Array): boolean {
+  let after = '';
+  for (let k = end; k < text.length && k < end + MAX_LOOKAHEAD && after.length < AHEAD; k++) {
+    const u = text.charCodeAt(k);
+    if (CLAUSE_BREAKS.has(u)) break;
+    const f = fold[u]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    after += String.fromCharCode(f);
+  }
+  return after.length > 0 && ZH_SCAM_WORDS.some((w) => after.includes(w));
 }

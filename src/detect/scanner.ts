@@ -17,7 +17,7 @@ import type { Candidate } from './candidate.js';
 import { detectLinks, detectNumbers, linksPossible } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
 import { pairNear, reachable, type NearPart } from './near.js';
-import { negatedBefore, warnedBefore } from './negation.js';
+import { negatedBefore, warnedAfter, warnedBefore } from './negation.js';
 import { leftmostLongest, withoutAllowed, type AllowSpan } from './resolve.js';
 import { unsupportedSoundAlike } from './sound-alike.js';
 import { StreamContext } from './stream-context.js';
@@ -175,7 +175,7 @@ export class Scanner {
       // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
       if (c.category !== 'contact' && c.start >= base && negatedBefore(text, c.start - base, fold)) continue;
       // A warning is no contact (千万别加陌生人的微信); a number or id given is, whatever the words.
-      if (c.category === 'contact' && c.via !== 'detector' && c.start >= base && warnedBefore(text, c.start - base, fold)) continue;
+      if (c.category === 'contact' && c.via !== 'detector' && c.start >= base && (warnedBefore(text, c.start - base, fold) || warnedAfter(text, c.end - base, fold))) continue;
       const start = Math.max(c.start - base, 0);
       const end = c.end - base;
       const flag: Flag = {

@@ -39,8 +39,10 @@ describe('claims that only look negated are flagged', () => {
 });
 
 describe('a warning gives no contact; a number given does', () => {
-  test.each(['千万别加陌生人的微信', '不要随便加微信', '谨防有人冒充主播加微信', '主播不会私下加微信'])('%s', (text) => expect(terms(text)).toEqual([]));
+  test.each(['千万别加陌生人的微信', '不要随便加微信', '谨防有人冒充主播加微信', '主播不会私下加微信', '让你加微信转账的都是骗子', '说加微信领红包的别信'])('%s', (text) => expect(terms(text)).toEqual([]));
   test.each([
+    ['加微信，别家都是骗子', ['加微信']], // the scam word is in the next clause, about someone else
+    ['加微信然后' + '🎁'.repeat(60) + '都是骗子', ['加微信']], // the look-ahead is bounded too
     ['别忘了加微信', ['加微信']], // 别忘 is a reminder, not a warning
     ['不会的话加微信', ['加微信']],
     ['不要在这里问，打13912345678', ['phone']],
