@@ -10,6 +10,7 @@
  *   私信让你加好友的都是骗子  warned   加我微信，别家都是骗子 (a clause break first)  not warned
  *
  *   不能根治            negated       不用吃药 (the claim itself starts with 不)    not negated
+ *   不是只有我们家才有    negated       是不是只有我们家才有 (a question)              not negated
  *   并不是全网最低价     negated       不仅能降压                                   not negated (不仅 is "not only")
  *   doesn't cure        negated       not only cures                               not negated
  */
@@ -81,12 +82,23 @@ function chineseNegated(text: string, start: number, fold: Uint16Array, words: N
   let rest = before;
   for (let strip = 0; strip <= maxFillers; strip++) {
     // The negator must end right where the claim (or its fillers) starts: 不仅能降压 ends in 仅, not 不.
-    if (negators.some((neg) => rest.endsWith(neg))) return true;
+    const neg = negators.find((n) => rest.endsWith(n));
+    if (neg !== undefined) return !aNotAQuestion(rest, neg);
     const filler = fillers.find((f) => rest.endsWith(f));
     if (!filler) return false;
     rest = rest.slice(0, -filler.length);
   }
   return false;
+}
+
+/**
+ * 是不是只有你们家才有, 能不能治好: an A-not-A question repeats the word after 不/没 right before it,
+ * and asks rather than denies.
+ */
+function aNotAQuestion(before: string, negator: string): boolean {
+  if (negator.length < 2 || (negator[0] !== '不' && negator[0] !== '没')) return false;
+  const at = before.length - negator.length;
+  return at > 0 && before[at - 1] === negator[1];
 }
 
 function englishNegated(text: string, start: number): boolean {

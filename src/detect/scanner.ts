@@ -245,10 +245,20 @@ function consider(
   }
   // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
   if ((target?.boundaryStart ?? entry.boundaryStart) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
+  // A romanized spelling (si v for 私V) must not start inside a word spelled out letter by letter (e x c l u s i v e).
+  if (target?.boundaryStart && insideSpelledWord(text, start - base)) return;
   if ((target?.boundaryEnd ?? entry.boundaryEnd) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
   if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) return;
   if (via === 'pinyin' && entry.soundNeedsId && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
   candidates.push({ category: entry.category, term: entry.phrase, severity: entry.severity, start, end, via });
+}
+
+const isLetter = (u: number) => (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);
+const loneLetterAt = (text: string, i: number) => i >= 0 && i < text.length && isLetter(text.charCodeAt(i)) && !isLetter(text.charCodeAt(i - 1)) && !isLetter(text.charCodeAt(i + 1));
+
+/** Is `text[at]` a lone letter right after another lone letter and a space ("u s" in "e x c l u s i v e")? */
+function insideSpelledWord(text: string, at: number): boolean {
+  return at >= 2 && text.charCodeAt(at - 1) === 0x20 && loneLetterAt(text, at) && loneLetterAt(text, at - 2);
 }
 
 /** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */

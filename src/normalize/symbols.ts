@@ -23,7 +23,7 @@ export const EMOJI_WORDS: ReadonlyMap<number, string> = new Map([
   [0x2709, '邮箱'], // ✉
   [0x1f4e7, '邮箱'], // 📧
   [0x1f947, '第1'], // 🥇 first-place medal
-  [0x1f51d, '最'], // 🔝 top
+  [0x1f51d, '顶'], // 🔝 top: 🔝级 = 顶级, 最🔝级 = 最顶级
   [0x1f4af, '100'], // 💯
   [0x1f41f, '鱼'], // 🐟 fish: 闲🐟 = 闲鱼
   [0x1f420, '鱼'], // 🐠

@@ -35,6 +35,8 @@ describe('claims that only look negated are flagged', () => {
     ['吃了不到一周就根治了', ['根治']], // 不 is not right before the claim
     ['not only does it cure colds', ['cure']],
     ['不要犹豫，加微信', ['加微信']], // 犹豫 is no filler: the warning is about something else
+    ['是不是全网最低价', ['全网最低价']], // an A-not-A question asks, it does not deny
+    ['能不能根治啊', ['根治']],
   ])('%s', (text, expected) => expect(terms(text)).toEqual(expected));
 });
 
