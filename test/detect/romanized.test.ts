@@ -10,6 +10,7 @@ const scanner = createScanner({
     terms: [
       { phrase: 'QQ号', category: 'contact', severity: 'high' },
       { phrase: '加V', category: 'contact', severity: 'high' },
+      { phrase: '私V', category: 'contact', severity: 'high' },
     ],
   },
 });
@@ -29,5 +30,11 @@ describe('romanized spellings of mixed-script terms', () => {
   test('a romanized spelling is a whole word: not inside longer Latin words', () => {
     expect(terms('qqhaoyun')).toEqual([]);
     expect(terms('ninjiav')).toEqual([]);
+  });
+
+  test('nor inside a word spelled out letter by letter, which still may start one', () => {
+    expect(terms('e x c l u s i v e deal')).toEqual([]); // s i v inside e x c l u s i v e
+    expect(terms('s i v 我')).toEqual([['私V', 's i v']]);
+    expect(terms('有事 si v')).toEqual([['私V', 'si v']]);
   });
 });
