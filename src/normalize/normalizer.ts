@@ -45,6 +45,9 @@ export interface NormalizedText {
 const MAX_WORD = 64;
 const STEM_SLOTS = 256;
 
+/** ASCII hyphen-minus, the Unicode hyphens (‐ ‑) and the full-width one. */
+const isHyphen = (u: number) => u === 0x2d || u === 0x2010 || u === 0x2011 || u === 0xff0d;
+
 function sameUnits(s: string, units: Uint16Array, len: number): boolean {
   for (let j = 0; j < len; j++) if (s.charCodeAt(j) !== units[j]) return false;
   return true;
@@ -63,6 +66,8 @@ export class Normalizer implements NormalizedText {
   readonly #word = new Uint16Array(MAX_WORD);
   readonly #syllables = new Uint16Array(MAX_WORD);
   readonly #syllableAt = new Int32Array(MAX_WORD);
+  /** Original offset of each letter of the current Latin word (hyphens between letters are skipped). */
+  #letterAt = new Int32Array(MAX_WORD);
   #withSounds = true;
   readonly #stemWords: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
   readonly #stems: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
@@ -219,18 +224,33 @@ export class Normalizer implements NormalizedText {
     return s;
   }
 
-  /** A run of units folding to a-z: stemmed into the text lane, segmented as pinyin into the other. */
+  /**
+   * A run of units folding to a-z: stemmed into the text lane, segmented as pinyin into the other.
+   * A hyphen between two letters joins them (Ex-clu-sive, jia-wei-xin, e-mail), as in lexicon terms.
+   */
   #latinWord(input: string, from: number): number {
     const w = this.latinWords++;
     const fold = this.#t.fold;
     const word = this.#word;
+    let letterAt = this.#letterAt;
     let end = from;
     let len = 0;
     let hash = 0;
     while (end < input.length) {
-      const f = fold[input.charCodeAt(end)]!;
-      if (f < 0x61 || f > 0x7a) break;
+      let f = fold[input.charCodeAt(end)]!;
+      if (f < 0x61 || f > 0x7a) {
+        if (!isHyphen(input.charCodeAt(end)) || end + 1 >= input.length) break;
+        f = fold[input.charCodeAt(end + 1)]!;
+        if (f < 0x61 || f > 0x7a) break;
+        end++;
+      }
       if (len < MAX_WORD) word[len] = f;
+      if (len === letterAt.length) {
+        const grown = new Int32Array(2 * len);
+        grown.set(letterAt);
+        letterAt = this.#letterAt = grown;
+      }
+      letterAt[len] = end;
       hash = (Math.imul(hash, 31) + f) | 0;
       len++;
       end++;
@@ -252,16 +272,18 @@ export class Normalizer implements NormalizedText {
     if (stemmed !== undefined) {
       for (let j = 0; j < stemmed.length; j++) {
         const k = text.length++;
+        const at = letterAt[Math.min(j, len - 1)]!;
         text.codes[k] = stemmed.charCodeAt(j);
-        text.starts[k] = from + j;
-        text.ends[k] = j === stemmed.length - 1 ? end : from + j + 1;
+        text.starts[k] = at;
+        text.ends[k] = j === stemmed.length - 1 ? end : at + 1;
       }
     } else {
       for (let j = 0; j < len; j++) {
         const k = text.length++;
-        text.codes[k] = fold[input.charCodeAt(from + j)]!;
-        text.starts[k] = from + j;
-        text.ends[k] = from + j + 1;
+        const at = letterAt[j]!;
+        text.codes[k] = fold[input.charCodeAt(at)]!;
+        text.starts[k] = at;
+        text.ends[k] = at + 1;
       }
     }
     // Pinyin lane.
@@ -279,8 +301,8 @@ export class Normalizer implements NormalizedText {
       for (let j = 0; j < count; j++) {
         const k = sounds.length++;
         sounds.codes[k] = this.#syllables[j]!;
-        sounds.starts[k] = from + this.#syllableAt[j]!;
-        sounds.ends[k] = j + 1 < count ? from + this.#syllableAt[j + 1]! : end;
+        sounds.starts[k] = letterAt[this.#syllableAt[j]!]!;
+        sounds.ends[k] = j + 1 < count ? letterAt[this.#syllableAt[j + 1]!]! : end;
       }
     }
     return end;

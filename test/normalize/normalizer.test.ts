@@ -21,6 +21,7 @@ describe('text lane folding', () => {
     ['look-alike scripts', 'vх', 'vx'], // Cyrillic х
     ['CJK look-alikes', '徽信 蕞低 冶疗', '微信最低治疗'],
     ['English stemming', 'It cures, cured and curing', 'itcurecureandcure'],
+    ['a hyphen between letters joins a word', 'Ex-clu-sive, jia-wei-xin, COVID-19', 'exclusjiaweixincovid19'],
   ];
   for (const [name, input, expected] of cases) {
     test(name, () => {
@@ -34,6 +35,14 @@ describe('text lane folding', () => {
     const pieces: string[] = [];
     for (let i = 0; i < lane.length; i++) pieces.push(input.slice(lane.starts[i], lane.ends[i]));
     expect(pieces).toEqual(['Ｖ', '信', '加', '微', '信', '⑮', '⑮', '🛰', '🛰', 'c', 'u', 'r', 'es']);
+  });
+
+  test('a hyphen-joined word maps each letter back past the hyphens', () => {
+    const input = 'Ex-clu-sive';
+    const lane = n.normalize(input).text;
+    const pieces: string[] = [];
+    for (let i = 0; i < lane.length; i++) pieces.push(input.slice(lane.starts[i], lane.ends[i]));
+    expect(pieces).toEqual(['E', 'x', 'c', 'l', 'u', 'sive']); // the stem exclus, its last letter stretching to the word's end
   });
 
   test('units after expansions are all kept, even past the lane buffer the input length reserved', () => {
