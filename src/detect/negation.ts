@@ -16,7 +16,7 @@
  */
 
 /** Chinese negators, simplified; compared against the folded text just before the claim. */
-const ZH_NEGATORS = ['不能', '不会', '不可能', '不可以', '无法', '没法', '没办法', '没有', '别指望', '不指望', '并不', '并非', '不是', '不敢说', '不保证', '不承诺', '谈不上', '算不上', '不'];
+const ZH_NEGATORS = ['不能', '不会', '不可能', '不可以', '无法', '没法', '没办法', '没有', '别指望', '不指望', '并不', '并非', '不是', '不敢说', '不保证', '不承诺', '谈不上', '算不上', '瞎说', '胡说', '别信', '不要信', '谣传', '不'];
 /** Words allowed between the negator and the claim (不能用来治, 别指望它治, 不是说). */
 const ZH_FILLERS = ['用来', '用于', '可以', '帮你', '给你', '能', '会', '它', '是', '说', '去', '来', '真', '就', '都', '再', '也'];
 
@@ -34,7 +34,7 @@ export function negatedBefore(text: string, start: number, fold: Uint16Array): b
 
 /** Warnings before a contact word: don't add, don't trust, beware, impostors. */
 const ZH_WARNINGS = ['不要', '千万不要', '别', '千万别', '不会', '不能', '切勿', '谨防', '小心', '禁止', '严禁', '冒充', '不接受', '不存在'];
-const ZH_WARNING_FILLERS = ['加', '主播', '私下', '随便', '信', '相信', '去', '任何人', '陌生人', '陌生人的', '什么', '的', '我', '你们', '用', '给', '乱'];
+const ZH_WARNING_FILLERS = ['加', '主播', '私下', '随便', '信', '相信', '去', '任何人', '陌生人', '陌生人的', '什么', '的', '我们', '我', '你们', '你', '用', '给', '乱'];
 
 interface NegationWords {
   negators: readonly string[];

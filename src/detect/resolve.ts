@@ -5,7 +5,8 @@
  * 1. Allow-list suppression by span: a banned match is dropped when it overlaps an allow match for
  *    its category, unless it strictly contains that allow phrase.
  *       最近 (allow) + 最 ... no banned term fires in 最近的订单; allowing 三黄片 leaves 黄片 flagged elsewhere
- *       in the same message; 第一次就治好 (medical) contains 第一次 and stays flagged.
+ *       in the same message; 第一次就治好 (medical) contains 第一次 and stays flagged. A match on the
+ *       pinyin lane is dropped by any allow phrase it overlaps, containing it or not.
  * 2. Per category, leftmost-longest: scanning left to right, keep the longest candidate starting
  *    first, drop what overlaps it. 全网最低价 hides 最低价 and 低价 (all extreme).
  * 3. Across categories nothing is hidden: 全网最有效的降糖茶 yields extreme and medical.
@@ -25,7 +26,8 @@ const BIT = { extreme: 1, exclusive: 2, medical: 4, contact: 8 } as const;
 function suppresses(a: AllowSpan, c: Candidate): boolean {
   if ((a.mask & BIT[c.category]) === 0) return false;
   if (c.start >= a.end || a.start >= c.end) return false;
-  const containsAllow = c.start <= a.start && c.end >= a.end && c.end - c.start > a.end - a.start;
+  // A match by sound is weaker: any allow phrase it overlaps drops it (价 位 性 is no 加卫星 past 价位).
+  const containsAllow = c.via !== 'pinyin' && c.start <= a.start && c.end >= a.end && c.end - c.start > a.end - a.start;
   return !containsAllow;
 }
 

@@ -45,6 +45,9 @@ export interface NormalizedText {
 const MAX_WORD = 64;
 const STEM_SLOTS = 256;
 
+/** Full-width clause marks (，。！？；、), which hosts' transcripts and chat put between clauses, not inside words. */
+const isClauseMark = (u: number) => u === 0xff0c || u === 0x3002 || u === 0xff01 || u === 0xff1f || u === 0xff1b || u === 0x3001;
+
 /** ASCII hyphen-minus, the Unicode hyphens (‐ ‑) and the full-width one. */
 const isHyphen = (u: number) => u === 0x2d || u === 0x2010 || u === 0x2011 || u === 0xff0d;
 
@@ -134,6 +137,14 @@ export class Normalizer implements NormalizedText {
         u = input.charCodeAt(i);
         f = fold[u]!;
         if (f === FOLD_NOISE) {
+          // A clause mark ends what the pinyin lane can match (质，闭眼 is no 治鼻炎); the text lane
+          // drops it as noise like any symbol, since evaders put those inside words.
+          if (isClauseMark(u) && sk > 0 && sounds.codes[sk - 1] !== LANE_BREAK) {
+            sounds.codes[sk] = LANE_BREAK;
+            sounds.starts[sk] = i;
+            sounds.ends[sk] = i + 1;
+            sk++;
+          }
           i++;
           continue;
         }

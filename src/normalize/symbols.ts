@@ -26,6 +26,8 @@ export const EMOJI_WORDS: ReadonlyMap<number, string> = new Map([
   [0x1f51d, '顶'], // 🔝 top: 🔝级 = 顶级, 最🔝级 = 最顶级
   [0x1f4af, '100'], // 💯
   [0x1f41f, '鱼'], // 🐟 fish: 闲🐟 = 闲鱼
+  [0x1fa78, '血'], // 🩸 drop of blood: 降🩸压 = 降血压
+  [0x1f21a, '无'], // 🈚 "not have": 🈚第二家 = 无第二家
   [0x1f420, '鱼'], // 🐠
 ]);
 

@@ -62,6 +62,13 @@ describe('allow-list suppression by span', () => {
       allows: (t: string) => [allow(t, '最近')],
       kept: ['extreme:全网最低价@2'],
     },
+    {
+      name: 'a match by sound is dropped by an allow phrase it contains (价位性 heard as 加卫星); the same span read as text stays',
+      text: '同价位性能第一',
+      cands: (t: string) => [cand(t, '价位性', 'contact', 'high', 'pinyin'), cand(t, '价位性能', 'extreme')],
+      allows: (t: string) => [allow(t, '价位')],
+      kept: ['extreme:价位性能@1'],
+    },
   ])('$name', ({ text, cands, allows, kept }) => {
     expect(terms(withoutAllowed(cands(text), allows(text)))).toEqual(kept);
   });

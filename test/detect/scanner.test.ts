@@ -36,6 +36,9 @@ describe('scan(text)', () => {
     expect(scanner.scan('这个能降学压')[0]).toMatchObject({ category: 'medical', term: '降血压', severity: 'high', via: 'pinyin', matched: '降学压' });
     expect(scanner.scan('jia wei xin')[0]).toMatchObject({ category: 'contact', term: '加微信', matched: 'jia wei xin' });
     expect(brief(scanner.scan('加威信'))).toEqual([['contact', '加微信', '加威信']]);
+    // A full-width clause mark ends what the pinyin lane can hear; symbols inside a word do not.
+    expect(scanner.scan('这个能降，学压')).toEqual([]);
+    expect(brief(scanner.scan('这个能降*学压'))).toEqual([['medical', '降血压', '降*学压']]);
   });
 
   test('a polyphonic character is heard both in context and as the text lane reads it alone', () => {
