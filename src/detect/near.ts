@@ -10,6 +10,7 @@
  *   全网…最低   全网最低 ✓   全网价格最低 ✓   全网我们家的价格是最低 ✓ (8 units between)
  *               全网都有卖，我们最低 ✗ (clause break)   全网……(9 or more units)……最低 ✗
  */
+import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import type { Candidate } from './candidate.js';
 
@@ -30,7 +31,10 @@ export interface NearPart {
   alt?: string;
 }
 
-const CLAUSE_BREAK = /[，。！？；、,!?;\n\r]/;
+function hasClauseBreak(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (CLAUSE_BREAKS.has(s.charCodeAt(i))) return true;
+  return false;
+}
 
 /**
  * Appends a candidate for every B part paired with an A part. `earlier` holds A parts carried from
@@ -56,7 +60,7 @@ export function pairNear(
     };
     for (const a of earlier) consider(a);
     for (const a of parts) consider(a);
-    if (!best || !accept(b.entry, best, b) || CLAUSE_BREAK.test(textBetween(best.end, b.start))) continue;
+    if (!best || !accept(b.entry, best, b) || hasClauseBreak(textBetween(best.end, b.start))) continue;
     const entry = lex.entries[b.entry]!;
     // A set term reports the members it matched (湿疹…好了), not the set names.
     const term = best.alt !== undefined && b.alt !== undefined ? `${best.alt}…${b.alt}` : entry.phrase;

@@ -15,6 +15,8 @@
  *   doesn't cure        negated       not only cures                               not negated
  */
 
+import { CLAUSE_BREAKS } from '../normalize/symbols.js';
+
 /** Chinese negators, simplified; compared against the folded text just before the claim. */
 const ZH_NEGATORS = ['不能', '不会', '不可能', '不可以', '无法', '没法', '没办法', '没有', '别指望', '不指望', '并不', '并非', '不是', '不敢说', '不保证', '不承诺', '谈不上', '算不上', '瞎说', '胡说', '别信', '不要信', '谣传', '不'];
 /** Words allowed between the negator and the claim (不能用来治, 别指望它治, 不是说). */
@@ -118,7 +120,6 @@ function englishNegated(text: string, start: number): boolean {
 
 /** What calls the contact a scam later in its clause (私信让你加好友转账的都是骗子). */
 const ZH_SCAM_WORDS = ['骗子', '诈骗', '骗局', '是假的', '别信', '不要信', '别上当', '不要上当'];
-const CLAUSE_BREAKS = new Set([...'，。！？；,.!?;'].map((c) => c.charCodeAt(0)));
 /** Significant units read after the word at most, and original units (noise included). */
 const AHEAD = 16;
 const MAX_LOOKAHEAD = 48;

@@ -45,7 +45,10 @@ export interface NormalizedText {
 const MAX_WORD = 64;
 const STEM_SLOTS = 256;
 
-/** Full-width clause marks (，。！？；、), which hosts' transcripts and chat put between clauses, not inside words. */
+/**
+ * Full-width clause marks (，。！？；、), which hosts' transcripts and chat put between clauses, not
+ * inside words: the full-width part of CLAUSE_BREAKS (symbols.ts), since ASCII , ! ? ; are also noise evaders insert.
+ */
 const isClauseMark = (u: number) => u === 0xff0c || u === 0x3002 || u === 0xff01 || u === 0xff1f || u === 0xff1b || u === 0x3001;
 
 /** ASCII hyphen-minus, the Unicode hyphens (‐ ‑) and the full-width one. */

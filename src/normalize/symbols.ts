@@ -62,3 +62,9 @@ export const CHINESE_DIGITS: ReadonlyMap<string, string> = new Map(
 export const SPOKEN_DIGITS: ReadonlyMap<string, number> = new Map(
   Object.entries({ 幺: 1, 两: 2, 洞: 0, 拐: 7, 勾: 9 }),
 );
+
+/**
+ * Units that end a clause in the original text: a near term does not pair across one, and a warning
+ * after a contact word is read up to one. ASCII '.' is not among them: evaders put it inside words.
+ */
+export const CLAUSE_BREAKS: ReadonlySet<number> = new Set([...'，。！？；、,!?;\n\r'].map((c) => c.charCodeAt(0)));
