@@ -46,6 +46,10 @@ export class FlagIdAllocator {
   peek(): number {
     return this.#next;
   }
+  /** Continues from `next` (a rebuild from the journal). */
+  reset(next: number): void {
+    this.#next = next;
+  }
 }
 
 export function severityRank(s: Severity): number {

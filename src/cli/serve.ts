@@ -6,8 +6,8 @@
 import { pino } from 'pino';
 import { LexiconError } from '../errors.js';
 import { JournalError } from '../journal/journal.js';
-import { ConfigError, loadConfig, resolveTokens } from '../server/config.js';
-import { startServer } from '../server/server.js';
+import { ConfigError, loadConfig, resolveTokens } from '../config.js';
+import { startServer } from '../service.js';
 
 export async function runServe(configFile: string | undefined): Promise<number> {
   let config;

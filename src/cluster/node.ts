@@ -21,8 +21,8 @@ import type { Flag } from '../flag.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
-import type { Metrics } from '../server/metrics.js';
-import type { Ack, CommandResult, IngestPeer, Outbox, PipelineDelegate, StreamSummary } from '../server/pipeline.js';
+import type { Metrics } from '../metrics.js';
+import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
 import type { ClusterConfig } from './config.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
 import { LeaseManager } from './leases.js';
@@ -44,10 +44,9 @@ export interface ClusterHealth {
   connected: boolean;
   nodes: number;
   partitions: number[];
-  streams: number;
 }
 
-export class ClusterNode implements PipelineDelegate {
+export class ClusterNode implements StreamService, FlagHistory {
   readonly node: string;
   readonly subjects: Subjects;
   readonly #d: ClusterDeps;
@@ -69,6 +68,7 @@ export class ClusterNode implements PipelineDelegate {
   readonly #replyBatcher: ReplyBatcher;
   #inFlight = 0;
   #closed = false;
+  #draining = false;
   /** False while the NATS connection is down (reconnecting): /healthz says not ready. */
   #connected = true;
 
@@ -156,10 +156,26 @@ export class ClusterNode implements PipelineDelegate {
     return this.#inFlight;
   }
 
-  health(): ClusterHealth {
+  health(): CoreHealth {
     let streams = 0;
     for (const w of this.#workers.values()) streams += w.streamCount;
-    return { node: this.node, connected: this.#connected && !this.#nc.isClosed() && !this.#closed, nodes: this.#leases.liveNodes, partitions: this.#leases.owned, streams };
+    const connected = this.#connected && !this.#nc.isClosed() && !this.#closed;
+    const cluster: ClusterHealth = { node: this.node, connected, nodes: this.#leases.liveNodes, partitions: this.#leases.owned };
+    return { ready: connected && !this.#draining, writable: connected, pending: this.#inFlight, streams, cluster };
+  }
+
+  /** `since` reads the events stream (flag ids are its sequences). */
+  get history(): FlagHistory {
+    return this;
+  }
+
+  /** The partitions sweep their own idle streams on a timer (see `start`). */
+  sweepIdle(): number {
+    return 0;
+  }
+
+  drain(): void {
+    this.#draining = true;
   }
 
   // --- partitions --------------------------------------------------------------------------------
@@ -197,6 +213,7 @@ export class ClusterNode implements PipelineDelegate {
   // --- ingest from this node's WebSockets ------------------------------------------------------------
 
   async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {
+    if (this.#draining) return msgs.map((m) => wireError('shutting_down', 'server is shutting down; message not processed, send it again', m));
     const groups = new Map<number, { idx: number[]; msgs: IngestMessage[] }>();
     msgs.forEach((m, i) => {
       let conns = this.#conns.get(m.stream);

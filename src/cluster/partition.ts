@@ -24,9 +24,9 @@ import { wireError, type WireError } from '../protocol/codes.js';
 import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import { decodeMessage } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
-import type { Metrics } from '../server/metrics.js';
-import { PartialTracker } from '../server/partials.js';
-import type { Ack, CommandResult } from '../server/pipeline.js';
+import type { Metrics } from '../metrics.js';
+import { PartialTracker } from '../stream/partials.js';
+import type { Ack, CommandResult } from '../stream/contracts.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type ReplyBody } from './events.js';
 import type { Subjects } from './subjects.js';
 

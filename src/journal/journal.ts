@@ -1,27 +1,30 @@
 /**
- * The append-only journal: NDJSON segments in one directory, appended with group commit (every
- * record appended while a write+fsync is in flight goes out in the next single write+fsync), so a
- * caller acks only after `append` resolves and a crash loses nothing acked.
+ * The append-only journal, the file `StreamLog`: NDJSON segments in one directory, appended with
+ * group commit (every record appended while a write+fsync is in flight goes out in the next single
+ * write+fsync), so a caller acks only after `append` resolves and a crash loses nothing acked.
  *
  * Layout: `<dir>/segment-<12 digits>.ndjson`. A segment is rotated past `segmentBytes`; the new one
  * starts with a snapshot record (see records.ts), so retention can delete whole old segments by
- * total size and age without losing state. A torn last line (a crash mid-write) is cut off at open
- * with a warning; a damaged line elsewhere is skipped with a warning. Neither is fatal.
+ * total size and age without losing state. Retention keeps two segments with intact snapshots, so a
+ * damaged snapshot falls back to the one before it. A torn last line (a crash mid-write) is cut off
+ * at open with a warning; a damaged or invalid record elsewhere is skipped with a warning and
+ * counted. Neither is fatal.
+ *
+ * A failed or short write (ENOSPC, EIO) is cut back to the last whole record, and every append not
+ * yet durable is rejected (the caller built state on them, see StreamLog.append); until `probe`
+ * succeeds the journal reports `failure`.
  */
 import { mkdirSync } from 'node:fs';
-import { open, readdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Flag } from '../flag.js';
 import { PkguardError } from '../errors.js';
+import type { FlagEntry } from '../stream/contracts.js';
+import type { SnapshotState, StreamLog } from '../stream/log.js';
+import { checkRecord } from '../stream/record-schema.js';
+import type { SnapshotRecord, StreamRecord } from '../stream/records.js';
+import { nodeFiles, writeFully, type AppendFile, type SegmentFiles } from './files.js';
 import { readLines, type LineReadResult } from './lines.js';
-import { isRecord, type JournalRecord, type SnapshotRecord } from './records.js';
-
-/** A journaled flag with the message it came from (and, for a carried flag, the text before it). */
-export interface FlagEntry {
-  flag: Flag;
-  text: string | undefined;
-  prev?: string;
-}
 
 export interface JournalOptions {
   dir: string;
@@ -34,7 +37,9 @@ export interface JournalOptions {
   /** fsync each batch. Only tests of other things turn this off. Default true. */
   fsync?: boolean;
   /** Called at rotation: the state to open the next segment with. */
-  snapshot: () => Omit<SnapshotRecord, 't'>;
+  snapshot: () => SnapshotState;
+  /** The file layer (tests inject faults here). Default: node:fs. */
+  files?: SegmentFiles;
   warn: (event: string, detail: Record<string, unknown>) => void;
   /** Called after each batch is durable: its size and how long the write (+ fsync) took. */
   onWrite?: (records: number, bytes: number, seconds: number) => void;
@@ -56,16 +61,19 @@ export class JournalError extends PkguardError {
   }
 }
 
+const NEWLINE = Buffer.from('\n');
 const NAME = /^segment-(\d{12})\.ndjson$/;
 const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
 
 type ResolvedOptions = Required<Omit<JournalOptions, 'snapshot' | 'warn' | 'onWrite'>> & Pick<JournalOptions, 'snapshot' | 'warn' | 'onWrite'>;
 
-export class Journal {
+export class Journal implements StreamLog {
   readonly dir: string;
   readonly #opts: ResolvedOptions;
   readonly #segments: Segment[];
-  #fh: FileHandle | undefined;
+  #fh: AppendFile | undefined;
+  /** Records skipped on replay because they were damaged or of the wrong shape. */
+  badRecords = 0;
   #pending: string[] = [];
   #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   #pendingRecords = 0;
@@ -97,6 +105,7 @@ export class Journal {
       retainBytes: 1024 * 1024 * 1024,
       retainMs: 7 * 24 * 3600 * 1000,
       fsync: true,
+      files: nodeFiles,
       ...options,
     };
     try {
@@ -114,10 +123,15 @@ export class Journal {
   }
 
   /**
-   * Every record in order, oldest segment first. Cuts a torn last line off the newest segment and
-   * skips damaged lines, each with a warning. Opens the newest segment for appending when done.
+   * Every valid record from the oldest segment whose state is complete (the first segment ever, or
+   * one that opens with an intact snapshot), in order. Cuts a torn last line off the newest segment
+   * and skips damaged or invalid records, each with a warning. (Re)opens the newest segment for
+   * appending when done; a processor rebuilding after a failed write calls it again.
    */
-  async *replay(): AsyncGenerator<JournalRecord> {
+  async *replay(): AsyncGenerator<StreamRecord> {
+    await this.#fh?.close().catch(() => undefined);
+    this.#fh = undefined;
+    const from = await this.#replayStart();
     for (let i = 0; i < this.#segments.length; i++) {
       const seg = this.#segments[i]!;
       const last = i === this.#segments.length - 1;
@@ -125,21 +139,14 @@ export class Journal {
       let lineNo = 0;
       for await (const line of readLines(seg.path, result)) {
         lineNo++;
-        let rec: unknown;
-        try {
-          rec = JSON.parse(line);
-        } catch {
-          rec = undefined;
-        }
-        if (!isRecord(rec)) {
-          this.#opts.warn('journal_damaged_line', { path: seg.path, line: lineNo, bytes: line.length });
-          continue;
-        }
+        const rec = this.#parse(line, seg.path, lineNo);
+        if (!rec) continue;
         if (rec.t === 'msg') this.#noteFlags(seg, rec.flags);
-        yield rec;
+        // Older segments are read only for where their flags are (`since`); their state is in `from`'s snapshot.
+        if (i >= from) yield rec;
       }
       if (result.tailBytes > 0) {
-        this.#opts.warn('journal_torn_tail', { path: seg.path, droppedBytes: result.tailBytes, keptBytes: result.goodBytes });
+        this.#opts.warn('journal_torn_tail', { segment: seg.index, droppedBytes: result.tailBytes, keptBytes: result.goodBytes });
         if (last) {
           await truncate(seg.path, result.goodBytes);
           seg.bytes = result.goodBytes;
@@ -147,13 +154,15 @@ export class Journal {
       }
     }
     if (this.#segments.length === 0) this.#segments.push(this.#newSegment(1));
-    this.#fh = await open(this.#active.path, 'a');
+    this.#fh = await this.#opts.files.openAppend(this.#active.path);
+    this.#active.bytes = await this.#fh.size();
   }
 
   /** Appends records; resolves once they are written and (by default) fsynced. */
-  append(...records: JournalRecord[]): Promise<void> {
+  append(records: readonly StreamRecord[]): Promise<void> {
     if (this.#closed) return Promise.reject(new JournalError(this.dir, 'closed'));
     if (!this.#fh) return Promise.reject(new JournalError(this.dir, 'append before replay'));
+    if (this.#failure) return Promise.reject(new JournalError(this.dir, `not writable since the last write failed: ${this.#failure.message}`));
     let text = '';
     for (const r of records) {
       text += JSON.stringify(r) + '\n';
@@ -164,6 +173,26 @@ export class Journal {
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#schedule();
     return done;
+  }
+
+  /**
+   * After a failure: one tiny durable write (an empty line, which replay skips) tells whether the
+   * disk takes writes again. Clears `failure` when it does.
+   */
+  async probe(): Promise<boolean> {
+    if (!this.#failure) return true;
+    if (this.#flushing || !this.#fh) return false;
+    try {
+      // The cut back may itself have failed: make sure the file ends at its last whole record.
+      if ((await this.#fh.size()) !== this.#active.bytes) await this.#fh.truncate(this.#active.bytes);
+      await writeFully(this.#fh, NEWLINE);
+      if (this.#opts.fsync) await this.#fh.datasync();
+      this.#active.bytes += 1;
+      this.#failure = undefined;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Resolves once everything appended so far is durable. */
@@ -195,16 +224,19 @@ export class Journal {
     for (const seg of this.#segments.slice(from)) {
       let lines: AsyncGenerator<string>;
       try {
-        lines = readLines(seg.path);
+        // Only what is durable: a batch being written may yet be cut back.
+        lines = readLines(seg.path, undefined, seg === this.#active ? seg.bytes : Infinity);
         for await (const line of lines) {
           if (!line.startsWith('{"t":"msg"')) continue;
-          let rec: unknown;
+          let v: unknown;
           try {
-            rec = JSON.parse(line);
+            v = JSON.parse(line);
           } catch {
             continue;
           }
-          if (!isRecord(rec) || rec.t !== 'msg') continue;
+          const checked = checkRecord(v);
+          if (!checked.ok || checked.record.t !== 'msg') continue;
+          const rec = checked.record;
           for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield { flag: f, text: rec.text, ...(rec.prev !== undefined ? { prev: rec.prev } : {}) };
         }
       } catch (err) {
@@ -241,6 +273,39 @@ export class Journal {
     return this.#segments[this.#segments.length - 1]!;
   }
 
+  /** The oldest segment state can be rebuilt from: the first ever, or one opening with an intact snapshot. */
+  async #replayStart(): Promise<number> {
+    for (let i = 0; i < this.#segments.length; i++) {
+      const seg = this.#segments[i]!;
+      if (seg.index === 1) return i;
+      for await (const line of readLines(seg.path)) {
+        if (this.#parse(line, seg.path, 1)?.t === 'snapshot') return i;
+        break;
+      }
+      this.#opts.warn('journal_snapshot_damaged', { segment: seg.index, fallback: i + 1 < this.#segments.length ? this.#segments[i + 1]!.index : null });
+    }
+    // No intact starting point: replay all that is there (dedupe and the shut-down set may be incomplete).
+    if (this.#segments.length > 0) this.#opts.warn('journal_state_incomplete', { segments: this.#segments.length });
+    return 0;
+  }
+
+  /** A line as a valid record, or undefined (warned and counted). */
+  #parse(line: string, path: string, lineNo: number): StreamRecord | undefined {
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      this.badRecords++;
+      this.#opts.warn('journal_damaged_line', { segment: path.slice(-31), line: lineNo, bytes: line.length });
+      return undefined;
+    }
+    const checked = checkRecord(v);
+    if (checked.ok) return checked.record;
+    this.badRecords++;
+    this.#opts.warn('journal_invalid_record', { segment: path.slice(-31), line: lineNo, reason: checked.reason });
+    return undefined;
+  }
+
   #newSegment(index: number): Segment {
     return { index, path: join(this.dir, segmentName(index)), bytes: 0, firstFlag: undefined };
   }
@@ -271,27 +336,47 @@ export class Journal {
       try {
         const fh = this.#fh;
         if (!fh) throw new JournalError(this.dir, 'closed');
+        if (this.#failure) throw new JournalError(this.dir, `not writable since the last write failed: ${this.#failure.message}`);
         if (text.length > 0) {
           const t0 = performance.now();
           const buf = Buffer.from(text, 'utf8');
-          await fh.write(buf, 0, buf.length);
-          if (this.#opts.fsync) await fh.datasync();
+          try {
+            await writeFully(fh, buf);
+            if (this.#opts.fsync) await fh.datasync();
+          } catch (err) {
+            await this.#cutBack(fh);
+            throw err;
+          }
           this.#active.bytes += buf.length;
           if (firstFlag !== undefined && this.#active.firstFlag === undefined) this.#active.firstFlag = firstFlag;
           this.#opts.onWrite?.(records, buf.length, (performance.now() - t0) / 1000);
         }
         this.#pendingRecords -= records;
-        this.#failure = undefined;
         for (const w of waiters) w.resolve();
-        if (this.#active.bytes >= this.#opts.segmentBytes) await this.#rotate();
+        if (this.#active.bytes >= this.#opts.segmentBytes) await this.#rotate().catch((err: unknown) => this.#opts.warn('journal_rotate_failed', { err: (err as Error).message }));
       } catch (err) {
-        this.#pendingRecords -= records;
-        this.#failure = err as Error;
+        this.#failure ??= err as Error;
         const e = err instanceof JournalError ? err : new JournalError(this.#active.path, `write failed: ${(err as Error).message}`, err);
+        // Everything appended meanwhile was built on these records: it fails with them.
+        const later = this.#waiters;
+        this.#pendingRecords = 0;
+        this.#pending = [];
+        this.#waiters = [];
+        this.#pendingFirstFlag = undefined;
         for (const w of waiters) w.reject(e);
+        for (const w of later) w.reject(e);
       }
     }
     this.#flushing = false;
+  }
+
+  /** A failed write leaves the file ending at its last whole record (best effort; `probe` repeats it). */
+  async #cutBack(fh: AppendFile): Promise<void> {
+    try {
+      await fh.truncate(this.#active.bytes);
+    } catch (err) {
+      this.#opts.warn('journal_cut_back_failed', { err: (err as Error).message, bytes: this.#active.bytes });
+    }
   }
 
   /** Starts a new segment with a snapshot, then applies retention to the old ones. */
@@ -299,9 +384,16 @@ export class Journal {
     const next = this.#newSegment(this.#active.index + 1);
     const snapshot: SnapshotRecord = { t: 'snapshot', ...this.#opts.snapshot() };
     const buf = Buffer.from(JSON.stringify(snapshot) + '\n', 'utf8');
-    const fh = await open(next.path, 'a');
-    await fh.write(buf, 0, buf.length);
-    if (this.#opts.fsync) await fh.datasync();
+    const fh = await this.#opts.files.openAppend(next.path);
+    try {
+      await writeFully(fh, buf);
+      if (this.#opts.fsync) await fh.datasync();
+    } catch (err) {
+      // No new segment: keep appending to the current one, and try again after the next batch.
+      await fh.close().catch(() => undefined);
+      await rm(next.path, { force: true });
+      throw err;
+    }
     next.bytes = buf.length;
     await this.#fh?.close();
     this.#fh = fh;
@@ -309,10 +401,11 @@ export class Journal {
     await this.#retain();
   }
 
+  /** Deletes the oldest segments past the size or age limit, always keeping two (a damaged snapshot falls back to the older one). */
   async #retain(): Promise<void> {
     const now = Date.now();
     let total = this.#segments.reduce((n, s) => n + s.bytes, 0);
-    while (this.#segments.length > 1) {
+    while (this.#segments.length > 2) {
       const oldest = this.#segments[0]!;
       const tooBig = total > this.#opts.retainBytes;
       const tooOld = !tooBig && now - (await stat(oldest.path)).mtimeMs > this.#opts.retainMs;

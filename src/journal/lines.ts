@@ -13,7 +13,8 @@ export interface LineReadResult {
   goodBytes: number;
 }
 
-export async function* readLines(path: string, result?: LineReadResult): AsyncGenerator<string> {
+/** `maxBytes`: read no further than this offset (the durable end of a segment being appended to). */
+export async function* readLines(path: string, result?: LineReadResult, maxBytes = Infinity): AsyncGenerator<string> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -22,7 +23,9 @@ export async function* readLines(path: string, result?: LineReadResult): AsyncGe
     let offset = 0;
     let good = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, offset);
+      const want = Math.min(CHUNK, maxBytes - offset);
+      if (want <= 0) break;
+      const { bytesRead } = await fh.read(buf, 0, want, offset);
       if (bytesRead === 0) break;
       offset += bytesRead;
       let from = 0;

@@ -16,6 +16,8 @@ export function splitFrame(data: string, maxBatch: number): { items: unknown[]; 
     return wireError('invalid_json', `frame is not valid JSON: ${(err as Error).message}`);
   }
   if (!Array.isArray(parsed)) return { items: [parsed], batch: false };
+  // Every frame gets an answer; an empty batch would otherwise get none.
+  if (parsed.length === 0) return wireError('invalid_message', 'frame: empty array; send one message or an array of 1 or more');
   if (parsed.length > maxBatch) {
     return wireError('batch_too_large', `batch of ${parsed.length} messages; at most ${maxBatch} per frame (nothing in it was processed)`);
   }

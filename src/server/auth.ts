@@ -5,9 +5,18 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Role, Tokens } from './config.js';
+import type { Role, Tokens } from '../config.js';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+export const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Whether `token` is one of the tokens whose digests are given (all compared, in constant time). */
+export function bearerMatches(token: string | undefined, digests: readonly Buffer[]): boolean {
+  if (!token) return false;
+  const d = digest(token);
+  let ok = false;
+  for (const k of digests) if (timingSafeEqual(k, d)) ok = true;
+  return ok;
+}
 
 export class TokenAuth {
   readonly #known: { digest: Buffer; role: Role }[] = [];

@@ -12,17 +12,10 @@
 import type { WebSocket } from 'ws';
 import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
 import { severityRank, type Flag } from '../flag.js';
-import type { Journal } from '../journal/journal.js';
 import { wireError } from '../protocol/codes.js';
 import type { SubscribeCommand } from '../protocol/feed.js';
-import type { Role } from './config.js';
-import type { PkEvent } from './pipeline.js';
-
-/** Where `since` reads earlier flags from: the journal, or in cluster mode the events stream (cluster hook). */
-export type FlagHistory = Pick<Journal, 'flagEntriesSince'> & {
-  /** The oldest flag number still held once retention removed older ones (undefined: nothing removed). */
-  retainedFrom(): number | undefined | Promise<number | undefined>;
-};
+import type { Role } from '../config.js';
+import type { FlagHistory, PkEvent } from '../stream/contracts.js';
 
 /** What a subscribe needs from the server: flag history, the newest flag number, the stream summaries. */
 export interface FeedSource {

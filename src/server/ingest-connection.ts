@@ -13,9 +13,9 @@ import type { WebSocket } from 'ws';
 import { wireError, type WireError } from '../protocol/codes.js';
 import { decodeMessage, splitFrame } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
-import type { Limits } from './config.js';
-import type { Metrics } from './metrics.js';
-import type { IngestPeer, Pipeline } from './pipeline.js';
+import type { Limits } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { IngestPeer, StreamService } from '../stream/contracts.js';
 
 /** Close code for a peer cut off for not reading what it is sent. */
 export const CLOSE_NOT_READING = 4008;
@@ -27,7 +27,7 @@ export class IngestConnection implements IngestPeer {
   readonly ws: WebSocket;
   /** Opened with `?flags=1`: also receives the flags of the streams it sends. */
   readonly wantsFlags: boolean;
-  readonly #pipeline: Pipeline;
+  readonly #core: StreamService;
   readonly #limits: Limits;
   readonly #metrics: Metrics;
   readonly #onCutOff: (reason: string) => void;
@@ -43,11 +43,11 @@ export class IngestConnection implements IngestPeer {
   /** Has sent an array frame, so it reads arrays: replies are coalesced into one frame per turn. */
   #speaksArrays = false;
 
-  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { pipeline: Pipeline; limits: Limits; metrics: Metrics; onCutOff: (reason: string) => void }) {
+  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { core: StreamService; limits: Limits; metrics: Metrics; onCutOff: (reason: string) => void }) {
     this.id = id;
     this.ws = ws;
     this.wantsFlags = wantsFlags;
-    this.#pipeline = deps.pipeline;
+    this.#core = deps.core;
     this.#limits = deps.limits;
     this.#metrics = deps.metrics;
     this.#onCutOff = deps.onCutOff;
@@ -101,7 +101,7 @@ export class IngestConnection implements IngestPeer {
   closed(): void {
     this.#closed = true;
     clearTimeout(this.#resumeTimer);
-    this.#pipeline.forget(this);
+    this.#core.forget(this);
   }
 
   #process(msgs: IngestMessage[], batch: boolean): void {
@@ -109,7 +109,7 @@ export class IngestConnection implements IngestPeer {
     this.#inFlight += msgs.length;
     if (this.#inFlight >= this.#limits.maxInFlight && !this.#pausedFor.inFlight) this.#pause('inFlight');
     const started = performance.now();
-    this.#pipeline.ingestBatch(msgs, this).then(
+    this.#core.ingestBatch(msgs, this).then(
       (replies) => this.#done(msgs.length, replies, started),
       (err: unknown) => this.#done(msgs.length, msgs.map((m) => wireError('internal', `message not processed: ${(err as Error).message}`, m)), started),
     );

@@ -11,8 +11,8 @@ import { Escalation } from '../../src/escalate/escalation.js';
 import { DEFAULT_ESCALATION } from '../../src/escalate/risk.js';
 import type { Flag } from '../../src/flag.js';
 import { Journal } from '../../src/journal/journal.js';
-import type { SnapshotRecord } from '../../src/journal/records.js';
-import { recover } from '../../src/server/recover.js';
+import type { SnapshotRecord } from '../../src/stream/records.js';
+import { replayLog } from '../../src/stream/replay.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,9 +33,9 @@ test('segments rotate with a snapshot first, retention keeps the total bounded, 
   const state = () => ({ nextFlag: next, shutdown: [{ stream: 'gone', epoch: 2, reason: 'risk 17 crossed the shutdown threshold 16' }], epochs: { gone: 2, back: 1 }, seqs: { live: next }, pk: [{ stream: 'live', opponent: 'rival' }, { stream: 'solo' }] });
   const j = await open(dir, state);
   for await (const _ of j.replay()) throw new Error('empty journal replays nothing');
-  await j.append({ t: 'shutdown', stream: 'gone', reason: 'test', flagIds: [], ts: 1, epoch: 2, manual: true });
+  await j.append([{ t: 'shutdown', stream: 'gone', reason: 'test', flagIds: [], ts: 1, epoch: 2, manual: true }]);
   for (let i = 0; i < 400; i++) {
-    await j.append({ t: 'msg', stream: 'live', seq: i + 1, ts: 1000 + i, kind: 'transcript', final: true, flags: [flag(next, 'live')], text: '全网最低价' });
+    await j.append([{ t: 'msg', stream: 'live', seq: i + 1, ts: 1000 + i, kind: 'transcript', final: true, flags: [flag(next, 'live')], text: '全网最低价' }]);
     next++;
   }
   await j.close();
@@ -50,9 +50,9 @@ test('segments rotate with a snapshot first, retention keeps the total bounded, 
   // Restart: the shutdown record itself is gone with the first segment; the snapshot carries it.
   const escalation = new Escalation(DEFAULT_ESCALATION);
   const reopened = await open(dir, state);
-  const recovered = await recover(reopened, escalation);
+  const recovered = await replayLog(reopened, escalation, 64);
   expect(recovered.nextFlag).toBe(next);
-  expect(recovered.seqs.get('live')).toBe(400);
+  expect(recovered.windows.get('live')?.high).toBe(400);
   expect(escalation.isShutDown('gone')).toBe(true);
   expect(escalation.shutDownStreams()).toContainEqual({ stream: 'gone', epoch: 2, reason: 'risk 17 crossed the shutdown threshold 16' });
   expect(escalation.shutdownReason('gone')).toBe('risk 17 crossed the shutdown threshold 16');
@@ -79,7 +79,7 @@ test('a torn last line is cut off with a warning and appends continue on a clean
   const snap = () => ({ nextFlag: 1, shutdown: [], epochs: {}, seqs: {} });
   const j = await open(dir, snap);
   for await (const _ of j.replay());
-  await j.append({ t: 'end', stream: 'a', seq: 1, ts: 1 });
+  await j.append([{ t: 'end', stream: 'a', seq: 1, ts: 1 }]);
   await j.close();
   const file = join(dir, 'segment-000000000001.ndjson');
   const { appendFileSync } = await import('node:fs');
@@ -90,7 +90,7 @@ test('a torn last line is cut off with a warning and appends continue on a clean
   for await (const r of j2.replay()) seen.push(r.t === 'end' ? r.stream : r.t);
   expect(seen).toEqual(['a']);
   expect(warnings).toEqual(['journal_torn_tail']);
-  await j2.append({ t: 'end', stream: 'c', seq: 1, ts: 2 });
+  await j2.append([{ t: 'end', stream: 'c', seq: 1, ts: 2 }]);
   await j2.close();
   expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { stream: string }).stream)).toEqual(['a', 'c']);
 });

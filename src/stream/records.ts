@@ -1,9 +1,11 @@
 /**
- * What the journal holds: one JSON object per line, `t` says which. Everything that changes what a
- * moderator sees or whether a stream is shut down is a record, so a restart can rebuild it.
+ * The one vocabulary of facts the stream core records, whichever log holds them (one JSON object
+ * per line in the file journal), `t` says which. Everything that changes what a moderator sees or
+ * whether a stream is shut down is a record, so a replay can rebuild it. `record-schema.ts`
+ * validates each one as it is read back.
  */
 import type { Flag } from '../flag.js';
-import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { EscalationEvent, LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
 
 /** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
 export interface SnapshotRecord {
@@ -15,6 +17,8 @@ export interface SnapshotRecord {
   epochs: Record<string, number>;
   /** Highest final seq processed per live stream, for dedupe. */
   seqs: Record<string, number>;
+  /** Each live stream's window of processed seqs below its highest, `[floor, first, last, ...]` (seq-window.ts); absent in older journals. */
+  windows?: Record<string, number[]>;
   /** Streams in a PK session, with the opponent when known (absent in journals written before it was kept). */
   pk?: { stream: string; opponent?: string }[];
 }
@@ -28,8 +32,13 @@ export interface MessageRecord {
   kind: 'transcript' | 'chat';
   final: boolean;
   flags: Flag[];
-  /** The original text, kept only when it raised flags: the evidence a moderator reviews. */
+  /**
+   * The original text: always for a final transcript chunk (a replay rebuilds the stream's
+   * cross-chunk carry from it), otherwise only when it raised flags (the evidence a moderator reviews).
+   */
   text?: string;
+  /** Flags found beyond the per-message cap and not raised. */
+  dropped?: number;
   /** The end of the stream's earlier text, kept only when a flag was `carried` across the seam. */
   prev?: string;
 }
@@ -66,7 +75,13 @@ export interface DismissRecord {
   reason?: string;
 }
 
-export type JournalRecord =
+/** Flag ids below `below` may have been handed out: a restart never allocates under it (see processor.ts). */
+export interface IdsRecord {
+  t: 'ids';
+  below: number;
+}
+
+export type StreamRecord =
   | SnapshotRecord
   | MessageRecord
   | PkRecord
@@ -74,11 +89,17 @@ export type JournalRecord =
   | LevelRecord
   | ShutdownRecord
   | RestoreRecord
-  | DismissRecord;
+  | DismissRecord
+  | IdsRecord;
 
-const KINDS = new Set(['snapshot', 'msg', 'pk', 'end', 'level', 'shutdown', 'restore', 'dismiss']);
-
-/** A parsed line is a record when it is an object with a known `t`; anything else is damage. */
-export function isRecord(v: unknown): v is JournalRecord {
-  return v !== null && typeof v === 'object' && KINDS.has((v as { t?: unknown }).t as string);
+/** An escalation event as its record. */
+export function eventRecord(e: EscalationEvent): StreamRecord {
+  switch (e.type) {
+    case 'level':
+      return { t: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts };
+    case 'shutdown':
+      return { t: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual };
+    case 'restore':
+      return { t: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch };
+  }
 }

@@ -1,16 +1,22 @@
 /**
- * Rebuilds the server's state from the journal on start: the next flag id, each stream's last
- * processed seq (dedupe of re-sent messages), what partial hypotheses already flagged, which flag
- * belongs to which stream (for dismiss), and escalation, replayed through the same `Escalation` in
- * event time. Shutdown and restore records are the truth for whether a stream is shut down.
+ * Rebuilds the stream core's state from its log: the next flag id, each stream's window of processed
+ * seqs, what partial hypotheses already flagged, which flag belongs to which stream (for dismiss),
+ * PK opponents, the text each live stream's cross-chunk carry needs, and escalation, replayed
+ * through the same `Escalation` in event time. Shutdown and restore records are the truth for
+ * whether a stream is shut down; a shutdown the flags imply but no record holds was never signalled
+ * (its batch was torn before it was durable) and is handed back to be signalled now.
+ *
+ * Used at start and after a failed write: replay is the one way state is built from the log.
  */
-import type { Escalation } from '../escalate/escalation.js';
-import type { Journal } from '../journal/journal.js';
+import type { Escalation, ShutdownEvent } from '../escalate/escalation.js';
+import type { StreamLog } from './log.js';
 import { PartialTracker } from './partials.js';
+import { SeqWindow } from './seq-window.js';
 
 export interface RecoveredState {
+  /** No flag id under this was ever handed out (flags seen and reservations both count). */
   nextFlag: number;
-  seqs: Map<string, number>;
+  windows: Map<string, SeqWindow>;
   lastTs: Map<string, number>;
   partials: Map<string, PartialTracker>;
   flagStreams: Map<string, string>;
@@ -18,6 +24,10 @@ export interface RecoveredState {
   opponents: Map<string, string>;
   /** Flags dismissed (a second dismiss after a restart is a noop, not a second journal record). */
   dismissed: Set<string>;
+  /** The last final transcript texts of each live stream, oldest first: replayed into its scanner to rebuild the carry. */
+  carry: Map<string, string[]>;
+  /** Shutdowns the flags crossed into but no record holds: never signalled, so signal them now. */
+  unsignalled: ShutdownEvent[];
   records: number;
   flags: number;
   shutDown: number;
@@ -25,6 +35,9 @@ export interface RecoveredState {
 
 /** Dismissal needs the stream of a flag; older flags than this many have decayed to nothing. */
 export const FLAG_STREAM_MEMORY = 100_000;
+
+/** Original text kept per stream to rebuild its carry: comfortably more than the longest pattern. */
+const CARRY_UNITS = 512;
 
 /** Dismissed flag ids remembered, newest kept (as many as flag streams are). */
 export function rememberDismissed(set: Set<string>, id: string): void {
@@ -37,36 +50,47 @@ export function rememberFlagStream(map: Map<string, string>, id: string, stream:
   if (map.size > FLAG_STREAM_MEMORY) map.delete(map.keys().next().value!);
 }
 
-export async function recover(journal: Journal, escalation: Escalation): Promise<RecoveredState> {
+export async function replayLog(log: StreamLog, escalation: Escalation, windowSize: number): Promise<RecoveredState> {
   const state: RecoveredState = {
     nextFlag: 1,
-    seqs: new Map(),
+    windows: new Map(),
     lastTs: new Map(),
     partials: new Map(),
     flagStreams: new Map(),
     opponents: new Map(),
     dismissed: new Set(),
+    carry: new Map(),
+    unsignalled: [],
     records: 0,
     flags: 0,
     shutDown: 0,
   };
   const shut = new Map<string, { shutDown: boolean; epoch: number; ts: number; reason?: string }>();
+  const pending = new Map<string, ShutdownEvent>();
+  let reserved = 1;
   const seqSeen = (stream: string, seq: number) => {
-    if (seq > (state.seqs.get(stream) ?? -1)) state.seqs.set(stream, seq);
+    let w = state.windows.get(stream);
+    if (!w) state.windows.set(stream, (w = new SeqWindow(windowSize)));
+    if (w.verdict(seq) === 'new') w.mark(seq);
   };
   const tsSeen = (stream: string, ts: number) => {
     if (ts > (state.lastTs.get(stream) ?? 0)) state.lastTs.set(stream, ts);
   };
+  const notePending = (events: readonly { type: string }[]) => {
+    for (const e of events) if (e.type === 'shutdown') pending.set((e as ShutdownEvent).stream, e as ShutdownEvent);
+  };
 
-  for await (const rec of journal.replay()) {
+  for await (const rec of log.replay()) {
     state.records++;
     switch (rec.t) {
       case 'snapshot':
         if (state.records === 1) {
-          state.nextFlag = Math.max(state.nextFlag, rec.nextFlag);
-          for (const [stream, seq] of Object.entries(rec.seqs)) seqSeen(stream, seq);
+          reserved = Math.max(reserved, rec.nextFlag);
+          for (const [stream, seq] of Object.entries(rec.seqs)) state.windows.set(stream, SeqWindow.restore(windowSize, seq, rec.windows?.[stream]));
           for (const [stream, epoch] of Object.entries(rec.epochs)) shut.set(stream, { shutDown: false, epoch, ts: 0 });
-          for (const s of rec.shutdown) shut.set(s.stream, { shutDown: true, epoch: s.epoch, ts: 0, reason: s.reason });
+          for (const s of rec.shutdown) shut.set(s.stream, { shutDown: true, epoch: s.epoch, ts: 0, ...(s.reason !== undefined ? { reason: s.reason } : {}) });
+          // At once, so a shutdown the later flags imply counts its epoch on from the snapshot's.
+          for (const [stream, s] of shut) escalation.recover(stream, s, 0);
           // A PK that began in a deleted segment still weighs its flags, and its opponent is still shown.
           for (const p of rec.pk ?? []) {
             escalation.onPk(p.stream, 'start', 0);
@@ -74,18 +98,23 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
           }
         }
         break;
+      case 'ids':
+        reserved = Math.max(reserved, rec.below);
+        break;
       case 'msg': {
         tsSeen(rec.stream, rec.ts);
         for (const f of rec.flags) {
           state.flags++;
           state.nextFlag = Math.max(state.nextFlag, Number(f.id.slice(1)) + 1);
-          escalation.onFlag(rec.stream, f, rec.ts);
+          notePending(escalation.onFlag(rec.stream, f, rec.ts));
           rememberFlagStream(state.flagStreams, f.id, rec.stream);
         }
+        if (rec.flags.length === 0) notePending(escalation.onTick(rec.stream, rec.ts));
         let tracker = state.partials.get(rec.stream);
         if (rec.final) {
           seqSeen(rec.stream, rec.seq);
           tracker?.settle(rec.seq);
+          if (rec.kind === 'transcript' && rec.text !== undefined) keepCarry(state.carry, rec.stream, rec.text);
         } else {
           if (!tracker) state.partials.set(rec.stream, (tracker = new PartialTracker()));
           tracker.fresh(rec.seq, rec.flags);
@@ -95,7 +124,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
       case 'pk':
         seqSeen(rec.stream, rec.seq);
         tsSeen(rec.stream, rec.ts);
-        escalation.onPk(rec.stream, rec.state, rec.ts);
+        notePending(escalation.onPk(rec.stream, rec.state, rec.ts));
         if (rec.state === 'start' && rec.opponent) state.opponents.set(rec.stream, rec.opponent);
         else state.opponents.delete(rec.stream);
         break;
@@ -104,6 +133,7 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
         escalation.end(rec.stream);
         state.partials.delete(rec.stream);
         state.opponents.delete(rec.stream);
+        state.carry.delete(rec.stream);
         break;
       case 'dismiss':
         if (rec.stream !== null) escalation.dismiss(rec.stream, rec.flagId, rec.ts);
@@ -111,19 +141,33 @@ export async function recover(journal: Journal, escalation: Escalation): Promise
         break;
       case 'shutdown':
         escalation.shutdown(rec.stream, rec.reason, rec.ts);
+        pending.delete(rec.stream);
         shut.set(rec.stream, { shutDown: true, epoch: rec.epoch, ts: rec.ts, reason: rec.reason });
         break;
       case 'restore':
         escalation.restore(rec.stream, rec.ts);
+        pending.delete(rec.stream);
         shut.set(rec.stream, { shutDown: false, epoch: rec.epoch, ts: rec.ts });
         break;
       case 'level':
-        break; // recomputed from the flags; kept in the journal for audit
+        break; // recomputed from the flags; kept in the log for audit
     }
   }
   for (const [stream, s] of shut) {
+    if (pending.has(stream)) continue; // shut down after its last record: stays so, signalled below
     escalation.recover(stream, s, s.ts);
     if (s.shutDown) state.shutDown++;
   }
+  for (const [stream, e] of pending) if (escalation.isShutDown(stream) && !shut.get(stream)?.shutDown) state.unsignalled.push(e);
+  state.nextFlag = Math.max(state.nextFlag, reserved);
   return state;
+}
+
+function keepCarry(carry: Map<string, string[]>, stream: string, text: string): void {
+  let texts = carry.get(stream);
+  if (!texts) carry.set(stream, (texts = []));
+  texts.push(text);
+  let units = 0;
+  for (const t of texts) units += t.length;
+  while (texts.length > 1 && units - texts[0]!.length >= CARRY_UNITS) units -= texts.shift()!.length;
 }

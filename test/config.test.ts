@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig, resolveTokens } from '../../src/server/config.js';
+import { ConfigError, loadConfig, resolveTokens } from '../src/config.js';
 
 const dirs: string[] = [];
 function file(content: string): string {

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { PkguardError } from '../errors.js';
-import { escalationConfigSchema } from '../escalate/risk.js';
-import { clusterConfigSchema } from '../cluster/config.js';
+import { PkguardError } from './errors.js';
+import { escalationConfigSchema } from './escalate/risk.js';
+import { clusterConfigSchema } from './cluster/config.js';
 
 const token = z.string().min(16, 'tokens must be at least 16 characters').max(512);
 const roleTokens = z.array(token).max(64).default([]);
@@ -32,6 +32,12 @@ export const limitsSchema = z
     heartbeatMs: z.number().int().min(100).default(30_000),
     /** A stream with no message for this long has its scanner state released. */
     idleStreamMs: z.number().int().min(1000).default(10 * 60_000),
+    /** Processed seqs remembered per stream below its highest: a re-send within them is a duplicate, below them refused. */
+    seqWindow: z.number().int().min(1).max(4096).default(64),
+    /** How far above a stream's highest seq (above 0 for a new stream) a seq may be; generous for millisecond-timestamp seqs. */
+    maxSeqAhead: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1e13),
+    /** Flags one message may raise; the rest are counted as dropped (most severe kept first). */
+    maxFlagsPerMessage: z.number().int().min(1).max(100_000).default(100),
     /** How long SIGTERM waits for in-flight messages before closing. */
     drainMs: z.number().int().min(0).default(5000),
   })
@@ -52,7 +58,7 @@ export const serverConfigSchema = z
     port: z.number().int().min(0).max(65535).default(8080),
     host: z.string().min(1).default('0.0.0.0'),
     tokens: z
-      .object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens })
+      .object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens, /** Tokens `/metrics` asks for; none: `/metrics` is open. */ metrics: roleTokens })
       .strict()
       .optional(),
     journal: journalConfigSchema.default(journalConfigSchema.parse({})),
@@ -71,7 +77,7 @@ export const serverConfigSchema = z
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 export type Limits = z.infer<typeof limitsSchema>;
 export type Role = 'ingest' | 'moderator' | 'control';
-export type Tokens = Record<Role, string[]>;
+export type Tokens = Record<Role, string[]> & { metrics?: string[] };
 
 /** The config file was refused; `path` is the bad field (`limits.maxBatch`) or empty for the file itself. */
 export class ConfigError extends PkguardError {

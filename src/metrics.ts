@@ -35,6 +35,10 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly journalBatchRecords = new Histogram({ name: 'pkguard_journal_batch_records', help: 'Records per group-commit batch', buckets: [1, 10, 100, 1000, 10_000], registers: [this.registry] });
+  readonly journalFailures = new Counter({ name: 'pkguard_journal_failures_total', help: 'Journal writes that failed (disk full, I/O error): the batch was answered internal and state rebuilt from the journal', registers: [this.registry] });
+  readonly journalWritable = new Gauge({ name: 'pkguard_journal_writable', help: '1 while the journal takes writes, 0 after a failed write until a probe write succeeds', registers: [this.registry] });
+  readonly droppedFlags = new Counter({ name: 'pkguard_dropped_flags_total', help: 'Flags found beyond the per-message cap (limits.maxFlagsPerMessage) and not raised', registers: [this.registry] });
+  readonly badRecords = new Gauge({ name: 'pkguard_journal_bad_records', help: 'Journal records skipped on replay as damaged or invalid', registers: [this.registry] });
   readonly streams = new Gauge({ name: 'pkguard_streams', help: 'Streams with state in memory', registers: [this.registry] });
   readonly lexiconReloads = new Counter({ name: 'pkguard_lexicon_reloads_total', help: 'Lexicon reloads, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Flag } from '../../src/flag.js';
-import { PartialTracker } from '../../src/server/partials.js';
+import { PartialTracker } from '../../src/stream/partials.js';
 
 const f = (term: string, start = 0): Flag => ({ id: `f${start}`, category: 'extreme', term, matched: term, start, end: start + term.length, severity: 'high', evasion: false, via: 'text' });
 const terms = (flags: Flag[]) => flags.map((x) => x.term);

@@ -1,0 +1,33 @@
+/**
+ * The core's `Outbox` on this node's sockets: flags, levels, PK, shutdown and restore to the feed
+ * hub, and a stream's flags (`?flags=1`) and shutdown to the ingest connections that sent it.
+ */
+import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { Flag } from '../flag.js';
+import type { IngestPeer, Outbox, PkEvent } from '../stream/contracts.js';
+import type { FeedHub } from './feed-hub.js';
+import type { IngestConnection } from './ingest-connection.js';
+
+export function socketOutbox(hub: FeedHub): Outbox {
+  return {
+    flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>, prev?: string) {
+      hub.flags(flags, text, prev);
+      for (const peer of conns) {
+        const conn = peer as IngestConnection;
+        if (conn.wantsFlags) for (const flag of flags) conn.sendRaw(JSON.stringify({ type: 'flag', flag }));
+      }
+    },
+    pk(e: PkEvent) {
+      hub.pk(e);
+    },
+    event(e: LevelEvent | RestoreEvent) {
+      if (e.type === 'level') hub.level(e);
+      else hub.restore(e);
+    },
+    shutdown(e: ShutdownEvent, conns: Iterable<IngestPeer>) {
+      const json = JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual });
+      for (const peer of conns) (peer as IngestConnection).sendRaw(json);
+      hub.shutdown(json, e.stream);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * The durable log under the stream core. The file journal implements it; everything the processor
+ * knows can be rebuilt by replaying it, which is how a restart, and a failed write, recover.
+ */
+import type { FlagHistory } from './contracts.js';
+import type { SnapshotRecord, StreamRecord } from './records.js';
+
+export interface StreamLog extends FlagHistory {
+  /**
+   * Appends records; resolves once all of them are durable. A rejection means none of this append
+   * (nor anything appended after it that was not yet durable) is in the log: the log ends at its last
+   * whole record, and the caller must drop whatever state it built on the rejected records.
+   */
+  append(records: readonly StreamRecord[]): Promise<void>;
+  /** Resolves once everything appended so far is durable (rejects as `append` would). */
+  barrier(): Promise<void>;
+  /**
+   * Every valid record from the newest intact snapshot on, in order (bad records are skipped and
+   * reported by the log). Also opens the log for appending. Called once, before the first append.
+   */
+  replay(): AsyncIterable<StreamRecord>;
+  /** The last write failed and no write has succeeded since: not ready, nothing can be acked. */
+  readonly failure: Error | undefined;
+  /** Records appended but not yet durable. */
+  readonly pending: number;
+  /** Tries a tiny durable write; true once the log takes writes again (after `failure`). */
+  probe(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The state a snapshot record carries, produced by the processor when the log asks for one. */
+export type SnapshotState = Omit<SnapshotRecord, 't'>;

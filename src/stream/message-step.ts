@@ -1,0 +1,239 @@
+/**
+ * One message (or moderator command) through the core, synchronously: seq window, scan, partial
+ * hypotheses, escalation, the records to log; and, once they are durable, what to publish. The
+ * processor owns the waiting; this owns the meaning.
+ */
+import type { Escalation, EscalationEvent, LevelEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { Scanner } from '../detect/scanner.js';
+import { severityRank, type Flag, type FlagIdAllocator } from '../flag.js';
+import type { Metrics } from '../metrics.js';
+import { wireError, type WireError } from '../protocol/codes.js';
+import type { IngestMessage } from '../protocol/ingest.js';
+import type { Ack, CommandResult, IngestPeer, ModeratorCommand, Outbox, PkEvent } from './contracts.js';
+import { PartialTracker } from './partials.js';
+import { eventRecord, type MessageRecord, type StreamRecord } from './records.js';
+import { rememberDismissed, rememberFlagStream } from './replay.js';
+import type { StreamState, StreamTable } from './stream-table.js';
+
+export interface StepLimits {
+  /** Processed seqs remembered per stream below its highest (exact dedupe for interleaved pipelines). */
+  seqWindow: number;
+  /** How far above a stream's highest seq (or above 0, for a new stream) a seq may be. */
+  maxSeqAhead: number;
+  /** Flags one message may raise; the rest are counted (`dropped`) and not raised. */
+  maxFlagsPerMessage: number;
+}
+
+/** What the core tells the operator's log (pino in the server). */
+export interface CoreLog {
+  flag(flag: Flag): void;
+  shutdown(event: ShutdownEvent): void;
+  level(event: LevelEvent): void;
+  dropped(stream: string, seq: number, dropped: number): void;
+  journalFailed(err: Error): void;
+  journalRecovered(): void;
+}
+
+/** What processing one message produced, published once its records are durable. */
+export interface Outcome {
+  reply: Ack | WireError;
+  st: StreamState | undefined;
+  flags: Flag[];
+  text: string;
+  prev?: string;
+  events: EscalationEvent[];
+  pk: PkEvent | undefined;
+}
+
+export interface StepDeps {
+  scanner: Scanner;
+  /** The allocator the scanner draws flag ids from: ids under its next one were issued. */
+  ids: FlagIdAllocator;
+  escalation: Escalation;
+  streams: StreamTable;
+  outbox: Outbox;
+  metrics: Metrics;
+  log: CoreLog;
+  limits: StepLimits;
+}
+
+const NO_FLAGS: Flag[] = [];
+const NO_EVENTS: EscalationEvent[] = [];
+const NO_PEERS: readonly IngestPeer[] = [];
+
+export class MessageStep {
+  readonly #d: StepDeps;
+
+  constructor(deps: StepDeps) {
+    this.#d = deps;
+  }
+
+  get dismissed(): Set<string> {
+    return this.#d.streams.dismissed;
+  }
+
+  get flagStreams(): Map<string, string> {
+    return this.#d.streams.flagStreams;
+  }
+
+  /** Dedupe, scan, escalate; appends the message's records. */
+  message(msg: IngestMessage, peer: IngestPeer, records: StreamRecord[]): Outcome {
+    const { streams, escalation, limits } = this.#d;
+    const refused = this.#checkSeq(msg);
+    if (refused) return { reply: refused, st: undefined, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
+    const st = streams.open(msg.stream);
+    st.lastActive = Date.now();
+    if (!st.conns.includes(peer)) st.conns.push(peer);
+    const partial = msg.type === 'transcript' && !msg.final;
+    const ack: Ack = { type: 'ack', stream: msg.stream, seq: msg.seq };
+    const out: Outcome = { reply: ack, st, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
+    const verdict = st.seqs.verdict(msg.seq);
+    if (verdict === 'duplicate') {
+      ack.duplicate = true; // re-sent, or a partial of a seq already final
+      return out;
+    }
+    if (verdict === 'stale') {
+      out.reply = wireError('invalid_message', `seq: ${msg.seq} is below this stream's window of remembered seqs (at or under ${st.seqs.floor}, highest ${st.seqs.high}); not processed`, msg);
+      return out;
+    }
+    this.#d.metrics.messages.inc({ type: partial ? 'partial' : msg.type });
+    if (msg.ts > st.lastTs) st.lastTs = msg.ts;
+    let events: EscalationEvent[] = NO_EVENTS;
+    switch (msg.type) {
+      case 'transcript':
+      case 'chat': {
+        // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
+        const prior = msg.type === 'transcript' && !partial ? this.#d.scanner.stream(msg.stream).tail : '';
+        let flags = this.#scan(msg, st, partial);
+        const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
+        if (flags.length > limits.maxFlagsPerMessage) {
+          rec.dropped = flags.length - limits.maxFlagsPerMessage;
+          rec.flags = flags = capFlags(flags, limits.maxFlagsPerMessage);
+          this.#d.metrics.droppedFlags.inc(rec.dropped);
+          this.#d.log.dropped(msg.stream, msg.seq, rec.dropped);
+        }
+        records.push(rec);
+        // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence.
+        if (flags.length > 0 || (msg.type === 'transcript' && !partial)) rec.text = msg.text;
+        if (flags.length > 0) {
+          out.flags = flags;
+          out.text = msg.text;
+          if (prior !== '' && flags.some((f) => f.carried !== undefined)) rec.prev = out.prev = prior;
+          events = [];
+          for (const f of flags) {
+            rememberFlagStream(this.flagStreams, f.id, msg.stream);
+            events.push(...escalation.onFlag(msg.stream, f, msg.ts));
+          }
+        } else events = escalation.onTick(msg.stream, msg.ts);
+        break;
+      }
+      case 'pk':
+        records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state, ...(msg.opponent ? { opponent: msg.opponent } : {}) });
+        out.pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
+        events = escalation.onPk(msg.stream, msg.state, msg.ts);
+        st.opponent = msg.state === 'start' ? msg.opponent : undefined;
+        break;
+      case 'end':
+        records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
+        break;
+    }
+    if (!partial) st.seqs.mark(msg.seq);
+    for (const e of events) records.push(eventRecord(e));
+    out.events = events;
+    if (msg.type === 'end') this.#d.streams.release(msg.stream, st, escalation, this.#d.scanner);
+    return out;
+  }
+
+  /** Publishes what a durable message caused: PK, flags, level changes, shutdown. */
+  publish(o: Outcome): void {
+    if (o.pk) this.#d.outbox.pk(o.pk);
+    if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st?.conns ?? NO_PEERS, o.prev);
+  }
+
+  publishEvents(events: readonly EscalationEvent[], stream: string): void {
+    this.#publish(NO_FLAGS, '', events, this.#d.streams.get(stream)?.conns ?? NO_PEERS);
+  }
+
+  /**
+   * A moderator command, applied to state: the records to log and the events to publish once they
+   * are durable, or the answer at once (an error, or a noop).
+   */
+  command(cmd: ModeratorCommand): { records: StreamRecord[]; events: EscalationEvent[]; stream: string; result: CommandResult } | CommandResult | WireError {
+    const { streams, escalation } = this.#d;
+    if (cmd.type === 'dismiss') {
+      const stream = this.flagStreams.get(cmd.flagId) ?? null;
+      if (stream === null && !this.#issued(cmd.flagId)) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`, { command: 'dismiss', flagId: cmd.flagId });
+      if (this.dismissed.has(cmd.flagId)) return { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId, noop: true };
+      const ts = stream ? streams.eventTime(stream) : Date.now();
+      const events = stream ? (escalation.dismiss(stream, cmd.flagId, ts) ?? []) : [];
+      rememberDismissed(this.dismissed, cmd.flagId);
+      this.#d.metrics.dismissals.inc();
+      const records: StreamRecord[] = [{ t: 'dismiss', flagId: cmd.flagId, stream, ts, ...(cmd.reason ? { reason: cmd.reason } : {}) }, ...events.map(eventRecord)];
+      return { records, events, stream: stream ?? '', result: { type: 'ok', command: 'dismiss', stream: stream ?? '', flagId: cmd.flagId } };
+    }
+    if (!streams.known(cmd.stream, escalation)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, { stream: cmd.stream, command: cmd.type });
+    const ts = streams.eventTime(cmd.stream);
+    const events = cmd.type === 'shutdown' ? escalation.shutdown(cmd.stream, cmd.reason, ts) : escalation.restore(cmd.stream, ts);
+    if (events.length === 0) return { type: 'ok', command: cmd.type, stream: cmd.stream, noop: true };
+    return { records: events.map(eventRecord), events, stream: cmd.stream, result: { type: 'ok', command: cmd.type, stream: cmd.stream } };
+  }
+
+  /** Issued ids are below the scanner's next one; older ones than the flag-stream memory have no stream. */
+  #issued(flagId: string): boolean {
+    return Number(flagId.slice(1)) < this.#d.ids.peek();
+  }
+
+  /** Refuses a seq that would make the stream's window meaningless (far ahead, beyond the safe range). */
+  #checkSeq(msg: IngestMessage): WireError | undefined {
+    const high = Math.max(0, this.#d.streams.get(msg.stream)?.seqs.high ?? 0);
+    if (msg.seq - high > this.#d.limits.maxSeqAhead) {
+      return wireError('invalid_message', `seq: ${msg.seq} is more than ${this.#d.limits.maxSeqAhead} above this stream's highest seq (${high}); not processed`, msg);
+    }
+    return undefined;
+  }
+
+  #scan(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean): Flag[] {
+    const meta = { seq: msg.seq, ts: msg.ts, kind: msg.type };
+    const started = process.hrtime.bigint();
+    const scanner = this.#d.scanner;
+    let flags: Flag[];
+    if (msg.type === 'chat') flags = scanner.stream(msg.stream).push(msg.text, meta);
+    else if (partial) {
+      // A hypothesis is scanned on its own: the stream's carry advances only on the final text.
+      const tracker = (st.partials ??= new PartialTracker());
+      flags = tracker.fresh(msg.seq, scanner.scan(msg.text, { ...meta, stream: msg.stream }));
+    } else {
+      flags = scanner.stream(msg.stream).push(msg.text, meta);
+      if (st.partials) flags = st.partials.final(msg.seq, flags);
+    }
+    this.#d.metrics.scanSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return flags;
+  }
+
+  #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: Iterable<IngestPeer>, prev?: string): void {
+    const { metrics, log, outbox } = this.#d;
+    if (flags.length > 0) {
+      for (const f of flags) {
+        metrics.flags.inc({ category: f.category, severity: f.severity });
+        log.flag(f);
+      }
+      outbox.flags(flags, text, conns, prev);
+    }
+    for (const e of events) {
+      if (e.type === 'shutdown') {
+        metrics.shutdowns.inc({ manual: String(e.manual) });
+        log.shutdown(e);
+        outbox.shutdown(e, conns);
+      } else {
+        if (e.type === 'level') log.level(e);
+        outbox.event(e);
+      }
+    }
+  }
+}
+
+/** The most severe flags first, then in text order: what a moderator must see survives the cap. */
+function capFlags(flags: Flag[], max: number): Flag[] {
+  const kept = flags.map((f, i) => ({ f, i })).sort((a, b) => severityRank(b.f.severity) - severityRank(a.f.severity) || a.i - b.i).slice(0, max);
+  return kept.sort((a, b) => a.i - b.i).map((k) => k.f);
+}

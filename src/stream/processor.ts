@@ -1,0 +1,222 @@
+/**
+ * The stream core: message → flags → escalation → log → signals, the same whatever log is under it
+ * and whatever transport is above it.
+ *
+ * Everything that changes state happens synchronously, in arrival order; the only wait is for the
+ * log, whose group commit resolves appends in order. So acks, flags on the feed and shutdown
+ * signals leave in the order the messages came, and only once they are durable.
+ *
+ * A failed write is a fault of the log, not of one message: every append not yet durable is
+ * rejected by the log, this core answers them `internal`, refuses new messages while it rebuilds
+ * its state by replaying the log (the one way state is ever built), and takes messages again once
+ * the log accepts a write. So nothing the log does not hold survives in memory: no flag id, no seq,
+ * no risk, no shutdown.
+ */
+import { Escalation, type ShutdownEvent } from '../escalate/escalation.js';
+import type { EscalationConfig } from '../escalate/risk.js';
+import type { Scanner } from '../detect/scanner.js';
+import type { FlagIdAllocator } from '../flag.js';
+import type { Metrics } from '../metrics.js';
+import { wireError, type WireError } from '../protocol/codes.js';
+import type { IngestMessage } from '../protocol/ingest.js';
+import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, ModeratorCommand, Outbox, StreamService, StreamSummary } from './contracts.js';
+import type { StreamLog, SnapshotState } from './log.js';
+import { MessageStep, type CoreLog, type Outcome, type StepLimits } from './message-step.js';
+import { eventRecord, type StreamRecord } from './records.js';
+import { replayLog } from './replay.js';
+import { StreamTable } from './stream-table.js';
+
+export interface ProcessorParts {
+  scanner: Scanner;
+  /** The allocator the scanner draws flag ids from (reset on a rebuild). */
+  ids: FlagIdAllocator;
+  escalation: EscalationConfig;
+  log: StreamLog;
+  outbox: Outbox;
+  metrics: Metrics;
+  events: CoreLog;
+  limits: StepLimits;
+  /** How often a failed log is probed for space again. Default 500 ms. */
+  probeMs?: number;
+}
+
+/** Flag ids reserved ahead in the log, so a lost tail never lets an id be handed out twice. */
+const ID_RESERVE = 10_000;
+
+export class Processor implements StreamService {
+  readonly #p: ProcessorParts;
+  #escalation: Escalation;
+  #streams: StreamTable;
+  #step: MessageStep;
+  /** Flag ids under this are covered by a reservation in the log. */
+  #reservedBelow = 1;
+  #inFlight = 0;
+  #draining = false;
+  /** The log failed: messages are refused until it is rebuilt from and writable again. */
+  #broken: Promise<void> | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
+  /** Shutdowns a replay found implied but never recorded: recorded and signalled once the log takes writes. */
+  #unsignalled: ShutdownEvent[] = [];
+
+  private constructor(p: ProcessorParts) {
+    this.#p = p;
+    this.#escalation = new Escalation(p.escalation);
+    this.#streams = new StreamTable(p.limits.seqWindow);
+    this.#step = this.#newStep();
+  }
+
+  /** Replays the log into a new processor; signals a shutdown the log implies but never recorded. */
+  static async open(p: ProcessorParts): Promise<{ processor: Processor; replayed: { records: number; flags: number; shutDown: number; nextFlag: number } }> {
+    const self = new Processor(p);
+    const r = await self.#rebuild();
+    await self.#signalUnsignalled();
+    return { processor: self, replayed: r };
+  }
+
+  get history(): FlagHistory {
+    return this.#p.log;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  lastFlagNumber(): number {
+    return this.#p.ids.peek() - 1;
+  }
+
+  health(): CoreHealth {
+    const writable = this.#p.log.failure === undefined && this.#broken === undefined;
+    return { ready: writable && !this.#draining, writable, pending: this.#p.log.pending, streams: this.#streams.size };
+  }
+
+  drain(): void {
+    this.#draining = true;
+  }
+
+  async close(): Promise<void> {
+    this.#draining = true;
+    clearTimeout(this.#probeTimer);
+    await this.#p.log.close();
+  }
+
+  /** The state that lets older log segments go (the log asks for it when it starts a new segment). */
+  snapshot(): SnapshotState {
+    return { ...this.#streams.snapshot(this.#escalation), nextFlag: Math.max(this.#reservedBelow, this.#p.ids.peek()), shutdown: this.#escalation.shutDownStreams(), epochs: this.#escalation.epochs() };
+  }
+
+  async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {
+    if (this.#draining) return msgs.map((m) => wireError('shutting_down', 'server is shutting down; message not processed, send it again', m));
+    if (this.#broken) return msgs.map((m) => wireError('internal', 'the journal cannot be written (disk full or failing); message not processed, send it again', m));
+    const records: StreamRecord[] = [];
+    const outcomes: Outcome[] = [];
+    for (const msg of msgs) outcomes.push(this.#step.message(msg, peer, records));
+    this.#reserveIds(records);
+    this.#inFlight += msgs.length;
+    try {
+      if (records.length > 0) await this.#p.log.append(records);
+      else await this.#p.log.barrier(); // only re-sends: ack once the originals are durable
+    } catch (err) {
+      this.#fail(err as Error);
+      return msgs.map((m) => wireError('internal', `journal write failed, message not acked, send it again: ${(err as Error).message}`, m));
+    } finally {
+      this.#inFlight -= msgs.length;
+    }
+    const replies: (Ack | WireError)[] = [];
+    for (const o of outcomes) {
+      if (o.reply.type === 'ack') this.#step.publish(o);
+      replies.push(o.reply);
+    }
+    return replies;
+  }
+
+  async command(cmd: ModeratorCommand): Promise<CommandResult | WireError> {
+    const where = { command: cmd.type, ...('stream' in cmd ? { stream: cmd.stream } : { flagId: cmd.flagId }) };
+    if (this.#broken) return wireError('internal', 'the journal cannot be written (disk full or failing); command not done, send it again', where);
+    const done = this.#step.command(cmd);
+    if (!('records' in done)) return done;
+    try {
+      await this.#p.log.append(done.records);
+    } catch (err) {
+      this.#fail(err as Error);
+      return wireError('internal', `${cmd.type} not done: journal write failed: ${(err as Error).message}`, where);
+    }
+    this.#step.publishEvents(done.events, done.stream);
+    return done.result;
+  }
+
+  forget(peer: IngestPeer): void {
+    this.#streams.forget(peer);
+  }
+
+  summaries(): StreamSummary[] {
+    return this.#streams.summaries(this.#escalation);
+  }
+
+  sweepIdle(idleMs: number, now = Date.now()): number {
+    return this.#streams.sweepIdle(idleMs, now, this.#escalation, this.#p.scanner);
+  }
+
+  #newStep(): MessageStep {
+    return new MessageStep({ scanner: this.#p.scanner, ids: this.#p.ids, escalation: this.#escalation, streams: this.#streams, outbox: this.#p.outbox, metrics: this.#p.metrics, log: this.#p.events, limits: this.#p.limits });
+  }
+
+  /** Records and signals the shutdowns a replay found implied but unrecorded (a torn batch held their flags). */
+  async #signalUnsignalled(): Promise<void> {
+    const events = this.#unsignalled;
+    if (events.length === 0) return;
+    await this.#p.log.append(events.map(eventRecord));
+    this.#unsignalled = [];
+    for (const e of events) this.#step.publishEvents([e], e.stream);
+  }
+
+  /** Puts a reservation in front of the batch whenever the ids handed out come near the reserved ones. */
+  #reserveIds(records: StreamRecord[]): void {
+    const next = this.#p.ids.peek();
+    if (next + ID_RESERVE / 2 < this.#reservedBelow) return;
+    this.#reservedBelow = next + ID_RESERVE;
+    records.unshift({ t: 'ids', below: this.#reservedBelow });
+  }
+
+  /** A write failed: refuse messages, rebuild from the log once nothing is in flight, then probe for space. */
+  #fail(err: Error): void {
+    if (this.#broken) return;
+    this.#p.metrics.journalFailures.inc();
+    this.#p.events.journalFailed(err);
+    this.#broken = (async () => {
+      const probeMs = this.#p.probeMs ?? 500;
+      for (;;) {
+        while (this.#inFlight > 0) await new Promise((r) => setImmediate(r));
+        await this.#p.log.barrier().catch(() => undefined);
+        await this.#rebuild();
+        while (!this.#draining && !(await this.#p.log.probe())) await new Promise((r) => (this.#probeTimer = setTimeout(r, probeMs)));
+        if (this.#draining) return;
+        try {
+          await this.#signalUnsignalled();
+          break;
+        } catch {
+          continue; // the disk filled again: what was appended is gone, rebuild once more
+        }
+      }
+      this.#broken = undefined;
+      this.#p.events.journalRecovered();
+    })().catch((e: unknown) => this.#p.events.journalFailed(e as Error));
+  }
+
+  /** Builds every piece of state from the log, as a restart does. */
+  async #rebuild() {
+    const { scanner, ids, limits } = this.#p;
+    for (const stream of this.#streams.ids()) scanner.endStream(stream);
+    this.#escalation = new Escalation(this.#p.escalation);
+    const r = await replayLog(this.#p.log, this.#escalation, limits.seqWindow);
+    this.#streams = StreamTable.recovered(limits.seqWindow, r, this.#streams);
+    this.#step = this.#newStep();
+    // The carry is rebuilt by scanning each live stream's last chunks again, before ids are set:
+    // what that finds was reported before the restart and is thrown away.
+    for (const [stream, texts] of r.carry) for (const text of texts) scanner.stream(stream).push(text, { kind: 'transcript' });
+    ids.reset(r.nextFlag);
+    this.#reservedBelow = r.nextFlag;
+    this.#unsignalled = r.unsignalled;
+    return { records: r.records, flags: r.flags, shutDown: r.shutDown + r.unsignalled.length, nextFlag: r.nextFlag };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The live streams the core knows: per stream its window of processed seqs, event time, partial
+ * hypotheses, PK opponent and the ingest connections its signals go to; plus which flag belongs to
+ * which stream and which flags were dismissed. Built empty, or from a replay.
+ */
+import type { Escalation } from '../escalate/escalation.js';
+import type { Scanner } from '../detect/scanner.js';
+import type { IngestPeer, StreamSummary } from './contracts.js';
+import type { SnapshotState } from './log.js';
+import type { PartialTracker } from './partials.js';
+import type { RecoveredState } from './replay.js';
+import { SeqWindow } from './seq-window.js';
+
+export interface StreamState {
+  readonly seqs: SeqWindow;
+  lastTs: number;
+  /** Wall clock of the last message, for the idle sweep. */
+  lastActive: number;
+  /** Ingest connections that sent for this stream (almost always one; an array is smaller than a Set). */
+  conns: IngestPeer[];
+  partials: PartialTracker | undefined;
+  /** The PK opponent while a PK with a named opponent is on. */
+  opponent?: string | undefined;
+}
+
+export class StreamTable {
+  readonly #map = new Map<string, StreamState>();
+  readonly #windowSize: number;
+  readonly flagStreams = new Map<string, string>();
+  readonly dismissed = new Set<string>();
+
+  constructor(windowSize: number) {
+    this.#windowSize = windowSize;
+  }
+
+  static recovered(windowSize: number, r: RecoveredState, previous?: StreamTable): StreamTable {
+    const t = new StreamTable(windowSize);
+    const now = Date.now();
+    for (const [stream, seqs] of r.windows) {
+      t.#map.set(stream, { seqs, lastTs: r.lastTs.get(stream) ?? 0, lastActive: now, conns: previous?.get(stream)?.conns ?? [], partials: r.partials.get(stream), opponent: r.opponents.get(stream) });
+    }
+    for (const [id, stream] of r.flagStreams) t.flagStreams.set(id, stream);
+    for (const id of r.dismissed) t.dismissed.add(id);
+    return t;
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get(stream: string): StreamState | undefined {
+    return this.#map.get(stream);
+  }
+
+  /** The stream's state, created on its first message. */
+  open(stream: string): StreamState {
+    let st = this.#map.get(stream);
+    if (!st) {
+      st = { seqs: new SeqWindow(this.#windowSize), lastTs: 0, lastActive: Date.now(), conns: [], partials: undefined };
+      this.#map.set(stream, st);
+    }
+    return st;
+  }
+
+  ids(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+
+  /** A stream is known while it has state or is shut down (commands may name it). */
+  known(stream: string, escalation: Escalation): boolean {
+    return this.#map.has(stream) || escalation.isShutDown(stream);
+  }
+
+  /** Commands carry no event time; they act at the stream's latest one. */
+  eventTime(stream: string): number {
+    return this.#map.get(stream)?.lastTs || Date.now();
+  }
+
+  forget(peer: IngestPeer): void {
+    for (const st of this.#map.values()) {
+      const i = st.conns.indexOf(peer);
+      if (i >= 0) st.conns.splice(i, 1);
+    }
+  }
+
+  /** Releases scanner state of streams idle for `idleMs`, and forgets them entirely after twice that. */
+  sweepIdle(idleMs: number, now: number, escalation: Escalation, scanner: Scanner): number {
+    let released = 0;
+    for (const [stream, st] of this.#map) {
+      const idle = now - st.lastActive;
+      if (idle >= 2 * idleMs && !escalation.isShutDown(stream)) {
+        this.release(stream, st, escalation, scanner);
+        this.#map.delete(stream);
+        released++;
+      } else if (idle >= idleMs && scanner.endStream(stream)) released++;
+    }
+    return released;
+  }
+
+  /** `end`, or idle: the stream's scanner carry, escalation and partials go. */
+  release(stream: string, st: StreamState, escalation: Escalation, scanner: Scanner): void {
+    scanner.endStream(stream);
+    escalation.end(stream);
+    st.partials = undefined;
+  }
+
+  summaries(escalation: Escalation): StreamSummary[] {
+    const out: StreamSummary[] = [];
+    const seen = new Set<string>();
+    for (const [stream, st] of this.#map) {
+      seen.add(stream);
+      out.push(summaryOf(stream, escalation, st.opponent));
+    }
+    // Shut-down streams stay known after their state was released: a console must still see them.
+    for (const { stream } of escalation.shutDownStreams()) if (!seen.has(stream)) out.push(summaryOf(stream, escalation, undefined));
+    return out;
+  }
+
+  snapshot(escalation: Escalation): Pick<SnapshotState, 'seqs' | 'windows' | 'pk'> {
+    const seqs: Record<string, number> = {};
+    const windows: Record<string, number[]> = {};
+    const pk: { stream: string; opponent?: string }[] = [];
+    for (const [stream, st] of this.#map) {
+      if (st.seqs.high >= 0) {
+        seqs[stream] = st.seqs.high;
+        windows[stream] = st.seqs.save();
+      }
+      if (escalation.pkActive(stream)) pk.push(st.opponent !== undefined ? { stream, opponent: st.opponent } : { stream });
+    }
+    return { seqs, windows, pk };
+  }
+}
+
+function summaryOf(stream: string, escalation: Escalation, opponent: string | undefined): StreamSummary {
+  const pk = escalation.pkActive(stream);
+  const reason = escalation.shutdownReason(stream);
+  return { stream, level: escalation.level(stream), risk: Math.round(escalation.risk(stream) * 100) / 100, pk, ...(pk && opponent ? { opponent } : {}), ...(reason ? { reason } : {}) };
+}
