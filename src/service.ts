@@ -5,7 +5,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
-import { ClusterNode } from './cluster/node.js';
+import { ClusterNode, PROVISIONAL_FLAG_BASE } from './cluster/node.js';
 import type { ServerConfig, Tokens } from './config.js';
 import { Scanner } from './detect/scanner.js';
 import { FlagIdAllocator } from './flag.js';
@@ -18,6 +18,7 @@ import { CLOSE_SLOW_CONSUMER, FeedHub } from './server/feed-hub.js';
 import { socketOutbox } from './server/outbox.js';
 import { listen } from './server/server.js';
 import type { Outbox, StreamService } from './stream/contracts.js';
+import { pinoCoreLog } from './stream/pino-core-log.js';
 import { Processor } from './stream/processor.js';
 
 /** How long a cut-off feed client gets to read its backlog and the close frame. */
@@ -35,7 +36,8 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, tokens: Tokens, log: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
   const started = Date.now();
-  const ids = new FlagIdAllocator(1);
+  // Cluster mode: the events stream assigns flag ids as it stores them; the scanner's are provisional.
+  const ids = new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
   const scanner = new Scanner(compileLexicon(loadLexiconDir(config.lexicons)), ids);
   log.info({ event: 'lexicon_loaded', patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
 
@@ -52,7 +54,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   });
   const outbox = socketOutbox(hub);
   const core: StreamService = config.cluster
-    ? await ClusterNode.start({ config: config.cluster, scanner, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
+    ? await ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
     : await openEmbedded(config, scanner, ids, outbox, metrics, log);
 
   let transport;
@@ -107,17 +109,11 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
     ids,
     escalation: config.escalation,
     log: journal,
+    history: journal,
     outbox,
     metrics,
     limits: config.limits,
-    events: {
-      flag: (f) => log.info({ event: 'flag', id: f.id, stream: f.stream, seq: f.seq, category: f.category, term: f.term, severity: f.severity, evasion: f.evasion }, 'flag'),
-      shutdown: (e) => log.warn({ event: 'shutdown', stream: e.stream, epoch: e.epoch, manual: e.manual, reason: e.reason, flagIds: e.flagIds }, 'stream shutdown signal'),
-      level: (e) => log.info({ event: 'level', stream: e.stream, level: e.level, risk: e.risk }, 'stream level changed'),
-      dropped: (stream, seq, dropped) => log.warn({ event: 'flags_dropped', stream, seq, dropped }, 'flags over the per-message cap dropped'),
-      journalFailed: (err) => log.error({ event: 'journal_write_failed', err: err.message }, 'journal write failed; refusing messages and rebuilding state from the journal'),
-      journalRecovered: () => log.warn({ event: 'journal_writable' }, 'journal takes writes again; messages accepted'),
-    },
+    events: pinoCoreLog(log, {}, { journalFailed: () => metrics.journalWritable.set(0), journalRecovered: () => metrics.journalWritable.set(1) }),
   }).catch(async (err: unknown) => {
     await journal.close();
     throw err;

@@ -1,11 +1,12 @@
 /**
- * The bodies of the messages on the events stream (JSON). Together they are the cluster's durable
- * history: enough to rebuild every stream's escalation state, dedupe and dismissals on failover, and
- * to serve `since` from any node. A flag's id is not in its body: it is `f<JetStream sequence>` of
- * the message that carries it, assigned by the stream, so ids are global and ordered.
+ * The bodies of the messages on the events stream (JSON): the stream core's records
+ * (src/stream/records.ts), except that a message record's flags travel one per message (`FlagEvent`)
+ * so each flag's id is `f<JetStream sequence>` of the message that carries it, assigned by the
+ * stream: ids are global and ordered (see jetstream-log.ts). Together they are the cluster's durable
+ * history: enough to rebuild every stream's state on failover and to serve `since` from any node.
  */
-import type { Level } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
+import type { StreamRecord } from '../stream/records.js';
 
 export interface FlagEvent {
   t: 'flag';
@@ -20,56 +21,7 @@ export interface FlagEvent {
   prev?: string;
 }
 
-export interface LevelEventBody {
-  t: 'level';
-  stream: string;
-  level: Level;
-  risk: number;
-  ts: number;
-}
-
-export interface ShutdownEventBody {
-  t: 'shutdown';
-  stream: string;
-  reason: string;
-  flagIds: string[];
-  ts: number;
-  epoch: number;
-  manual: boolean;
-}
-
-export interface RestoreEventBody {
-  t: 'restore';
-  stream: string;
-  ts: number;
-  epoch: number;
-}
-
-export interface DismissEventBody {
-  t: 'dismiss';
-  stream: string;
-  flagId: string;
-  ts: number;
-  reason?: string;
-}
-
-export interface PkEventBody {
-  t: 'pk';
-  stream: string;
-  seq: number;
-  ts: number;
-  state: 'start' | 'end';
-  opponent?: string;
-}
-
-export interface EndEventBody {
-  t: 'end';
-  stream: string;
-  seq: number;
-  ts: number;
-}
-
-export type ClusterEvent = FlagEvent | LevelEventBody | ShutdownEventBody | RestoreEventBody | DismissEventBody | PkEventBody | EndEventBody;
+export type ClusterEvent = FlagEvent | StreamRecord;
 
 /** Headers of an ingest message that wants its acks sent back (a WebSocket on some node). */
 export const H_REPLY = 'Pkguard-Reply';

@@ -17,7 +17,8 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { Scanner } from '../detect/scanner.js';
 import type { EscalationConfig } from '../escalate/risk.js';
-import type { Flag } from '../flag.js';
+import type { Flag, FlagIdAllocator } from '../flag.js';
+import type { StepLimits } from '../stream/message-step.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
@@ -27,11 +28,16 @@ import type { ClusterConfig } from './config.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
 import { LeaseManager } from './leases.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+
+export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
 import { Subjects } from './subjects.js';
 
 export interface ClusterDeps {
   config: ClusterConfig;
   scanner: Scanner;
+  /** The scanner's allocator, started at PROVISIONAL_FLAG_BASE: the events stream assigns the real ids. */
+  ids: FlagIdAllocator;
+  limits: StepLimits;
   escalation: EscalationConfig;
   outbox: Outbox;
   metrics: Metrics;
@@ -189,6 +195,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       jsm: this.#jsm,
       subjects: this.subjects,
       scanner: d.scanner,
+      ids: d.ids,
+      limits: d.limits,
       escalation: d.escalation,
       metrics: d.metrics,
       log: d.log,
@@ -352,6 +360,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   }
 
   #dispatch(e: ClusterEvent, seq: number): void {
+    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'msg' || e.t === 'dismiss') return; // nothing to show
     const out = this.#d.outbox;
     const conns = this.#conns.get(e.stream) ?? NO_PEERS;
     switch (e.t) {
@@ -379,8 +388,6 @@ export class ClusterNode implements StreamService, FlagHistory {
         break;
       case 'end':
         if (this.#summaries.get(e.stream)?.level !== 'shutdown') this.#summaries.delete(e.stream);
-        break;
-      case 'dismiss':
         break;
     }
   }

@@ -6,7 +6,7 @@
  *
  *   <prefix>.ingest.<p>                          ingest messages (a JSON message or an array)
  *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
- *   <prefix>.ev.<p>.<stream>.level|shutdown|restore|dismiss|pk|end
+ *   <prefix>.ev.<p>.<stream>.msg|level|shutdown|restore|dismiss|pk|end   the other records (src/stream/records.ts)
  *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
  *
  * `<stream>` is the stream id as a subject token: letters, digits, `_` and `-` are kept, every other
@@ -35,7 +35,7 @@ export function streamToken(stream: string): string {
   return out;
 }
 
-export type EventKind = 'flag' | 'level' | 'shutdown' | 'restore' | 'dismiss' | 'pk' | 'end';
+export type EventKind = 'flag' | 'msg' | 'level' | 'shutdown' | 'restore' | 'dismiss' | 'pk' | 'end';
 
 export class Subjects {
   readonly prefix: string;

@@ -148,6 +148,19 @@ export class Escalation {
     return events;
   }
 
+  /**
+   * A flag's id changed after it was accounted (cluster mode: the log assigns the final id when it
+   * stores the flag). Its weight stays; dismiss and the shutdown's evidence use the new id.
+   */
+  renameFlag(stream: string, from: string, to: string): void {
+    const s = this.#streams.get(stream);
+    const c = s?.contributions.get(from);
+    if (!s || !c) return;
+    s.contributions.delete(from);
+    s.contributions.set(to, c);
+    if (s.reason?.includes(from)) s.reason = s.reason.replace(from, to);
+  }
+
   /** A moderator or control system shuts the stream down; no event if it already is. */
   shutdown(stream: string, reason: string, ts: number): EscalationEvent[] {
     const s = this.#advance(stream, ts);

@@ -2,21 +2,24 @@
  * The durable log under the stream core. The file journal implements it; everything the processor
  * knows can be rebuilt by replaying it, which is how a restart, and a failed write, recover.
  */
-import type { FlagHistory } from './contracts.js';
 import type { SnapshotRecord, StreamRecord } from './records.js';
 
-export interface StreamLog extends FlagHistory {
+/** Provisional flag id → the id the log stored it under (a log that assigns ids, as JetStream does). */
+export type FlagRenames = ReadonlyMap<string, string>;
+
+export interface StreamLog {
   /**
    * Appends records; resolves once all of them are durable. A rejection means none of this append
    * (nor anything appended after it that was not yet durable) is in the log: the log ends at its last
    * whole record, and the caller must drop whatever state it built on the rejected records.
    */
-  append(records: readonly StreamRecord[]): Promise<void>;
+  append(records: readonly StreamRecord[]): Promise<FlagRenames | void>;
   /** Resolves once everything appended so far is durable (rejects as `append` would). */
   barrier(): Promise<void>;
   /**
-   * Every valid record from the newest intact snapshot on, in order (bad records are skipped and
-   * reported by the log). Also opens the log for appending. Called once, before the first append.
+   * Every valid record from the oldest point state can be rebuilt from, in order (bad records are
+   * skipped and reported by the log). Also (re)opens the log for appending: called before the first
+   * append, and again by a processor rebuilding after a failed write.
    */
   replay(): AsyncIterable<StreamRecord>;
   /** The last write failed and no write has succeeded since: not ready, nothing can be acked. */

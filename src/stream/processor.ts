@@ -20,7 +20,7 @@ import type { Metrics } from '../metrics.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, ModeratorCommand, Outbox, StreamService, StreamSummary } from './contracts.js';
-import type { StreamLog, SnapshotState } from './log.js';
+import type { FlagRenames, StreamLog, SnapshotState } from './log.js';
 import { MessageStep, type CoreLog, type Outcome, type StepLimits } from './message-step.js';
 import { eventRecord, type StreamRecord } from './records.js';
 import { replayLog } from './replay.js';
@@ -32,6 +32,13 @@ export interface ProcessorParts {
   ids: FlagIdAllocator;
   escalation: EscalationConfig;
   log: StreamLog;
+  /** Where `since` reads flags from (the journal; in cluster mode the node reads JetStream itself). */
+  history: FlagHistory;
+  /**
+   * The log assigns flag ids when it stores them (JetStream: the sequence). The allocator then hands
+   * out provisional ids, which the log's renames replace; no reservation, no reset.
+   */
+  idsFromLog?: boolean;
   outbox: Outbox;
   metrics: Metrics;
   events: CoreLog;
@@ -74,7 +81,7 @@ export class Processor implements StreamService {
   }
 
   get history(): FlagHistory {
-    return this.#p.log;
+    return this.#p.history;
   }
 
   get inFlight(): number {
@@ -98,6 +105,8 @@ export class Processor implements StreamService {
     this.#draining = true;
     clearTimeout(this.#probeTimer);
     await this.#p.log.close();
+    // The scanner may be shared (one per node in cluster mode): release only this core's streams.
+    for (const stream of this.#streams.ids()) this.#p.scanner.endStream(stream);
   }
 
   /** The state that lets older log segments go (the log asks for it when it starts a new segment). */
@@ -114,7 +123,7 @@ export class Processor implements StreamService {
     this.#reserveIds(records);
     this.#inFlight += msgs.length;
     try {
-      if (records.length > 0) await this.#p.log.append(records);
+      if (records.length > 0) this.#renamed(await this.#p.log.append(records));
       else await this.#p.log.barrier(); // only re-sends: ack once the originals are durable
     } catch (err) {
       this.#fail(err as Error);
@@ -136,7 +145,7 @@ export class Processor implements StreamService {
     const done = this.#step.command(cmd);
     if (!('records' in done)) return done;
     try {
-      await this.#p.log.append(done.records);
+      this.#renamed(await this.#p.log.append(done.records));
     } catch (err) {
       this.#fail(err as Error);
       return wireError('internal', `${cmd.type} not done: journal write failed: ${(err as Error).message}`, where);
@@ -165,13 +174,27 @@ export class Processor implements StreamService {
   async #signalUnsignalled(): Promise<void> {
     const events = this.#unsignalled;
     if (events.length === 0) return;
-    await this.#p.log.append(events.map(eventRecord));
+    this.#renamed(await this.#p.log.append(events.map(eventRecord)));
     this.#unsignalled = [];
     for (const e of events) this.#step.publishEvents([e], e.stream);
   }
 
+  /** The log stored flags under ids of its own: escalation and dismiss follow them. */
+  #renamed(renames: FlagRenames | void): void {
+    if (!renames) return;
+    const flagStreams = this.#streams.flagStreams;
+    for (const [from, to] of renames) {
+      const stream = flagStreams.get(from);
+      if (stream === undefined) continue;
+      flagStreams.delete(from);
+      flagStreams.set(to, stream);
+      this.#escalation.renameFlag(stream, from, to);
+    }
+  }
+
   /** Puts a reservation in front of the batch whenever the ids handed out come near the reserved ones. */
   #reserveIds(records: StreamRecord[]): void {
+    if (this.#p.idsFromLog) return;
     const next = this.#p.ids.peek();
     if (next + ID_RESERVE / 2 < this.#reservedBelow) return;
     this.#reservedBelow = next + ID_RESERVE;
@@ -185,17 +208,21 @@ export class Processor implements StreamService {
     this.#p.events.journalFailed(err);
     this.#broken = (async () => {
       const probeMs = this.#p.probeMs ?? 500;
+      const pause = () => new Promise((r) => (this.#probeTimer = setTimeout(r, probeMs)));
       for (;;) {
         while (this.#inFlight > 0) await new Promise((r) => setImmediate(r));
         await this.#p.log.barrier().catch(() => undefined);
-        await this.#rebuild();
-        while (!this.#draining && !(await this.#p.log.probe())) await new Promise((r) => (this.#probeTimer = setTimeout(r, probeMs)));
-        if (this.#draining) return;
         try {
+          // Rebuild first: until the log takes writes again, summaries show only what it holds.
+          await this.#rebuild();
+          while (!this.#draining && !(await this.#p.log.probe())) await pause();
+          if (this.#draining) return;
           await this.#signalUnsignalled();
           break;
-        } catch {
-          continue; // the disk filled again: what was appended is gone, rebuild once more
+        } catch (e) {
+          // The log failed again (the disk filled, NATS went away): what was appended is gone; rebuild once more.
+          this.#p.events.journalFailed(e as Error);
+          await pause();
         }
       }
       this.#broken = undefined;
@@ -214,8 +241,10 @@ export class Processor implements StreamService {
     // The carry is rebuilt by scanning each live stream's last chunks again, before ids are set:
     // what that finds was reported before the restart and is thrown away.
     for (const [stream, texts] of r.carry) for (const text of texts) scanner.stream(stream).push(text, { kind: 'transcript' });
-    ids.reset(r.nextFlag);
-    this.#reservedBelow = r.nextFlag;
+    if (!this.#p.idsFromLog) {
+      ids.reset(r.nextFlag);
+      this.#reservedBelow = r.nextFlag;
+    }
     this.#unsignalled = r.unsignalled;
     return { records: r.records, flags: r.flags, shutDown: r.shutDown + r.unsignalled.length, nextFlag: r.nextFlag };
   }

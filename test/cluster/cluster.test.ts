@@ -77,6 +77,8 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
     // Exactly one node raised each flag, and the work was spread: B's and C's streams were not all
     // handled by A. (Which node exactly can change if a lease lapses on a starved machine, so the
     // test does not pin it to the ownership it saw before sending.)
+    // Logs are written asynchronously (pino): give them a moment to arrive.
+    for (let i = 0; i < 100 && !all.every((s) => nodes.some((n) => raisedBy(n, s))); i++) await sleep(50);
     for (const s of all) expect(nodes.filter((n) => raisedBy(n, s))).toHaveLength(1);
     const handlers = new Set(all.map((s) => nodes.find((n) => raisedBy(n, s))));
     expect(handlers.size).toBeGreaterThanOrEqual(2);

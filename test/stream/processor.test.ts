@@ -1,0 +1,121 @@
+/**
+ * The stream core's promises that need no fault injection: seq rules, the per-message flag cap, the
+ * carry across a restart, flag ids after a lost tail, and a shutdown that a torn batch left
+ * unrecorded. (Write faults: test/journal; whole-server crashes: test/server.)
+ */
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { openCore, removeDir, say, tempDir, type Core } from './core.js';
+
+const dirs: string[] = [];
+const cores: Core[] = [];
+afterEach(async () => {
+  for (const c of cores.splice(0)) await c.processor.close().catch(() => {});
+  for (const d of dirs.splice(0)) removeDir(d);
+});
+async function open(dir: string, opts?: Parameters<typeof openCore>[1]): Promise<Core> {
+  const c = await openCore(dir, opts);
+  cores.push(c);
+  return c;
+}
+function fresh(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+const segment = (dir: string) => join(dir, readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort().at(-1)!);
+
+test('a seq far ahead, or beyond the safe range, is refused naming seq and does not silence the stream', async () => {
+  const c = await open(fresh());
+  const [huge] = await c.send(say('r', Number.MAX_SAFE_INTEGER, '全网最低价'));
+  expect(huge).toMatchObject({ type: 'error', code: 'invalid_message', seq: Number.MAX_SAFE_INTEGER });
+  expect((huge as { message: string }).message).toMatch(/^seq: /);
+  const [ok] = await c.send(say('r', 5, '全网最低价'));
+  expect(ok).toEqual({ type: 'ack', stream: 'r', seq: 5 });
+  expect(c.signals.flags.map((f) => f.seq)).toEqual([5]);
+  // Millisecond timestamps as seqs are fine.
+  const [ms] = await c.send(say('t', 1_733_000_000_000, '你好'));
+  expect(ms).toMatchObject({ type: 'ack' });
+});
+
+test('a re-send below the window is refused, not acked as a duplicate it may not be', async () => {
+  const c = await open(fresh(), { limits: { seqWindow: 4 } });
+  for (let s = 10; s < 20; s++) await c.send(say('r', s, '你好'));
+  const [dup] = await c.send(say('r', 18, '你好'));
+  expect(dup).toMatchObject({ type: 'ack', duplicate: true });
+  const [late] = await c.send(say('r', 3, '全网最低价'));
+  expect(late).toMatchObject({ type: 'error', code: 'invalid_message' });
+  expect((late as { message: string }).message).toMatch(/^seq: 3 is below/);
+});
+
+test('flags per message are capped, the most severe kept, the rest counted in the journal', async () => {
+  const dir = fresh();
+  const c = await open(dir, { limits: { maxFlagsPerMessage: 10 } });
+  const text = '全网最低价，'.repeat(300) + '加微信abc12345';
+  const [ack] = await c.send({ type: 'chat', stream: 'r', seq: 1, ts: 1, text });
+  expect(ack).toMatchObject({ type: 'ack' });
+  expect(c.signals.flags).toHaveLength(10);
+  await c.processor.close();
+  const rec = readFileSync(segment(dir), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; dropped?: number; flags?: unknown[] }).find((r) => r.t === 'msg')!;
+  expect(rec.flags).toHaveLength(10);
+  expect(rec.dropped).toBeGreaterThan(250);
+});
+
+test('a phrase split across a restart is still found: replay rebuilds the carry from the journal', async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  await a.send(say('r', 1, '这款茶是全网最'));
+  expect(a.signals.flags).toEqual([]);
+  await a.processor.close();
+  const b = await open(dir);
+  await b.send(say('r', 2, '低价的'));
+  expect(b.signals.flags).toEqual([expect.objectContaining({ category: 'extreme', matched: '低价', carried: '全网最' })]);
+});
+
+test('flag ids are never reused after the journal tail is cut', async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  for (let s = 1; s <= 30; s++) await a.send(say('r', s, `第${s}次，全网最低价`));
+  const issued = a.signals.flags.map((f) => Number(f.id.slice(1)));
+  await a.processor.close();
+  const file = segment(dir);
+  truncateSync(file, Math.floor(statSync(file).size / 3)); // most of the flags are gone from disk
+  const lines = readFileSync(file, 'utf8');
+  truncateSync(file, lines.lastIndexOf('\n') + 1);
+  const b = await open(dir);
+  await b.send(say('q', 1, '全网最低价'));
+  const next = Number(b.signals.flags[0]!.id.slice(1));
+  expect(next).toBeGreaterThan(Math.max(...issued));
+});
+
+test('a shutdown the flags crossed into but no record holds (a torn batch) is signalled once at start', async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  let s = 1;
+  while (a.signals.shutdowns.length === 0) await a.send(say('r', s++, `第${s}次说，这是全网最低价，销量第一`));
+  await a.processor.close();
+  // Take the shutdown's records off the end, as a crash mid-batch would leave it.
+  const file = segment(dir);
+  const kept = readFileSync(file, 'utf8').trim().split('\n').filter((l) => !l.startsWith('{"t":"shutdown"') && !l.includes('"level":"shutdown"'));
+  writeFileSync(file, kept.join('\n') + '\n');
+  const b = await open(dir);
+  expect(b.signals.shutdowns).toEqual([expect.objectContaining({ stream: 'r', epoch: 1 })]);
+  await b.processor.close();
+  const c = await open(dir);
+  expect(c.signals.shutdowns).toEqual([]);
+  expect(c.processor.summaries()).toEqual([expect.objectContaining({ stream: 'r', level: 'shutdown' })]);
+});
+
+test('a record of valid JSON but the wrong shape is skipped and counted; the rest replays', async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  await a.send(say('r', 1, '全网最低价'));
+  await a.processor.close();
+  appendFileSync(segment(dir), '{"t":"msg","stream":"r","seq":2,"flags":7}\n');
+  const b = await open(dir);
+  expect(b.journal.badRecords).toBe(1);
+  expect(b.warnings).toContain('journal_invalid_record');
+  const [dup] = await b.send(say('r', 1, '全网最低价'));
+  expect(dup).toMatchObject({ duplicate: true });
+});
