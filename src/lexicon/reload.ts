@@ -14,7 +14,8 @@
  *   await reloader.reload({ force: true });   // accept a change the guard refused
  *   reloader.close();
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import { LexiconReloadRefusedError } from '../errors.js';
 import type { CompiledLexicon } from './compile.js';
 import { DEFAULT_MAX_DROP_SHARE, DEFAULT_MIN_DROPPED, lexiconDrops } from './reload-guard.js';
@@ -75,6 +76,10 @@ export class LexiconReloader {
   #running: Promise<ReloadOutcome> | undefined;
   #queued: Queued | undefined;
   #closed = false;
+  /** The current burst of file events named a *.tsv file. */
+  #tsvEvent = false;
+  /** The *.tsv files (name, inode, size, mtime) as the last reload, or the watch start, found them. */
+  #seen = '';
 
   constructor(options: LexiconReloaderOptions) {
     this.#opts = options;
@@ -90,6 +95,7 @@ export class LexiconReloader {
   /** Starts watching `dir`; a burst of file events becomes one reload once the files settle. */
   watch(): void {
     if (this.#watcher || this.#closed) return;
+    this.#seen = this.#fingerprint();
     try {
       this.#watcher = watch(this.#opts.dir, (_event, name) => this.#onFileEvent(name));
       this.#watcher.on('error', (err) => this.#opts.onWatchError?.(err));
@@ -107,6 +113,7 @@ export class LexiconReloader {
     const trigger = request.trigger ?? 'manual';
     const force = request.force === true;
     this.#clearTimers();
+    this.#tsvEvent = false;
     if (!this.#running) return this.#start(trigger, force);
     if (!this.#queued) {
       let resolve!: (o: ReloadOutcome) => void;
@@ -129,16 +136,43 @@ export class LexiconReloader {
 
   #onFileEvent(name: string | Buffer | null): void {
     if (this.#closed) return;
-    // Editors also write swap files, backups and probes (.x.tsv.swp, x.tsv~, 4913): only *.tsv is
-    // read by the loader, so only a *.tsv event can change the lexicon. No name: reload to be safe.
-    if (name !== null && !String(name).endsWith('.tsv')) return;
+    if (name !== null && String(name).endsWith('.tsv')) this.#tsvEvent = true;
     clearTimeout(this.#settle);
     this.#settle = setTimeout(() => this.#fire(), this.#settleMs);
     this.#maxWait ??= setTimeout(() => this.#fire(), this.#maxWaitMs);
   }
 
   #fire(): void {
+    const tsv = this.#tsvEvent;
+    this.#tsvEvent = false;
+    this.#clearTimers();
+    // Editors also write swap files, backups and probes (.x.tsv.swp, x.tsv~, 4913), which the
+    // loader never reads: an event naming no *.tsv reloads only if some *.tsv really changed. That
+    // still catches a folder whose files are swapped in by a symlink (a Kubernetes ConfigMap
+    // renames `..data`): their inodes change. Only a *.tsv event skips the check, since a
+    // same-size rewrite may keep the mtime on a coarse-clock file system.
+    if (!tsv && this.#fingerprint() === this.#seen) return;
     void this.reload({ trigger: 'file changed' });
+  }
+
+  /** Name, inode, size and mtime of every *.tsv (through symlinks): cheap, no file is read. */
+  #fingerprint(): string {
+    let names: string[];
+    try {
+      names = readdirSync(this.#opts.dir).filter((n) => n.endsWith('.tsv')).sort();
+    } catch (err) {
+      return `unreadable: ${(err as Error).message}`;
+    }
+    return names
+      .map((n) => {
+        try {
+          const st = statSync(join(this.#opts.dir, n));
+          return `${n}:${st.ino}:${st.size}:${st.mtimeMs}`;
+        } catch {
+          return `${n}:gone`;
+        }
+      })
+      .join('\n');
   }
 
   #clearTimers(): void {
@@ -162,6 +196,7 @@ export class LexiconReloader {
 
   async #run(trigger: string, force: boolean): Promise<ReloadOutcome> {
     const t0 = performance.now();
+    if (this.#watcher) this.#seen = this.#fingerprint(); // before the compile reads: a later change differs
     const ms = () => Math.round(performance.now() - t0);
     let outcome: ReloadOutcome;
     try {

@@ -4,7 +4,7 @@
  * stays), force accepts it, ordinary edits pass, a broken file fails with its LexiconError, file
  * events settle into one compile, and concurrent requests coalesce.
  */
-import { appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { LexiconError, LexiconReloadRefusedError } from '../../src/errors.js';
@@ -207,6 +207,38 @@ describe('file events and concurrency', () => {
       writeFileSync(file('4913'), '');
       await sleep(400);
       expect(state.compiles).toBe(0);
+    } finally {
+      reloader.close();
+    }
+  });
+
+  test('a folder swapped in by a symlink (a Kubernetes ConfigMap update) reloads', async () => {
+    // The layout kubelet writes: name.tsv -> ..data/name.tsv, ..data -> ..<version>, swapped by rename.
+    const dir = dirOf({});
+    const version = (name: string, files: Record<string, string>) => {
+      mkdirSync(join(dir, name));
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, name, f), text);
+    };
+    version('..v1', FILES);
+    symlinkSync('..v1', join(dir, '..data'));
+    for (const f of Object.keys(FILES)) symlinkSync(join('..data', f), join(dir, f));
+    const state = { serving: compileLexicon(loadLexiconDir(dir)), outcomes: [] as ReloadOutcome[] };
+    const reloader = new LexiconReloader({
+      dir,
+      compile: async () => compileLexicon(loadLexiconDir(dir)),
+      current: () => state.serving,
+      apply: (l) => (state.serving = l),
+      onOutcome: (o) => state.outcomes.push(o),
+      settleMs: 100,
+    });
+    reloader.watch();
+    try {
+      version('..v2', { ...FILES, 'contact.tsv': FILES['contact.tsv'] + 'ping me later\thigh\n' });
+      symlinkSync('..v2', join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+      for (let i = 0; i < 100 && state.outcomes.length === 0; i++) await sleep(20);
+      expect(state.outcomes[0]).toMatchObject({ outcome: 'ok', trigger: 'file changed', entries: 57 });
+      expect(state.serving.entries.some((e) => e.phrase === 'ping me later')).toBe(true);
     } finally {
       reloader.close();
     }
