@@ -1,10 +1,11 @@
 /**
  * `pkguard serve` configuration: a JSON file validated with zod (a bad one is refused with the path
  * of the bad field), or embedded defaults: bundled lexicons, a journal under `./data`, and tokens
- * generated on first start, kept in `<journal dir>/tokens.json` (mode 0600) and printed once.
+ * generated on first start, kept in `<journal dir>/tokens.json` (mode 0600) and printed once, by
+ * the first start that comes up.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PkguardError } from './errors.js';
@@ -43,6 +44,19 @@ export const limitsSchema = z
   })
   .strict();
 
+export const lexiconReloadSchema = z
+  .object({
+    /** Quiet time after the last file event before compiling. */
+    settleMs: z.number().int().min(0).max(60_000).default(500),
+    /** Compile at the latest this long after the first event, even if files keep changing. */
+    maxWaitMs: z.number().int().min(0).max(600_000).default(5000),
+    /** Share of a file's (or of all) entries a reload may lose before it is refused. */
+    maxDropShare: z.number().min(0).max(1).default(0.2),
+    /** A share is only judged from this many lost entries on (small edits pass). */
+    minDropped: z.number().int().min(1).default(10),
+  })
+  .strict();
+
 export const journalConfigSchema = z
   .object({
     dir: z.string().min(1).default('./data'),
@@ -66,6 +80,8 @@ export const serverConfigSchema = z
     lexicons: z.string().min(1).optional(),
     /** Reload lexicons when a file in the directory changes (SIGHUP always reloads). */
     watchLexicons: z.boolean().default(true),
+    /** Lexicon hot reload: wait until files settle; refuse a reload that loses a file or more than a share of entries (SIGUSR2 forces). */
+    lexiconReload: lexiconReloadSchema.default(lexiconReloadSchema.parse({})),
     escalation: escalationConfigSchema.default(escalationConfigSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -124,22 +140,46 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   return config;
 }
 
+const tokenFileSchema = z.object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens, shown: z.boolean().optional() });
+
 /**
  * The tokens to accept: the config's, or (with no `tokens` in the config) the ones kept in the
- * journal directory, generated on first start. `generated` is true only that first time, when the
- * caller prints them.
+ * journal directory, generated on first start. `generated` is true only that first time. `show`
+ * is true until a start has succeeded and printed them: the file keeps `"shown": false` until
+ * `markTokensShown`, so a first start that fails after generating them (port busy) does not
+ * leave the user without tokens. A file without `shown` (older versions) counts as shown.
  */
-export function resolveTokens(config: ServerConfig): { tokens: Tokens; generated: boolean; file?: string } {
-  if (config.tokens) return { tokens: config.tokens, generated: false };
+export function resolveTokens(config: ServerConfig): { tokens: Tokens; generated: boolean; show: boolean; file?: string } {
+  if (config.tokens) return { tokens: config.tokens, generated: false, show: false };
   const file = join(config.journal.dir, 'tokens.json');
   if (existsSync(file)) {
-    const parsed = z.object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(file, '', `not valid JSON: ${(err as Error).message}`);
+    }
+    const parsed = tokenFileSchema.safeParse(raw);
     if (!parsed.success) throw new ConfigError(file, parsed.error.issues[0]!.path.join('.'), parsed.error.issues[0]!.message);
-    return { tokens: parsed.data, generated: false, file };
+    const { shown, ...tokens } = parsed.data;
+    return { tokens, generated: false, show: shown === false, file };
   }
   const fresh = (): string => randomBytes(24).toString('base64url');
   const tokens: Tokens = { ingest: [fresh()], moderator: [fresh()], control: [fresh()] };
   mkdirSync(config.journal.dir, { recursive: true });
-  writeFileSync(file, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
-  return { tokens, generated: true, file };
+  writeTokenFile(file, { ...tokens, shown: false });
+  return { tokens, generated: true, show: true, file };
+}
+
+/** Records that the tokens in `file` were printed by a start that succeeded; later starts stay quiet. */
+export function markTokensShown(file: string): void {
+  const parsed = tokenFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  writeTokenFile(file, { ...parsed, shown: true });
+}
+
+/** Writes beside and renames, mode 0600: a crash mid-write never leaves a torn token file. */
+function writeTokenFile(file: string, content: Tokens & { shown: boolean }): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
 }

@@ -50,3 +50,45 @@ export class InputError extends PkguardError {
     this.field = field;
   }
 }
+
+/** Why the reload guard refused a new lexicon: one file (or the whole lexicon) lost entries. */
+export interface LexiconDrop {
+  /** `file_missing`: a file serving now is gone; `file_emptied`: it has no entry left; `file_shrunk` / `total_shrunk`: more than the allowed share dropped. */
+  kind: 'file_missing' | 'file_emptied' | 'file_shrunk' | 'total_shrunk';
+  /** The file's path, or null for `total_shrunk`. */
+  file: string | null;
+  /** Entries before (serving now) and after (the refused compile) in that file, or in all files. */
+  before: number;
+  after: number;
+  /** Entries of `before` that no file of the new lexicon has any more (lines moved elsewhere are not lost). */
+  lost: number;
+  /** `lost / before`, 0..1. */
+  share: number;
+}
+
+/**
+ * A hot reload was refused because it would lose a file, empty one or drop too many entries (an
+ * editor's non-atomic save caught half-way looks exactly like that). The serving lexicon stays;
+ * a forced reload accepts the change. `file` and `share` are those of the first drop listed.
+ */
+export class LexiconReloadRefusedError extends PkguardError {
+  readonly drops: readonly LexiconDrop[];
+  readonly file: string | null;
+  readonly share: number;
+  readonly maxDropShare: number;
+  constructor(drops: readonly LexiconDrop[], maxDropShare: number) {
+    const first = drops[0]!;
+    const what =
+      first.kind === 'file_missing'
+        ? `${first.file} is gone (${first.lost} of its ${first.before} entries are in no other file)`
+        : first.kind === 'file_emptied'
+          ? `${first.file} was emptied (${first.before} entries → 0)`
+          : `${first.file ?? 'the lexicon'} would lose ${first.lost} of its ${first.before} entries (${Math.round(first.share * 100)}%; at most ${Math.round(maxDropShare * 100)}% allowed)`;
+    const more = drops.length > 1 ? ` (and ${drops.length - 1} more)` : '';
+    super('PKG_ERR_LEXICON_RELOAD_REFUSED', `lexicon reload refused: ${what}${more}; the current lexicon keeps serving (force the reload to accept it)`);
+    this.drops = drops;
+    this.file = first.file;
+    this.share = first.share;
+    this.maxDropShare = maxDropShare;
+  }
+}

@@ -3,7 +3,6 @@
  * the processor over the file journal; cluster: a NATS JetStream node) → transport. Also the parts
  * that belong to the whole process: lexicon hot reload, the idle sweep and the drain order.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { ClusterNode, PROVISIONAL_FLAG_BASE } from './cluster/node.js';
 import type { ServerConfig, Tokens } from './config.js';
@@ -12,6 +11,7 @@ import { FlagIdAllocator } from './flag.js';
 import { Journal } from './journal/journal.js';
 import { compileInWorker } from './lexicon/compile-async.js';
 import { compileLexicon } from './lexicon/compile.js';
+import { LexiconReloader } from './lexicon/reload.js';
 import { BUNDLED_LEXICON_DIR, loadLexiconDir } from './lexicon/load.js';
 import { Metrics } from './metrics.js';
 import { CLOSE_SLOW_CONSUMER, FeedHub } from './server/feed-hub.js';
@@ -27,8 +27,8 @@ const SLOW_CONSUMER_GRACE_MS = 30_000;
 export interface RunningServer {
   readonly port: number;
   readonly metrics: Metrics;
-  /** Rebuilds the lexicon in a worker and swaps it in; a failure keeps the current one. */
-  reload(reason: string): Promise<boolean>;
+  /** Rebuilds the lexicon in a worker and swaps it in; a failure or a refusal (files or entries lost, unless forced) keeps the current one. */
+  reload(reason: string, opts?: { force?: boolean }): Promise<boolean>;
   /** Graceful stop: `/healthz` 503 and no new sockets, in-flight messages finish, the log is flushed, sockets close with 1001. */
   close(): Promise<void>;
 }
@@ -125,49 +125,25 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
   return processor;
 }
 
-/** Hot reload: compile in a worker, swap in; SIGHUP or a file change (debounced) triggers it. */
+/** Hot reload through the guarded reloader: compile in a worker, refuse a lexicon that lost files or entries, swap in. */
 function lexiconReloader(config: ServerConfig, scanner: Scanner, metrics: Metrics, log: Logger) {
-  let reloading: Promise<boolean> | undefined;
-  let reloadAgain = false;
-  const reload = async (reason: string): Promise<boolean> => {
-    if (reloading) {
-      reloadAgain = true;
-      return reloading;
-    }
-    reloading = (async () => {
-      const t0 = Date.now();
-      try {
-        const compiled = await compileInWorker(config.lexicons);
-        scanner.swapLexicon(compiled);
-        metrics.lexiconReloads.inc({ outcome: 'ok' });
-        log.info({ event: 'lexicon_reloaded', reason, patterns: compiled.automaton.patternCount, ms: Date.now() - t0 }, 'lexicon reloaded');
-        return true;
-      } catch (err) {
-        metrics.lexiconReloads.inc({ outcome: 'failed' });
-        log.error({ event: 'lexicon_reload_failed', reason, err: (err as Error).message }, 'lexicon reload failed; keeping the current lexicon');
-        return false;
-      } finally {
-        reloading = undefined;
-        if (reloadAgain) {
-          reloadAgain = false;
-          void reload('changed during reload');
-        }
-      }
-    })();
-    return reloading;
+  const reloader = new LexiconReloader({
+    dir: config.lexicons ?? BUNDLED_LEXICON_DIR,
+    compile: () => compileInWorker(config.lexicons),
+    current: () => scanner.lexicon,
+    apply: (l) => scanner.swapLexicon(l),
+    ...config.lexiconReload,
+    onOutcome: (o) => {
+      metrics.lexiconReloads.inc({ outcome: o.outcome });
+      if (o.outcome === 'ok') log.info({ event: 'lexicon_reloaded', reason: o.trigger, forced: o.forced, patterns: o.patterns, entries: o.entries, ms: o.ms }, 'lexicon reloaded');
+      else if (o.outcome === 'refused') log.warn({ event: 'lexicon_reload_refused', reason: o.trigger, code: o.error.code, file: o.error.file, share: o.error.share, drops: o.error.drops, err: o.error.message }, 'lexicon reload refused; keeping the current lexicon');
+      else log.error({ event: 'lexicon_reload_failed', reason: o.trigger, err: o.error.message }, 'lexicon reload failed; keeping the current lexicon');
+    },
+    onWatchError: (err) => log.warn({ event: 'lexicon_watch_error', err: err.message }, 'lexicon watch failed; SIGHUP still reloads'),
+  });
+  if (config.watchLexicons) reloader.watch();
+  return {
+    reload: async (reason: string, opts: { force?: boolean } = {}) => (await reloader.reload({ trigger: reason, ...(opts.force ? { force: true } : {}) })).outcome === 'ok',
+    stop: () => reloader.close(),
   };
-  let watcher: FSWatcher | undefined;
-  if (config.watchLexicons) {
-    let debounce: NodeJS.Timeout | undefined;
-    try {
-      watcher = watch(config.lexicons ?? BUNDLED_LEXICON_DIR, () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => void reload('file changed'), 300);
-      });
-      watcher.on('error', (err) => log.warn({ event: 'lexicon_watch_error', err: err.message }, 'lexicon watch failed; SIGHUP still reloads'));
-    } catch (err) {
-      log.warn({ event: 'lexicon_watch_error', err: (err as Error).message }, 'lexicon watch failed; SIGHUP still reloads');
-    }
-  }
-  return { reload, stop: () => watcher?.close() };
 }

@@ -1,20 +1,15 @@
 #!/usr/bin/env node
 /**
  * `pkguard <command>`: argv dispatch. Exit codes: 0 ok, 1 the input or lexicon was refused,
- * 2 usage error.
+ * 2 usage error. Help asked for (`--help`, `-h`, `help [COMMAND]`, `COMMAND --help`) goes to
+ * stdout with exit 0; usage after a mistake goes to stderr with exit 2.
  */
 import { LexiconError } from '../errors.js';
 import { createScanner } from '../index.js';
 import { BUNDLED_LEXICON_DIR } from '../lexicon/load.js';
 import { checkLexicons, formatReport } from './lexicon-check.js';
 import { openInput, runScan } from './scan.js';
-
-const USAGE = `usage:
-  pkguard scan [FILE] [--lexicons DIR]     NDJSON {"id","text","kind"?,"stream"?} per line -> {"id","flags"} per line
-  pkguard lexicon check [DIR] [--json]     validate lexicons and explain mistakes (default: bundled)
-  pkguard serve [--config FILE]            the live server (default port 8080, PKGUARD_PORT overrides)
-  pkguard replay FILE [--speed N|max] [--url ws://host:port] [--token T] [--batch N]
-                                           send a recorded NDJSON session to a running server`;
+import { commandHelp, USAGE, wantsHelp } from './usage.js';
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -27,6 +22,12 @@ function option(args: string[], name: string): string | undefined {
 async function main(argv: string[]): Promise<number> {
   const args = argv.slice();
   const command = args.shift();
+  const help = helpFor(command, args);
+  if (help !== undefined) {
+    if (help.page === undefined) return usageError(`unknown command: ${help.topic}`);
+    process.stdout.write(help.page + '\n');
+    return 0;
+  }
   if (command === 'scan') {
     const lexiconDir = option(args, '--lexicons');
     let scanner;
@@ -44,8 +45,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') {
     const config = option(args, '--config');
     if (args.length > 0) {
-      process.stderr.write(`pkguard serve: unexpected argument ${args[0]}\n${USAGE}\n`);
-      return 2;
+      return usageError(`pkguard serve: unexpected argument ${args[0]}`);
     }
     const { runServe } = await import('./serve.js'); // the scan CLI does not pay for the server's imports
     return runServe(config);
@@ -66,8 +66,22 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write((json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
     return report.errors.length > 0 ? 1 : 0;
   }
-  process.stderr.write(`${command ? `unknown command: ${[command, ...args].join(' ')}\n` : ''}${USAGE}\n`);
-  return command === '--help' || command === 'help' ? 0 : 2;
+  return usageError(command ? `unknown command: ${[command, ...args].join(' ')}` : undefined);
+}
+
+/** The help asked for, if any: `page` undefined means help on a command that does not exist. */
+function helpFor(command: string | undefined, args: string[]): { topic: string; page: string | undefined } | undefined {
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const topic = args.find((a) => !a.startsWith('-'));
+    return topic === undefined ? { topic: 'help', page: USAGE } : { topic, page: commandHelp(topic) };
+  }
+  if (command !== undefined && wantsHelp(args)) return { topic: command, page: commandHelp(command) };
+  return undefined;
+}
+
+function usageError(message: string | undefined): number {
+  process.stderr.write(`${message ? `${message}\n` : ''}${USAGE}\n`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

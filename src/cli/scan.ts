@@ -5,10 +5,10 @@
  * chunks of that stream; chat lines are always scanned on their own.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
 import type { Scanner } from '../detect/scanner.js';
+import { ndjsonLines } from './ndjson-lines.js';
 
 export const scanRequestSchema = z.object({
   id: z.string(),
@@ -46,7 +46,7 @@ export function scanLine(scanner: Scanner, line: string): string {
 
 /** Runs the scan loop; resolves with the exit code (0, or 1 when the input cannot be read). */
 export async function runScan(scanner: Scanner, input: Readable, output: Writable, onError: (msg: string) => void): Promise<number> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const lines = ndjsonLines(input);
   let buffered: string[] = [];
   const flush = () => {
     if (buffered.length === 0) return true;

@@ -71,6 +71,12 @@ export interface CompiledLexicon {
   readonly forms: readonly string[];
   /** Some entry is a near term (`A … B`). */
   readonly hasNear: boolean;
+  /**
+   * Entries (term and allow lines) per source file, files read with none included as 0: what the
+   * hot-reload guard (reload-guard.ts) compares to refuse a reload that empties or loses a file.
+   * A plain object, so it survives the structured clone from the compile worker.
+   */
+  readonly fileEntries: Readonly<Record<string, number>>;
 }
 
 export const CATEGORY_BIT: Readonly<Record<Category, number>> = { extreme: 1, exclusive: 2, medical: 4, contact: 8 };
@@ -227,5 +233,8 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
     const t = ts[0]!;
     if (ts.length === 1 && t.part === undefined && t.boundaryStart === undefined && t.boundaryEnd === undefined) soleEntry[p] = t.entry;
   }
-  return { automaton, entries, targets, soleEntry, forms, hasPinyin, hasNear };
+  const fileEntries: Record<string, number> = {};
+  for (const file of lexicon.files ?? []) fileEntries[file] = 0;
+  for (const e of entries) fileEntries[e.file] = (fileEntries[e.file] ?? 0) + 1;
+  return { automaton, entries, targets, soleEntry, forms, hasPinyin, hasNear, fileEntries };
 }

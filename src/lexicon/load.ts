@@ -180,8 +180,10 @@ export function loadLexiconDir(dir: string = BUNDLED_LEXICON_DIR): Lexicon {
   if (files.length === 0) {
     throw new LexiconError([{ file: dir, line: 0, entry: '', reason: 'no .tsv lexicon files in directory' }]);
   }
+  lexicon.files = [];
   for (const name of files) {
     const path = join(dir, name);
+    lexicon.files.push(path);
     const part = parseLexiconText(path, readFileSync(path, 'utf8'), problems);
     lexicon.terms.push(...part.terms);
     lexicon.allow.push(...part.allow);

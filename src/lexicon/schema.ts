@@ -56,4 +56,9 @@ export interface AllowEntry extends AllowEntryFields, Source {}
 export interface Lexicon {
   terms: TermEntry[];
   allow: AllowEntry[];
+  /**
+   * Every file read (set by `loadLexiconDir`), including files with no entry, so a reload can tell
+   * a file that was emptied from one that never had entries. Absent for entries given in code.
+   */
+  files?: string[];
 }

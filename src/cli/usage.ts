@@ -1,0 +1,80 @@
+/**
+ * The CLI's help text: one summary of every command (`pkguard --help`, and on stderr after a usage
+ * error) and a page per command (`pkguard <command> --help`, `pkguard help <command>`). Kept apart
+ * from main.ts so the summary and the pages are written side by side and cannot disagree.
+ */
+
+/** Every command with its flags, one line each; `pkguard --help` prints it. */
+export const USAGE = `usage: pkguard <command> [options]
+
+commands:
+  pkguard scan [FILE] [--lexicons DIR]
+      NDJSON {"id","text","kind"?,"stream"?} per line (FILE or stdin) -> {"id","flags"} per line
+  pkguard serve [--config FILE]
+      the live server: WebSocket /ingest and /feed, console at /, /healthz, /metrics (port 8080)
+  pkguard lexicon check [DIR] [--json]
+      validate lexicons and explain mistakes with file:line (default: the bundled lexicons)
+  pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
+      send a recorded NDJSON session to a running server
+  pkguard help [COMMAND]
+      this text, or one command's details (same as pkguard COMMAND --help)`;
+
+const PAGES: Record<string, string> = {
+  scan: `usage: pkguard scan [FILE] [--lexicons DIR]
+
+Reads NDJSON from FILE (or stdin, or "-"), one {"id","text","kind"?,"stream"?} per line, and writes
+exactly one line per input line, in order: {"id","flags":[...]} or {"id","error"}.
+Lines with the same "stream" are consecutive chunks of one stream; chat lines stand alone.
+
+options:
+  --lexicons DIR   lexicon folder to use instead of the bundled lexicons
+
+exit: 0 input read (even with error lines), 1 input unreadable or lexicons refused, 2 usage`,
+  serve: `usage: pkguard serve [--config FILE]
+
+Runs the live server on one HTTP port: WebSocket /ingest and /feed, the moderator console at /,
+GET /healthz and GET /metrics. Without a config: port 8080, bundled lexicons, a journal in ./data
+and access tokens generated into ./data/tokens.json (printed on the first start that succeeds).
+SIGHUP reloads the lexicons; SIGTERM or SIGINT drains and stops.
+
+options:
+  --config FILE    JSON config (port, host, tokens, journal, lexicons, escalation, limits, cluster)
+
+environment:
+  PKGUARD_PORT     overrides the port
+
+exit: 0 stopped cleanly, 1 lexicons refused, 2 bad config or usage, 69 port unavailable,
+      74 journal unusable, 70 a bug`,
+  lexicon: `usage: pkguard lexicon check [DIR] [--json]
+
+Validates every *.tsv lexicon in DIR (default: the bundled lexicons) and explains each mistake
+with file:line; warns about duplicates, single-character terms and allow phrases that shadow a term.
+
+options:
+  --json           print the report as JSON
+
+exit: 0 valid (warnings allowed), 1 refused`,
+  replay: `usage: pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
+
+Sends a recorded NDJSON session (ingest messages with event-time "ts") to a running server at the
+recorded pace, and prints a JSON summary line (plus a line per shutdown signal).
+
+options:
+  --speed N|max    N times the recorded pace, or as fast as acks allow (default 1)
+  --url URL        the server (default ws://127.0.0.1:$PKGUARD_PORT, else ws://127.0.0.1:8080)
+  --token TOKEN    an ingest token (default $PKGUARD_TOKEN, else the ingest token in ./data/tokens.json)
+  --batch N        messages per frame (default 1)
+
+exit: 0 every message acked, 1 some refused or unanswered, 2 usage or an unreadable file`,
+};
+PAGES.help = USAGE;
+
+/** The help page of `command` (`lexicon check` is under `lexicon`), or undefined for an unknown one. */
+export function commandHelp(command: string): string | undefined {
+  return Object.hasOwn(PAGES, command) ? PAGES[command] : undefined;
+}
+
+/** `-h` or `--help` anywhere in a command's arguments asks for its page. */
+export function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
