@@ -23,6 +23,12 @@ export const limitsSchema = z
     maxBatch: z.number().int().min(1).max(100_000).default(1000),
     /** Sustained ingest messages per second per connection; above it the socket is paused, nothing is dropped. */
     ratePerSecond: z.number().positive().default(5000),
+    /** Sustained messages per second of all connections of one token together, shared fairly among those sending. */
+    tokenRatePerSecond: z.number().positive().default(20_000),
+    /** Sustained messages per second of the whole node, shared fairly among the connections sending: keeps headroom for everyone's latency. */
+    globalRatePerSecond: z.number().positive().default(20_000),
+    /** Messages of one frame processed per event-loop turn; a big frame yields to other connections between slices. */
+    sliceSize: z.number().int().min(1).max(100_000).default(64),
     /** Burst allowance on top of the rate. */
     rateBurst: z.number().int().min(1).default(10_000),
     /** Messages of one connection being processed (not yet acked) before its socket is paused. */
@@ -39,6 +45,8 @@ export const limitsSchema = z
     maxSeqAhead: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1e13),
     /** Flags one message may raise; the rest are counted as dropped (most severe kept first). */
     maxFlagsPerMessage: z.number().int().min(1).max(100_000).default(100),
+    /** On SIGTERM, how long `/healthz` answers 503 (and new sockets are refused) before anything closes, so a load balancer sees the drain. */
+    drainNoticeMs: z.number().int().min(0).max(60_000).default(1000),
     /** How long SIGTERM waits for in-flight messages before closing. */
     drainMs: z.number().int().min(0).default(5000),
   })

@@ -82,6 +82,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       core.drain();
       reloader.stop();
       clearInterval(sweep);
+      await new Promise((r) => setTimeout(r, config.limits.drainNoticeMs));
       const deadline = Date.now() + config.limits.drainMs;
       while (core.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await core.close();

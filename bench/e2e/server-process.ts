@@ -45,7 +45,8 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
     watchLexicons: false,
     // Flags are logged at info, one line each; the bench measures the scan path, not the log.
     logLevel: 'warn',
-    limits: { ratePerSecond: 1_000_000, rateBurst: 1_000_000 },
+    // Unpaced (the bench measures throughput), and no drain notice at stop.
+    limits: { ratePerSecond: 1_000_000, rateBurst: 1_000_000, tokenRatePerSecond: 1_000_000, globalRatePerSecond: 1_000_000, drainNoticeMs: 0 },
     ...opts.config,
   };
   config.journal = { dir: join(dir, 'journal'), ...((opts.config?.journal as object | undefined) ?? {}) };

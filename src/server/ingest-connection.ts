@@ -16,6 +16,7 @@ import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
 import type { Limits } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { IngestPeer, StreamService } from '../stream/contracts.js';
+import type { IngestBudget } from './ingest-budget.js';
 
 /** Close code for a peer cut off for not reading what it is sent. */
 export const CLOSE_NOT_READING = 4008;
@@ -43,7 +44,14 @@ export class IngestConnection implements IngestPeer {
   /** Has sent an array frame, so it reads arrays: replies are coalesced into one frame per turn. */
   #speaksArrays = false;
 
-  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { core: StreamService; limits: Limits; metrics: Metrics; onCutOff: (reason: string) => void }) {
+  readonly #budget: IngestBudget;
+  /** Which token it authenticated with (a digest prefix, not the token): connections of one token share its cap. */
+  readonly #tokenId: string;
+  /** Slices of big frames waiting for their turn. */
+  readonly #slices: { msgs: IngestMessage[]; batch: boolean }[] = [];
+  #sliceScheduled = false;
+
+  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { core: StreamService; limits: Limits; metrics: Metrics; budget: IngestBudget; tokenId: string; onCutOff: (reason: string) => void }) {
     this.id = id;
     this.ws = ws;
     this.wantsFlags = wantsFlags;
@@ -51,6 +59,8 @@ export class IngestConnection implements IngestPeer {
     this.#limits = deps.limits;
     this.#metrics = deps.metrics;
     this.#onCutOff = deps.onCutOff;
+    this.#budget = deps.budget;
+    this.#tokenId = deps.tokenId;
     this.#tokens = deps.limits.rateBurst;
   }
 
@@ -77,7 +87,26 @@ export class IngestConnection implements IngestPeer {
       if (!decoded.ok) this.send(decoded.error);
       else valid.push(decoded.message as IngestMessage);
     }
-    if (valid.length > 0) this.#process(valid, frame.batch);
+    if (valid.length === 0) return;
+    // A big frame is processed a slice per event-loop turn, so other connections' frames interleave.
+    const size = this.#limits.sliceSize;
+    if (valid.length <= size && this.#slices.length === 0) return this.#process(valid, frame.batch);
+    for (let i = 0; i < valid.length; i += size) this.#slices.push({ msgs: valid.slice(i, i + size), batch: frame.batch });
+    this.#nextSlice();
+  }
+
+  #nextSlice(): void {
+    if (this.#sliceScheduled || this.#closed) return;
+    const slice = this.#slices.shift();
+    if (!slice) return;
+    this.#process(slice.msgs, slice.batch);
+    if (this.#slices.length > 0) {
+      this.#sliceScheduled = true;
+      setImmediate(() => {
+        this.#sliceScheduled = false;
+        this.#nextSlice();
+      });
+    }
   }
 
   /** Sends unless the peer has stopped reading, in which case it is cut off. */
@@ -100,6 +129,8 @@ export class IngestConnection implements IngestPeer {
 
   closed(): void {
     this.#closed = true;
+    this.#slices.length = 0;
+    this.#budget.forget(this);
     clearTimeout(this.#resumeTimer);
     this.#core.forget(this);
   }
@@ -139,10 +170,14 @@ export class IngestConnection implements IngestPeer {
     else for (const r of replies) this.sendRaw(JSON.stringify(r));
   }
 
-  /** Token bucket: a frame always goes through, but an overdrawn budget pauses reading until it refills. */
+  /**
+   * Token bucket: a frame always goes through, but an overdrawn budget pauses reading until it
+   * refills. It refills at the connection's fair share of its own, its token's and the node's caps.
+   */
   #spend(n: number): void {
     const now = Date.now();
-    const { ratePerSecond, rateBurst } = this.#limits;
+    const ratePerSecond = this.#budget.rateFor(this, this.#tokenId, now);
+    const { rateBurst } = this.#limits;
     this.#tokens = Math.min(rateBurst, this.#tokens + ((now - this.#refilledAt) * ratePerSecond) / 1000) - n;
     this.#refilledAt = now;
     if (this.#tokens < 0 && !this.#pausedFor.rate) {

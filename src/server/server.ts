@@ -14,6 +14,7 @@ import { digest, TokenAuth, tokenOf } from './auth.js';
 import { feedFrameHandler } from './feed-connection.js';
 import { FeedClient, type FeedHub } from './feed-hub.js';
 import { httpRoutes } from './http-routes.js';
+import { IngestBudget } from './ingest-budget.js';
 import { IngestConnection } from './ingest-connection.js';
 
 const ROUTES: Record<string, readonly Role[]> = { '/ingest': ['ingest'], '/feed': ['moderator', 'control'] };
@@ -63,15 +64,18 @@ export async function listen(p: TransportParts): Promise<Transport> {
     };
     if (!roles) return refuse(404, 'Not Found');
     if (draining) return refuse(503, 'Service Unavailable');
-    const role = auth.roleOf(tokenOf(req, url));
+    const token = tokenOf(req, url);
+    const role = auth.roleOf(token);
     if (!role) return refuse(401, 'Unauthorized');
     if (!roles.includes(role)) return refuse(403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, role, url, req));
+    const tokenId = digest(token!).toString('hex').slice(0, 16);
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, role, tokenId, url, req));
   });
 
   const alive = new WeakSet<WebSocket>();
   let nextConnId = 1;
-  const onConnection = (ws: WebSocket, role: Role, url: URL, req: IncomingMessage) => {
+  const budget = new IngestBudget(config.limits);
+  const onConnection = (ws: WebSocket, role: Role, tokenId: string, url: URL, req: IncomingMessage) => {
     const id = nextConnId++;
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
@@ -87,6 +91,8 @@ export async function listen(p: TransportParts): Promise<Transport> {
         core,
         limits: config.limits,
         metrics,
+        budget,
+        tokenId,
         onCutOff: (reason) => {
           metrics.disconnects.inc({ reason });
           log.warn({ event: 'connection_cut_off', conn: id, role, reason }, 'ingest client cut off');

@@ -45,6 +45,8 @@ export async function startServer(opts: { dir?: string; config?: Record<string, 
     watchLexicons: false,
     logLevel: 'info',
     ...opts.config,
+    // Tests stop many servers: no drain notice unless a test asks for one.
+    limits: { drainNoticeMs: 0, ...(opts.config?.limits as object | undefined) },
   };
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
