@@ -58,6 +58,7 @@ export class Processor implements StreamService {
   /** Flag ids under this are covered by a reservation in the log. */
   #reservedBelow = 1;
   #inFlight = 0;
+  #lastFlag = 0;
   #draining = false;
   /** The log failed: messages are refused until it is rebuilt from and writable again. */
   #broken: Promise<void> | undefined;
@@ -88,8 +89,9 @@ export class Processor implements StreamService {
     return this.#inFlight;
   }
 
+  /** The newest flag raised (ids are reserved ahead, so the allocator's next id says nothing about it). */
   lastFlagNumber(): number {
-    return this.#p.ids.peek() - 1;
+    return this.#lastFlag;
   }
 
   health(): CoreHealth {
@@ -134,6 +136,7 @@ export class Processor implements StreamService {
     const replies: (Ack | WireError)[] = [];
     for (const o of outcomes) {
       if (o.reply.type === 'ack') this.#step.publish(o);
+      for (const f of o.flags) this.#lastFlag = Math.max(this.#lastFlag, Number(f.id.slice(1)));
       replies.push(o.reply);
     }
     return replies;
@@ -246,6 +249,7 @@ export class Processor implements StreamService {
       this.#reservedBelow = r.nextFlag;
     }
     this.#unsignalled = r.unsignalled;
+    this.#lastFlag = r.lastFlag;
     return { records: r.records, flags: r.flags, shutDown: r.shutDown + r.unsignalled.length, nextFlag: r.nextFlag };
   }
 }

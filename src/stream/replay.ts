@@ -16,6 +16,8 @@ import { SeqWindow } from './seq-window.js';
 export interface RecoveredState {
   /** No flag id under this was ever handed out (flags seen and reservations both count). */
   nextFlag: number;
+  /** The number of the newest flag the log holds (0: none): where `history` counts back from. */
+  lastFlag: number;
   windows: Map<string, SeqWindow>;
   lastTs: Map<string, number>;
   partials: Map<string, PartialTracker>;
@@ -53,6 +55,7 @@ export function rememberFlagStream(map: Map<string, string>, id: string, stream:
 export async function replayLog(log: StreamLog, escalation: Escalation, windowSize: number): Promise<RecoveredState> {
   const state: RecoveredState = {
     nextFlag: 1,
+    lastFlag: 0,
     windows: new Map(),
     lastTs: new Map(),
     partials: new Map(),
@@ -105,7 +108,8 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
         tsSeen(rec.stream, rec.ts);
         for (const f of rec.flags) {
           state.flags++;
-          state.nextFlag = Math.max(state.nextFlag, Number(f.id.slice(1)) + 1);
+          state.lastFlag = Math.max(state.lastFlag, Number(f.id.slice(1)));
+          state.nextFlag = Math.max(state.nextFlag, state.lastFlag + 1);
           notePending(escalation.onFlag(rec.stream, f, rec.ts));
           rememberFlagStream(state.flagStreams, f.id, rec.stream);
         }

@@ -119,3 +119,16 @@ test('a record of valid JSON but the wrong shape is skipped and counted; the res
   const [dup] = await b.send(say('r', 1, '全网最低价'));
   expect(dup).toMatchObject({ duplicate: true });
 });
+
+test('after a restart the newest flag is still where `history` counts back from, though ids are reserved ahead', async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  for (let s = 1; s <= 3; s++) await a.send(say('r', s, '全网最低价'));
+  const last = Number(a.signals.flags.at(-1)!.id.slice(1));
+  expect(a.processor.lastFlagNumber()).toBe(last);
+  await a.processor.close();
+  const b = await open(dir);
+  expect(b.processor.lastFlagNumber()).toBe(last);
+  await b.send(say('q', 1, '全网最低价'));
+  expect(b.processor.lastFlagNumber()).toBe(Number(b.signals.flags[0]!.id.slice(1)));
+});
