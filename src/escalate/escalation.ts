@@ -69,6 +69,8 @@ const MAX_CONTRIBUTIONS = 64;
 export class Escalation {
   readonly #config: EscalationConfig;
   readonly #streams = new Map<string, StreamRisk>();
+  /** Epochs of streams whose state was released (ended, idle) after a shutdown and restore. */
+  readonly #endedEpochs = new Map<string, number>();
 
   constructor(config: EscalationConfig) {
     this.#config = config;
@@ -187,7 +189,11 @@ export class Escalation {
 
   /** Releases a stream's state (stream ended). A shut-down stream keeps its state so it stays shut down. */
   end(stream: string): void {
-    if (this.#streams.get(stream)?.level !== 'shutdown') this.#streams.delete(stream);
+    const s = this.#streams.get(stream);
+    if (!s || s.level === 'shutdown') return;
+    // The epoch outlives the stream's state: a later shutdown must not reuse (stream, epoch), the key consumers dedupe by.
+    if (s.epoch > 0) this.#endedEpochs.set(stream, s.epoch);
+    this.#streams.delete(stream);
   }
 
   /**
@@ -212,7 +218,7 @@ export class Escalation {
 
   /** Epoch of every stream that has had a shutdown (journal snapshot). */
   epochs(): Record<string, number> {
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = Object.fromEntries(this.#endedEpochs);
     for (const [stream, s] of this.#streams) if (s.epoch > 0) out[stream] = s.epoch;
     return out;
   }
@@ -229,6 +235,8 @@ export class Escalation {
     if (!s) {
       s = new StreamRisk();
       s.lastTs = ts;
+      s.epoch = this.#endedEpochs.get(stream) ?? 0;
+      this.#endedEpochs.delete(stream);
       this.#streams.set(stream, s);
     }
     if (ts > s.lastTs) {

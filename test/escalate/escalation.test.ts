@@ -212,3 +212,12 @@ describe('config', () => {
     expect(escalationConfigSchema.safeParse({ halfLife: 3 }).success).toBe(false);
   });
 });
+
+test('an epoch outlives the end of its stream: a shutdown after restore, end and new flags is the next epoch, in snapshots too', () => {
+  const e = new Escalation(DEFAULT_ESCALATION);
+  expect(e.shutdown('s', 'first', 1).find((x) => x.type === 'shutdown')).toMatchObject({ epoch: 1 });
+  e.restore('s', 2);
+  e.end('s');
+  expect(e.epochs()).toEqual({ s: 1 });
+  expect(e.shutdown('s', 'second', 3).find((x) => x.type === 'shutdown')).toMatchObject({ epoch: 2 });
+});
