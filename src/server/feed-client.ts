@@ -28,7 +28,7 @@ export class HeldFlags {
   #items: { o: OutgoingFlag; cost: number }[] = [];
   #head = 0;
   bytes = 0;
-  limit: number;
+  readonly limit: number;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -45,6 +45,16 @@ export class HeldFlags {
     this.#items.push({ o, cost });
     this.bytes += cost;
     return this.bytes <= this.limit;
+  }
+
+  /** Empties the queue; returns the number below the lowest flag it held (undefined when it held none). */
+  drop(): number | undefined {
+    let low = Infinity;
+    for (let i = this.#head; i < this.#items.length; i++) low = Math.min(low, this.#items[i]!.o.n);
+    this.#items = [];
+    this.#head = 0;
+    this.bytes = 0;
+    return low === Infinity ? undefined : low - 1;
   }
 
   shift(): OutgoingFlag | undefined {
@@ -71,6 +81,11 @@ export class FeedClient {
   lastFlag: number | undefined;
   /** Live flags held back: from the moment the connection opens until it goes live, and during every replay. */
   held: HeldFlags | undefined;
+  /**
+   * Set when flags held before the first subscribe were dropped to bound memory: they are in the
+   * journal, so going live replays from here instead.
+   */
+  droppedAfter: number | undefined;
   /** The state pages still to send, patched by signals sent meanwhile. */
   state: StatePages | undefined;
   readonly texts = new TextMemory();

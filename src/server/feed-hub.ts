@@ -150,8 +150,9 @@ export class FeedHub {
           position: client.position,
         });
         from = client.lastFlag;
-      } else from = asked ?? (client.held && client.lastFlag !== undefined ? client.lastFlag : undefined);
+      } else from = asked ?? (client.held && client.lastFlag !== undefined ? client.lastFlag : client.droppedAfter);
     }
+    client.droppedAfter = undefined;
 
     const list = source.summaries().filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
     const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}));
@@ -206,13 +207,14 @@ export class FeedHub {
   }
 
   /**
-   * Before its first subscribe a client holding too much goes live at once (its queue gets a second
-   * allowance while it drains); otherwise it is not reading fast enough and is cut off.
+   * Too much held. Before the first subscribe (or the grace's end) the client has had no chance to
+   * read: what it held is dropped, as it is all journaled, and replayed when it goes live. Later it
+   * is not reading as fast as flags come, and is cut off.
    */
   #heldOverflow(c: FeedClient): void {
     if (c.grace !== undefined) {
-      c.held!.limit += this.#maxHeld;
-      this.#goLive(c);
+      const below = c.held!.drop();
+      if (below !== undefined) c.droppedAfter = Math.min(c.droppedAfter ?? below, below);
     } else this.#cutOff(c, `more than ${this.#maxHeld} bytes of flags waited for this client while it subscribed or replayed`);
   }
 
