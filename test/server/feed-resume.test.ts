@@ -1,0 +1,141 @@
+/**
+ * The feed against a real `pkguard serve`: resuming with `since` while flags flow (50 ms between
+ * opening the socket and subscribing, ten times), the state a control or moderator client gets on
+ * connect after a shutdown, and one chat line that raises 100 flags costing its text once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Client, TOKENS, removeDir, sleep, startServer, type ServerProcess } from './harness.js';
+
+let server: ServerProcess;
+let ingest: Client;
+const seqs = new Map<string, number>();
+const num = (m: Record<string, unknown>) => Number((m.flag as { id: string }).id.slice(1));
+
+async function say(stream: string, text: string, type: 'chat' | 'transcript' = 'transcript'): Promise<void> {
+  const seq = (seqs.get(stream) ?? 0) + 1;
+  seqs.set(stream, seq);
+  ingest.send(type === 'chat' ? { type, stream, seq, ts: Date.now(), user: 'u', text } : { type, stream, seq, ts: Date.now(), text, final: true });
+  await ingest.ack(stream, seq, 30_000);
+}
+
+beforeAll(async () => {
+  server = await startServer({ config: { limits: { ratePerSecond: 1_000_000, rateBurst: 1_000_000 } } });
+  ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
+}, 60_000);
+
+afterAll(async () => {
+  ingest?.close();
+  await server?.stop();
+  if (server) removeDir(server.dir);
+});
+
+describe('resume while flags flow', () => {
+  test('10 resumes, 50 ms from open to subscribe: every flag once, in id order', { timeout: 120_000 }, async () => {
+    let pumping = true;
+    // About 1,000 flags a second: frames of 10 chat lines (chat raises flags but not the host's risk).
+    const pump = (async () => {
+      for (let i = 0; pumping; i++) {
+        const frame = Array.from({ length: 10 }, (_, k) => {
+          const stream = `flow-${k % 4}`;
+          const seq = (seqs.get(stream) ?? 0) + 1;
+          seqs.set(stream, seq);
+          return { type: 'chat', stream, seq, ts: Date.now(), user: 'u', text: `第${i}-${k}次：全网最低价` };
+        });
+        ingest.send(frame);
+        await ingest.ack(frame[9]!.stream, frame[9]!.seq, 30_000);
+        await sleep(5);
+      }
+    })();
+    const got: number[] = [];
+    let duplicates = 0;
+    let orderBreaks = 0;
+    const take = (c: Client) => {
+      for (const m of c.of('flag')) {
+        const n = num(m);
+        if (got.includes(n)) duplicates++;
+        else if (n < (got.at(-1) ?? 0)) orderBreaks++;
+        got.push(n);
+      }
+    };
+    let c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe', history: 100_000 });
+    await sleep(200);
+    c.close();
+    take(c);
+    for (let resume = 0; resume < 10; resume++) {
+      c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+      await sleep(50); // flags keep flowing between open and subscribe
+      c.send({ type: 'subscribe', since: `f${got.at(-1)}` });
+      await sleep(100 + resume * 20);
+      c.close();
+      await sleep(30); // and while the client is away
+      take(c);
+    }
+    pumping = false;
+    await pump;
+    const all = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    all.send({ type: 'subscribe', history: 100_000 });
+    const { lastFlag } = await all.next((m) => m.type === 'streams');
+    await all.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === lastFlag, 30_000);
+    const expected = all.of('flag').map(num);
+    all.close();
+    c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    c.send({ type: 'subscribe', since: `f${got.at(-1)}` });
+    if (got.at(-1) !== expected.at(-1)) await c.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === lastFlag, 30_000);
+    await sleep(100);
+    c.close();
+    take(c);
+    console.log(`[feed resume] 10 resumes while flags flowed: ${got.length} flags received, ${duplicates} duplicates, ${orderBreaks} order breaks`);
+    expect(duplicates).toBe(0);
+    expect(orderBreaks).toBe(0);
+    expect(got).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(100);
+  });
+});
+
+describe('state on connect', () => {
+  test('after a shutdown, a control client learns the shut-down set with reasons, with or without subscribing', async () => {
+    await say('down-1', '喝了能治癌');
+    await say('up-1', '这个真的是销量第一');
+    const quiet = await Client.open(server.url('/feed'), { authorization: `Bearer ${TOKENS.control[0]}` });
+    const state = await quiet.next((m) => m.type === 'streams');
+    expect(state.done).toBe(true);
+    expect(state.streams).toContainEqual({ stream: 'down-1', level: 'shutdown', risk: expect.any(Number), pk: false, reason: expect.stringMatching(/^critical flag f\d+: /) });
+    expect((state.streams as { level: string }[]).every((s) => s.level === 'shutdown')).toBe(true);
+    const picky = await Client.open(server.url('/feed'), { authorization: `Bearer ${TOKENS.control[0]}` });
+    picky.send({ type: 'subscribe', streams: ['up-1', 'down-1'] });
+    const mine = await picky.next((m) => m.type === 'streams');
+    expect((mine.streams as { stream: string }[]).map((s) => s.stream)).toEqual(['down-1']);
+    for (const c of [quiet, picky]) c.close();
+  });
+
+  test('a moderator that never subscribes gets every stream with its level after the grace', async () => {
+    const m = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    const state = await m.next((x) => x.type === 'streams');
+    expect(state.streams).toContainEqual(expect.objectContaining({ stream: 'down-1', level: 'shutdown' }));
+    expect(state.streams).toContainEqual(expect.objectContaining({ stream: 'up-1', level: 'watch' }));
+    m.close();
+  });
+});
+
+describe('cost stays with the sender', () => {
+  test('one chat line of 全网最低价， × 3,000: 100 flags, its text sent once per moderator', async () => {
+    const text = '全网最低价，'.repeat(3000);
+    const m = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+    m.send({ type: 'subscribe', streams: ['spam'] });
+    await m.next((x) => x.type === 'streams');
+    await say('spam', text, 'chat');
+    await m.next(() => m.of('flag').length >= 100);
+    await sleep(200);
+    const flags = m.of('flag');
+    expect(flags).toHaveLength(100); // the core's per-message cap
+    const withText = flags.filter((f) => f.text !== undefined);
+    expect(withText).toHaveLength(1);
+    expect(withText[0]!.text).toBe(text);
+    expect(flags.every((f) => f === withText[0] || f.textOf === (withText[0]!.flag as { id: string }).id)).toBe(true);
+    const bytes = flags.reduce((sum, f) => sum + Buffer.byteLength(JSON.stringify(f)), 0);
+    console.log(`[feed text once] ${Buffer.byteLength(text)} B chat line, 100 flags: ${bytes} B to each moderator (per-flag text: ~${100 * Buffer.byteLength(text)} B)`);
+    expect(bytes).toBeLessThan(Buffer.byteLength(text) + 100 * 500);
+    m.close();
+  });
+});
