@@ -155,9 +155,10 @@ export class FeedHub {
     client.droppedAfter = undefined;
 
     const list = source.summaries().filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
-    const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}));
+    const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator));
     while (!pages.done) {
-      if (!this.#send(client, pages.next(this.#pages)) || !(await this.#paced(client, generation))) return;
+      const frame = pages.next(this.#pages);
+      if ((frame !== undefined && !this.#send(client, frame)) || !(await this.#paced(client, generation))) return;
     }
     client.state = undefined;
 

@@ -1,9 +1,11 @@
 /**
- * The state a feed connection gets when it subscribes, or goes live without subscribing: each
- * stream's summary (moderators: every stream, with level, risk, PK and shut-down reason; control:
- * the shut-down streams), in `streams` frames of at most `streams` summaries and about `bytes`
- * bytes, the last one marked `"done":true`. 100k streams were one 8 MB frame, over the limit a
- * client may have queued; pages keep every frame small and go out only as fast as the client reads.
+ * The state a feed connection gets when it subscribes, or goes live without subscribing, in pages
+ * of at most `streams` streams and about `bytes` bytes, which go out only as fast as the client
+ * reads (100k streams were one 8 MB frame, over what a client may have queued):
+ * - moderators: `streams` frames with every stream's summary (level, risk, PK, shut-down reason),
+ *   the last one marked `"done":true`;
+ * - control: the shut-down streams as `shutdown` messages marked `"state":true`, in array frames
+ *   (none when nothing is shut down), so a control system's shutdown handler needs nothing new.
  *
  * Because pages are paced, signals can go out between them. A signal for a stream whose page is
  * still to come patches that summary, so a later page shows the state after the signal and never
@@ -26,7 +28,11 @@ export class StatePages {
   #page = 0;
   #done = false;
 
-  constructor(summaries: Iterable<StreamSummary>, extra: Record<string, unknown>) {
+  /** Control clients: shut-down streams as `shutdown` messages instead of `streams` pages. */
+  readonly #asShutdowns: boolean;
+
+  constructor(summaries: Iterable<StreamSummary>, extra: Record<string, unknown>, asShutdowns = false) {
+    this.#asShutdowns = asShutdowns;
     for (const s of summaries) this.#pending.set(s.stream, s);
     const json = JSON.stringify(extra);
     this.#extra = json.length > 2 ? `,${json.slice(1, -1)}` : '';
@@ -57,18 +63,24 @@ export class StatePages {
     this.#pending.set(e.stream, next);
   }
 
-  /** The next `streams` frame; the last one has `"done":true` (an empty state is one empty, done page). */
-  next(limits: PageLimits): string {
+  /**
+   * The next frame: a `streams` page (the last has `"done":true`; an empty state is one empty, done
+   * page) or an array of state `shutdown` messages (undefined when there is none to send).
+   */
+  next(limits: PageLimits): string | undefined {
     const items: string[] = [];
     let bytes = 0;
     for (const [stream, s] of this.#pending) {
       if (items.length >= limits.streams || (items.length > 0 && bytes >= limits.bytes)) break;
-      const json = JSON.stringify(s);
+      this.#pending.delete(stream);
+      // A restore since the snapshot was taken leaves a control client nothing to hear about.
+      if (this.#asShutdowns && s.level !== 'shutdown') continue;
+      const json = this.#asShutdowns ? JSON.stringify({ type: 'shutdown', stream, reason: s.reason ?? '', state: true }) : JSON.stringify(s);
       items.push(json);
       bytes += Buffer.byteLength(json) + 1;
-      this.#pending.delete(stream);
     }
     this.#done = this.#pending.size === 0;
+    if (this.#asShutdowns) return items.length > 0 ? `[${items.join(',')}]` : undefined;
     return `{"type":"streams","streams":[${items.join(',')}],"page":${this.#page++},"done":${this.#done}${this.#extra}}`;
   }
 }

@@ -123,7 +123,7 @@ describe('state on subscribe', () => {
     expect((pageOfC.streams as StreamSummary[])[0]).toEqual({ stream: 'c', level: 'shutdown', risk: 0, pk: true, opponent: 'd', reason: 'critical flag f9: 治癌' });
   });
 
-  test('control clients get the shut-down set of their streams, on subscribe and when they never subscribe', async () => {
+  test('control clients get the shut-down set of their streams as state shutdown messages, on subscribe and when they never subscribe', async () => {
     const summaries: StreamSummary[] = [
       { stream: 'a', level: 'shutdown', risk: 20, pk: false, reason: 'risk 20.0 crossed the shutdown threshold 16' },
       { stream: 'b', level: 'alert', risk: 9, pk: false },
@@ -132,11 +132,16 @@ describe('state on subscribe', () => {
     const hub = new FeedHub({ maxBufferedBytes: 1 << 20, graceMs: 100, onSlowConsumer: () => {} });
     const quiet = connect(hub, sourceOf(summaries), 'control');
     const picky = connect(hub, sourceOf(summaries), 'control');
+    const state = (s: StreamSummary) => ({ type: 'shutdown', stream: s.stream, reason: s.reason, state: true });
     await hub.subscribe(picky.client, { type: 'subscribe', streams: ['c', 'b'] });
-    expect(picky.sock.read()).toEqual([{ type: 'streams', streams: [summaries[2]], page: 0, done: true }]);
+    expect(picky.sock.read()).toEqual([[state(summaries[2]!)]]);
     expect(quiet.sock.frames).toEqual([]);
     await vi.advanceTimersByTimeAsync(100);
-    expect(quiet.sock.read()).toEqual([{ type: 'streams', streams: [summaries[0], summaries[2]], page: 0, done: true }]);
+    expect(quiet.sock.read()).toEqual([[state(summaries[0]!), state(summaries[2]!)]]);
+    // Nothing shut down: nothing to say.
+    const calm = connect(hub, sourceOf([summaries[1]!]), 'control');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calm.sock.frames).toEqual([]);
   });
 });
 

@@ -98,14 +98,14 @@ describe('state on connect', () => {
     await say('down-1', '喝了能治癌');
     await say('up-1', '这个真的是销量第一');
     const quiet = await Client.open(server.url('/feed'), { authorization: `Bearer ${TOKENS.control[0]}` });
-    const state = await quiet.next((m) => m.type === 'streams');
-    expect(state.done).toBe(true);
-    expect(state.streams).toContainEqual({ stream: 'down-1', level: 'shutdown', risk: expect.any(Number), pk: false, reason: expect.stringMatching(/^critical flag f\d+: /) });
-    expect((state.streams as { level: string }[]).every((s) => s.level === 'shutdown')).toBe(true);
+    const state = await quiet.next((m) => m.type === 'shutdown' && m.stream === 'down-1');
+    expect(state).toEqual({ type: 'shutdown', stream: 'down-1', reason: expect.stringMatching(/^critical flag f\d+: /), state: true });
     const picky = await Client.open(server.url('/feed'), { authorization: `Bearer ${TOKENS.control[0]}` });
     picky.send({ type: 'subscribe', streams: ['up-1', 'down-1'] });
-    const mine = await picky.next((m) => m.type === 'streams');
-    expect((mine.streams as { stream: string }[]).map((s) => s.stream)).toEqual(['down-1']);
+    await picky.next((m) => m.type === 'shutdown');
+    await sleep(700); // past the grace: nothing else comes
+    expect(picky.received).toEqual([{ type: 'shutdown', stream: 'down-1', reason: state.reason, state: true }]);
+    expect(quiet.received.every((m) => m.type === 'shutdown' && m.state === true)).toBe(true);
     for (const c of [quiet, picky]) c.close();
   });
 
