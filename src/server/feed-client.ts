@@ -81,6 +81,8 @@ export class FeedClient {
   lastFlag: number | undefined;
   /** Live flags held back: from the moment the connection opens until it goes live, and during every replay. */
   held: HeldFlags | undefined;
+  /** The position a subscribe asked for, until the hub has resolved it (`history` needs the newest flag number). */
+  asked: { since: number } | { history: number } | undefined;
   /**
    * Set when flags held before the first subscribe were dropped to bound memory: they are in the
    * journal, so going live replays from here instead.

@@ -91,9 +91,13 @@ export class FeedHub {
     this.#endGrace(client);
     const generation = ++client.generation;
     client.setFilter(cmd);
-    // A replay is coming: hold live flags from now, so none overtakes it.
-    if (client.role === 'moderator' && (cmd.since !== undefined || cmd.history !== undefined)) client.held ??= new HeldFlags(this.#maxHeld);
-    await this.#run(client, cmd, generation);
+    if (client.role === 'moderator' && (cmd.since !== undefined || cmd.history !== undefined)) {
+      // Taken now: a subscribe without a position that overtakes this one still starts from here.
+      client.asked = cmd.since !== undefined ? { since: flagNumber(cmd.since) } : { history: cmd.history! };
+      // A replay is coming: hold live flags from now, so none overtakes it.
+      client.held ??= new HeldFlags(this.#maxHeld);
+    }
+    await this.#run(client, generation);
   }
 
   /** `text` is the message the flags came from (sent once per connection); `prev` the text before a carried flag. */
@@ -134,14 +138,15 @@ export class FeedHub {
   }
 
   /** State pages, replay, held flags: the steps by which a connection goes live. */
-  async #run(client: FeedClient, cmd: SubscribeCommand | undefined, generation: number): Promise<void> {
+  async #run(client: FeedClient, generation: number): Promise<void> {
     const source = client.source!;
     const moderator = client.role === 'moderator';
     const latest = moderator ? await source.lastFlagNumber() : 0;
     if (this.#stale(client, generation)) return;
     let from: number | undefined;
     if (moderator) {
-      const asked = cmd?.since !== undefined ? flagNumber(cmd.since) : cmd?.history !== undefined ? Math.max(0, latest - cmd.history) : undefined;
+      const asked = client.asked && ('since' in client.asked ? client.asked.since : Math.max(0, latest - client.asked.history));
+      client.asked = undefined;
       if (asked !== undefined && client.lastFlag !== undefined && asked < client.lastFlag) {
         this.reply(client, {
           type: 'notice',
@@ -150,9 +155,14 @@ export class FeedHub {
           position: client.position,
         });
         from = client.lastFlag;
-      } else from = asked ?? (client.held && client.lastFlag !== undefined ? client.lastFlag : client.droppedAfter);
+      } else from = asked ?? (client.held ? (client.lastFlag ?? client.droppedAfter) : undefined);
     }
-    client.droppedAfter = undefined;
+    if (from !== undefined) {
+      // The position is taken now, so a subscribe that overtakes this one before its replay starts
+      // goes on from here rather than from wherever the connection was.
+      client.lastFlag = Math.max(client.lastFlag ?? from, from);
+      client.droppedAfter = undefined;
+    }
 
     const list = source.summaries().filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
     const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator));
@@ -162,7 +172,7 @@ export class FeedHub {
     }
     client.state = undefined;
 
-    if (from !== undefined && !(await this.#replay(client, from, generation))) return;
+    if (from !== undefined && !(await this.#replay(client, generation))) return;
 
     // Release what was held, still holding what arrives meanwhile; live once the queue is empty.
     const held = client.held;
@@ -174,18 +184,18 @@ export class FeedHub {
     client.held = undefined;
   }
 
-  /** Sends the journaled flags after `from` under the client's filter; false when stopped. */
-  async #replay(client: FeedClient, from: number, generation: number): Promise<boolean> {
+  /** Sends the journaled flags after the client's position under its filter; false when stopped. */
+  async #replay(client: FeedClient, generation: number): Promise<boolean> {
     const source = client.source!;
     const oldest = await source.history.retainedFrom();
     if (this.#stale(client, generation)) return false;
+    const from = client.lastFlag!;
     if (oldest !== undefined && from + 1 < oldest) {
       // Say so rather than replay silently from later: the moderator asked for flags that are gone.
       this.reply(client, { type: 'notice', code: 'history_truncated', message: `flags after f${from} up to f${oldest - 1} were removed by journal retention; replaying from f${oldest}`, firstAvailable: `f${oldest}` });
     }
-    client.lastFlag = Math.max(client.lastFlag ?? from, from);
     let msg: MessageText | undefined;
-    for await (const { flag, text, prev } of source.history.flagEntriesSince(client.lastFlag)) {
+    for await (const { flag, text, prev } of source.history.flagEntriesSince(from)) {
       if (this.#stale(client, generation)) return false;
       if (!client.wantsFlag(flag)) continue;
       if (!msg || msg.text !== text) msg = new MessageText(text);
@@ -199,7 +209,7 @@ export class FeedHub {
   #goLive(client: FeedClient): void {
     if (client.grace === undefined || client.closed) return;
     client.grace = undefined;
-    this.#run(client, undefined, ++client.generation).catch((err: unknown) => this.reply(client, wireError('internal', `going live failed: ${(err as Error).message}`)));
+    this.#run(client, ++client.generation).catch((err: unknown) => this.reply(client, wireError('internal', `going live failed: ${(err as Error).message}`)));
   }
 
   #endGrace(client: FeedClient): void {

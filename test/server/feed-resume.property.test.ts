@@ -91,11 +91,13 @@ async function scenario(actions: Action[], filter: { categories: Category[]; min
       },
       retainedFrom: () => undefined,
     },
-    lastFlagNumber: () => journal.length,
-    summaries: () => [],
+    // Asynchronous, as in cluster mode (a JetStream round trip): subscribes can overtake each other.
+    lastFlagNumber: () => new Promise((resolve) => setTimeout(() => resolve(journal.length), 2)),
+    // A few streams in pages of one, so state pages are paced and subscribes can overtake them.
+    summaries: () => ['s1', 's2', 's3'].map((stream) => ({ stream, level: 'normal', risk: 0, pk: false })),
     thresholds: { watch: 3, alert: 8, shutdown: 16 },
   };
-  const hub = new FeedHub({ maxBufferedBytes, graceMs: GRACE_MS, onSlowConsumer: (c) => c.ws.close(4008, 'slow consumer') });
+  const hub = new FeedHub({ maxBufferedBytes, graceMs: GRACE_MS, pages: { streams: 1, bytes: 1 }, onSlowConsumer: (c) => c.ws.close(4008, 'slow consumer') });
   const matches = (f: Flag) => filter.categories.includes(f.category) && severityRank(f.severity) >= severityRank(filter.minSeverity);
   const textOf = new Map<string, string>(journal.map((e) => [e.flag.id, e.text!]));
 
@@ -185,7 +187,7 @@ async function scenario(actions: Action[], filter: { categories: Category[]; min
     else if (a.t === 'resubscribe' && reader.subscribed && reader.sock.readyState === reader.sock.OPEN) {
       const next = a.categories ?? filter.categories;
       const narrower = next.every((c) => filter.categories.includes(c));
-      if (next.length !== filter.categories.length || !narrower) checkFrom = reader.client.lastFlag ?? 0;
+      if (next.length !== filter.categories.length || !narrower) checkFrom = Math.max(reader.client.lastFlag ?? 0, got.at(-1) ?? 0);
       filter.categories = next;
       subscribe(reader, a.since || !narrower);
     }
