@@ -3,7 +3,9 @@
  * opening the socket and subscribing, ten times), the state a control or moderator client gets on
  * connect after a shutdown, and one chat line that raises 100 flags costing its text once.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { Client, TOKENS, removeDir, sleep, startServer, type ServerProcess } from './harness.js';
 
 let server: ServerProcess;
@@ -90,6 +92,61 @@ describe('resume while flags flow', () => {
     expect(orderBreaks).toBe(0);
     expect(got).toEqual(expected);
     expect(expected.length).toBeGreaterThan(100);
+  });
+});
+
+/** Resident memory of a process, from /proc. */
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+describe('a slow reader during a since replay', () => {
+  test('is cut off with slow_consumer naming the last flag sent; memory stays flat; it resumes exactly', { timeout: 120_000 }, async () => {
+    const s = await startServer({ config: { limits: { maxBufferedBytes: 256 * 1024, ratePerSecond: 1_000_000, rateBurst: 1_000_000 } } });
+    try {
+      const ing = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+      let seq = 0;
+      const burst = async (n: number) => {
+        const frame = Array.from({ length: n }, () => ({ type: 'chat', stream: `slow-${seq % 8}`, seq: ++seq, ts: Date.now(), user: 'u', text: '全网最低价，'.repeat(10) }));
+        ing.send(frame);
+        await ing.ack(frame.at(-1)!.stream, frame.at(-1)!.seq, 30_000);
+      };
+      for (let i = 0; i < 40; i++) await burst(100); // 40,000 flags to replay
+      const slow = new WebSocket(s.url('/feed', TOKENS.moderator[0]), { perMessageDeflate: false });
+      const got: Record<string, unknown>[] = [];
+      slow.on('message', (d: Buffer) => got.push(JSON.parse(d.toString()) as Record<string, unknown>));
+      const closed = new Promise<number>((r) => slow.once('close', (code) => r(code)));
+      await new Promise((r) => slow.once('open', r));
+      slow.send(JSON.stringify({ type: 'subscribe', since: 'f1' }));
+      await sleep(100);
+      slow.pause(); // reads nothing more while the replay runs and live flags keep coming
+      const rss0 = rssMb(s.proc.pid!);
+      let rssMax = rss0;
+      const cutOff = () => s.logs.some((l) => l.event === 'feed_slow_consumer');
+      for (let i = 0; i < 600 && !cutOff(); i++) {
+        await burst(50);
+        rssMax = Math.max(rssMax, rssMb(s.proc.pid!));
+      }
+      expect(cutOff()).toBe(true);
+      slow.resume();
+      expect(await closed).toBe(4008);
+      const error = got.at(-1)!;
+      const lastSent = (got.filter((m) => m.type === 'flag').at(-1)!.flag as { id: string }).id;
+      expect(error).toMatchObject({ type: 'error', code: 'slow_consumer', lastFlag: lastSent });
+      console.log(`[feed slow replay] cut off after ${seq - 4000} live messages; server RSS ${rss0.toFixed(0)} → max ${rssMax.toFixed(0)} MB`);
+      expect(rssMax - rss0).toBeLessThan(64);
+
+      const resumed = await Client.open(s.url('/feed', TOKENS.moderator[0]));
+      resumed.send({ type: 'subscribe', since: error.lastFlag });
+      const { lastFlag } = await resumed.next((m) => m.type === 'streams');
+      await resumed.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === lastFlag, 60_000);
+      const ids = resumed.of('flag').map(num);
+      expect(ids[0]).toBe(Number(lastSent.slice(1)) + 1);
+      expect(ids.every((n, i) => i === 0 || n === ids[i - 1]! + 1)).toBe(true);
+      resumed.close();
+      ing.close();
+    } finally {
+      await s.stop();
+      removeDir(s.dir);
+    }
   });
 });
 
