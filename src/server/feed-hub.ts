@@ -12,6 +12,8 @@
  * - Nothing is queued without bound: flags held past `maxHeldBytes`, or a socket buffer past
  *   `maxBufferedBytes`, cut the client off with `slow_consumer` naming the last flag it was sent;
  *   it resumes from there with `since`. Replays and state pages go only as fast as the client reads.
+ *   Before its first subscribe a client has had no chance to read: what overflows then is dropped
+ *   (it is all journaled) and replayed when the connection goes live.
  */
 import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
