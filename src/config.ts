@@ -35,6 +35,8 @@ export const limitsSchema = z
     maxInFlight: z.number().int().min(1).default(2000),
     /** Bytes queued to one client before it counts as not reading: feed clients are told and cut off. */
     maxBufferedBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
+    /** How long a `/feed` connection that has not subscribed holds live flags (so a late `since` misses none) before it goes live. */
+    feedGraceMs: z.number().int().min(0).max(60_000).default(500),
     /** Ping interval; a peer that did not answer the previous ping is terminated. */
     heartbeatMs: z.number().int().min(100).default(30_000),
     /** A stream with no message for this long has its scanner state released. */

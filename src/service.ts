@@ -43,9 +43,10 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
 
   const hub = new FeedHub({
     maxBufferedBytes: config.limits.maxBufferedBytes,
+    graceMs: config.limits.feedGraceMs,
     onSlowConsumer: (c) => {
       metrics.disconnects.inc({ reason: 'slow_consumer' });
-      log.warn({ event: 'feed_slow_consumer', role: c.role, lastFlag: c.lastFlag }, 'feed client fell behind; disconnected');
+      log.warn({ event: 'feed_slow_consumer', role: c.role, lastFlag: c.position }, 'feed client fell behind; disconnected');
       // Nothing more is queued for it, so memory stays bounded while it reads the backlog, the
       // error and the close frame; one that never reads is terminated after the grace period.
       c.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');

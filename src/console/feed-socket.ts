@@ -43,6 +43,17 @@ export class FeedSocket {
     this.#ws?.close(1000, 'console closed');
   }
 
+  /** Drops the connection and opens a new one at once (its subscribe starts afresh). */
+  reopen(): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    const old = this.#ws;
+    this.#ws = undefined; // its close event is then ignored
+    old?.close(1000, 'reopening');
+    this.#attempt = 0;
+    this.#open();
+  }
+
   /** Sends a command; false (nothing sent) while disconnected. */
   send(message: object): boolean {
     if (this.#ws?.readyState !== WebSocket.OPEN) return false;

@@ -29,7 +29,19 @@ export function matchesStream(f: FeedFilter, stream: string | undefined): boolea
 /** Where the subscription starts: after a flag id (resume), or this many ids back from the newest. */
 export type Position = { since: string } | { history: number };
 
-export function subscribeMessage(f: FeedFilter, position: Position): object {
+/**
+ * Whether `next` lets through a flag that `prev` held back. A connection never goes back to send
+ * what its filter skipped, so a wider filter needs a new connection that replays history.
+ */
+export function widens(prev: FeedFilter, next: FeedFilter): boolean {
+  if ([...next.categories].some((c) => !prev.categories.has(c))) return true;
+  if (severityRank(next.minSeverity) < severityRank(prev.minSeverity)) return true;
+  if (prev.streams.length === 0) return false;
+  return next.streams.length === 0 || next.streams.some((s) => !prev.streams.includes(s));
+}
+
+/** Without a position, a subscribe only changes the filter: the connection goes on from where it is. */
+export function subscribeMessage(f: FeedFilter, position?: Position): object {
   return {
     type: 'subscribe',
     ...(f.categories.size < CATEGORIES.length ? { categories: [...f.categories] } : {}),

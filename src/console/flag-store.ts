@@ -41,6 +41,11 @@ export class FlagStore {
     return true;
   }
 
+  /** The text of a message by the flag whose frame carried it (`textOf`); '' when not held. */
+  textOf(id: string | undefined): string {
+    return id === undefined ? '' : (this.#byId.get(id)?.text ?? '');
+  }
+
   get(id: string): FlagEntry | undefined {
     return this.#byId.get(id);
   }

@@ -7,7 +7,7 @@ import { soundAlarm, unlockAudio } from './alarm.js';
 import { byId, el } from './dom.js';
 import { FeedSocket, type SocketStatus } from './feed-socket.js';
 import { FeedView } from './feed-view.js';
-import { matchesStream, parseStreams, subscribeMessage, type FeedFilter, type Position } from './filter.js';
+import { matchesStream, parseStreams, subscribeMessage, widens, type FeedFilter, type Position } from './filter.js';
 import { FlagStore, type FlagEntry } from './flag-store.js';
 import { StreamBoard } from './stream-board.js';
 import { CATEGORIES, SEVERITIES, type Category, type ServerMessage, type Severity } from './wire.js';
@@ -95,7 +95,7 @@ function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'flag':
       changing();
-      if (store.add(m.flag, m.text ?? '', m.prev)) board.flag(m.flag.stream, m.flag.ts);
+      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts);
       break;
     case 'level':
       board.level(m.stream, m.level, m.risk, m.ts);
@@ -182,13 +182,24 @@ function currentFilter(): FeedFilter {
   return { categories, minSeverity: severitySelect.value as Severity, streams: parseStreams(streamInput.value) };
 }
 
-/** Applies the filter to what is held at once, and re-subscribes so the server sends only matching flags (with history, in case it widened). */
+/** Set when the filter widened: the next connection starts from history, not from the newest flag held. */
+let widened = false;
+
+/**
+ * Applies the filter to what is held at once and tells the server. Narrower: a subscribe without a
+ * position (the connection goes on from where it is). Wider: a new connection with history, since
+ * a connection never goes back to send what it skipped; the store drops what it already holds.
+ */
 function applyFilter(): void {
   const f = currentFilter();
+  const wider = widens(store.filter, f);
   changing();
   store.setFilter(f);
   board.setVisible((stream) => matchesStream(f, stream));
-  socket?.send(subscribeMessage(f, { history: HISTORY }));
+  if (wider && socket) {
+    widened = true;
+    socket.reopen();
+  } else socket?.send(subscribeMessage(f));
   schedule();
 }
 
@@ -214,7 +225,8 @@ function connect(token: string): void {
   socket = new FeedSocket(socketUrl(token), {
     subscribe: () => {
       const last = store.lastId;
-      const position: Position = last ? { since: last } : { history: HISTORY };
+      const position: Position = last && !widened ? { since: last } : { history: HISTORY };
+      widened = false;
       return subscribeMessage(store.filter, position);
     },
     message: onMessage,

@@ -42,15 +42,20 @@ export interface Thresholds {
 }
 
 export type ServerMessage =
-  | { type: 'flag'; flag: WireFlag; text?: string; prev?: string }
+  /**
+   * `text` comes with the first flag of a message on a connection; later flags of that message
+   * carry `textOf`, the id of that first flag, instead (the text is sent once, not per flag).
+   */
+  | { type: 'flag'; flag: WireFlag; text?: string; textOf?: string; prev?: string }
   | { type: 'level'; stream: string; level: Level; risk: number; ts?: number }
   | { type: 'pk'; stream: string; state: 'start' | 'end'; opponent?: string; ts?: number }
   | { type: 'shutdown'; stream: string; reason: string; flagIds?: string[]; ts?: number; manual?: boolean }
   | { type: 'restore'; stream: string; ts?: number }
-  | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds }
+  /** The state on subscribe, in pages; the last has `done: true`. */
+  | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds; page?: number; done?: boolean }
   | { type: 'ok'; command: Command; stream?: string; flagId?: string; noop?: boolean }
-  | { type: 'error'; code: string; message: string; command?: Command; stream?: string; flagId?: string }
-  | { type: 'notice'; code: string; message: string };
+  | { type: 'error'; code: string; message: string; command?: Command; stream?: string; flagId?: string; lastFlag?: string | null }
+  | { type: 'notice'; code: string; message: string; position?: string | null; firstAvailable?: string };
 
 export type Command = 'dismiss' | 'shutdown' | 'restore';
 

@@ -9,12 +9,20 @@ import { MAX_ID_LENGTH } from './ingest.js';
 const streamId = z.string().min(1).max(MAX_ID_LENGTH);
 const flagId = z.string().regex(/^f[1-9][0-9]{0,15}$/, 'expected a flag id like "f123"');
 
+/**
+ * Sets the filter at once; `since` or `history` also sets where flags start. A connection holds live
+ * flags from the moment it opens until its subscribe's state and replay are out (or, never
+ * subscribing, for `limits.feedGraceMs`), and its position (the last flag sent) never moves back:
+ * a `since`/`history` below it replays only from it (notice `position_kept`). Without either, a
+ * subscribe on a live connection changes only the filter, from the next flag on; to see older
+ * flags under a wider filter, open a new connection.
+ */
 export const subscribeSchema = z.object({
   type: z.literal('subscribe'),
   categories: z.array(z.enum(CATEGORIES)).max(CATEGORIES.length).optional(),
   minSeverity: z.enum(SEVERITIES).optional(),
   streams: z.array(streamId).max(10_000).optional(),
-  /** Resume: every flag after this id (from the journal), then live. */
+  /** Resume: every later flag the filter matches (from the journal), once and in id order, then live. */
   since: flagId.optional(),
   /**
    * Without `since`: start this many flag ids back from the newest (a console opening with recent

@@ -7,12 +7,11 @@ import { wireError } from '../protocol/codes.js';
 import { FEED_SCHEMAS } from '../protocol/feed.js';
 import { decodeMessage, splitFrame } from '../protocol/frame.js';
 import type { StreamService } from '../stream/contracts.js';
-import type { FeedClient, FeedHub, FeedSource } from './feed-hub.js';
+import type { FeedClient, FeedHub } from './feed-hub.js';
 
 export interface FeedFrameDeps {
   core: StreamService;
   hub: FeedHub;
-  source: FeedSource;
   metrics: Metrics;
   maxBatch: number;
 }
@@ -32,7 +31,7 @@ export function feedFrameHandler(d: FeedFrameDeps): (client: FeedClient, data: B
       if (!decoded.ok) return reply(decoded.error);
       const cmd = decoded.message;
       if (cmd.type === 'subscribe') {
-        d.hub.subscribe(client, cmd, d.source).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
+        d.hub.subscribe(client, cmd).catch((err: unknown) => reply(wireError('internal', `replay failed: ${(err as Error).message}`)));
         return;
       }
       if (client.role !== 'moderator') return reply(wireError('forbidden', `type: ${cmd.type} is a moderator command; a control connection only subscribes`, { index }));

@@ -1,27 +1,36 @@
 /**
- * The live feed: every flag, level change, shutdown and restore goes out to moderator connections
- * (filtered by their subscription) and shutdown/restore to control connections.
+ * The live feed: flags, level changes, PK, shutdown and restore go out to moderator connections
+ * (filtered by their subscription), shutdown and restore to control connections.
  *
- * Each event is serialized once for all subscribers. A subscriber that stops reading is not allowed
- * to make memory grow: once its socket holds more than `maxBufferedBytes` it is told
- * (`slow_consumer`, with the last flag id sent) and disconnected; it resumes with `since`.
- *
- * `since` replays later flags from the journal while live flags for that subscriber are held back,
- * then releases the held ones above the last replayed id: every flag exactly once, in id order.
+ * Exactly once, in order, on one connection and across resumes:
+ * - Live flags are held for a connection from the moment it opens until it goes live: after its
+ *   subscribe's state and replay, or, when it never subscribes, after `graceMs`. A client that
+ *   opens, waits, then subscribes with `since` so gets every later flag once, in id order.
+ * - A connection's position (the last flag sent) never moves back: a `since` or `history` below it
+ *   replays only from it, and says so (`position_kept`). To see older flags under a wider filter a
+ *   client opens a new connection (the console does).
+ * - Nothing is queued without bound: flags held past `maxHeldBytes`, or a socket buffer past
+ *   `maxBufferedBytes`, cut the client off with `slow_consumer` naming the last flag it was sent;
+ *   it resumes from there with `since`. Replays and state pages go only as fast as the client reads.
+ *   Before its first subscribe a client has had no chance to read: what overflows then is dropped
+ *   (it is all journaled) and replayed when the connection goes live.
  */
-import type { WebSocket } from 'ws';
 import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
-import { severityRank, type Flag } from '../flag.js';
+import type { Flag } from '../flag.js';
 import { wireError } from '../protocol/codes.js';
-import type { SubscribeCommand } from '../protocol/feed.js';
-import type { Role } from '../config.js';
-import type { FlagHistory, PkEvent } from '../stream/contracts.js';
+import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
+import type { FlagHistory, PkEvent, StreamSummary } from '../stream/contracts.js';
+import { FeedClient, HeldFlags } from './feed-client.js';
+import { MessageText, OutgoingFlag } from './feed-frames.js';
+import { StatePages, type PageLimits, type Signal } from './feed-state.js';
 
-/** What a subscribe needs from the server: flag history, the newest flag number, the stream summaries. */
+export { FeedClient } from './feed-client.js';
+
+/** What the hub needs from the server: flag history, the newest flag number, the stream summaries. */
 export interface FeedSource {
   history: FlagHistory;
   lastFlagNumber(): number | Promise<number>;
-  summaries(): object[];
+  summaries(): StreamSummary[];
   /** Escalation thresholds, so a console can scale its risk gauges. */
   thresholds: { watch: number; alert: number; shutdown: number };
 }
@@ -29,63 +38,42 @@ export interface FeedSource {
 /** Close code for a client cut off for not reading (4000–4999: application-defined). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 
-interface Filter {
-  categories: Set<string> | undefined;
-  minSeverity: number;
-  streams: Set<string> | undefined;
-}
-
-export class FeedClient {
-  readonly ws: WebSocket;
-  readonly role: Exclude<Role, 'ingest'>;
-  filter: Filter = { categories: undefined, minSeverity: 0, streams: undefined };
-  /** Number of the last flag sent, so a replay and live flags never overlap. */
-  lastFlag = 0;
-  /** Live flags held while a `since` replay runs. */
-  held: { flag: Flag; json: string }[] | undefined;
-  /** Counts subscribes, so a newer one stops an older one's replay. */
-  generation = 0;
-  closed = false;
-
-  constructor(ws: WebSocket, role: Exclude<Role, 'ingest'>) {
-    this.ws = ws;
-    this.role = role;
-  }
-
-  wantsFlag(f: Flag): boolean {
-    const { categories, minSeverity, streams } = this.filter;
-    return (
-      this.role === 'moderator' &&
-      (!categories || categories.has(f.category)) &&
-      severityRank(f.severity) >= minSeverity &&
-      (!streams || (f.stream !== undefined && streams.has(f.stream)))
-    );
-  }
-
-  wantsStream(stream: string): boolean {
-    return !this.filter.streams || this.filter.streams.has(stream);
-  }
-}
-
 export interface FeedHubOptions {
   maxBufferedBytes: number;
+  /** Bytes of live flags held for one connection (default: `maxBufferedBytes`). */
+  maxHeldBytes?: number;
+  /** How long a connection that has not subscribed holds live flags before going live (default 500 ms). */
+  graceMs?: number;
+  /** Size of a `streams` page (default 500 streams or 64 KiB). */
+  pages?: PageLimits;
   onSlowConsumer: (client: FeedClient) => void;
 }
+
+export const DEFAULT_GRACE_MS = 500;
 
 export class FeedHub {
   readonly #clients = new Set<FeedClient>();
   readonly #opts: FeedHubOptions;
+  readonly #maxHeld: number;
+  readonly #pages: PageLimits;
 
   constructor(opts: FeedHubOptions) {
     this.#opts = opts;
+    this.#maxHeld = opts.maxHeldBytes ?? opts.maxBufferedBytes;
+    this.#pages = opts.pages ?? { streams: 500, bytes: 64 * 1024 };
   }
 
-  add(client: FeedClient): void {
+  /** Takes a new connection: it holds live flags until it subscribes, or goes live after the grace. */
+  add(client: FeedClient, source: FeedSource): void {
+    client.source = source;
+    client.held = new HeldFlags(this.#maxHeld);
     this.#clients.add(client);
+    client.grace = setTimeout(() => this.#goLive(client), this.#opts.graceMs ?? DEFAULT_GRACE_MS);
+    client.grace.unref?.();
   }
 
   remove(client: FeedClient): void {
-    client.closed = true;
+    this.#close(client);
     this.#clients.delete(client);
   }
 
@@ -94,79 +82,56 @@ export class FeedHub {
   }
 
   /**
-   * Applies a subscription. Each subscribe states the client's position afresh: with `since` (or
-   * `history`, counted back from the newest flag) it replays the journal (in cluster mode: the events
-   * stream) from there under the new filter, then goes live; without either it goes live from now.
-   * A console re-subscribes this way when its filter widens. A newer subscribe stops an older replay.
+   * Applies a subscription: the filter at once, then the state pages, then (with `since`, or
+   * `history` counted back from the newest flag) a replay from the journal (cluster: the events
+   * stream) under the filter, then the held live flags. Without a position on a live connection only
+   * the filter changes; during a replay, the replay goes on under the new filter. A newer subscribe
+   * stops an older one's pages and replay and carries on from where it got to.
    */
-  async subscribe(client: FeedClient, cmd: SubscribeCommand, source: FeedSource): Promise<void> {
+  async subscribe(client: FeedClient, cmd: SubscribeCommand): Promise<void> {
+    if (client.closed) return;
+    this.#endGrace(client);
     const generation = ++client.generation;
-    client.filter = {
-      categories: cmd.categories ? new Set(cmd.categories) : undefined,
-      minSeverity: cmd.minSeverity ? severityRank(cmd.minSeverity) : 0,
-      streams: cmd.streams ? new Set(cmd.streams) : undefined,
-    };
-    if (client.role !== 'moderator') return;
-    const latest = await source.lastFlagNumber();
-    if (client.generation !== generation) return;
-    const list = source.summaries().filter((s) => client.wantsStream((s as { stream: string }).stream));
-    this.#send(client, JSON.stringify({ type: 'streams', streams: list, lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds }));
-    const after = cmd.since !== undefined ? Number(cmd.since.slice(1)) : cmd.history !== undefined ? Math.max(0, latest - cmd.history) : undefined;
-    if (after === undefined) return;
-    const oldest = await source.history.retainedFrom();
-    if (client.generation !== generation) return;
-    if (oldest !== undefined && after + 1 < oldest) {
-      // Say so rather than replay silently from later: the moderator asked for flags that are gone.
-      this.#send(client, JSON.stringify({ type: 'notice', code: 'history_truncated', message: `flags after f${after} up to f${oldest - 1} were removed by journal retention; replaying from f${oldest}`, firstAvailable: `f${oldest}` }));
+    client.setFilter(cmd);
+    if (client.role === 'moderator' && (cmd.since !== undefined || cmd.history !== undefined)) {
+      // Taken now: a subscribe without a position that overtakes this one still starts from here.
+      client.asked = cmd.since !== undefined ? { since: flagNumber(cmd.since) } : { history: cmd.history! };
+      // A replay is coming: hold live flags from now, so none overtakes it.
+      client.held ??= new HeldFlags(this.#maxHeld);
     }
-    // Live flags for this client wait here while the replay runs (kept if a replay is superseded).
-    const held = (client.held ??= []);
-    client.lastFlag = after;
-    try {
-      for await (const { flag, text, prev } of source.history.flagEntriesSince(after)) {
-        if (client.closed || client.generation !== generation) return;
-        const n = Number(flag.id.slice(1));
-        if (n <= client.lastFlag || !client.wantsFlag(flag)) continue;
-        client.lastFlag = n;
-        if (!this.#send(client, JSON.stringify(prev !== undefined ? { type: 'flag', flag, text, prev } : { type: 'flag', flag, text }))) return;
-        if (client.ws.bufferedAmount > this.#opts.maxBufferedBytes / 2) await drained(client.ws);
-      }
-    } finally {
-      if (client.generation === generation) {
-        client.held = undefined;
-        for (const h of held) if (client.wantsFlag(h.flag)) this.#sendFlag(client, h.flag, h.json);
-      }
-    }
+    await this.#run(client, generation);
   }
 
-  /** `text` is the message the flags came from, so the console can show the span in context; `prev` the text before a carried flag. */
+  /** `text` is the message the flags came from (sent once per connection); `prev` the text before a carried flag. */
   flags(flags: readonly Flag[], text: string, prev?: string): void {
     if (this.#clients.size === 0) return;
+    const msg = new MessageText(text);
     for (const flag of flags) {
-      let json: string | undefined;
+      let out: OutgoingFlag | undefined;
       for (const c of this.#clients) {
-        if (!c.wantsFlag(flag)) continue;
-        json ??= JSON.stringify(prev !== undefined && flag.carried !== undefined ? { type: 'flag', flag, text, prev } : { type: 'flag', flag, text });
-        if (c.held) c.held.push({ flag, json });
-        else this.#sendFlag(c, flag, json);
+        if (c.closed || !c.wantsFlag(flag)) continue;
+        out ??= new OutgoingFlag(flag, msg, prev);
+        if (!c.held) this.#sendFlag(c, out);
+        else if (!c.held.push(out)) this.#heldOverflow(c);
       }
     }
   }
 
   level(e: LevelEvent): void {
-    this.#broadcast(e.stream, false, () => JSON.stringify({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts }));
+    this.#broadcast(e, false, () => JSON.stringify({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts }));
   }
 
-  shutdown(json: string, stream: string): void {
-    this.#broadcast(stream, true, () => json);
+  /** `json` is the signal as the ingest connections got it. */
+  shutdown(e: ShutdownEvent, json: string): void {
+    this.#broadcast(e, true, () => json);
   }
 
   pk(e: PkEvent): void {
-    this.#broadcast(e.stream, false, () => JSON.stringify(e));
+    this.#broadcast(e, false, () => JSON.stringify(e));
   }
 
   restore(e: RestoreEvent): void {
-    this.#broadcast(e.stream, true, () => JSON.stringify({ type: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch }));
+    this.#broadcast(e, true, () => JSON.stringify({ type: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch }));
   }
 
   /** Sends a message to one client (command results and errors). */
@@ -174,46 +139,157 @@ export class FeedHub {
     this.#send(client, JSON.stringify(message));
   }
 
-  #broadcast(stream: string, control: boolean, json: () => string): void {
+  /** State pages, replay, held flags: the steps by which a connection goes live. */
+  async #run(client: FeedClient, generation: number): Promise<void> {
+    const source = client.source!;
+    const moderator = client.role === 'moderator';
+    const latest = moderator ? await source.lastFlagNumber() : 0;
+    if (this.#stale(client, generation)) return;
+    let from: number | undefined;
+    if (moderator) {
+      const asked = client.asked && ('since' in client.asked ? client.asked.since : Math.max(0, latest - client.asked.history));
+      client.asked = undefined;
+      if (asked !== undefined && client.lastFlag !== undefined && asked < client.lastFlag) {
+        this.reply(client, {
+          type: 'notice',
+          code: 'position_kept',
+          message: `this connection was already sent flags up to ${client.position}; a subscribe never moves it back. Open a new connection to replay from an earlier flag`,
+          position: client.position,
+        });
+        from = client.lastFlag;
+      } else from = asked ?? (client.held ? (client.lastFlag ?? client.droppedAfter) : undefined);
+    }
+    if (from !== undefined) {
+      // The position is taken now, so a subscribe that overtakes this one before its replay starts
+      // goes on from here rather than from wherever the connection was.
+      client.lastFlag = Math.max(client.lastFlag ?? from, from);
+      client.droppedAfter = undefined;
+    }
+
+    const list = source.summaries().filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
+    const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator));
+    while (!pages.done) {
+      const frame = pages.next(this.#pages);
+      if ((frame !== undefined && !this.#send(client, frame)) || !(await this.#paced(client, generation))) return;
+    }
+    client.state = undefined;
+
+    if (from !== undefined && !(await this.#replay(client, generation))) return;
+
+    // Release what was held, still holding what arrives meanwhile; live once the queue is empty.
+    const held = client.held;
+    if (!held) return;
+    for (let o = held.shift(); o; o = held.shift()) {
+      if (client.wantsFlag(o.flag) && !this.#sendFlag(client, o)) return;
+      if (!(await this.#paced(client, generation))) return;
+    }
+    client.held = undefined;
+  }
+
+  /** Sends the journaled flags after the client's position under its filter; false when stopped. */
+  async #replay(client: FeedClient, generation: number): Promise<boolean> {
+    const source = client.source!;
+    const oldest = await source.history.retainedFrom();
+    if (this.#stale(client, generation)) return false;
+    const from = client.lastFlag!;
+    if (oldest !== undefined && from + 1 < oldest) {
+      // Say so rather than replay silently from later: the moderator asked for flags that are gone.
+      this.reply(client, { type: 'notice', code: 'history_truncated', message: `flags after f${from} up to f${oldest - 1} were removed by journal retention; replaying from f${oldest}`, firstAvailable: `f${oldest}` });
+    }
+    let msg: MessageText | undefined;
+    for await (const { flag, text, prev } of source.history.flagEntriesSince(from)) {
+      if (this.#stale(client, generation)) return false;
+      if (!client.wantsFlag(flag)) continue;
+      if (!msg || msg.text !== text) msg = new MessageText(text);
+      if (!this.#sendFlag(client, new OutgoingFlag(flag, msg, prev))) return false;
+      if (!(await this.#paced(client, generation))) return false;
+    }
+    return !this.#stale(client, generation);
+  }
+
+  /** The grace ran out and the client never subscribed: it goes live with the default filter. */
+  #goLive(client: FeedClient): void {
+    if (client.grace === undefined || client.closed) return;
+    client.grace = undefined;
+    this.#run(client, ++client.generation).catch((err: unknown) => this.reply(client, wireError('internal', `going live failed: ${(err as Error).message}`)));
+  }
+
+  #endGrace(client: FeedClient): void {
+    clearTimeout(client.grace);
+    client.grace = undefined;
+  }
+
+  /**
+   * Too much held. Before the first subscribe (or the grace's end) the client has had no chance to
+   * read: what it held is dropped, as it is all journaled, and replayed when it goes live. Later it
+   * is not reading as fast as flags come, and is cut off.
+   */
+  #heldOverflow(c: FeedClient): void {
+    if (c.grace !== undefined) {
+      const below = c.held!.drop();
+      if (below !== undefined) c.droppedAfter = Math.min(c.droppedAfter ?? below, below);
+    } else this.#cutOff(c, `more than ${this.#maxHeld} bytes of flags waited for this client while it subscribed or replayed`);
+  }
+
+  #broadcast(e: Signal, control: boolean, json: () => string): void {
     let text: string | undefined;
     for (const c of this.#clients) {
-      if ((c.role === 'control' && !control) || !c.wantsStream(stream)) continue;
+      if (c.closed || !c.wantsStream(e.stream)) continue;
+      // State pages still to come must show the stream as it is after this signal.
+      c.state?.apply(e);
+      if (c.role === 'control' && !control) continue;
       this.#send(c, (text ??= json()));
     }
   }
 
-  #sendFlag(c: FeedClient, flag: Flag, json: string): void {
-    const n = Number(flag.id.slice(1));
-    if (n <= c.lastFlag) return;
-    c.lastFlag = n;
-    this.#send(c, json);
+  /** Sends a flag unless the connection's position is already past it; false when the client was cut off. */
+  #sendFlag(c: FeedClient, o: OutgoingFlag): boolean {
+    if (o.n <= (c.lastFlag ?? 0)) return true;
+    const ref = c.texts.refFor(o);
+    if (!this.#send(c, o.frame(ref))) return false;
+    c.lastFlag = o.n;
+    if (ref === undefined) c.texts.remember(o);
+    return true;
   }
 
-  /** False when the client was cut off. */
+  /** False when the client is closed or was cut off. */
   #send(c: FeedClient, json: string): boolean {
     if (c.closed || c.ws.readyState !== c.ws.OPEN) return false;
     if (c.ws.bufferedAmount > this.#opts.maxBufferedBytes) {
-      c.closed = true;
-      c.ws.send(
-        JSON.stringify(
-          wireError('slow_consumer', `feed client fell behind by more than ${this.#opts.maxBufferedBytes} bytes; reconnect and subscribe with since=${c.lastFlag > 0 ? `f${c.lastFlag}` : '<last flag id you received>'}`),
-        ),
-      );
-      this.#opts.onSlowConsumer(c);
+      this.#cutOff(c, `feed client fell behind by more than ${this.#opts.maxBufferedBytes} bytes`);
       return false;
     }
     c.ws.send(json);
     return true;
   }
-}
 
-/** Resolves once the socket's send buffer has drained (or it closed). */
-function drained(ws: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (ws.bufferedAmount === 0 || ws.readyState !== ws.OPEN) resolve();
-      else setTimeout(check, 5);
-    };
-    check();
-  });
+  #cutOff(c: FeedClient, why: string): void {
+    const position = c.position;
+    this.#close(c);
+    if (c.ws.readyState === c.ws.OPEN) {
+      const message = `${why}; reconnect and subscribe with since=${position ?? '<the last flag id you received>'}`;
+      c.ws.send(JSON.stringify({ ...wireError('slow_consumer', message), lastFlag: position }));
+    }
+    this.#opts.onSlowConsumer(c);
+  }
+
+  #close(c: FeedClient): void {
+    c.closed = true;
+    this.#endGrace(c);
+    c.held = undefined;
+    c.state = undefined;
+  }
+
+  #stale(c: FeedClient, generation: number): boolean {
+    return c.closed || c.generation !== generation;
+  }
+
+  /** Lets the client read before sending more; false when stopped meanwhile. */
+  async #paced(c: FeedClient, generation: number): Promise<boolean> {
+    const high = this.#opts.maxBufferedBytes / 2;
+    if (c.ws.bufferedAmount > high) {
+      while (c.ws.bufferedAmount > high / 2 && c.ws.readyState === c.ws.OPEN && !this.#stale(c, generation)) await new Promise((r) => setTimeout(r, 5));
+    }
+    return !this.#stale(c, generation);
+  }
 }

@@ -12,9 +12,13 @@ export function socketOutbox(hub: FeedHub): Outbox {
   return {
     flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>, prev?: string) {
       hub.flags(flags, text, prev);
+      // Ingest connections get the flags without the text they sent; each serialized once for all of them.
+      let frames: string[] | undefined;
       for (const peer of conns) {
         const conn = peer as IngestConnection;
-        if (conn.wantsFlags) for (const flag of flags) conn.sendRaw(JSON.stringify({ type: 'flag', flag }));
+        if (!conn.wantsFlags) continue;
+        frames ??= flags.map((flag) => JSON.stringify({ type: 'flag', flag }));
+        for (const f of frames) conn.sendRaw(f);
       }
     },
     pk(e: PkEvent) {
@@ -27,7 +31,7 @@ export function socketOutbox(hub: FeedHub): Outbox {
     shutdown(e: ShutdownEvent, conns: Iterable<IngestPeer>) {
       const json = JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual });
       for (const peer of conns) (peer as IngestConnection).sendRaw(json);
-      hub.shutdown(json, e.stream);
+      hub.shutdown(e, json);
     },
   };
 }

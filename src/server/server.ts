@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { StreamService } from '../stream/contracts.js';
 import { digest, TokenAuth, tokenOf } from './auth.js';
 import { feedFrameHandler } from './feed-connection.js';
-import { FeedClient, type FeedHub } from './feed-hub.js';
+import { FeedClient, type FeedHub, type FeedSource } from './feed-hub.js';
 import { httpRoutes } from './http-routes.js';
 import { IngestBudget } from './ingest-budget.js';
 import { IngestConnection } from './ingest-connection.js';
@@ -46,13 +46,8 @@ export async function listen(p: TransportParts): Promise<Transport> {
   );
   const auth = new TokenAuth(p.tokens);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxPayloadBytes, perMessageDeflate: false });
-  const onFeedFrame = feedFrameHandler({
-    core,
-    hub,
-    metrics,
-    maxBatch: config.limits.maxBatch,
-    source: { history: core.history, lastFlagNumber: () => core.lastFlagNumber(), summaries: () => core.summaries(), thresholds: config.escalation.thresholds },
-  });
+  const onFeedFrame = feedFrameHandler({ core, hub, metrics, maxBatch: config.limits.maxBatch });
+  const feedSource: FeedSource = { history: core.history, lastFlagNumber: () => core.lastFlagNumber(), summaries: () => core.summaries(), thresholds: config.escalation.thresholds };
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://pkguard');
@@ -106,7 +101,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
       return;
     }
     const client = new FeedClient(ws, role);
-    hub.add(client);
+    hub.add(client, feedSource);
     ws.on('message', (data: Buffer, isBinary) => onFeedFrame(client, data, isBinary));
     ws.on('close', (code) => {
       hub.remove(client);

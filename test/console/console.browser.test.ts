@@ -217,6 +217,25 @@ describe('moderator console', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  test('a message with many flags: its text comes once and every row shows it, as text', async () => {
+    const text = `<b>bold</b> ${'全网最低价，'.repeat(20)}`;
+    const seq = await say('room-7', text, { chat: true });
+    const ofMessage = () => feed.of('flag').filter((m) => (m as unknown as FlagMessage).flag.stream === 'room-7' && (m.flag as { seq: number }).seq === seq);
+    await feed.next(() => ofMessage().length >= 20);
+    const frames = ofMessage();
+    expect(frames.filter((m) => m.text !== undefined)).toHaveLength(1); // the rest carry textOf
+    const newest = frames.slice(-3).map((m) => (m as unknown as FlagMessage).flag);
+    for (const f of newest) {
+      const r = row(f.id);
+      await r.waitFor();
+      expect(await r.getAttribute('title')).toBe(text);
+      expect(await r.locator('mark.match').textContent()).toBe(f.matched);
+      expect(await r.locator('.flag-text').textContent()).toContain(text.slice(Math.max(0, f.start - 10), f.start));
+    }
+    expect(await page.locator('.flag-row b, .flag-row img').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
   test('a replayed PK session (screenshot saved to test-results/console/)', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const replay = spawn(process.execPath, [MAIN, 'replay', fileURLToPath(new URL('../fixtures/session.ndjson', import.meta.url)), '--speed', '4', '--url', `ws://127.0.0.1:${server.port}`, '--token', INGEST], { stdio: ['ignore', 'pipe', 'pipe'] });

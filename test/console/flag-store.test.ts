@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ALL, matchesFlag, parseStreams, subscribeMessage } from '../../src/console/filter.js';
+import { ALL, matchesFlag, parseStreams, subscribeMessage, widens } from '../../src/console/filter.js';
 import { FlagStore } from '../../src/console/flag-store.js';
 import type { Category, Severity, WireFlag } from '../../src/console/wire.js';
 
@@ -35,6 +35,15 @@ describe('FlagStore', () => {
     expect(s.size).toBe(4);
   });
 
+  test('textOf: a later flag of a message takes the text of the flag that carried it', () => {
+    const s = new FlagStore();
+    s.add(flag(7), 'the message');
+    s.add(flag(8), s.textOf('f7'));
+    expect(s.get('f8')!.text).toBe('the message');
+    expect(s.textOf('f99')).toBe('');
+    expect(s.textOf(undefined)).toBe('');
+  });
+
   test('memory stays bounded: the oldest flags are dropped past the limit', () => {
     const s = new FlagStore(100);
     for (let n = 1; n <= 1200; n++) s.add(flag(n));
@@ -51,6 +60,22 @@ describe('filter', () => {
     expect(subscribeMessage({ categories: new Set(['medical']), minSeverity: 'high', streams: ['r1', 'r2'] }, { since: 'f9' })).toEqual({
       type: 'subscribe', categories: ['medical'], minSeverity: 'high', streams: ['r1', 'r2'], since: 'f9',
     });
+  });
+
+  test('without a position a subscribe only changes the filter', () => {
+    expect(subscribeMessage({ ...ALL, minSeverity: 'high' })).toEqual({ type: 'subscribe', minSeverity: 'high' });
+  });
+
+  test('widens: a category added, a lower severity, or more streams; narrowing is not widening', () => {
+    const f = { categories: new Set<Category>(['contact', 'medical']), minSeverity: 'medium' as Severity, streams: ['r1'] };
+    expect(widens(f, f)).toBe(false);
+    expect(widens(f, { ...f, categories: new Set<Category>(['contact']) })).toBe(false);
+    expect(widens(f, { ...f, minSeverity: 'high' })).toBe(false);
+    expect(widens(f, { ...f, categories: new Set<Category>(['contact', 'medical', 'extreme']) })).toBe(true);
+    expect(widens(f, { ...f, minSeverity: 'low' })).toBe(true);
+    expect(widens(f, { ...f, streams: ['r1', 'r2'] })).toBe(true);
+    expect(widens(f, { ...f, streams: [] })).toBe(true);
+    expect(widens({ ...f, streams: [] }, f)).toBe(false);
   });
 
   test('stream ids from the search box', () => {
