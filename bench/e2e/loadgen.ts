@@ -116,7 +116,10 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
   const feedUrl = new URL('/feed', cfg.url);
   const feed = new WebSocket(feedUrl, { headers: { authorization: `Bearer ${cfg.moderatorToken}` }, perMessageDeflate: false });
   await new Promise((resolve, reject) => {
-    feed.once('open', resolve);
+    feed.once('open', () => {
+      feed.send(JSON.stringify({ type: 'subscribe' })); // live at once, not after the hold for a subscribe
+      resolve(undefined);
+    });
     feed.once('error', reject);
   });
   feed.on('message', (data: Buffer) => {

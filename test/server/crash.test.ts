@@ -16,6 +16,7 @@ const num = (id: unknown) => Number(String(id).slice(1));
 test('SIGKILL mid-stream, restart on the same journal: nothing acked is lost, ids continue, shutdowns stay, resume is exact', { timeout: 120_000 }, async () => {
   const a = await startServer({ dir });
   const moderator = await Client.open(a.url('/feed', TOKENS.moderator[0]));
+  moderator.send({ type: 'subscribe' }); // live from now (without it, flags are held for limits.feedGraceMs)
   const ingest = await Client.open(a.url('/ingest', TOKENS.ingest[0]));
 
   // A critical claim shuts 'crit' down before the crash.
