@@ -129,6 +129,9 @@ export class Journal implements StreamLog {
    * appending when done; a processor rebuilding after a failed write calls it again.
    */
   async *replay(): AsyncGenerator<StreamRecord> {
+    // A rebuild after a failed write reads the active segment only as far as it is durable: the
+    // failed batch may still be there (its cut back failed too), never acked and never signalled.
+    const rebuilding = this.#fh !== undefined;
     await this.#fh?.close().catch(() => undefined);
     this.#fh = undefined;
     const from = await this.#replayStart();
@@ -137,7 +140,7 @@ export class Journal implements StreamLog {
       const last = i === this.#segments.length - 1;
       const result: LineReadResult = { tailBytes: 0, goodBytes: 0 };
       let lineNo = 0;
-      for await (const line of readLines(seg.path, result)) {
+      for await (const line of readLines(seg.path, result, rebuilding && last ? seg.bytes : Infinity)) {
         lineNo++;
         const rec = this.#parse(line, seg.path, lineNo);
         if (!rec) continue;
@@ -155,7 +158,8 @@ export class Journal implements StreamLog {
     }
     if (this.#segments.length === 0) this.#segments.push(this.#newSegment(1));
     this.#fh = await this.#opts.files.openAppend(this.#active.path);
-    this.#active.bytes = await this.#fh.size();
+    // Rebuilding, the durable end stays where it is; `probe` cuts off what lies beyond it.
+    if (!rebuilding) this.#active.bytes = await this.#fh.size();
   }
 
   /** Appends records; resolves once they are written and (by default) fsynced. */
