@@ -47,6 +47,8 @@ export class FaultyFiles implements SegmentFiles {
   #faults: Fault[] = [];
   /** Bytes the "disk" still takes; undefined: unlimited. */
   #left: number | undefined;
+  #fillAt: { at: number; left: number } | undefined;
+  #pauses: { op: FaultOp; at: number; arrived: () => void; gate: Promise<void> }[] = [];
   readonly #files = new Map<string, FileModel>();
 
   constructor(faults: readonly Fault[] = []) {
@@ -63,8 +65,27 @@ export class FaultyFiles implements SegmentFiles {
     this.#left = left;
   }
 
+  /**
+   * Holds the `at`-th call of `op` until `resume()` (a slow disk): lets a test append while a
+   * write is in flight. `reached` resolves when the call arrives.
+   */
+  pauseAt(op: FaultOp, at: number): { reached: Promise<void>; resume: () => void } {
+    let arrived!: () => void;
+    let resume!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const gate = new Promise<void>((r) => (resume = r));
+    this.#pauses.push({ op, at, arrived, gate });
+    return { reached, resume };
+  }
+
+  /** The disk fills at the `at`-th write call (counted as faults are): from it on, only `left` more bytes. */
+  fillAtWrite(at: number, left = 0): void {
+    this.#fillAt = { at, left };
+  }
+
   release(): void {
     this.#left = undefined;
+    this.#fillAt = undefined;
   }
 
   get full(): boolean {
@@ -85,6 +106,11 @@ export class FaultyFiles implements SegmentFiles {
     return {
       write: async (buf, offset, length) => {
         const fault = this.#take('write', path);
+        await this.#pause('write', this.calls.write);
+        if (this.#fillAt && this.calls.write >= this.#fillAt.at) {
+          this.#left = this.#fillAt.left;
+          this.#fillAt = undefined;
+        }
         if (fault?.kind === 'ENOSPC' || fault?.kind === 'EIO') throw errno(fault.kind, 'write', path);
         // A replay may have cut the file through node:fs meanwhile.
         this.#clip(m, await inner.size());
@@ -99,6 +125,7 @@ export class FaultyFiles implements SegmentFiles {
       },
       datasync: async () => {
         const fault = this.#take('datasync', path);
+        await this.#pause('datasync', this.calls.datasync);
         const size = await inner.size();
         if (fault && fault.kind !== 'short') {
           if (size > m.synced) m.poisoned.push([m.synced, size]);
@@ -109,6 +136,7 @@ export class FaultyFiles implements SegmentFiles {
       },
       truncate: async (length) => {
         const fault = this.#take('truncate', path);
+        await this.#pause('truncate', this.calls.truncate);
         if (fault && fault.kind !== 'short') throw errno(fault.kind, 'ftruncate', path);
         const before = await inner.size();
         await inner.truncate(length);
@@ -149,6 +177,14 @@ export class FaultyFiles implements SegmentFiles {
   #clip(m: FileModel, length: number): void {
     m.synced = Math.min(m.synced, length);
     m.poisoned = m.poisoned.filter(([from]) => from < length).map(([from, to]) => [from, Math.min(to, length)] as [number, number]);
+  }
+
+  async #pause(op: FaultOp, n: number): Promise<void> {
+    const i = this.#pauses.findIndex((p) => p.op === op && p.at === n);
+    if (i < 0) return;
+    const [p] = this.#pauses.splice(i, 1);
+    p!.arrived();
+    await p!.gate;
   }
 
   #take(op: FaultOp, path: string): Fault | undefined {

@@ -18,6 +18,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FaultyFiles, type Fault } from '../journal/faulty-files.js';
 import { openCore, recordingOutbox, tempJournalDir, type Core, type CoreOptions } from './embedded.js';
+import type { StreamSummary } from '../../src/stream/contracts.js';
 import { clientSteps, duplicates, flagKey, journalFlags, journalProblems, num, outcomeOf, runClients, sortSummaries, STREAMS, type Outcome, type RunLog, type Step } from './fault-model.js';
 
 const dirs: string[] = [];
@@ -41,18 +42,24 @@ interface RunResult {
   core: Core;
 }
 
-async function run(clients: Step[][], o: { faults?: Fault[]; core?: CoreOptions; onInternal?: (log: RunLog, files: FaultyFiles) => void; beforeWrite?: (files: FaultyFiles) => void } = {}): Promise<RunResult> {
+async function run(clients: Step[][], o: { faults?: Fault[]; core?: CoreOptions; onInternal?: (log: RunLog, files: FaultyFiles, core: Core) => void; prepare?: (files: FaultyFiles) => void } = {}): Promise<RunResult> {
   const dir = newDir();
   const files = new FaultyFiles(o.faults);
+  o.prepare?.(files);
   const core = await openCore(dir, { ...o.core, files });
-  const log = await runClients(() => core.processor, clients, (l) => o.onInternal?.(l, files));
+  const log = await runClients(() => core.processor, clients, (l) => o.onInternal?.(l, files, core));
   return { dir, files, log, live: outcomeOf(core), core };
 }
 
 /** Everything the model says must hold, as a list of violations (empty: the run is sound). */
-async function violations(reference: Outcome, r: RunResult, o: { powerLoss?: boolean; core?: CoreOptions } = {}): Promise<string[]> {
+async function violations(reference: Outcome, r: RunResult, o: { powerLoss?: boolean; core?: CoreOptions; riskAcrossSnapshots?: false } = {}): Promise<string[]> {
   const v: string[] = [];
   const { live, log, core } = r;
+  // A snapshot carries no risk (recovery.test.ts): with retention a rebuild or a restart from one
+  // loses the risk of deleted segments, so escalation is held only to its invariants, not to the run
+  // without faults: one signal per (stream, epoch), the shut-down set kept by a restart.
+  const exact = o.riskAcrossSnapshots !== false;
+  const levels = (s: StreamSummary[]) => JSON.stringify(exact ? s : s.filter((x) => x.level === 'shutdown').map((x) => `${x.stream}: ${x.reason}`));
   if (log.unexpected.length > 0) v.push(`unexpected replies: ${JSON.stringify(log.unexpected.slice(0, 3))}`);
   if (log.mixed > 0) v.push(`${log.mixed} batches acked in part`);
   for (const [k, want] of reference.flags) {
@@ -60,8 +67,9 @@ async function violations(reference: Outcome, r: RunResult, o: { powerLoss?: boo
     if (JSON.stringify(got) !== JSON.stringify(want)) v.push(`live flags of ${k}: ${JSON.stringify(got)}, without faults ${JSON.stringify(want)}`);
   }
   for (const k of live.flags.keys()) if (!reference.flags.has(k)) v.push(`live flags of ${k} that a run without faults does not raise: ${JSON.stringify(live.flags.get(k))}`);
-  if (JSON.stringify(live.shutdowns) !== JSON.stringify(reference.shutdowns)) v.push(`shutdown signals ${JSON.stringify(live.shutdowns)}, without faults ${JSON.stringify(reference.shutdowns)}`);
-  if (JSON.stringify(live.summaries) !== JSON.stringify(reference.summaries)) v.push(`live levels ${JSON.stringify(live.summaries)}, without faults ${JSON.stringify(reference.summaries)}`);
+  if (exact && JSON.stringify(live.shutdowns) !== JSON.stringify(reference.shutdowns)) v.push(`shutdown signals ${JSON.stringify(live.shutdowns)}, without faults ${JSON.stringify(reference.shutdowns)}`);
+  if (duplicates(live.shutdowns).length > 0) v.push(`shutdown signalled twice in one epoch: ${duplicates(live.shutdowns).join(',')}`);
+  if (exact && levels(live.summaries) !== levels(reference.summaries)) v.push(`live levels ${JSON.stringify(live.summaries)}, without faults ${JSON.stringify(reference.summaries)}`);
   const liveIds = core.outbox.rec.flags.map((f) => f.flag.id);
   const dupLive = duplicates(liveIds);
   if (dupLive.length > 0) v.push(`flag ids signalled twice: ${dupLive.join(',')}`);
@@ -76,7 +84,7 @@ async function violations(reference: Outcome, r: RunResult, o: { powerLoss?: boo
   try {
     if (after.outbox.rec.shutdowns.length > 0) v.push(`restart signalled shutdowns again: ${after.outbox.rec.shutdowns.map((e) => `${e.stream}#${e.epoch}`).join(',')}`);
     const restarted = sortSummaries(after.processor.summaries());
-    if (JSON.stringify(restarted) !== JSON.stringify(live.summaries)) v.push(`levels after restart ${JSON.stringify(restarted)}, live ${JSON.stringify(live.summaries)}`);
+    if (levels(restarted) !== levels(live.summaries)) v.push(`levels after restart ${JSON.stringify(restarted)}, live ${JSON.stringify(live.summaries)}`);
     const journaled = await journalFlags(after);
     const dupJ = duplicates(journaled.map((f) => f.id));
     if (dupJ.length > 0) v.push(`flag ids twice in the journal: ${dupJ.join(',')}`);
@@ -133,7 +141,7 @@ describe('the model without faults', () => {
 type Point = { name: string; faults: Fault[] };
 
 /** Runs the session once per fault point; returns the points whose run broke the model, with what broke. */
-async function matrix(points: Point[], clients: Step[][], o: { core?: CoreOptions; powerLoss?: boolean } = {}): Promise<Record<string, string[]>> {
+async function matrix(points: Point[], clients: Step[][], o: { core?: CoreOptions; powerLoss?: boolean; riskAcrossSnapshots?: false } = {}): Promise<Record<string, string[]>> {
   const failed: Record<string, string[]> = {};
   for (const p of points) {
     const r = await run(clients, { faults: p.faults, ...(o.core ? { core: o.core } : {}) });
@@ -188,5 +196,49 @@ describe('concurrent pipelines', () => {
     const probe = await run(CONCURRENT);
     const points: Point[] = range(probe.files.calls.write).flatMap((at) => (['ENOSPC', 'EIO'] as const).map((kind) => ({ name: `write#${at} ${kind}`, faults: [{ op: 'write', at, kind }] })));
     expect(await matrix(points, CONCURRENT, { powerLoss: true })).toEqual({});
+  });
+});
+
+describe('a disk that is full until space is released', () => {
+  test('the disk fills at each write call, with nothing left or a few hundred bytes (a batch cut mid-way, a probe that finds room): all not acked get internal, and once space returns the re-sent session ends as without faults', { timeout: 180_000 }, async () => {
+    const failed: Record<string, string[]> = {};
+    for (const [name, clients] of [['sequential', SEQUENTIAL], ['concurrent', CONCURRENT]] as const) {
+      const writes = (await run(clients)).files.calls.write; // group commit: fewer when concurrent
+      for (const at of range(writes)) {
+        for (const left of [0, 300]) {
+          let notReady = 0;
+          const r = await run(clients, {
+            prepare: (files) => files.fillAtWrite(at, left),
+            onInternal: (l, files, core) => {
+              if (!core.processor.health().ready) notReady++;
+              if (l.internal >= 12) files.release();
+            },
+          });
+          const v = await violations(reference, r, { powerLoss: true });
+          // (Concurrent runs group their commits differently each time: the disk may fill after the last write.)
+          if (r.log.internal === 0 && left === 0 && name === 'sequential') v.push('the disk filled but nothing was refused');
+          if (r.log.internal > 0 && notReady === 0) v.push('refused with internal but health said ready every time');
+          if (r.log.internal > 0 && r.core.journalFailures.length === 0) v.push('refused with internal but no journal failure reported');
+          if (v.length > 0) failed[`${name}: full at write#${at}, ${left} bytes left`] = v;
+        }
+      }
+    }
+    expect(failed).toEqual({});
+  });
+});
+
+describe('with retention (small segments, snapshots, old segments deleted)', () => {
+  const RETAIN: CoreOptions = { journal: { segmentBytes: 2048, retainBytes: 4096 } };
+
+  test('without faults', async () => {
+    const r = await run(SEQUENTIAL, { core: RETAIN });
+    expect(r.core.journal.segmentCount).toBeGreaterThan(1);
+    expect(await violations(reference, r, { core: RETAIN, riskAcrossSnapshots: false })).toEqual([]);
+  });
+
+  test('ENOSPC and EIO at each write, rotation snapshots included', { timeout: 120_000 }, async () => {
+    const writes = (await run(SEQUENTIAL, { core: RETAIN })).files.calls.write;
+    const points: Point[] = range(writes).flatMap((at) => (['ENOSPC', 'EIO'] as const).map((kind) => ({ name: `write#${at} ${kind}`, faults: [{ op: 'write', at, kind }] })));
+    expect(await matrix(points, SEQUENTIAL, { core: RETAIN, powerLoss: true, riskAcrossSnapshots: false })).toEqual({});
   });
 });
