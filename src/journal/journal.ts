@@ -83,6 +83,11 @@ export class Journal implements StreamLog {
   #scheduled = false;
   #closed = false;
   #failure: Error | undefined;
+  /**
+   * The segment the last rotation started, until a batch is durable in it: its snapshot was taken
+   * from state that may include records still pending, so if their write fails it must go.
+   */
+  #unconfirmed: Segment | undefined;
   /** Records appended so far that are not yet durable. */
   get pending(): number {
     return this.#pendingRecords;
@@ -349,8 +354,10 @@ export class Journal implements StreamLog {
             if (this.#opts.fsync) await fh.datasync();
           } catch (err) {
             await this.#cutBack(fh);
+            if (this.#unconfirmed === this.#active) await this.#undoRotation();
             throw err;
           }
+          this.#unconfirmed = undefined;
           this.#active.bytes += buf.length;
           if (firstFlag !== undefined && this.#active.firstFlag === undefined) this.#active.firstFlag = firstFlag;
           this.#opts.onWrite?.(records, buf.length, (performance.now() - t0) / 1000);
@@ -383,10 +390,28 @@ export class Journal implements StreamLog {
     }
   }
 
+  /**
+   * The first batch after a rotation failed: the new segment's snapshot counts it (it was pending
+   * when the snapshot was taken), so the segment goes and appending goes back to the one before.
+   * Otherwise, once retention made that snapshot the start of replay, a restart would hold the
+   * failed batch's seqs as processed and its shutdowns as done, though none was acked or signalled.
+   */
+  async #undoRotation(): Promise<void> {
+    const seg = this.#segments.pop()!;
+    this.#unconfirmed = undefined;
+    await this.#fh?.close().catch(() => undefined);
+    this.#fh = undefined;
+    await rm(seg.path, { force: true }).catch((err: unknown) => this.#opts.warn('journal_undo_rotation_failed', { segment: seg.index, err: (err as Error).message }));
+    // A failure here leaves no file open: the rebuild's replay opens the active segment again.
+    this.#fh = await this.#opts.files.openAppend(this.#active.path).catch(() => undefined);
+  }
+
   /** Starts a new segment with a snapshot, then applies retention to the old ones. */
   async #rotate(): Promise<void> {
     const next = this.#newSegment(this.#active.index + 1);
     const snapshot: SnapshotRecord = { t: 'snapshot', ...this.#opts.snapshot() };
+    // Appends made before the snapshot was taken and not yet written are in it (see #undoRotation).
+    const coversPending = this.#pending.length > 0;
     const buf = Buffer.from(JSON.stringify(snapshot) + '\n', 'utf8');
     const fh = await this.#opts.files.openAppend(next.path);
     try {
@@ -402,6 +427,7 @@ export class Journal implements StreamLog {
     await this.#fh?.close();
     this.#fh = fh;
     this.#segments.push(next);
+    if (coversPending) this.#unconfirmed = next;
     await this.#retain();
   }
 
