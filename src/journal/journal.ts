@@ -62,6 +62,15 @@ export class JournalError extends PkguardError {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+function isSnapshotLine(line: string): boolean {
+  try {
+    const checked = checkRecord(JSON.parse(line));
+    return checked.ok && checked.record.t === 'snapshot';
+  } catch {
+    return false;
+  }
+}
 const NAME = /^segment-(\d{12})\.ndjson$/;
 const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
 
@@ -288,7 +297,8 @@ export class Journal implements StreamLog {
       const seg = this.#segments[i]!;
       if (seg.index === 1) return i;
       for await (const line of readLines(seg.path)) {
-        if (this.#parse(line, seg.path, 1)?.t === 'snapshot') return i;
+        // Not #parse: a damaged line is warned about and counted once, by the replay that follows.
+        if (isSnapshotLine(line)) return i;
         break;
       }
       this.#opts.warn('journal_snapshot_damaged', { segment: seg.index, fallback: i + 1 < this.#segments.length ? this.#segments[i + 1]!.index : null });
