@@ -61,7 +61,8 @@ export class JournalError extends PkguardError {
   }
 }
 
-const NEWLINE = Buffer.from('\n');
+/** What a probe writes: room for a batch, not a byte (see `probe`). */
+const PROBE = Buffer.alloc(64 * 1024, 0x0a);
 
 function isSnapshotLine(line: string): boolean {
   try {
@@ -194,17 +195,20 @@ export class Journal implements StreamLog {
   }
 
   /**
-   * After a failure: one tiny durable write (an empty line, which replay skips) tells whether the
-   * disk takes writes again. Clears `failure` when it does.
+   * After a failure: a durable write of PROBE_BYTES of empty lines (which replay skips), cut back
+   * to one, tells whether the disk takes writes again. Not a single byte: on a full disk that fits
+   * in the slack of the file's last block, and the journal would flap between writable and failing,
+   * rebuilding after every batch. Clears `failure` when it succeeds.
    */
   async probe(): Promise<boolean> {
     if (!this.#failure) return true;
     if (this.#flushing || !this.#fh) return false;
     try {
-      // The cut back may itself have failed: make sure the file ends at its last whole record.
+      // The cut back (or an earlier probe) may have left bytes: the file ends at its last whole record.
       if ((await this.#fh.size()) !== this.#active.bytes) await this.#fh.truncate(this.#active.bytes);
-      await writeFully(this.#fh, NEWLINE);
+      await writeFully(this.#fh, PROBE);
       if (this.#opts.fsync) await this.#fh.datasync();
+      await this.#fh.truncate(this.#active.bytes + 1);
       this.#active.bytes += 1;
       this.#failure = undefined;
       return true;

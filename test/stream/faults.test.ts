@@ -200,7 +200,7 @@ describe('concurrent pipelines', () => {
 });
 
 describe('a disk that is full until space is released', () => {
-  test('the disk fills at each write call, with nothing left or a few hundred bytes (a batch cut mid-way, a probe that finds room): all not acked get internal, and once space returns the re-sent session ends as without faults', { timeout: 180_000 }, async () => {
+  test('the disk fills at each write call, with nothing left or a few hundred bytes (a batch cut mid-way): all not acked get internal, and once space returns the re-sent session ends as without faults', { timeout: 180_000 }, async () => {
     const failed: Record<string, string[]> = {};
     for (const [name, clients] of [['sequential', SEQUENTIAL], ['concurrent', CONCURRENT]] as const) {
       const writes = (await run(clients)).files.calls.write; // group commit: fewer when concurrent
