@@ -171,8 +171,11 @@ export class Journal implements StreamLog {
         }
       }
     }
-    if (this.#segments.length === 0) this.#segments.push(this.#newSegment(1));
+    const created = this.#segments.length === 0;
+    if (created) this.#segments.push(this.#newSegment(1));
     this.#fh = await this.#opts.files.openAppend(this.#active.path);
+    // The first segment's name must be durable before anything in it is acked.
+    if (created && this.#opts.fsync) await this.#opts.files.syncDir?.(this.dir);
     // Rebuilding, the durable end stays where it is; `probe` cuts off what lies beyond it.
     if (!rebuilding) this.#active.bytes = await this.#fh.size();
   }
@@ -430,7 +433,11 @@ export class Journal implements StreamLog {
     const fh = await this.#opts.files.openAppend(next.path);
     try {
       await writeFully(fh, buf);
-      if (this.#opts.fsync) await fh.datasync();
+      if (this.#opts.fsync) {
+        await fh.datasync();
+        // The new segment's name too, before anything appended to it is acked.
+        await this.#opts.files.syncDir?.(this.dir);
+      }
     } catch (err) {
       // No new segment: keep appending to the current one, and try again after the next batch.
       await fh.close().catch(() => undefined);

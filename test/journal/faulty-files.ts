@@ -5,14 +5,16 @@
  *   with ENOSPC or EIO, or (for `write`) write only some bytes and return that short count;
  * - "disk full": from `fill(left)` on, writes take at most `left` more bytes (a straddling write
  *   is short, the next one gets ENOSPC) until `release()`; a truncate gives space back;
- * - a durability model: bytes count as on disk only once a `datasync` covering them succeeded;
+ * - a durability model: bytes count as on disk only once a `datasync` covering them succeeded,
+ *   and a new file only once its directory was fsynced (`syncDir`);
  *   a failed `datasync` poisons what it did not make durable (Linux may drop those dirty pages and
  *   report the file clean afterwards: fsyncgate). `powerLoss()` rewrites every file it has seen as
  *   a power cut would leave it: cut at its last synced byte, poisoned bytes zeroed.
  *
  * Everything else goes to node:fs, so a real journal directory is read back afterwards.
  */
-import { statSync, truncateSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { nodeFiles, type AppendFile, type SegmentFiles } from '../../src/journal/files.js';
 
 export type FaultOp = 'write' | 'datasync' | 'truncate';
@@ -49,6 +51,8 @@ export class FaultyFiles implements SegmentFiles {
   #left: number | undefined;
   #fillAt: { at: number; left: number } | undefined;
   #pauses: { op: FaultOp; at: number; arrived: () => void; gate: Promise<void> }[] = [];
+  /** Files created whose directory entry no directory fsync has covered yet. */
+  readonly #created = new Set<string>();
   readonly #files = new Map<string, FileModel>();
 
   constructor(faults: readonly Fault[] = []) {
@@ -98,6 +102,7 @@ export class FaultyFiles implements SegmentFiles {
   }
 
   async openAppend(path: string): Promise<AppendFile> {
+    if (!existsSync(path)) this.#created.add(path);
     const inner = await nodeFiles.openAppend(path);
     let model = this.#files.get(path);
     // A file first seen here (written before this layer existed) is on disk as it is.
@@ -148,14 +153,26 @@ export class FaultyFiles implements SegmentFiles {
     };
   }
 
+  async syncDir(dir: string): Promise<void> {
+    for (const path of this.#created) if (dirname(path) === dir) this.#created.delete(path);
+    await nodeFiles.syncDir!(dir);
+  }
+
   /**
-   * Every file this layer opened, as a power cut would leave it: what no successful datasync
+   * Every file this layer opened, as a power cut would leave it: a file created since the last
+   * fsync of its directory is gone (its entry was never durable), what no successful datasync
    * covered is gone, what a failed one left behind reads as zeros. Returns the bytes lost per file.
    */
   powerLoss(): Record<string, number> {
     const lost: Record<string, number> = {};
-    for (const [path, m] of this.#files) {
+    for (const path of this.#created) {
       if (!existsSync(path)) continue;
+      lost[path] = statSync(path).size;
+      rmSync(path);
+    }
+    this.#created.clear();
+    for (const [path, m] of this.#files) {
+      if (!existsSync(path) || path in lost) continue;
       const size = statSync(path).size;
       const keep = Math.min(size, m.synced);
       if (keep < size) truncateSync(path, keep);

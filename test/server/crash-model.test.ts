@@ -99,7 +99,7 @@ function readJournal(dir: string) {
       }
     }
   }
-  const flags = records.filter((r) => r.t === 'msg').flatMap((r) => (r.flags as Record<string, unknown>[]).map((f) => ({ ...f, stream: r.stream, seq: r.seq })));
+  const flags = records.filter((r) => r.t === 'msg').flatMap((r) => (r.flags as Record<string, unknown>[]).map((f): Record<string, unknown> => ({ ...f, stream: r.stream, seq: r.seq })));
   return { records, flags, torn };
 }
 

@@ -79,10 +79,15 @@ function journalOnDisk(dir: string) {
 if (!ROOT) {
   test.skip('real full disk on a tmpfs: skipped, not running as root (mount -t tmpfs needs root)', () => undefined);
 } else {
-  test('a real full disk: all not acked get internal, /healthz 503 while failing; after space returns and a re-send, a restart is missing nothing and each stream was shut down once', { timeout: 180_000 }, async () => {
+  test('a real full disk: all not acked get internal, /healthz 503 while failing; after space returns and a re-send, a restart is missing nothing and each stream was shut down once', { timeout: 180_000 }, async (ctx) => {
     mkdirSync(mnt);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt]);
-    mounted = true;
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'pipe' });
+      mounted = true;
+    } catch (err) {
+      // Root without CAP_SYS_ADMIN (an unprivileged container): no tmpfs, no real full disk.
+      ctx.skip(`skipped: mount -t tmpfs failed (${String((err as { stderr?: Buffer }).stderr ?? err).trim()})`);
+    }
     const journalDir = join(mnt, 'journal');
     const filler = join(mnt, 'filler');
     // Leave about 300 KiB: the disk fills after a few batches.
