@@ -17,9 +17,22 @@ export interface AppendFile {
 export interface SegmentFiles {
   /** Opens (creating) a file for appending. */
   openAppend(path: string): Promise<AppendFile>;
+  /**
+   * fsyncs a directory, so that files created in it survive a power cut: an fsync of a new file
+   * makes its data durable, not (by POSIX, and not on every filesystem) its name in the directory.
+   */
+  syncDir?(dir: string): Promise<void>;
 }
 
 export const nodeFiles: SegmentFiles = {
+  async syncDir(dir) {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
   async openAppend(path) {
     const fh = await open(path, 'a');
     return {

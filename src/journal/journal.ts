@@ -61,7 +61,17 @@ export class JournalError extends PkguardError {
   }
 }
 
-const NEWLINE = Buffer.from('\n');
+/** What a probe writes: room for a batch, not a byte (see `probe`). */
+const PROBE = Buffer.alloc(64 * 1024, 0x0a);
+
+function isSnapshotLine(line: string): boolean {
+  try {
+    const checked = checkRecord(JSON.parse(line));
+    return checked.ok && checked.record.t === 'snapshot';
+  } catch {
+    return false;
+  }
+}
 const NAME = /^segment-(\d{12})\.ndjson$/;
 const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
 
@@ -83,6 +93,11 @@ export class Journal implements StreamLog {
   #scheduled = false;
   #closed = false;
   #failure: Error | undefined;
+  /**
+   * The segment the last rotation started, until a batch is durable in it: its snapshot was taken
+   * from state that may include records still pending, so if their write fails it must go.
+   */
+  #unconfirmed: Segment | undefined;
   /** Records appended so far that are not yet durable. */
   get pending(): number {
     return this.#pendingRecords;
@@ -129,6 +144,9 @@ export class Journal implements StreamLog {
    * appending when done; a processor rebuilding after a failed write calls it again.
    */
   async *replay(): AsyncGenerator<StreamRecord> {
+    // A rebuild after a failed write reads the active segment only as far as it is durable: the
+    // failed batch may still be there (its cut back failed too), never acked and never signalled.
+    const rebuilding = this.#fh !== undefined;
     await this.#fh?.close().catch(() => undefined);
     this.#fh = undefined;
     const from = await this.#replayStart();
@@ -137,7 +155,7 @@ export class Journal implements StreamLog {
       const last = i === this.#segments.length - 1;
       const result: LineReadResult = { tailBytes: 0, goodBytes: 0 };
       let lineNo = 0;
-      for await (const line of readLines(seg.path, result)) {
+      for await (const line of readLines(seg.path, result, rebuilding && last ? seg.bytes : Infinity)) {
         lineNo++;
         const rec = this.#parse(line, seg.path, lineNo);
         if (!rec) continue;
@@ -153,9 +171,13 @@ export class Journal implements StreamLog {
         }
       }
     }
-    if (this.#segments.length === 0) this.#segments.push(this.#newSegment(1));
+    const created = this.#segments.length === 0;
+    if (created) this.#segments.push(this.#newSegment(1));
     this.#fh = await this.#opts.files.openAppend(this.#active.path);
-    this.#active.bytes = await this.#fh.size();
+    // The first segment's name must be durable before anything in it is acked.
+    if (created && this.#opts.fsync) await this.#opts.files.syncDir?.(this.dir);
+    // Rebuilding, the durable end stays where it is; `probe` cuts off what lies beyond it.
+    if (!rebuilding) this.#active.bytes = await this.#fh.size();
   }
 
   /** Appends records; resolves once they are written and (by default) fsynced. */
@@ -176,17 +198,20 @@ export class Journal implements StreamLog {
   }
 
   /**
-   * After a failure: one tiny durable write (an empty line, which replay skips) tells whether the
-   * disk takes writes again. Clears `failure` when it does.
+   * After a failure: a durable write of PROBE_BYTES of empty lines (which replay skips), cut back
+   * to one, tells whether the disk takes writes again. Not a single byte: on a full disk that fits
+   * in the slack of the file's last block, and the journal would flap between writable and failing,
+   * rebuilding after every batch. Clears `failure` when it succeeds.
    */
   async probe(): Promise<boolean> {
     if (!this.#failure) return true;
     if (this.#flushing || !this.#fh) return false;
     try {
-      // The cut back may itself have failed: make sure the file ends at its last whole record.
+      // The cut back (or an earlier probe) may have left bytes: the file ends at its last whole record.
       if ((await this.#fh.size()) !== this.#active.bytes) await this.#fh.truncate(this.#active.bytes);
-      await writeFully(this.#fh, NEWLINE);
+      await writeFully(this.#fh, PROBE);
       if (this.#opts.fsync) await this.#fh.datasync();
+      await this.#fh.truncate(this.#active.bytes + 1);
       this.#active.bytes += 1;
       this.#failure = undefined;
       return true;
@@ -279,7 +304,8 @@ export class Journal implements StreamLog {
       const seg = this.#segments[i]!;
       if (seg.index === 1) return i;
       for await (const line of readLines(seg.path)) {
-        if (this.#parse(line, seg.path, 1)?.t === 'snapshot') return i;
+        // Not #parse: a damaged line is warned about and counted once, by the replay that follows.
+        if (isSnapshotLine(line)) return i;
         break;
       }
       this.#opts.warn('journal_snapshot_damaged', { segment: seg.index, fallback: i + 1 < this.#segments.length ? this.#segments[i + 1]!.index : null });
@@ -345,8 +371,10 @@ export class Journal implements StreamLog {
             if (this.#opts.fsync) await fh.datasync();
           } catch (err) {
             await this.#cutBack(fh);
+            if (this.#unconfirmed === this.#active) await this.#undoRotation();
             throw err;
           }
+          this.#unconfirmed = undefined;
           this.#active.bytes += buf.length;
           if (firstFlag !== undefined && this.#active.firstFlag === undefined) this.#active.firstFlag = firstFlag;
           this.#opts.onWrite?.(records, buf.length, (performance.now() - t0) / 1000);
@@ -379,15 +407,37 @@ export class Journal implements StreamLog {
     }
   }
 
+  /**
+   * The first batch after a rotation failed: the new segment's snapshot counts it (it was pending
+   * when the snapshot was taken), so the segment goes and appending goes back to the one before.
+   * Otherwise, once retention made that snapshot the start of replay, a restart would hold the
+   * failed batch's seqs as processed and its shutdowns as done, though none was acked or signalled.
+   */
+  async #undoRotation(): Promise<void> {
+    const seg = this.#segments.pop()!;
+    this.#unconfirmed = undefined;
+    await this.#fh?.close().catch(() => undefined);
+    this.#fh = undefined;
+    await rm(seg.path, { force: true }).catch((err: unknown) => this.#opts.warn('journal_undo_rotation_failed', { segment: seg.index, err: (err as Error).message }));
+    // A failure here leaves no file open: the rebuild's replay opens the active segment again.
+    this.#fh = await this.#opts.files.openAppend(this.#active.path).catch(() => undefined);
+  }
+
   /** Starts a new segment with a snapshot, then applies retention to the old ones. */
   async #rotate(): Promise<void> {
     const next = this.#newSegment(this.#active.index + 1);
     const snapshot: SnapshotRecord = { t: 'snapshot', ...this.#opts.snapshot() };
+    // Appends made before the snapshot was taken and not yet written are in it (see #undoRotation).
+    const coversPending = this.#pending.length > 0;
     const buf = Buffer.from(JSON.stringify(snapshot) + '\n', 'utf8');
     const fh = await this.#opts.files.openAppend(next.path);
     try {
       await writeFully(fh, buf);
-      if (this.#opts.fsync) await fh.datasync();
+      if (this.#opts.fsync) {
+        await fh.datasync();
+        // The new segment's name too, before anything appended to it is acked.
+        await this.#opts.files.syncDir?.(this.dir);
+      }
     } catch (err) {
       // No new segment: keep appending to the current one, and try again after the next batch.
       await fh.close().catch(() => undefined);
@@ -398,6 +448,7 @@ export class Journal implements StreamLog {
     await this.#fh?.close();
     this.#fh = fh;
     this.#segments.push(next);
+    if (coversPending) this.#unconfirmed = next;
     await this.#retain();
   }
 

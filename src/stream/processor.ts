@@ -77,7 +77,8 @@ export class Processor implements StreamService {
   static async open(p: ProcessorParts): Promise<{ processor: Processor; replayed: { records: number; flags: number; shutDown: number; nextFlag: number } }> {
     const self = new Processor(p);
     const r = await self.#rebuild();
-    await self.#signalUnsignalled();
+    // On a full or failing disk the process still starts, not ready, and signals once it can write.
+    await self.#signalUnsignalled().catch((err: unknown) => self.#fail(err as Error));
     return { processor: self, replayed: r };
   }
 
