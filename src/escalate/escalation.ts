@@ -43,6 +43,15 @@ export interface RestoreEvent {
 
 export type EscalationEvent = LevelEvent | ShutdownEvent | RestoreEvent;
 
+/** A stream's risk as a snapshot keeps it. */
+export interface RiskState {
+  risk: number;
+  /** Event time the risk is as of (it decays from there). */
+  ts: number;
+  /** Flags per term in this epoch (the repetition weight). */
+  terms: Record<string, number>;
+}
+
 interface Contribution {
   weight: number;
   ts: number;
@@ -214,6 +223,31 @@ export class Escalation {
       s.termCounts.clear();
       s.contributions.clear();
     }
+  }
+
+  /** Each stream's risk, its event time and its repetition counts (journal snapshot), for streams that carry any. */
+  risks(): Record<string, RiskState> {
+    const out: Record<string, RiskState> = {};
+    for (const [stream, s] of this.#streams) {
+      if (s.risk < 0.01 && s.termCounts.size === 0) continue;
+      out[stream] = { risk: round(s.risk), ts: s.lastTs, terms: Object.fromEntries(s.termCounts) };
+    }
+    return out;
+  }
+
+  /**
+   * Sets a stream's risk as a snapshot recorded it (the flags behind it are in deleted segments).
+   * Its level follows the risk, silently; a shut-down stream stays shut down. The flags' own weights
+   * are not known, so a dismiss of one of those flags no longer lowers the risk.
+   */
+  restoreRisk(stream: string, state: RiskState): void {
+    const s = this.#advance(stream, state.ts);
+    s.risk = state.risk;
+    s.lastTs = state.ts;
+    s.termCounts = new Map(Object.entries(state.terms));
+    if (s.level === 'shutdown') return;
+    const t = this.#config.thresholds;
+    s.level = s.risk >= t.alert ? 'alert' : s.risk >= t.watch ? 'watch' : 'normal';
   }
 
   /** Epoch of every stream that has had a shutdown (journal snapshot). */

@@ -114,7 +114,8 @@ export class Processor implements StreamService {
 
   /** The state that lets older log segments go (the log asks for it when it starts a new segment). */
   snapshot(): SnapshotState {
-    return { ...this.#streams.snapshot(this.#escalation), nextFlag: Math.max(this.#reservedBelow, this.#p.ids.peek()), shutdown: this.#escalation.shutDownStreams(), epochs: this.#escalation.epochs() };
+    const e = this.#escalation;
+    return { ...this.#streams.snapshot(e), nextFlag: Math.max(this.#reservedBelow, this.#p.ids.peek()), shutdown: e.shutDownStreams(), epochs: e.epochs(), risks: e.risks() };
   }
 
   async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {

@@ -39,6 +39,7 @@ const schemas = {
     seqs: z.record(z.string(), z.number().int().min(-1)),
     windows: z.record(z.string(), z.array(z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER))).optional(),
     pk: z.array(z.object({ stream, opponent: z.string().optional() })).optional(),
+    risks: z.record(z.string(), z.object({ risk: z.number().finite().min(0), ts, terms: z.record(z.string(), count) })).optional(),
   }),
   msg: z.object({
     t: z.literal('msg'),

@@ -5,7 +5,7 @@
  * validates each one as it is read back.
  */
 import type { Flag } from '../flag.js';
-import type { EscalationEvent, LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { EscalationEvent, LevelEvent, RestoreEvent, RiskState, ShutdownEvent } from '../escalate/escalation.js';
 
 /** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
 export interface SnapshotRecord {
@@ -19,6 +19,8 @@ export interface SnapshotRecord {
   seqs: Record<string, number>;
   /** Each live stream's window of processed seqs below its highest, `[floor, first, last, ...]` (seq-window.ts); absent in older journals. */
   windows?: Record<string, number[]>;
+  /** Each stream's risk as of the snapshot (absent in older journals: replay then starts those streams at 0). */
+  risks?: Record<string, RiskState>;
   /** Streams in a PK session, with the opponent when known (absent in journals written before it was kept). */
   pk?: { stream: string; opponent?: string }[];
 }

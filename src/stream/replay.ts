@@ -94,6 +94,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
           for (const s of rec.shutdown) shut.set(s.stream, { shutDown: true, epoch: s.epoch, ts: 0, ...(s.reason !== undefined ? { reason: s.reason } : {}) });
           // At once, so a shutdown the later flags imply counts its epoch on from the snapshot's.
           for (const [stream, s] of shut) escalation.recover(stream, s, 0);
+          for (const [stream, r] of Object.entries(rec.risks ?? {})) escalation.restoreRisk(stream, r);
           // A PK that began in a deleted segment still weighs its flags, and its opponent is still shown.
           for (const p of rec.pk ?? []) {
             escalation.onPk(p.stream, 'start', 0);

@@ -381,11 +381,9 @@ describe('the journal abused between runs', () => {
 let controlLearned: boolean | undefined;
 describe('signals are state', () => {
   // DESIGN.md: "A moderator or control client that connects at any time learns the current
-  // shut-down set". A control connection gets only live shutdown/restore events (feed-hub.ts
-  // subscribe returns early for it), so one that reconnects after a crash, or connects late, never
-  // learns of a stream shut down before it connected. Checked on the restart above.
-  test.fails('a control client connecting after the restart above learns the shut-down set', () => {
-    if (controlLearned === undefined) return; // the test above did not get that far: this one must not pass silently
+  // shut-down set": a control connection gets it as `shutdown` messages marked `state: true` when it
+  // subscribes. Checked on the restart above (undefined: that test did not get that far, a failure).
+  test('a control client connecting after the restart above learns the shut-down set', () => {
     expect(controlLearned).toBe(true);
   });
 });

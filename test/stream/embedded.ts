@@ -122,6 +122,7 @@ export async function openCore(dir: string, o: CoreOptions = {}): Promise<Core> 
     ids,
     escalation: o.escalation ?? DEFAULT_ESCALATION,
     log: journal,
+    history: journal,
     outbox,
     metrics,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
