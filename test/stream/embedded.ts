@@ -16,7 +16,9 @@ import { compileLexicon, type CompiledLexicon } from '../../src/lexicon/compile.
 import { loadLexiconDir } from '../../src/lexicon/load.js';
 import { Metrics } from '../../src/metrics.js';
 import type { IngestMessage } from '../../src/protocol/ingest.js';
-import type { Ack, IngestPeer, Outbox, PkEvent } from '../../src/stream/contracts.js';
+import type { Ack, FlagHistory, IngestPeer, Outbox, PkEvent } from '../../src/stream/contracts.js';
+import type { StreamLog } from '../../src/stream/log.js';
+import { PROVISIONAL_FLAG_BASE } from '../../src/cluster/jetstream-log.js';
 import type { StepLimits } from '../../src/stream/message-step.js';
 import { Processor } from '../../src/stream/processor.js';
 import type { WireError } from '../../src/protocol/codes.js';
@@ -47,6 +49,12 @@ export function smallLexicon(): CompiledLexicon {
     }
   }
   return compiled;
+}
+
+let bundled: CompiledLexicon | undefined;
+/** The bundled lexicons, compiled once per test file (for cases that need real-world terms). */
+export function bundledLexicon(): CompiledLexicon {
+  return (bundled ??= compileLexicon(loadLexiconDir()));
 }
 
 export interface Recording {
@@ -85,6 +93,8 @@ export interface CoreOptions {
   probeMs?: number;
   /** Recording to append to (one outbox across a restart). */
   outbox?: Outbox & { rec: Recording };
+  /** Default: the small test lexicon. */
+  lexicon?: CompiledLexicon;
 }
 
 export interface Core {
@@ -98,6 +108,8 @@ export interface Core {
   replayed: { records: number; flags: number; shutDown: number; nextFlag: number };
   /** The next flag number the scanner will hand out. */
   nextFlag(): number;
+  /** Sends messages as one frame from one ingest connection. */
+  send(...msgs: IngestMessage[]): Promise<Reply[]>;
 }
 
 export async function openCore(dir: string, o: CoreOptions = {}): Promise<Core> {
@@ -111,8 +123,23 @@ export async function openCore(dir: string, o: CoreOptions = {}): Promise<Core> 
     snapshot: () => processor!.snapshot(),
     warn: (event, detail) => warnings.push({ event, detail }),
   });
-  const ids = new FlagIdAllocator(1);
-  const scanner = new Scanner(smallLexicon(), ids);
+  try {
+    const core = await coreOver(journal, journal, o);
+    processor = core.processor;
+    return Object.assign(core, { journal, warnings }); // not a spread: `recoveries` is a getter
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
+}
+
+/**
+ * The core over any log (the JetStream one too: `idsFromLog`, as a cluster partition runs it);
+ * `openCore` is this over a journal.
+ */
+export async function coreOver(log: StreamLog, history: FlagHistory, o: CoreOptions & { idsFromLog?: boolean } = {}): Promise<Omit<Core, 'journal' | 'warnings'>> {
+  const ids = new FlagIdAllocator(o.idsFromLog ? PROVISIONAL_FLAG_BASE : 1);
+  const scanner = new Scanner(o.lexicon ?? smallLexicon(), ids);
   const outbox = o.outbox ?? recordingOutbox();
   const metrics = new Metrics();
   const journalFailures: string[] = [];
@@ -120,9 +147,10 @@ export async function openCore(dir: string, o: CoreOptions = {}): Promise<Core> 
   const opened = await Processor.open({
     scanner,
     ids,
+    ...(o.idsFromLog ? { idsFromLog: true } : {}),
     escalation: o.escalation ?? DEFAULT_ESCALATION,
-    log: journal,
-    history: journal,
+    log,
+    history,
     outbox,
     metrics,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
@@ -135,23 +163,19 @@ export async function openCore(dir: string, o: CoreOptions = {}): Promise<Core> 
       journalFailed: (err) => journalFailures.push(err.message),
       journalRecovered: () => recoveries++,
     },
-  }).catch(async (err: unknown) => {
-    await journal.close();
-    throw err;
   });
-  processor = opened.processor;
+  const processor = opened.processor;
   return {
     processor,
-    journal,
     outbox,
     metrics,
-    warnings,
     journalFailures,
     get recoveries() {
       return recoveries;
     },
     replayed: opened.replayed,
     nextFlag: () => ids.peek(),
+    send: (...msgs) => processor.ingestBatch(msgs, PEER),
   };
 }
 

@@ -11,13 +11,10 @@ import { Subjects } from '../../src/cluster/subjects.js';
 import type { FlagHistory } from '../../src/stream/contracts.js';
 import { hasNatsServer, startNats, type NatsProcess } from '../cluster/harness.js';
 import { CASES, type Case } from './cases.js';
-import { coreOn, openCore, removeDir, tempDir } from './core.js';
+import { rmSync } from 'node:fs';
+import { bundledLexicon, coreOver, openCore, tempJournalDir, type Core } from './embedded.js';
 
-interface Opened {
-  processor: Awaited<ReturnType<typeof coreOn>>['processor'];
-  send: Awaited<ReturnType<typeof coreOn>>['send'];
-  signals: Awaited<ReturnType<typeof coreOn>>['signals'];
-}
+type Opened = Pick<Core, 'processor' | 'send' | 'outbox'>;
 type Opener = (name: string) => Promise<{ open(): Promise<Opened>; done(): Promise<void> }>;
 
 async function runCase(c: Case, opener: Opener): Promise<void> {
@@ -26,8 +23,8 @@ async function runCase(c: Case, opener: Opener): Promise<void> {
   const flagIds: string[] = [];
   let shutdowns = 0;
   const collect = () => {
-    shutdowns += core.signals.shutdowns.length;
-    core.signals.shutdowns.length = 0;
+    shutdowns += core.outbox.rec.shutdowns.length;
+    core.outbox.rec.shutdowns.length = 0;
   };
   try {
     for (const step of c.steps) {
@@ -38,10 +35,10 @@ async function runCase(c: Case, opener: Opener): Promise<void> {
         continue;
       }
       if ('send' in step) {
-        const before = core.signals.flags.length;
+        const before = core.outbox.rec.flags.length;
         const replies = await core.send(...step.send);
         if (step.replies) expect(replies.map((r) => (r.type === 'ack' ? (r.duplicate ? 'duplicate' : 'ack') : r.code))).toEqual(step.replies);
-        const fresh = core.signals.flags.slice(before);
+        const fresh = core.outbox.rec.flags.slice(before).map((f) => f.flag);
         flagIds.push(...fresh.map((f) => f.id));
         if (step.flags) expect(fresh.map((f) => f.term).sort()).toEqual([...step.flags].sort());
         continue;
@@ -64,8 +61,8 @@ describe('file journal', () => {
   for (const c of CASES) {
     test(c.name, () =>
       runCase(c, async () => {
-        const dir = tempDir();
-        return { open: () => openCore(dir), done: async () => removeDir(dir) };
+        const dir = tempJournalDir();
+        return { open: () => openCore(dir, { lexicon: bundledLexicon(), journal: { fsync: false } }), done: async () => rmSync(dir, { recursive: true, force: true }) };
       }),
     );
   }
@@ -93,7 +90,7 @@ describe.skipIf(!hasNatsServer)('JetStream events stream', () => {
         await jsm.streams.add({ name: subjects.eventsStream, subjects: [subjects.eventsAll()], retention: RetentionPolicy.Limits, storage: StorageType.File, duplicate_window: 60e9 });
         const js = jetstream(nc);
         return {
-          open: () => coreOn(new JetStreamLog({ js, jsm, subjects, partition: 0, warn: () => {} }), NO_HISTORY, { idsFromLog: true }),
+          open: () => coreOver(new JetStreamLog({ js, jsm, subjects, partition: 0, warn: () => {} }), NO_HISTORY, { idsFromLog: true, lexicon: bundledLexicon() }),
           done: async () => void (await jsm.streams.delete(subjects.eventsStream)),
         };
       }),

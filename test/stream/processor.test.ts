@@ -6,7 +6,13 @@
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { openCore, removeDir, say, tempDir, type Core } from './core.js';
+import { bundledLexicon, openCore, tempJournalDir, type Core, type CoreOptions } from './embedded.js';
+import { rmSync } from 'node:fs';
+import type { IngestMessage } from '../../src/protocol/ingest.js';
+
+const say = (stream: string, seq: number, text: string): IngestMessage => ({ type: 'transcript', stream, seq, ts: 1_700_000_000_000 + seq * 1000, text, final: true });
+const flagsOf = (c: Core) => c.outbox.rec.flags.map((f) => f.flag);
+const removeDir = (d: string) => rmSync(d, { recursive: true, force: true });
 
 const dirs: string[] = [];
 const cores: Core[] = [];
@@ -14,13 +20,13 @@ afterEach(async () => {
   for (const c of cores.splice(0)) await c.processor.close().catch(() => {});
   for (const d of dirs.splice(0)) removeDir(d);
 });
-async function open(dir: string, opts?: Parameters<typeof openCore>[1]): Promise<Core> {
-  const c = await openCore(dir, opts);
+async function open(dir: string, opts: CoreOptions = {}): Promise<Core> {
+  const c = await openCore(dir, { lexicon: bundledLexicon(), journal: { fsync: false }, ...opts });
   cores.push(c);
   return c;
 }
 function fresh(): string {
-  const d = tempDir();
+  const d = tempJournalDir();
   dirs.push(d);
   return d;
 }
@@ -33,7 +39,7 @@ test('a seq far ahead, or beyond the safe range, is refused naming seq and does 
   expect((huge as { message: string }).message).toMatch(/^seq: /);
   const [ok] = await c.send(say('r', 5, '全网最低价'));
   expect(ok).toEqual({ type: 'ack', stream: 'r', seq: 5 });
-  expect(c.signals.flags.map((f) => f.seq)).toEqual([5]);
+  expect(flagsOf(c).map((f) => f.seq)).toEqual([5]);
   // Millisecond timestamps as seqs are fine.
   const [ms] = await c.send(say('t', 1_733_000_000_000, '你好'));
   expect(ms).toMatchObject({ type: 'ack' });
@@ -55,7 +61,7 @@ test('flags per message are capped, the most severe kept, the rest counted in th
   const text = '全网最低价，'.repeat(300) + '加微信abc12345';
   const [ack] = await c.send({ type: 'chat', stream: 'r', seq: 1, ts: 1, text });
   expect(ack).toMatchObject({ type: 'ack' });
-  expect(c.signals.flags).toHaveLength(10);
+  expect(flagsOf(c)).toHaveLength(10);
   await c.processor.close();
   const rec = readFileSync(segment(dir), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; dropped?: number; flags?: unknown[] }).find((r) => r.t === 'msg')!;
   expect(rec.flags).toHaveLength(10);
@@ -66,18 +72,18 @@ test('a phrase split across a restart is still found: replay rebuilds the carry 
   const dir = fresh();
   const a = await open(dir);
   await a.send(say('r', 1, '这款茶是全网最'));
-  expect(a.signals.flags).toEqual([]);
+  expect(flagsOf(a)).toEqual([]);
   await a.processor.close();
   const b = await open(dir);
   await b.send(say('r', 2, '低价的'));
-  expect(b.signals.flags).toEqual([expect.objectContaining({ category: 'extreme', matched: '低价', carried: '全网最' })]);
+  expect(flagsOf(b)).toEqual([expect.objectContaining({ category: 'extreme', matched: '低价', carried: '全网最' })]);
 });
 
 test('flag ids are never reused after the journal tail is cut', async () => {
   const dir = fresh();
   const a = await open(dir);
   for (let s = 1; s <= 30; s++) await a.send(say('r', s, `第${s}次，全网最低价`));
-  const issued = a.signals.flags.map((f) => Number(f.id.slice(1)));
+  const issued = flagsOf(a).map((f) => Number(f.id.slice(1)));
   await a.processor.close();
   const file = segment(dir);
   truncateSync(file, Math.floor(statSync(file).size / 3)); // most of the flags are gone from disk
@@ -85,7 +91,7 @@ test('flag ids are never reused after the journal tail is cut', async () => {
   truncateSync(file, lines.lastIndexOf('\n') + 1);
   const b = await open(dir);
   await b.send(say('q', 1, '全网最低价'));
-  const next = Number(b.signals.flags[0]!.id.slice(1));
+  const next = Number(flagsOf(b)[0]!.id.slice(1));
   expect(next).toBeGreaterThan(Math.max(...issued));
 });
 
@@ -93,17 +99,17 @@ test('a shutdown the flags crossed into but no record holds (a torn batch) is si
   const dir = fresh();
   const a = await open(dir);
   let s = 1;
-  while (a.signals.shutdowns.length === 0) await a.send(say('r', s++, `第${s}次说，这是全网最低价，销量第一`));
+  while (a.outbox.rec.shutdowns.length === 0) await a.send(say('r', s++, `第${s}次说，这是全网最低价，销量第一`));
   await a.processor.close();
   // Take the shutdown's records off the end, as a crash mid-batch would leave it.
   const file = segment(dir);
   const kept = readFileSync(file, 'utf8').trim().split('\n').filter((l) => !l.startsWith('{"t":"shutdown"') && !l.includes('"level":"shutdown"'));
   writeFileSync(file, kept.join('\n') + '\n');
   const b = await open(dir);
-  expect(b.signals.shutdowns).toEqual([expect.objectContaining({ stream: 'r', epoch: 1 })]);
+  expect(b.outbox.rec.shutdowns).toEqual([expect.objectContaining({ stream: 'r', epoch: 1 })]);
   await b.processor.close();
   const c = await open(dir);
-  expect(c.signals.shutdowns).toEqual([]);
+  expect(c.outbox.rec.shutdowns).toEqual([]);
   expect(c.processor.summaries()).toEqual([expect.objectContaining({ stream: 'r', level: 'shutdown' })]);
 });
 
@@ -115,7 +121,7 @@ test('a record of valid JSON but the wrong shape is skipped and counted; the res
   appendFileSync(segment(dir), '{"t":"msg","stream":"r","seq":2,"flags":7}\n');
   const b = await open(dir);
   expect(b.journal.badRecords).toBe(1);
-  expect(b.warnings).toContain('journal_invalid_record');
+  expect(b.warnings.map((w) => w.event)).toContain('journal_invalid_record');
   const [dup] = await b.send(say('r', 1, '全网最低价'));
   expect(dup).toMatchObject({ duplicate: true });
 });
@@ -124,11 +130,11 @@ test('after a restart the newest flag is still where `history` counts back from,
   const dir = fresh();
   const a = await open(dir);
   for (let s = 1; s <= 3; s++) await a.send(say('r', s, '全网最低价'));
-  const last = Number(a.signals.flags.at(-1)!.id.slice(1));
+  const last = Number(flagsOf(a).at(-1)!.id.slice(1));
   expect(a.processor.lastFlagNumber()).toBe(last);
   await a.processor.close();
   const b = await open(dir);
   expect(b.processor.lastFlagNumber()).toBe(last);
   await b.send(say('q', 1, '全网最低价'));
-  expect(b.processor.lastFlagNumber()).toBe(Number(b.signals.flags[0]!.id.slice(1)));
+  expect(b.processor.lastFlagNumber()).toBe(Number(flagsOf(b)[0]!.id.slice(1)));
 });
