@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { PkguardError } from './errors.js';
+import { ConfigError } from './errors.js';
 import { escalationConfigSchema } from './escalate/risk.js';
 import { clusterConfigSchema } from './cluster/config.js';
 
@@ -105,16 +105,7 @@ export type Limits = z.infer<typeof limitsSchema>;
 export type Role = 'ingest' | 'moderator' | 'control';
 export type Tokens = Record<Role, string[]> & { metrics?: string[] };
 
-/** The config file was refused; `path` is the bad field (`limits.maxBatch`) or empty for the file itself. */
-export class ConfigError extends PkguardError {
-  readonly file: string | undefined;
-  readonly path: string;
-  constructor(file: string | undefined, path: string, reason: string) {
-    super('PKG_ERR_CONFIG_INVALID', `${file ?? 'config'}: ${path ? `${path}: ` : ''}${reason}`);
-    this.file = file;
-    this.path = path;
-  }
-}
+export { ConfigError } from './errors.js';
 
 /** Reads and validates a config file; relative paths in it are resolved against the file's folder. */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerConfig {

@@ -2,9 +2,19 @@
  * Coded errors. Every error pkguard raises on purpose is a `PkguardError` with a stable `code`
  * (`PKG_ERR_*`) and the fields a caller needs to act on it, in the manner of ws `WS_ERR_*`.
  */
+/** Every code a `PkguardError` carries: callers branch on these, so they are a closed set. */
+export type PkguardErrorCode =
+  | 'PKG_ERR_LEXICON_INVALID'
+  | 'PKG_ERR_LEXICON_COMPILE'
+  | 'PKG_ERR_LEXICON_RELOAD_REFUSED'
+  | 'PKG_ERR_PATTERN_INVALID'
+  | 'PKG_ERR_INPUT_INVALID'
+  | 'PKG_ERR_CONFIG_INVALID'
+  | 'PKG_ERR_JOURNAL';
+
 export class PkguardError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: PkguardErrorCode;
+  constructor(code: PkguardErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -90,5 +100,30 @@ export class LexiconReloadRefusedError extends PkguardError {
     this.file = first.file;
     this.share = first.share;
     this.maxDropShare = maxDropShare;
+  }
+}
+
+/** The server config (file, field or environment) was refused; `path` is the bad field (`limits.maxBatch`) or empty for the file itself. */
+export class ConfigError extends PkguardError {
+  readonly file: string | undefined;
+  readonly path: string;
+  constructor(file: string | undefined, path: string, reason: string) {
+    super('PKG_ERR_CONFIG_INVALID', `${file ?? 'config'}: ${path ? `${path}: ` : ''}${reason}`);
+    this.file = file;
+    this.path = path;
+  }
+}
+
+/**
+ * The journal could not be opened, read or written. `reason` is what a client may be told (the
+ * errno, or `closed`); `path` is for the operator's log only, never for the wire.
+ */
+export class JournalError extends PkguardError {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, message: string, cause?: unknown) {
+    super('PKG_ERR_JOURNAL', `journal ${path}: ${message}`, { cause });
+    this.path = path;
+    this.reason = (cause as NodeJS.ErrnoException | undefined)?.code ?? message;
   }
 }

@@ -35,7 +35,7 @@ function resolveLexicon(options: Pick<ScannerOptions, 'lexicon' | 'lexiconDir'>)
 
 export { Scanner, StreamScanner, type ChunkMeta } from './detect/scanner.js';
 export { CATEGORIES, SEVERITIES, type Category, type Flag, type MessageKind, type Severity } from './flag.js';
-export { PkguardError, LexiconError, PatternError, InputError, type LexiconProblem } from './errors.js';
+export { PkguardError, LexiconError, PatternError, InputError, type LexiconProblem, type PkguardErrorCode } from './errors.js';
 export { loadLexiconDir, validateLexicon, BUNDLED_LEXICON_DIR, type LexiconInput } from './lexicon/load.js';
 export type { Lexicon, TermEntry, AllowEntry } from './lexicon/schema.js';
 export type { CompiledLexicon } from './lexicon/compile.js';

@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Flag } from '../flag.js';
-import { PkguardError } from '../errors.js';
+import { JournalError } from '../errors.js';
 import type { FlagEntry } from '../stream/contracts.js';
 import type { SnapshotState, StreamLog } from '../stream/log.js';
 import { checkRecord } from '../stream/record-schema.js';
@@ -53,13 +53,7 @@ interface Segment {
   firstFlag: number | undefined;
 }
 
-export class JournalError extends PkguardError {
-  readonly path: string;
-  constructor(path: string, message: string, cause?: unknown) {
-    super('PKG_ERR_JOURNAL', `journal ${path}: ${message}`, { cause });
-    this.path = path;
-  }
-}
+export { JournalError } from '../errors.js';
 
 /** What a probe writes: room for a batch, not a byte (see `probe`). */
 const PROBE = Buffer.alloc(64 * 1024, 0x0a);

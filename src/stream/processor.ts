@@ -13,6 +13,7 @@
  * no risk, no shutdown.
  */
 import { Escalation, type ShutdownEvent } from '../escalate/escalation.js';
+import { JournalError } from '../errors.js';
 import type { EscalationConfig } from '../escalate/risk.js';
 import type { Scanner } from '../detect/scanner.js';
 import type { FlagIdAllocator } from '../flag.js';
@@ -131,7 +132,7 @@ export class Processor implements StreamService {
       else await this.#p.log.barrier(); // only re-sends: ack once the originals are durable
     } catch (err) {
       this.#fail(err as Error);
-      return msgs.map((m) => wireError('internal', `journal write failed, message not acked, send it again: ${(err as Error).message}`, m));
+      return msgs.map((m) => wireError('internal', `journal write failed (${reasonOf(err)}), message not acked, send it again`, m));
     } finally {
       this.#inFlight -= msgs.length;
     }
@@ -153,7 +154,7 @@ export class Processor implements StreamService {
       this.#renamed(await this.#p.log.append(done.records));
     } catch (err) {
       this.#fail(err as Error);
-      return wireError('internal', `${cmd.type} not done: journal write failed: ${(err as Error).message}`, where);
+      return wireError('internal', `${cmd.type} not done: journal write failed (${reasonOf(err)}), send it again`, where);
     }
     this.#step.publishEvents(done.events, done.stream);
     return done.result;
@@ -254,4 +255,10 @@ export class Processor implements StreamService {
     this.#lastFlag = r.lastFlag;
     return { records: r.records, flags: r.flags, shutDown: r.shutDown + r.unsignalled.length, nextFlag: r.nextFlag };
   }
+}
+
+/** What a client may be told of a log failure: the errno, never a path. */
+function reasonOf(err: unknown): string {
+  if (err instanceof JournalError) return err.reason;
+  return (err as NodeJS.ErrnoException).code ?? 'log write failed';
 }

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
+import { FaultyFiles } from '../journal/faulty-files.js';
 import { bundledLexicon, openCore, tempJournalDir, type Core, type CoreOptions } from './embedded.js';
 import { rmSync } from 'node:fs';
 import type { IngestMessage } from '../../src/protocol/ingest.js';
@@ -137,4 +138,15 @@ test('after a restart the newest flag is still where `history` counts back from,
   expect(b.processor.lastFlagNumber()).toBe(last);
   await b.send(say('q', 1, '全网最低价'));
   expect(b.processor.lastFlagNumber()).toBe(Number(flagsOf(b)[0]!.id.slice(1)));
+});
+
+test('a failed write answers internal with the errno, never the journal path', async () => {
+  const dir = fresh();
+  const files = new FaultyFiles();
+  const c = await open(dir, { files });
+  files.failNext('write', 'ENOSPC');
+  const [r] = await c.send(say('r', 1, '全网最低价'));
+  expect(r).toMatchObject({ type: 'error', code: 'internal' });
+  expect((r as { message: string }).message).toContain('ENOSPC');
+  expect((r as { message: string }).message).not.toContain(dir);
 });
