@@ -21,7 +21,7 @@ for i in $(seq 1 "$NODES"); do
   cat > "$work/node$i.json" <<JSON
 { "port": $port, "host": "127.0.0.1", "logLevel": "warn", "watchLexicons": false,
   "tokens": { "ingest": ["bench-ingest-token-0123456789"], "moderator": ["bench-moderator-token-0123456789"], "control": ["bench-control-token-0123456789"] },
-  "journal": { "dir": "$work/journal$i" }, "limits": { "ratePerSecond": 1000000, "rateBurst": 1000000 },
+  "journal": { "dir": "$work/journal$i" }, "limits": { "ratePerSecond": 1000000, "rateBurst": 1000000, "tokenRatePerSecond": 1000000, "globalRatePerSecond": 1000000, "drainNoticeMs": 0 },
   "cluster": { "servers": "nats://127.0.0.1:$NATS_PORT", "nodeId": "n$i" } }
 JSON
   node dist/src/cli/main.js serve --config "$work/node$i.json" >"$work/node$i.log" 2>&1 & pids+=($!)
