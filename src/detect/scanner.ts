@@ -14,6 +14,7 @@ import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
 import type { Candidate } from './candidate.js';
+import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, detectNumbers, linksPossible } from './contact.js';
 import { needsDeobfuscation } from './evasion.js';
 import { pairNear, reachable, type NearPart } from './near.js';
@@ -42,6 +43,7 @@ export class Scanner {
   readonly #candidates: Candidate[] = [];
   readonly #allows: AllowSpan[] = [];
   readonly #near: NearPart[] = [];
+  readonly #breaks = new ClauseIndex();
   /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
   #nearSeen = new Int32Array(0);
   #nearStamp = 0;
@@ -117,6 +119,8 @@ export class Scanner {
     // A B part is kept only when an A part of its entry came before it (matches arrive by end, so any
     // A that could pair already has): a common B such as 好了 shared by many entries costs nothing alone.
     let nearSeen = this.#nearSeen;
+    // A stamp past Int32 range would wrap in the array and never match again (after ~2^31 chunks).
+    if (this.#nearStamp === 0x7fffffff) nearSeen.fill((this.#nearStamp = 0));
     const stamp = ++this.#nearStamp;
     if (lex.hasNear) {
       if (nearSeen.length < lex.entries.length) nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
@@ -207,7 +211,11 @@ export class Scanner {
   /** Pairs near-term parts (see near.ts), with the boundary checks whole terms get; a stream keeps the A parts still in reach. */
   #pairNear(text: string, base: number, ctx: StreamContext | undefined, near: NearPart[], candidates: Candidate[]): void {
     const earlier = ctx?.near ?? NO_PARTS;
-    const between = (from: number, to: number) => (from >= base ? text.slice(from - base, to - base) : (ctx ? ctx.earlierText(from, base) : '') + text.slice(0, Math.max(0, to - base)));
+    const breaks = this.#breaks;
+    breaks.reset(text);
+    // A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText).
+    const breakBetween = (from: number, to: number) =>
+      from >= base ? breaks.breakIn(from - base, to - base) : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || breaks.breakIn(0, to - base);
     const fold = foldTables().fold;
     const entries = this.#lexicon.entries;
     // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
@@ -219,7 +227,7 @@ export class Scanner {
       if (e.boundaryEnd && wordAt(b.end)) return false;
       return !(wordAt(a.end - 1) && wordAt(a.end)) && !(wordAt(b.start - 1) && wordAt(b.start));
     };
-    pairNear(this.#lexicon, near, earlier, between, bounded, candidates);
+    pairNear(this.#lexicon, near, earlier, breakBetween, bounded, candidates);
     if (ctx) reachable(near, earlier, ctx.text.position, (ctx.near ??= []));
   }
 }
