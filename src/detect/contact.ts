@@ -15,7 +15,7 @@
  */
 import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import type { Candidate } from './candidate.js';
+import type { CandidateSink } from './candidate.js';
 
 /** Longest digit run read (two 11-digit numbers with a separator between fit). */
 const MAX_RUN = 24;
@@ -104,7 +104,7 @@ const run = {
  * `skipShortRuns` passes over runs too short to report without reading them digit by digit; it is
  * turned off only by the test that checks the skip never changes what is found.
  */
-export function detectNumbers(lane: Lane, text: string, base: number, carry: DigitCarry | undefined, out: Candidate[], skipShortRuns = true): void {
+export function detectNumbers(lane: Lane, text: string, base: number, carry: DigitCarry | undefined, out: CandidateSink, skipShortRuns = true): void {
   // The skip loops read the bitset (8 KiB) rather than the 64 KiB table: it stays in L1 next to
   // the fold and automaton tables.
   const { digit, digitBits: bits } = foldTables();
@@ -179,7 +179,7 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
 }
 
 /** Classifies the run just read (`open`: it reaches the end of the chunk) and resets it. */
-function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out: Candidate[]): void {
+function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out: CandidateSink): void {
   const len = run.len;
   if (len === 0) return;
   const values = runValues;
@@ -292,7 +292,7 @@ export function linksPossible(text: string, spans: Int32Array, words: number): b
 
 const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
 
-export function detectLinks(text: string, base: number, out: Candidate[]): void {
+export function detectLinks(text: string, base: number, out: CandidateSink): void {
   const fold = foldTables().fold;
   const units = urlUnitTable(fold);
   const n = text.length;

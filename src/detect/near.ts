@@ -13,16 +13,18 @@
  * Cost: linear in the parts. Each A is chained to the previous A of its entry, and a B walks that
  * chain back only over the A parts that end inside B itself (a pattern's length, at most), so
  * `全网最低` × 16,000 costs as much per unit as one claim (the old every-B-against-every-A loop took
- * 1.5 s on 64K units).
+ * 1.5 s on 64K units). Parts are kept as columns (`NearParts`), not objects: `全网全国全球…` yields
+ * a part per two units, and as objects they cost 6× the scan of ordinary speech in garbage collection.
  */
 import type { CompiledLexicon } from '../lexicon/compile.js';
-import type { Candidate } from './candidate.js';
 import { work } from '../work-meter.js';
+import { VIA_TEXT, type CandidateList, type EntryCodes } from './candidate.js';
 
 /** Most text-lane units allowed between the parts: about 8 characters, or 3 to 4 English words. */
 export const NEAR_GAP = 8;
 export const NEAR_GAP_LATIN = 24;
 
+/** One part as an object: what a stream carries to its next chunk (at most 64 of them), and what tests build. */
 export interface NearPart {
   entry: number;
   part: 0 | 1;
@@ -36,32 +38,83 @@ export interface NearPart {
   alt?: string;
 }
 
+/** The near parts of a chunk as columns, reused from chunk to chunk; fields as in `NearPart`. */
+export class NearParts {
+  count = 0;
+  entry = new Int32Array(64);
+  part = new Uint8Array(64);
+  laneStart = new Int32Array(64);
+  laneEnd = new Int32Array(64);
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  readonly alt: (string | undefined)[] = [];
+
+  reset(): void {
+    this.count = 0;
+  }
+
+  add(entry: number, part: 0 | 1, laneStart: number, laneEnd: number, start: number, end: number, alt: string | undefined): void {
+    if (this.count === this.entry.length) this.#grow();
+    const i = this.count++;
+    this.entry[i] = entry;
+    this.part[i] = part;
+    this.laneStart[i] = laneStart;
+    this.laneEnd[i] = laneEnd;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.alt[i] = alt;
+  }
+
+  addPart(p: NearPart): void {
+    this.add(p.entry, p.part, p.laneStart, p.laneEnd, p.start, p.end, p.alt);
+  }
+
+  /** Part `i` as an object. */
+  get(i: number): NearPart {
+    const p: NearPart = { entry: this.entry[i]!, part: this.part[i] as 0 | 1, laneStart: this.laneStart[i]!, laneEnd: this.laneEnd[i]!, start: this.start[i]!, end: this.end[i]! };
+    if (this.alt[i] !== undefined) p.alt = this.alt[i];
+    return p;
+  }
+
+  #grow(): void {
+    const n = 2 * this.count;
+    const grow = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+    this.entry = grow(this.entry, new Int32Array(n));
+    this.part = grow(this.part, new Uint8Array(n));
+    this.laneStart = grow(this.laneStart, new Int32Array(n));
+    this.laneEnd = grow(this.laneEnd, new Int32Array(n));
+    this.start = grow(this.start, new Int32Array(n));
+    this.end = grow(this.end, new Int32Array(n));
+  }
+}
+
 // Scratch chains, reused across calls (scanning is synchronous and not re-entrant).
-/** prevA[i]: index (in earlier ++ parts) of the A part of the same entry before part i, or -1. */
+/** prevA[i]: the A part of the same entry before part i, or -1. */
 let prevA = new Int32Array(256);
-/** lastA[entry]: index of the newest A part of that entry seen so far, valid when lastStamp[entry] === stamp. */
+/** lastA[entry]: the newest A part of that entry seen so far, valid when lastStamp[entry] === stamp. */
 let lastA = new Int32Array(0);
 let lastStamp = new Int32Array(0);
 let stamp = 0;
 
 /**
- * Appends a candidate for every B part paired with an A part. `earlier` holds A parts carried from
- * the stream's previous chunks; `breakBetween(from, to)` says whether the original text between
- * two stream-global offsets (as far as the stream still holds it) has a clause break; `accept`
- * applies the entry's word-boundary checks to the paired span.
+ * Appends a candidate to `out` for every B part paired with an A part. The first `earlier` parts
+ * are A parts carried from the stream's previous chunks; `breakBetween(from, to)` says whether the
+ * original text between two stream-global offsets (as far as the stream still holds it) has a
+ * clause break; `accept` applies the entry's word-boundary checks to the paired span.
  *
- * `earlier` then `parts` must come in order of `laneEnd` (the order the search emits matches,
- * the earlier chunks first): the pairing relies on it to find each B's closest A by walking back.
+ * Parts must come in order of `laneEnd`, the carried ones first (the order the search emits
+ * matches): the pairing relies on it to find each B's closest A by walking back.
  */
 export function pairNear(
   lex: CompiledLexicon,
-  parts: readonly NearPart[],
-  earlier: readonly NearPart[],
+  codes: EntryCodes,
+  parts: NearParts,
+  earlier: number,
   breakBetween: (from: number, to: number) => boolean,
-  accept: (entry: number, a: NearPart, b: NearPart) => boolean,
-  out: Candidate[],
+  accept: (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number) => boolean,
+  out: CandidateList,
 ): void {
-  const total = earlier.length + parts.length;
+  const total = parts.count;
   if (prevA.length < total) prevA = new Int32Array(Math.max(total, 2 * prevA.length));
   if (lastA.length < lex.entries.length || stamp === 0x7fffffff) {
     // (Also when the stamp would leave Int32 range: a wrapped stamp never matches again.)
@@ -70,40 +123,41 @@ export function pairNear(
     stamp = 0;
   }
   const st = ++stamp;
-  const at = (i: number) => (i < earlier.length ? earlier[i]! : parts[i - earlier.length]!);
+  const { entry: entryOf, part, laneStart, laneEnd, start, end, alt } = parts;
   for (let i = 0; i < total; i++) {
-    const p = at(i);
-    if (p.part === 0) {
-      prevA[i] = lastStamp[p.entry] === st ? lastA[p.entry]! : -1;
-      lastA[p.entry] = i;
-      lastStamp[p.entry] = st;
+    const e = entryOf[i]!;
+    if (part[i] === 0) {
+      prevA[i] = lastStamp[e] === st ? lastA[e]! : -1;
+      lastA[e] = i;
+      lastStamp[e] = st;
       continue;
     }
-    if (i < earlier.length || lastStamp[p.entry] !== st) continue;
+    if (i < earlier || lastStamp[e] !== st) continue;
     // The closest A: the newest one ending at or before B's start (those after it end inside B),
     // and of several ending at the same unit the first, as the search emitted them.
-    let j = lastA[p.entry]!;
-    while (j >= 0 && at(j).laneEnd > p.laneStart) {
+    const bStart = laneStart[i]!;
+    let j = lastA[e]!;
+    while (j >= 0 && laneEnd[j]! > bStart) {
       j = prevA[j]!;
       work.steps++;
     }
     if (j < 0) continue;
-    while (prevA[j]! >= 0 && at(prevA[j]!).laneEnd === at(j).laneEnd) {
+    while (prevA[j]! >= 0 && laneEnd[prevA[j]!] === laneEnd[j]) {
       j = prevA[j]!;
       work.steps++;
     }
-    const best = at(j);
-    const gap = lex.entries[p.entry]!.boundaryStart ? NEAR_GAP_LATIN : NEAR_GAP;
-    if (p.laneStart - best.laneEnd > gap || !accept(p.entry, best, p) || breakBetween(best.end, p.start)) continue;
-    const entry = lex.entries[p.entry]!;
+    const gap = lex.entries[e]!.boundaryStart ? NEAR_GAP_LATIN : NEAR_GAP;
+    if (bStart - laneEnd[j]! > gap || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!)) continue;
     // A set term reports the members it matched (湿疹…好了), not the set names.
-    const term = best.alt !== undefined && p.alt !== undefined ? `${best.alt}…${p.alt}` : entry.phrase;
-    out.push({ category: entry.category!, term, severity: entry.severity, start: best.start, end: p.end, via: 'text' });
+    const a = alt[j];
+    const b = alt[i];
+    if (a !== undefined && b !== undefined) out.addAlt(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, e, a, b);
+    else out.add(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, VIA_TEXT, e);
   }
 }
 
-/** The A parts a later chunk could still pair with: those ending within `NEAR_GAP` of the lane's end. */
-export function reachable(parts: readonly NearPart[], earlier: readonly NearPart[], laneEnd: number, into: NearPart[]): void {
+/** The A parts a later chunk could still pair with: those ending within `NEAR_GAP_LATIN` of the lane's end (at most 64). */
+export function reachable(parts: NearParts, laneEnd: number, into: NearPart[], from = 0): void {
   into.length = 0;
-  for (const list of [earlier, parts]) for (const a of list) if (a.part === 0 && laneEnd - a.laneEnd <= NEAR_GAP_LATIN && into.length < 64) into.push(a);
+  for (let i = from; i < parts.count && into.length < 64; i++) if (parts.part[i] === 0 && laneEnd - parts.laneEnd[i]! <= NEAR_GAP_LATIN) into.push(parts.get(i));
 }

@@ -3,9 +3,28 @@
  * sample text so each case reads like the example in the doc comment.
  */
 import { describe, expect, test } from 'vitest';
-import type { Candidate } from '../../src/detect/candidate.js';
-import { leftmostLongest, withoutAllowed, type AllowSpan } from '../../src/detect/resolve.js';
+import { CandidateList, type Candidate } from '../../src/detect/candidate.js';
+import { AllowSpans, resolve } from '../../src/detect/resolve.js';
 import type { Category, Severity } from '../../src/flag.js';
+
+interface AllowSpan {
+  start: number;
+  end: number;
+  mask: number;
+}
+
+/** The candidates `resolve` keeps, in its order. */
+function resolved(cands: Candidate[], allowSpans: AllowSpan[] = []): Candidate[] {
+  const list = new CandidateList();
+  for (const c of cands) list.push(c);
+  const spans = new AllowSpans();
+  for (const a of allowSpans) spans.add(a.start, a.end, a.mask);
+  const out = new Int32Array(list.count);
+  const n = resolve(list, spans, out);
+  return Array.from(out.subarray(0, n), (i) => list.get(i));
+}
+const withoutAllowed = resolved;
+const leftmostLongest = (cands: Candidate[]) => resolved(cands);
 
 const BIT: Record<Category, number> = { extreme: 1, exclusive: 2, medical: 4, contact: 8 };
 
