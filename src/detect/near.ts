@@ -4,8 +4,9 @@
  * the same entry that ends before it. Noise does not count toward the gap (it is not in the lane),
  * so `全 网 价 格 最 低` pairs like `全网价格最低`; a clause or sentence break (，。！？；、 and
  * their ASCII forms, or a line break) between the parts does not pair: `全国包邮，最低两件起` is two
- * statements. English parts (`best … in the world`) may be up to NEAR_GAP_LATIN units apart. A stream keeps the A parts of its last chunk that a later B could still
- * reach, so a near term split across chunks is found on the chunk where B arrives.
+ * statements. English parts (`best … in the world`) may be up to NEAR_GAP_LATIN units apart. A stream keeps the A parts that a later B could still
+ * reach, from its last chunk or carried through it, so a near term split across chunks is found
+ * on the chunk where B arrives (全网 | 我们家的 | 最低 as three transcript chunks).
  *
  *   全网…最低   全网最低 ✓   全网价格最低 ✓   全网我们家的价格是最低 ✓ (8 units between)
  *               全网都有卖，我们最低 ✗ (clause break)   全网……(9 or more units)……最低 ✗
@@ -157,7 +158,7 @@ export function pairNear(
 }
 
 /** The A parts a later chunk could still pair with: those ending within `NEAR_GAP_LATIN` of the lane's end (at most 64). */
-export function reachable(parts: NearParts, laneEnd: number, into: NearPart[], from = 0): void {
+export function reachable(parts: NearParts, laneEnd: number, into: NearPart[]): void {
   into.length = 0;
-  for (let i = from; i < parts.count && into.length < 64; i++) if (parts.part[i] === 0 && laneEnd - parts.laneEnd[i]! <= NEAR_GAP_LATIN) into.push(parts.get(i));
+  for (let i = 0; i < parts.count && into.length < 64; i++) if (parts.part[i] === 0 && laneEnd - parts.laneEnd[i]! <= NEAR_GAP_LATIN) into.push(parts.get(i));
 }

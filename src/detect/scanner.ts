@@ -199,7 +199,7 @@ export class Scanner {
       return !(wordAt(aEnd - 1) && wordAt(aEnd)) && !(wordAt(bStart - 1) && wordAt(bStart));
     };
     pairNear(this.#lexicon, entryCodes(this.#lexicon), this.#near, carried, breakBetween, bounded, this.#candidates);
-    if (ctx) reachable(this.#near, ctx.text.position, (ctx.near ??= []), carried);
+    if (ctx) reachable(this.#near, ctx.text.position, (ctx.near ??= []));
   }
 }
 
