@@ -9,7 +9,6 @@
  * scan (40 of 55 ms on 64K units, where ordinary speech scans in 3 ms).
  */
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from '../flag.js';
-import type { CompiledLexicon } from '../lexicon/compile.js';
 
 export type Via = 'text' | 'pinyin' | 'detector';
 
@@ -40,6 +39,14 @@ const VIA_CODE: Readonly<Record<Via, number>> = { text: VIA_TEXT, detector: VIA_
 export const categoryCode = (c: Category): number => CATEGORY_CODE[c];
 export const severityCode = (s: Severity): number => SEVERITY_CODE[s];
 
+/** Spells out terms kept as numbers: entry e's phrase, set member a's text (scan-tables.ts). */
+export interface TermSource {
+  phrase(entry: number): string;
+  altText(alt: number): string;
+}
+
+const NO_TERMS: TermSource = { phrase: String, altText: String };
+
 export class CandidateList implements CandidateSink {
   count = 0;
   start = new Int32Array(256);
@@ -49,9 +56,10 @@ export class CandidateList implements CandidateSink {
   via = new Uint8Array(256);
   /** >= 0: a lexicon entry, whose phrase is the term; < 0: `names[-term - 1]`. */
   term = new Int32Array(256);
-  /** >= 0: a near term matched through set members: its term is `names[alt]…names[alt + 1]`. */
+  /** >= 0: a near term matched through set members: its term is `altText(alt)…altText(alt2)`. */
   alt = new Int32Array(256);
-  /** Terms that are no entry's phrase (detector names, set members); references only, no new strings. */
+  alt2 = new Int32Array(256);
+  /** Terms that are no lexicon entry's phrase (detector names, tests). */
   readonly names: string[] = [];
 
   reset(): void {
@@ -73,11 +81,11 @@ export class CandidateList implements CandidateSink {
     return i;
   }
 
-  /** Appends a near term found through set members `a` and `b` (湿疹…好了). */
-  addAlt(category: number, severity: number, start: number, end: number, entry: number, a: string, b: string): void {
+  /** Appends a near term found through set members `a` and `b` (ids as `TermSource.altText` reads them: 湿疹…好了). */
+  addAlt(category: number, severity: number, start: number, end: number, entry: number, a: number, b: number): void {
     const i = this.add(category, severity, start, end, VIA_TEXT, entry);
-    this.alt[i] = this.names.length;
-    this.names.push(a, b);
+    this.alt[i] = a;
+    this.alt2[i] = b;
   }
 
   /** Appends a candidate given as an object (detectors, tests). */
@@ -87,12 +95,12 @@ export class CandidateList implements CandidateSink {
     return this.count;
   }
 
-  /** The term of candidate `i`; `phrases[e]` is entry e's phrase. */
-  termOf(i: number, phrases: (entry: number) => string): string {
+  /** The term of candidate `i`. */
+  termOf(i: number, terms: TermSource): string {
     const alt = this.alt[i]!;
-    if (alt >= 0) return `${this.names[alt]}…${this.names[alt + 1]}`;
+    if (alt >= 0) return `${terms.altText(alt)}…${terms.altText(this.alt2[i]!)}`;
     const t = this.term[i]!;
-    return t >= 0 ? phrases(t) : this.names[-t - 1]!;
+    return t >= 0 ? terms.phrase(t) : this.names[-t - 1]!;
   }
 
   categoryOf(i: number): Category {
@@ -108,8 +116,8 @@ export class CandidateList implements CandidateSink {
   }
 
   /** Candidate `i` as an object (tests and diagnostics). */
-  get(i: number, phrases: (entry: number) => string = String): Candidate {
-    return { category: this.categoryOf(i), term: this.termOf(i, phrases), severity: this.severityOf(i), start: this.start[i]!, end: this.end[i]!, via: this.viaOf(i) };
+  get(i: number, terms: TermSource = NO_TERMS): Candidate {
+    return { category: this.categoryOf(i), term: this.termOf(i, terms), severity: this.severityOf(i), start: this.start[i]!, end: this.end[i]!, via: this.viaOf(i) };
   }
 
   #grow(): void {
@@ -123,32 +131,9 @@ export class CandidateList implements CandidateSink {
     this.end = grow(this.end, (n) => new Int32Array(n));
     this.term = grow(this.term, (n) => new Int32Array(n));
     this.alt = grow(this.alt, (n) => new Int32Array(n));
+    this.alt2 = grow(this.alt2, (n) => new Int32Array(n));
     this.category = grow(this.category, (n) => new Uint8Array(n));
     this.severity = grow(this.severity, (n) => new Uint8Array(n));
     this.via = grow(this.via, (n) => new Uint8Array(n));
   }
-}
-
-/** Each entry's category and severity codes (an allow entry's category code is unused). */
-export interface EntryCodes {
-  category: Uint8Array;
-  severity: Uint8Array;
-}
-
-const entryCodeCache = new WeakMap<CompiledLexicon, EntryCodes>();
-
-/** The codes of `lex`'s entries, computed once per compiled lexicon. */
-export function entryCodes(lex: CompiledLexicon): EntryCodes {
-  let codes = entryCodeCache.get(lex);
-  if (codes === undefined) {
-    const n = lex.entries.length;
-    codes = { category: new Uint8Array(n), severity: new Uint8Array(n) };
-    for (let e = 0; e < n; e++) {
-      const entry = lex.entries[e]!;
-      codes.category[e] = entry.category === null ? 0 : CATEGORY_CODE[entry.category];
-      codes.severity[e] = SEVERITY_CODE[entry.severity];
-    }
-    entryCodeCache.set(lex, codes);
-  }
-  return codes;
 }

@@ -19,7 +19,8 @@
  */
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import { work } from '../work-meter.js';
-import { VIA_TEXT, type CandidateList, type EntryCodes } from './candidate.js';
+import { VIA_TEXT, type CandidateList } from './candidate.js';
+import type { ScanTables } from './scan-tables.js';
 
 /** Most text-lane units allowed between the parts: about 8 characters, or 3 to 4 English words. */
 export const NEAR_GAP = 8;
@@ -35,8 +36,8 @@ export interface NearPart {
   /** Original offsets (stream-global in a stream). */
   start: number;
   end: number;
-  /** The set member this part matched, for a near term written with sets. */
-  alt?: string;
+  /** The set member this part matched, for a near term written with sets (an id of `ScanTables.alts`). */
+  alt?: number;
 }
 
 /** The near parts of a chunk as columns, reused from chunk to chunk; fields as in `NearPart`. */
@@ -48,13 +49,14 @@ export class NearParts {
   laneEnd = new Int32Array(64);
   start = new Int32Array(64);
   end = new Int32Array(64);
-  readonly alt: (string | undefined)[] = [];
+  /** -1: no set member. */
+  alt = new Int32Array(64);
 
   reset(): void {
     this.count = 0;
   }
 
-  add(entry: number, part: 0 | 1, laneStart: number, laneEnd: number, start: number, end: number, alt: string | undefined): void {
+  add(entry: number, part: 0 | 1, laneStart: number, laneEnd: number, start: number, end: number, alt: number): void {
     if (this.count === this.entry.length) this.#grow();
     const i = this.count++;
     this.entry[i] = entry;
@@ -67,13 +69,13 @@ export class NearParts {
   }
 
   addPart(p: NearPart): void {
-    this.add(p.entry, p.part, p.laneStart, p.laneEnd, p.start, p.end, p.alt);
+    this.add(p.entry, p.part, p.laneStart, p.laneEnd, p.start, p.end, p.alt ?? -1);
   }
 
   /** Part `i` as an object. */
   get(i: number): NearPart {
     const p: NearPart = { entry: this.entry[i]!, part: this.part[i] as 0 | 1, laneStart: this.laneStart[i]!, laneEnd: this.laneEnd[i]!, start: this.start[i]!, end: this.end[i]! };
-    if (this.alt[i] !== undefined) p.alt = this.alt[i];
+    if (this.alt[i]! >= 0) p.alt = this.alt[i]!;
     return p;
   }
 
@@ -86,6 +88,7 @@ export class NearParts {
     this.laneEnd = grow(this.laneEnd, new Int32Array(n));
     this.start = grow(this.start, new Int32Array(n));
     this.end = grow(this.end, new Int32Array(n));
+    this.alt = grow(this.alt, new Int32Array(n));
   }
 }
 
@@ -108,7 +111,7 @@ let stamp = 0;
  */
 export function pairNear(
   lex: CompiledLexicon,
-  codes: EntryCodes,
+  codes: ScanTables,
   parts: NearParts,
   earlier: number,
   breakBetween: (from: number, to: number) => boolean,
@@ -150,9 +153,9 @@ export function pairNear(
     const gap = lex.entries[e]!.boundaryStart ? NEAR_GAP_LATIN : NEAR_GAP;
     if (bStart - laneEnd[j]! > gap || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!)) continue;
     // A set term reports the members it matched (湿疹…好了), not the set names.
-    const a = alt[j];
-    const b = alt[i];
-    if (a !== undefined && b !== undefined) out.addAlt(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, e, a, b);
+    const a = alt[j]!;
+    const b = alt[i]!;
+    if (a >= 0 && b >= 0) out.addAlt(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, e, a, b);
     else out.add(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, VIA_TEXT, e);
   }
 }

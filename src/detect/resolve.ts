@@ -160,29 +160,40 @@ function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
 /** Orders each run of equal starts in `order`: longer first, higher severity, text before pinyin, found first. */
 function sortTies(c: CandidateList, n: number): void {
   const { start, end, severity, via } = c;
-  const before = (a: number, b: number) =>
-    end[b]! - end[a]! || severity[b]! - severity[a]! || (via[a] === VIA_PINYIN ? 1 : 0) - (via[b] === VIA_PINYIN ? 1 : 0) || a - b;
   for (let from = 0; from < n; ) {
     const s = start[order[from]!]!;
     let to = from + 1;
     while (to < n && start[order[to]!] === s) to++;
+    work.steps += to - from;
     if (to - from > 16) {
-      const run = Array.from(order.subarray(from, to)).sort(before);
+      const run = Array.from(order.subarray(from, to)).sort((a, b) => after(c, a, b));
       order.set(run, from);
     } else {
-      // Insertion sort: runs are a few candidates (the patterns that start at one unit).
+      // Insertion sort: runs are a few candidates (the patterns that start at one unit), most
+      // already in order (found by end); the common comparisons are written out.
       for (let k = from + 1; k < to; k++) {
         const x = order[k]!;
+        const xe = end[x]!;
         let j = k - 1;
-        while (j >= from && before(order[j]!, x) > 0) {
-          order[j + 1] = order[j]!;
-          j--;
+        for (; j >= from; j--) {
+          const y = order[j]!;
+          const ye = end[y]!;
+          if (ye > xe) break;
+          if (ye === xe) {
+            const d = severity[x]! - severity[y]!;
+            if (d < 0 || (d === 0 && (via[y] === VIA_PINYIN ? 1 : 0) <= (via[x] === VIA_PINYIN ? 1 : 0))) break; // y first (y < x when all else ties)
+          }
+          order[j + 1] = y;
           work.steps++;
         }
         order[j + 1] = x;
       }
     }
-    work.steps += to - from;
     from = to;
   }
+}
+
+/** > 0 when candidate a comes after b. */
+function after(c: CandidateList, a: number, b: number): number {
+  return c.end[b]! - c.end[a]! || c.severity[b]! - c.severity[a]! || (c.via[a] === VIA_PINYIN ? 1 : 0) - (c.via[b] === VIA_PINYIN ? 1 : 0) || a - b;
 }

@@ -13,12 +13,13 @@ import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import { CandidateList, entryCodes, VIA_PINYIN, VIA_TEXT } from './candidate.js';
+import { CandidateList, VIA_PINYIN, VIA_TEXT } from './candidate.js';
 import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, detectNumbers, linksPossible } from './contact.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable } from './near.js';
 import { AllowSpans, resolve } from './resolve.js';
+import { scanTables, TARGET_NEAR_A, TARGET_NEAR_B, TARGET_SPELLING } from './scan-tables.js';
 import { StreamContext } from './stream-context.js';
 import { addWholeTerm, isWordUnit } from './whole-term.js';
 
@@ -99,7 +100,7 @@ export class Scanner {
 
   #scanChunk(text: string, ctx: StreamContext | undefined, meta: ChunkMeta): Flag[] {
     const lex = this.#lexicon;
-    const codes = entryCodes(lex);
+    const tables = scanTables(lex);
     const norm = this.#normalizer.normalize(text, lex.hasPinyin);
     const matches = this.#matches;
     matches.reset();
@@ -149,17 +150,18 @@ export class Scanner {
       const pattern = matches.patterns[m]!;
       const sole = lex.soleEntry[pattern]!;
       if (sole >= 0) {
-        addWholeTerm(lex.entries[sole]!, sole, undefined, text, base, start, end, via, allows, candidates, codes, fold);
+        addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
         continue;
       }
-      for (const target of lex.targets[pattern]!) {
-        if (target.part !== undefined) {
-          if (target.part === 0) nearSeen[target.entry] = stamp;
-          else if (nearSeen[target.entry] !== stamp) continue;
-          near.add(target.entry, target.part, ls, le, start, end, target.alt);
-          continue;
-        }
-        addWholeTerm(lex.entries[target.entry]!, target.entry, target, text, base, start, end, via, allows, candidates, codes, fold);
+      for (let k = tables.from[pattern]!, to = tables.from[pattern + 1]!; k < to; k++) {
+        const e = tables.entry[k]!;
+        const kind = tables.kind[k]!;
+        if (kind === TARGET_NEAR_B) {
+          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, tables.alt[k]!);
+        } else if (kind === TARGET_NEAR_A) {
+          nearSeen[e] = stamp;
+          near.add(e, 0, ls, le, start, end, tables.alt[k]!);
+        } else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
       }
     }
     if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried);
@@ -198,7 +200,7 @@ export class Scanner {
       if (e.boundaryEnd && wordAt(bEnd)) return false;
       return !(wordAt(aEnd - 1) && wordAt(aEnd)) && !(wordAt(bStart - 1) && wordAt(bStart));
     };
-    pairNear(this.#lexicon, entryCodes(this.#lexicon), this.#near, carried, breakBetween, bounded, this.#candidates);
+    pairNear(this.#lexicon, scanTables(this.#lexicon), this.#near, carried, breakBetween, bounded, this.#candidates);
     if (ctx) reachable(this.#near, ctx.text.position, (ctx.near ??= []));
   }
 }

@@ -5,18 +5,20 @@
  * around the match, or the match itself.
  */
 import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
-import { VIA_PINYIN, type CandidateList, type EntryCodes } from './candidate.js';
+import { VIA_PINYIN, type CandidateList } from './candidate.js';
 import type { AllowSpans } from './resolve.js';
+import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, type ScanTables } from './scan-tables.js';
 import { unsupportedSoundAlike } from './sound-alike.js';
 
 export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
 /**
- * The match of entry `e` (through `target`, or its sole plain target) at original `[start, end)`,
- * found on lane `via`: adds an allow span or a candidate. `text` is the chunk, starting at `base`.
+ * The match of entry `e` (through `target`, a spelling with its own word boundaries, or else the
+ * entry's own) at original `[start, end)`, found on lane `via`: adds an allow span or a candidate.
+ * `text` is the chunk, starting at `base`.
  */
 export function addWholeTerm(
-  entry: CompiledEntry,
+  entries: readonly CompiledEntry[],
   e: number,
   target: PatternTarget | undefined,
   text: string,
@@ -26,21 +28,28 @@ export function addWholeTerm(
   via: number,
   allows: AllowSpans,
   candidates: CandidateList,
-  codes: EntryCodes,
+  tables: ScanTables,
   fold: Uint16Array,
 ): void {
-  if (entry.category === null) {
+  const checks = tables.checks[e]!;
+  // Most entries are CJK terms with nothing to check: one byte says so.
+  if (checks === 0 && target === undefined) {
+    candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
+    return;
+  }
+  const entry = entries[e]!;
+  if ((checks & CHECK_ALLOW) !== 0) {
     allows.add(start, end, entry.allowMask);
     return;
   }
   // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
-  if ((target?.boundaryStart ?? entry.boundaryStart) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
+  if ((target?.boundaryStart ?? (checks & CHECK_BOUNDARY_START) !== 0) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
   // A romanized spelling (si v for 私V) must not start inside a word spelled out letter by letter (e x c l u s i v e).
   if (target?.boundaryStart && insideSpelledWord(text, start - base)) return;
-  if ((target?.boundaryEnd ?? entry.boundaryEnd) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
-  if (entry.exact && !endsWithExactWord(text, end - base, entry.phrase)) return;
-  if (via === VIA_PINYIN && entry.soundNeedsId && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
-  candidates.add(codes.category[e]!, codes.severity[e]!, start, end, via, e);
+  if ((target?.boundaryEnd ?? (checks & CHECK_BOUNDARY_END) !== 0) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
+  if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, entry.phrase)) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
+  candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
 }
 
 const isLetter = (u: number) => (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);
