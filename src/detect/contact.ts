@@ -15,6 +15,7 @@
  */
 import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
+import { work } from '../work-meter.js';
 import type { CandidateSink } from './candidate.js';
 
 /** Longest digit run read (two 11-digit numbers with a separator between fit). */
@@ -326,6 +327,7 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
   let dots = 0;
   let lastDot = -1;
   let scheme = false;
+  work.steps += to - from;
   for (let k = from; k < to; k++) {
     const c = urlUnit(text.charCodeAt(k), fold);
     if (c === 0x40 && at < 0) at = k;
@@ -367,6 +369,7 @@ function isScheme(text: string, from: number, to: number, fold: Uint16Array): bo
 }
 
 function findSlash(text: string, from: number, to: number, fold: Uint16Array): number {
+  work.steps += to - from;
   for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x2f) return k;
   return -1;
 }
@@ -385,6 +388,7 @@ const MAX_CUE_GAP = 12;
 /** Start of an account id in the run `from..to` (after its last colon, with a leading `@`), or -1. */
 function handleStart(text: string, from: number, to: number, fold: Uint16Array): number {
   let s = from;
+  work.steps += to - from;
   for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x3a) s = k + 1; // "vx:mumu668"
   if (s < to && urlUnit(text.charCodeAt(s), fold) === 0x40) s++;
   const at = s > 0 && urlUnit(text.charCodeAt(s - 1), fold) === 0x40;
@@ -409,6 +413,7 @@ function handleStart(text: string, from: number, to: number, fold: Uint16Array):
 function cueBeforeText(text: string, at: number, fold: Uint16Array): boolean {
   let words = ''; // the significant units before `at`, folded, in text order
   for (let k = at - 1; k >= 0 && words.length < MAX_CUE_GAP; k--) {
+    work.steps++;
     const u = text.charCodeAt(k);
     let f = u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : fold[u]!;
     if (f === 0 || f === 0x3a || f === 0x40 || f === 0x20 || f >= 0xfffe) continue; // separators and noise

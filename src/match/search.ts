@@ -10,6 +10,7 @@
  * Match positions are lane positions counted from the start of the stream (`SearchState.position`),
  * so a match that began in an earlier chunk has a start below the current chunk's first position.
  */
+import { work } from '../work-meter.js';
 import type { Automaton } from './automaton.js';
 
 /** Reusable output of `findOverlapping`: match i is `patterns[i]` over lane `[starts[i], ends[i])`. */
@@ -204,7 +205,7 @@ function step(a: Automaton, st: SearchState, s: number, c: number, code: number,
   const base = a.base;
   const check = a.check;
   const fail = a.fail;
-  for (;;) {
+  for (;; work.steps++) {
     if (s === 0) {
       s = a.rootNext[c]!;
       break;
@@ -245,6 +246,7 @@ function emit(a: Automaton, st: SearchState, s: number, end: number, out: MatchB
     const p = outPattern[u]!;
     const length = patternLength[p]!;
     if (out.count === out.patterns.length) out.grow();
+    work.steps++;
     const i = out.count++;
     out.patterns[i] = p;
     out.starts[i] = newestSkip > end - length ? startAcrossSkips(st, end, length) : end - length;
@@ -263,7 +265,7 @@ function startAcrossSkips(st: SearchState, end: number, length: number): number 
   const oldest = Math.max(0, st.runs - st.runTo.length);
   let r = st.runs - 1;
   let p = end;
-  for (let need = length - 1; need > 0; ) {
+  for (let need = length - 1; need > 0; work.steps++) {
     p--;
     while (r >= oldest && st.runFrom[r & mask]! > p) r--;
     if (r >= oldest && st.runTo[r & mask]! >= p) {
