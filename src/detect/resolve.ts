@@ -160,11 +160,11 @@ function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
 /** Orders each run of equal starts in `order`: longer first, higher severity, text before pinyin, found first. */
 function sortTies(c: CandidateList, n: number): void {
   const { start, end, severity, via } = c;
+  let shifts = 0;
   for (let from = 0; from < n; ) {
     const s = start[order[from]!]!;
     let to = from + 1;
     while (to < n && start[order[to]!] === s) to++;
-    work.steps += to - from;
     if (to - from > 16) {
       const run = Array.from(order.subarray(from, to)).sort((a, b) => after(c, a, b));
       order.set(run, from);
@@ -184,13 +184,14 @@ function sortTies(c: CandidateList, n: number): void {
             if (d < 0 || (d === 0 && (via[y] === VIA_PINYIN ? 1 : 0) <= (via[x] === VIA_PINYIN ? 1 : 0))) break; // y first (y < x when all else ties)
           }
           order[j + 1] = y;
-          work.steps++;
+          shifts++;
         }
         order[j + 1] = x;
       }
     }
     from = to;
   }
+  work.steps += n + shifts;
 }
 
 /** > 0 when candidate a comes after b. */

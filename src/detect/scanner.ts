@@ -150,7 +150,9 @@ export class Scanner {
       const pattern = matches.patterns[m]!;
       const sole = lex.soleEntry[pattern]!;
       if (sole >= 0) {
-        addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
+        // Most matches: a CJK term with nothing to check, added here without a call.
+        if (tables.checks[sole] === 0) candidates.add(tables.category[sole]!, tables.severity[sole]!, start, end, via, sole);
+        else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
         continue;
       }
       for (let k = tables.from[pattern]!, to = tables.from[pattern + 1]!; k < to; k++) {

@@ -120,6 +120,7 @@ export function findOverlapping(
   const outState = a.outState;
   const position = st.position;
   const prev = st.prev;
+  const emitted = out.count;
   let pc = prev < 0 ? 0 : classOf[prev]!;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
@@ -146,6 +147,7 @@ export function findOverlapping(
   st.state = s < 0 ? rootNext[pc]! : s;
   if (length > 0) st.prev = codes[length - 1]!;
   st.position = position + length;
+  work.steps += out.count - emitted;
   return out.count;
 }
 
@@ -170,6 +172,7 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   const position = st.position;
   const length = text.length;
   const prev = st.prev;
+  const emitted = out.count;
   let pc = prev < 0 ? 0 : classOf[prev]!;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
@@ -196,6 +199,7 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   st.state = s < 0 ? rootNext[pc]! : s;
   if (length > 0) st.prev = text.charCodeAt(length - 1);
   st.position = position + length;
+  work.steps += out.count - emitted;
   return out.count;
 }
 
@@ -205,7 +209,7 @@ function step(a: Automaton, st: SearchState, s: number, c: number, code: number,
   const base = a.base;
   const check = a.check;
   const fail = a.fail;
-  for (;; work.steps++) {
+  for (;;) {
     if (s === 0) {
       s = a.rootNext[c]!;
       break;
@@ -221,6 +225,7 @@ function step(a: Automaton, st: SearchState, s: number, c: number, code: number,
       return s;
     }
     s = fail[s]!;
+    work.steps++;
   }
   if (a.outState[s]! >= 0) emit(a, st, s, at + 1, out);
   return s;
@@ -246,7 +251,6 @@ function emit(a: Automaton, st: SearchState, s: number, end: number, out: MatchB
     const p = outPattern[u]!;
     const length = patternLength[p]!;
     if (out.count === out.patterns.length) out.grow();
-    work.steps++;
     const i = out.count++;
     out.patterns[i] = p;
     out.starts[i] = newestSkip > end - length ? startAcrossSkips(st, end, length) : end - length;
