@@ -132,7 +132,7 @@ export function resolve(c: CandidateList, allows: AllowSpans, out: Int32Array, f
   return kept;
 }
 
-/** Writes 0..n-1 to `into`, ordered by `keys` (stable); a counting sort when the keys span little more than n. */
+/** Writes 0..n-1 to `into`, ordered by `keys` (stable); a counting sort unless the keys span far more than n. */
 function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
   let lo = keys[0]!;
   let hi = lo;
@@ -143,8 +143,10 @@ function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
   }
   const range = hi - lo + 1;
   work.steps += n;
-  if (range > 4 * n + 1024) {
-    // Sparse (a few spans far apart in a long stream stretch): a comparison sort, n log n of few.
+  if (range > 16 * n * Math.log2(n + 2)) {
+    // Few keys over a long stretch (ordinary speech: a few hundred candidates in 64K units; a
+    // match carried across a long run of noise): a comparison sort costs less than a pass over
+    // the stretch, and at most that pass.
     const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
     for (let i = 0; i < n; i++) into[i] = idx[i]!;
     return;
