@@ -7,7 +7,7 @@
  */
 import type { Automaton } from '../match/automaton.js';
 import { laneWindow, SearchState } from '../match/search.js';
-import { DigitCarry } from './contact.js';
+import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
