@@ -1,6 +1,6 @@
 /**
  * Where a chunk's clause breaks are (CLAUSE_BREAKS: ，。！？；、 and their ASCII forms, line breaks),
- * so "is there a break between these two offsets?" costs O(1). Near-term pairing asks it once per
+ * so "is there a break between these two offsets?" costs O(1) however long the stretch. Near-term pairing asks it once per
  * pair, and the stretch between two parts can be any length of noise: reading it each time made
  * `全网` + 60,000 spaces + `最低最低…` cost noise × pairs.
  */
@@ -10,6 +10,9 @@ import { work } from '../work-meter.js';
 /** CLAUSE_BREAKS as a table: the index reads every unit of a chunk, and a Set lookup per unit was most of its cost. */
 const IS_BREAK = new Uint8Array(65536);
 for (const u of CLAUSE_BREAKS) IS_BREAK[u] = 1;
+
+/** A stretch up to this long is read directly (a near term's gap is 8 units, or 24 in English). */
+const SHORT = 32;
 
 export class ClauseIndex {
   /** next[i]: the first break at or after unit i (the text's length when none); built on first use. */
@@ -27,6 +30,8 @@ export class ClauseIndex {
   breakIn(from: number, to: number): boolean {
     const text = this.#text;
     if (to <= from || from >= text.length) return false;
+    // Most stretches between two parts are a few units: read them; the index is for long ones.
+    if (to - from <= SHORT) return breakInSlice(text, from, to);
     if (!this.#built) this.#build(text);
     return this.#next[Math.max(0, from)]! < Math.min(to, text.length);
   }

@@ -139,6 +139,10 @@ export class Scanner {
         nearSeen[ctx!.near![k]!.entry] = stamp;
       }
     }
+    // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
+    // after which V8 reloads an object's properties on every iteration.
+    const { from: targetsFrom, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
+    const soleEntry = lex.soleEntry;
     for (let m = 0; m < matches.count; m++) {
       const inText = m < split;
       if (m === split) textCandidates = candidates.count;
@@ -155,7 +159,7 @@ export class Scanner {
       const end = base + lane.ends[le - 1 - laneBase]!;
       const via = inText ? VIA_TEXT : VIA_PINYIN;
       const pattern = matches.patterns[m]!;
-      const sole = lex.soleEntry[pattern]!;
+      const sole = soleEntry[pattern]!;
       if (!inText) {
         const ce = candidates.end;
         while (cursor < textCandidates && ce[cursor]! < end) cursor++;
@@ -163,18 +167,18 @@ export class Scanner {
       if (sole >= 0) {
         if (!inText && readAgain(candidates, cursor, textCandidates, sole, start, end)) continue;
         // Most matches: a CJK term with nothing to check, added here without a call.
-        if (tables.checks[sole] === 0) candidates.add(tables.category[sole]!, tables.severity[sole]!, start, end, via, sole);
+        if (checks[sole] === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
         else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
         continue;
       }
-      for (let k = tables.from[pattern]!, to = tables.from[pattern + 1]!; k < to; k++) {
-        const e = tables.entry[k]!;
-        const kind = tables.kind[k]!;
+      for (let k = targetsFrom[pattern]!, to = targetsFrom[pattern + 1]!; k < to; k++) {
+        const e = targetEntry[k]!;
+        const kind = targetKind[k]!;
         if (kind === TARGET_NEAR_B) {
-          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, tables.alt[k]!);
+          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
         } else if (kind === TARGET_NEAR_A) {
           nearSeen[e] = stamp;
-          near.add(e, 0, ls, le, start, end, tables.alt[k]!);
+          near.add(e, 0, ls, le, start, end, targetAlt[k]!);
         } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
           addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
         }
