@@ -1,6 +1,7 @@
 /**
  * pkguard's public library API. Everything exported here is stable; nothing else is public.
  */
+import { InputError } from './errors.js';
 import { FlagIdAllocator } from './flag.js';
 import { compileLexicon, type CompiledLexicon } from './lexicon/compile.js';
 import { loadLexiconDir, validateLexicon, type LexiconInput } from './lexicon/load.js';
@@ -17,11 +18,18 @@ export interface ScannerOptions {
   lexicon?: LexiconInput;
   /** First flag number (`f<n>`), so ids can continue after a restart. Default 1. */
   firstFlagId?: number;
+  /**
+   * Most flags one message (or stream chunk) raises; past it the most severe are kept, earliest
+   * first. Default 100 (DESIGN "Cost stays with the sender").
+   */
+  maxFlagsPerMessage?: number;
 }
 
 /** Loads (bundled lexicons by default), compiles and returns a scanner. */
 export function createScanner(options: ScannerOptions = {}): Scanner {
-  return new Scanner(compileLexicon(resolveLexicon(options)), new FlagIdAllocator(options.firstFlagId ?? 1));
+  const cap = options.maxFlagsPerMessage;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) throw new InputError('maxFlagsPerMessage', `expected a positive integer, received ${String(cap)}`);
+  return new Scanner(compileLexicon(resolveLexicon(options)), new FlagIdAllocator(options.firstFlagId ?? 1), options.maxFlagsPerMessage);
 }
 
 /** Compiles a lexicon without building a scanner (for hot reload: compile aside, then `swapLexicon`). */

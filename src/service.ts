@@ -38,7 +38,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   const started = Date.now();
   // Cluster mode: the events stream assigns flag ids as it stores them; the scanner's are provisional.
   const ids = new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
-  const scanner = new Scanner(compileLexicon(loadLexiconDir(config.lexicons)), ids);
+  const scanner = new Scanner(compileLexicon(loadLexiconDir(config.lexicons)), ids, config.limits.maxFlagsPerMessage);
   log.info({ event: 'lexicon_loaded', patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
 
   const hub = new FeedHub({

@@ -6,6 +6,7 @@
  */
 import { FOLD_NOISE, foldTables } from '../normalize/tables.js';
 import { CHINESE_DIGITS } from '../normalize/symbols.js';
+import { work } from '../work-meter.js';
 import type { Via } from './candidate.js';
 
 const ORDINARY_DIGITS = new Set([...CHINESE_DIGITS.keys()].map((c) => c.charCodeAt(0)));
@@ -15,6 +16,7 @@ export function needsDeobfuscation(text: string, start: number, end: number, via
   if (via === 'pinyin') return true;
   if (via === 'detector') return false;
   const fold = foldTables().fold;
+  work.steps += end - start;
   for (let i = start; i < end; i++) {
     const u = text.charCodeAt(i);
     const f = fold[u]!;

@@ -16,6 +16,7 @@
  */
 
 import { CLAUSE_BREAKS } from '../normalize/symbols.js';
+import { work } from '../work-meter.js';
 
 /** Chinese negators, simplified; compared against the folded text just before the claim. */
 const ZH_NEGATORS = ['不能', '不会', '不可能', '不可以', '无法', '没法', '没办法', '没有', '别指望', '不指望', '并不', '并非', '不是', '不敢说', '不保证', '不承诺', '谈不上', '算不上', '瞎说', '胡说', '别信', '不要信', '谣传', '不'];
@@ -61,34 +62,47 @@ export function warnedBefore(text: string, start: number, fold: Uint16Array): bo
   return chineseNegated(text, start, fold, CONTACT_WARNING);
 }
 
+/** The significant folded units before a claim, nearest last (scratch: scanning is not re-entrant). */
+const before = new Uint16Array(WINDOW);
+
+/** Does `buf[0..len)` end with `word`? */
+function endsWith(buf: Uint16Array, len: number, word: string): boolean {
+  if (word.length > len) return false;
+  for (let j = 0, at = len - word.length; j < word.length; j++) if (buf[at + j] !== word.charCodeAt(j)) return false;
+  return true;
+}
+
+/** The first of `words` that `buf[0..len)` ends with. */
+function firstEnding(words: readonly string[], buf: Uint16Array, len: number): string | undefined {
+  for (const w of words) if (endsWith(buf, len, w)) return w;
+  return undefined;
+}
+
 function chineseNegated(text: string, start: number, fold: Uint16Array, words: NegationWords = CLAIM_NEGATION): boolean {
   const { negators, fillers, heads, maxFillers } = words;
-  let near = false;
   // Bounded in original units too: a long run of noise (emoji) before each of many words must not
-  // make the scan quadratic.
+  // make the scan quadratic. Read into a scratch array, not a string: a claim per few units (不是
+  // 全网最低价 × 9,000) made this the scan's largest allocation.
   const floor = Math.max(0, start - MAX_LOOKBACK);
-  for (let k = start - 1, seen = 0; k >= floor && seen < WINDOW && !near; k--) {
+  let n = 0;
+  let near = false;
+  for (let k = start - 1; k >= floor && n < WINDOW; k--) {
     const f = fold[text.charCodeAt(k)]!;
     if (f === 0 || f >= 0xfffe) continue;
-    near = heads[f] === 1;
-    seen++;
+    before[WINDOW - 1 - n++] = f;
+    near ||= heads[f] === 1;
   }
+  work.steps += start - floor;
   if (!near) return false;
-  // The significant (non-noise) folded units before the claim, nearest last, at most WINDOW of them.
-  let before = '';
-  for (let k = start - 1; k >= floor && before.length < WINDOW; k--) {
-    const f = fold[text.charCodeAt(k)]!;
-    if (f === 0 || f >= 0xfffe) continue;
-    before = String.fromCharCode(f) + before;
-  }
-  let rest = before;
+  before.copyWithin(0, WINDOW - n, WINDOW);
+  let rest = n;
   for (let strip = 0; strip <= maxFillers; strip++) {
     // The negator must end right where the claim (or its fillers) starts: 不仅能降压 ends in 仅, not 不.
-    const neg = negators.find((n) => rest.endsWith(n));
-    if (neg !== undefined) return !aNotAQuestion(rest, neg);
-    const filler = fillers.find((f) => rest.endsWith(f));
-    if (!filler) return false;
-    rest = rest.slice(0, -filler.length);
+    const neg = firstEnding(negators, before, rest);
+    if (neg !== undefined) return !aNotAQuestion(before, rest, neg);
+    const filler = firstEnding(fillers, before, rest);
+    if (filler === undefined) return false;
+    rest -= filler.length;
   }
   return false;
 }
@@ -97,15 +111,18 @@ function chineseNegated(text: string, start: number, fold: Uint16Array, words: N
  * 是不是只有你们家才有, 能不能治好: an A-not-A question repeats the word after 不/没 right before it,
  * and asks rather than denies.
  */
-function aNotAQuestion(before: string, negator: string): boolean {
+function aNotAQuestion(buf: Uint16Array, len: number, negator: string): boolean {
   if (negator.length < 2 || (negator[0] !== '不' && negator[0] !== '没')) return false;
-  const at = before.length - negator.length;
-  return at > 0 && before[at - 1] === negator[1];
+  const at = len - negator.length;
+  return at > 0 && buf[at - 1] === negator.charCodeAt(1);
 }
 
-function englishNegated(text: string, start: number): boolean {
+const EN_LOOKBACK = 40;
+
+/** The plain reading, kept for windows with a unit outside ASCII that lower-cases to a Latin letter (K, İ). */
+function englishNegatedSlow(text: string, start: number): boolean {
   const words = text
-    .slice(Math.max(0, start - 40), start)
+    .slice(Math.max(0, start - EN_LOOKBACK), start)
     .toLowerCase()
     .replace(/['’]/g, '')
     .split(/[^a-z]+/)
@@ -118,21 +135,79 @@ function englishNegated(text: string, start: number): boolean {
   return false;
 }
 
+/**
+ * The only units outside ASCII whose lower case holds a letter a-z: İ (i + dot) and the Kelvin
+ * sign (k). test/detect/negation.test.ts checks the whole Basic Multilingual Plane for others.
+ */
+export const LOWER_TO_LATIN = [0x130, 0x212a] as const;
+
+const word = new Uint16Array(EN_LOOKBACK);
+
+/**
+ * The last three words before `start` (lower case, apostrophes dropped: doesn't → doesnt), read
+ * back from the claim without a regular expression or a split: an English claim per few units
+ * made the split's arrays the scan's largest allocation.
+ */
+function englishNegated(text: string, start: number): boolean {
+  const from = Math.max(0, start - EN_LOOKBACK);
+  for (let k = from; k < start; k++) {
+    const u = text.charCodeAt(k);
+    if (u === LOWER_TO_LATIN[0] || u === LOWER_TO_LATIN[1]) return englishNegatedSlow(text, start);
+  }
+  let nearer: string | undefined; // the word after the one being judged
+  let k = start - 1;
+  for (let seen = 0; seen < 3; seen++) {
+    // Skip to the end of the next word back, then read it.
+    while (k >= from && !isLatinLetter(text.charCodeAt(k))) k--;
+    if (k < from) return false;
+    let n = 0;
+    for (; k >= from; k--) {
+      const u = text.charCodeAt(k);
+      if (u === 0x27 || u === 0x2019) continue;
+      if (!isLatinLetter(u)) break;
+      word[EN_LOOKBACK - 1 - n++] = u | 0x20;
+    }
+    const w = String.fromCharCode.apply(null, word.subarray(EN_LOOKBACK - n) as unknown as number[]);
+    if (EN_NEGATORS.has(w)) return !(w === 'not' && nearer === 'only');
+    if (!EN_FILLERS.has(w)) return false;
+    nearer = w;
+  }
+  return false;
+}
+
+const isLatinLetter = (u: number) => (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);
+
 /** What calls the contact a scam later in its clause (私信让你加好友转账的都是骗子). */
 const ZH_SCAM_WORDS = ['骗子', '诈骗', '骗局', '是假的', '别信', '不要信', '别上当', '不要上当'];
 /** Significant units read after the word at most, and original units (noise included). */
 const AHEAD = 16;
 const MAX_LOOKAHEAD = 48;
 
+/** First units of the scam words: most look-aheads meet none and are decided without comparing words. */
+const SCAM_HEADS = new Set(ZH_SCAM_WORDS.map((w) => w.charCodeAt(0)));
+const after = new Uint16Array(AHEAD);
+
 /** Is the contact word ending at `end` of `text` called a scam before its clause ends? (Chinese only.) */
 export function warnedAfter(text: string, end: number, fold: Uint16Array): boolean {
-  let after = '';
-  for (let k = end; k < text.length && k < end + MAX_LOOKAHEAD && after.length < AHEAD; k++) {
+  let n = 0;
+  let head = false;
+  let k = end;
+  for (; k < text.length && k < end + MAX_LOOKAHEAD && n < AHEAD; k++) {
     const u = text.charCodeAt(k);
     if (CLAUSE_BREAKS.has(u)) break;
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
-    after += String.fromCharCode(f);
+    after[n++] = f;
+    head ||= SCAM_HEADS.has(f);
   }
-  return after.length > 0 && ZH_SCAM_WORDS.some((w) => after.includes(w));
+  work.steps += k - end;
+  if (!head) return false;
+  for (const w of ZH_SCAM_WORDS) if (includes(after, n, w)) return true;
+  return false;
+}
+
+/** Does `buf[0..len)` contain `word`? */
+function includes(buf: Uint16Array, len: number, word: string): boolean {
+  for (let at = 0; at + word.length <= len; at++) if (endsWith(buf, at + word.length, word)) return true;
+  return false;
 }

@@ -5,6 +5,7 @@
  * id follows it (嘉薇：abc123, 佳伟 wx123, 嘉薇号 8899).
  */
 import { FOLD_HIGH_SURROGATE, FOLD_NOISE } from '../normalize/tables.js';
+import { work } from '../work-meter.js';
 
 const isLatinOrDigit = (f: number) => (f >= 0x61 && f <= 0x7a) || (f >= 0x30 && f <= 0x39);
 /** Written digits and letters, half- or full-width, or circled digits; not 一 or 三, which fold to digits but begin ordinary words. */
@@ -17,6 +18,7 @@ const MAX_GAP = 8;
 
 /** Is `text[start, end)`, heard as `phrase`, a sound-alike in none of its characters with no id after it? */
 export function unsupportedSoundAlike(text: string, start: number, end: number, phrase: string, fold: Uint16Array): boolean {
+  work.steps += (end - start) * phrase.length + MAX_GAP;
   for (let i = start; i < end; i++) {
     const f = fold[text.charCodeAt(i)]!;
     if (isLatinOrDigit(f)) return false; // typed pinyin

@@ -5,10 +5,9 @@
  * split phrase that came earlier), the end of what each category already reported (so a phrase is
  * never flagged twice), and an open digit run.
  */
-import type { Category } from '../flag.js';
 import type { Automaton } from '../match/automaton.js';
 import { laneWindow, SearchState } from '../match/search.js';
-import { DigitCarry } from './contact.js';
+import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
@@ -24,7 +23,8 @@ export class StreamContext {
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';
-  readonly reportedEnd: Record<Category, number> = { extreme: 0, exclusive: 0, medical: 0, contact: 0 };
+  /** By category code (candidate.ts): the end of what the stream already reported in that category. */
+  readonly reportedEnd = new Float64Array(4);
   readonly digits = new DigitCarry();
   /** Near-term A parts a later chunk could still pair with (allocated on first use). */
   near: NearPart[] | undefined;

@@ -10,6 +10,7 @@
  * Match positions are lane positions counted from the start of the stream (`SearchState.position`),
  * so a match that began in an earlier chunk has a start below the current chunk's first position.
  */
+import { work } from '../work-meter.js';
 import type { Automaton } from './automaton.js';
 
 /** Reusable output of `findOverlapping`: match i is `patterns[i]` over lane `[starts[i], ends[i])`. */
@@ -119,6 +120,7 @@ export function findOverlapping(
   const outState = a.outState;
   const position = st.position;
   const prev = st.prev;
+  const emitted = out.count;
   let pc = prev < 0 ? 0 : classOf[prev]!;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
@@ -145,6 +147,7 @@ export function findOverlapping(
   st.state = s < 0 ? rootNext[pc]! : s;
   if (length > 0) st.prev = codes[length - 1]!;
   st.position = position + length;
+  work.steps += out.count - emitted;
   return out.count;
 }
 
@@ -169,6 +172,7 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   const position = st.position;
   const length = text.length;
   const prev = st.prev;
+  const emitted = out.count;
   let pc = prev < 0 ? 0 : classOf[prev]!;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
@@ -195,6 +199,7 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   st.state = s < 0 ? rootNext[pc]! : s;
   if (length > 0) st.prev = text.charCodeAt(length - 1);
   st.position = position + length;
+  work.steps += out.count - emitted;
   return out.count;
 }
 
@@ -220,6 +225,7 @@ function step(a: Automaton, st: SearchState, s: number, c: number, code: number,
       return s;
     }
     s = fail[s]!;
+    work.steps++;
   }
   if (a.outState[s]! >= 0) emit(a, st, s, at + 1, out);
   return s;
@@ -263,7 +269,7 @@ function startAcrossSkips(st: SearchState, end: number, length: number): number 
   const oldest = Math.max(0, st.runs - st.runTo.length);
   let r = st.runs - 1;
   let p = end;
-  for (let need = length - 1; need > 0; ) {
+  for (let need = length - 1; need > 0; work.steps++) {
     p--;
     while (r >= oldest && st.runFrom[r & mask]! > p) r--;
     if (r >= oldest && st.runTo[r & mask]! >= p) {

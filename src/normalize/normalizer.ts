@@ -9,6 +9,7 @@
  * Normalizer and reused, so normalizing a message allocates nothing per character; the result is
  * valid until the next `normalize` call on the same Normalizer.
  */
+import { work } from '../work-meter.js';
 import { stem } from './english.js';
 import { LANE_BREAK } from './pinyin.js';
 import { FOLD_EXPAND, FOLD_HIGH_SURROGATE, FOLD_NOISE, foldTables, type Expansion, type FoldTables } from './tables.js';
@@ -269,6 +270,8 @@ export class Normalizer implements NormalizedText {
       len++;
       end++;
     }
+    // The word is read again below (stem, letters, pinyin segmentation: at most 6 steps a letter).
+    work.steps += 8 * (end - from);
     if (2 * w + 2 > this.latinSpans.length) {
       const spans = new Int32Array(this.latinSpans.length * 2);
       spans.set(this.latinSpans);

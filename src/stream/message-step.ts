@@ -5,7 +5,7 @@
  */
 import type { Escalation, EscalationEvent, LevelEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Scanner } from '../detect/scanner.js';
-import { severityRank, type Flag, type FlagIdAllocator } from '../flag.js';
+import type { Flag, FlagIdAllocator } from '../flag.js';
 import type { Metrics } from '../metrics.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
@@ -20,8 +20,6 @@ export interface StepLimits {
   seqWindow: number;
   /** How far above a stream's highest seq (or above 0, for a new stream) a seq may be. */
   maxSeqAhead: number;
-  /** Flags one message may raise; the rest are counted (`dropped`) and not raised. */
-  maxFlagsPerMessage: number;
 }
 
 /** What the core tells the operator's log (pino in the server). */
@@ -78,7 +76,7 @@ export class MessageStep {
 
   /** Dedupe, scan, escalate; appends the message's records. */
   message(msg: IngestMessage, peer: IngestPeer, records: StreamRecord[]): Outcome {
-    const { streams, escalation, limits } = this.#d;
+    const { streams, escalation } = this.#d;
     const refused = this.#checkSeq(msg);
     if (refused) return { reply: refused, st: undefined, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
     const st = streams.open(msg.stream);
@@ -104,13 +102,14 @@ export class MessageStep {
       case 'chat': {
         // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
         const prior = msg.type === 'transcript' && !partial ? this.#d.scanner.stream(msg.stream).tail : '';
-        let flags = this.#scan(msg, st, partial);
+        const flags = this.#scan(msg, st, partial);
         const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
-        if (flags.length > limits.maxFlagsPerMessage) {
-          rec.dropped = flags.length - limits.maxFlagsPerMessage;
-          rec.flags = flags = capFlags(flags, limits.maxFlagsPerMessage);
-          this.#d.metrics.droppedFlags.inc(rec.dropped);
-          this.#d.log.dropped(msg.stream, msg.seq, rec.dropped);
+        // The scanner caps flags per message (the server gives it limits.maxFlagsPerMessage) and counts the rest.
+        const dropped = this.#d.scanner.droppedInLastScan;
+        if (dropped > 0) {
+          rec.dropped = dropped;
+          this.#d.metrics.droppedFlags.inc(dropped);
+          this.#d.log.dropped(msg.stream, msg.seq, dropped);
         }
         records.push(rec);
         // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence.
@@ -230,10 +229,4 @@ export class MessageStep {
       }
     }
   }
-}
-
-/** The most severe flags first, then in text order: what a moderator must see survives the cap. */
-function capFlags(flags: Flag[], max: number): Flag[] {
-  const kept = flags.map((f, i) => ({ f, i })).sort((a, b) => severityRank(b.f.severity) - severityRank(a.f.severity) || a.i - b.i).slice(0, max);
-  return kept.sort((a, b) => a.i - b.i).map((k) => k.f);
 }

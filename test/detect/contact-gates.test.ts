@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { Candidate } from '../../src/detect/candidate.js';
-import { DigitCarry, detectLinks, detectNumbers, linksPossible } from '../../src/detect/contact.js';
+import { detectLinks, linksPossible } from '../../src/detect/contact-links.js';
+import { DigitCarry, detectNumbers } from '../../src/detect/contact-numbers.js';
 import { Normalizer } from '../../src/normalize/normalizer.js';
 
 describe('link gate', () => {

@@ -53,6 +53,18 @@ describe('near terms', () => {
     expect(f).toMatchObject({ term: '全网…最低', matched: '都是最低', start: 0, end: 4, carried: '全网' });
   });
 
+  test('an A part is carried through a chunk without near parts while B can still reach it', () => {
+    const st = scanner().stream('r3');
+    expect(st.push('全网')).toEqual([]);
+    expect(st.push('我们家的')).toEqual([]);
+    const [f] = st.push('最低');
+    expect(f).toMatchObject({ term: '全网…最低', matched: '最低', start: 0, end: 2, carried: '全网我们家的' });
+    const far = scanner().stream('r4');
+    far.push('全网');
+    far.push('我们家的价格真的是');
+    expect(far.push('最低')).toEqual([]); // 9 units between: out of reach
+  });
+
   test('a clause break in the earlier chunk also blocks the pair', () => {
     const st = scanner().stream('r2');
     st.push('全网包邮，');

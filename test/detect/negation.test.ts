@@ -1,5 +1,6 @@
 /** Explicit negation right before a claim turns it into a disclaimer (src/detect/negation.ts). */
 import { describe, expect, test } from 'vitest';
+import { LOWER_TO_LATIN } from '../../src/detect/negation.js';
 import { createScanner } from '../../src/index.js';
 
 const scanner = createScanner({
@@ -53,5 +54,24 @@ describe('a warning gives no contact; a number given does', () => {
   test('the look-back is bounded (linear time under long noise) and still sees the warning next to the word', () => {
     expect(terms(('🎁'.repeat(2000) + '不要加微信').repeat(50))).toEqual([]);
     expect(terms('不要' + '🎁'.repeat(60) + '加微信')).toEqual(['加微信']);
+  });
+});
+
+describe('English negation reads words back from the claim', () => {
+  test.each([
+    ["It doesn\u2019t cure", []],
+    ["dogs' cure", ['cure']],
+    ['NOT cure', []],
+    ['\u212Aot cure', ['cure']], // Kelvin sign: lower case "kot", no negator
+    ['İt does not cure', []],
+    ['not only cure', ['cure']],
+    ['not really really cure', []],
+    ['not the really good cure', ['cure']], // "good" is no filler
+  ])('%s', (text, expected) => expect(terms(text as string)).toEqual(expected));
+
+  test('no other unit outside ASCII lower-cases to a Latin letter', () => {
+    const found: number[] = [];
+    for (let u = 0x80; u < 0x10000; u++) if (u !== 0x2019 && /[a-z]/.test(String.fromCharCode(u).toLowerCase())) found.push(u);
+    expect(found).toEqual([...LOWER_TO_LATIN]);
   });
 });

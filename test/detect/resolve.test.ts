@@ -2,10 +2,31 @@
  * The resolution semantics documented in src/detect/resolve.ts, as a table. Spans are given on a
  * sample text so each case reads like the example in the doc comment.
  */
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { Candidate } from '../../src/detect/candidate.js';
-import { leftmostLongest, withoutAllowed, type AllowSpan } from '../../src/detect/resolve.js';
-import type { Category, Severity } from '../../src/flag.js';
+import { CandidateList, type Candidate } from '../../src/detect/candidate.js';
+import { AllowSpans, resolve } from '../../src/detect/resolve.js';
+import { CATEGORIES, SEVERITIES, severityRank, type Category, type Severity } from '../../src/flag.js';
+import { work } from '../../src/work-meter.js';
+
+interface AllowSpan {
+  start: number;
+  end: number;
+  mask: number;
+}
+
+/** The candidates `resolve` keeps, in its order. */
+function resolved(cands: Candidate[], allowSpans: AllowSpan[] = []): Candidate[] {
+  const list = new CandidateList();
+  for (const c of cands) list.push(c);
+  const spans = new AllowSpans();
+  for (const a of allowSpans) spans.add(a.start, a.end, a.mask);
+  const out = new Int32Array(list.count);
+  const n = resolve(list, spans, out);
+  return Array.from(out.subarray(0, n), (i) => list.get(i));
+}
+const withoutAllowed = resolved;
+const leftmostLongest = (cands: Candidate[]) => resolved(cands);
 
 const BIT: Record<Category, number> = { extreme: 1, exclusive: 2, medical: 4, contact: 8 };
 
@@ -117,5 +138,66 @@ describe('leftmost-longest per category', () => {
     const highPinyin = { ...cand(t, '降压', 'medical', 'high', 'pinyin'), term: '降压p' };
     const highText = { ...cand(t, '降压', 'medical', 'high', 'text'), term: '降压t' };
     expect(leftmostLongest([low, highPinyin, highText]).map((c) => c.term)).toEqual(['降压t']);
+  });
+});
+
+/** The semantics above written the plain way (every candidate against every allow span, a comparison sort), as the reference. */
+function reference(cands: Candidate[], allowSpans: AllowSpan[], floors?: number[]): Candidate[] {
+  const suppressed = (c: Candidate) =>
+    c.via !== 'detector' &&
+    allowSpans.some((a) => (a.mask & BIT[c.category]) !== 0 && c.start < a.end && a.start < c.end && !(c.via !== 'pinyin' && c.start <= a.start && c.end >= a.end && c.end - c.start > a.end - a.start));
+  const rank = { text: 0, detector: 0, pinyin: 1 } as const;
+  const sorted = cands
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => !suppressed(c) && (floors === undefined || c.start >= floors[CATEGORIES.indexOf(c.category)]!))
+    .sort((x, y) => x.c.start - y.c.start || y.c.end - x.c.end || severityRank(y.c.severity) - severityRank(x.c.severity) || rank[x.c.via] - rank[y.c.via] || x.i - y.i);
+  const reached: Record<Category, number> = { extreme: -1, exclusive: -1, medical: -1, contact: -1 };
+  const kept: Candidate[] = [];
+  for (const { c } of sorted) {
+    if (c.start < reached[c.category]) continue;
+    kept.push(c);
+    reached[c.category] = c.end;
+  }
+  return kept;
+}
+
+describe('resolve against the plain reference', () => {
+  const candidate = fc.record({
+    category: fc.constantFrom(...CATEGORIES),
+    term: fc.constantFrom('a', 'b', 'c'),
+    severity: fc.constantFrom(...SEVERITIES),
+    start: fc.nat(40),
+    length: fc.integer({ min: 1, max: 8 }),
+    via: fc.constantFrom('text', 'pinyin', 'detector') as fc.Arbitrary<Candidate['via']>,
+  }).map(({ length, ...c }) => ({ ...c, end: c.start + length }));
+  const allow = fc.record({ start: fc.nat(40), length: fc.integer({ min: 1, max: 6 }), mask: fc.integer({ min: 1, max: 15 }) }).map(({ start, length, mask }) => ({ start, end: start + length, mask }));
+
+  test('property: random candidates, allow spans and stream floors', () => {
+    fc.assert(
+      fc.property(fc.array(candidate, { maxLength: 30 }), fc.array(allow, { maxLength: 10 }), fc.option(fc.array(fc.nat(20), { minLength: 4, maxLength: 4 }), { nil: undefined }), (cands, allows, floors) => {
+        const list = new CandidateList();
+        for (const c of cands) list.push(c);
+        const spans = new AllowSpans();
+        for (const a of allows) spans.add(a.start, a.end, a.mask);
+        const out = new Int32Array(list.count);
+        const n = resolve(list, spans, out, floors);
+        expect(Array.from(out.subarray(0, n), (i) => list.get(i))).toEqual(reference(cands, allows, floors));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a long match by sound over 10,000 allow spans does not make the later candidates read them all', () => {
+    const list = new CandidateList();
+    const spans = new AllowSpans();
+    list.push({ category: 'contact', term: 'long', severity: 'high', start: 0, end: 40_000, via: 'pinyin' });
+    for (let i = 0; i < 10_000; i++) {
+      spans.add(4 * i, 4 * i + 2, 15);
+      list.push({ category: 'extreme', term: 'short', severity: 'high', start: 4 * i + 2, end: 4 * i + 4, via: 'text' });
+    }
+    const before = work.steps;
+    const n = resolve(list, spans, new Int32Array(list.count));
+    expect(n).toBe(10_000);
+    expect(work.steps - before).toBeLessThan(200_000); // the sweep before this one took 10,000 × 10,000
   });
 });

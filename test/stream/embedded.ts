@@ -83,7 +83,7 @@ export function recordingOutbox(): Outbox & { rec: Recording } {
   };
 }
 
-export const DEFAULT_LIMITS: StepLimits = { seqWindow: 64, maxSeqAhead: 1e13, maxFlagsPerMessage: 100 };
+export const DEFAULT_LIMITS: StepLimits = { seqWindow: 64, maxSeqAhead: 1e13 };
 
 export interface CoreOptions {
   files?: SegmentFiles;
@@ -95,6 +95,8 @@ export interface CoreOptions {
   outbox?: Outbox & { rec: Recording };
   /** Default: the small test lexicon. */
   lexicon?: CompiledLexicon;
+  /** The scanner's cap (default 100). */
+  maxFlagsPerMessage?: number;
 }
 
 export interface Core {
@@ -139,7 +141,7 @@ export async function openCore(dir: string, o: CoreOptions = {}): Promise<Core> 
  */
 export async function coreOver(log: StreamLog, history: FlagHistory, o: CoreOptions & { idsFromLog?: boolean } = {}): Promise<Omit<Core, 'journal' | 'warnings'>> {
   const ids = new FlagIdAllocator(o.idsFromLog ? PROVISIONAL_FLAG_BASE : 1);
-  const scanner = new Scanner(o.lexicon ?? smallLexicon(), ids);
+  const scanner = new Scanner(o.lexicon ?? smallLexicon(), ids, o.maxFlagsPerMessage);
   const outbox = o.outbox ?? recordingOutbox();
   const metrics = new Metrics();
   const journalFailures: string[] = [];

@@ -58,7 +58,7 @@ test('a re-send below the window is refused, not acked as a duplicate it may not
 
 test('flags per message are capped, the most severe kept, the rest counted in the journal', async () => {
   const dir = fresh();
-  const c = await open(dir, { limits: { maxFlagsPerMessage: 10 } });
+  const c = await open(dir, { maxFlagsPerMessage: 10 });
   const text = '全网最低价，'.repeat(300) + '加微信abc12345';
   const [ack] = await c.send({ type: 'chat', stream: 'r', seq: 1, ts: 1, text });
   expect(ack).toMatchObject({ type: 'ack' });

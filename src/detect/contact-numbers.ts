@@ -1,6 +1,6 @@
 /**
- * Contact detectors that a word list cannot express, each one linear in the input and free of
- * regular expressions over whole messages:
+ * Contact numbers that a word list cannot express, linear in the input and free of regular
+ * expressions over whole messages:
  *
  * - `phone`: runs of digits in the text lane (noise already skipped, so 189.3417.2056 and
  *   １３８ ０００ are runs; styled and Chinese digits already folded; 幺 两 洞 拐 勾 read here only).
@@ -8,14 +8,12 @@
  *   digits), 400/800 numbers, and 7–8 digit numbers right after a phone cue. A run that continues
  *   into the next chunk is completed there.
  * - `qq`: 5–11 digits right after a QQ cue (qq, 扣扣, 球球, 企鹅, 🐧).
- * - `url` and `email`: on the original text, since `.`, `@` and `/` are noise to the lanes.
- * - `handle`: an account id right after an app cue (微信 gaoyang_365, vx：mumu668, WhatsApp me at
- *   @shop.mumu, Instagram @mumu.home): Latin-led, 5–30 units, with a digit, `_`, `.` or a leading
- *   `@` so that ordinary English words after a cue are not taken for ids. Also on the original text.
+ *
+ * Links and account ids are contact-links.ts.
  */
 import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import type { Candidate } from './candidate.js';
+import type { CandidateSink } from './candidate.js';
 
 /** Longest digit run read (two 11-digit numbers with a separator between fit). */
 const MAX_RUN = 24;
@@ -104,7 +102,7 @@ const run = {
  * `skipShortRuns` passes over runs too short to report without reading them digit by digit; it is
  * turned off only by the test that checks the skip never changes what is found.
  */
-export function detectNumbers(lane: Lane, text: string, base: number, carry: DigitCarry | undefined, out: Candidate[], skipShortRuns = true): void {
+export function detectNumbers(lane: Lane, text: string, base: number, carry: DigitCarry | undefined, out: CandidateSink, skipShortRuns = true): void {
   // The skip loops read the bitset (8 KiB) rather than the 64 KiB table: it stays in L1 next to
   // the fold and automaton tables.
   const { digit, digitBits: bits } = foldTables();
@@ -179,7 +177,7 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
 }
 
 /** Classifies the run just read (`open`: it reaches the end of the chunk) and resets it. */
-function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out: Candidate[]): void {
+function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out: CandidateSink): void {
   const len = run.len;
   if (len === 0) return;
   const values = runValues;
@@ -234,205 +232,4 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
   run.decimal = false;
   run.carried = 0;
   run.reported = false;
-}
-
-// ---- URLs and e-mail addresses, on the original text ----
-
-const TLDS = new Set([
-  'com', 'cn', 'net', 'org', 'io', 'co', 'cc', 'top', 'xyz', 'vip', 'shop', 'store', 'site', 'online',
-  'me', 'tv', 'info', 'biz', 'link', 'club', 'app', 'hk', 'tw', 'live', 'fun', 'ltd', 'wang', 'ink',
-]);
-
-/** ASCII view of a unit for URL scanning: full-width forms and the ideographic full stop folded. */
-function urlUnitOf(u: number, fold: Uint16Array): number {
-  if (u === 0x3002 || u === 0xff0e) return 0x2e; // 。．
-  if (u === 0xff20) return 0x40; // ＠
-  if (u >= 0xff01 && u <= 0xff5e) u -= 0xfee0;
-  if (u < 0x80) {
-    if (u >= 0x41 && u <= 0x5a) return u + 32;
-    return u;
-  }
-  const f = fold[u]!;
-  return f < 0x80 && f !== 0 ? f : 0;
-}
-
-/** `urlUnitOf` for every unit, computed once: the link detector reads every unit of a message with a Latin word. */
-let urlUnits: Uint8Array | undefined;
-function urlUnitTable(fold: Uint16Array): Uint8Array {
-  if (urlUnits === undefined) {
-    urlUnits = new Uint8Array(65536);
-    for (let u = 0; u < 65536; u++) urlUnits[u] = urlUnitOf(u, fold);
-  }
-  return urlUnits;
-}
-
-function urlUnit(u: number, fold: Uint16Array): number {
-  return urlUnitTable(fold)[u]!;
-}
-
-const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
-const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c === 0x40 || c === 0x2f || c === 0x3a || c === 0x25 || c === 0x3f || c === 0x3d || c === 0x26 || c === 0x23 || c === 0x7e;
-
-/**
- * Can `detectLinks` find anything in `text`? Every URL, e-mail and id run holds a Latin word next
- * to a digit or URL punctuation (or right after an `@`); the one exception, a scheme run such as
- * "12://x", needs a colon. So a message whose Latin words (`spans`, pairs of original offsets from
- * the normalizer) all stand alone, and which has no colon, is skipped without reading every unit.
- */
-export function linksPossible(text: string, spans: Int32Array, words: number): boolean {
-  const units = urlUnitTable(foldTables().fold);
-  for (let w = 0; w < words; w++) {
-    const from = spans[2 * w]!;
-    const end = spans[2 * w + 1]!;
-    if (from > 0 && linkish(units[text.charCodeAt(from - 1)]!)) return true;
-    if (end < text.length && linkish(units[text.charCodeAt(end)]!)) return true;
-  }
-  return text.indexOf(':') >= 0 || text.indexOf('\uff1a') >= 0;
-}
-
-const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
-
-export function detectLinks(text: string, base: number, out: Candidate[]): void {
-  const fold = foldTables().fold;
-  const units = urlUnitTable(fold);
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    if (!isAlnum(units[text.charCodeAt(i)]!)) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < n) {
-      const c = units[text.charCodeAt(j)]!;
-      if (!isAlnum(c) && !isUrlPunct(c)) break;
-      j++;
-    }
-    // Trim trailing punctuation (a sentence's full stop is not part of the link).
-    let end = j;
-    while (end > i && !isAlnum(urlUnit(text.charCodeAt(end - 1), fold))) end--;
-    const kind = classifyRun(text, i, end, fold);
-    if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
-    else {
-      const from = handleStart(text, i, end, fold);
-      if (from >= 0) out.push({ category: 'contact', term: 'handle', severity: 'high', start: base + from, end: base + end, via: 'detector' });
-    }
-    i = j;
-  }
-}
-
-function classifyRun(text: string, from: number, to: number, fold: Uint16Array): 'url' | 'email' | undefined {
-  let at = -1;
-  let dots = 0;
-  let lastDot = -1;
-  let scheme = false;
-  for (let k = from; k < to; k++) {
-    const c = urlUnit(text.charCodeAt(k), fold);
-    if (c === 0x40 && at < 0) at = k;
-    else if (c === 0x2e) {
-      dots++;
-      lastDot = k;
-    } else if (c === 0x3a && k + 2 < to && urlUnit(text.charCodeAt(k + 1), fold) === 0x2f && isScheme(text, from, k, fold)) scheme = true;
-  }
-  if (scheme) return 'url';
-  if (dots === 0 || lastDot <= from) return undefined;
-  // The last label must be a known top-level domain, for example .com or .cn.
-  let tld = '';
-  let k = lastDot + 1;
-  while (k < to && tld.length <= 6) {
-    const c = urlUnit(text.charCodeAt(k), fold);
-    if (!(c >= 0x61 && c <= 0x7a)) break;
-    tld += String.fromCharCode(c);
-    k++;
-  }
-  // A path may follow the domain: find the domain's end (first '/') for the TLD check instead.
-  if (k !== to) {
-    const slash = findSlash(text, from, to, fold);
-    if (slash < 0) return undefined;
-    return classifyRun(text, from, slash, fold) === 'url' ? 'url' : undefined;
-  }
-  if (!TLDS.has(tld)) return undefined;
-  if (at > from && at < lastDot) return 'email';
-  return at < 0 ? 'url' : undefined;
-}
-
-/** `text[from..to)` is a URL scheme: Latin letters (http, https, weixin), not digits (①：/一 is no link). */
-function isScheme(text: string, from: number, to: number, fold: Uint16Array): boolean {
-  if (to - from < 2) return false;
-  for (let k = from; k < to; k++) {
-    const c = urlUnit(text.charCodeAt(k), fold);
-    if (c < 0x61 || c > 0x7a) return false;
-  }
-  return true;
-}
-
-function findSlash(text: string, from: number, to: number, fold: Uint16Array): number {
-  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x2f) return k;
-  return -1;
-}
-
-// ---- account ids after an app cue ----
-
-/** App cues, lower-case and simplified (the cue text is folded before comparing). */
-const HANDLE_CUES = [
-  '微信', '微信号', 'vx', 'wx', 'v', 'v信', '薇', '薇信', 'weixin', 'wechat', 'whatsapp', 'telegram', 'tg', 'instagram', 'ins', 'ig',
-  'snapchat', 'line', 'kakao', 'facebook', 'fb', 'tiktok', 'twitter', '抖音', '抖音号', '小红书', '快手号', '微博',
-];
-/** Words and characters allowed between a cue and the id ("WhatsApp me at @x", "微信号是 x"). */
-const HANDLE_FILLER_WORDS = ['me', 'at', 'on', 'is', 'my', 'id', 'handle', '号', '是', '为', '搜', '加', '我', '的'];
-const MAX_CUE_GAP = 12;
-
-/** Start of an account id in the run `from..to` (after its last colon, with a leading `@`), or -1. */
-function handleStart(text: string, from: number, to: number, fold: Uint16Array): number {
-  let s = from;
-  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x3a) s = k + 1; // "vx:mumu668"
-  if (s < to && urlUnit(text.charCodeAt(s), fold) === 0x40) s++;
-  const at = s > 0 && urlUnit(text.charCodeAt(s - 1), fold) === 0x40;
-  const n = to - s;
-  if (n < 5 || n > 30) return -1;
-  const first = urlUnit(text.charCodeAt(s), fold);
-  if (!(first >= 0x61 && first <= 0x7a)) return -1;
-  let marked = at;
-  for (let k = s; k < to && !marked; k++) {
-    const c = urlUnit(text.charCodeAt(k), fold);
-    if ((c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e) marked = true;
-  }
-  if (!marked) return -1;
-  const idStart = at ? s - 1 : s;
-  return cueBeforeText(text, idStart, fold) ? idStart : -1;
-}
-
-/**
- * Looks back from `at` for an app cue followed only by separators and filler words. Bounded: at
- * most MAX_CUE_GAP significant units are read, so the cost per candidate id is constant.
- */
-function cueBeforeText(text: string, at: number, fold: Uint16Array): boolean {
-  let words = ''; // the significant units before `at`, folded, in text order
-  for (let k = at - 1; k >= 0 && words.length < MAX_CUE_GAP; k--) {
-    const u = text.charCodeAt(k);
-    let f = u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : fold[u]!;
-    if (f === 0 || f === 0x3a || f === 0x40 || f === 0x20 || f >= 0xfffe) continue; // separators and noise
-    if (f >= 0x41 && f <= 0x5a) f += 32;
-    words = String.fromCharCode(f) + words;
-    const before = k > 0 ? urlUnit(text.charCodeAt(k - 1), fold) : 0;
-    if (before >= 0x61 && before <= 0x7a) continue; // a Latin cue must start a word: "online" is not "line"
-    for (const cue of HANDLE_CUES) if (words.startsWith(cue) && stripFillers(words.slice(cue.length)) === '') return true;
-  }
-  return false;
-}
-
-/** `words` with leading filler words removed, greedily; '' when it was fillers only. */
-function stripFillers(words: string): string {
-  let w = words;
-  for (let again = true; again && w.length > 0; ) {
-    again = false;
-    for (const f of HANDLE_FILLER_WORDS) {
-      if (w.startsWith(f)) {
-        w = w.slice(f.length);
-        again = true;
-        break;
-      }
-    }
-  }
-  return w;
 }

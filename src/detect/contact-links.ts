@@ -1,0 +1,228 @@
+/**
+ * Contact links that a word list cannot express, on the original text (`.`, `@` and `/` are noise
+ * to the lanes), linear in the input and free of regular expressions over whole messages:
+ *
+ * - `url` and `email`.
+ * - `handle`: an account id right after an app cue (微信 gaoyang_365, vx：mumu668, WhatsApp me at
+ *   @shop.mumu, Instagram @mumu.home): Latin-led, 5–30 units, with a digit, `_`, `.` or a leading
+ *   `@` so that ordinary English words after a cue are not taken for ids.
+ *
+ * Phone and QQ numbers are contact-numbers.ts.
+ */
+import { foldTables } from '../normalize/tables.js';
+import { work } from '../work-meter.js';
+import type { CandidateSink } from './candidate.js';
+
+// ---- URLs and e-mail addresses ----
+const TLDS = new Set([
+  'com', 'cn', 'net', 'org', 'io', 'co', 'cc', 'top', 'xyz', 'vip', 'shop', 'store', 'site', 'online',
+  'me', 'tv', 'info', 'biz', 'link', 'club', 'app', 'hk', 'tw', 'live', 'fun', 'ltd', 'wang', 'ink',
+]);
+
+/** ASCII view of a unit for URL scanning: full-width forms and the ideographic full stop folded. */
+function urlUnitOf(u: number, fold: Uint16Array): number {
+  if (u === 0x3002 || u === 0xff0e) return 0x2e; // 。．
+  if (u === 0xff20) return 0x40; // ＠
+  if (u >= 0xff01 && u <= 0xff5e) u -= 0xfee0;
+  if (u < 0x80) {
+    if (u >= 0x41 && u <= 0x5a) return u + 32;
+    return u;
+  }
+  const f = fold[u]!;
+  return f < 0x80 && f !== 0 ? f : 0;
+}
+
+/** `urlUnitOf` for every unit, computed once: the link detector reads every unit of a message with a Latin word. */
+let urlUnits: Uint8Array | undefined;
+function urlUnitTable(fold: Uint16Array): Uint8Array {
+  if (urlUnits === undefined) {
+    urlUnits = new Uint8Array(65536);
+    for (let u = 0; u < 65536; u++) urlUnits[u] = urlUnitOf(u, fold);
+  }
+  return urlUnits;
+}
+
+function urlUnit(u: number, fold: Uint16Array): number {
+  return urlUnitTable(fold)[u]!;
+}
+
+const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c === 0x40 || c === 0x2f || c === 0x3a || c === 0x25 || c === 0x3f || c === 0x3d || c === 0x26 || c === 0x23 || c === 0x7e;
+
+/**
+ * Can `detectLinks` find anything in `text`? Every URL, e-mail and id run holds a Latin word next
+ * to a digit or URL punctuation (or right after an `@`); the one exception, a scheme run such as
+ * "12://x", needs a colon. So a message whose Latin words (`spans`, pairs of original offsets from
+ * the normalizer) all stand alone, and which has no colon, is skipped without reading every unit.
+ */
+export function linksPossible(text: string, spans: Int32Array, words: number): boolean {
+  const units = urlUnitTable(foldTables().fold);
+  for (let w = 0; w < words; w++) {
+    const from = spans[2 * w]!;
+    const end = spans[2 * w + 1]!;
+    if (from > 0 && linkish(units[text.charCodeAt(from - 1)]!)) return true;
+    if (end < text.length && linkish(units[text.charCodeAt(end)]!)) return true;
+  }
+  return text.indexOf(':') >= 0 || text.indexOf('\uff1a') >= 0;
+}
+
+const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
+
+export function detectLinks(text: string, base: number, out: CandidateSink): void {
+  const fold = foldTables().fold;
+  const units = urlUnitTable(fold);
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isAlnum(units[text.charCodeAt(i)]!)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < n) {
+      const c = units[text.charCodeAt(j)]!;
+      if (!isAlnum(c) && !isUrlPunct(c)) break;
+      j++;
+    }
+    // Trim trailing punctuation (a sentence's full stop is not part of the link).
+    let end = j;
+    while (end > i && !isAlnum(urlUnit(text.charCodeAt(end - 1), fold))) end--;
+    const kind = classifyRun(text, i, end, fold);
+    if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
+    else {
+      const from = handleStart(text, i, end, fold);
+      if (from >= 0) out.push({ category: 'contact', term: 'handle', severity: 'high', start: base + from, end: base + end, via: 'detector' });
+    }
+    i = j;
+  }
+}
+
+function classifyRun(text: string, from: number, to: number, fold: Uint16Array): 'url' | 'email' | undefined {
+  let at = -1;
+  let dots = 0;
+  let lastDot = -1;
+  let scheme = false;
+  work.steps += to - from;
+  for (let k = from; k < to; k++) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if (c === 0x40 && at < 0) at = k;
+    else if (c === 0x2e) {
+      dots++;
+      lastDot = k;
+    } else if (c === 0x3a && k + 2 < to && urlUnit(text.charCodeAt(k + 1), fold) === 0x2f && isScheme(text, from, k, fold)) scheme = true;
+  }
+  if (scheme) return 'url';
+  if (dots === 0 || lastDot <= from) return undefined;
+  // The last label must be a known top-level domain, for example .com or .cn.
+  let tld = '';
+  let k = lastDot + 1;
+  while (k < to && tld.length <= 6) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if (!(c >= 0x61 && c <= 0x7a)) break;
+    tld += String.fromCharCode(c);
+    k++;
+  }
+  // A path may follow the domain: find the domain's end (first '/') for the TLD check instead.
+  if (k !== to) {
+    const slash = findSlash(text, from, to, fold);
+    if (slash < 0) return undefined;
+    return classifyRun(text, from, slash, fold) === 'url' ? 'url' : undefined;
+  }
+  if (!TLDS.has(tld)) return undefined;
+  if (at > from && at < lastDot) return 'email';
+  return at < 0 ? 'url' : undefined;
+}
+
+/** `text[from..to)` is a URL scheme: Latin letters (http, https, weixin), not digits (①：/一 is no link). */
+function isScheme(text: string, from: number, to: number, fold: Uint16Array): boolean {
+  if (to - from < 2) return false;
+  for (let k = from; k < to; k++) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if (c < 0x61 || c > 0x7a) return false;
+  }
+  return true;
+}
+
+function findSlash(text: string, from: number, to: number, fold: Uint16Array): number {
+  work.steps += to - from;
+  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x2f) return k;
+  return -1;
+}
+
+// ---- account ids after an app cue ----
+
+/** App cues, lower-case and simplified (the cue text is folded before comparing). */
+const HANDLE_CUES = [
+  '微信', '微信号', 'vx', 'wx', 'v', 'v信', '薇', '薇信', 'weixin', 'wechat', 'whatsapp', 'telegram', 'tg', 'instagram', 'ins', 'ig',
+  'snapchat', 'line', 'kakao', 'facebook', 'fb', 'tiktok', 'twitter', '抖音', '抖音号', '小红书', '快手号', '微博',
+];
+/** Words and characters allowed between a cue and the id ("WhatsApp me at @x", "微信号是 x"). */
+const HANDLE_FILLER_WORDS = ['me', 'at', 'on', 'is', 'my', 'id', 'handle', '号', '是', '为', '搜', '加', '我', '的'];
+const MAX_CUE_GAP = 12;
+
+/** Start of an account id in the run `from..to` (after its last colon, with a leading `@`), or -1. */
+function handleStart(text: string, from: number, to: number, fold: Uint16Array): number {
+  let s = from;
+  work.steps += to - from;
+  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x3a) s = k + 1; // "vx:mumu668"
+  if (s < to && urlUnit(text.charCodeAt(s), fold) === 0x40) s++;
+  const at = s > 0 && urlUnit(text.charCodeAt(s - 1), fold) === 0x40;
+  const n = to - s;
+  if (n < 5 || n > 30) return -1;
+  const first = urlUnit(text.charCodeAt(s), fold);
+  if (!(first >= 0x61 && first <= 0x7a)) return -1;
+  let marked = at;
+  for (let k = s; k < to && !marked; k++) {
+    const c = urlUnit(text.charCodeAt(k), fold);
+    if ((c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e) marked = true;
+  }
+  if (!marked) return -1;
+  const idStart = at ? s - 1 : s;
+  return cueBeforeText(text, idStart, fold) ? idStart : -1;
+}
+
+/** First units of the cues: a word that starts with none of them is passed over without comparing. */
+const CUE_HEADS = new Set(HANDLE_CUES.map((c) => c.charCodeAt(0)));
+/** The significant units before an id, folded, in text order, right-aligned (scratch: not re-entrant). */
+const cueWords = new Uint16Array(MAX_CUE_GAP);
+
+/**
+ * Looks back from `at` for an app cue followed only by separators and filler words. Bounded: at
+ * most MAX_CUE_GAP significant units are read, so the cost per candidate id is constant. The
+ * units go into a scratch array, not a string: an id after every cue (vx:abc123 × 6,000) made
+ * the strings built here a fifth of such a scan.
+ */
+function cueBeforeText(text: string, at: number, fold: Uint16Array): boolean {
+  let n = 0;
+  for (let k = at - 1; k >= 0 && n < MAX_CUE_GAP; k--) {
+    work.steps++;
+    const u = text.charCodeAt(k);
+    let f = u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : fold[u]!;
+    if (f === 0 || f === 0x3a || f === 0x40 || f === 0x20 || f >= 0xfffe) continue; // separators and noise
+    if (f >= 0x41 && f <= 0x5a) f += 32;
+    cueWords[MAX_CUE_GAP - ++n] = f;
+    const before = k > 0 ? urlUnit(text.charCodeAt(k - 1), fold) : 0;
+    if (before >= 0x61 && before <= 0x7a) continue; // a Latin cue must start a word: "online" is not "line"
+    if (!CUE_HEADS.has(f)) continue;
+    const from = MAX_CUE_GAP - n;
+    for (const cue of HANDLE_CUES) if (wordAt(cueWords, from, cue) && onlyFillers(cueWords, from + cue.length)) return true;
+  }
+  return false;
+}
+
+/** Does `buf[at..)` start with `word`? */
+function wordAt(buf: Uint16Array, at: number, word: string): boolean {
+  if (at + word.length > buf.length) return false;
+  for (let j = 0; j < word.length; j++) if (buf[at + j] !== word.charCodeAt(j)) return false;
+  return true;
+}
+
+/** Is `buf[at..)` filler words only, taken greedily from the front (nothing left is fillers only)? */
+function onlyFillers(buf: Uint16Array, at: number): boolean {
+  for (let p = at; p < buf.length; ) {
+    const f = HANDLE_FILLER_WORDS.find((w) => wordAt(buf, p, w));
+    if (f === undefined) return false;
+    p += f.length;
+  }
+  return true;
+}

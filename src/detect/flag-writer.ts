@@ -1,0 +1,116 @@
+/**
+ * Resolved candidates → the flags of one chunk: negated claims and warned-against contact words
+ * drop out, and at most `maxFlags` flags are written per message (DESIGN "Cost stays with the
+ * sender": `全网最低价，` × 3,000 in one chat line was 3,000 flags on the feed). Past the cap the
+ * most severe are kept, the earliest first within a severity, so a critical claim cannot hide
+ * behind a hundred low ones; what is dropped still counts as reported for the stream (a later
+ * chunk does not flag it again).
+ */
+import type { Flag, FlagIdAllocator } from '../flag.js';
+import type { CompiledLexicon } from '../lexicon/compile.js';
+import { foldTables } from '../normalize/tables.js';
+import { VIA_DETECTOR, VIA_TEXT, type CandidateList } from './candidate.js';
+import { needsDeobfuscation } from './evasion.js';
+import { negatedBefore, warnedAfter, warnedBefore } from './negation.js';
+import { scanTables } from './scan-tables.js';
+import type { StreamContext } from './stream-context.js';
+
+/** The default cap on flags per message. */
+export const MAX_FLAGS_PER_MESSAGE = 100;
+
+const CONTACT = 3;
+
+export interface FlagMeta {
+  stream?: string;
+  seq?: number;
+  ts?: number;
+  kind?: Flag['kind'];
+}
+
+/** chosen[k]: kept candidate k becomes a flag. */
+let chosen = new Uint8Array(256);
+
+/**
+ * Writes the flags for the first `n` candidates of `c` listed in `kept` (in order). `text` is the
+ * chunk, starting at stream-global offset `base`; `ctx` the stream, if any.
+ */
+export function writeFlags(
+  c: CandidateList,
+  kept: Int32Array,
+  n: number,
+  text: string,
+  base: number,
+  ctx: StreamContext | undefined,
+  meta: FlagMeta,
+  ids: FlagIdAllocator,
+  lex: CompiledLexicon,
+  maxFlags: number,
+): Flag[] {
+  const fold = foldTables().fold;
+  if (chosen.length < n) chosen = new Uint8Array(Math.max(n, 2 * chosen.length));
+  chosen.fill(0, 0, n);
+  /** Is kept candidate i a claim or contact as said (not negated, not warned against)? */
+  const stands = (i: number) => {
+    const s = c.start[i]! - base;
+    const cat = c.category[i]!;
+    // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
+    if (cat !== CONTACT) return !(s >= 0 && negatedBefore(text, s, fold));
+    // A warning is no contact (千万别加陌生人的微信); a number or id given is, whatever the words.
+    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(text, s, fold) || warnedAfter(text, c.end[i]! - base, fold));
+  };
+  const report = (i: number) => {
+    const cat = c.category[i]!;
+    if (ctx && c.end[i]! > ctx.reportedEnd[cat]!) ctx.reportedEnd[cat] = c.end[i]!;
+  };
+  if (n <= maxFlags) {
+    for (let k = 0; k < n; k++) {
+      const i = kept[k]!;
+      if (!stands(i)) continue;
+      chosen[k] = 1;
+      report(i);
+    }
+  } else {
+    // Past the cap: most severe first, earliest first within a severity, judged only until the
+    // cap is full (9,000 claims cost 100 negation checks); everything kept counts as reported.
+    let room = maxFlags;
+    for (let severity = 3; severity >= 0 && room > 0; severity--) {
+      for (let k = 0; k < n && room > 0; k++) {
+        const i = kept[k]!;
+        if (c.severity[i] !== severity || !stands(i)) continue;
+        chosen[k] = 1;
+        room--;
+      }
+    }
+    for (let k = 0; k < n; k++) report(kept[k]!);
+  }
+  const flags: Flag[] = [];
+  const terms = scanTables(lex);
+  for (let k = 0; k < n; k++) {
+    if (chosen[k] === 0) continue;
+    const i = kept[k]!;
+    const start = Math.max(c.start[i]! - base, 0);
+    const end = c.end[i]! - base;
+    const via = c.viaOf(i);
+    const flag: Flag = {
+      id: ids.next(),
+      category: c.categoryOf(i),
+      term: c.termOf(i, terms),
+      matched: text.slice(start, end),
+      start,
+      end,
+      severity: c.severityOf(i),
+      evasion: needsDeobfuscation(text, start, end, via),
+      via,
+    };
+    if (meta.stream !== undefined) flag.stream = meta.stream;
+    if (meta.seq !== undefined) flag.seq = meta.seq;
+    if (meta.kind !== undefined) flag.kind = meta.kind;
+    if (meta.ts !== undefined) flag.ts = meta.ts;
+    if (ctx && c.start[i]! < base) {
+      flag.carried = ctx.earlierText(c.start[i]!, base);
+      flag.evasion ||= c.via[i] === VIA_TEXT && needsDeobfuscation(flag.carried, 0, flag.carried.length, via);
+    }
+    flags.push(flag);
+  }
+  return flags;
+}

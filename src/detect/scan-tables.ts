@@ -1,0 +1,106 @@
+/**
+ * A compiled lexicon laid out for the scan's per-match loop: each entry's codes and the checks it
+ * needs as bytes, and each pattern's targets as flat typed columns, so a match reads a few array
+ * slots instead of chasing PatternTarget and CompiledEntry objects of several shapes (`最低` alone
+ * is a part of ten near terms: iterating those objects was a fifth of a claim-dense scan).
+ * Built once per compiled lexicon, on its first scan.
+ */
+import type { CompiledLexicon, PatternTarget } from '../lexicon/compile.js';
+import { categoryCode, severityCode } from './candidate.js';
+
+/** `checks` bits: what a whole-term match of the entry must pass beyond matching (see whole-term.ts). */
+export const CHECK_ALLOW = 1;
+export const CHECK_BOUNDARY_START = 2;
+export const CHECK_BOUNDARY_END = 4;
+export const CHECK_EXACT = 8;
+export const CHECK_SOUND_ID = 16;
+
+/** `kind` of a target. */
+export const TARGET_WHOLE = 0;
+/** A whole term through a spelling with its own word boundaries (a romanized form): `target[k]` holds them. */
+export const TARGET_SPELLING = 1;
+export const TARGET_NEAR_A = 2;
+export const TARGET_NEAR_B = 3;
+
+export interface ScanTables {
+  /** By entry. */
+  readonly category: Uint8Array;
+  readonly severity: Uint8Array;
+  readonly checks: Uint8Array;
+  /** Targets of pattern p: indices `from[p]` to `from[p + 1]` of the columns below. */
+  readonly from: Int32Array;
+  readonly entry: Int32Array;
+  readonly kind: Uint8Array;
+  /** A near part's set member (index into `alts`), or -1. */
+  readonly alt: Int32Array;
+  readonly target: readonly PatternTarget[];
+  readonly alts: readonly string[];
+  /** Entry e's phrase, and set member a's text: how a candidate's term is spelled out. */
+  phrase(e: number): string;
+  altText(a: number): string;
+}
+
+const cache = new WeakMap<CompiledLexicon, ScanTables>();
+
+export function scanTables(lex: CompiledLexicon): ScanTables {
+  let t = cache.get(lex);
+  if (t === undefined) {
+    t = build(lex);
+    cache.set(lex, t);
+  }
+  return t;
+}
+
+function build(lex: CompiledLexicon): ScanTables {
+  const entries = lex.entries;
+  const category = new Uint8Array(entries.length);
+  const severity = new Uint8Array(entries.length);
+  const checks = new Uint8Array(entries.length);
+  entries.forEach((e, i) => {
+    category[i] = e.category === null ? 0 : categoryCode(e.category);
+    severity[i] = severityCode(e.severity);
+    checks[i] =
+      (e.category === null ? CHECK_ALLOW : 0) |
+      (e.boundaryStart ? CHECK_BOUNDARY_START : 0) |
+      (e.boundaryEnd ? CHECK_BOUNDARY_END : 0) |
+      (e.exact ? CHECK_EXACT : 0) |
+      (e.soundNeedsId ? CHECK_SOUND_ID : 0);
+  });
+  const total = lex.targets.reduce((n, ts) => n + ts.length, 0);
+  const from = new Int32Array(lex.targets.length + 1);
+  const entry = new Int32Array(total);
+  const kind = new Uint8Array(total);
+  const alt = new Int32Array(total).fill(-1);
+  const target: PatternTarget[] = [];
+  const alts: string[] = [];
+  const altIds = new Map<string, number>();
+  let k = 0;
+  lex.targets.forEach((ts, p) => {
+    from[p] = k;
+    for (const t of ts) {
+      entry[k] = t.entry;
+      kind[k] = t.part === 0 ? TARGET_NEAR_A : t.part === 1 ? TARGET_NEAR_B : t.boundaryStart !== undefined || t.boundaryEnd !== undefined ? TARGET_SPELLING : TARGET_WHOLE;
+      if (t.alt !== undefined) {
+        let id = altIds.get(t.alt);
+        if (id === undefined) altIds.set(t.alt, (id = alts.push(t.alt) - 1));
+        alt[k] = id;
+      }
+      target.push(t);
+      k++;
+    }
+  });
+  from[lex.targets.length] = k;
+  return {
+    category,
+    severity,
+    checks,
+    from,
+    entry,
+    kind,
+    alt,
+    target,
+    alts,
+    phrase: (e) => entries[e]!.phrase,
+    altText: (a) => alts[a]!,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * A whole-term match (not a near-term part) becomes an allow span or a candidate, once the checks
+ * a match alone cannot make are passed: word boundaries of Latin terms in the original text,
+ * `exact` English words, and sound-alikes that need an id after them. Each check reads a few units
+ * around the match, or the match itself.
+ */
+import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
+import { VIA_PINYIN, type CandidateList } from './candidate.js';
+import type { AllowSpans } from './resolve.js';
+import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, type ScanTables } from './scan-tables.js';
+import { unsupportedSoundAlike } from './sound-alike.js';
+
+export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+
+/**
+ * The match of entry `e` (through `target`, a spelling with its own word boundaries, or else the
+ * entry's own) at original `[start, end)`, found on lane `via`: adds an allow span or a candidate.
+ * `text` is the chunk, starting at `base`.
+ */
+export function addWholeTerm(
+  entries: readonly CompiledEntry[],
+  e: number,
+  target: PatternTarget | undefined,
+  text: string,
+  base: number,
+  start: number,
+  end: number,
+  via: number,
+  allows: AllowSpans,
+  candidates: CandidateList,
+  tables: ScanTables,
+  fold: Uint16Array,
+): void {
+  const checks = tables.checks[e]!;
+  // Most entries are CJK terms with nothing to check: one byte says so.
+  if (checks === 0 && target === undefined) {
+    candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
+    return;
+  }
+  const entry = entries[e]!;
+  if ((checks & CHECK_ALLOW) !== 0) {
+    allows.add(start, end, entry.allowMask);
+    return;
+  }
+  // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
+  if ((target?.boundaryStart ?? (checks & CHECK_BOUNDARY_START) !== 0) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
+  // A romanized spelling (si v for 私V) must not start inside a word spelled out letter by letter (e x c l u s i v e).
+  if (target?.boundaryStart && insideSpelledWord(text, start - base)) return;
+  if ((target?.boundaryEnd ?? (checks & CHECK_BOUNDARY_END) !== 0) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
+  if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, entry.phrase)) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
+  candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
+}
+
+const isLetter = (u: number) => (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);
+const loneLetterAt = (text: string, i: number) => i >= 0 && i < text.length && isLetter(text.charCodeAt(i)) && !isLetter(text.charCodeAt(i - 1)) && !isLetter(text.charCodeAt(i + 1));
+
+/** Is `text[at]` a lone letter right after another lone letter and a space ("u s" in "e x c l u s i v e")? */
+function insideSpelledWord(text: string, at: number): boolean {
+  return at >= 2 && text.charCodeAt(at - 1) === 0x20 && loneLetterAt(text, at) && loneLetterAt(text, at - 2);
+}
+
+/** `exact` English entries: the last original word must be the entry's last word, not an inflection. */
+function endsWithExactWord(text: string, end: number, phrase: string): boolean {
+  const last = phrase.trim().split(/\s+/).pop()!.toLowerCase();
+  const word = text.slice(Math.max(0, end - last.length - 8), end).match(/[A-Za-z]+$/)?.[0]?.toLowerCase();
+  return word === last;
+}
