@@ -21,10 +21,10 @@ import type { Flag } from '../flag.js';
 import { JournalError } from '../errors.js';
 import type { FlagEntry } from '../stream/contracts.js';
 import type { SnapshotState, StreamLog } from '../stream/log.js';
-import { checkRecord } from '../stream/record-schema.js';
 import type { SnapshotRecord, StreamRecord } from '../stream/records.js';
 import { nodeFiles, writeFully, type AppendFile, type SegmentFiles } from './files.js';
 import { readLines, type LineReadResult } from './lines.js';
+import { flagEntriesAfter, parseLine, replayStart, type Segment } from './segment-reader.js';
 
 export interface JournalOptions {
   dir: string;
@@ -45,27 +45,12 @@ export interface JournalOptions {
   onWrite?: (records: number, bytes: number, seconds: number) => void;
 }
 
-interface Segment {
-  index: number;
-  path: string;
-  bytes: number;
-  /** Number of the first flag in the segment, if it has one: `since` starts from the right segment. */
-  firstFlag: number | undefined;
-}
 
 export { JournalError } from '../errors.js';
 
 /** What a probe writes: room for a batch, not a byte (see `probe`). */
 const PROBE = Buffer.alloc(64 * 1024, 0x0a);
 
-function isSnapshotLine(line: string): boolean {
-  try {
-    const checked = checkRecord(JSON.parse(line));
-    return checked.ok && checked.record.t === 'snapshot';
-  } catch {
-    return false;
-  }
-}
 const NAME = /^segment-(\d{12})\.ndjson$/;
 const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
 
@@ -143,7 +128,7 @@ export class Journal implements StreamLog {
     const rebuilding = this.#fh !== undefined;
     await this.#fh?.close().catch(() => undefined);
     this.#fh = undefined;
-    const from = await this.#replayStart();
+    const from = await replayStart(this.#segments, this.#opts.warn);
     for (let i = 0; i < this.#segments.length; i++) {
       const seg = this.#segments[i]!;
       const last = i === this.#segments.length - 1;
@@ -231,38 +216,8 @@ export class Journal implements StreamLog {
   }
 
   /** As `flagsSince`, with the text of the message each flag came from. */
-  async *flagEntriesSince(after: number): AsyncGenerator<FlagEntry> {
-    let from = 0;
-    for (let i = this.#segments.length - 1; i >= 0; i--) {
-      const first = this.#segments[i]!.firstFlag;
-      if (first !== undefined && first <= after) {
-        from = i;
-        break;
-      }
-    }
-    for (const seg of this.#segments.slice(from)) {
-      let lines: AsyncGenerator<string>;
-      try {
-        // Only what is durable: a batch being written may yet be cut back.
-        lines = readLines(seg.path, undefined, seg === this.#active ? seg.bytes : Infinity);
-        for await (const line of lines) {
-          if (!line.startsWith('{"t":"msg"')) continue;
-          let v: unknown;
-          try {
-            v = JSON.parse(line);
-          } catch {
-            continue;
-          }
-          const checked = checkRecord(v);
-          if (!checked.ok || checked.record.t !== 'msg') continue;
-          const rec = checked.record;
-          for (const f of rec.flags) if (Number(f.id.slice(1)) > after) yield { flag: f, text: rec.text, ...(rec.prev !== undefined ? { prev: rec.prev } : {}) };
-        }
-      } catch (err) {
-        // Deleted by retention while we read: what it held is gone by policy.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
+  flagEntriesSince(after: number): AsyncGenerator<FlagEntry> {
+    return flagEntriesAfter(this.#segments, after);
   }
 
   /**
@@ -292,37 +247,14 @@ export class Journal implements StreamLog {
     return this.#segments[this.#segments.length - 1]!;
   }
 
-  /** The oldest segment state can be rebuilt from: the first ever, or one opening with an intact snapshot. */
-  async #replayStart(): Promise<number> {
-    for (let i = 0; i < this.#segments.length; i++) {
-      const seg = this.#segments[i]!;
-      if (seg.index === 1) return i;
-      for await (const line of readLines(seg.path)) {
-        // Not #parse: a damaged line is warned about and counted once, by the replay that follows.
-        if (isSnapshotLine(line)) return i;
-        break;
-      }
-      this.#opts.warn('journal_snapshot_damaged', { segment: seg.index, fallback: i + 1 < this.#segments.length ? this.#segments[i + 1]!.index : null });
-    }
-    // No intact starting point: replay all that is there (dedupe and the shut-down set may be incomplete).
-    if (this.#segments.length > 0) this.#opts.warn('journal_state_incomplete', { segments: this.#segments.length });
-    return 0;
-  }
-
   /** A line as a valid record, or undefined (warned and counted). */
   #parse(line: string, path: string, lineNo: number): StreamRecord | undefined {
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      this.badRecords++;
-      this.#opts.warn('journal_damaged_line', { segment: path.slice(-31), line: lineNo, bytes: line.length });
-      return undefined;
-    }
-    const checked = checkRecord(v);
-    if (checked.ok) return checked.record;
+    const parsed = parseLine(line);
+    if (parsed.ok) return parsed.record;
     this.badRecords++;
-    this.#opts.warn('journal_invalid_record', { segment: path.slice(-31), line: lineNo, reason: checked.reason });
+    const segment = path.slice(-31);
+    if (parsed.damaged) this.#opts.warn('journal_damaged_line', { segment, line: lineNo, bytes: line.length });
+    else this.#opts.warn('journal_invalid_record', { segment, line: lineNo, reason: parsed.reason });
     return undefined;
   }
 
