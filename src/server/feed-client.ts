@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import type { Role } from '../config.js';
 import { severityRank, type Flag } from '../flag.js';
 import type { SubscribeCommand } from '../protocol/feed.js';
-import type { FeedSource } from './feed-hub.js';
+import type { FeedSource } from './feed-source.js';
 import { TextMemory, type OutgoingFlag } from './feed-frames.js';
 import type { StatePages } from './feed-state.js';
 

@@ -19,21 +19,15 @@ import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escala
 import type { Flag } from '../flag.js';
 import { wireError } from '../protocol/codes.js';
 import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
-import type { FlagHistory, PkEvent, StreamSummary } from '../stream/contracts.js';
+import type { PkEvent } from '../stream/contracts.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
 import { StatePages, type PageLimits, type Signal } from './feed-state.js';
 
 export { FeedClient } from './feed-client.js';
 
-/** What the hub needs from the server: flag history, the newest flag number, the stream summaries. */
-export interface FeedSource {
-  history: FlagHistory;
-  lastFlagNumber(): number | Promise<number>;
-  summaries(): StreamSummary[];
-  /** Escalation thresholds, so a console can scale its risk gauges. */
-  thresholds: { watch: number; alert: number; shutdown: number };
-}
+import type { FeedSource } from './feed-source.js';
+export type { FeedSource };
 
 /** Close code for a client cut off for not reading (4000–4999: application-defined). */
 export const CLOSE_SLOW_CONSUMER = 4008;
