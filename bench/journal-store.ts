@@ -47,7 +47,6 @@ const totalRecords = Number(opt('--records', quick ? '200000' : '1000000'));
 const lookups = Number(opt('--lookups', '200'));
 const scanLookups = Number(opt('--scan-lookups', '3'));
 const phases = new Set(opt('--phases', 'throughput,latency,recovery,lookup').split(','));
-const base = mkdtempSync(join(opt('--dir', tmpdir()), 'pkguard-journal-store-'));
 const SEED = 20260501;
 
 if (!sqliteDir) {
@@ -61,6 +60,10 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
+
+// The logs under test live here; removed on any exit, a failed run included.
+const base = mkdtempSync(join(opt('--dir', tmpdir()), 'pkguard-journal-store-'));
+process.on('exit', () => rmSync(base, { recursive: true, force: true }));
 
 const journal = journalContender;
 const sqliteFull = sqliteContender(Database, sqliteDir, 'FULL');
@@ -554,4 +557,3 @@ const out = opt('--out', join(fileURLToPath(new URL('../../bench/results/', impo
 mkdirSync(join(out, '..'), { recursive: true });
 writeFileSync(out, JSON.stringify(report, null, 1));
 console.log(`results: ${out}`);
-rmSync(base, { recursive: true, force: true });
