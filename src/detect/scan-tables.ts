@@ -34,6 +34,21 @@ export interface ScanTables {
   /** A near part's set member (index into `alts`), or -1. */
   readonly alt: Int32Array;
   readonly target: readonly PatternTarget[];
+  /**
+   * The same targets split in two, each in its original order: pattern p's targets other than near
+   * B parts are `firstK[firstFrom[p] .. firstFrom[p + 1])`, its B parts `bK[bFrom[p] .. bFrom[p + 1])`
+   * (indices into the columns above). B part j of a pattern has bit `min(j, 31)` of the pattern's
+   * live mask (see scanner.ts): most B parts of a claim-dense text belong to entries whose A part
+   * never came (`最低` ends ten near terms), and a mask skips them without reading each.
+   */
+  readonly firstFrom: Int32Array;
+  readonly firstK: Int32Array;
+  readonly bFrom: Int32Array;
+  readonly bK: Int32Array;
+  /** Entry e's B parts: pattern `bPattern[i]` with bit `bBit[i]`, for i in `entryBFrom[e] .. entryBFrom[e + 1])`. */
+  readonly entryBFrom: Int32Array;
+  readonly bPattern: Int32Array;
+  readonly bBit: Uint8Array;
   readonly alts: readonly string[];
   /** Entry e's phrase, and set member a's text: how a candidate's term is spelled out. */
   phrase(e: number): string;
@@ -90,7 +105,46 @@ function build(lex: CompiledLexicon): ScanTables {
     }
   });
   from[lex.targets.length] = k;
+  const patterns = lex.targets.length;
+  const firstFrom = new Int32Array(patterns + 1);
+  const bFrom = new Int32Array(patterns + 1);
+  const bCount = kind.reduce((n, x) => n + (x === TARGET_NEAR_B ? 1 : 0), 0);
+  const firstK = new Int32Array(total - bCount);
+  const bK = new Int32Array(bCount);
+  const entryBFrom = new Int32Array(entries.length + 1);
+  const bPattern = new Int32Array(bCount);
+  const bBit = new Uint8Array(bCount);
+  let f = 0;
+  let b = 0;
+  for (let p = 0; p < patterns; p++) {
+    firstFrom[p] = f;
+    bFrom[p] = b;
+    for (let t = from[p]!; t < from[p + 1]!; t++) {
+      if (kind[t] === TARGET_NEAR_B) {
+        entryBFrom[entry[t]! + 1]!++;
+        bK[b++] = t;
+      } else firstK[f++] = t;
+    }
+  }
+  firstFrom[patterns] = f;
+  bFrom[patterns] = b;
+  for (let e = 0; e < entries.length; e++) entryBFrom[e + 1]! += entryBFrom[e]!;
+  const fill = entryBFrom.slice(0, entries.length);
+  for (let p = 0; p < patterns; p++) {
+    for (let j = bFrom[p]!; j < bFrom[p + 1]!; j++) {
+      const i = fill[entry[bK[j]!]!]!++;
+      bPattern[i] = p;
+      bBit[i] = Math.min(j - bFrom[p]!, 31);
+    }
+  }
   return {
+    firstFrom,
+    firstK,
+    bFrom,
+    bK,
+    entryBFrom,
+    bPattern,
+    bBit,
     category,
     severity,
     checks,

@@ -20,7 +20,7 @@ import { detectNumbers } from './contact-numbers.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable } from './near.js';
 import { AllowSpans, resolve } from './resolve.js';
-import { scanTables, TARGET_NEAR_A, TARGET_NEAR_B, TARGET_SPELLING } from './scan-tables.js';
+import { scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
 import { StreamContext } from './stream-context.js';
 import { addWholeTerm, isWordUnit } from './whole-term.js';
 
@@ -50,6 +50,9 @@ export class Scanner {
   /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
   #nearSeen = new Int32Array(0);
   #nearStamp = 0;
+  /** bLive[pattern], valid when bStamp[pattern] === nearStamp: the pattern's B parts (bits as in ScanTables.bK) whose entry has an A part seen. */
+  #bLive = new Int32Array(0);
+  #bStamp = new Int32Array(0);
 
   /** @internal Use `createScanner`. `maxFlags`: most flags one message raises (see flag-writer.ts). */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator, maxFlags = MAX_FLAGS_PER_MESSAGE) {
@@ -134,20 +137,30 @@ export class Scanner {
     // A that could pair already has): a common B such as 好了 shared by many entries costs nothing alone.
     let nearSeen = this.#nearSeen;
     // A stamp past Int32 range would wrap in the array and never match again (after ~2^31 chunks).
-    if (this.#nearStamp === 0x7fffffff) nearSeen.fill((this.#nearStamp = 0));
+    let bLive = this.#bLive;
+    let bStamp = this.#bStamp;
+    if (this.#nearStamp === 0x7fffffff) {
+      nearSeen.fill((this.#nearStamp = 0));
+      bStamp.fill(0);
+    }
     const stamp = ++this.#nearStamp;
     const carried = ctx?.near?.length ?? 0;
     if (lex.hasNear) {
       if (nearSeen.length < lex.entries.length) nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
+      if (bStamp.length < tables.bFrom.length) {
+        bLive = this.#bLive = new Int32Array(tables.bFrom.length);
+        bStamp = this.#bStamp = new Int32Array(tables.bFrom.length);
+      }
       // The carried A parts go first: pairing needs the parts in order of their lane end.
       for (let k = 0; k < carried; k++) {
+        const e = ctx!.near![k]!.entry;
         near.addPart(ctx!.near![k]!);
-        nearSeen[ctx!.near![k]!.entry] = stamp;
+        if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
       }
     }
     // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
     // after which V8 reloads an object's properties on every iteration.
-    const { from: targetsFrom, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
+    const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
     const soleEntry = lex.soleEntry;
     for (let m = 0; m < matches.count; m++) {
       const inText = m < split;
@@ -177,16 +190,37 @@ export class Scanner {
         else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
         continue;
       }
-      for (let k = targetsFrom[pattern]!, to = targetsFrom[pattern + 1]!; k < to; k++) {
+      // Whole terms and A parts, then the B parts: an A part here ends inside any B part here, so
+      // pairing never joins them, whichever is listed first (pairNear walks back past it).
+      for (let j = firstFrom[pattern]!, to = firstFrom[pattern + 1]!; j < to; j++) {
+        const k = firstK[j]!;
         const e = targetEntry[k]!;
         const kind = targetKind[k]!;
-        if (kind === TARGET_NEAR_B) {
-          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
-        } else if (kind === TARGET_NEAR_A) {
-          nearSeen[e] = stamp;
+        if (kind === TARGET_NEAR_A) {
+          if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
           near.add(e, 0, ls, le, start, end, targetAlt[k]!);
         } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
           addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
+        }
+      }
+      // B parts whose entry's A part came before (nearSeen): the live mask names them, in the pattern's order.
+      if (bStamp.length > pattern && bStamp[pattern] === stamp) {
+        const b0 = bFrom[pattern]!;
+        for (let mask = bLive[pattern]!; mask !== 0; ) {
+          const low = mask & -mask;
+          mask ^= low;
+          const bit = 31 - Math.clz32(low);
+          if (bit < 31) {
+            const k = bK[b0 + bit]!;
+            near.add(targetEntry[k]!, 1, ls, le, start, end, targetAlt[k]!);
+            continue;
+          }
+          // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
+          for (let j = b0 + 31, to = bFrom[pattern + 1]!; j < to; j++) {
+            const k = bK[j]!;
+            const e = targetEntry[k]!;
+            if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          }
         }
       }
     }
@@ -242,6 +276,18 @@ export class Scanner {
 function readAgain(c: CandidateList, cursor: number, textCandidates: number, e: number, start: number, end: number): boolean {
   for (let i = cursor; i < textCandidates && c.end[i] === end; i++) if (c.term[i] === e && c.start[i] === start) return true;
   return false;
+}
+
+/** Entry `e` has an A part in this chunk (`stamp`): sets its B parts' bits in their patterns' live masks. */
+function liven(t: ScanTables, e: number, stamp: number, bStamp: Int32Array, bLive: Int32Array): void {
+  for (let i = t.entryBFrom[e]!, to = t.entryBFrom[e + 1]!; i < to; i++) {
+    const p = t.bPattern[i]!;
+    if (bStamp[p] !== stamp) {
+      bStamp[p] = stamp;
+      bLive[p] = 0;
+    }
+    bLive[p]! |= 1 << t.bBit[i]!;
+  }
 }
 
 /** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */
