@@ -27,6 +27,10 @@ export const limitsSchema = z
     tokenRatePerSecond: z.number().positive().default(20_000),
     /** Sustained messages per second of the whole node, shared fairly among the connections sending: keeps headroom for everyone's latency. */
     globalRatePerSecond: z.number().positive().default(20_000),
+    /** Share of one core that processing ingest may take, measured per connection and shared fairly among those sending: what keeps a flag-dense flood from costing everyone. */
+    cpuShare: z.number().positive().max(1).default(0.6),
+    /** CPU milliseconds a connection may spend at once before its share paces it. */
+    cpuBurstMs: z.number().positive().default(50),
     /** Messages of one frame processed per event-loop turn; a big frame yields to other connections between slices. */
     sliceSize: z.number().int().min(1).max(100_000).default(64),
     /** Burst allowance on top of the rate. */

@@ -6,8 +6,12 @@
  */
 import WebSocket from 'ws';
 
-const [url, token, connections, batch, seconds] = process.argv.slice(2) as [string, string, string, string, string];
+const [url, token, connections, batch, seconds, mode] = process.argv.slice(2) as [string, string, string, string, string, string | undefined];
+/** `dense`: each frame is one chat line of 全网最低价， × 3,000 (18k units, 3,000 claims). */
+const DENSE = '全网最低价，'.repeat(3000);
 const until = Date.now() + Number(seconds) * 1000;
+// Dense frames are 54 KB each: pace them (one per connection every 20 ms) rather than filling every buffer.
+const pauseMs = mode === 'dense' ? 20 : 0;
 let acked = 0;
 
 async function flood(c: number): Promise<void> {
@@ -24,9 +28,10 @@ async function flood(c: number): Promise<void> {
       continue;
     }
     const frame = [];
-    for (let i = 0; i < Number(batch); i++, seq++) frame.push({ type: 'transcript', stream: `flood-${c}-${seq % 50}`, seq: Math.floor(seq / 50), ts: 1_790_000_000_000 + seq, text: '家人们今天这个价格真的很划算，喜欢的扣个一，库存不多了抓紧时间' });
+    if (mode === 'dense') frame.push({ type: 'chat', stream: `dense-${c}`, seq: seq++, ts: 1_790_000_000_000 + seq, user: 'troll', text: DENSE });
+    else for (let i = 0; i < Number(batch); i++, seq++) frame.push({ type: 'transcript', stream: `flood-${c}-${seq % 50}`, seq: Math.floor(seq / 50), ts: 1_790_000_000_000 + seq, text: '家人们今天这个价格真的很划算，喜欢的扣个一，库存不多了抓紧时间' });
     ws.send(JSON.stringify(frame));
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => (pauseMs > 0 ? setTimeout(r, pauseMs) : setImmediate(r)));
   }
   ws.terminate();
 }

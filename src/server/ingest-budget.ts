@@ -31,6 +31,14 @@ export class IngestBudget {
     return Math.min(ratePerSecond, tokenRatePerSecond / Math.max(1, this.#perToken.get(token) ?? 1), globalRatePerSecond / Math.max(1, this.#global));
   }
 
+  /** CPU milliseconds per second `conn` may spend on processing: its fair share of `cpuShare` of one core. */
+  cpuFor(conn: object): number {
+    if (!this.#active.has(conn)) return this.#limits.cpuShare * 1000;
+    const now = Date.now();
+    if (now - this.#counted > 100) this.#count(now);
+    return (this.#limits.cpuShare * 1000) / Math.max(1, this.#global);
+  }
+
   forget(conn: object): void {
     this.#active.delete(conn);
   }

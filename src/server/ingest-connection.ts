@@ -35,7 +35,11 @@ export class IngestConnection implements IngestPeer {
   #inFlight = 0;
   #tokens: number;
   #refilledAt = Date.now();
-  #pausedFor = { inFlight: false, rate: false };
+  #pausedFor = { inFlight: false, rate: false, cpu: false };
+  /** CPU budget in ms (may go negative: then paused until it refills). */
+  #cpuMs: number;
+  #cpuRefilledAt = performance.now();
+  #cpuTimer: NodeJS.Timeout | undefined;
   #resumeTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Replies waiting for the end of this event-loop turn. */
@@ -62,6 +66,7 @@ export class IngestConnection implements IngestPeer {
     this.#budget = deps.budget;
     this.#tokenId = deps.tokenId;
     this.#tokens = deps.limits.rateBurst;
+    this.#cpuMs = deps.limits.cpuBurstMs;
   }
 
   onFrame(data: Buffer, isBinary: boolean): void {
@@ -132,6 +137,7 @@ export class IngestConnection implements IngestPeer {
     this.#slices.length = 0;
     this.#budget.forget(this);
     clearTimeout(this.#resumeTimer);
+    clearTimeout(this.#cpuTimer);
     this.#core.forget(this);
   }
 
@@ -140,7 +146,10 @@ export class IngestConnection implements IngestPeer {
     this.#inFlight += msgs.length;
     if (this.#inFlight >= this.#limits.maxInFlight && !this.#pausedFor.inFlight) this.#pause('inFlight');
     const started = performance.now();
-    this.#core.ingestBatch(msgs, this).then(
+    const replies = this.#core.ingestBatch(msgs, this);
+    // What the core spent on these messages before waiting for the log (scan, escalation, records).
+    this.#spendCpu(performance.now() - started);
+    replies.then(
       (replies) => this.#done(msgs.length, replies, started),
       (err: unknown) => this.#done(msgs.length, msgs.map((m) => wireError('internal', `message not processed: ${(err as Error).message}`, m)), started),
     );
@@ -187,15 +196,37 @@ export class IngestConnection implements IngestPeer {
     }
   }
 
-  #pause(why: 'inFlight' | 'rate'): void {
+  /** The core's fan-out of this connection's flags and signals (feed frames) counts against its CPU budget too. */
+  charge(ms: number): void {
+    this.#spendCpu(ms);
+  }
+
+  /**
+   * The CPU budget: what processing this connection's messages took, measured, against its fair
+   * share of `cpuShare` of a core. Message counts alone let one flag-dense 18k-unit chat line cost
+   * as little as "好看"; the time it takes does not.
+   */
+  #spendCpu(ms: number): void {
+    const now = performance.now();
+    const msPerSecond = this.#budget.cpuFor(this);
+    const { cpuBurstMs } = this.#limits;
+    this.#cpuMs = Math.min(cpuBurstMs, this.#cpuMs + ((now - this.#cpuRefilledAt) * msPerSecond) / 1000) - ms;
+    this.#cpuRefilledAt = now;
+    if (this.#cpuMs < 0 && !this.#pausedFor.cpu) {
+      this.#pause('cpu');
+      this.#cpuTimer = setTimeout(() => this.#resume('cpu'), Math.ceil((-this.#cpuMs * 1000) / msPerSecond));
+    }
+  }
+
+  #pause(why: 'inFlight' | 'rate' | 'cpu'): void {
     this.#pausedFor[why] = true;
-    this.#metrics.pauses.inc({ reason: why === 'inFlight' ? 'in_flight' : 'rate' });
+    this.#metrics.pauses.inc({ reason: why === 'inFlight' ? 'in_flight' : why });
     this.ws.pause();
   }
 
-  #resume(why: 'inFlight' | 'rate'): void {
+  #resume(why: 'inFlight' | 'rate' | 'cpu'): void {
     this.#pausedFor[why] = false;
-    if (!this.#pausedFor.inFlight && !this.#pausedFor.rate && !this.#closed) this.ws.resume();
+    if (!this.#pausedFor.inFlight && !this.#pausedFor.rate && !this.#pausedFor.cpu && !this.#closed) this.ws.resume();
   }
 
   #cutOff(reason: string): void {

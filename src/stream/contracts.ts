@@ -12,6 +12,8 @@ import type { IngestMessage } from '../protocol/ingest.js';
 /** An ingest connection as the core sees it: something signals for its streams go to. */
 export interface IngestPeer {
   readonly id: number;
+  /** Charged with the CPU time publishing its messages' flags and signals took (the fan-out), so that cost stays with the sender. */
+  charge?(ms: number): void;
 }
 
 export interface Ack {

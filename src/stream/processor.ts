@@ -137,11 +137,13 @@ export class Processor implements StreamService {
       this.#inFlight -= msgs.length;
     }
     const replies: (Ack | WireError)[] = [];
+    const publishing = performance.now();
     for (const o of outcomes) {
       if (o.reply.type === 'ack') this.#step.publish(o);
       for (const f of o.flags) this.#lastFlag = Math.max(this.#lastFlag, Number(f.id.slice(1)));
       replies.push(o.reply);
     }
+    peer.charge?.(performance.now() - publishing);
     return replies;
   }
 

@@ -87,3 +87,23 @@ test('a flood is paced to its fair share of the node; a light client on the same
   flood.close();
   light.close();
 });
+
+test('flag-dense chat lines are paced by the CPU they cost, fan-out included, not by their count', async () => {
+  const s = await server({ limits: { cpuShare: 0.2, cpuBurstMs: 10 } });
+  const troll = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+  const moderator = await Client.open(s.url('/feed', TOKENS.moderator[0]));
+  moderator.send({ type: 'subscribe' });
+  const dense = '全网最低价，'.repeat(3000);
+  for (let i = 0; i < 40; i++) troll.send({ type: 'chat', stream: 'troll-room', seq: i + 1, ts: 1, user: 'troll', text: dense }); // 54 KB each
+  const light = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+  for (let seq = 1; seq <= 5; seq++) {
+    light.send({ type: 'chat', stream: 'light', seq, ts: 1, text: '好看' });
+    await light.ack('light', seq);
+  }
+  for (let i = 0; i < 600 && troll.of('ack').length < 40; i++) await sleep(50);
+  expect(troll.of('ack')).toHaveLength(40); // paced, never dropped
+  const metrics = await (await http(s, '/metrics')).text();
+  expect(metrics).toMatch(/pkguard_ingest_pauses_total\{reason="cpu"\} [1-9]/);
+  expect(moderator.of('error')).toEqual([]); // no moderator cut off
+  for (const c of [troll, moderator, light]) c.close();
+});
