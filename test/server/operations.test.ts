@@ -135,6 +135,8 @@ test('a feed client that stops reading is told slow_consumer and cut off; it res
   slow.on('message', (d: Buffer) => slowGot.push(JSON.parse(d.toString()) as Record<string, unknown>));
   const slowClosed = new Promise<number>((r) => slow.once('close', (code) => r(code)));
   await new Promise((r) => slow.once('open', r));
+  slow.send(JSON.stringify({ type: 'subscribe' })); // live at once (without it, flags are held for limits.feedGraceMs)
+  await sleep(100);
   slow.pause();
   const ingest = await Client.open(server.url('/ingest?flags=1', TOKENS.ingest[0]));
   const text = '全网最低价，'.repeat(10);
@@ -154,6 +156,7 @@ test('a feed client that stops reading is told slow_consumer and cut off; it res
   expect(await slowClosed).toBe(4008);
   expect(slowGot.at(-1)).toMatchObject({ type: 'error', code: 'slow_consumer' });
   const lastId = (slowGot.filter((m) => m.type === 'flag').at(-1)!.flag as { id: string }).id;
+  expect(slowGot.at(-1)).toMatchObject({ lastFlag: lastId }); // the error names where to resume
 
   // Resume from the last flag it received: every later flag, once, in order.
   const newest = Math.max(...ingest.of('flag').map((m) => Number((m.flag as { id: string }).id.slice(1))));
