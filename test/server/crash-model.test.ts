@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openCore, PEER, smallLexiconDir, tempJournalDir, type Msg } from '../stream/embedded.js';
 import { Client, removeDir, sleep, startServer, tempDir, TOKENS, type ServerProcess } from './harness.js';
+import { prng } from '../../bench/corpus.js'; // seeded, so a failing run can be replayed
 
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
 const RUNS = Number(process.env.CRASH_RUNS ?? 12);
@@ -34,17 +35,6 @@ afterAll(() => {
   for (const d of cleanup) rmSync(d, { recursive: true, force: true });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CLAIMS = ['这个全网最低价', '史上最强的', '可以根治鼻炎', '大家加微信', '销量第一哦', '独家合作款'];
 

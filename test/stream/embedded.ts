@@ -4,6 +4,7 @@
  * can check what was signalled against what the journal holds. `files` injects faults.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scanner } from '../../src/detect/scanner.js';
@@ -188,6 +189,19 @@ export const isAck = (r: Reply): r is Ack => r.type === 'ack';
 
 export function tempJournalDir(): string {
   return mkdtempSync(join(tmpdir(), 'pkguard-fault-'));
+}
+
+/** A journal directory per call, all removed after the file's tests. */
+export function journalDirs(): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = tempJournalDir();
+    dirs.push(d);
+    return d;
+  };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -14,22 +14,13 @@
  * - flag ids are never reused: unique on the feed and in the journal, and a restart hands out
  *   only ids above every one seen.
  */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { FaultyFiles, type Fault } from '../journal/faulty-files.js';
-import { openCore, recordingOutbox, tempJournalDir, type Core, type CoreOptions } from './embedded.js';
+import { openCore, recordingOutbox, journalDirs, type Core, type CoreOptions } from './embedded.js';
 import type { StreamSummary } from '../../src/stream/contracts.js';
 import { clientSteps, duplicates, flagKey, journalFlags, journalProblems, num, outcomeOf, runClients, sortSummaries, STREAMS, type Outcome, type RunLog, type Step } from './fault-model.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const newDir = () => {
-  const d = tempJournalDir();
-  dirs.push(d);
-  return d;
-};
+const newDir = journalDirs();
 
 const SEQUENTIAL = clientSteps([STREAMS]);
 const CONCURRENT = clientSteps(STREAMS.map((s) => [s]));

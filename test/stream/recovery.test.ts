@@ -3,22 +3,14 @@
  * snapshot racing a failed batch, a damaged snapshot, a record of the wrong shape, a disk that is
  * full at startup, and the seq guarantees (unsafe seqs refused naming `seq`, interleaved pipelines).
  */
-import { appendFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { FaultyFiles } from '../journal/faulty-files.js';
-import { isAck, openCore, PEER, recordingOutbox, tempJournalDir, untilWritable, type Core, type CoreOptions, type Msg } from './embedded.js';
+import { isAck, openCore, PEER, recordingOutbox, journalDirs, untilWritable, type Core, type CoreOptions, type Msg } from './embedded.js';
 import { T0 } from './fault-model.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-const newDir = () => {
-  const d = tempJournalDir();
-  dirs.push(d);
-  return d;
-};
+const newDir = journalDirs();
 
 const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.ndjson')).sort();
 const activeBytes = (dir: string) => statSync(join(dir, segments(dir).at(-1)!)).size;
