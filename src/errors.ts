@@ -10,7 +10,9 @@ export type PkguardErrorCode =
   | 'PKG_ERR_PATTERN_INVALID'
   | 'PKG_ERR_INPUT_INVALID'
   | 'PKG_ERR_CONFIG_INVALID'
-  | 'PKG_ERR_JOURNAL';
+  | 'PKG_ERR_JOURNAL'
+  | 'PKG_ERR_ARTIFACT_INVALID'
+  | 'PKG_ERR_ARTIFACT_STALE';
 
 export class PkguardError extends Error {
   readonly code: PkguardErrorCode;
@@ -125,5 +127,25 @@ export class JournalError extends PkguardError {
     super('PKG_ERR_JOURNAL', `journal ${path}: ${message}`, { cause });
     this.path = path;
     this.reason = (cause as NodeJS.ErrnoException | undefined)?.code ?? message;
+  }
+}
+
+/**
+ * Why a compiled lexicon artifact was not used. `PKG_ERR_ARTIFACT_INVALID`: damaged (`truncated`,
+ * `magic`, `checksum`, `malformed`) or a value the format cannot carry (`unencodable`, at write).
+ * `PKG_ERR_ARTIFACT_STALE`: whole but made for something else (`format_version`, `endianness`, `build`
+ * = other pkguard code or dependencies, `lexicon` = other lexicon files, `options`).
+ * Either way the lexicon is compiled instead; the error is only logged.
+ */
+export type ArtifactProblem = 'truncated' | 'magic' | 'checksum' | 'malformed' | 'unencodable' | 'format_version' | 'endianness' | 'build' | 'lexicon' | 'options';
+const STALE_PROBLEMS: ReadonlySet<ArtifactProblem> = new Set(['format_version', 'endianness', 'build', 'lexicon', 'options']);
+
+export class ArtifactError extends PkguardError {
+  readonly file: string;
+  readonly reason: ArtifactProblem;
+  constructor(file: string, reason: ArtifactProblem, detail: string) {
+    super(STALE_PROBLEMS.has(reason) ? 'PKG_ERR_ARTIFACT_STALE' : 'PKG_ERR_ARTIFACT_INVALID', `lexicon artifact ${file}: ${reason}: ${detail}`);
+    this.file = file;
+    this.reason = reason;
   }
 }

@@ -5,10 +5,8 @@
  * stdout with exit 0; usage after a mistake goes to stderr with exit 2.
  */
 import { LexiconError } from '../errors.js';
-import { createScanner } from '../index.js';
-import { BUNDLED_LEXICON_DIR } from '../lexicon/load.js';
-import { checkLexicons, formatReport } from './lexicon-check.js';
-import { openInput, runScan } from './scan.js';
+import { BUNDLED_LEXICON_DIR } from '../lexicon/bundled.js';
+import { openInput, openScanScanner, runScan } from './scan.js';
 import { commandHelp, USAGE, wantsHelp } from './usage.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -30,9 +28,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'scan') {
     const lexiconDir = option(args, '--lexicons');
+    const artifact = option(args, '--artifact');
     let scanner;
     try {
-      scanner = createScanner(lexiconDir ? { lexiconDir } : {});
+      scanner = await openScanScanner(lexiconDir, artifact, (m) => process.stderr.write(m + '\n'));
     } catch (err) {
       if (err instanceof LexiconError) {
         process.stderr.write(`pkguard scan: ${err.message}\n`);
@@ -59,7 +58,15 @@ async function main(argv: string[]): Promise<number> {
     }
     return runReplay(opts, (line) => process.stdout.write(line + '\n'));
   }
+  if (command === 'lexicon' && args[0] === 'compile') {
+    const lexiconDir = option(args, '--lexicons');
+    const out = option(args, '--out');
+    if (args.length > 1) return usageError(`pkguard lexicon compile: unexpected argument ${args[1]}`);
+    const { runLexiconCompile } = await import('./lexicon-compile.js');
+    return runLexiconCompile({ lexiconDir, out }, (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
+  }
   if (command === 'lexicon' && args[0] === 'check') {
+    const { checkLexicons, formatReport } = await import('./lexicon-check.js'); // the scan CLI does not pay for the checker's imports
     const json = args.includes('--json');
     const dir = args.slice(1).find((a) => !a.startsWith('--')) ?? BUNDLED_LEXICON_DIR;
     const report = checkLexicons(dir);

@@ -7,8 +7,26 @@
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
-import type { Scanner } from '../detect/scanner.js';
+import { Scanner } from '../detect/scanner.js';
+import { FlagIdAllocator } from '../flag.js';
+import { openCompiledLexicon } from '../lexicon/artifact-store.js';
 import { ndjsonLines } from './ndjson-lines.js';
+
+/**
+ * The scanner `pkguard scan` uses: its lexicon from the compiled artifact when fresh, else compiled
+ * (and the artifact refreshed). A rejected artifact or a failed write is reported through `warn`.
+ */
+export async function openScanScanner(lexiconDir: string | undefined, artifact: string | undefined, warn: (message: string) => void): Promise<Scanner> {
+  const { lexicon } = await openCompiledLexicon({
+    lexiconDir,
+    artifact,
+    log: (e) => {
+      if (e.event === 'artifact_rejected') warn(`pkguard scan: ${e.message} (${e.code}); compiling the lexicons instead`);
+      else if (e.event === 'artifact_write_failed') warn(`pkguard scan: could not write the lexicon artifact ${e.file}: ${e.message}`);
+    },
+  });
+  return new Scanner(lexicon, new FlagIdAllocator(1));
+}
 
 export const scanRequestSchema = z.object({
   id: z.string(),

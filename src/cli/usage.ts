@@ -8,19 +8,21 @@
 export const USAGE = `usage: pkguard <command> [options]
 
 commands:
-  pkguard scan [FILE] [--lexicons DIR]
+  pkguard scan [FILE] [--lexicons DIR] [--artifact FILE]
       NDJSON {"id","text","kind"?,"stream"?} per line (FILE or stdin) -> {"id","flags"} per line
   pkguard serve [--config FILE]
       the live server: WebSocket /ingest and /feed, console at /, /healthz, /metrics (port 8080)
   pkguard lexicon check [DIR] [--json]
       validate lexicons and explain mistakes with file:line (default: the bundled lexicons)
+  pkguard lexicon compile [--lexicons DIR] [--out FILE]
+      compile lexicons into the artifact that scan and serve load at start (default: the cache folder)
   pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
       send a recorded NDJSON session to a running server
   pkguard help [COMMAND]
       this text, or one command's details (same as pkguard COMMAND --help)`;
 
 const PAGES: Record<string, string> = {
-  scan: `usage: pkguard scan [FILE] [--lexicons DIR]
+  scan: `usage: pkguard scan [FILE] [--lexicons DIR] [--artifact FILE]
 
 Reads NDJSON from FILE (or stdin, or "-"), one {"id","text","kind"?,"stream"?} per line, and writes
 exactly one line per input line, in order: {"id","flags":[...]} or {"id","error"}.
@@ -28,6 +30,8 @@ Lines with the same "stream" are consecutive chunks of one stream; chat lines st
 
 options:
   --lexicons DIR   lexicon folder to use instead of the bundled lexicons
+  --artifact FILE  compiled lexicon artifact to load when fresh (else compile and rewrite it);
+                   default: one per lexicon folder in $PKGUARD_CACHE_DIR, else ~/.cache/pkguard
 
 exit: 0 input read (even with error lines), 1 input unreadable or lexicons refused, 2 usage`,
   serve: `usage: pkguard serve [--config FILE]
@@ -46,6 +50,7 @@ environment:
 exit: 0 stopped cleanly, 1 lexicons refused, 2 bad config or usage, 69 port unavailable,
       74 journal unusable, 70 a bug`,
   lexicon: `usage: pkguard lexicon check [DIR] [--json]
+       pkguard lexicon compile [--lexicons DIR] [--out FILE]
 
 Validates every *.tsv lexicon in DIR (default: the bundled lexicons) and explains each mistake
 with file:line; warns about duplicates, single-character terms and allow phrases that shadow a term.
@@ -53,7 +58,14 @@ with file:line; warns about duplicates, single-character terms and allow phrases
 options:
   --json           print the report as JSON
 
-exit: 0 valid (warnings allowed), 1 refused`,
+compile writes the compiled lexicon (automaton, fold tables) as a versioned, checksummed artifact,
+keyed by the lexicon files' contents and the pkguard build. scan and serve load it at start when it
+matches (else they compile and rewrite it); a stale or damaged artifact is never used.
+  --lexicons DIR   lexicon folder (default: the bundled lexicons)
+  --out FILE       where to write it (default: one per lexicon folder in $PKGUARD_CACHE_DIR,
+                   else $XDG_CACHE_HOME/pkguard or ~/.cache/pkguard, else the temp dir)
+
+exit: 0 valid (warnings allowed) / written, 1 refused, 73 the artifact could not be written`,
   replay: `usage: pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
 
 Sends a recorded NDJSON session (ingest messages with event-time "ts") to a running server at the

@@ -16,20 +16,14 @@
  * naming file, line and reason.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { LexiconError, type LexiconProblem } from '../errors.js';
+import { BUNDLED_LEXICON_DIR } from './bundled.js';
 import { CATEGORIES, type Category } from '../flag.js';
 import { NEAR_SEPARATOR } from './compile.js';
 import { allowEntrySchema, MAX_PHRASE_LENGTH, termEntrySchema, type AllowEntry, type Lexicon, type TermEntry } from './schema.js';
 
-/** The lexicons shipped with the package (`<package root>/lexicons`). */
-export const BUNDLED_LEXICON_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), findUp());
-
-function findUp(): string {
-  // src/lexicon -> ../../lexicons when run from source, dist/src/lexicon -> ../../../lexicons when built.
-  return import.meta.url.includes('/dist/') ? '../../../lexicons' : '../../lexicons';
-}
+export { BUNDLED_LEXICON_DIR } from './bundled.js';
 
 const COLUMN_SPLIT = /\t+| {2,}/;
 const SET_NAME = /^[^\s{}|…]+$/u;

@@ -5,7 +5,16 @@
  * Homophones (威信 = 微信 = wei xin) and pinyin then meet in one automaton. Built once at start-up
  * from pinyin-pro: per-character readings for text, in-context readings for lexicon terms.
  */
-import { pinyin } from 'pinyin-pro';
+import { createRequire } from 'node:module';
+import type { pinyin as pinyinFn } from 'pinyin-pro';
+
+// pinyin-pro loaded on first use: its import costs ~150 ms, which a start from a compiled lexicon
+// artifact (lexicon/artifact-store.ts) never needs.
+let loaded: typeof pinyinFn | undefined;
+const pinyin: typeof pinyinFn = ((...args: Parameters<typeof pinyinFn>) => {
+  loaded ??= (createRequire(import.meta.url)('pinyin-pro') as { pinyin: typeof pinyinFn }).pinyin;
+  return loaded(...args);
+}) as typeof pinyinFn;
 
 export const SYLLABLE_BASE = 0xe000;
 /** A lane code no pattern contains: ends any partial match in the pinyin lane (digits, non-pinyin Latin). */
@@ -25,7 +34,13 @@ export class PinyinTables {
   #trieSize = 1;
   readonly #reachable = new Uint8Array(MAX_WORD + 1);
 
-  constructor(simplify: (unit: number) => number) {
+  /** `restored`: the state `toArtifact` gave, instead of reading every character with pinyin-pro. */
+  constructor(simplify: (unit: number) => number, restored?: { syllableOf: Uint16Array; names: readonly string[] }) {
+    if (restored) {
+      this.syllableOf = restored.syllableOf;
+      for (const name of restored.names) this.#idOf(name);
+      return;
+    }
     this.syllableOf = new Uint16Array(65536);
     const ranges: [number, number][] = [
       [0x3400, 0x4dbf],
@@ -75,6 +90,11 @@ export class PinyinTables {
       n = next;
     }
     this.#trieId[n] = id;
+  }
+
+  /** The state a compiled artifact carries (syllable ids are name order, so the names rebuild the rest). */
+  toArtifact(): { syllableOf: Uint16Array; names: readonly string[] } {
+    return { syllableOf: this.syllableOf, names: this.#names };
   }
 
   /** The syllable name of a lane code (for diagnostics and `lexicon check`). */

@@ -11,7 +11,8 @@
  *
  * Built once per process (about 100 ms with the pinyin table) and shared by every scanner.
  */
-import { Converter } from 'opencc-js/t2cn';
+import { createRequire } from 'node:module';
+import type { Converter as ConverterFn } from 'opencc-js/t2cn';
 import { PinyinTables, LANE_BREAK } from './pinyin.js';
 import { CHINESE_DIGITS, CJK_LOOKALIKES, CONFUSABLE_LATIN, EMOJI_WORDS, SPOKEN_DIGITS } from './symbols.js';
 
@@ -48,6 +49,15 @@ let shared: FoldTables | undefined;
 
 export function foldTables(): FoldTables {
   shared ??= buildFoldTables();
+  return shared;
+}
+
+/**
+ * Uses tables restored from a compiled lexicon artifact (lexicon/artifact-store.ts) instead of
+ * building them, unless this process built them already. Returns the tables in use.
+ */
+export function adoptFoldTables(tables: FoldTables): FoldTables {
+  shared ??= tables;
   return shared;
 }
 
@@ -117,6 +127,8 @@ function foldString(input: string, simplify: (u: number) => number): string {
 /** Traditional → simplified as a one-to-one unit table derived from OpenCC's dictionaries. */
 function simplifiedTable(): Uint16Array {
   const table = new Uint16Array(65536);
+  // opencc-js loaded here, not imported: a start from a compiled artifact never builds this table.
+  const { Converter } = createRequire(import.meta.url)('opencc-js/t2cn') as { Converter: typeof ConverterFn };
   const convert = Converter({ from: 't', to: 'cn' });
   for (const [lo, hi] of CJK_RANGES) {
     const chars: string[] = [];
