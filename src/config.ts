@@ -92,6 +92,11 @@ export const serverConfigSchema = z
     journal: journalConfigSchema.default(journalConfigSchema.parse({})),
     /** Lexicon directory; default: the bundled lexicons. */
     lexicons: z.string().min(1).optional(),
+    /**
+     * The compiled lexicon artifact loaded at start and refreshed by reloads (lexicon/artifact-store.ts):
+     * a file path, or false for none. Default: one per lexicon folder in the cache folder.
+     */
+    lexiconArtifact: z.union([z.string().min(1), z.literal(false)]).optional(),
     /** Reload lexicons when a file in the directory changes (SIGHUP always reloads). */
     watchLexicons: z.boolean().default(true),
     /** Lexicon hot reload: wait until files settle; refuse a reload that loses a file or more than a share of entries (SIGUSR2 forces). */
@@ -136,6 +141,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const base = file !== undefined ? dirname(resolve(file)) : process.cwd();
   config.journal.dir = resolve(base, config.journal.dir);
   if (config.lexicons) config.lexicons = resolve(base, config.lexicons);
+  if (typeof config.lexiconArtifact === 'string') config.lexiconArtifact = resolve(base, config.lexiconArtifact);
   if (config.cluster?.credsFile) config.cluster.credsFile = resolve(base, config.cluster.credsFile); // cluster hook
   if (env.PKGUARD_PORT !== undefined) {
     const port = Number(env.PKGUARD_PORT);

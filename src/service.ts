@@ -10,9 +10,9 @@ import { Scanner } from './detect/scanner.js';
 import { FlagIdAllocator } from './flag.js';
 import { Journal } from './journal/journal.js';
 import { compileInWorker } from './lexicon/compile-async.js';
-import { compileLexicon } from './lexicon/compile.js';
+import { openCompiledLexicon, type ArtifactEvent } from './lexicon/artifact-store.js';
+import { BUNDLED_LEXICON_DIR } from './lexicon/bundled.js';
 import { LexiconReloader } from './lexicon/reload.js';
-import { BUNDLED_LEXICON_DIR, loadLexiconDir } from './lexicon/load.js';
 import { Metrics } from './metrics.js';
 import { CLOSE_SLOW_CONSUMER, FeedHub } from './server/feed-hub.js';
 import { socketOutbox } from './server/outbox.js';
@@ -38,8 +38,9 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   const started = Date.now();
   // Cluster mode: the events stream assigns flag ids as it stores them; the scanner's are provisional.
   const ids = new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
-  const scanner = new Scanner(compileLexicon(loadLexiconDir(config.lexicons)), ids, config.limits.maxFlagsPerMessage);
-  log.info({ event: 'lexicon_loaded', patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
+  const opened = await openCompiledLexicon({ lexiconDir: config.lexicons, artifact: config.lexiconArtifact, log: (e) => logArtifact(log, e) });
+  const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
+  log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
 
   const hub = new FeedHub({
     maxBufferedBytes: config.limits.maxBufferedBytes,
@@ -131,7 +132,7 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
 function lexiconReloader(config: ServerConfig, scanner: Scanner, metrics: Metrics, log: Logger) {
   const reloader = new LexiconReloader({
     dir: config.lexicons ?? BUNDLED_LEXICON_DIR,
-    compile: () => compileInWorker(config.lexicons),
+    compile: () => compileInWorker(config.lexicons, { artifact: config.lexiconArtifact, onArtifact: (e) => logArtifact(log, e) }),
     current: () => scanner.lexicon,
     apply: (l) => scanner.swapLexicon(l),
     ...config.lexiconReload,
@@ -148,4 +149,10 @@ function lexiconReloader(config: ServerConfig, scanner: Scanner, metrics: Metric
     reload: async (reason: string, opts: { force?: boolean } = {}) => (await reloader.reload({ trigger: reason, ...(opts.force ? { force: true } : {}) })).outcome === 'ok',
     stop: () => reloader.close(),
   };
+}
+
+/** Artifact outcomes in the server log: a rejected artifact or a failed write is a warning (the lexicon is compiled instead). */
+function logArtifact(log: Logger, e: ArtifactEvent): void {
+  if (e.event === 'artifact_rejected' || e.event === 'artifact_write_failed') log.warn(e, e.event === 'artifact_rejected' ? 'lexicon artifact not used; compiling' : 'lexicon artifact not written');
+  else log.info(e, e.event.replace('_', ' '));
 }

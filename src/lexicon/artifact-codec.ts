@@ -9,8 +9,8 @@
  * Encoding of a value in the metadata:
  *   null, boolean, string, finite number   as themselves
  *   typed array                             {"$s": i}: section i (one section per distinct array object,
- *                                           so two fields holding one array still share it); arrays
- *                                           under INLINE_MAX elements inline as {"$ta": type, "v": [...]}
+ *                                           so two fields holding one array still share it); integer
+ *                                           arrays under INLINE_MAX elements inline as {"$ta": type, "v": [...]}
  *   array                                   a JSON array, or a table / ragged form (below)
  *   plain object                            itself, or {"$o": {...}} when a key starts with "$"
  *   Map, Set                                {"$map": [[k, v], ...]}, {"$set": [...]}
@@ -71,6 +71,7 @@ export interface ArtifactClass<T extends object = object> {
 }
 
 const INLINE_MAX = 32;
+const INLINE_TYPES = new Set(['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array']);
 const TABLE_MIN = 16;
 
 /** A value `encode` cannot carry (`unencodable`) or metadata `decode` cannot read (`malformed`). */
@@ -113,7 +114,8 @@ export class ArtifactCodec {
         const ta = v as TypedArray;
         const type = ta.constructor.name;
         if (!(type in TYPED_ARRAYS)) throw new ArtifactCodecError(name, `cannot carry a ${type}`);
-        if (ta.length < INLINE_MAX && !seen.has(ta) && !(ta instanceof BigInt64Array || ta instanceof BigUint64Array)) return { $ta: type, v: Array.from(ta as Uint8Array) };
+        // Integer arrays only: JSON would lose a float array's NaN and -0, and cannot hold a bigint.
+        if (ta.length < INLINE_MAX && !seen.has(ta) && INLINE_TYPES.has(type)) return { $ta: type, v: Array.from(ta as Uint8Array) };
         return { $s: section(name, ta) };
       }
       if (path.includes(v)) throw new ArtifactCodecError(name, 'cycle');

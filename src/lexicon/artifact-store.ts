@@ -11,8 +11,8 @@
  * never fatal. The compile modules (and zod, opencc-js, pinyin-pro behind them) are imported only
  * when a compile is needed.
  */
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ArtifactError } from '../errors.js';
 import { adoptFoldTables, foldTables } from '../normalize/tables.js';
 import { decodeArtifact, encodeArtifact, writeFileAtomic, type ArtifactKey } from './artifact-file.js';
@@ -145,6 +145,7 @@ export function writeLexiconArtifact(files: readonly string[], explicit: boolean
       if (explicit) mkdirSync(dirname(file), { recursive: true });
       else if (!privateDir(dirname(file), true)) throw new Error(`${dirname(file)} is not a private folder of this user`);
       writeFileAtomic(file, bytes);
+      if (!explicit) pruneCache(dirname(file), file);
       log({ event: 'artifact_written', file, bytes: bytes.length, ms: Math.round(performance.now() - t0) });
       return file;
     } catch (err) {
@@ -174,6 +175,25 @@ function privateDir(dir: string, create = false): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Most artifacts a cache folder keeps (one per lexicon folder: temp folders of tests come and go). */
+const CACHE_KEEP = 32;
+const STRAY_TMP_MS = 3600_000;
+
+/** Drops the least recently written artifacts past CACHE_KEEP, and temp files a crash left behind. */
+function pruneCache(dir: string, keep: string): void {
+  try {
+    const now = Date.now();
+    const found = readdirSync(dir)
+      .filter((n) => n.startsWith('lexicon-') && (n.endsWith('.pkgl') || n.endsWith('.tmp')))
+      .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs, tmp: n.endsWith('.tmp') }));
+    for (const f of found) if (f.tmp && now - f.mtime > STRAY_TMP_MS) rmSync(f.path, { force: true });
+    const artifacts = found.filter((f) => !f.tmp && f.path !== keep).sort((a, b) => b.mtime - a.mtime);
+    for (const f of artifacts.slice(CACHE_KEEP - 1)) rmSync(f.path, { force: true });
+  } catch {
+    // Pruning is housekeeping: another process may be pruning the same folder.
   }
 }
 

@@ -5,16 +5,25 @@
 import { Worker } from 'node:worker_threads';
 import { LexiconError, PkguardError, type LexiconProblem } from '../errors.js';
 import { Automaton } from '../match/automaton.js';
+import type { ArtifactEvent } from './artifact-store.js';
 import type { CompiledLexicon } from './compile.js';
 
-type WorkerReply = { ok: true; compiled: CompiledLexicon } | { ok: false; message: string; problems: LexiconProblem[] };
+type WorkerReply = ({ ok: true; compiled: CompiledLexicon } | { ok: false; message: string; problems: LexiconProblem[] }) & { events?: ArtifactEvent[] };
 
-export function compileInWorker(lexiconDir: string | undefined): Promise<CompiledLexicon> {
+export interface CompileInWorkerOptions {
+  /** The artifact to load when fresh and refresh otherwise (see artifact-store.ts); default the cache folder's, false none. */
+  artifact?: string | false;
+  /** What happened to the artifact (loaded, rejected and why, written). */
+  onArtifact?: (event: ArtifactEvent) => void;
+}
+
+export function compileInWorker(lexiconDir: string | undefined, options: CompileInWorkerOptions = {}): Promise<CompiledLexicon> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: { lexiconDir } });
+    const worker = new Worker(new URL('./compile-worker.js', import.meta.url), { workerData: { lexiconDir, artifact: options.artifact } });
     let settled = false;
     worker.once('message', (reply: WorkerReply) => {
       settled = true;
+      for (const e of reply.events ?? []) options.onArtifact?.(e);
       if (reply.ok) resolve(reviveCompiled(reply.compiled));
       else reject(reply.problems.length > 0 ? new LexiconError(reply.problems) : new PkguardError('PKG_ERR_LEXICON_COMPILE', reply.message));
       void worker.terminate();
