@@ -3,14 +3,41 @@
  * order. A line that is not valid JSON or not a valid request gets `{"id":…,"error":…}` (id null
  * when it cannot be read) and scanning goes on. Transcript lines with a `stream` are consecutive
  * chunks of that stream; chat lines are always scanned on their own.
+ *
+ * Two roads, one result: the common line shape is read by scan-request.ts and its answer written by
+ * hand; every other line (escapes, other value types, errors) goes through JSON.parse, the zod
+ * schema and JSON.stringify. Tests hold the two to byte-for-byte equality (test/cli/scan-fast.test.ts).
  */
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
-import { z } from 'zod';
-import { Scanner } from '../detect/scanner.js';
-import { FlagIdAllocator } from '../flag.js';
+import type { z as Z } from 'zod';
+import { Scanner, type ChunkMeta } from '../detect/scanner.js';
+import { FlagIdAllocator, type Flag } from '../flag.js';
 import { openCompiledLexicon } from '../lexicon/artifact-store.js';
-import { ndjsonLines } from './ndjson-lines.js';
+import { ndjsonBatches } from './ndjson-lines.js';
+import { KIND_CHAT, KIND_TRANSCRIPT, readRequest, RequestFields } from './scan-request.js';
+
+/**
+ * The request schema, built on first use: zod's import costs ~100 ms at start-up, and only the
+ * JSON.parse road (unusual or invalid lines) needs it.
+ */
+let schema: ReturnType<typeof buildSchema> | undefined;
+function buildSchema() {
+  const { z } = createRequire(import.meta.url)('zod') as { z: typeof Z };
+  return z.object({
+    id: z.string(),
+    text: z.string(),
+    kind: z.enum(['transcript', 'chat']).optional(),
+    stream: z.string().optional(),
+  });
+}
+export function scanRequestSchema() {
+  return (schema ??= buildSchema());
+}
+
+/** Longest input line accepted; longer lines get an error line (the stream of lines goes on). */
+export const MAX_LINE_UNITS = 4 * 1024 * 1024;
 
 /**
  * The scanner `pkguard scan` uses: its lexicon from the compiled artifact when fresh, else compiled
@@ -28,17 +55,26 @@ export async function openScanScanner(lexiconDir: string | undefined, artifact: 
   return new Scanner(lexicon, new FlagIdAllocator(1));
 }
 
-export const scanRequestSchema = z.object({
-  id: z.string(),
-  text: z.string(),
-  kind: z.enum(['transcript', 'chat']).optional(),
-  stream: z.string().optional(),
-});
+const META_NONE: ChunkMeta = Object.freeze({});
+const META_TRANSCRIPT: ChunkMeta = Object.freeze({ kind: 'transcript' });
+const META_CHAT: ChunkMeta = Object.freeze({ kind: 'chat' });
+const fields = new RequestFields();
 
-/** Longest input line accepted; longer lines get an error line (the stream of lines goes on). */
-export const MAX_LINE_UNITS = 4 * 1024 * 1024;
-
+/** The output line for one input line (either road). */
 export function scanLine(scanner: Scanner, line: string): string {
+  if (line.length > MAX_LINE_UNITS || !readRequest(line, fields)) return scanLineParsed(scanner, line);
+  const { text, kind, stream } = fields;
+  const meta = kind === KIND_CHAT ? META_CHAT : kind === KIND_TRANSCRIPT ? META_TRANSCRIPT : META_NONE;
+  const flags =
+    stream !== undefined && kind !== KIND_CHAT
+      ? scanner.stream(stream).push(text, meta)
+      : scanner.scan(text, stream !== undefined ? { ...meta, stream } : meta);
+  // The id holds nothing JSON.stringify would escape (readRequest checked), so this is its output.
+  return flags.length === 0 ? `{"id":"${fields.id}","flags":[]}` : `{"id":"${fields.id}","flags":${JSON.stringify(flags satisfies Flag[])}}`;
+}
+
+/** The JSON.parse road: any line, valid or not. */
+export function scanLineParsed(scanner: Scanner, line: string): string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -47,7 +83,7 @@ export function scanLine(scanner: Scanner, line: string): string {
   }
   const id = typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : null;
   if (line.length > MAX_LINE_UNITS) return JSON.stringify({ id, error: `line longer than ${MAX_LINE_UNITS} characters` });
-  const parsed = scanRequestSchema.safeParse(value);
+  const parsed = scanRequestSchema().safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.join('.');
@@ -62,21 +98,25 @@ export function scanLine(scanner: Scanner, line: string): string {
   return JSON.stringify({ id: req.id, flags });
 }
 
+/** A line of nothing but whitespace is skipped (no output line). */
+function blank(line: string): boolean {
+  return line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '');
+}
+
 /** Runs the scan loop; resolves with the exit code (0, or 1 when the input cannot be read). */
 export async function runScan(scanner: Scanner, input: Readable, output: Writable, onError: (msg: string) => void): Promise<number> {
-  const lines = ndjsonLines(input);
-  let buffered: string[] = [];
+  let out = '';
   const flush = () => {
-    if (buffered.length === 0) return true;
-    const ok = output.write(buffered.join('\n') + '\n');
-    buffered = [];
+    if (out.length === 0) return true;
+    const ok = output.write(out);
+    out = '';
     return ok;
   };
   try {
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      buffered.push(scanLine(scanner, line));
-      if (buffered.length >= 256 && !flush()) await new Promise((r) => output.once('drain', r));
+    // A chunk's lines are scanned in one synchronous pass and their answers written in one write.
+    for await (const batch of ndjsonBatches(input)) {
+      for (const line of batch) if (!blank(line)) out += scanLine(scanner, line) + '\n';
+      if (out.length >= 16_384 && !flush()) await new Promise((r) => output.once('drain', r));
     }
   } catch (err) {
     flush();
