@@ -11,7 +11,8 @@
  *   typed array                             {"$s": i}: section i (one section per distinct array object,
  *                                           so two fields holding one array still share it); integer
  *                                           arrays under INLINE_MAX elements inline as {"$ta": type, "v": [...]}
- *   array                                   a JSON array, or a table / ragged form (below)
+ *   array                                   {"$p": [...]} when all JSON primitives, else a JSON array
+ *                                           of encoded values, or a table / ragged form (below)
  *   plain object                            itself, or {"$o": {...}} when a key starts with "$"
  *   Map, Set                                {"$map": [[k, v], ...]}, {"$set": [...]}
  *   registered class                        {"$c": name, "f": fields}
@@ -159,7 +160,7 @@ export class ArtifactCodec {
             });
             const narrow = indexArray(col.length, dict.length + 1);
             narrow.set(idx);
-            return [dict.map((x, i) => enc(x, `${name}.${table.keys[c]}.dict${i}`)), enc(narrow, `${name}.${table.keys[c]}`)];
+            return [dict, enc(narrow, `${name}.${table.keys[c]}`)];
           });
           return { $tab: table.keys, cols };
         }
@@ -169,6 +170,8 @@ export class ArtifactCodec {
           return { $rag: enc(lengths, `${name}.lengths`), items: enc((a as unknown[][]).flat(), name) };
         }
       }
+      // All primitives (JSON keeps them exactly): tagged, so decoding takes the array as parsed.
+      if (a.every(isJsonPrimitive)) return { $p: a };
       return a.map((x, i) => enc(x, `${name}.${i}`));
     };
     return { meta: enc(value, ''), sections };
@@ -180,6 +183,7 @@ export class ArtifactCodec {
       if (m === null || typeof m !== 'object') return m;
       if (Array.isArray(m)) return m.map(dec);
       const o = m as Record<string, unknown>;
+      if ('$p' in o) return o.$p;
       if ('$s' in o) {
         const s = sections[o.$s as number];
         if (s === undefined) throw new ArtifactCodecError(`section ${String(o.$s)}`, 'missing', 'malformed');
@@ -219,7 +223,7 @@ export class ArtifactCodec {
       return out;
     };
     const decTable = (keys: string[], cols: [unknown[], unknown][]) => {
-      const dicts = cols.map(([d]) => d.map(dec));
+      const dicts = cols.map(([d]) => d); // table values are JSON primitives (tableOf)
       const idx = cols.map(([, i]) => dec(i) as Uint8Array | Uint16Array | Int32Array);
       const rows = idx[0]?.length ?? 0;
       const out: Record<string, unknown>[] = new Array(rows);
@@ -238,6 +242,11 @@ export class ArtifactCodec {
 }
 
 const ABSENT = Symbol('absent');
+
+/** A value JSON carries exactly: null, a boolean, a string, a finite number other than -0. */
+function isJsonPrimitive(v: unknown): boolean {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
+}
 
 /** Columns of an array of plain objects with primitive values and one key order, or undefined. */
 function tableOf(a: unknown[]): { keys: string[]; cols: unknown[][] } | undefined {

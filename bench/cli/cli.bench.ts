@@ -1,0 +1,184 @@
+/**
+ * `npm run bench:cli`: the scan CLI's start-up and throughput, and the server's start, as real
+ * processes, in interleaved rounds (min and median; read ratios on a shared machine).
+ *
+ *   npm run bench:cli -- [--lines 200000] [--rounds 5] [--baseline /path/to/other/dist] [--skip-serve]
+ *
+ * Rows:
+ * - start-up: `node -e 0` (the floor), `echo '{"id":"1","text":"x","kind":"chat"}' | pkguard scan`
+ *   with a fresh artifact, and the same with no artifact (compile at every start);
+ * - throughput: `pkguard scan FILE > /dev/null` on generated NDJSON of 30–60 unit lines
+ *   (ndjson-corpus.ts), without and with streams; lines/s over the whole run, and over the run minus
+ *   the median start-up (steady state);
+ * - in one process: the scanner alone on pre-parsed requests vs the CLI's line path (hand-read road)
+ *   vs the JSON.parse road, as lines/s and as time ratios to the scanner alone;
+ * - serve: spawn to `listening` in the log, with a fresh artifact and without one.
+ * With `--baseline DIST`, that build's CLI runs the same start-up and throughput rows.
+ * Results: bench/results/cli-<date>.json.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openScanScanner, scanLine, scanLineParsed } from '../../src/cli/scan.js';
+import { ndjsonCorpus } from './ndjson-corpus.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const LINES = Number(arg('--lines') ?? 200_000);
+const ROUNDS = Number(arg('--rounds') ?? 5);
+const BASELINE = arg('--baseline');
+const SKIP_SERVE = process.argv.includes('--skip-serve');
+
+const work = mkdtempSync(join(tmpdir(), 'pkguard-bench-cli-'));
+const cache = join(work, 'cache');
+const noCache = join(work, 'no-cache');
+const envWith = (dir: string) => ({ ...process.env, PKGUARD_CACHE_DIR: dir });
+
+/** Wall ms of one run of `node args`, stdin from `input`, stdout discarded. */
+function timeRun(args: string[], input: string | undefined, env: NodeJS.ProcessEnv): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { input, env, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString()}`);
+  return ms;
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[s.length >> 1]! };
+};
+
+function rounds(rows: Record<string, () => number>): Record<string, { min: number; median: number }> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(rows).map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(rows)) times[k]!.push(fn());
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)]));
+}
+
+/** Spawns `serve` on port 0 and resolves with the ms until its log says `listening`; then stops it. */
+function serveStart(env: NodeJS.ProcessEnv): Promise<number> {
+  const dir = mkdtempSync(join(work, 'serve-'));
+  const config = join(dir, 'config.json');
+  const tok = (r: string) => [`${r}-token-0123456789abcdef`];
+  writeFileSync(config, JSON.stringify({ port: 0, host: '127.0.0.1', journal: { dir: join(dir, 'journal') }, tokens: { ingest: tok('i'), moderator: tok('m'), control: tok('c') }, watchLexicons: false }));
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString('utf8');
+      if (!done && out.includes('"event":"listening"')) {
+        done = true;
+        resolvePromise(performance.now() - t0);
+        child.kill('SIGTERM');
+      }
+    });
+    child.on('exit', (code) => {
+      if (!done) reject(new Error(`serve exited ${code} before listening: ${out.slice(-500)}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const plain = join(work, 'plain.ndjson');
+  const streams = join(work, 'streams.ndjson');
+  writeFileSync(plain, ndjsonCorpus({ lines: LINES, streams: 0, hits: 0.2, seed: 7 }));
+  writeFileSync(streams, ndjsonCorpus({ lines: LINES, streams: 64, hits: 0.2, seed: 11 }));
+  mkdirSync(noCache);
+  // A fresh artifact for the rows that use one.
+  const compiled = spawnSync(process.execPath, [CLI, 'lexicon', 'compile'], { env: envWith(cache), encoding: 'utf8' });
+  if (compiled.status !== 0) throw new Error(compiled.stderr);
+  const one = '{"id":"1","text":"x","kind":"chat"}\n';
+  const freshNoCache = () => {
+    rmSync(noCache, { recursive: true, force: true });
+    return envWith(noCache);
+  };
+  const baselineCli = BASELINE ? join(resolve(BASELINE), 'src/cli/main.js') : undefined;
+
+  console.log(`start-up, ${ROUNDS} interleaved rounds (wall ms)`);
+  const startup = rounds({
+    'node -e 0': () => timeRun(['-e', '0'], undefined, process.env),
+    'scan, fresh artifact': () => timeRun([CLI, 'scan'], one, envWith(cache)),
+    'scan, no artifact': () => timeRun([CLI, 'scan'], one, freshNoCache()),
+    ...(baselineCli ? { 'scan, baseline build': () => timeRun([baselineCli, 'scan'], one, process.env) } : {}),
+  });
+  for (const [k, v] of Object.entries(startup)) console.log(`  ${k.padEnd(24)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}`);
+
+  console.log(`throughput, ${LINES} lines of 30-60 units, ${ROUNDS} interleaved rounds (lines/s; steady = minus the median start-up)`);
+  const runs: Record<string, () => number> = {
+    'plain': () => timeRun([CLI, 'scan', plain], undefined, envWith(cache)),
+    'streams': () => timeRun([CLI, 'scan', streams], undefined, envWith(cache)),
+    ...(baselineCli
+      ? { 'plain, baseline': () => timeRun([baselineCli, 'scan', plain], undefined, process.env), 'streams, baseline': () => timeRun([baselineCli, 'scan', streams], undefined, process.env) }
+      : {}),
+  };
+  const throughput = rounds(runs);
+  const start = (k: string) => (k.includes('baseline') ? startup['scan, baseline build']!.median : startup['scan, fresh artifact']!.median);
+  const tput = Object.fromEntries(
+    Object.entries(throughput).map(([k, v]) => [k, { wall: v, linesPerSec: { best: (LINES / v.min) * 1000, median: (LINES / v.median) * 1000 }, steadyLinesPerSec: (LINES / Math.max(1, v.median - start(k))) * 1000 }]),
+  );
+  for (const [k, v] of Object.entries(tput)) console.log(`  ${k.padEnd(20)} best ${v.linesPerSec.best.toFixed(0).padStart(8)}  median ${v.linesPerSec.median.toFixed(0).padStart(8)}  steady ${v.steadyLinesPerSec.toFixed(0).padStart(8)}`);
+
+  console.log('in one process: scanner alone vs the CLI line paths (median ms, lines/s, time / scanner alone)');
+  process.env.PKGUARD_CACHE_DIR = cache;
+  const scanner = await openScanScanner(undefined, undefined, (m) => console.error(m));
+  const inProcess: Record<string, unknown> = {};
+  for (const [name, file] of [['plain', plain], ['streams', streams]] as const) {
+    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+    const reqs = lines.map((l) => JSON.parse(l) as { id: string; text: string; kind?: 'chat' | 'transcript'; stream?: string });
+    let sink = 0;
+    const time = (fn: () => void) => () => {
+      const t0 = performance.now();
+      fn();
+      return performance.now() - t0;
+    };
+    const r = rounds({
+      'scanner alone': time(() => {
+        for (const q of reqs) sink += (q.stream !== undefined && q.kind !== 'chat' ? scanner.stream(q.stream).push(q.text, q.kind ? { kind: q.kind } : {}) : scanner.scan(q.text, q.kind ? { kind: q.kind } : {})).length;
+      }),
+      'line, hand-read road': time(() => {
+        for (const l of lines) sink += scanLine(scanner, l).length;
+      }),
+      'line, JSON.parse road': time(() => {
+        for (const l of lines) sink += scanLineParsed(scanner, l).length;
+      }),
+    });
+    const base = r['scanner alone']!.median;
+    inProcess[name] = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { ...v, linesPerSec: (lines.length / v.median) * 1000, ratio: v.median / base }]));
+    for (const [k, v] of Object.entries(r)) console.log(`  ${name.padEnd(8)} ${k.padEnd(22)} ${v.median.toFixed(0).padStart(6)} ms ${((lines.length / v.median) * 1000).toFixed(0).padStart(8)} lines/s  ×${(v.median / base).toFixed(2)}`);
+    if (sink < 0) console.log(sink);
+  }
+
+  let serve: Record<string, unknown> = {};
+  if (!SKIP_SERVE) {
+    console.log(`serve: spawn to "listening" (ms), ${ROUNDS} rounds`);
+    const times: Record<string, number[]> = { 'fresh artifact': [], 'no artifact': [] };
+    for (let i = 0; i < ROUNDS; i++) {
+      times['fresh artifact']!.push(await serveStart(envWith(cache)));
+      times['no artifact']!.push(await serveStart(freshNoCache()));
+    }
+    serve = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)]));
+    for (const [k, v] of Object.entries(serve) as [string, { min: number; median: number }][]) console.log(`  ${k.padEnd(16)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}`);
+  }
+
+  const loadavg = (await import('node:os')).loadavg();
+  const results = { date: new Date().toISOString(), node: process.version, loadavg, lines: LINES, rounds: ROUNDS, startup, throughput: tput, inProcess, serve };
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const out = join(ROOT, `bench/results/cli-${results.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(results, null, 2));
+  console.log(`load average ${loadavg.map((x) => x.toFixed(1)).join(' ')}; results: ${out}`);
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  rmSync(work, { recursive: true, force: true });
+  process.exitCode = 1;
+});
