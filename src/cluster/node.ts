@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connect, credsAuthenticator, headers, nanos, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { Scanner } from '../detect/scanner.js';
@@ -26,7 +26,9 @@ import type { Metrics } from '../metrics.js';
 import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
 import type { ClusterConfig } from './config.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
+import { StreamFollower } from './follower.js';
 import { LeaseManager } from './leases.js';
+import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
 
 export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
@@ -50,6 +52,8 @@ export interface ClusterHealth {
   connected: boolean;
   nodes: number;
   partitions: number[];
+  /** The events reader has pending events it was not handed (feeds behind): not ready. */
+  eventsStalled: boolean;
 }
 
 export class ClusterNode implements StreamService, FlagHistory {
@@ -65,8 +69,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #conns = new Map<string, Set<IngestPeer>>();
   readonly #summaries = new Map<string, StreamSummary>();
   #replySub: Subscription | undefined;
-  #follow: ConsumerMessages | undefined;
-  #following: Promise<void> | undefined;
+  #follow: StreamFollower | undefined;
+  readonly #cm: ClusterMetrics;
   #sweep: NodeJS.Timeout | undefined;
   #nextCorr = 1;
   #outgoing = new Map<number, { msgs: IngestMessage[]; waiters: { from: number; count: number; resolve: (r: object[] | undefined) => void }[] }>();
@@ -86,6 +90,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
+    this.#cm = new ClusterMetrics(d.metrics);
     void (async () => {
       for await (const st of nc.status()) {
         if (st.type === 'disconnect') this.#connected = false;
@@ -166,8 +171,10 @@ export class ClusterNode implements StreamService, FlagHistory {
     let streams = 0;
     for (const w of this.#workers.values()) streams += w.streamCount;
     const connected = this.#connected && !this.#nc.isClosed() && !this.#closed;
-    const cluster: ClusterHealth = { node: this.node, connected, nodes: this.#leases.liveNodes, partitions: this.#leases.owned };
-    return { ready: connected && !this.#draining, writable: connected, pending: this.#inFlight, streams, cluster };
+    const eventsStalled = this.#follow?.stalled ?? false;
+    this.#cm.followerStalled.set(eventsStalled ? 1 : 0);
+    const cluster: ClusterHealth = { node: this.node, connected, nodes: this.#leases.liveNodes, partitions: this.#leases.owned, eventsStalled };
+    return { ready: connected && !this.#draining && !eventsStalled, writable: connected, pending: this.#inFlight, streams, cluster };
   }
 
   /** `since` reads the events stream (flag ids are its sequences). */
@@ -345,18 +352,26 @@ export class ClusterNode implements StreamService, FlagHistory {
   // --- the events stream → this node's feed and ingest connections -----------------------------------
 
   async #startFollowing(): Promise<void> {
-    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.eventsAll(), deliver_policy: DeliverPolicy.New });
-    this.#follow = await oc.consume({ max_messages: 2000 });
-    const iter = this.#follow;
-    this.#following = (async () => {
-      for await (const m of iter) {
+    const d = this.#d;
+    this.#follow = new StreamFollower({
+      nc: this.#nc,
+      js: this.#js,
+      jsm: this.#jsm,
+      stream: this.subjects.eventsStream,
+      filter: this.subjects.eventsAll(),
+      onMessage: (m) => {
         try {
           this.#dispatch(m.json<ClusterEvent>(), m.seq);
         } catch (err) {
-          this.#d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
+          d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
         }
-      }
-    })();
+      },
+      onRestart: (reason, detail) => {
+        this.#cm.consumerRestarts.inc({ consumer: 'events', reason });
+        d.log.warn({ event: 'events_reader_restarted', node: this.node, reason, detail, lastSeq: this.#follow?.lastSeq }, 'events reader started over');
+      },
+    });
+    await this.#follow.start();
   }
 
   #dispatch(e: ClusterEvent, seq: number): void {
@@ -441,8 +456,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#closed = true;
     clearInterval(this.#sweep);
     await this.#leases.close();
-    this.#follow?.stop();
-    await this.#following?.catch(() => {});
+    await this.#follow?.stop();
     this.#replySub?.unsubscribe();
     for (const w of this.#pending.values()) {
       clearTimeout(w.timer);
