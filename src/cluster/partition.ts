@@ -28,6 +28,7 @@ import type { StepLimits } from '../stream/message-step.js';
 import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ReplyBody } from './events.js';
+import { crashPoint } from './fault.js';
 import { JetStreamLog } from './jetstream-log.js';
 import type { Subjects } from './subjects.js';
 
@@ -199,9 +200,17 @@ export class PartitionWorker {
       const answered = await replies;
       if (this.#failed) return;
       // Not stored: leave it unacked for whoever owns the partition next, and tell the sender.
-      if (answered.some((r) => (r as WireError).code === 'internal')) this.#fail(new Error('the events stream did not store a batch'));
+      if (answered.some((r) => (r as WireError).code === 'internal')) {
+        this.#fail(new Error('the events stream did not store a batch'));
+        if (reply) this.#d.replies.send(reply, { corr, replies: answered });
+        return;
+      }
+      await crashPoint('before_reply', () => streamsOf(body), () => this.#d.nc.flush());
+      // Reply, then ack: a crash between the two leaves the message unacked, so the next owner
+      // gets it again at once (a duplicate, answered from the rebuilt seq window) instead of the
+      // sender waiting out replyTimeoutMs for a reply that died with this node.
+      if (reply) this.#d.replies.send(reply, { corr, replies: answered }, () => m.ack());
       else m.ack();
-      if (reply) this.#d.replies.send(reply, { corr, replies: answered });
     });
     this.#ackChain.catch((err: unknown) => this.#fail(err as Error));
   }
@@ -211,24 +220,37 @@ export class PartitionWorker {
 export class ReplyBatcher {
   readonly #nc: NatsConnection;
   #queued = new Map<string, ReplyBody[]>();
+  #after: (() => void)[] = [];
   #scheduled = false;
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
   }
 
-  send(subject: string, body: ReplyBody): void {
+  /** `then` runs once the reply is handed to the connection (an ack after it goes out after it). */
+  send(subject: string, body: ReplyBody, then?: () => void): void {
     let q = this.#queued.get(subject);
     if (!q) this.#queued.set(subject, (q = []));
     q.push(body);
+    if (then) this.#after.push(then);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
         const all = this.#queued;
+        const after = this.#after;
         this.#queued = new Map();
+        this.#after = [];
         for (const [s, bodies] of all) this.#nc.publish(s, JSON.stringify(bodies.length === 1 ? bodies[0] : bodies));
+        for (const f of after) f();
       });
     }
+  }
+}
+
+function* streamsOf(body: unknown): Generator<string> {
+  for (const item of Array.isArray(body) ? body : [body]) {
+    const stream = (item as { stream?: unknown } | null)?.stream;
+    if (typeof stream === 'string') yield stream;
   }
 }

@@ -95,8 +95,9 @@ export async function startNats(opts: { dir?: string; port?: number; extraArgs?:
 export const FAST_LEASES = { partitions: 16, leaseTtlMs: 3000, renewMs: 500, replyTimeoutMs: 8000 };
 
 /** A pkguard node joined to `nats`; `cluster` is merged over fast test leases. */
-export function startNode(nats: NatsProcess, nodeId: string, cluster: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<ServerProcess> {
-  return startServer({ config: { ...config, cluster: { servers: nats.url, nodeId, ...FAST_LEASES, ...cluster } } });
+export function startNode(nats: NatsProcess | string, nodeId: string, cluster: Record<string, unknown> = {}, config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const servers = typeof nats === 'string' ? nats : nats.url;
+  return startServer({ config: { ...config, cluster: { servers, nodeId, ...FAST_LEASES, ...cluster } }, env });
 }
 
 export interface Health {
