@@ -71,6 +71,10 @@ export class PartitionWorker {
   #processor: Processor | undefined;
   #stopped = false;
   #failed = false;
+  #started = false;
+  #stalled = false;
+  #restarting = false;
+  #lastProgress = Date.now();
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
   /** Acks leave in order, each after its records (and all earlier ones) are stored. */
@@ -111,8 +115,13 @@ export class PartitionWorker {
     ).processor;
     this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0 };
     if (this.#stopped) return;
-    const { jsm, js, subjects } = d;
-    // A fresh consumer starts at the first message the previous owner did not ack.
+    await this.#consume();
+    this.#started = true;
+  }
+
+  /** A fresh consumer starts at the first message the previous owner (or consumer) did not ack. */
+  async #consume(): Promise<void> {
+    const { jsm, js, subjects } = this.#d;
     try {
       await jsm.consumers.delete(subjects.ingestStream, this.durable);
     } catch (err) {
@@ -127,9 +136,55 @@ export class PartitionWorker {
       max_ack_pending: 20_000,
     });
     const consumer = await js.consumers.get(subjects.ingestStream, this.durable);
-    this.#messages = await consumer.consume({ max_messages: 1000 });
+    this.#messages = await consumer.consume({ max_messages: 1000, expires: 10_000 });
+    this.#lastProgress = Date.now();
     if (this.#stopped) this.#messages.stop(); // released while starting
     this.#loop = this.#run(this.#messages);
+  }
+
+  /** True while the partition cannot be served: rebuilding, failed, or its consumer stalled. */
+  get unserved(): boolean {
+    return !this.#started || this.#failed || this.#stalled;
+  }
+
+  /**
+   * The watchdog (node.ts calls it every second): no message for `stallMs` while the partition's
+   * ingest has messages waiting means the pull loop died (a reconnect the client did not recover
+   * from); the consumer is recreated after the acks in flight, so it redelivers from the first
+   * unacked message in order. Returns the reason it restarted, if it did.
+   */
+  async watchdog(stallMs: number): Promise<string | undefined> {
+    if (!this.#started || this.#stopped || this.#failed || this.#restarting) return undefined;
+    if (Date.now() - this.#lastProgress < stallMs) return undefined;
+    const { jsm, subjects } = this.#d;
+    let reason: string;
+    try {
+      const info = await jsm.consumers.info(subjects.ingestStream, this.durable);
+      if (info.num_pending === 0 && info.num_ack_pending === 0) {
+        this.#lastProgress = Date.now(); // idle, and fine
+        this.#stalled = false;
+        return undefined;
+      }
+      reason = 'stalled';
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) return undefined; // NATS unreachable: the reconnect resumes
+      reason = 'consumer_lost';
+    }
+    if (this.#stopped || this.#failed) return undefined;
+    this.#stalled = true;
+    this.#restarting = true;
+    try {
+      const old = this.#messages;
+      old?.stop();
+      await this.#loop?.catch(() => {});
+      await this.#ackChain.catch(() => {});
+      if (!this.#stopped && !this.#failed) await this.#consume();
+    } catch (err) {
+      this.#fail(err as Error);
+    } finally {
+      this.#restarting = false;
+    }
+    return reason;
   }
 
   /** Stops taking messages; resolves once every processed one is acked (or failed). */
@@ -149,6 +204,8 @@ export class PartitionWorker {
   async #run(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
       if (this.#stopped || this.#failed) break; // left unacked: the next owner gets it
+      this.#lastProgress = Date.now();
+      this.#stalled = false;
       if (!this.#d.leaseValid(this.p)) {
         this.#fail(new Error(`lease of partition ${this.p} could not be renewed in time`));
         break;
