@@ -11,6 +11,8 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
+import type { Membership } from './membership.js';
+import type { ClusterMetrics } from './metrics.js';
 import type { Subjects } from './subjects.js';
 
 export interface LeaseHandlers {
@@ -28,6 +30,8 @@ interface Held {
 
 export class LeaseManager {
   readonly #kv: KV;
+  readonly #membership: Membership;
+  readonly #metrics: ClusterMetrics | undefined;
   readonly #subjects: Subjects;
   readonly #node: string;
   readonly #ttl: number;
@@ -38,10 +42,14 @@ export class LeaseManager {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #closed = false;
+  #inTick = false;
+  #emptySince: number | undefined;
   liveNodes = 1;
 
-  constructor(opts: { kv: KV; subjects: Subjects; node: string; ttlMs: number; renewMs: number; handlers: LeaseHandlers; log: Logger }) {
+  constructor(opts: { kv: KV; membership: Membership; subjects: Subjects; node: string; ttlMs: number; renewMs: number; handlers: LeaseHandlers; log: Logger; metrics?: ClusterMetrics }) {
     this.#kv = opts.kv;
+    this.#membership = opts.membership;
+    this.#metrics = opts.metrics;
     this.#subjects = opts.subjects;
     this.#node = opts.node;
     this.#ttl = opts.ttlMs;
@@ -62,40 +70,41 @@ export class LeaseManager {
   }
 
   start(): void {
-    const loop = () => {
-      if (this.#closed) return;
-      this.#ticking = this.tick().catch((err: unknown) => this.#log.warn({ event: 'lease_tick_failed', err: (err as Error).message }, 'lease renewal round failed'));
-      void this.#ticking.then(() => {
-        if (!this.#closed) this.#timer = setTimeout(loop, this.#renewMs);
-      });
-    };
-    loop();
+    this.#loop();
   }
 
-  /** One round: heartbeat, renew, rebalance. */
-  async tick(): Promise<void> {
-    const kv = this.#kv;
-    const s = this.#subjects;
-    await kv.put(s.nodeKey(this.#node), JSON.stringify({ ts: Date.now() }));
-    const keys: string[] = [];
-    for await (const k of await kv.keys()) keys.push(k);
-    this.liveNodes = Math.max(1, keys.filter((k) => k.startsWith('node.')).length);
-    const taken = new Set(keys.filter((k) => k.startsWith('p.')).map((k) => Number(k.slice(2))));
+  /** Renews now (after a reconnect) instead of at the next round, unless a round is running. */
+  tickNow(): void {
+    if (this.#closed || this.#inTick) return;
+    clearTimeout(this.#timer);
+    this.#loop();
+  }
 
-    // Renew what we hold, in parallel; a failed compare-and-set means it is no longer ours.
-    await Promise.all(
-      [...this.#held].map(async ([p, h]) => {
-        const at = Date.now();
-        try {
-          h.revision = await kv.update(s.leaseKey(p), this.#node, h.revision);
-          h.renewedAt = at;
-        } catch (err) {
-          this.#log.warn({ event: 'lease_lost', partition: p, err: (err as Error).message }, 'partition lease lost');
-          this.#held.delete(p);
-          await this.#handlers.release(p).catch(() => {});
-        }
-      }),
+  #loop(): void {
+    if (this.#closed) return;
+    this.#inTick = true;
+    this.#ticking = this.tick().catch((err: unknown) => this.#log.warn({ event: 'lease_tick_failed', err: (err as Error).message }, 'lease renewal round failed'));
+    void this.#ticking.then(() => {
+      this.#inTick = false;
+      if (!this.#closed) this.#timer = setTimeout(() => this.#loop(), this.#renewMs);
+    });
+  }
+
+  /**
+   * One round: heartbeat, renew, rebalance. The heartbeat and every renewal go out at once and
+   * each stands alone, so one slow or failed request (a NATS blip) cannot hold the renewals back
+   * until the leases lapse; a renewal that timed out but was applied is recognised as ours.
+   */
+  async tick(): Promise<void> {
+    const s = this.#subjects;
+    const heartbeat = this.#kv.put(s.nodeKey(this.#node), JSON.stringify({ ts: Date.now() })).then(
+      () => this.#membership.wroteHeartbeat(this.#renewMs),
+      (err: unknown) => this.#log.warn({ event: 'heartbeat_failed', err: (err as Error).message }, 'node heartbeat not written'),
     );
+    await Promise.all([heartbeat, ...[...this.#held.keys()].map((p) => this.#renew(p))]);
+    if (this.#closed) return;
+    this.liveNodes = this.#membership.liveNodes();
+    this.#metrics?.liveNodes.set(this.liveNodes);
 
     const share = Math.ceil(s.partitions / this.liveNodes);
     if (this.#held.size > share) {
@@ -104,7 +113,7 @@ export class LeaseManager {
       if (extra.length > 0) this.#log.info({ event: 'partitions_released', count: extra.length, share, nodes: this.liveNodes }, 'partitions released to rebalance');
     } else if (this.#held.size < share) {
       const free: number[] = [];
-      for (let p = 0; p < s.partitions; p++) if (!taken.has(p) && !this.#held.has(p)) free.push(p);
+      for (let p = 0; p < s.partitions; p++) if (!this.#held.has(p) && this.#membership.holder(p) === undefined) free.push(p);
       shuffle(free);
       const want = free.slice(0, share - this.#held.size);
       const got: number[] = [];
@@ -112,7 +121,7 @@ export class LeaseManager {
         want.map(async (p) => {
           const at = Date.now();
           try {
-            const revision = await kv.create(s.leaseKey(p), this.#node);
+            const revision = await this.#kv.create(s.leaseKey(p), this.#node);
             this.#held.set(p, { revision, renewedAt: at, starting: true });
             got.push(p);
           } catch {
@@ -122,6 +131,7 @@ export class LeaseManager {
       );
       // Started in the background: a long history rebuild must not hold up the next renewal.
       for (const p of got) {
+        this.#metrics?.leaseChanges.inc({ change: 'acquired' });
         this.#handlers.acquire(p).then(
           () => {
             const h = this.#held.get(p);
@@ -135,6 +145,58 @@ export class LeaseManager {
       }
       if (got.length > 0) this.#log.info({ event: 'partitions_acquired', partitions: got.sort((a, b) => a - b), share, nodes: this.liveNodes, owned: this.#held.size }, 'partitions acquired');
     }
+    this.#metrics?.partitionsOwned.set(this.#held.size);
+    if (this.#held.size > 0 || share === 0) this.#emptySince = undefined;
+    else this.#emptySince ??= Date.now();
+  }
+
+  /** Holding no partition for two lease times although its share is at least one: not healthy. */
+  starved(now = Date.now()): boolean {
+    return this.#emptySince !== undefined && now - this.#emptySince > 2 * this.#ttl;
+  }
+
+  /** Partitions held whose worker is still starting (rebuilding its state). */
+  get starting(): number[] {
+    return [...this.#held].filter(([, h]) => h.starting).map(([p]) => p);
+  }
+
+  async #renew(p: number): Promise<void> {
+    const h = this.#held.get(p);
+    if (!h) return;
+    const key = this.#subjects.leaseKey(p);
+    const at = Date.now();
+    try {
+      h.revision = await this.#kv.update(key, this.#node, h.revision);
+      h.renewedAt = at;
+      return;
+    } catch (err) {
+      if (this.#held.get(p) !== h) return;
+      // Unknown outcome (a timeout) or applied by an earlier timed-out attempt: the key says.
+      let still = false;
+      try {
+        const e = await this.#kv.get(key);
+        if (e && e.operation === 'PUT' && e.string() === this.#node && e.revision >= h.revision) {
+          h.revision = e.revision;
+          h.renewedAt = Math.min(at, e.created.getTime());
+          still = true;
+        } else if (e === null || e.operation !== 'PUT' || e.string() !== this.#node) {
+          this.#log.warn({ event: 'lease_lost', partition: p, err: (err as Error).message }, 'partition lease lost');
+          this.#metrics?.leaseChanges.inc({ change: 'lost' });
+          this.#held.delete(p);
+          await this.#handlers.release(p).catch(() => {});
+          return;
+        }
+      } catch {
+        /* NATS unreachable: keep the lease while it is valid, retry next round */
+      }
+      if (!still && !this.valid(p)) {
+        // Could not renew in time: stop processing (the worker checks valid() too) and let it go.
+        this.#log.warn({ event: 'lease_lost', partition: p, err: 'not renewed before it lapsed' }, 'partition lease lost');
+        this.#metrics?.leaseChanges.inc({ change: 'lost' });
+        this.#held.delete(p);
+        await this.#handlers.release(p).catch(() => {});
+      }
+    }
   }
 
   /** Gives a partition up at once (processing failed): stop it, free the key for the next owner. */
@@ -146,6 +208,7 @@ export class LeaseManager {
     const h = this.#held.get(p);
     if (!h) return;
     this.#held.delete(p);
+    this.#metrics?.leaseChanges.inc({ change: 'released' });
     await this.#handlers.release(p).catch(() => {});
     try {
       await this.#kv.delete(this.#subjects.leaseKey(p), { previousSeq: h.revision });

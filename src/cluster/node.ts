@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connect, credsAuthenticator, headers, nanos, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { Scanner } from '../detect/scanner.js';
@@ -26,7 +26,10 @@ import type { Metrics } from '../metrics.js';
 import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
 import type { ClusterConfig } from './config.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
+import { StreamFollower } from './follower.js';
 import { LeaseManager } from './leases.js';
+import { Membership } from './membership.js';
+import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
 
 export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
@@ -50,6 +53,12 @@ export interface ClusterHealth {
   connected: boolean;
   nodes: number;
   partitions: number[];
+  /** Partitions this node holds but cannot serve yet or any more (rebuilding, failed, consumer stalled): not ready. */
+  unserved: number[];
+  /** Holds no partition although its share is at least one, for two lease times: not ready. */
+  starved: boolean;
+  /** The events reader has pending events it was not handed (feeds behind): not ready. */
+  eventsStalled: boolean;
 }
 
 export class ClusterNode implements StreamService, FlagHistory {
@@ -61,13 +70,15 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #jsm: JetStreamManager;
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #leases: LeaseManager;
+  readonly #membership: Membership;
   readonly #pending = new Map<string, { resolve: (r: object[] | undefined) => void; timer: NodeJS.Timeout }>();
   readonly #conns = new Map<string, Set<IngestPeer>>();
   readonly #summaries = new Map<string, StreamSummary>();
   #replySub: Subscription | undefined;
-  #follow: ConsumerMessages | undefined;
-  #following: Promise<void> | undefined;
+  #follow: StreamFollower | undefined;
+  readonly #cm: ClusterMetrics;
   #sweep: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
   #nextCorr = 1;
   #outgoing = new Map<number, { msgs: IngestMessage[]; waiters: { from: number; count: number; resolve: (r: object[] | undefined) => void }[] }>();
   #flushScheduled = false;
@@ -86,15 +97,21 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
-    void (async () => {
-      for await (const st of nc.status()) {
-        if (st.type === 'disconnect') this.#connected = false;
-        else if (st.type === 'reconnect') this.#connected = true;
-        if (st.type === 'disconnect' || st.type === 'reconnect') d.log.warn({ event: `nats_${st.type}`, node }, `NATS ${st.type}`);
-      }
-    })().catch(() => {});
-    this.#leases = new LeaseManager({
+    this.#cm = new ClusterMetrics(d.metrics);
+    this.#membership = new Membership({
       kv,
+      nc,
+      ttlMs: d.config.leaseTtlMs,
+      self: node,
+      onRestart: (reason) => {
+        this.#cm.consumerRestarts.inc({ consumer: 'membership', reason });
+        d.log.warn({ event: 'membership_watch_restarted', node, reason }, 'membership watch started over');
+      },
+    });
+    const leases = new LeaseManager({
+      kv,
+      membership: this.#membership,
+      metrics: this.#cm,
       subjects: this.subjects,
       node,
       ttlMs: d.config.leaseTtlMs,
@@ -102,6 +119,17 @@ export class ClusterNode implements StreamService, FlagHistory {
       log: d.log,
       handlers: { acquire: (p) => this.#acquire(p), release: (p) => this.#release(p) },
     });
+    this.#leases = leases;
+    void (async () => {
+      for await (const st of nc.status()) {
+        if (st.type === 'disconnect') this.#connected = false;
+        else if (st.type === 'reconnect') {
+          this.#connected = true;
+          leases.tickNow(); // renew at once: a blip shorter than the lease moves nothing
+        }
+        if (st.type === 'disconnect' || st.type === 'reconnect') d.log.warn({ event: `nats_${st.type}`, node }, `NATS ${st.type}`);
+      }
+    })().catch(() => {});
   }
 
   static async start(d: ClusterDeps): Promise<ClusterNode> {
@@ -111,6 +139,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       servers: c.servers,
       name: `pkguard-${node}`,
       maxReconnectAttempts: -1,
+      // Back within a second of nats-server's return (the default waits 2 s between attempts).
+      reconnectTimeWait: 500,
       ...(c.user ? { user: c.user, pass: c.pass } : {}),
       ...(c.token ? { token: c.token } : {}),
       ...(c.credsFile ? { authenticator: credsAuthenticator(readFileSync(c.credsFile)) } : {}),
@@ -135,7 +165,8 @@ export class ClusterNode implements StreamService, FlagHistory {
         duplicate_window: nanos(c.duplicateWindowMs),
         num_replicas: c.replicas,
       });
-      const kv = await new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
+      // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
+      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
       const self = new ClusterNode(d, node, nc, jsm, kv);
       await self.#startFollowing();
       self.#replySub = nc.subscribe(subjects.reply(node), {
@@ -145,11 +176,23 @@ export class ClusterNode implements StreamService, FlagHistory {
           for (const r of Array.isArray(body) ? body : [body]) self.#onReply(r);
         },
       });
+      await self.#membership.start();
       self.#leases.start();
       self.#sweep = setInterval(() => {
         for (const w of self.#workers.values()) w.sweepIdle(d.idleStreamMs);
       }, Math.max(1000, Math.floor(d.idleStreamMs / 4)));
       self.#sweep.unref();
+      self.#watchdog = setInterval(() => {
+        if (!self.#connected) return;
+        for (const w of self.#workers.values()) {
+          void w.watchdog(STALL_MS).then((reason) => {
+            if (!reason) return;
+            self.#cm.consumerRestarts.inc({ consumer: 'ingest', reason });
+            d.log.warn({ event: 'partition_consumer_restarted', partition: w.p, reason }, 'partition consumer started over');
+          });
+        }
+      }, 1000);
+      self.#watchdog.unref();
       d.log.info({ event: 'cluster_joined', node, servers: c.servers, partitions: c.partitions }, 'joined the cluster');
       return self;
     } catch (err) {
@@ -166,8 +209,15 @@ export class ClusterNode implements StreamService, FlagHistory {
     let streams = 0;
     for (const w of this.#workers.values()) streams += w.streamCount;
     const connected = this.#connected && !this.#nc.isClosed() && !this.#closed;
-    const cluster: ClusterHealth = { node: this.node, connected, nodes: this.#leases.liveNodes, partitions: this.#leases.owned };
-    return { ready: connected && !this.#draining, writable: connected, pending: this.#inFlight, streams, cluster };
+    const eventsStalled = this.#follow?.stalled ?? false;
+    const owned = this.#leases.owned;
+    const unserved = owned.filter((p) => this.#workers.get(p)?.unserved ?? true);
+    const starved = this.#leases.starved();
+    this.#cm.followerStalled.set(eventsStalled ? 1 : 0);
+    this.#cm.partitionsUnserved.set(unserved.length);
+    const cluster: ClusterHealth = { node: this.node, connected, nodes: this.#leases.liveNodes, partitions: owned, unserved, starved, eventsStalled };
+    const ready = connected && !this.#draining && !eventsStalled && unserved.length === 0 && !starved;
+    return { ready, writable: connected, pending: this.#inFlight, streams, cluster };
   }
 
   /** `since` reads the events stream (flag ids are its sequences). */
@@ -241,7 +291,7 @@ export class ClusterNode implements StreamService, FlagHistory {
           const replies = await this.#enqueue(p, g.msgs);
           g.idx.forEach((at, k) => {
             const m = g.msgs[k]!;
-            out[at] = (replies?.[k] as Ack | WireError | undefined) ?? wireError('internal', replies ? 'no reply for this message' : 'not acked: the owning node did not answer in time; send it again', m);
+            out[at] = (replies?.[k] as Ack | WireError | undefined) ?? (replies ? wireError('internal', 'no reply for this message', m) : wireError('unavailable', 'not acked: the owning node or NATS could not be reached in time; send it again', m));
           });
         }),
       );
@@ -273,7 +323,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       stream = e.stream;
     } else stream = cmd.stream;
     const replies = await this.#forward(this.subjects.partition(stream), { ...cmd, stream }, true);
-    return (replies?.[0] as CommandResult | WireError | undefined) ?? wireError('internal', `${cmd.type} not done: the owning node did not answer in time; send it again`);
+    return (replies?.[0] as CommandResult | WireError | undefined) ?? wireError('unavailable', `${cmd.type} not done: the owning node or NATS could not be reached in time; send it again`);
   }
 
   /**
@@ -308,6 +358,10 @@ export class ClusterNode implements StreamService, FlagHistory {
 
   /** Publishes to the partition's ingest subject and waits for the owner's replies. */
   async #forward(p: number, body: unknown, command: boolean): Promise<object[] | undefined> {
+    if (!this.#connected) {
+      this.#cm.forwards.inc({ outcome: 'disconnected' });
+      return undefined; // NATS is down: say so at once rather than after a publish timeout
+    }
     const corr = String(this.#nextCorr++);
     const h = headers();
     h.set(H_REPLY, this.subjects.reply(this.node));
@@ -328,10 +382,13 @@ export class ClusterNode implements StreamService, FlagHistory {
         clearTimeout(w.timer);
         this.#pending.delete(corr);
       }
+      this.#cm.forwards.inc({ outcome: 'publish_failed' });
       this.#d.log.warn({ event: 'forward_failed', partition: p, err: (err as Error).message }, 'could not publish to the ingest stream');
       return undefined;
     }
-    return replied;
+    const replies = await replied;
+    this.#cm.forwards.inc({ outcome: replies ? 'answered' : 'timed_out' });
+    return replies;
   }
 
   #onReply(r: ReplyBody): void {
@@ -345,18 +402,26 @@ export class ClusterNode implements StreamService, FlagHistory {
   // --- the events stream → this node's feed and ingest connections -----------------------------------
 
   async #startFollowing(): Promise<void> {
-    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.eventsAll(), deliver_policy: DeliverPolicy.New });
-    this.#follow = await oc.consume({ max_messages: 2000 });
-    const iter = this.#follow;
-    this.#following = (async () => {
-      for await (const m of iter) {
+    const d = this.#d;
+    this.#follow = new StreamFollower({
+      nc: this.#nc,
+      js: this.#js,
+      jsm: this.#jsm,
+      stream: this.subjects.eventsStream,
+      filter: this.subjects.eventsAll(),
+      onMessage: (m) => {
         try {
           this.#dispatch(m.json<ClusterEvent>(), m.seq);
         } catch (err) {
-          this.#d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
+          d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
         }
-      }
-    })();
+      },
+      onRestart: (reason, detail) => {
+        this.#cm.consumerRestarts.inc({ consumer: 'events', reason });
+        d.log.warn({ event: 'events_reader_restarted', node: this.node, reason, detail, lastSeq: this.#follow?.lastSeq }, 'events reader started over');
+      },
+    });
+    await this.#follow.start();
   }
 
   #dispatch(e: ClusterEvent, seq: number): void {
@@ -440,9 +505,10 @@ export class ClusterNode implements StreamService, FlagHistory {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweep);
+    clearInterval(this.#watchdog);
     await this.#leases.close();
-    this.#follow?.stop();
-    await this.#following?.catch(() => {});
+    this.#membership.stop();
+    await this.#follow?.stop();
     this.#replySub?.unsubscribe();
     for (const w of this.#pending.values()) {
       clearTimeout(w.timer);
@@ -454,6 +520,8 @@ export class ClusterNode implements StreamService, FlagHistory {
 }
 
 const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+/** A consumer with work waiting that delivered nothing for this long is recreated. */
+const STALL_MS = 3000;
 
 function flagOf(e: FlagEvent, seq: number): Flag {
   return { id: `f${seq}`, ...e.flag } as Flag;

@@ -28,6 +28,7 @@ import type { StepLimits } from '../stream/message-step.js';
 import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ReplyBody } from './events.js';
+import { crashPoint } from './fault.js';
 import { JetStreamLog } from './jetstream-log.js';
 import type { Subjects } from './subjects.js';
 
@@ -70,6 +71,10 @@ export class PartitionWorker {
   #processor: Processor | undefined;
   #stopped = false;
   #failed = false;
+  #started = false;
+  #stalled = false;
+  #restarting = false;
+  #lastProgress = Date.now();
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
   /** Acks leave in order, each after its records (and all earlier ones) are stored. */
@@ -110,8 +115,13 @@ export class PartitionWorker {
     ).processor;
     this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0 };
     if (this.#stopped) return;
-    const { jsm, js, subjects } = d;
-    // A fresh consumer starts at the first message the previous owner did not ack.
+    await this.#consume();
+    this.#started = true;
+  }
+
+  /** A fresh consumer starts at the first message the previous owner (or consumer) did not ack. */
+  async #consume(): Promise<void> {
+    const { jsm, js, subjects } = this.#d;
     try {
       await jsm.consumers.delete(subjects.ingestStream, this.durable);
     } catch (err) {
@@ -126,9 +136,55 @@ export class PartitionWorker {
       max_ack_pending: 20_000,
     });
     const consumer = await js.consumers.get(subjects.ingestStream, this.durable);
-    this.#messages = await consumer.consume({ max_messages: 1000 });
+    this.#messages = await consumer.consume({ max_messages: 1000, expires: 10_000 });
+    this.#lastProgress = Date.now();
     if (this.#stopped) this.#messages.stop(); // released while starting
     this.#loop = this.#run(this.#messages);
+  }
+
+  /** True while the partition cannot be served: rebuilding, failed, or its consumer stalled. */
+  get unserved(): boolean {
+    return !this.#started || this.#failed || this.#stalled;
+  }
+
+  /**
+   * The watchdog (node.ts calls it every second): no message for `stallMs` while the partition's
+   * ingest has messages waiting means the pull loop died (a reconnect the client did not recover
+   * from); the consumer is recreated after the acks in flight, so it redelivers from the first
+   * unacked message in order. Returns the reason it restarted, if it did.
+   */
+  async watchdog(stallMs: number): Promise<string | undefined> {
+    if (!this.#started || this.#stopped || this.#failed || this.#restarting) return undefined;
+    if (Date.now() - this.#lastProgress < stallMs) return undefined;
+    const { jsm, subjects } = this.#d;
+    let reason: string;
+    try {
+      const info = await jsm.consumers.info(subjects.ingestStream, this.durable);
+      if (info.num_pending === 0 && info.num_ack_pending === 0) {
+        this.#lastProgress = Date.now(); // idle, and fine
+        this.#stalled = false;
+        return undefined;
+      }
+      reason = 'stalled';
+    } catch (err) {
+      if (!/not found/i.test((err as Error).message)) return undefined; // NATS unreachable: the reconnect resumes
+      reason = 'consumer_lost';
+    }
+    if (this.#stopped || this.#failed) return undefined;
+    this.#stalled = true;
+    this.#restarting = true;
+    try {
+      const old = this.#messages;
+      old?.stop();
+      await this.#loop?.catch(() => {});
+      await this.#ackChain.catch(() => {});
+      if (!this.#stopped && !this.#failed) await this.#consume();
+    } catch (err) {
+      this.#fail(err as Error);
+    } finally {
+      this.#restarting = false;
+    }
+    return reason;
   }
 
   /** Stops taking messages; resolves once every processed one is acked (or failed). */
@@ -148,6 +204,8 @@ export class PartitionWorker {
   async #run(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
       if (this.#stopped || this.#failed) break; // left unacked: the next owner gets it
+      this.#lastProgress = Date.now();
+      this.#stalled = false;
       if (!this.#d.leaseValid(this.p)) {
         this.#fail(new Error(`lease of partition ${this.p} could not be renewed in time`));
         break;
@@ -199,9 +257,17 @@ export class PartitionWorker {
       const answered = await replies;
       if (this.#failed) return;
       // Not stored: leave it unacked for whoever owns the partition next, and tell the sender.
-      if (answered.some((r) => (r as WireError).code === 'internal')) this.#fail(new Error('the events stream did not store a batch'));
+      if (answered.some((r) => (r as WireError).code === 'internal')) {
+        this.#fail(new Error('the events stream did not store a batch'));
+        if (reply) this.#d.replies.send(reply, { corr, replies: answered });
+        return;
+      }
+      await crashPoint('before_reply', () => streamsOf(body), () => this.#d.nc.flush());
+      // Reply, then ack: a crash between the two leaves the message unacked, so the next owner
+      // gets it again at once (a duplicate, answered from the rebuilt seq window) instead of the
+      // sender waiting out replyTimeoutMs for a reply that died with this node.
+      if (reply) this.#d.replies.send(reply, { corr, replies: answered }, () => m.ack());
       else m.ack();
-      if (reply) this.#d.replies.send(reply, { corr, replies: answered });
     });
     this.#ackChain.catch((err: unknown) => this.#fail(err as Error));
   }
@@ -211,24 +277,37 @@ export class PartitionWorker {
 export class ReplyBatcher {
   readonly #nc: NatsConnection;
   #queued = new Map<string, ReplyBody[]>();
+  #after: (() => void)[] = [];
   #scheduled = false;
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
   }
 
-  send(subject: string, body: ReplyBody): void {
+  /** `then` runs once the reply is handed to the connection (an ack after it goes out after it). */
+  send(subject: string, body: ReplyBody, then?: () => void): void {
     let q = this.#queued.get(subject);
     if (!q) this.#queued.set(subject, (q = []));
     q.push(body);
+    if (then) this.#after.push(then);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
         const all = this.#queued;
+        const after = this.#after;
         this.#queued = new Map();
+        this.#after = [];
         for (const [s, bodies] of all) this.#nc.publish(s, JSON.stringify(bodies.length === 1 ? bodies[0] : bodies));
+        for (const f of after) f();
       });
     }
+  }
+}
+
+function* streamsOf(body: unknown): Generator<string> {
+  for (const item of Array.isArray(body) ? body : [body]) {
+    const stream = (item as { stream?: unknown } | null)?.stream;
+    if (typeof stream === 'string') yield stream;
   }
 }

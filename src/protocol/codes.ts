@@ -22,6 +22,8 @@ export const WIRE_ERRORS = {
   shutting_down: 'shutting_down',
   /** A bug or an I/O failure; the message was not acked. */
   internal: 'internal',
+  /** Cluster mode: the partition's owner could not be reached in time (NATS down, a takeover under way); not acked, send it again. */
+  unavailable: 'unavailable',
 } as const;
 
 export type WireErrorCode = keyof typeof WIRE_ERRORS;

@@ -19,6 +19,10 @@ export interface NatsProcess {
   dir: string;
   proc: ChildProcess;
   stop(): Promise<void>;
+  /** SIGKILLs the server, waits `downMs`, starts it again on the same port and store dir; resolves once it is ready. */
+  restart(downMs: number): Promise<void>;
+  /** SIGSTOPs the server for `pausedMs`, then SIGCONT. */
+  pause(pausedMs: number): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -32,43 +36,68 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startNats(): Promise<NatsProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'pkguard-nats-'));
-  const port = await freePort();
-  const proc = spawn(NATS_BIN, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnNats(args: string[]): Promise<ChildProcess> {
+  const proc = spawn(NATS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<ChildProcess>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nats-server did not start: ${log}`)), 15_000);
-    proc.stderr!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       log += d.toString();
       if (log.includes('Server is ready')) {
         clearTimeout(timer);
-        resolve();
+        proc.stderr!.off('data', onData);
+        proc.stderr!.resume(); // keep draining it
+        resolve(proc);
       }
-    });
+    };
+    proc.stderr!.on('data', onData);
     proc.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${log}`)));
   });
-  return {
+}
+
+/** A nats-server -js; `extraArgs` for cluster routes etc. */
+export async function startNats(opts: { dir?: string; port?: number; extraArgs?: string[] } = {}): Promise<NatsProcess> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pkguard-nats-'));
+  const port = opts.port ?? (await freePort());
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, ...(opts.extraArgs ?? [])];
+  const nats: NatsProcess = {
     url: `nats://127.0.0.1:${port}`,
     port,
     dir,
-    proc,
+    proc: await spawnNats(args),
     async stop() {
-      if (proc.exitCode === null) {
+      const proc = nats.proc;
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGCONT');
         proc.kill('SIGTERM');
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
     },
+    async restart(downMs: number) {
+      const proc = nats.proc;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+      await new Promise((r) => setTimeout(r, downMs));
+      nats.proc = await spawnNats(args);
+    },
+    async pause(pausedMs: number) {
+      nats.proc.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, pausedMs));
+      nats.proc.kill('SIGCONT');
+    },
   };
+  return nats;
 }
 
 export const FAST_LEASES = { partitions: 16, leaseTtlMs: 3000, renewMs: 500, replyTimeoutMs: 8000 };
 
 /** A pkguard node joined to `nats`; `cluster` is merged over fast test leases. */
-export function startNode(nats: NatsProcess, nodeId: string, cluster: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<ServerProcess> {
-  return startServer({ config: { ...config, cluster: { servers: nats.url, nodeId, ...FAST_LEASES, ...cluster } } });
+export function startNode(nats: NatsProcess | string, nodeId: string, cluster: Record<string, unknown> = {}, config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const servers = typeof nats === 'string' ? nats : nats.url;
+  return startServer({ config: { ...config, cluster: { servers, nodeId, ...FAST_LEASES, ...cluster } }, env });
 }
 
 export interface Health {
