@@ -59,6 +59,12 @@ async function main(argv: string[]): Promise<number> {
     }
     return runReplay(opts, (line) => process.stdout.write(line + '\n'));
   }
+  if (command === 'backtest') {
+    const { parseBacktestArgs, runBacktestCli } = await import('./backtest.js');
+    const opts = parseBacktestArgs(args, process.stderr.isTTY === true);
+    if (typeof opts === 'string') return usageError(`pkguard backtest: ${opts}`);
+    return runBacktestCli(opts, (text) => process.stdout.write(text + '\n'), process.stderr);
+  }
   if (command === 'lexicon' && args[0] === 'check') {
     const json = args.includes('--json');
     const dir = args.slice(1).find((a) => !a.startsWith('--')) ?? BUNDLED_LEXICON_DIR;
