@@ -47,9 +47,14 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
       partialFlags.delete(item.stream);
       continue;
     }
-    const msg = item.msg;
     counted.read++;
     if (++progress.messages % every === 0) opts.onProgress?.(progress);
+    if (item.t === 'untold') {
+      if (item.partial) counted.partials++;
+      else counted.withoutText++;
+      continue;
+    }
+    const msg = item.msg;
     if (!msg.final) {
       // A hypothesis the final chunk replaced: the final's text is what gets compared.
       counted.partials++;

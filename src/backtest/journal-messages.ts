@@ -48,6 +48,8 @@ export interface RecordedMessage {
 
 export type JournalItem =
   | { t: 'msg'; msg: RecordedMessage }
+  /** A message recorded without text (so without flags): counted, not parsed. */
+  | { t: 'untold'; partial: boolean }
   | { t: 'end'; stream: string }
   | { t: 'bad'; line: number; reason: string };
 
@@ -69,6 +71,12 @@ export async function* journalItems(segments: readonly JournalSegment[], onBytes
         continue;
       }
       if (!line.startsWith('{"t":"msg"')) continue;
+      // Most chat is unflagged and journaled without text: nothing to rescan, so not worth a parse.
+      // (A "text" key cannot hide inside a string value: the quotes there are escaped.)
+      if (!line.includes('"text":')) {
+        yield { t: 'untold', partial: line.includes('"final":false') };
+        continue;
+      }
       const v = parse(line);
       const msg = v && recordedMessage(v);
       if (msg) yield { t: 'msg', msg };
