@@ -65,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
     const { runLexiconCompile } = await import('./lexicon-compile.js');
     return runLexiconCompile({ lexiconDir, out }, (l) => process.stdout.write(l + '\n'), (l) => process.stderr.write(l + '\n'));
   }
+  if (command === 'backtest') {
+    const { parseBacktestArgs, runBacktestCli } = await import('./backtest.js');
+    const opts = parseBacktestArgs(args, process.stderr.isTTY === true);
+    if (typeof opts === 'string') return usageError(`pkguard backtest: ${opts}`);
+    return runBacktestCli(opts, (text) => process.stdout.write(text + '\n'), process.stderr);
+  }
   if (command === 'lexicon' && args[0] === 'check') {
     const { checkLexicons, formatReport } = await import('./lexicon-check.js'); // the scan CLI does not pay for the checker's imports
     const json = args.includes('--json');

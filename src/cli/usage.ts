@@ -18,6 +18,8 @@ commands:
       compile lexicons into the artifact that scan and serve load at start (default: the cache folder)
   pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
       send a recorded NDJSON session to a running server
+  pkguard backtest --journal DIR --lexicons DIR [--report FILE.html] [--json FILE]
+      what a candidate lexicon would have flagged on a server's recorded messages
   pkguard help [COMMAND]
       this text, or one command's details (same as pkguard COMMAND --help)`;
 
@@ -66,6 +68,25 @@ matches (else they compile and rewrite it); a stale or damaged artifact is never
                    else $XDG_CACHE_HOME/pkguard or ~/.cache/pkguard, else the temp dir)
 
 exit: 0 valid (warnings allowed) / written, 1 refused, 73 the artifact could not be written`,
+  backtest: `usage: pkguard backtest --journal DIR --lexicons DIR [--report FILE.html] [--json FILE]
+                        [--examples N] [--progress|--no-progress]
+
+Replays the messages a server journaled (journal.dir) through a candidate lexicon folder, each
+stream's final transcript chunks in order with their cross-chunk carry and chat on its own, and
+compares with the flags the live lexicon raised: flags gained and lost per category and per term,
+with examples, and how many flags moderators dismissed (known false positives) the candidate drops
+or keeps. The journal is only read; a running server's journal can be backtested.
+The journal keeps unflagged chat without its text: those messages are counted, not rescanned.
+
+options:
+  --journal DIR      the journal directory to read
+  --lexicons DIR     the candidate lexicon folder
+  --report FILE      also write an HTML report (chart, terms with examples)
+  --json FILE        also write the full result as JSON
+  --examples N       examples kept per term and direction (default 3)
+  --progress         a progress bar on stderr (default when stderr is a terminal)
+
+exit: 0 compared, 1 journal unreadable or lexicons refused, 2 usage`,
   replay: `usage: pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
 
 Sends a recorded NDJSON session (ingest messages with event-time "ts") to a running server at the

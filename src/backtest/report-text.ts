@@ -1,0 +1,30 @@
+/** The plain-text summary of a backtest: what a maintainer reads in a terminal or a review comment. */
+import { CATEGORIES } from '../flag.js';
+import type { BacktestResult } from './tally.js';
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+export function backtestSummary(r: BacktestResult, topTerms = 15): string {
+  const m = r.messages;
+  const rate = r.seconds > 0 ? Math.round(m.read / r.seconds) : 0;
+  const lines = [
+    `backtest: ${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s (${rate} messages/s)`,
+    `  not rescanned: ${m.withoutText} without recorded text (unflagged chat), ${m.partials} partial hypotheses` + (m.bad > 0 ? `, ${m.bad} unreadable records` : ''),
+    '',
+    'category     recorded  candidate   gained     lost',
+  ];
+  for (const c of CATEGORIES) {
+    const x = r.categories[c];
+    lines.push(`${c.padEnd(12)} ${String(x.recorded).padStart(8)} ${String(x.candidate).padStart(10)} ${signed(x.gained).padStart(8)} ${signed(-x.lost).padStart(8)}`);
+  }
+  const d = r.dismissed;
+  lines.push('', `dismissed by moderators (known false positives): ${d.total}; the candidate drops ${d.dropped}, keeps ${d.kept}`);
+  if (r.terms.length > 0) {
+    lines.push('', `terms that changed (${r.terms.length}; top ${Math.min(topTerms, r.terms.length)}):`);
+    for (const t of r.terms.slice(0, topTerms)) {
+      const ex = t.examples.gained[0] ?? t.examples.lost[0];
+      lines.push(`  ${t.category.padEnd(9)} ${JSON.stringify(t.term).padEnd(20)} ${signed(t.gained).padStart(7)} ${signed(-t.lost).padStart(7)}` + (ex ? `   e.g. ${JSON.stringify(ex.context)}` : ''));
+    }
+  } else lines.push('', 'no term gained or lost a flag');
+  return lines.join('\n');
+}

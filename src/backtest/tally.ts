@@ -1,0 +1,130 @@
+/**
+ * The comparison a backtest reports: for each rescanned message, the flags the journal recorded
+ * (the live lexicon of the day) against the flags the candidate raises on the same text, counted
+ * per category and per term with a few examples each, and what happens to flags moderators dismissed.
+ */
+import { CATEGORIES, type Category, type Flag } from '../flag.js';
+import type { RecordedMessage } from './journal-messages.js';
+
+export interface Example {
+  stream: string;
+  seq: number;
+  matched: string;
+  /** The text around the match (untrusted stream text: escape it wherever it is shown). */
+  context: string;
+}
+
+export interface TermChange {
+  category: Category;
+  term: string;
+  gained: number;
+  lost: number;
+  examples: { gained: Example[]; lost: Example[] };
+}
+
+export interface CategoryChange {
+  recorded: number;
+  candidate: number;
+  gained: number;
+  lost: number;
+}
+
+export interface BacktestResult {
+  messages: { read: number; rescanned: number; withoutText: number; partials: number; bad: number };
+  categories: Record<Category, CategoryChange>;
+  /** Terms that gained or lost flags, most changed first. */
+  terms: TermChange[];
+  /** Flags moderators dismissed: `dropped` the candidate no longer raises, `kept` it still does. */
+  dismissed: { total: number; dropped: number; kept: number; keptExamples: Example[] };
+  seconds: number;
+}
+
+const CONTEXT = 24;
+
+/** Two flags are the same finding when category and term agree and their spans overlap. */
+function same(a: Flag, b: Flag): boolean {
+  return a.category === b.category && a.term === b.term && a.start < b.end && b.start < a.end;
+}
+
+export class BacktestTally {
+  readonly #examples: number;
+  readonly #dismissed: ReadonlyMap<string, string | undefined>;
+  readonly #terms = new Map<string, TermChange>();
+  readonly #categories = Object.fromEntries(CATEGORIES.map((c) => [c, { recorded: 0, candidate: 0, gained: 0, lost: 0 }])) as Record<Category, CategoryChange>;
+  readonly messages = { read: 0, rescanned: 0, withoutText: 0, partials: 0, bad: 0 };
+  readonly #dismissedSeen = { total: 0, dropped: 0, kept: 0, keptExamples: [] as Example[] };
+
+  constructor(dismissed: ReadonlyMap<string, string | undefined>, examplesPerTerm = 3) {
+    this.#dismissed = dismissed;
+    this.#examples = examplesPerTerm;
+  }
+
+  /**
+   * One rescanned message: what the journal recorded and what the candidate raised. `earlier`: flags
+   * recorded on partial hypotheses of the same chunk, which the server does not raise again on the
+   * final; their offsets were in another text, so they match a candidate flag by category and term.
+   */
+  compare(msg: RecordedMessage, text: string, candidate: readonly Flag[], earlier: readonly Flag[] = []): void {
+    this.messages.rescanned++;
+    const recorded = msg.flags;
+    for (const f of recorded) this.#categories[f.category].recorded++;
+    for (const f of earlier) this.#categories[f.category].recorded++;
+    for (const f of candidate) this.#categories[f.category].candidate++;
+    const unusedEarlier = earlier.slice();
+    const takeEarlier = (f: Flag): boolean => {
+      const i = unusedEarlier.findIndex((e) => e.category === f.category && e.term === f.term);
+      if (i < 0) return false;
+      const [e] = unusedEarlier.splice(i, 1);
+      if (this.#dismissed.has(e!.id)) this.#dismissedOutcome(msg, text, f, true);
+      return true;
+    };
+    for (const f of candidate) {
+      if (recorded.some((r) => same(r, f)) || takeEarlier(f)) continue;
+      this.#categories[f.category].gained++;
+      const t = this.#term(f);
+      t.gained++;
+      if (t.examples.gained.length < this.#examples) t.examples.gained.push(example(msg, text, f));
+    }
+    // An earlier flag no candidate flag took: the final no longer says it, or the candidate drops it.
+    for (const e of unusedEarlier) if (this.#dismissed.has(e.id)) this.#dismissedOutcome(msg, text, e, false);
+    for (const r of recorded) {
+      const kept = candidate.some((f) => same(r, f));
+      if (this.#dismissed.has(r.id)) this.#dismissedOutcome(msg, text, r, kept);
+      if (kept) continue;
+      this.#categories[r.category].lost++;
+      const t = this.#term(r);
+      t.lost++;
+      if (t.examples.lost.length < this.#examples) t.examples.lost.push(example(msg, text, r));
+    }
+  }
+
+  #dismissedOutcome(msg: RecordedMessage, text: string, f: Flag, kept: boolean): void {
+    const d = this.#dismissedSeen;
+    d.total++;
+    if (!kept) {
+      d.dropped++;
+      return;
+    }
+    d.kept++;
+    if (d.keptExamples.length < this.#examples * 4) d.keptExamples.push(example(msg, text, f));
+  }
+
+  result(seconds: number): BacktestResult {
+    const terms = [...this.#terms.values()].sort((a, b) => b.gained + b.lost - (a.gained + a.lost) || (a.term < b.term ? -1 : 1));
+    return { messages: { ...this.messages }, categories: this.#categories, terms, dismissed: { ...this.#dismissedSeen }, seconds };
+  }
+
+  #term(f: Flag): TermChange {
+    const key = `${f.category}\u0000${f.term}`;
+    let t = this.#terms.get(key);
+    if (!t) this.#terms.set(key, (t = { category: f.category, term: f.term, gained: 0, lost: 0, examples: { gained: [], lost: [] } }));
+    return t;
+  }
+}
+
+function example(msg: RecordedMessage, text: string, f: Flag): Example {
+  // A flag carried across chunks starts before this text (negative or past-the-end offsets clamp).
+  const from = Math.max(0, Math.min(text.length, f.start) - CONTEXT);
+  const to = Math.min(text.length, Math.max(0, f.end) + CONTEXT);
+  return { stream: msg.stream, seq: msg.seq, matched: f.matched, context: text.slice(from, to) };
+}
