@@ -59,6 +59,15 @@ async function main(argv: string[]): Promise<number> {
     }
     return runReplay(opts, (line) => process.stdout.write(line + '\n'));
   }
+  if (command === 'ingest') {
+    const { parseIngestArgs, runIngest } = await import('./ingest.js');
+    const opts = parseIngestArgs(args);
+    if (typeof opts === 'string') {
+      process.stderr.write(`pkguard ingest: ${opts}\n`);
+      return 2;
+    }
+    return runIngest(opts, (line) => process.stdout.write(line + '\n'));
+  }
   if (command === 'lexicon' && args[0] === 'check') {
     const json = args.includes('--json');
     const dir = args.slice(1).find((a) => !a.startsWith('--')) ?? BUNDLED_LEXICON_DIR;
