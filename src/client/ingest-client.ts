@@ -96,11 +96,15 @@ const RETRYABLE = new Set(['internal', 'shutting_down']);
 const RESOLVED = Promise.resolve();
 
 export class IngestClient extends EventEmitter {
-  readonly #url: string;
+  /** Servers to try, in turn: any node of a cluster takes any stream. */
+  readonly #urls: readonly string[];
+  #urlAt = 0;
   readonly #token: string;
   readonly #o: Required<Omit<IngestClientOptions, 'reconnect' | 'retry'>> & Pick<IngestClientOptions, 'reconnect' | 'retry'>;
   readonly #ledger: UnackedLedger;
   #maxBatch: number;
+  /** Held messages at or under which `ready()` waiters go on. */
+  readonly #lowWater: number;
   #socket: IngestSocket | undefined;
   #state: ConnectionState = 'connecting';
   #closing = false;
@@ -122,9 +126,10 @@ export class IngestClient extends EventEmitter {
   readonly #shutdownEpochs = new Map<string, number>();
   readonly #stats = { sent: 0, acked: 0, duplicates: 0, refused: 0, givenUp: 0, retried: 0, reconnects: 0 };
 
-  private constructor(url: string, token: string, o: IngestClientOptions) {
+  private constructor(urls: string | readonly string[], token: string, o: IngestClientOptions) {
     super();
-    this.#url = url;
+    this.#urls = typeof urls === 'string' ? [urls] : [...urls];
+    if (this.#urls.length === 0) throw new RangeError('IngestClient.connect: no URL given');
     this.#token = token;
     this.#o = {
       window: o.window ?? 1000,
@@ -143,19 +148,21 @@ export class IngestClient extends EventEmitter {
       if (!(Number.isInteger(this.#o[k]) && this.#o[k] >= 1)) throw new RangeError(`IngestClient option ${k}: expected a positive integer, received ${String(this.#o[k])}`);
     }
     this.#maxBatch = this.#o.maxBatch;
+    this.#lowWater = this.#o.window - Math.max(1, Math.min(this.#o.maxBatch, Math.floor(this.#o.window / 2)));
     this.#ledger = new UnackedLedger(this.#o.perStream);
   }
 
   /**
-   * Opens a client on `url` (`ws://host:port`) with an `ingest` token. Resolves once connected;
-   * rejects with `IngestConnectError` when the token is refused (401/403) or no connection opened
-   * within `connectTimeoutMs`.
+   * Opens a client on `url` (`ws://host:port`; in cluster mode a list of nodes, tried in turn on
+   * each reconnect) with an `ingest` token. Resolves once connected; rejects with
+   * `IngestConnectError` when the token is refused (401/403) or no connection opened within
+   * `connectTimeoutMs`.
    */
-  static connect(url: string, token: string, options: IngestClientOptions = {}): Promise<IngestClient> {
+  static connect(url: string | readonly string[], token: string, options: IngestClientOptions = {}): Promise<IngestClient> {
     const client = new IngestClient(url, token, options);
     return new Promise<IngestClient>((resolve, reject) => {
       const timer = setTimeout(() => {
-        const err = new IngestConnectError(url, undefined, `no connection within ${client.#o.connectTimeoutMs} ms (last: ${client.#lastError})`);
+        const err = new IngestConnectError(client.#urls.join(' '), undefined, `no connection within ${client.#o.connectTimeoutMs} ms (last: ${client.#lastError})`);
         client.#giveUp('unreachable', err.message, err);
       }, client.#o.connectTimeoutMs);
       client.#firstOpen = {
@@ -180,7 +187,10 @@ export class IngestClient extends EventEmitter {
     return { ...this.#stats, resent: this.#ledger.resent, unacked: this.#ledger.size };
   }
 
-  /** Resolves when the window has room (at once when it has): `await client.ready()` before each `send`. */
+  /**
+   * Resolves when the window has room (at once when it has): `await client.ready()` before each
+   * `send`. Once the window is full it waits until a frame's worth (or half the window) is free.
+   */
   ready(): Promise<void> {
     if (this.#ledger.size < this.#o.window || this.#state === 'closed') return RESOLVED;
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
@@ -246,7 +256,7 @@ export class IngestClient extends EventEmitter {
       closed: (code, reason) => current() && this.#lost(`connection closed (${code}${reason ? ` ${reason}` : ''})`),
     };
     try {
-      me = await IngestSocket.connect(this.#url, this.#token, handlers, { flags: this.#o.flags });
+      me = await IngestSocket.connect(this.#urls[this.#urlAt]!, this.#token, handlers, { flags: this.#o.flags });
     } catch (err) {
       if (this.#state === 'closed') return;
       const e = err as IngestConnectError;
@@ -284,6 +294,7 @@ export class IngestClient extends EventEmitter {
   }
 
   #reconnectLater(reason: string): void {
+    this.#urlAt = (this.#urlAt + 1) % this.#urls.length;
     const delayMs = backoffDelay(++this.#attempt, this.#o.reconnect);
     this.#setState(this.#opened ? 'reconnecting' : 'connecting', { reason, delayMs, attempt: this.#attempt });
     this.#reconnectTimer = setTimeout(() => void this.#open(), delayMs);
@@ -350,7 +361,9 @@ export class IngestClient extends EventEmitter {
 
   /** A message was answered: room in the window, maybe drained, maybe more to send. */
   #afterAnswer(): void {
-    if (this.#readyWaiters.length > 0 && this.#ledger.size < this.#o.window) {
+    // Waiters go once the window is half empty (or a frame's worth is free), not at the first free
+    // slot: the source then refills in a burst that fills whole frames, instead of a frame per ack.
+    if (this.#readyWaiters.length > 0 && this.#ledger.size <= this.#lowWater) {
       const waiters = this.#readyWaiters;
       this.#readyWaiters = [];
       for (const w of waiters) w();
@@ -408,7 +421,7 @@ export class IngestClient extends EventEmitter {
     }
     for (const w of this.#readyWaiters.splice(0)) w();
     this.#drained?.();
-    this.#firstOpen?.reject(err ?? new IngestConnectError(this.#url, undefined, detail));
+    this.#firstOpen?.reject(err ?? new IngestConnectError(this.#urls.join(' '), undefined, detail));
     this.#firstOpen = undefined;
     if (!wasClosed) this.emit('state', 'closed', { reason: detail });
     return left.map((p) => ({ stream: p.stream, seq: p.seq }));
