@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { IngestClient } from '../src/client/ingest-client.js';
+import { IngestSocket } from '../src/client/ingest-socket.js';
 import { launchChromium } from './browser.js';
 import { BENCH_TOKENS, removeServerDir, startServerProcess } from './e2e/server-process.js';
 
@@ -29,7 +29,7 @@ const STREAMS = 40;
 
 const seqs = new Map<string, number>();
 /** Sends `count` flagged chat lines over STREAMS streams and resolves when all are acked. */
-async function flood(client: IngestClient, count: number): Promise<void> {
+async function flood(client: IngestSocket, count: number): Promise<void> {
   for (let sent = 0; sent < count; ) {
     const batch: object[] = [];
     for (let i = 0; i < BATCH && sent < count; i++, sent++) {
@@ -84,7 +84,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(`${server.url.replace('ws:', 'http:')}/?token=${BENCH_TOKENS.moderator[0]}`);
   await page.waitForSelector('#status[data-status="live"]');
-  const client = await IngestClient.connect(server.url, BENCH_TOKENS.ingest[0]!);
+  const client = await IngestSocket.connect(server.url, BENCH_TOKENS.ingest[0]!);
 
   const t0 = performance.now();
   await flood(client, N);

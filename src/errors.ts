@@ -12,7 +12,10 @@ export type PkguardErrorCode =
   | 'PKG_ERR_CONFIG_INVALID'
   | 'PKG_ERR_JOURNAL'
   | 'PKG_ERR_ARTIFACT_INVALID'
-  | 'PKG_ERR_ARTIFACT_STALE';
+  | 'PKG_ERR_ARTIFACT_STALE'
+  | 'PKG_ERR_INGEST_CONNECT'
+  | 'PKG_ERR_INGEST_REFUSED'
+  | 'PKG_ERR_INGEST_UNACKED';
 
 export class PkguardError extends Error {
   readonly code: PkguardErrorCode;
@@ -147,5 +150,57 @@ export class ArtifactError extends PkguardError {
     super(STALE_PROBLEMS.has(reason) ? 'PKG_ERR_ARTIFACT_STALE' : 'PKG_ERR_ARTIFACT_INVALID', `lexicon artifact ${file}: ${reason}: ${detail}`);
     this.file = file;
     this.reason = reason;
+  }
+}
+
+/**
+ * `IngestClient.connect` could not open `/ingest`: `status` 401/403 when the server refuses the
+ * token (retrying cannot help), 503 while it drains, undefined when it was unreachable.
+ */
+export class IngestConnectError extends PkguardError {
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(url: string, status: number | undefined, reason: string) {
+    super('PKG_ERR_INGEST_CONNECT', `cannot connect to ${url}: ${reason}`);
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/**
+ * The server (or, before sending, the client's own check of the same schema: `local`) refused one
+ * message for good: sending it again would be refused again. `wireCode` is the wire error code
+ * (`invalid_message`, `unknown_type`, `forbidden`, ...); the message names the field.
+ */
+export class IngestRefusedError extends PkguardError {
+  readonly wireCode: string;
+  readonly stream: string | undefined;
+  readonly seq: number | undefined;
+  readonly local: boolean;
+  constructor(wireCode: string, message: string, where: { stream?: string | undefined; seq?: number | undefined; local: boolean }) {
+    super('PKG_ERR_INGEST_REFUSED', `${where.stream ?? '?'}/${where.seq ?? '?'} refused (${wireCode}): ${message}`);
+    this.wireCode = wireCode;
+    this.stream = where.stream;
+    this.seq = where.seq;
+    this.local = where.local;
+  }
+}
+
+/** Why an `IngestClient` stopped trying to get a message acked. */
+export type UnackedReason = 'closed' | 'close_timeout' | 'unauthorized' | 'unreachable';
+
+/**
+ * The client gave up on a message before the server acked it. It may or may not have been
+ * processed: sending it again (same stream and seq) is safe, the server dedupes.
+ */
+export class IngestUnackedError extends PkguardError {
+  readonly reason: UnackedReason;
+  readonly stream: string;
+  readonly seq: number;
+  constructor(reason: UnackedReason, stream: string, seq: number, detail: string) {
+    super('PKG_ERR_INGEST_UNACKED', `${stream}/${seq} not acked (${reason}): ${detail}; send it again later, the server dedupes`);
+    this.reason = reason;
+    this.stream = stream;
+    this.seq = seq;
   }
 }

@@ -9,7 +9,7 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { IngestClient } from '../../src/client/ingest-client.js';
+import { IngestSocket } from '../../src/client/ingest-socket.js';
 import { TextPool } from './text.js';
 
 export interface LoadConfig {
@@ -104,7 +104,7 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
   };
   const clients = await Promise.all(
     Array.from({ length: cfg.connections }, () =>
-      IngestClient.connect(cfg.url, cfg.ingestToken, {
+      IngestSocket.connect(cfg.url, cfg.ingestToken, {
         ack: onAck,
         error: (e) => {
           errors++;

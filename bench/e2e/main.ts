@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IngestClient } from '../../src/client/ingest-client.js';
+import { IngestSocket } from '../../src/client/ingest-socket.js';
 import type { LoadConfig, LoadResult, SecondSample } from './loadgen.js';
 import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, type StepResult } from './report.js';
 import { BENCH_TOKENS, heapUsed, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
@@ -96,7 +96,7 @@ async function measureMemory(server: ServerUnderTest, streams: number) {
     }
     return { heap, rss: sampleProcess(server.pid)!.rssBytes };
   };
-  const client = await IngestClient.connect(server.url, BENCH_TOKENS.ingest[0]!);
+  const client = await IngestSocket.connect(server.url, BENCH_TOKENS.ingest[0]!);
   client.send([{ type: 'transcript', stream: 'warm', seq: 1, ts: Date.now(), text: '家人们这是全网最' }]);
   const idle = await settle();
   for (let i = 0; i < streams; i += 500) {

@@ -71,6 +71,15 @@ async function main(argv: string[]): Promise<number> {
     if (typeof opts === 'string') return usageError(`pkguard backtest: ${opts}`);
     return runBacktestCli(opts, (text) => process.stdout.write(text + '\n'), process.stderr);
   }
+  if (command === 'ingest') {
+    const { parseIngestArgs, runIngest } = await import('./ingest.js');
+    const opts = parseIngestArgs(args);
+    if (typeof opts === 'string') {
+      process.stderr.write(`pkguard ingest: ${opts}\n`);
+      return 2;
+    }
+    return runIngest(opts, (line) => process.stdout.write(line + '\n'));
+  }
   if (command === 'lexicon' && args[0] === 'check') {
     const { checkLexicons, formatReport } = await import('./lexicon-check.js'); // the scan CLI does not pay for the checker's imports
     const json = args.includes('--json');

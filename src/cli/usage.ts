@@ -20,6 +20,8 @@ commands:
       send a recorded NDJSON session to a running server
   pkguard backtest --journal DIR --lexicons DIR [--report FILE.html] [--json FILE]
       what a candidate lexicon would have flagged on a server's recorded messages
+  pkguard ingest [FILE] [--url ws://HOST:PORT] [--token TOKEN] [--window N] [--batch N] [--timeout S] [--quiet]
+      send NDJSON ingest messages (FILE or stdin) to a running server; exit 0 only if all were acked
   pkguard help [COMMAND]
       this text, or one command's details (same as pkguard COMMAND --help)`;
 
@@ -96,9 +98,39 @@ options:
   --speed N|max    N times the recorded pace, or as fast as acks allow (default 1)
   --url URL        the server (default ws://127.0.0.1:$PKGUARD_PORT, else ws://127.0.0.1:8080)
   --token TOKEN    an ingest token (default $PKGUARD_TOKEN, else the ingest token in ./data/tokens.json)
-  --batch N        messages per frame (default 1)
+  --batch N        most messages per frame (default 500; frames fill as acks allow)
+  --window N       messages unacked at once (default 1000)
+  --timeout S      how long to wait for the last acks (default 30)
+  --progress       a progress line on stderr
 
-exit: 0 every message acked, 1 some refused or unanswered, 2 usage or an unreadable file`,
+It runs on the same client as pkguard ingest: a lost connection is reopened and every unacked
+message sent again (the server dedupes); stdout also gets a line per refused or unacked message.
+
+exit: 0 every message acked, 1 some refused or unanswered, 2 usage or an unreadable file,
+      3 no connection (token refused, server unreachable)`,
+  ingest: `usage: pkguard ingest [FILE] [--url ws://HOST:PORT] [--token TOKEN] [--window N] [--batch N] [--timeout S] [--quiet]
+
+Sends NDJSON ingest messages (DESIGN.md's wire shapes, one per line) from FILE (or stdin, or "-")
+to a running server's /ingest, as fast as acks allow, through the reconnecting IngestClient: a
+lost connection is reopened with backoff and every unacked message sent again (the server dedupes).
+
+stdout, one JSON line each:
+  {"type":"shutdown","stream","reason","epoch","flagIds"}   a stream was shut down
+  {"type":"refused","line","stream","seq","code","error"}   a line refused for good (bad JSON, bad field)
+  {"type":"unacked","line","stream","seq","reason"}        a line given up without an ack
+  {"type":"summary","sent","acked","duplicates","refused","unanswered","shutdowns","reconnects","resent","seconds"}
+stderr: a progress line (sent, acked, rate, refused, unacked, reconnects).
+
+options:
+  --url URL        the server (default ws://127.0.0.1:$PKGUARD_PORT, else ws://127.0.0.1:8080)
+  --token TOKEN    an ingest token (default $PKGUARD_TOKEN, else the ingest token in ./data/tokens.json)
+  --window N       messages unacked at once (default 1000)
+  --batch N        most messages per frame (default 500)
+  --timeout S      how long to wait for the last acks at the end (default 30)
+  --quiet          no progress line
+
+exit: 0 every message acked, 1 some refused or not acked, 2 usage or unreadable input,
+      3 no connection (token refused, server unreachable)`,
 };
 PAGES.help = USAGE;
 
