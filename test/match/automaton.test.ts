@@ -74,6 +74,11 @@ describe('automaton', () => {
     expect(out.patterns[0]).toBe(c);
   });
 
+  test('refuses more distinct units than the 16-bit class table can name, instead of wrapping', () => {
+    const all = Array.from({ length: 65536 }, (_, u) => String.fromCharCode(u));
+    expect(() => buildAutomaton(all)).toThrow(/distinct code units/);
+  });
+
   test('reports memory and sizes', () => {
     const a = buildAutomaton(['abc', 'abd', 'b']);
     expect(a.patternCount).toBe(3);
