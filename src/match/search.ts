@@ -5,7 +5,9 @@
  *
  * Most units take the pair filter's fast path (see automaton.ts): one class load, one bit test
  * and the root's row. Only units after which a pattern could continue take a full Aho-Corasick
- * step (`step`), which is where failure links, repeat skipping and output are handled.
+ * step (`step`), which is where failure links and output are handled. Collapsing repeats, a unit
+ * equal to the one before never moves the automaton (`repeated` records it and reports what ends
+ * inside the run); matches are checked run by run against the patterns' run lengths.
  *
  * Match positions are lane positions counted from the start of the stream (`SearchState.position`),
  * so a match that began in an earlier chunk has a start below the current chunk's first position.
