@@ -9,7 +9,8 @@ import { AhoCorasick as MonyoneAhoCorasick } from '@monyone/aho-corasick';
 import { AhoCorasick as MonyoneFastAhoCorasick } from '@monyone/aho-corasick/fast';
 import { buildAutomaton } from '../src/match/builder.js';
 import { findOverlapping, findOverlappingInString, MatchBuffer } from '../src/match/search.js';
-import { createScanner } from '../src/index.js';
+import { createScanner, loadLexiconDir } from '../src/index.js';
+import { NEAR_SEPARATOR } from '../src/lexicon/compile.js';
 import type { BenchLexicon } from './corpus.js';
 
 // The three CommonJS peers ship no types usable from ESM: load them with require and type only
@@ -26,10 +27,12 @@ export interface Matcher {
 
 export interface Peer {
   name: string;
+  /** Which lexicons the row runs on: the synthetic ones (500, 20k), the bundled one, or both (default). */
+  lexicons?: 'synthetic' | 'bundled';
   /** What the row measures and what its match count means. */
   note: string;
   /** How its match count relates to pkguard automaton's (all overlapping occurrences). */
-  expect: 'exact' | 'fewer' | 'different';
+  expect: 'exact' | 'fewer' | 'different' | 'flags';
   /** Rows that speak for pkguard (excluded from "fastest other peer"). */
   pkguard?: boolean;
   build(lexicon: BenchLexicon): Matcher;
@@ -83,6 +86,35 @@ function pkguardAutomatonPeer(name: string, collapseRepeats: boolean): Peer {
 export const pkguardAutomaton = pkguardAutomatonPeer('pkguard automaton', false);
 /** As the scanner builds it (`compile.ts`): repeated units are skipped, so 最最最低 finds 最低. */
 export const pkguardAutomatonCollapse = pkguardAutomatonPeer('pkguard automaton, collapse', true);
+
+/**
+ * The automaton under the peers' allocation rule: each message's matches become an array of one
+ * object per match (`{ pattern, start, end }`), as every peer's API returns them, and the count is
+ * that array's length. The gap to "pkguard automaton" is what a result object per match costs.
+ */
+export const pkguardAutomatonObjects: Peer = {
+  name: 'pkguard automaton, match objects',
+  note: 'as "pkguard automaton" (plain), then an array of { pattern, start, end } per message, as peers return',
+  expect: 'exact',
+  pkguard: true,
+  build({ patterns }) {
+    const automaton = buildAutomaton(patterns);
+    const out = new MatchBuffer(256);
+    return {
+      scan(messages) {
+        let n = 0;
+        for (const m of messages) {
+          out.reset();
+          findOverlappingInString(automaton, m, out);
+          const found: { pattern: number; start: number; end: number }[] = [];
+          for (let i = 0; i < out.count; i++) found.push({ pattern: out.patterns[i]!, start: out.starts[i]!, end: out.ends[i]! });
+          n += found.length;
+        }
+        return n;
+      },
+    };
+  },
+};
 
 /**
  * Diagnostic row: `findOverlapping` takes a Uint16Array lane (what the scanner searches), so each
@@ -156,6 +188,7 @@ function pkguardScanPeer(name: string, note: string, phonetic: boolean): Peer {
   return {
     name,
     note,
+    lexicons: 'synthetic',
     expect: 'different',
     pkguard: true,
     build({ patterns, categories }) {
@@ -190,6 +223,48 @@ export const pkguardScanPhonetic = pkguardScanPeer(
   'as above with default term options: homophone (pinyin-lane) patterns too',
   true,
 );
+
+/**
+ * The bundled lexicons as the peers see them: every term's phrase as written, a near term
+ * (`A … B`) as its two parts. What a plain Aho-Corasick user would search for the same lexicon.
+ */
+export function bundledBenchLexicon(): BenchLexicon {
+  const lexicon = loadLexiconDir();
+  const seen = new Set<string>();
+  const out: BenchLexicon = { patterns: [], categories: [] };
+  for (const t of lexicon.terms) {
+    for (const part of t.phrase.split(NEAR_SEPARATOR)) {
+      if (part.length === 0 || seen.has(part)) continue;
+      seen.add(part);
+      out.patterns.push(part);
+      out.categories.push(t.category);
+    }
+  }
+  return out;
+}
+
+/**
+ * The production path: `createScanner()` with the bundled lexicons (allow list, pinyin lane and
+ * near terms as shipped), `scanner.scan(message)`. The lexicon handed to `build` only feeds the
+ * other rows; this one always scans with the bundled lexicons.
+ */
+export const pkguardProduction: Peer = {
+  name: 'pkguard scan (production)',
+  lexicons: 'bundled',
+  note: 'createScanner() (bundled lexicons: pinyin lane, near terms, allow list), scanner.scan(message); flags',
+  expect: 'flags',
+  pkguard: true,
+  build() {
+    const scanner = createScanner();
+    return {
+      scan(messages) {
+        let n = 0;
+        for (const m of messages) n += scanner.scan(m).length;
+        return n;
+      },
+    };
+  },
+};
 
 export const ahocorasick: Peer = {
   name: 'ahocorasick',
@@ -278,10 +353,12 @@ export const ALL_PEERS: readonly Peer[] = [
   bareLoop,
   pkguardAutomaton,
   pkguardAutomatonCollapse,
+  pkguardAutomatonObjects,
   pkguardAutomatonLaneCopy,
   pkguardAutomatonPreEncoded,
   pkguardScan,
   pkguardScanPhonetic,
+  pkguardProduction,
   ahocorasick,
   monyone,
   monyoneFast,

@@ -171,10 +171,7 @@ export class Scanner {
       const le = matches.ends[m]!;
       let start: number;
       if (ls >= laneBase) start = base + lane.starts[ls - laneBase]!;
-      else {
-        const origins = inText ? ctx!.textOrigins : ctx!.soundOrigins;
-        start = origins[ls & (origins.length - 1)]!;
-      }
+      else start = (inText ? ctx!.textOrigins : ctx!.soundOrigins).originOf(ls);
       const end = base + lane.ends[le - 1 - laneBase]!;
       const via = inText ? VIA_TEXT : VIA_PINYIN;
       const pattern = matches.patterns[m]!;
@@ -226,8 +223,8 @@ export class Scanner {
     }
     if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried);
     if (ctx) {
-      remember(norm.text, textBase, base, ctx.textOrigins);
-      remember(norm.sounds, soundBase, base, ctx.soundOrigins);
+      ctx.textOrigins.remember(norm.text.codes, norm.text.starts, norm.text.length, textBase, base);
+      ctx.soundOrigins.remember(norm.sounds.codes, norm.sounds.starts, norm.sounds.length, soundBase, base);
     }
 
     const n = this.#normalizer;
@@ -287,14 +284,6 @@ function liven(t: ScanTables, e: number, stamp: number, bStamp: Int32Array, bLiv
       bLive[p] = 0;
     }
     bLive[p]! |= 1 << t.bBit[i]!;
-  }
-}
-
-/** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */
-function remember(lane: Lane, laneBase: number, base: number, origins: Int32Array): void {
-  const mask = origins.length - 1;
-  for (let i = Math.max(0, lane.length - origins.length); i < lane.length; i++) {
-    origins[(laneBase + i) & mask] = base + lane.starts[i]!;
   }
 }
 

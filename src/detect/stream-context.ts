@@ -6,6 +6,7 @@
  * never flagged twice), and an open digit run.
  */
 import type { Automaton } from '../match/automaton.js';
+import { LaneOrigins, originCapacity } from '../match/lane-origins.js';
 import { laneWindow, SearchState } from '../match/search.js';
 import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
@@ -17,9 +18,9 @@ export class StreamContext {
   readonly automaton: Automaton;
   readonly text: SearchState;
   readonly sounds: SearchState;
-  /** Stream-global original start of lane unit `pos`, at `[pos & mask]`, for the last ring-size units. */
-  readonly textOrigins: Int32Array;
-  readonly soundOrigins: Int32Array;
+  /** Stream-global original starts of the lane units a later match may start at. */
+  readonly textOrigins: LaneOrigins;
+  readonly soundOrigins: LaneOrigins;
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';
@@ -35,11 +36,12 @@ export class StreamContext {
     // One buffer for both lanes' search states and origins: a stream costs one ArrayBuffer, not
     // six (thousands of streams; see bench:e2e --memory).
     const n = laneWindow(automaton);
-    const buf = new Int32Array(6 * n);
+    const o = originCapacity(automaton);
+    const buf = new Int32Array(4 * n + 4 * o);
     this.text = new SearchState(automaton, buf.subarray(0, 2 * n));
     this.sounds = new SearchState(automaton, buf.subarray(2 * n, 4 * n));
-    this.textOrigins = buf.subarray(4 * n, 5 * n);
-    this.soundOrigins = buf.subarray(5 * n, 6 * n);
+    this.textOrigins = new LaneOrigins(automaton, buf.subarray(4 * n, 4 * n + 2 * o));
+    this.soundOrigins = new LaneOrigins(automaton, buf.subarray(4 * n + 2 * o, 4 * n + 4 * o));
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */

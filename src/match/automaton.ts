@@ -12,16 +12,19 @@
  * - `rootNext[c]`: the root's transitions as a dense row, because most text positions are at the root.
  * - `fail[s]`: the failure link.
  * - `outState[s]`: the nearest state on `s`'s suffix chain (itself included) where a pattern ends, or -1;
- *   `outPattern[u]` the pattern ending at `u`; `outNext[u]` the next output state down the chain.
+ *   `outPattern[u]` the pattern ending at `u` (collapsing: the group of patterns whose collapsed
+ *   form ends there, `groupPatterns[groupFrom[g] .. groupFrom[g + 1])`); `outNext[u]` the next output
+ *   state down the chain.
+ * - Collapsing repeats (see builder.ts): `runCounts[runFrom[p] .. runFrom[p + 1])` are pattern p's run
+ *   lengths, and `singleRun[c]` is the group of one-run patterns on class c (扣, 扣扣), or -1.
  *   The hot loop tests `outState[s] >= 0` once per character and walks the chain only on a hit.
  * - `pairFilter`: a bitset over (previous class, class) pairs, at `(prev * pairStride + c) & pairMask`.
- *   A pair is set when it occurs inside some pattern, when `c` alone is a pattern, or (with
- *   collapseRepeats) when `prev === c`. For an unset pair the next state is exactly `rootNext[c]`:
+ *   A pair is set when it occurs inside some pattern (collapsed, when collapsing) or when `c` alone is one. For an unset pair the next state is exactly `rootNext[c]`:
  *   any deeper state would end in that pair. So the search skips the transition loop (and its
  *   unpredictable branches) on most units. Hashed pairs may collide; a collision only costs a full step.
  * - `startFilter`: the same bitset for the pairs that can leave `rootNext[prev]` (a depth-1 state,
  *   where the search is most of the time): pairs that begin a pattern, one-unit patterns after any
- *   unit, and repeats with collapseRepeats. From `rootNext[prev]` a deeper state must spell
+ *   unit. From `rootNext[prev]` a deeper state must spell
  *   `prev c`, so the pair must begin a pattern: a much sparser set than the pairs inside patterns.
  */
 export class Automaton {
@@ -36,9 +39,16 @@ export class Automaton {
   /** @internal */ readonly patternLength: Int32Array;
   /** @internal */ readonly pairFilter: Int32Array;
   /** @internal */ readonly startFilter: Int32Array;
+  /** @internal */ readonly groupFrom: Int32Array;
+  /** @internal */ readonly groupPatterns: Int32Array;
+  /** @internal */ readonly runFrom: Int32Array;
+  /** @internal */ readonly runCounts: Uint8Array;
+  /** @internal */ readonly singleRun: Int32Array;
   /** @internal */ readonly pairStride: number;
   /** @internal */ readonly pairMask: number;
-  /** Skip a repeated code unit that would otherwise break the current partial match (最最最低 → 最低). */
+  /** Longest run of one unit inside a pattern (collapsing; 0 otherwise). */
+  readonly maxRun: number;
+  /** Tolerate repeated units inside a phrase (最最最低 → 最低); the semantics are in builder.ts. */
   readonly collapseRepeats: boolean;
   /** Longest pattern, in code units: the bound on what a stream must carry between chunks. */
   readonly maxPatternLength: number;
@@ -59,8 +69,14 @@ export class Automaton {
     patternLength: Int32Array;
     pairFilter: Int32Array;
     startFilter: Int32Array;
+    groupFrom: Int32Array;
+    groupPatterns: Int32Array;
+    runFrom: Int32Array;
+    runCounts: Uint8Array;
+    singleRun: Int32Array;
     pairStride: number;
     pairMask: number;
+    maxRun: number;
     collapseRepeats: boolean;
     stateCount: number;
     classCount: number;
@@ -76,6 +92,12 @@ export class Automaton {
     this.patternLength = parts.patternLength;
     this.pairFilter = parts.pairFilter;
     this.startFilter = parts.startFilter;
+    this.groupFrom = parts.groupFrom;
+    this.groupPatterns = parts.groupPatterns;
+    this.runFrom = parts.runFrom;
+    this.runCounts = parts.runCounts;
+    this.singleRun = parts.singleRun;
+    this.maxRun = parts.maxRun;
     this.pairStride = parts.pairStride;
     this.pairMask = parts.pairMask;
     this.collapseRepeats = parts.collapseRepeats;
@@ -101,7 +123,12 @@ export class Automaton {
       this.outNext.byteLength +
       this.patternLength.byteLength +
       this.pairFilter.byteLength +
-      this.startFilter.byteLength
+      this.startFilter.byteLength +
+      this.groupFrom.byteLength +
+      this.groupPatterns.byteLength +
+      this.runFrom.byteLength +
+      this.runCounts.byteLength +
+      this.singleRun.byteLength
     );
   }
 }

@@ -8,10 +8,21 @@ import { Automaton } from './automaton.js';
 
 export interface BuildOptions {
   /**
-   * Tolerate repeated characters inside a phrase: when the next code unit equals the previous one
-   * and the current partial match cannot continue with it, it is skipped instead of breaking the
-   * match, so `最最最低` finds `最低`. Patterns that themselves contain repeats (`扣扣`) still match,
-   * because a real transition is always taken first. Default false (plain Aho-Corasick).
+   * Tolerate repeated characters inside a phrase (最低低低价 finds 最低价). Default false (plain
+   * Aho-Corasick). The semantics, precisely: write a pattern and a text as runs of one unit repeated,
+   * `x1^j1 … xm^jm` (xi ≠ xi+1). A pattern with m ≥ 2 runs matches wherever m consecutive runs of the
+   * text spell `x1 … xm` with every text run at least as long as the pattern's (`ki ≥ ji`); the match
+   * covers the last j1 units of the first run, the middle runs whole and the first jm units of the
+   * last run, so there is one match per such run sequence and it ends as early as possible. A
+   * one-run pattern (`扣扣`, `哈哈哈`) matches as in plain search: every occurrence. Hence every plain
+   * match is still found with its plain start and end (the plain ones are those with all middle
+   * `ki = ji`), a run of one unit may stand for a pattern's single unit or its repeat (`最最低` finds
+   * `最低`, `加扣扣扣好` finds `加扣扣好`), but never the reverse (`折扣` does not find `扣扣`).
+   *
+   * How: the trie holds the patterns with runs collapsed (扣扣号 → 扣号), the search consumes only the
+   * first unit of each text run and records the repeats it skips, and a match of a collapsed pattern
+   * is checked run by run against the run lengths of the patterns that collapse to it (search.ts).
+   * The test oracle (test/match/cases.ts `naiveCollapsed`) is this definition, by brute force.
    */
   collapseRepeats?: boolean;
 }
@@ -65,30 +76,79 @@ interface Node {
   depth: number;
 }
 
+/** `p` as runs: the unit of each run (`letters`) and its length (`counts`). */
+function runsOf(p: string): { letters: string; counts: number[] } {
+  let letters = '';
+  const counts: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    if (i > 0 && p.charCodeAt(i) === p.charCodeAt(i - 1)) counts[counts.length - 1]!++;
+    else {
+      letters += p[i];
+      counts.push(1);
+    }
+  }
+  return { letters, counts };
+}
+
+/** Most classes the 16-bit class table can name (class 0 is "in no pattern"). */
+export const MAX_CLASSES = 0xffff;
+
 function compile(patterns: readonly (string | null)[], collapseRepeats: boolean): Automaton {
+  // 0. What the trie holds: the patterns themselves, or (collapsing) their runs collapsed, each
+  //    collapsed key standing for the group of patterns that collapse to it (扣, 扣扣 → 扣).
+  const patternLength = new Int32Array(patterns.length);
+  const runFrom = new Int32Array(patterns.length + 1);
+  const runCounts: number[] = [];
+  const keys: string[] = [];
+  const groups: number[][] = [];
+  const groupOf = new Map<string, number>();
+  const seen = new Set<string>();
+  let maxRun = 0;
+  for (let id = 0; id < patterns.length; id++) {
+    const p = patterns[id];
+    runFrom[id] = runCounts.length;
+    if (p === null || p === undefined) continue;
+    patternLength[id] = p.length;
+    const { letters, counts } = collapseRepeats ? runsOf(p) : { letters: p, counts: [p.length] };
+    if (collapseRepeats) for (const c of counts) {
+      runCounts.push(c);
+      if (c > maxRun) maxRun = c;
+    }
+    // Duplicate patterns keep the first id; later duplicates map to nothing, which is why callers
+    // dedupe (the scanner maps one pattern to several lexicon entries).
+    if (seen.has(p)) continue;
+    seen.add(p);
+    let g = groupOf.get(letters);
+    if (g === undefined) {
+      g = keys.length;
+      groupOf.set(letters, g);
+      keys.push(letters);
+      groups.push([]);
+    }
+    groups[g]!.push(id);
+  }
+  runFrom[patterns.length] = runCounts.length;
+
   // 1. Alphabet: classes by descending frequency, so the busiest classes get small ids and the
   //    double array packs them densely near each base.
   const freq = new Map<number, number>();
-  for (const p of patterns) {
-    if (p === null) continue;
-    for (let i = 0; i < p.length; i++) {
-      const c = p.charCodeAt(i);
+  for (const k of keys) {
+    for (let i = 0; i < k.length; i++) {
+      const c = k.charCodeAt(i);
       freq.set(c, (freq.get(c) ?? 0) + 1);
     }
   }
+  // Class ids live in a Uint16Array: the 65,536th distinct unit would wrap to class 0 ("in no pattern").
+  if (freq.size > MAX_CLASSES) throw new PatternError(`(${freq.size} distinct units)`, `more than ${MAX_CLASSES} distinct code units across all patterns`);
   const classOf = new Uint16Array(65536);
   const byFreq = [...freq.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   byFreq.forEach(([code], i) => (classOf[code] = i + 1));
   const classCount = byFreq.length;
 
-  // 2. Trie over classes. Duplicate patterns keep the first id; later duplicates map to nothing,
-  //    which is why callers dedupe (the scanner maps one pattern to several lexicon entries).
+  // 2. Trie over classes; a node's output is a key (group) id.
   const nodes: Node[] = [{ children: new Map(), pattern: -1, depth: 0 }];
-  const patternLength = new Int32Array(patterns.length);
-  for (let id = 0; id < patterns.length; id++) {
-    const p = patterns[id];
-    if (p === null || p === undefined) continue;
-    patternLength[id] = p.length;
+  for (let g = 0; g < keys.length; g++) {
+    const p = keys[g]!;
     let n = 0;
     for (let i = 0; i < p.length; i++) {
       const c = classOf[p.charCodeAt(i)]!;
@@ -100,9 +160,15 @@ function compile(patterns: readonly (string | null)[], collapseRepeats: boolean)
       }
       n = next;
     }
-    if (nodes[n]!.pattern < 0) nodes[n]!.pattern = id;
+    nodes[n]!.pattern = g;
   }
-
+  const groupFrom = new Int32Array(keys.length + 1);
+  const groupPatterns = new Int32Array(seen.size);
+  for (let g = 0, k = 0; g < keys.length; g++) {
+    groupFrom[g] = k;
+    for (const id of groups[g]!) groupPatterns[k++] = id;
+    groupFrom[g + 1] = k;
+  }
   // 3. BFS order (parents before children) for failure links and for double-array placement.
   const order: number[] = [0];
   for (let i = 0; i < order.length; i++) for (const child of nodes[order[i]!]!.children.values()) order.push(child);
@@ -124,7 +190,8 @@ function compile(patterns: readonly (string | null)[], collapseRepeats: boolean)
   for (const n of order) {
     const node = nodes[n]!;
     const s = slot[n]!;
-    outPattern[s] = node.pattern;
+    // Plain search reports the pattern itself; collapsing, the key's group (search.ts checks run lengths).
+    outPattern[s] = node.pattern < 0 || collapseRepeats ? node.pattern : groupPatterns[groupFrom[node.pattern]!]!;
     if (n !== 0) {
       const fs = slot[failOfNode[n]!]!;
       fail[s] = fs;
@@ -148,7 +215,10 @@ function compile(patterns: readonly (string | null)[], collapseRepeats: boolean)
       failOfNode[child] = target;
     }
   }
-  const pairs = pairFilter(patterns, classOf, classCount, rootNext, outState, collapseRepeats);
+  const pairs = pairFilter(keys, classOf, classCount, rootNext, outState);
+  // Collapsing: the group of one-run patterns (扣, 扣扣) on each class, which repeats report.
+  const singleRun = new Int32Array(collapseRepeats ? classCount + 1 : 0).fill(-1);
+  if (collapseRepeats) for (let g = 0; g < keys.length; g++) if (keys[g]!.length === 1) singleRun[classOf[keys[g]!.charCodeAt(0)]!] = g;
   return new Automaton({
     ...pairs,
     classOf,
@@ -160,6 +230,12 @@ function compile(patterns: readonly (string | null)[], collapseRepeats: boolean)
     outPattern,
     outNext,
     patternLength,
+    groupFrom,
+    groupPatterns,
+    runFrom,
+    runCounts: Uint8Array.from(runCounts),
+    singleRun,
+    maxRun,
     collapseRepeats,
     stateCount: nodes.length,
     classCount,
@@ -171,15 +247,15 @@ const MAX_PAIR_BITS = 1 << 20;
 
 /**
  * The (previous class, class) pairs after which the search must take a full step (see automaton.ts):
- * `pairFilter` from any state, `startFilter` from `rootNext[prev]`.
+ * `pairFilter` from any state, `startFilter` from `rootNext[prev]`. `patterns` are the trie's keys:
+ * collapsed ones never hold a pair `(c, c)`, and the search never steps on a repeat when collapsing.
  */
 function pairFilter(
-  patterns: readonly (string | null)[],
+  patterns: readonly string[],
   classOf: Uint16Array,
   classCount: number,
   rootNext: Int32Array,
   outState: Int32Array,
-  collapseRepeats: boolean,
 ): { pairFilter: Int32Array; startFilter: Int32Array; pairStride: number; pairMask: number } {
   const stride = classCount + 1;
   let bits = 32;
@@ -192,7 +268,6 @@ function pairFilter(
     f[i >>> 5]! |= 1 << (i & 31);
   };
   for (const p of patterns) {
-    if (p === null) continue;
     for (let i = 1; i < p.length; i++) set(filter, classOf[p.charCodeAt(i - 1)]!, classOf[p.charCodeAt(i)]!);
     if (p.length >= 2) set(starts, classOf[p.charCodeAt(0)]!, classOf[p.charCodeAt(1)]!);
   }
@@ -203,11 +278,6 @@ function pairFilter(
         set(filter, prev, c);
         set(starts, prev, c);
       }
-    }
-    // A repeat may be skipped to keep a partial match alive.
-    if (collapseRepeats) {
-      set(filter, c, c);
-      set(starts, c, c);
     }
   }
   return { pairFilter: filter, startFilter: starts, pairStride: stride, pairMask: mask };

@@ -5,7 +5,9 @@
  *
  * Most units take the pair filter's fast path (see automaton.ts): one class load, one bit test
  * and the root's row. Only units after which a pattern could continue take a full Aho-Corasick
- * step (`step`), which is where failure links, repeat skipping and output are handled.
+ * step (`step`), which is where failure links and output are handled. Collapsing repeats, a unit
+ * equal to the one before never moves the automaton (`repeated` records it and reports what ends
+ * inside the run); matches are checked run by run against the patterns' run lengths.
  *
  * Match positions are lane positions counted from the start of the stream (`SearchState.position`),
  * so a match that began in an earlier chunk has a start below the current chunk's first position.
@@ -46,10 +48,10 @@ export class MatchBuffer {
 
 /**
  * What a stream carries between chunks: the automaton state, the previous code unit (for the pair
- * filter and repeat collapsing), and the last runs of skipped repeats. A match's start is
- * `end - length` unless repeats were skipped inside it; the runs say by how much to move it.
- * Each run follows a distinct consumed unit, so a match spans at most `length - 1` of them and
- * the ring of runs is bounded by the longest pattern.
+ * filter and repeat collapsing), the last runs of skipped repeats and the matches waiting for their
+ * last run to grow long enough. Collapsing, a match's start is found by walking back over its runs;
+ * each run of skips follows a distinct consumed unit, so a match spans at most `length - 1` of them
+ * and the ring of runs is bounded by the longest pattern.
  */
 export class SearchState {
   state = 0;
@@ -60,6 +62,15 @@ export class SearchState {
   runs = 0;
   readonly runFrom: Int32Array;
   readonly runTo: Int32Array;
+  /**
+   * Matches whose last run must reach `pendingEnd` (they end there), found when the run began at
+   * `pendingFirst`; they are dropped when another run begins first. Allocated on first use.
+   */
+  pending = 0;
+  pendingPattern: Int32Array | undefined;
+  pendingStart: Int32Array | undefined;
+  pendingFirst: Int32Array | undefined;
+  pendingEnd: Int32Array | undefined;
 
   /** `buf` (2 × laneWindow units) lets a caller carve several states out of one buffer. */
   constructor(automaton: Automaton, buf?: Int32Array) {
@@ -74,6 +85,7 @@ export class SearchState {
     this.prev = -1;
     this.position = 0;
     this.runs = 0;
+    this.pending = 0;
   }
 }
 
@@ -121,11 +133,18 @@ export function findOverlapping(
   const position = st.position;
   const prev = st.prev;
   const emitted = out.count;
+  const collapse = a.collapseRepeats;
   let pc = prev < 0 ? 0 : classOf[prev]!;
+  let pcode = prev;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
   for (let i = 0; i < length; i++) {
     const code = codes[i]!;
+    if (code === pcode && collapse) {
+      repeated(a, st, pc, position + i, out);
+      continue;
+    }
+    pcode = code;
     const c = classOf[code]!;
     const pair = (pc * stride + c) & pairMask;
     let from = s;
@@ -138,7 +157,7 @@ export function findOverlapping(
       const t = base[from]! + c;
       if (check[t] === from && outState[t]! < 0) s = t;
       else {
-        s = step(a, st, from, c, code, i > 0 ? codes[i - 1]! : prev, position + i, out);
+        s = step(a, st, from, c, position + i, out);
         if (s === rootNext[c]) s = -1;
       }
     } else s = -1; // the root's child on c, resolved only when needed
@@ -173,11 +192,18 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   const length = text.length;
   const prev = st.prev;
   const emitted = out.count;
+  const collapse = a.collapseRepeats;
   let pc = prev < 0 ? 0 : classOf[prev]!;
+  let pcode = prev;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
+    if (code === pcode && collapse) {
+      repeated(a, st, pc, position + i, out);
+      continue;
+    }
+    pcode = code;
     const c = classOf[code]!;
     const pair = (pc * stride + c) & pairMask;
     let from = s;
@@ -190,7 +216,7 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
       const t = base[from]! + c;
       if (check[t] === from && outState[t]! < 0) s = t;
       else {
-        s = step(a, st, from, c, code, i > 0 ? text.charCodeAt(i - 1) : prev, position + i, out);
+        s = step(a, st, from, c, position + i, out);
         if (s === rootNext[c]) s = -1;
       }
     } else s = -1; // the root's child on c, resolved only when needed
@@ -203,8 +229,8 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   return out.count;
 }
 
-/** One full Aho-Corasick step from state `s` on unit `code` (class `c`) at lane position `at`; returns the new state. */
-function step(a: Automaton, st: SearchState, s: number, c: number, code: number, prev: number, at: number, out: MatchBuffer): number {
+/** One full Aho-Corasick step from state `s` on class `c` at lane position `at`; returns the new state. */
+function step(a: Automaton, st: SearchState, s: number, c: number, at: number, out: MatchBuffer): number {
   if (c === 0) return 0; // a unit no pattern contains (reached only through a hashed-pair collision)
   const base = a.base;
   const check = a.check;
@@ -219,19 +245,113 @@ function step(a: Automaton, st: SearchState, s: number, c: number, code: number,
       s = b;
       break;
     }
-    if (a.collapseRepeats && code === prev) {
-      // Repeated unit: skip it and keep the partial match (最最最低 → 最低).
-      recordSkip(st, at);
-      return s;
-    }
     s = fail[s]!;
     work.steps++;
   }
-  if (a.outState[s]! >= 0) emit(a, st, s, at + 1, out);
+  if (a.outState[s]! >= 0) {
+    if (a.collapseRepeats) emitCollapsed(a, st, s, at, out);
+    else emit(a, s, at + 1, out);
+  }
   return s;
 }
 
-function recordSkip(st: SearchState, at: number): void {
+function push(out: MatchBuffer, pattern: number, start: number, end: number): void {
+  if (out.count === out.patterns.length) out.grow();
+  const i = out.count++;
+  out.patterns[i] = pattern;
+  out.starts[i] = start;
+  out.ends[i] = end;
+}
+
+function emit(a: Automaton, s: number, end: number, out: MatchBuffer): void {
+  const outPattern = a.outPattern;
+  const outNext = a.outNext;
+  const patternLength = a.patternLength;
+  for (let u = a.outState[s]!; u >= 0; u = outNext[u]!) {
+    const p = outPattern[u]!;
+    push(out, p, end - patternLength[p]!, end);
+  }
+}
+
+/**
+ * Collapsing: the unit at `at` began a run and the automaton reached `s`. For each pattern whose
+ * collapsed form ends here, check its runs against the text's runs (walking back over the skips)
+ * and report it now, or, when its last run is longer than one unit, once this run grows that long.
+ * One-run patterns longer than a unit are reported by `repeated`.
+ */
+function emitCollapsed(a: Automaton, st: SearchState, s: number, at: number, out: MatchBuffer): void {
+  const { outPattern, outNext, groupFrom, groupPatterns, runFrom, runCounts } = a;
+  for (let u = a.outState[s]!; u >= 0; u = outNext[u]!) {
+    const g = outPattern[u]!;
+    for (let k = groupFrom[g]!, to = groupFrom[g + 1]!; k < to; k++) {
+      const p = groupPatterns[k]!;
+      const r0 = runFrom[p]!;
+      const m = runFrom[p + 1]! - r0;
+      if (m === 1) {
+        if (runCounts[r0] === 1) push(out, p, at, at + 1);
+        continue;
+      }
+      const start = startOfRuns(st, at, runCounts, r0, m);
+      if (start < 0) continue;
+      const last = runCounts[r0 + m - 1]!;
+      if (last === 1) push(out, p, start, at + 1);
+      else addPending(st, p, start, at, at + last);
+    }
+  }
+}
+
+/**
+ * Start of a match whose last run begins at lane position `at` and whose runs are
+ * `counts[r0 .. r0 + m)`, or -1 when a text run before the last is shorter than the pattern's.
+ * Walks back over the m - 1 runs before the last: each is one consumed unit and, when it was
+ * repeated, the skip run right after it.
+ */
+function startOfRuns(st: SearchState, at: number, counts: Uint8Array, r0: number, m: number): number {
+  const mask = st.runTo.length - 1;
+  const oldest = Math.max(0, st.runs - st.runTo.length);
+  let r = st.runs - 1;
+  let first = at; // first unit of the run after the one being checked
+  for (let i = m - 2; ; i--) {
+    const last = first - 1;
+    while (r >= oldest && st.runFrom[r & mask]! > last) r--;
+    let count = 1;
+    if (r >= oldest && st.runTo[r & mask] === last) {
+      count = last - st.runFrom[r & mask]! + 2;
+      r--;
+    }
+    work.steps++;
+    if (count < counts[r0 + i]!) return -1;
+    if (i === 0) return first - counts[r0]!;
+    first = last - count + 1;
+  }
+}
+
+function addPending(st: SearchState, p: number, start: number, first: number, end: number): void {
+  if (st.pendingPattern === undefined || st.pending === st.pendingPattern.length) {
+    const cap = Math.max(8, 2 * st.pending);
+    const grow = (x: Int32Array | undefined) => {
+      const y = new Int32Array(cap);
+      if (x) y.set(x.subarray(0, st.pending));
+      return y;
+    };
+    st.pendingPattern = grow(st.pendingPattern);
+    st.pendingStart = grow(st.pendingStart);
+    st.pendingFirst = grow(st.pendingFirst);
+    st.pendingEnd = grow(st.pendingEnd);
+  }
+  const i = st.pending++;
+  st.pendingPattern[i] = p;
+  st.pendingStart![i] = start;
+  st.pendingFirst![i] = first;
+  st.pendingEnd![i] = end;
+}
+
+/**
+ * Collapsing: the unit at `at` (class `c`) repeats the one before, so the automaton does not move.
+ * Records the skip, then reports what ends here: pending matches whose last run just got long
+ * enough, and one-run patterns (扣扣 in 扣扣扣 twice, as plain search finds it).
+ */
+function repeated(a: Automaton, st: SearchState, c: number, at: number, out: MatchBuffer): void {
   const mask = st.runTo.length - 1;
   const last = (st.runs - 1) & mask;
   if (st.runs > 0 && st.runTo[last] === at - 1) st.runTo[last] = at;
@@ -240,44 +360,29 @@ function recordSkip(st: SearchState, at: number): void {
     st.runFrom[r] = at;
     st.runTo[r] = at;
   }
-}
-
-function emit(a: Automaton, st: SearchState, s: number, end: number, out: MatchBuffer): void {
-  const outPattern = a.outPattern;
-  const outNext = a.outNext;
-  const patternLength = a.patternLength;
-  const newestSkip = st.runs > 0 ? st.runTo[(st.runs - 1) & (st.runTo.length - 1)]! : -1;
-  for (let u = a.outState[s]!; u >= 0; u = outNext[u]!) {
-    const p = outPattern[u]!;
-    const length = patternLength[p]!;
-    if (out.count === out.patterns.length) out.grow();
-    const i = out.count++;
-    out.patterns[i] = p;
-    out.starts[i] = newestSkip > end - length ? startAcrossSkips(st, end, length) : end - length;
-    out.ends[i] = end;
-  }
-}
-
-/**
- * Start of a match of `length` consumed units ending at `end` when repeats were skipped inside it:
- * walk back over `length - 1` consumed units, jumping whole skip runs; the match starts right
- * before the earliest of them (at the last repeat of its first unit, as 最最最低 → 最低 starts at the
- * third 最).
- */
-function startAcrossSkips(st: SearchState, end: number, length: number): number {
-  const mask = st.runTo.length - 1;
-  const oldest = Math.max(0, st.runs - st.runTo.length);
-  let r = st.runs - 1;
-  let p = end;
-  for (let need = length - 1; need > 0; work.steps++) {
-    p--;
-    while (r >= oldest && st.runFrom[r & mask]! > p) r--;
-    if (r >= oldest && st.runTo[r & mask]! >= p) {
-      p = st.runFrom[r & mask]!;
-      r--;
-      continue;
+  const first = st.runFrom[(st.runs - 1) & mask]! - 1; // where this run began
+  if (st.pending > 0) {
+    let kept = 0;
+    for (let i = 0; i < st.pending; i++) {
+      if (st.pendingFirst![i] !== first) continue; // its run ended too short
+      if (st.pendingEnd![i] === at + 1) push(out, st.pendingPattern![i]!, st.pendingStart![i]!, at + 1);
+      else {
+        st.pendingPattern![kept] = st.pendingPattern![i]!;
+        st.pendingStart![kept] = st.pendingStart![i]!;
+        st.pendingFirst![kept] = first;
+        st.pendingEnd![kept] = st.pendingEnd![i]!;
+        kept++;
+      }
     }
-    need--;
+    st.pending = kept;
   }
-  return p - 1;
+  const g = a.singleRun.length > c ? a.singleRun[c]! : -1;
+  if (g < 0) return;
+  const count = at - first + 1;
+  const { groupFrom, groupPatterns, runFrom, runCounts } = a;
+  for (let k = groupFrom[g]!, to = groupFrom[g + 1]!; k < to; k++) {
+    const p = groupPatterns[k]!;
+    const j = runCounts[runFrom[p]!]!;
+    if (j <= count) push(out, p, at + 1 - j, at + 1);
+  }
 }

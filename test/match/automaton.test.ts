@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { AutomatonBuilder, buildAutomaton } from '../../src/match/builder.js';
 import { findOverlapping, MatchBuffer, SearchState } from '../../src/match/search.js';
 import { PatternError } from '../../src/errors.js';
-import { MATCH_CASES, naiveOverlapping, sortMatches } from './cases.js';
+import { MATCH_CASES, naiveCollapsed, naiveOverlapping, sortMatches } from './cases.js';
 
 const require = createRequire(import.meta.url);
 const AhoCorasick = require('ahocorasick') as new (keywords: string[]) => { search(text: string): [number, string[]][] };
@@ -41,10 +41,12 @@ describe('match semantics table', () => {
     });
     test(`${c.name}: collapsing repeats`, () => {
       expect(run(c.patterns, c.haystack, true)).toEqual(sortMatches([...(c.collapsed ?? c.overlapping)]));
+      expect(naiveCollapsed(c.patterns, c.haystack)).toEqual(sortMatches([...(c.collapsed ?? c.overlapping)]));
     });
     test(`${c.name}: same result when the haystack arrives in chunks`, () => {
       for (let cut = 0; cut <= c.haystack.length; cut++) {
         expect(run(c.patterns, c.haystack, false, [cut])).toEqual(sortMatches([...c.overlapping]));
+        expect(run(c.patterns, c.haystack, true, [cut])).toEqual(sortMatches([...(c.collapsed ?? c.overlapping)]));
       }
     });
   }
@@ -72,6 +74,11 @@ describe('automaton', () => {
     expect(out.patterns[0]).toBe(c);
   });
 
+  test('refuses more distinct units than the 16-bit class table can name, instead of wrapping', () => {
+    const all = Array.from({ length: 65536 }, (_, u) => String.fromCharCode(u));
+    expect(() => buildAutomaton(all)).toThrow(/distinct code units/);
+  });
+
   test('reports memory and sizes', () => {
     const a = buildAutomaton(['abc', 'abd', 'b']);
     expect(a.patternCount).toBe(3);
@@ -93,6 +100,29 @@ describe('automaton', () => {
         expect(ours).toEqual(naiveOverlapping(patterns, text));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('property: collapsing finds exactly what the collapsing oracle finds, whole and chunked', () => {
+    // A small alphabet and repeat-heavy texts, so runs, stretched runs and shared collapsed forms are common.
+    const alphabet = fc.constantFrom('a', 'b', '扣', '低');
+    const piece = fc.tuple(alphabet, fc.integer({ min: 1, max: 4 })).map(([u, n]) => u.repeat(n));
+    const word = fc.array(piece, { minLength: 1, maxLength: 4 }).map((a) => a.join('').slice(0, 8));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(word, { minLength: 1, maxLength: 12 }),
+        fc.array(piece, { maxLength: 40 }).map((a) => a.join('')),
+        fc.array(fc.nat(160), { maxLength: 6 }),
+        (patterns, text, cuts) => {
+          const want = naiveCollapsed(patterns, text);
+          expect(run(patterns, text, true)).toEqual(want);
+          const seams = [...new Set(cuts.map((c) => Math.min(c, text.length)))].sort((a, b) => a - b);
+          expect(run(patterns, text, true, seams)).toEqual(want);
+          // Every plain match is among them.
+          for (const m of naiveOverlapping(patterns, text)) expect(want).toContainEqual(m);
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 
