@@ -3,6 +3,10 @@
  * intent). Plain case differences, Chinese numerals and spaces between English words are ordinary
  * writing, not evasion; symbols inside a phrase, traditional or full-width forms, look-alikes,
  * emoji, spaces inside a Chinese phrase and anything found through the pinyin lane are.
+ *
+ * A detector's span (a number, a link, an id) is ordinary when it is written in ASCII letters and
+ * digits with the separators people type (space - + . @ / : _ ( )); anything else needed folding:
+ * styled or full-width digits (𝟏𝟑𝟖, １３８), digits spelled in words (幺三八), a spoken "点com".
  */
 import { FOLD_NOISE, foldTables } from '../normalize/tables.js';
 import { CHINESE_DIGITS } from '../normalize/symbols.js';
@@ -14,9 +18,9 @@ const isAsciiLetter = (u: number) => (u >= 0x41 && u <= 0x5a) || (u >= 0x61 && u
 
 export function needsDeobfuscation(text: string, start: number, end: number, via: Via): boolean {
   if (via === 'pinyin') return true;
-  if (via === 'detector') return false;
-  const fold = foldTables().fold;
   work.steps += end - start;
+  if (via === 'detector') return detectorSpanFolded(text, start, end);
+  const fold = foldTables().fold;
   for (let i = start; i < end; i++) {
     const u = text.charCodeAt(i);
     const f = fold[u]!;
@@ -31,6 +35,18 @@ export function needsDeobfuscation(text: string, start: number, end: number, via
     }
     if (f === u || (u >= 0x41 && u <= 0x5a && f === u + 32) || ORDINARY_DIGITS.has(u)) continue;
     if (u >= 0x61 && u <= 0x7a) continue; // stemmed letters keep their own code
+    return true;
+  }
+  return false;
+}
+
+/** ASCII separators typed in numbers, links and ids. */
+const TYPED_SEPARATOR = new Set([...' -+.@/:_()'].map((c) => c.charCodeAt(0)));
+
+function detectorSpanFolded(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const u = text.charCodeAt(i);
+    if (isAsciiLetter(u) || (u >= 0x30 && u <= 0x39) || TYPED_SEPARATOR.has(u)) continue;
     return true;
   }
   return false;
