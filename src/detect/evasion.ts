@@ -44,10 +44,15 @@ export function needsDeobfuscation(text: string, start: number, end: number, via
 const TYPED_SEPARATOR = new Set([...' -+.@/:_()'].map((c) => c.charCodeAt(0)));
 
 function detectorSpanFolded(text: string, start: number, end: number): boolean {
+  let letters = false;
+  let spaces = false;
   for (let i = start; i < end; i++) {
     const u = text.charCodeAt(i);
+    letters ||= isAsciiLetter(u);
+    spaces ||= u === 0x20;
     if (isAsciiLetter(u) || (u >= 0x30 && u <= 0x39) || TYPED_SEPARATOR.has(u)) continue;
     return true;
   }
-  return false;
+  // A written link or id has no space in it: "abc at gmail dot com" was read aloud.
+  return letters && spaces;
 }

@@ -16,7 +16,9 @@ import { foldTables } from '../normalize/tables.js';
 import { CandidateList, VIA_PINYIN, VIA_TEXT } from './candidate.js';
 import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, linksPossible } from './contact-links.js';
+import { idsAfterCues } from './contact-ids.js';
 import { detectNumbers } from './contact-numbers.js';
+import { detectSpokenLinks } from './contact-spoken.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable } from './near.js';
 import { AllowSpans, resolve } from './resolve.js';
@@ -231,10 +233,13 @@ export class Scanner {
     }
 
     const n = this.#normalizer;
+    // Before the number detector: on a tie the id read after a QQ cue names it (a 扣扣 number is QQ).
+    idsAfterCues(candidates, lex, text, base, ctx);
     // A number needs 5 digit units, here or together with a run the stream carries.
     if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, text, base, ctx?.digits, candidates);
     // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
     if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates);
+    if (n.latinWords > 0) detectSpokenLinks(text, base, n.latinSpans, n.latinWords, candidates);
     if (this.#kept.length < candidates.count) this.#kept = new Int32Array(Math.max(candidates.count, 2 * this.#kept.length));
     const kept = resolve(candidates, allows, this.#kept, ctx?.reportedEnd);
     const flags = kept === 0 ? [] : writeFlags(candidates, this.#kept, kept, text, base, ctx, meta, this.#ids, lex, this.#maxFlags);
