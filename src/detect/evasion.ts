@@ -8,6 +8,7 @@
  * digits with the separators people type (space - + . @ / : _ ( )); anything else needed folding:
  * styled or full-width digits (𝟏𝟑𝟖, １３８), digits spelled in words (幺三八), a spoken "点com".
  */
+import { leetLetterAt } from '../normalize/normalizer.js';
 import { FOLD_NOISE, foldTables } from '../normalize/tables.js';
 import { CHINESE_DIGITS } from '../normalize/symbols.js';
 import { work } from '../work-meter.js';
@@ -33,6 +34,8 @@ export function needsDeobfuscation(text: string, start: number, end: number, via
       if (i >= 2 && text.charCodeAt(i - 2) === 0x20) return true;
       continue;
     }
+    // A digit for a letter inside an English word (b3st) was folded by the normalizer.
+    if (u >= 0x30 && u <= 0x39 && i > 0 && isAsciiLetter(text.charCodeAt(i - 1)) && leetLetterAt(text, i, fold) !== 0) return true;
     if (f === u || (u >= 0x41 && u <= 0x5a && f === u + 32) || ORDINARY_DIGITS.has(u)) continue;
     if (u >= 0x61 && u <= 0x7a) continue; // stemmed letters keep their own code
     return true;
