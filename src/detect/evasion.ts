@@ -15,6 +15,11 @@ import { work } from '../work-meter.js';
 import type { Via } from './candidate.js';
 
 const ORDINARY_DIGITS = new Set([...CHINESE_DIGITS.keys()].map((c) => c.charCodeAt(0)));
+const isClauseMark = (u: number) => u === 0xff0c || u === 0x3001 || u === 0xff1b;
+const isCjk = (text: string, i: number) => {
+  const u = text.charCodeAt(i);
+  return u >= 0x4e00 && u <= 0x9fff;
+};
 const isAsciiLetter = (u: number) => (u >= 0x41 && u <= 0x5a) || (u >= 0x61 && u <= 0x7a);
 
 export function needsDeobfuscation(text: string, start: number, end: number, via: Via): boolean {
@@ -26,6 +31,9 @@ export function needsDeobfuscation(text: string, start: number, end: number, via
     const u = text.charCodeAt(i);
     const f = fold[u]!;
     if (f === FOLD_NOISE) {
+      // A clause mark between words of two or more characters ends a clause (老寒腿，用了一个月);
+      // between single characters (加，微，信) it hides a word.
+      if (isClauseMark(u) && i >= start + 2 && i + 2 < end && isCjk(text, i - 1) && isCjk(text, i - 2) && isCjk(text, i + 1) && isCjk(text, i + 2)) continue;
       if (u !== 0x20) return true;
       const before = text.charCodeAt(i - 1);
       const after = text.charCodeAt(i + 1);

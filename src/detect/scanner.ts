@@ -253,8 +253,10 @@ export class Scanner {
     const breaks = this.#breaks;
     breaks.reset(text);
     // A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText).
-    const breakBetween = (from: number, to: number) =>
-      from >= base ? breaks.breakIn(from - base, to - base) : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || breaks.breakIn(0, to - base);
+    const breakBetween = (from: number, to: number, sentenceOnly: boolean) =>
+      sentenceOnly
+        ? sentenceBreakIn(text, from - base, to - base)
+        : from >= base ? breaks.breakIn(from - base, to - base) : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || breaks.breakIn(0, to - base);
     const fold = foldTables().fold;
     const entries = this.#lexicon.entries;
     // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
@@ -293,6 +295,14 @@ function liven(t: ScanTables, e: number, stamp: number, bStamp: Int32Array, bLiv
     }
     bLive[p]! |= 1 << t.bBit[i]!;
   }
+}
+
+/** Option `clauses` (near.ts): a sentence end between the parts, or a stretch too long to read (or reaching into an earlier chunk), stops the pairing. */
+const SENTENCE_ENDS = new Set([...'。！？!?\n\r'].map((c) => c.charCodeAt(0)));
+function sentenceBreakIn(text: string, from: number, to: number): boolean {
+  if (from < 0 || to - from > 64) return true;
+  for (let i = from; i < to; i++) if (SENTENCE_ENDS.has(text.charCodeAt(i))) return true;
+  return false;
 }
 
 /** Keeps the stream-global original start of the chunk's last lane units, for matches that span the seam. */
