@@ -171,6 +171,7 @@ function frame(c: ContextCase, b0: number): boolean {
       const at = indexIn(before, from, WINDOW, w);
       if (at < 0) break;
       const next = at + w.length;
+      if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
       for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
       from = at + 1;
     }

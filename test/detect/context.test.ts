@@ -15,6 +15,8 @@ const rows: [string, string, number, string | undefined][] = [
   ['平台明令禁止把粉丝往微信上引', '微信', 3, 'prohibition'],
   ['这里不允许发联系方式，发了会封号', '联系方式', 3, 'prohibition'],
   ['我们主播从不私下加粉丝微信', '微信', 3, 'refusal'],
+  ['老粉都知道我们从来不加微信', '加微信', 3, 'refusal'],
+  ['别犹豫加微信', '加微信', 3, undefined],
   ['千万不要相信弹幕里叫你加vx的', 'vx', 3, 'refusal'],
   ['别犹豫了赶紧加微信', '微信', 3, undefined],
   ['私下加微信转账的一律没保障', '微信', 3, 'unsafe'],
