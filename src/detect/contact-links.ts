@@ -34,7 +34,7 @@ function urlUnitOf(u: number, fold: Uint16Array): number {
 
 /** `urlUnitOf` for every unit, computed once: the link detector reads every unit of a message with a Latin word. */
 let urlUnits: Uint8Array | undefined;
-function urlUnitTable(fold: Uint16Array): Uint8Array {
+export function urlUnitTable(fold: Uint16Array = foldTables().fold): Uint8Array {
   if (urlUnits === undefined) {
     urlUnits = new Uint8Array(65536);
     for (let u = 0; u < 65536; u++) urlUnits[u] = urlUnitOf(u, fold);

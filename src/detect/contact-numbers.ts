@@ -45,28 +45,56 @@ const runStrong = new Uint8Array(MAX_RUN);
 const runStarts = new Int32Array(MAX_RUN);
 const runEnds = new Int32Array(MAX_RUN);
 
-const QQ_CUES = ['qq', '扣扣', '球球', '企鹅', 'q号'];
-const PHONE_CUES = ['电话', '手机', '座机', '热线', 'tel', '号码', '联系'];
-const CUE_FILLERS = new Set(['号', '码', '是', '为', '的']);
+const QQ_CUES = ['qq', '扣扣', '球球', '企鹅', 'q号', 'q'];
+const PHONE_CUES = ['电话', '手机', '座机', '热线', 'tel', '联系'];
+/** Units between a cue and its number (扣扣号码是, 电话为): 号码 alone is a phone cue only when no other cue comes before it. */
+const CUE_FILLERS = new Set(['号', '码', '是', '为', '的', '我']);
+const MAX_CUE_FILLERS = 4;
 
-/** Does the text lane end with one of `cues` just before lane index `at`, allowing a filler or two? */
-function cueBefore(lane: Lane, at: number, cues: readonly string[]): boolean {
+export type CueKind = 'qq' | 'phone';
+
+/** Does lane `codes` hold `cue` ending just before `at`? */
+function cueEndsAt(codes: Uint16Array, at: number, cue: string): boolean {
+  if (at - cue.length < 0) return false;
+  for (let j = 0; j < cue.length; j++) if (codes[at - cue.length + j] !== cue.charCodeAt(j)) return false;
+  return true;
+}
+
+/**
+ * The cue right before lane index `at` (fillers allowed between): the nearest cue decides, so a
+ * 扣扣号码 number is QQ although 号码 alone reads as a phone cue. Reads at most MAX_CUE_FILLERS units back.
+ */
+export function cueKindBefore(lane: Lane, at: number): CueKind | undefined {
   let i = at;
-  for (let skipped = 0; skipped <= 2; skipped++) {
-    for (const cue of cues) {
-      if (i - cue.length < 0) continue;
-      let ok = true;
-      for (let j = 0; j < cue.length; j++) {
-        if (lane.codes[i - cue.length + j] !== cue.charCodeAt(j)) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) return true;
-    }
-    if (i === 0 || !CUE_FILLERS.has(String.fromCharCode(lane.codes[i - 1]!))) return false;
+  let numberWord = false;
+  for (let skipped = 0; skipped <= MAX_CUE_FILLERS; skipped++) {
+    for (const cue of QQ_CUES) if (cueEndsAt(lane.codes, i, cue)) return cue === 'q' && i >= 2 && isLatin(lane.codes[i - 2]!) ? undefined : 'qq';
+    for (const cue of PHONE_CUES) if (cueEndsAt(lane.codes, i, cue)) return 'phone';
+    if (i === 0 || !CUE_FILLERS.has(String.fromCharCode(lane.codes[i - 1]!))) break;
+    if (cueEndsAt(lane.codes, i, '号码')) numberWord = true;
     i--;
   }
+  return numberWord ? 'phone' : undefined;
+}
+
+const isLatin = (c: number) => c >= 0x61 && c <= 0x7a;
+/** Written as a digit (ASCII or full-width), not a word that reads as one (一, 两, 幺). */
+const isStrongDigit = (u: number) => (u >= 0x30 && u <= 0x39) || (u >= 0xff10 && u <= 0xff19);
+
+/**
+ * Words that may stand between the groups of a number read aloud (一三八，记一下，零零一三): at most
+ * MAX_BRIDGE lane units, never a unit that makes the digits a quantity (元, 件, 斤 …) or a Latin
+ * letter (an id is contact-links' job), and only after a contact cue (see `bridgeCue`).
+ */
+const MAX_BRIDGE = 6;
+const QUANTITY_UNITS = new Set([...'元块件单号个斤克米岁折分秒点天年月日人次瓶盒箱包袋条只台套份支张位期集毫升度码倍万千百亿%'].map((c) => c.charCodeAt(0)));
+/** Cues a bridged number needs within BRIDGE_CUE_WINDOW lane units before it. */
+const BRIDGE_CUES = [...QQ_CUES.filter((c) => c !== 'q'), ...PHONE_CUES, '号码', '微信', '加我', 'vx', 'wx', '打给', '拨打'];
+const BRIDGE_CUE_WINDOW = 12;
+
+/** Is one of BRIDGE_CUES among the `BRIDGE_CUE_WINDOW` lane units before `at`? */
+function bridgeCue(lane: Lane, at: number): boolean {
+  for (let end = at; end > 0 && end > at - BRIDGE_CUE_WINDOW; end--) for (const cue of BRIDGE_CUES) if (cueEndsAt(lane.codes, end, cue)) return true;
   return false;
 }
 
@@ -91,6 +119,9 @@ const run = {
   laneStart: 0,
   carried: 0, // digits of the run that came from the previous chunk
   reported: false,
+  group: 0, // digits since the last gap
+  bridge: 0, // lane units of words read since the last digit (0: not bridging)
+  bridgeOk: -1, // a cue came before the run (1) or not (0); -1: not looked up yet
 };
 
 /**
@@ -113,6 +144,9 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
   run.decimal = false;
   run.carried = 0;
   run.reported = false;
+  run.group = 0;
+  run.bridge = 0;
+  run.bridgeOk = -1;
   if (carry && carry.length > 0 && n > 0 && digit[codes[0]!]! >= 0) {
     runValues.set(carry.values!.subarray(0, carry.length));
     runStrong.set(carry.strong!.subarray(0, carry.length));
@@ -138,23 +172,30 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
       if (skipShortRuns) {
         let j = i + 1;
         while (j < n && ((bits[codes[j]! >>> 5]! >>> codes[j]!) & 1) !== 0) j++;
-        if (j - i < 5 && (j < n || !carry)) {
+        // A group of 3 or 4 before words may be the first of a number read aloud (see mayBridge).
+        const bridgeable = j - i >= 3 && j < n && !QUANTITY_UNITS.has(codes[j]!) && !isLatin(codes[j]!) && bridgeCue(lane, i);
+        if (j - i < 5 && (j < n || !carry) && !bridgeable) {
           i = j;
           continue;
         }
       }
     }
     if (i >= n) break;
-    const v = digit[codes[i]!]!;
+    let v = digit[codes[i]!]!;
+    // Inside words between groups, a lone numeral is a word (记一下, 等一会儿), not a digit.
+    if (v >= 0 && run.bridge > 0 && !isStrongDigit(text.charCodeAt(lane.starts[i]!)) && (i + 1 >= n || digit[codes[i + 1]!]! < 0)) v = -1;
     if (v < 0) {
-      finishRun(lane, carry, false, out);
+      if (mayBridge(lane, i)) run.bridge++;
+      else finishRun(lane, carry, false, out);
       i++;
       continue;
     }
     const from = lane.starts[i]!;
-    if (run.len > 0 && i > 0 && lane.ends[i - 1]! < from) {
-      // Noise between this digit and the last: a group boundary.
+    if (run.len > 0 && i > 0 && (lane.ends[i - 1]! < from || run.bridge > 0)) {
+      // Noise or words between this digit and the last: a group boundary.
       if (run.len < MAX_RUN) run.gaps |= 1 << run.len;
+      run.group = 0;
+      run.bridge = 0;
       if (run.len === 1 && runValues[0] === 0 && text.charCodeAt(lane.ends[i - 1]!) === 0x2e) run.decimal = true;
     }
     if (run.len === 0) {
@@ -163,17 +204,34 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
     }
     if (run.len < MAX_RUN) {
       runValues[run.len] = v;
-      // Strong: written as a digit (ASCII or full-width), not a word that reads as one (一, 两, 幺).
-      const u = text.charCodeAt(from);
-      runStrong[run.len] = (u >= 0x30 && u <= 0x39) || (u >= 0xff10 && u <= 0xff19) ? 1 : 0;
+      runStrong[run.len] = isStrongDigit(text.charCodeAt(from)) ? 1 : 0;
       runStarts[run.len] = base + from;
       runEnds[run.len] = base + lane.ends[i]!;
     }
     run.len++;
+    run.group++;
     run.end = base + lane.ends[i]!;
     i++;
   }
-  finishRun(lane, carry, true, out);
+  // Words after the last digit: the run does not reach the chunk's end.
+  finishRun(lane, carry, run.bridge === 0, out);
+}
+
+/**
+ * May the word unit at lane index `i` stand between two groups of the open run? Only after a
+ * group of 3 or more digits, while the run is shorter than a mobile number, within MAX_BRIDGE
+ * units, never a quantity unit or a letter, and only when a contact cue came before the run.
+ * Each unit is read once either way, so bridging keeps the detector linear.
+ */
+function mayBridge(lane: Lane, i: number): boolean {
+  if (run.len < 3 || run.len >= 11 || run.carried > 0) return false;
+  if (run.bridge === 0 && run.group < 3) return false;
+  if (run.bridge >= MAX_BRIDGE) return false;
+  const u = lane.codes[i]!;
+  // A quantity unit right after the digits makes them a quantity (139件); further on it is a word (就是那个).
+  if ((run.bridge === 0 && QUANTITY_UNITS.has(u)) || isLatin(u)) return false;
+  if (run.bridgeOk < 0) run.bridgeOk = bridgeCue(lane, run.laneStart) ? 1 : 0;
+  return run.bridgeOk === 1;
 }
 
 /** Classifies the run just read (`open`: it reaches the end of the chunk) and resets it. */
@@ -198,9 +256,14 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
     // Spoken digits (两, 洞) at the edges are more often words than digits: trim them if that helps.
     let from = 0;
     let to = len;
-    // The cue only matters for 7-8 digits (classify), so shorter runs do not look for it.
-    const phoneCue = run.carried === 0 && len >= 7 && cueBefore(lane, run.laneStart, PHONE_CUES);
-    let kind = classify(values, from, to, phoneCue);
+    // The nearest cue decides QQ against phone: a 扣扣号码 number is QQ however it looks.
+    const cue = run.carried === 0 ? cueKindBefore(lane, run.laneStart) : undefined;
+    if (cue === 'qq' && len <= 11 && values[0] !== 0) {
+      out.push({ category: 'contact', term: 'qq', severity: 'high', start: run.start, end: run.end, via: 'detector' });
+      run.reported = true;
+    }
+    const phoneCue = cue === 'phone';
+    let kind = run.reported ? 'qq' : classify(values, from, to, phoneCue);
     while (!kind && to > from && !strong[to - 1]) kind = classify(values, from, --to, phoneCue);
     if (!kind) {
       to = len;
@@ -217,11 +280,13 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
       if (after) [from, to, kind] = [g, len, after];
       else if (before) [from, to, kind] = [0, g, before];
     }
-    if (kind) {
+    if (kind === 'qq') {
+      // Reported above, from the cue.
+    } else if (kind) {
       // The span is the digits read as the number, without trimmed words or a neighbouring group.
       out.push({ category: 'contact', term: kind, severity: 'high', start: runStarts[from]!, end: runEnds[to - 1]!, via: 'detector' });
       run.reported = true;
-    } else if (run.carried === 0 && len <= 11 && values[0] !== 0 && cueBefore(lane, run.laneStart, QQ_CUES)) {
+    } else if (cue === 'qq' && len <= 11 && values[0] !== 0) {
       out.push({ category: 'contact', term: 'qq', severity: 'high', start: run.start, end: run.end, via: 'detector' });
       run.reported = true;
     }
@@ -232,4 +297,7 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
   run.decimal = false;
   run.carried = 0;
   run.reported = false;
+  run.group = 0;
+  run.bridge = 0;
+  run.bridgeOk = -1;
 }

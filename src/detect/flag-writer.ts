@@ -10,6 +10,7 @@ import type { Flag, FlagIdAllocator } from '../flag.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import { foldTables } from '../normalize/tables.js';
 import { VIA_DETECTOR, VIA_TEXT, type CandidateList } from './candidate.js';
+import { contextDrops } from './context.js';
 import { needsDeobfuscation } from './evasion.js';
 import { negatedBefore, warnedAfter, warnedBefore } from './negation.js';
 import { scanTables } from './scan-tables.js';
@@ -54,9 +55,10 @@ export function writeFlags(
     const s = c.start[i]! - base;
     const cat = c.category[i]!;
     // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
-    if (cat !== CONTACT) return !(s >= 0 && negatedBefore(text, s, fold));
+    // Context in the clause (context.ts: prohibitions, questions, idioms, news) reads the chunk only.
+    if (cat !== CONTACT) return !(s >= 0 && (negatedBefore(text, s, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined));
     // A warning is no contact (千万别加陌生人的微信); a number or id given is, whatever the words.
-    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(text, s, fold) || warnedAfter(text, c.end[i]! - base, fold));
+    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(text, s, fold) || warnedAfter(text, c.end[i]! - base, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined);
   };
   const report = (i: number) => {
     const cat = c.category[i]!;

@@ -25,6 +25,12 @@ import type { ScanTables } from './scan-tables.js';
 /** Most text-lane units allowed between the parts: about 8 characters, or 3 to 4 English words. */
 export const NEAR_GAP = 8;
 export const NEAR_GAP_LATIN = 24;
+/**
+ * Option `clauses`: an outcome testimony (老寒腿，用了一个月，现在走路不疼了) spreads a condition and
+ * its outcome over neighbouring clauses: up to this many units apart, across clause marks (，、；)
+ * but not a sentence end (。！？ or a line break).
+ */
+export const NEAR_GAP_CLAUSES = 20;
 
 /** One part as an object: what a stream carries to its next chunk (at most 64 of them), and what tests build. */
 export interface NearPart {
@@ -114,7 +120,7 @@ export function pairNear(
   codes: ScanTables,
   parts: NearParts,
   earlier: number,
-  breakBetween: (from: number, to: number) => boolean,
+  breakBetween: (from: number, to: number, sentenceOnly: boolean) => boolean,
   accept: (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number) => boolean,
   out: CandidateList,
 ): void {
@@ -150,8 +156,10 @@ export function pairNear(
       j = prevA[j]!;
       work.steps++;
     }
-    const gap = lex.entries[e]!.boundaryStart ? NEAR_GAP_LATIN : NEAR_GAP;
-    if (bStart - laneEnd[j]! > gap || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!)) continue;
+    const entry = lex.entries[e]!;
+    const clauses = entry.clauses === true;
+    const gap = clauses ? NEAR_GAP_CLAUSES : entry.boundaryStart ? NEAR_GAP_LATIN : NEAR_GAP;
+    if (bStart - laneEnd[j]! > gap || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!, clauses)) continue;
     // A set term reports the members it matched (湿疹…好了), not the set names.
     const a = alt[j]!;
     const b = alt[i]!;

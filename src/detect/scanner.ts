@@ -16,7 +16,9 @@ import { foldTables } from '../normalize/tables.js';
 import { CandidateList, VIA_PINYIN, VIA_TEXT } from './candidate.js';
 import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, linksPossible } from './contact-links.js';
+import { idsAfterCues } from './contact-ids.js';
 import { detectNumbers } from './contact-numbers.js';
+import { detectSpokenLinks } from './contact-spoken.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable } from './near.js';
 import { AllowSpans, resolve } from './resolve.js';
@@ -228,10 +230,13 @@ export class Scanner {
     }
 
     const n = this.#normalizer;
+    // Before the number detector: on a tie the id read after a QQ cue names it (a 扣扣 number is QQ).
+    idsAfterCues(candidates, lex, text, base, ctx);
     // A number needs 5 digit units, here or together with a run the stream carries.
     if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, text, base, ctx?.digits, candidates);
     // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
     if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates);
+    if (n.latinWords > 0) detectSpokenLinks(text, base, n.latinSpans, n.latinWords, candidates);
     if (this.#kept.length < candidates.count) this.#kept = new Int32Array(Math.max(candidates.count, 2 * this.#kept.length));
     const kept = resolve(candidates, allows, this.#kept, ctx?.reportedEnd);
     const flags = kept === 0 ? [] : writeFlags(candidates, this.#kept, kept, text, base, ctx, meta, this.#ids, lex, this.#maxFlags);
@@ -245,8 +250,10 @@ export class Scanner {
     const breaks = this.#breaks;
     breaks.reset(text);
     // A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText).
-    const breakBetween = (from: number, to: number) =>
-      from >= base ? breaks.breakIn(from - base, to - base) : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || breaks.breakIn(0, to - base);
+    const breakBetween = (from: number, to: number, sentenceOnly: boolean) =>
+      sentenceOnly
+        ? sentenceBreakIn(text, from - base, to - base)
+        : from >= base ? breaks.breakIn(from - base, to - base) : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || breaks.breakIn(0, to - base);
     const fold = foldTables().fold;
     const entries = this.#lexicon.entries;
     // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
@@ -285,6 +292,14 @@ function liven(t: ScanTables, e: number, stamp: number, bStamp: Int32Array, bLiv
     }
     bLive[p]! |= 1 << t.bBit[i]!;
   }
+}
+
+/** Option `clauses` (near.ts): a sentence end between the parts, or a stretch too long to read (or reaching into an earlier chunk), stops the pairing. */
+const SENTENCE_ENDS = new Set([...'。！？!?\n\r'].map((c) => c.charCodeAt(0)));
+function sentenceBreakIn(text: string, from: number, to: number): boolean {
+  if (from < 0 || to - from > 64) return true;
+  for (let i = from; i < to; i++) if (SENTENCE_ENDS.has(text.charCodeAt(i))) return true;
+  return false;
 }
 
 /** One stream's consecutive transcript chunks. */

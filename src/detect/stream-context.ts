@@ -29,6 +29,8 @@ export class StreamContext {
   readonly digits = new DigitCarry();
   /** Near-term A parts a later chunk could still pair with (allocated on first use). */
   near: NearPart[] | undefined;
+  /** The last chunk ended on a contact cue with only separators after it (contact-ids.ts CUE_*): its id may open this chunk. */
+  pendingCue = 0;
   chunks = 0;
 
   constructor(automaton: Automaton) {

@@ -34,6 +34,8 @@ export interface CompiledEntry {
   boundaryStart: boolean;
   boundaryEnd: boolean;
   exact: boolean;
+  /** Option `clauses` (near terms): the parts may be in neighbouring clauses, up to NEAR_GAP_CLAUSES apart. */
+  clauses?: boolean;
   /** Option `idafter`: a match by sound in none of the phrase's characters (嘉薇 for 加微) needs an id after it. */
   soundNeedsId: boolean;
   /** A near term (`A … B`): its two parts are matched apart and paired by the scanner. */
@@ -126,6 +128,7 @@ export function compileLexicon(lexicon: Lexicon): CompiledLexicon {
       boundaryStart,
       boundaryEnd,
       exact: term.options.includes('exact'),
+      clauses: term.options.includes('clauses'),
       soundNeedsId: term.options.includes('idafter'),
       near,
       file: term.file,

@@ -7,10 +7,16 @@
  * Columns are separated by a TAB or by two or more spaces (single spaces belong to the phrase,
  * so English phrases need no quoting). A phrase `A … B` is a near term (compile.ts, detect/near.ts).
  *
- * A term file may name sets for near terms, so one line stands for every pairing:
+ * A term file may name sets, so one line stands for every combination:
  *
  *   @病症<TAB>高血压|糖尿病|湿疹          a set: members separated by |
- *   {病症}…{见好}<TAB>high                  each part a set (or plain text), defined above in the file
+ *   {治}{病症}<TAB>high                     adjacent: one term per member pair (治高血压, 治湿疹 …)
+ *   专{治}{病症}<TAB>high                   plain text and sets mix in a phrase or a near part
+ *   {病症}…{见好}<TAB>high                  near: each part a set, plain text or a mix of both
+ *
+ * A set is visible below its line in its file, and in every file when it is defined in a set file
+ * (`sets[.<label>].tsv`, which holds set lines only): a maintainer edits a condition once. A line
+ * stands for at most MAX_COMBINATIONS terms (or members of a near part).
  *
  * Every problem in every file is collected, then the whole load is refused with a `LexiconError`
  * naming file, line and reason.
@@ -27,7 +33,9 @@ export { BUNDLED_LEXICON_DIR } from './bundled.js';
 
 const COLUMN_SPLIT = /\t+| {2,}/;
 const SET_NAME = /^[^\s{}|…]+$/u;
-const SET_REF = /^\{([^{}]+)\}$/;
+const SET_REF = /\{([^{}]*)\}/g;
+/** Most terms one line expands to (or members one near part stands for). */
+export const MAX_COMBINATIONS = 20_000;
 
 /** `@name<TAB>a|b|c`: the members, or a reason it is not a set. */
 function parseSet(cols: string[]): { name: string; members: string[] } | string {
@@ -41,37 +49,54 @@ function parseSet(cols: string[]): { name: string; members: string[] } | string 
   return { name, members };
 }
 
+/** Every text `part` stands for: its {set} references replaced by each member in turn (a string: a reason to refuse). */
+function expandPart(part: string, sets: ReadonlyMap<string, string[]>): string[] | string {
+  let out = [''];
+  let last = 0;
+  for (const m of part.matchAll(SET_REF)) {
+    const members = sets.get(m[1]!);
+    if (!members) return `no set @${m[1]} defined above in this file or in a set file`;
+    const literal = part.slice(last, m.index);
+    if (/[{}]/.test(literal)) return `"${part}" has an unmatched brace`;
+    if (out.length * members.length > MAX_COMBINATIONS) return `"${part}" stands for more than ${MAX_COMBINATIONS} combinations`;
+    out = out.flatMap((prefix) => members.map((member) => prefix + literal + member));
+    last = m.index + m[0].length;
+  }
+  const rest = part.slice(last);
+  if (/[{}]/.test(rest)) return `"${part}" has an unmatched brace`;
+  return out.map((prefix) => prefix + rest);
+}
+
 /** The members each part of a near term stands for, when a part names a set; a string is a reason to refuse. */
 function alternativesOf(phrase: string, sets: ReadonlyMap<string, string[]>): [string[], string[]] | string | undefined {
   if (!phrase.includes('{')) return undefined;
   const parts = phrase.split(NEAR_SEPARATOR);
-  if (parts.length !== 2) return 'a set ({name}) can only be a part of a near term "A … B"';
+  if (parts.length !== 2) return 'more than one … in a phrase';
   const out: string[][] = [];
   for (const part of parts) {
-    const ref = SET_REF.exec(part.trim());
-    if (!ref) {
-      if (/[{}]/.test(part)) return `"${part}" is neither plain text nor a whole {set}`;
-      out.push([part.trim()]);
-      continue;
-    }
-    const members = sets.get(ref[1]!);
-    if (!members) return `no set @${ref[1]} defined above in this file`;
+    const members = expandPart(part.trim(), sets);
+    if (typeof members === 'string') return members;
     out.push(members);
   }
   return [out[0]!, out[1]!];
 }
 
-type FileKind = { kind: 'terms'; category: Category } | { kind: 'allow' };
+type FileKind = { kind: 'terms'; category: Category } | { kind: 'allow' } | { kind: 'sets' };
 
 function fileKind(file: string): FileKind | undefined {
   const stem = basename(file).split('.')[0] ?? '';
   if (stem === 'allow') return { kind: 'allow' };
+  if (stem === 'sets') return { kind: 'sets' };
   if ((CATEGORIES as readonly string[]).includes(stem)) return { kind: 'terms', category: stem as Category };
   return undefined;
 }
 
-/** Parses one lexicon file's text. Problems are appended to `problems`; valid entries are returned. */
-export function parseLexiconText(file: string, text: string, problems: LexiconProblem[]): Lexicon {
+/**
+ * Parses one lexicon file's text. Problems are appended to `problems`; valid entries are returned.
+ * `shared`: the sets of the directory's set files, visible in this file; a set file's own sets
+ * are added to `shared` (see `loadLexiconDir`, which reads set files first).
+ */
+export function parseLexiconText(file: string, text: string, problems: LexiconProblem[], shared: Map<string, string[]> = new Map()): Lexicon {
   const out: Lexicon = { terms: [], allow: [] };
   const kind = fileKind(file);
   if (!kind) {
@@ -79,12 +104,12 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
       file,
       line: 0,
       entry: '',
-      reason: `file name must start with one of ${[...CATEGORIES, 'allow'].join(', ')} and end in .tsv`,
+      reason: `file name must start with one of ${[...CATEGORIES, 'allow', 'sets'].join(', ')} and end in .tsv`,
     });
     return out;
   }
   const lines = text.split(/\r?\n/);
-  const sets = new Map<string, string[]>();
+  const sets = kind.kind === 'sets' ? shared : new Map<string, string[]>(shared);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] ?? '';
     const trimmed = raw.trim();
@@ -104,8 +129,11 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
     } else if (trimmed.startsWith('@')) {
       const set = parseSet(cols);
       if (typeof set === 'string') fail(set);
-      else if (sets.has(set.name)) fail(`set @${set.name} is defined twice in this file`);
+      else if (shared.has(set.name) && kind.kind !== 'sets') fail(`set @${set.name} is already defined in a set file`);
+      else if (sets.has(set.name)) fail(`set @${set.name} is defined twice`);
       else sets.set(set.name, set.members);
+    } else if (kind.kind === 'sets') {
+      fail('a set file holds set lines only ("@name<TAB>member|member|…")');
     } else {
       if (cols.length < 2 || cols.length > 3) {
         fail(`expected "phrase<TAB>severity[<TAB>options]", found ${cols.length} column${cols.length === 1 ? '' : 's'}`);
@@ -117,7 +145,20 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
         fail(describe(parsed.error));
         continue;
       }
-      const alternatives = alternativesOf(parsed.data.phrase, sets);
+      const phrase = parsed.data.phrase;
+      if (phrase.includes('{') && !NEAR_SEPARATOR.test(phrase)) {
+        // Adjacent sets: one term per combination, each checked like a line of its own.
+        const expanded = expandPart(phrase, sets);
+        if (typeof expanded === 'string') {
+          fail(expanded);
+          continue;
+        }
+        const long = expanded.find((t) => t.length > MAX_PHRASE_LENGTH);
+        if (long) fail(`"${long}" is longer than ${MAX_PHRASE_LENGTH} characters`);
+        else for (const t of expanded) out.terms.push({ ...parsed.data, phrase: t, ...at } satisfies TermEntry);
+        continue;
+      }
+      const alternatives = alternativesOf(phrase, sets);
       if (typeof alternatives === 'string') fail(alternatives);
       else out.terms.push({ ...parsed.data, ...at, ...(alternatives ? { alternatives } : {}) } satisfies TermEntry);
     }
@@ -175,10 +216,13 @@ export function loadLexiconDir(dir: string = BUNDLED_LEXICON_DIR): Lexicon {
     throw new LexiconError([{ file: dir, line: 0, entry: '', reason: 'no .tsv lexicon files in directory' }]);
   }
   lexicon.files = [];
-  for (const name of files) {
+  const shared = new Map<string, string[]>();
+  // Set files first, so their sets are visible in every other file.
+  const ordered = [...files.filter((f) => fileKind(f)?.kind === 'sets'), ...files.filter((f) => fileKind(f)?.kind !== 'sets')];
+  for (const name of ordered) {
     const path = join(dir, name);
     lexicon.files.push(path);
-    const part = parseLexiconText(path, readFileSync(path, 'utf8'), problems);
+    const part = parseLexiconText(path, readFileSync(path, 'utf8'), problems, shared);
     lexicon.terms.push(...part.terms);
     lexicon.allow.push(...part.allow);
   }

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { CATEGORIES, SEVERITIES } from '../flag.js';
 
-export const TERM_OPTIONS = ['phonetic', 'nophonetic', 'exact', 'idafter'] as const;
+/** `clauses`: a near term whose parts may stand in neighbouring clauses of one sentence (detect/near.ts). */
+export const TERM_OPTIONS = ['phonetic', 'nophonetic', 'exact', 'idafter', 'clauses'] as const;
 export type TermOption = (typeof TERM_OPTIONS)[number];
 
 /** Longest phrase accepted, in UTF-16 units (the automaton's per-stream carry is bounded by it). */

@@ -55,6 +55,28 @@ const isClauseMark = (u: number) => u === 0xff0c || u === 0x3002 || u === 0xff01
 /** ASCII hyphen-minus, the Unicode hyphens (‐ ‑) and the full-width one. */
 const isHyphen = (u: number) => u === 0x2d || u === 0x2010 || u === 0x2011 || u === 0xff0d;
 
+/**
+ * A digit written for a letter inside an English word (b3st, l0w3st, numb3r, b1gg3st): the
+ * letter when a letter came before it and one comes after it (up to one more such digit
+ * between), else 0. Model numbers (mp3, rtx4090, iphone15) end in digits or hold longer runs.
+ */
+export function leetLetterAt(input: string, i: number, fold: Uint16Array): number {
+  const letter = LEET[input.charCodeAt(i)] ?? 0;
+  if (letter === 0 || i + 1 >= input.length) return 0;
+  const next = fold[input.charCodeAt(i + 1)]!;
+  if (next >= 0x61 && next <= 0x7a) return letter;
+  if ((LEET[input.charCodeAt(i + 1)] ?? 0) === 0 || i + 2 >= input.length) return 0;
+  const after = fold[input.charCodeAt(i + 2)]!;
+  return after >= 0x61 && after <= 0x7a ? letter : 0;
+}
+
+/** Leetspeak digits by code unit (ASCII only): 0 o, 1 i, 3 e, 4 a, 5 s, 7 t. */
+const LEET: readonly number[] = (() => {
+  const t: number[] = [];
+  for (const [d, l] of [['0', 'o'], ['1', 'i'], ['3', 'e'], ['4', 'a'], ['5', 's'], ['7', 't']]) t[d!.charCodeAt(0)] = l!.charCodeAt(0);
+  return t;
+})();
+
 function sameUnits(s: string, units: Uint16Array, len: number): boolean {
   for (let j = 0; j < len; j++) if (s.charCodeAt(j) !== units[j]) return false;
   return true;
@@ -253,6 +275,7 @@ export class Normalizer implements NormalizedText {
     let hash = 0;
     while (end < input.length) {
       let f = fold[input.charCodeAt(end)]!;
+      if (f < 0x61 || f > 0x7a) f = len > 0 ? leetLetterAt(input, end, fold) : f; // b3st, l0w3st
       if (f < 0x61 || f > 0x7a) {
         if (!isHyphen(input.charCodeAt(end)) || end + 1 >= input.length) break;
         f = fold[input.charCodeAt(end + 1)]!;
@@ -298,7 +321,7 @@ export class Normalizer implements NormalizedText {
       for (let j = 0; j < len; j++) {
         const k = text.length++;
         const at = letterAt[j]!;
-        text.codes[k] = fold[input.charCodeAt(at)]!;
+        text.codes[k] = j < MAX_WORD ? word[j]! : fold[input.charCodeAt(at)]!; // word[j]: a leet digit read as its letter
         text.starts[k] = at;
         text.ends[k] = at + 1;
       }

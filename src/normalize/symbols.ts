@@ -3,33 +3,32 @@
  * what the lexicon says. Applied after NFKC and lower-casing, to text and lexicon terms alike.
  */
 
-/** Emoji and pictographs that stand for a word in diversion and claim talk (key: code point). */
-export const EMOJI_WORDS: ReadonlyMap<number, string> = new Map([
-  [0x1f6f0, '微信'], // 🛰 satellite, 卫星 ≈ 微信
-  [0x1f4e1, '微信'], // 📡 satellite antenna, same pun
-  [0x1f427, 'qq'], // 🐧 penguin, QQ's mascot
-  [0x1f351, '桃'], // 🍑 peach: 🍑宝 = 淘宝
-  [0x1f3e0, '家'], // 🏠 house: 独🏠 = 独家
-  [0x1f3e1, '家'], // 🏡
-  [0x2b07, '低'], // ⬇ down arrow: 最⬇ = 最低
-  [0x1f53b, '低'], // 🔻
-  [0x1f4c9, '低'], // 📉
-  [0x1f48a, '药'], // 💊 pill
-  [0x2795, '加'], // ➕ plus: ➕🛰 = 加微信
-  [0x1f4de, '电话'], // 📞
-  [0x260e, '电话'], // ☎
-  [0x1f4f1, '手机'], // 📱
-  [0x1f4f2, '手机'], // 📲
-  [0x2709, '邮箱'], // ✉
-  [0x1f4e7, '邮箱'], // 📧
-  [0x1f947, '第1'], // 🥇 first-place medal
-  [0x1f51d, '顶'], // 🔝 top: 🔝级 = 顶级, 最🔝级 = 最顶级
-  [0x1f4af, '100'], // 💯
-  [0x1f41f, '鱼'], // 🐟 fish: 闲🐟 = 闲鱼
-  [0x1fa78, '血'], // 🩸 drop of blood: 降🩸压 = 降血压
-  [0x1f21a, '无'], // 🈚 "not have": 🈚第二家 = 无第二家
-  [0x1f420, '鱼'], // 🐠
-]);
+/**
+ * Emoji and pictographs that stand for a character or word in diversion and claim talk, as a table
+ * by what they stand for (a maintainer adds an emoji to a row). Squared ideographs (🈶 有, 🈚 无)
+ * are not listed: NFKC says what they are (styled.ts). Variation selectors after an emoji are noise.
+ */
+export const EMOJI_FOR: readonly (readonly [word: string, emoji: string])[] = [
+  ['微信', '🛰📡'], // satellite, 卫星 ≈ 微信
+  ['qq', '🐧'], // QQ's mascot
+  ['桃', '🍑'], // 🍑宝 = 淘宝
+  ['家', '🏠🏡🏘'], // 独🏠 = 独家
+  ['信', '✉💌📩📨'], // a letter: 微✉ = 微信
+  ['邮箱', '📧📮'],
+  ['低', '⬇🔻📉'], // 最⬇ = 最低
+  ['药', '💊💉'], // pill, syringe
+  ['加', '➕'], // ➕🛰 = 加微信
+  ['电话', '📞☎'],
+  ['手机', '📱📲'],
+  ['第1', '🥇'], // first-place medal
+  ['顶', '🔝'], // 🔝级 = 顶级
+  ['100', '💯'],
+  ['鱼', '🐟🐠'], // 闲🐟 = 闲鱼
+  ['血', '🩸'], // 降🩸压 = 降血压
+];
+
+/** EMOJI_FOR by code point. */
+export const EMOJI_WORDS: ReadonlyMap<number, string> = new Map(EMOJI_FOR.flatMap(([word, emoji]) => [...emoji].map((e) => [e.codePointAt(0)!, word] as const)));
 
 /** Look-alike letters from other scripts that pass for Latin (Cyrillic, Greek), lower case. */
 export const CONFUSABLE_LATIN: ReadonlyMap<string, string> = new Map(

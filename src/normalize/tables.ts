@@ -6,7 +6,7 @@
  *                 unmapped emoji, lone low surrogates)
  *   0xFFFE        a high surrogate: the normalizer decodes the pair and looks it up in `astral`
  *   0xFFFF        expands to several units: see `expansions` (⑮ → 15, ☎ → 电话)
- *   anything else the unit to match on: NFKC, lower-case, traditional → simplified, Chinese digits
+ *   anything else the unit to match on: NFKC (and styled.ts: digits of every script, ❶ 🅐), lower-case, traditional → simplified, Chinese digits
  *                 → ASCII digits, Cyrillic/Greek look-alikes → Latin, CJK look-alikes (徽 → 微)
  *
  * Built once per process (about 100 ms with the pinyin table) and shared by every scanner.
@@ -14,6 +14,7 @@
 import { createRequire } from 'node:module';
 import type { Converter as ConverterFn } from 'opencc-js/t2cn';
 import { PinyinTables, LANE_BREAK } from './pinyin.js';
+import { styledForms } from './styled.js';
 import { CHINESE_DIGITS, CJK_LOOKALIKES, CONFUSABLE_LATIN, EMOJI_WORDS, SPOKEN_DIGITS } from './symbols.js';
 
 export const FOLD_NOISE = 0;
@@ -29,7 +30,7 @@ export interface Expansion {
 export interface FoldTables {
   readonly fold: Uint16Array;
   readonly expansions: ReadonlyMap<number, Expansion>;
-  /** Astral code points that mean something (emoji words); every other astral code point is noise. */
+  /** Astral code points that mean something (emoji words, styled letters and digits: 𝟏 𝐯 🈶); every other astral code point is noise. */
   readonly astral: ReadonlyMap<number, Expansion>;
   readonly pinyin: PinyinTables;
   /** Digit value of a text-lane unit for the phone detector: 0-9, or -1. Includes spoken digits (幺 两 洞). */
@@ -66,6 +67,7 @@ function buildFoldTables(): FoldTables {
   const simplify = (u: number) => simplified[u] || u;
   const fold = new Uint16Array(65536);
   const pending = new Map<number, string>();
+  const styled = styledForms();
 
   for (let u = 0; u < 65536; u++) {
     if (u >= 0xd800 && u <= 0xdbff) {
@@ -73,7 +75,7 @@ function buildFoldTables(): FoldTables {
       continue;
     }
     if (u >= 0xdc00 && u <= 0xdfff) continue; // a low surrogate on its own is noise
-    const mapped = EMOJI_WORDS.get(u);
+    const mapped = EMOJI_WORDS.get(u) ?? styled.get(u);
     const s = mapped ?? foldString(String.fromCharCode(u), simplify);
     if (s.length === 1) fold[u] = s.charCodeAt(0);
     else if (s.length > 1) {
@@ -100,6 +102,11 @@ function buildFoldTables(): FoldTables {
   const expansions = new Map<number, Expansion>();
   for (const [u, s] of pending) expansions.set(u, expansionOf(s));
   const astral = new Map<number, Expansion>();
+  // Styled letters and digits first, so an emoji row can take a code point over (none does today).
+  for (const [cp, form] of styled) {
+    const s = cp > 0xffff ? foldString(form, simplify) : '';
+    if (s.length > 0) astral.set(cp, expansionOf(s));
+  }
   for (const [cp, word] of EMOJI_WORDS) if (cp > 0xffff) astral.set(cp, expansionOf(foldString(word, simplify)));
 
   const digit = new Int8Array(65536).fill(-1);

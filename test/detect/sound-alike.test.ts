@@ -16,7 +16,7 @@ describe('idafter: a sound-alike in other characters needs an id after it', () =
 
   test('the same sound-alike before an id is contact', () => {
     expect(terms(scanner.scan('嘉薇：abc123'))).toEqual([['加微', '嘉薇'], ['handle', 'abc123']]); // 薇 also cues the id
-    expect(terms(scanner.scan('佳伟 ✨ wx_8899'))).toEqual([['加微', '佳伟']]);
+    expect(terms(scanner.scan('佳伟 ✨ wx_8899'))).toEqual([['加微', '佳伟'], ['handle', 'wx_8899']]); // the id after a disguised cue is its own span (contact-ids.ts)
     expect(terms(scanner.scan('嘉薇号8899'))).toEqual([['加微', '嘉薇']]);
     expect(terms(scanner.scan('嘉薇①③⑧'))).toEqual([['加微', '嘉薇']]);
   });

@@ -140,8 +140,8 @@ describe('loadLexiconDir: each broken line is refused with file, line and reason
     { name: 'a set defined twice', file: 'medical.tsv', content: '@病\t湿疹\n@病\t痛风\n', line: 2, reason: /defined twice/ },
     { name: 'a set with an empty member', file: 'medical.tsv', content: '@病\t湿疹||痛风\n', line: 1, reason: /empty member/ },
     { name: 'a set without members', file: 'medical.tsv', content: '@病\n', line: 1, reason: /column/ },
-    { name: 'a set outside a near term', file: 'medical.tsv', content: '@病\t湿疹\n治{病}\thigh\n', line: 2, reason: /only be a part of a near term/ },
-    { name: 'a brace inside a part', file: 'medical.tsv', content: '@病\t湿疹\n治{病}…好了\thigh\n', line: 2, reason: /neither plain text nor a whole/ },
+    { name: 'an unknown set in an adjacent phrase', file: 'medical.tsv', content: '@病\t湿疹\n治{症}\thigh\n', line: 2, reason: /no set @症/ },
+    { name: 'an unmatched brace in a part', file: 'medical.tsv', content: '@病\t湿疹\n治{病…好了\thigh\n', line: 2, reason: /unmatched brace/ },
   ];
   test.each(cases)('$name', ({ file, content, line, reason }) => {
     const { dir, problems, error } = refused({ [file]: content });

@@ -1,0 +1,119 @@
+/**
+ * E-mail addresses and web addresses read aloud: `xiaomei 艾特 163 点 com`, `abc at qq dot com`,
+ * `www 点 mumu 点 cn`. contact-links.ts reads written links; here each Latin word that is a
+ * top-level domain (com, cn, net …) is read backwards over a spoken or written dot, the labels
+ * before it, and an optional spoken or written at with the local part before that. Each TLD word
+ * reads at most MAX_LABELS labels of at most MAX_LABEL units back, so the cost stays linear.
+ *
+ * Reported: `email` when an at is there; `url` when the dot is the Chinese 点 or the labels start
+ * with www (English "the dot com era" has neither, so it stays clean).
+ */
+import { foldTables } from '../normalize/tables.js';
+import { work } from '../work-meter.js';
+import type { CandidateSink } from './candidate.js';
+import { urlUnitTable } from './contact-links.js';
+
+const SPOKEN_TLDS = new Set(['com', 'cn', 'net', 'org', 'cc', 'top', 'vip', 'xyz', 'shop', 'me', 'io']);
+const MAX_LABELS = 4;
+const MAX_LABEL = 30;
+/** Spaces and noise skipped between the spoken words, at most. */
+const MAX_SPACE = 3;
+
+const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+
+export function detectSpokenLinks(text: string, base: number, spans: Int32Array, words: number, out: CandidateSink): void {
+  const units = urlUnitTable();
+  for (let w = 0; w < words; w++) {
+    const from = spans[2 * w]!;
+    const end = spans[2 * w + 1]!;
+    if (end - from > 4 || end - from < 2) continue;
+    if (end < text.length && isAlnum(units[text.charCodeAt(end)]!)) continue;
+    let tld = '';
+    for (let k = from; k < end; k++) tld += String.fromCharCode(units[text.charCodeAt(k)]!);
+    if (!SPOKEN_TLDS.has(tld)) continue;
+    readBack(text, base, from, end, units, out);
+  }
+}
+
+/** A word read backwards: `[start, end)` of the alnum run ending at `end` (skipping spaces), or start -1. */
+function labelBefore(text: string, at: number, units: Uint8Array): [number, number] {
+  let e = skipSpace(text, at);
+  let s = e;
+  while (s > 0 && e - s < MAX_LABEL && (isAlnum(units[text.charCodeAt(s - 1)]!) || units[text.charCodeAt(s - 1)] === 0x5f)) s--;
+  work.steps += at - s;
+  return s < e ? [s, e] : [-1, e];
+}
+
+/** Back from `at` over at most MAX_SPACE spaces and noise units (not letters, digits or CJK). */
+function skipSpace(text: string, at: number): number {
+  const fold = foldTables().fold;
+  let k = at;
+  for (let n = 0; k > 0 && n < MAX_SPACE && fold[text.charCodeAt(k - 1)] === 0 && text.charCodeAt(k - 1) !== 0x2e && text.charCodeAt(k - 1) !== 0x40 && text.charCodeAt(k - 1) !== 0xff20; n++) k--;
+  return k;
+}
+
+const DOT_NONE = 0;
+const DOT_WRITTEN = 1;
+const DOT_SPOKEN_ZH = 2;
+const DOT_SPOKEN_EN = 3;
+
+/** The dot word ending at `at` (after spaces): its kind and start. */
+function dotBefore(text: string, at: number, units: Uint8Array): [number, number] {
+  const k = skipSpace(text, at);
+  if (k === 0) return [DOT_NONE, k];
+  const u = text.charCodeAt(k - 1);
+  if (u === 0x70b9 || u === 0x9ede) return [DOT_SPOKEN_ZH, k - 1]; // 点 點
+  if (u === 0x2e || u === 0x3002 || u === 0xff0e) return [DOT_WRITTEN, k - 1];
+  if (k >= 3 && lower(text, k - 3, k, units) === 'dot' && !(k > 3 && isAlnum(units[text.charCodeAt(k - 4)]!))) return [DOT_SPOKEN_EN, k - 3];
+  return [DOT_NONE, k];
+}
+
+/** The at word ending at `at` (after spaces): its start, or -1. */
+function atBefore(text: string, at: number, units: Uint8Array): number {
+  const k = skipSpace(text, at);
+  if (k === 0) return -1;
+  const u = text.charCodeAt(k - 1);
+  if (u === 0x40 || u === 0xff20) return k - 1;
+  if (k >= 2) {
+    const two = text.slice(k - 2, k);
+    if (two === '艾特' || two === '爱特' || two === '圈a' || two === '圈A') return k - 2;
+  }
+  if (k >= 2 && lower(text, k - 2, k, units) === 'at' && !(k > 2 && isAlnum(units[text.charCodeAt(k - 3)]!))) return k - 2;
+  return -1;
+}
+
+function lower(text: string, from: number, to: number, units: Uint8Array): string {
+  let s = '';
+  for (let k = from; k < to; k++) s += String.fromCharCode(units[text.charCodeAt(k)]!);
+  return s;
+}
+
+function readBack(text: string, base: number, tldStart: number, tldEnd: number, units: Uint8Array, out: CandidateSink): void {
+  let at = tldStart;
+  let spoken = false;
+  let chinese = false;
+  let labels = 0;
+  let first = -1; // start of the first (leftmost) label read
+  let firstLabel = '';
+  for (; labels < MAX_LABELS; labels++) {
+    const [dot, dotStart] = dotBefore(text, at, units);
+    if (dot === DOT_NONE) break;
+    const [s, e] = labelBefore(text, dotStart, units);
+    if (s < 0) break;
+    spoken ||= dot !== DOT_WRITTEN;
+    chinese ||= dot === DOT_SPOKEN_ZH;
+    first = s;
+    firstLabel = lower(text, s, e, units);
+    at = s;
+  }
+  if (labels === 0 || !spoken) return;
+  const atStart = atBefore(text, at, units);
+  if (atStart >= 0) {
+    const [s] = labelBefore(text, atStart, units);
+    if (s >= 0) {
+      out.push({ category: 'contact', term: 'email', severity: 'high', start: base + s, end: base + tldEnd, via: 'detector' });
+      return;
+    }
+  }
+  if (chinese || firstLabel === 'www') out.push({ category: 'contact', term: 'url', severity: 'high', start: base + first, end: base + tldEnd, via: 'detector' });
+}

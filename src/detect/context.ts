@@ -1,0 +1,227 @@
+/**
+ * Context that turns a match into something other than a claim, read from the match's own clause
+ * (up to the nearest clause break, at most WINDOW significant units each side). One mechanism, one
+ * table: each case names the categories it applies to, where it looks, and its words. negation.ts
+ * keeps the narrower rule it always had (a negator right before the claim); these are the cases a
+ * negator right before the word does not cover:
+ *
+ *   prohibition     contact   a strong prohibition anywhere before in the clause
+ *                             (平台禁止引导到微信, 直播间不允许留联系方式, not allowed to … WhatsApp)
+ *   refusal         contact   a weak negator followed by a contact action, then the word
+ *                             (主播从来不加粉丝微信, 不要相信私信里让你加vx的人; 别犹豫加微信 stays a contact)
+ *   unsafe          contact   the clause after calls it unsafe or a scam (站外付款没有保障)
+ *   english-warning contact   never / don't / do not … before it in the clause (do not add anyone on WhatsApp;
+ *                             don't forget to add me on WhatsApp stays a contact)
+ *   which-question  extreme   a which-question ending in ？ (哪个尺码是最大的？ which one is the best?)
+ *   not-goods       exclusive, extreme   news, gossip and firsts of time after the word (独家爆料, 独家报道, 第一手消息)
+ *   idiom           extreme   English "number one" idioms (my number one rule, public enemy number one)
+ *
+ * Detector hits (numbers, links, ids) are never dropped: a number given is a contact whatever the words.
+ */
+import { CLAUSE_BREAKS } from '../normalize/symbols.js';
+import { work } from '../work-meter.js';
+
+const EXTREME = 0;
+const EXCLUSIVE = 1;
+const CONTACT = 3;
+
+type Look = 'before' | 'after' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-before-phrase';
+
+interface ContextCase {
+  name: string;
+  /** Category codes (candidate.ts) the case applies to. */
+  categories: readonly number[];
+  look: Look;
+  words: readonly string[];
+  /** For 'frame': what must follow one of `words` within FRAME_GAP units; for the English cases, words that undo it. */
+  then?: readonly string[];
+}
+
+/** Significant units read on each side, at most, and original units (noise included). */
+const WINDOW = 20;
+const MAX_READ = 64;
+const FRAME_GAP = 3;
+
+export const CONTEXT_CASES: readonly ContextCase[] = [
+  {
+    name: 'prohibition',
+    categories: [CONTACT],
+    look: 'before',
+    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号'],
+  },
+  {
+    name: 'refusal',
+    categories: [CONTACT],
+    look: 'frame',
+    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必'],
+    then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去'],
+  },
+  {
+    name: 'unsafe',
+    categories: [CONTACT],
+    look: 'after',
+    words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受保护', '封号', '违规'],
+  },
+  {
+    name: 'english-warning',
+    categories: [CONTACT],
+    look: 'en-before',
+    words: ['never', 'dont', 'not', 'no', 'beware', 'avoid', 'forbidden', 'prohibited', 'banned', 'forbids', 'prohibits', 'scam', 'scammers'],
+    then: ['forget', 'hesitate', 'miss', 'wait'],
+  },
+  {
+    name: 'which-question',
+    categories: [EXTREME],
+    look: 'question',
+    words: ['哪个', '哪款', '哪种', '哪件', '哪一', '哪些', '哪家', '哪位', '哪只', '哪条', '哪双', '哪套', '哪色', 'which', 'what'],
+  },
+  {
+    name: 'not-goods',
+    categories: [EXCLUSIVE, EXTREME],
+    look: 'next',
+    words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间'],
+  },
+  {
+    name: 'idiom',
+    categories: [EXTREME],
+    look: 'en-after',
+    words: ['rule', 'priority', 'question', 'fan', 'fans', 'concern', 'complaint', 'mistake', 'tip', 'reason', 'goal', 'fear', 'enemy', 'request', 'thing'],
+  },
+  {
+    name: 'idiom-before',
+    categories: [EXTREME],
+    look: 'en-before-phrase',
+    words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her'],
+  },
+];
+
+/** Cases by category code. */
+const BY_CATEGORY: readonly (readonly ContextCase[])[] = [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)));
+
+// Scratch (scanning is synchronous and not re-entrant).
+const before = new Uint16Array(WINDOW);
+const after = new Uint16Array(WINDOW);
+
+/**
+ * Does the context of the match `text[start, end)` (category code `category`) make it no claim or
+ * contact? `fold` is the shared fold table. Reads at most MAX_READ units each side.
+ */
+export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array): ContextCase | undefined {
+  const cases = BY_CATEGORY[category];
+  if (!cases || cases.length === 0) return undefined;
+  // The clause before (nearest last, right-aligned in `before`) and after the match, folded.
+  let nb = 0;
+  let k = start - 1;
+  for (; k >= 0 && k >= start - MAX_READ && nb < WINDOW; k--) {
+    const u = text.charCodeAt(k);
+    if (CLAUSE_BREAKS.has(u)) break;
+    const f = fold[u]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    before[WINDOW - 1 - nb++] = f;
+  }
+  let na = 0;
+  let j = end;
+  let question = false;
+  for (; j < text.length && j < end + MAX_READ && na < WINDOW; j++) {
+    const u = text.charCodeAt(j);
+    if (CLAUSE_BREAKS.has(u)) {
+      question = u === 0xff1f || u === 0x3f;
+      break;
+    }
+    const f = fold[u]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    after[na++] = f;
+  }
+  if (j >= text.length) question = false;
+  work.steps += j - k;
+  const b0 = WINDOW - nb;
+  for (const c of cases) {
+    switch (c.look) {
+      case 'before':
+        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0)) return c;
+        break;
+      case 'after':
+        if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
+        break;
+      case 'frame':
+        if (frame(c, b0)) return c;
+        break;
+      case 'question':
+        if (question && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        break;
+      case 'next':
+        if (c.words.some((w) => startsWith(after, 0, na, w))) return c;
+        break;
+      case 'en-before':
+      case 'en-after':
+      case 'en-before-phrase':
+        if (englishCase(c, text, start, end)) return c;
+        break;
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+/** A weak negator in the clause before, followed within FRAME_GAP units by a contact action. */
+function frame(c: ContextCase, b0: number): boolean {
+  for (const w of c.words) {
+    for (let from = b0; ; ) {
+      const at = indexIn(before, from, WINDOW, w);
+      if (at < 0) break;
+      const next = at + w.length;
+      if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
+      for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
+      from = at + 1;
+    }
+  }
+  return false;
+}
+
+function startsWith(buf: Uint16Array, at: number, to: number, word: string): boolean {
+  if (at + word.length > to) return false;
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+function indexIn(buf: Uint16Array, from: number, to: number, word: string): number {
+  for (let at = from; at + word.length <= to; at++) if (startsWith(buf, at, to, word)) return at;
+  return -1;
+}
+
+const EN_READ = 40;
+
+/** Lower-case ASCII words of `text[from, to)`, apostrophes dropped (don't → dont). */
+function wordsOf(text: string, from: number, to: number): string[] {
+  return text
+    .slice(Math.max(0, from), Math.min(text.length, to))
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .split(/[^a-z]+/)
+    .filter((w) => w.length > 0);
+}
+
+/** The English cases, on words of the clause (at most EN_READ units each side). */
+function englishCase(c: ContextCase, text: string, start: number, end: number): boolean {
+  let from = start;
+  while (from > 0 && start - from < EN_READ && !CLAUSE_BREAKS.has(text.charCodeAt(from - 1))) from--;
+  let to = end;
+  while (to < text.length && to - end < EN_READ && !CLAUSE_BREAKS.has(text.charCodeAt(to))) to++;
+  if (c.look === 'en-after') {
+    const next = wordsOf(text, end, to)[0];
+    return next !== undefined && c.words.includes(next);
+  }
+  const words = wordsOf(text, from, start);
+  if (c.look === 'en-before-phrase') {
+    const tail = words.slice(-3).join(' ');
+    return c.words.some((p) => tail === p || tail.endsWith(` ${p}`));
+  }
+  // en-before: a warning word in the clause before, unless the word after it undoes it (don't forget).
+  for (let i = words.length - 1; i >= 0 && i >= words.length - 8; i--) {
+    if (!c.words.includes(words[i]!)) continue;
+    const next = words[i + 1] === 'to' || words[i + 1] === 'you' ? words[i + 2] : words[i + 1];
+    return !(next !== undefined && c.then!.includes(next));
+  }
+  return false;
+}

@@ -1,0 +1,49 @@
+/**
+ * Recall by mechanism on sentences invented for this test (never the development corpus): each row
+ * names the mechanism that should find it, with the bundled lexicons. Clean rows of the same
+ * shape check that each mechanism stays specific.
+ */
+import { describe, expect, test } from 'vitest';
+import { createScanner } from '../../src/index.js';
+
+const scanner = createScanner();
+const categories = (text: string) => [...new Set(scanner.scan(text).map((f) => f.category))].sort();
+
+const found: [mechanism: string, text: string, category: string][] = [
+  ['testimony: condition … symptom gone, over clauses', '我爸的痛风，喝了一个来月，现在脚趾头不肿了', 'medical'],
+  ['testimony: condition … faded', '孩子脸上的湿疹抹了没几天就淡了', 'medical'],
+  ['testimony: time span … not back', '坚持了3个疗程，到现在再也没犯过', 'medical'],
+  ['testimony: sleep', '失眠十几年了，喝了两盒，现在一觉到天亮', 'medical'],
+  ['traditional characters inside a claim', '這款茶喝了能根治痛風', 'medical'],
+  ['a pill emoji for medicine', '这款是治鼻炎的特效💊', 'medical'],
+  ['adjacent verb × condition from the shared set', '这个贴片专门缓解腰肌劳损', 'medical'],
+  ['supply: made only for this room', '这个色号是品牌方专门为我们直播间调的', 'exclusive'],
+  ['supply: the room’s own version', '今天上的是咱们直播间定制款', 'exclusive'],
+  ['supply: other hosts cannot get it', '其他达人想上都上不了这个链接', 'exclusive'],
+  ['supply: a supplier pressed to pick a side', '我跟工厂说了，要么选我要么选他', 'exclusive'],
+  ['ranked first among all', '同品类的洗碗机里它稳居第一', 'extreme'],
+  ['ranked first, adjacent', '这几款当中数第一的就是它', 'extreme'],
+  ['slang for the very best', '这个气垫真的yyds', 'extreme'],
+  ['slang: the top of the top', '这就是顶流中的顶流', 'extreme'],
+  ['English leetspeak', 'honestly the ch3ap3st deal online', 'extreme'],
+  ['English leetspeak, two digits', 'b3st s3ller of the year', 'extreme'],
+  ['an emoji standing for a character', '只🈶我们家有这个价', 'exclusive'],
+  ['an emoji standing for 信', '有问题加我微✉️', 'contact'],
+];
+
+const clean: [mechanism: string, text: string][] = [
+  ['testimony needs a condition or an illness-only symptom', '这件T恤洗了三次，颜色都没淡'],
+  ['a sentence end stops a testimony', '我有鼻炎。今天风大，大家出门注意'],
+  ['supply talk without exclusivity', '工厂今天加班赶货，明天就能发'],
+  ['ranking question', '你们觉得这几个里哪个排第一？'],
+  ['model numbers are no leetspeak', 'the rtx4090 and the mp3 player ship today'],
+  ['first of time, not a rank', '主播第一时间给大家回复'],
+];
+
+describe('found by mechanism', () => {
+  for (const [mechanism, text, category] of found) test(`${mechanism}: ${text}`, () => expect(categories(text)).toContain(category));
+});
+
+describe('clean lines of the same shapes', () => {
+  for (const [mechanism, text] of clean) test(`${mechanism}: ${text}`, () => expect(categories(text)).toEqual([]));
+});

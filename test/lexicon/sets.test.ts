@@ -1,0 +1,59 @@
+/** Lexicon sets (src/lexicon/load.ts): shared set files, adjacent composition, near parts built from sets. */
+import { describe, expect, test } from 'vitest';
+import { LexiconError } from '../../src/errors.js';
+import { createScanner } from '../../src/index.js';
+import { loadLexiconDir, MAX_COMBINATIONS } from '../../src/lexicon/load.js';
+import { tempLexiconDirs } from './temp-dirs.js';
+
+const dirOf = tempLexiconDirs();
+
+const problemsOf = (files: Record<string, string>) => {
+  try {
+    loadLexiconDir(dirOf(files));
+  } catch (err) {
+    if (err instanceof LexiconError) return err.problems.map((p) => `${p.file.split('/').pop()}:${p.line} ${p.reason}`);
+    throw err;
+  }
+  return [];
+};
+
+describe('sets compose', () => {
+  const files = {
+    'sets.tsv': '# shared\n@病\t湿疹|痛风\n',
+    'medical.tsv': '@治\t治|根治\n@缓\t缓解\n{治}{病}\thigh\n{缓}{病}\tmedium\n专{治}{病}药\thigh\n{病}…好了\thigh\n',
+  };
+  test('an adjacent line stands for every combination, each keeping the line', () => {
+    const lex = loadLexiconDir(dirOf(files));
+    const byPhrase = new Map(lex.terms.map((t) => [t.phrase, t]));
+    for (const p of ['治湿疹', '治痛风', '根治湿疹', '根治痛风']) expect(byPhrase.get(p)?.severity).toBe('high');
+    expect(byPhrase.get('缓解痛风')?.severity).toBe('medium');
+    expect(byPhrase.get('专根治湿疹药')?.line).toBe(5);
+    expect(lex.terms.filter((t) => t.line === 3)).toHaveLength(4);
+  });
+  test('a set file is visible in every file, and the scanner matches its members', () => {
+    const scanner = createScanner({ lexiconDir: dirOf(files) });
+    expect(scanner.scan('这个能根治痛风').map((f) => f.term)).toEqual(['根治痛风']);
+    expect(scanner.scan('我的湿疹三天就好了').map((f) => f.term)).toEqual(['湿疹…好了']);
+    expect(scanner.scan('缓解湿疹').map((f) => f.severity)).toEqual(['medium']);
+  });
+  test('refusals name the file and line', () => {
+    expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n治{病}\thigh\n' })).toEqual(['sets.tsv:2 a set file holds set lines only ("@name<TAB>member|member|…")']);
+    expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n', 'medical.tsv': '@病\t痛风\n治{病}\thigh\n' })).toEqual(['medical.tsv:1 set @病 is already defined in a set file']);
+    expect(problemsOf({ 'medical.tsv': '治{病}\thigh\n' })[0]).toMatch(/no set @病/);
+    const many = Array.from({ length: 200 }, (_, i) => `w${i}`).join('|');
+    expect(problemsOf({ 'medical.tsv': `@a\t${many}\n{a}{a}{a}\thigh\n` })[0]).toContain(`more than ${MAX_COMBINATIONS}`);
+    expect(problemsOf({ 'medical.tsv': `@a\t${'长'.repeat(40)}\n{a}{a}\thigh\n` })[0]).toMatch(/longer than/);
+  });
+});
+
+describe('the bundled medical conditions are sets, not pasted products', () => {
+  test('medical.conditions.tsv is a few set lines and still yields every verb × condition term', () => {
+    const lex = loadLexiconDir();
+    const fromConditions = lex.terms.filter((t) => t.file.endsWith('medical.conditions.tsv'));
+    const lines = new Set(fromConditions.map((t) => t.line));
+    expect(lines.size).toBeLessThan(60);
+    expect(fromConditions.length).toBeGreaterThan(3000);
+    const phrases = new Set(fromConditions.map((t) => t.phrase));
+    for (const p of ['治高血压', '缓解湿疹', '根治鼻炎', '痛风都消了']) expect(phrases.has(p), p).toBe(true);
+  });
+});
