@@ -17,19 +17,21 @@ function line(s: Score): string {
 }
 
 if (args.includes('--sweep')) {
-  const rows: { point: string; score: Score }[] = [];
+  const rows: { point: string; shutdown: number; halfLifeMs: number; score: Score }[] = [];
   for (const shutdown of [12, 16, 20, 24]) {
     for (const incidents of [2, 3, 4]) {
       for (const halfLifeMs of [60_000, 120_000, 240_000]) {
         const point: Partial<EscalationConfig> = { thresholds: { ...DEFAULT_ESCALATION.thresholds, shutdown }, sustain: { ...DEFAULT_ESCALATION.sustain, incidents }, halfLifeMs };
         const score = await scoreScenarios(scenarios, point);
-        rows.push({ point: `shutdown ${shutdown} sustain ${incidents} halfLife ${halfLifeMs / 1000}s`, score });
+        rows.push({ point: `shutdown ${shutdown} sustain ${incidents} halfLife ${halfLifeMs / 1000}s`, shutdown, halfLifeMs, score });
         process.stdout.write(`${rows.at(-1)!.point.padEnd(40)} ${line(score)}\n`);
       }
     }
   }
-  const best = rows.filter((r) => r.score.falseShutdowns === 0).sort((a, b) => b.score.caught - a.score.caught || (a.score.timeToShutdown?.median ?? 0) - (b.score.timeToShutdown?.median ?? 0))[0];
-  process.stdout.write(`\nbest with 0 false shutdowns: ${best?.point ?? 'none'}\n`);
+  // Among points with 0 false shutdowns that catch the most, the most conservative: the highest
+  // threshold, then the shortest memory (both leave unseen clean streams the most room).
+  const best = rows.filter((r) => r.score.falseShutdowns === 0).sort((a, b) => b.score.caught - a.score.caught || b.shutdown - a.shutdown || a.halfLifeMs - b.halfLifeMs)[0];
+  process.stdout.write(`\nchosen (0 false shutdowns, most caught, then the most conservative): ${best?.point ?? 'none'}\n`);
 } else {
   const score = await scoreScenarios(scenarios);
   if (args.includes('--json')) process.stdout.write(JSON.stringify({ ...score, results: score.results.map((r) => ({ name: r.scenario.name, verdict: r.verdict, shutAt: r.shutAt, secondsToShutdown: r.secondsToShutdown, maxLevel: r.maxLevel })) }, null, 1) + '\n');
