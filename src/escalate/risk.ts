@@ -18,9 +18,11 @@
  * - PK ×1.5: PK sessions are where violations pay most, so the same words count more.
  * - half-life 120 s: risk halves every two minutes of event time without new incidents, so an
  *   occasional slip fades and a burst does not.
- * - thresholds watch 3, alert 8, shutdown 20; and **sustain**: risk alone shuts a stream down only
+ * - thresholds watch 3, alert 8, shutdown 16; and **sustain**: risk alone shuts a stream down only
  *   with at least 3 incidents within 5 minutes. One sentence, however loaded, reaches `alert` at
- *   most; only a critical claim shuts down on its own.
+ *   most; only a critical claim shuts down on its own. The sweep (`eval:escalation -- --sweep`,
+ *   README table): sustain 2 gives false shutdowns at every threshold up to 20; sustain 4 misses
+ *   half the must-shut-down scenarios; threshold 20 misses a third at sustain 3.
  * - chat ×0: viewers' chat is flagged for moderators but does not raise the host's risk, or a troll
  *   could get a rival's stream shut down by spamming its chat. A platform that holds hosts
  *   responsible for their chat sets `chatMultiplier` above 0 (a chat flag never shuts down by itself).
@@ -31,9 +33,10 @@
  *   becomes the shutdown signal only when one of them confirms it.
  *
  * What it takes with the defaults: the same high claim in three sentences within a minute (4 + 6 +
- * 8 = 18, under PK ×1.5 = 27); four or five different high claims in quick succession; two
- * disguised high claims during a PK reach alert (9 + 9) and the third one shuts down. A medium
- * claim every 30 s settles near 2/(1−2^(−0.25)) ≈ 12 (alert) until repetition of one term pushes it over.
+ * 8 = 18, under PK ×1.5 = 27); three different high claims in quick succession during a PK (6 × 3
+ * less decay), five outside one; two disguised high claims during a PK reach alert (9 + 13.5) and
+ * the third one shuts down. A medium claim every 30 s settles near 2/(1−2^(−0.25)) ≈ 12 (alert)
+ * until repetition of one term pushes it over.
  */
 import { z } from 'zod';
 import type { Severity } from '../flag.js';
