@@ -32,6 +32,12 @@ export interface Flag {
   via: 'text' | 'pinyin' | 'detector';
   /** For a phrase split across chunks: the part of it that arrived in earlier chunk(s). */
   carried?: string;
+  /** Chat: the viewer who wrote it (the chat message's `user`). */
+  user?: string;
+  /** Transcript: who said it, when the pipeline knows (`host`, `guest`, `opponent`). */
+  speaker?: 'host' | 'guest' | 'opponent';
+  /** Raised on a partial ASR hypothesis (`final:false`); a `retract` follows if the final drops it. */
+  partial?: true;
 }
 
 /** Allocates flag ids `f1, f2, ...`; a journal can seed it so ids continue after a restart. */

@@ -17,6 +17,8 @@ interface Row {
   category: HTMLElement;
   severity: HTMLElement;
   term: HTMLElement;
+  /** Who said it: the chat viewer (`@user`) or the transcript's speaker other than the host. */
+  who: HTMLElement;
   tags: HTMLElement;
   note: HTMLElement;
   dismiss: HTMLButtonElement;
@@ -116,11 +118,12 @@ export class FeedView {
     const category = el('span', 'badge category');
     const severity = el('span', 'badge severity');
     const term = el('span', 'term');
+    const who = el('span', 'who');
     const tags = el('span', 'tags');
     const note = el('span', 'note');
     const dismiss = el('button', 'dismiss', 'Dismiss');
     dismiss.type = 'button';
-    head.append(time, stream, category, severity, term, tags, note, dismiss);
+    head.append(time, stream, category, severity, term, who, tags, note, dismiss);
     const body = el('div', 'flag-text');
     const prev = el('span', 'prev');
     const prevBefore = el('span', 'prev-before');
@@ -131,7 +134,7 @@ export class FeedView {
     const after = el('span', 'after');
     body.append(prev, before, match, after);
     root.append(head, body);
-    const row: Row = { root, time, stream, category, severity, term, tags, note, dismiss, prev, prevBefore, prevMatch, before, match, after, entry: undefined, shown: '', top: -1 };
+    const row: Row = { root, time, stream, category, severity, term, who, tags, note, dismiss, prev, prevBefore, prevMatch, before, match, after, entry: undefined, shown: '', top: -1 };
     dismiss.addEventListener('click', () => {
       if (row.entry) this.#onDismiss(row.entry);
     });
@@ -140,7 +143,7 @@ export class FeedView {
   }
 
   #fill(row: Row, e: FlagEntry): void {
-    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.note}`;
+    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.retracted ? 1 : 0}|${e.note}`;
     row.entry = e;
     if (row.shown === key) return;
     row.shown = key;
@@ -149,6 +152,7 @@ export class FeedView {
     row.root.dataset.category = f.category;
     row.root.dataset.severity = f.severity;
     row.root.classList.toggle('dismissed', e.dismissed);
+    row.root.classList.toggle('retracted', e.retracted);
     row.time.textContent = clockTime(f.ts);
     row.stream.textContent = f.stream ?? '';
     row.category.textContent = f.category;
@@ -156,9 +160,11 @@ export class FeedView {
     row.severity.textContent = f.severity;
     row.severity.dataset.severity = f.severity;
     row.term.textContent = f.term;
-    row.tags.textContent = [f.kind === 'chat' ? 'chat' : '', f.evasion ? 'evasion' : '', f.via === 'pinyin' ? 'pinyin' : ''].filter(Boolean).join(' · ');
+    // Stream text: textContent only. A viewer's name is whatever the viewer chose.
+    row.who.textContent = f.user !== undefined ? `@${f.user}` : f.speaker !== undefined && f.speaker !== 'host' ? f.speaker : '';
+    row.tags.textContent = [f.kind === 'chat' ? 'chat' : '', f.evasion ? 'evasion' : '', f.via === 'pinyin' ? 'pinyin' : '', e.retracted ? 'retracted' : f.partial ? 'partial' : ''].filter(Boolean).join(' · ');
     row.note.textContent = e.note;
-    row.dismiss.disabled = e.dismissed;
+    row.dismiss.disabled = e.dismissed || e.retracted;
     row.dismiss.textContent = e.dismissed ? 'Dismissed' : 'Dismiss';
     const s = snippet(e.text || f.matched, e.text ? f.start : 0, e.text ? f.end : f.matched.length);
     row.before.textContent = s.before;

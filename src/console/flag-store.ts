@@ -13,6 +13,8 @@ export interface FlagEntry {
   readonly prev: string | undefined;
   /** Set once the server confirmed a dismiss. */
   dismissed: boolean;
+  /** Raised on a partial ASR hypothesis that the final dropped (a `retract` on the feed). */
+  retracted: boolean;
   /** The last command answer for this row, shown next to its button. */
   note: string;
 }
@@ -32,7 +34,7 @@ export class FlagStore {
   /** Adds a flag; false when it was already held. */
   add(flag: WireFlag, text = '', prev?: string): boolean {
     if (this.#byId.has(flag.id)) return false;
-    const e: FlagEntry = { flag, n: flagNumber(flag.id), text, prev, dismissed: false, note: '' };
+    const e: FlagEntry = { flag, n: flagNumber(flag.id), text, prev, dismissed: false, retracted: false, note: '' };
     this.#byId.set(flag.id, e);
     insertOrdered(this.#all, e);
     if (matchesFlag(this.#filter, flag)) insertOrdered(this.#view, e);

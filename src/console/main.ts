@@ -111,6 +111,15 @@ function onMessage(m: ServerMessage): void {
     case 'restore':
       board.restore(m.stream);
       break;
+    case 'retract': {
+      const e = store.get(m.flagId);
+      if (e) e.retracted = true;
+      break;
+    }
+    case 'recommend':
+      // escalation.mode "recommend": the decision is the moderator's (the card's Shut down button, or a `confirm` command).
+      messageEl.textContent = `pkguard recommends shutting down ${m.stream}: ${m.reason}`;
+      break;
     case 'streams':
       if (m.thresholds) board.setThresholds(m.thresholds);
       for (const s of m.streams) board.summary(s);

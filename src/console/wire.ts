@@ -24,6 +24,12 @@ export interface WireFlag {
   evasion: boolean;
   via: 'text' | 'pinyin' | 'detector';
   carried?: string;
+  /** Chat: the viewer who wrote it. */
+  user?: string;
+  /** Transcript: who said it (`host`, `guest` on a co-stream, the PK `opponent`). */
+  speaker?: 'host' | 'guest' | 'opponent';
+  /** Raised on a partial ASR hypothesis: a `retract` follows if the final drops it. */
+  partial?: true;
 }
 
 export interface StreamSummary {
@@ -33,6 +39,8 @@ export interface StreamSummary {
   pk: boolean;
   opponent?: string;
   reason?: string;
+  /** `recommend` mode: a shutdown recommendation waiting for a moderator. */
+  recommended?: string;
 }
 
 export interface Thresholds {
@@ -51,13 +59,17 @@ export type ServerMessage =
   | { type: 'pk'; stream: string; state: 'start' | 'end'; opponent?: string; ts?: number }
   | { type: 'shutdown'; stream: string; reason: string; flagIds?: string[]; ts?: number; manual?: boolean }
   | { type: 'restore'; stream: string; ts?: number }
+  /** A flag raised on a partial hypothesis that the final no longer contains. */
+  | { type: 'retract'; stream: string; seq: number; flagId: string; ts?: number }
+  | { type: 'recommend'; stream: string; reason: string; flagIds?: string[]; ts?: number }
+  | { type: 'decline'; stream: string; ts?: number }
   /** The state on subscribe, in pages; the last has `done: true`. */
   | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds; page?: number; done?: boolean }
   | { type: 'ok'; command: Command; stream?: string; flagId?: string; noop?: boolean }
   | { type: 'error'; code: string; message: string; command?: Command; stream?: string; flagId?: string; lastFlag?: string | null }
   | { type: 'notice'; code: string; message: string; position?: string | null; firstAvailable?: string };
 
-export type Command = 'dismiss' | 'shutdown' | 'restore';
+export type Command = 'dismiss' | 'shutdown' | 'restore' | 'confirm' | 'decline';
 
 export const flagNumber = (id: string): number => Number(id.slice(1));
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);

@@ -2,15 +2,22 @@
  * Per-stream escalation: `normal → watch → alert → shutdown`, driven only by event time so tests and
  * replays are deterministic.
  *
- * - Each flag adds its weight (risk.ts) to the stream's risk, which decays between events.
+ * - Each message's flags form one incident (incidents.ts) weighing as its strongest flag (risk.ts);
+ *   the stream's risk is the decayed sum of its incidents.
  * - Level follows risk up and down, except `shutdown`, which only `restore` lifts.
- * - A `critical` flag, the risk crossing the shutdown threshold, or a moderator's `shutdown` emits
- *   exactly one `shutdown` per epoch; `restore` starts a new epoch with risk 0.
- * - `dismiss` removes a flag's weight (decayed as it would have been) and keeps it out of the
- *   repetition count.
+ * - An automatic shutdown needs a critical claim (host or guest, final transcript) or the risk over
+ *   the shutdown threshold with `sustain.incidents` incidents in `sustain.windowMs`; below that the
+ *   level stops at `alert`. Partial hypotheses add weight but never shut down: their final decides.
+ * - In `enforce` mode that emits exactly one `shutdown` per epoch. In `recommend` mode it emits one
+ *   `recommend` (held until a moderator confirms, declines, or shuts down or restores by hand); a
+ *   confirm turns it into the epoch's shutdown.
+ * - `dismiss` and `retract` take a flag out of its incident: the risk is then as if it had never
+ *   been raised (decayed as it would have been), and it no longer counts as a repetition.
  */
 import type { Flag } from '../flag.js';
-import { decay, flagWeight, type EscalationConfig } from './risk.js';
+import type { Speaker } from '../protocol/ingest.js';
+import { IncidentBook, type IncidentState } from './incidents.js';
+import { flagWeight, sourceMultiplier, type EscalationConfig } from './risk.js';
 
 export const LEVELS = ['normal', 'watch', 'alert', 'shutdown'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -32,6 +39,8 @@ export interface ShutdownEvent {
   /** Counts shutdowns of this stream: a consumer dedupes by (stream, epoch). */
   epoch: number;
   manual: boolean;
+  /** A moderator confirmed pkguard's recommendation (`escalation.mode: "recommend"`). */
+  confirmed?: true;
 }
 
 export interface RestoreEvent {
@@ -41,39 +50,73 @@ export interface RestoreEvent {
   epoch: number;
 }
 
-export type EscalationEvent = LevelEvent | ShutdownEvent | RestoreEvent;
+/** `recommend` mode: pkguard would have shut the stream down; a moderator confirms (or declines). */
+export interface RecommendEvent {
+  type: 'recommend';
+  stream: string;
+  reason: string;
+  flagIds: string[];
+  ts: number;
+}
+
+/** A moderator declined the stream's shutdown recommendation. */
+export interface DeclineEvent {
+  type: 'decline';
+  stream: string;
+  ts: number;
+}
+
+/** A flag raised on a partial ASR hypothesis that the final no longer contains. */
+export interface RetractEvent {
+  type: 'retract';
+  stream: string;
+  seq: number;
+  flagId: string;
+  ts: number;
+}
+
+export type EscalationEvent = LevelEvent | ShutdownEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent;
 
 /** A stream's risk as a snapshot keeps it. */
 export interface RiskState {
   risk: number;
   /** Event time the risk is as of (it decays from there). */
   ts: number;
-  /** Flags per term in this epoch (the repetition weight). */
-  terms: Record<string, number>;
+  /** Flags per term (journals before incidents; read, no longer used). */
+  terms?: Record<string, number>;
+  /** Recent incidents: repetition and the sustain count go on after the snapshot. */
+  incidents?: IncidentState[];
 }
 
-interface Contribution {
-  weight: number;
+/** A pending recommendation as a snapshot keeps it. */
+export interface Recommendation {
+  stream: string;
+  reason: string;
+  flagIds: string[];
   ts: number;
-  term: string;
 }
+
+/** What escalation needs of a message. */
+export interface MessageFacts {
+  seq: number;
+  kind: 'transcript' | 'chat';
+  /** False for a partial ASR hypothesis. */
+  final: boolean;
+  speaker?: Speaker | undefined;
+}
+
+export type FlagFacts = Pick<Flag, 'id' | 'term' | 'severity' | 'evasion'>;
 
 /** Per-stream state; kept small because there is one per live stream. */
 class StreamRisk {
-  risk = 0;
-  lastTs = 0;
+  readonly book = new IncidentBook();
   level: Level = 'normal';
   pkActive = false;
   epoch = 0;
   /** Why it is shut down (while it is). */
   reason: string | undefined;
-  termCounts = new Map<string, number>();
-  /** Flags still carrying weight in this epoch, for dismiss and for the shutdown's evidence. */
-  contributions = new Map<string, Contribution>();
+  recommended: Omit<Recommendation, 'stream'> | undefined;
 }
-
-/** Flags kept per stream for dismissal; older ones have decayed to nothing anyway. */
-const MAX_CONTRIBUTIONS = 64;
 
 export class Escalation {
   readonly #config: EscalationConfig;
@@ -91,13 +134,18 @@ export class Escalation {
 
   /** Current risk as of the stream's last event. */
   risk(stream: string): number {
-    return this.#streams.get(stream)?.risk ?? 0;
+    return this.#streams.get(stream)?.book.risk ?? 0;
   }
 
   /** Why `stream` is shut down, while it is. */
   shutdownReason(stream: string): string | undefined {
     const s = this.#streams.get(stream);
     return s?.level === 'shutdown' ? s.reason : undefined;
+  }
+
+  /** The reason of the stream's pending shutdown recommendation, if any. */
+  recommendation(stream: string): string | undefined {
+    return this.#streams.get(stream)?.recommended?.reason;
   }
 
   pkActive(stream: string): boolean {
@@ -108,21 +156,21 @@ export class Escalation {
     return this.level(stream) === 'shutdown';
   }
 
-  /** Accounts a flag at its event time `ts`. */
-  onFlag(stream: string, flag: Pick<Flag, 'id' | 'term' | 'severity' | 'evasion' | 'kind'>, ts: number): EscalationEvent[] {
+  /** Accounts one message's flags (its incident) at event time `ts`; a final without flags settles its partials' incident. */
+  onMessage(stream: string, msg: MessageFacts, flags: readonly FlagFacts[], ts: number): EscalationEvent[] {
+    const chat = msg.kind === 'chat';
+    const source = sourceMultiplier(this.#config, chat, msg.speaker);
+    if (flags.length === 0 || source === 0) return this.onTick(stream, ts, msg.final ? msg.seq : undefined);
     const s = this.#advance(stream, ts);
-    const chat = flag.kind === 'chat';
-    if (chat && this.#config.chatMultiplier === 0) return [];
-    const prior = s.termCounts.get(flag.term) ?? 0;
-    s.termCounts.set(flag.term, prior + 1);
-    const weight = flagWeight(this.#config, { severity: flag.severity, evasion: flag.evasion, priorSameTerm: prior, pkActive: s.pkActive, chat });
-    s.risk += weight;
-    s.contributions.set(flag.id, { weight, ts, term: flag.term });
-    if (s.contributions.size > MAX_CONTRIBUTIONS) s.contributions.delete(s.contributions.keys().next().value!);
+    const from = ts - this.#config.sustain.windowMs;
+    for (const f of flags) {
+      const priorIncidents = s.book.priorWith(f.term, msg.seq, from);
+      const weight = flagWeight(this.#config, { severity: f.severity, evasion: f.evasion, priorIncidents, pkActive: s.pkActive, chat, speaker: msg.speaker });
+      s.book.add(this.#config, msg.seq, ts, f.id, { weight, term: f.term, critical: f.severity === 'critical' && !chat });
+    }
     const events: EscalationEvent[] = [];
-    if (s.level !== 'shutdown' && flag.severity === 'critical' && !chat && this.#config.criticalShutsDown) {
-      this.#shutdown(stream, s, `critical flag ${flag.id}: ${flag.term}`, ts, false, events);
-    } else this.#relevel(stream, s, ts, events);
+    if (msg.final) this.#decide(stream, s, msg.seq, ts, events);
+    else this.#relevel(stream, s, ts, events);
     return events;
   }
 
@@ -134,28 +182,35 @@ export class Escalation {
     return events;
   }
 
-  /** Any other event of the stream (a clean message): lets risk decay and the level fall. */
-  onTick(stream: string, ts: number): EscalationEvent[] {
-    if (!this.#streams.has(stream)) return [];
+  /** Any other event of the stream (a clean message): lets risk decay and the level fall; a final `seq` settles its partials' incident. */
+  onTick(stream: string, ts: number, finalSeq?: number): EscalationEvent[] {
+    const s0 = this.#streams.get(stream);
+    if (!s0) return [];
     const s = this.#advance(stream, ts);
     const events: EscalationEvent[] = [];
-    this.#relevel(stream, s, ts, events);
+    if (finalSeq !== undefined && s.book.get(finalSeq)) this.#decide(stream, s, finalSeq, ts, events);
+    else this.#relevel(stream, s, ts, events);
     return events;
   }
 
   /** A moderator marks a flag as a false positive. Returns undefined when the flag carries no weight here. */
   dismiss(stream: string, flagId: string, ts: number): EscalationEvent[] | undefined {
     const s = this.#streams.get(stream);
-    const c = s?.contributions.get(flagId);
-    if (!s || !c) return undefined;
+    if (!s) return undefined;
     this.#advance(stream, ts);
-    s.contributions.delete(flagId);
-    s.risk = Math.max(0, s.risk - decay(this.#config, c.weight, s.lastTs - c.ts));
-    const n = s.termCounts.get(c.term) ?? 1;
-    if (n <= 1) s.termCounts.delete(c.term);
-    else s.termCounts.set(c.term, n - 1);
+    if (!s.book.remove(this.#config, flagId)) return undefined;
     const events: EscalationEvent[] = [];
     this.#relevel(stream, s, ts, events);
+    return events;
+  }
+
+  /** The final of `seq` no longer contains flag `flagId`: the retract event, and the level change removing its weight causes. */
+  retract(stream: string, seq: number, flagId: string, ts: number): EscalationEvent[] {
+    const events: EscalationEvent[] = [{ type: 'retract', stream, seq, flagId, ts }];
+    const s = this.#streams.get(stream);
+    if (!s) return events;
+    this.#advance(stream, ts);
+    if (s.book.remove(this.#config, flagId)) this.#relevel(stream, s, ts, events);
     return events;
   }
 
@@ -165,18 +220,40 @@ export class Escalation {
    */
   renameFlag(stream: string, from: string, to: string): void {
     const s = this.#streams.get(stream);
-    const c = s?.contributions.get(from);
-    if (!s || !c) return;
-    s.contributions.delete(from);
-    s.contributions.set(to, c);
+    if (!s) return;
+    s.book.rename(from, to);
     if (s.reason?.includes(from)) s.reason = s.reason.replace(from, to);
+    if (s.recommended) s.recommended.flagIds = s.recommended.flagIds.map((id) => (id === from ? to : id));
   }
 
   /** A moderator or control system shuts the stream down; no event if it already is. */
   shutdown(stream: string, reason: string, ts: number): EscalationEvent[] {
     const s = this.#advance(stream, ts);
     const events: EscalationEvent[] = [];
-    if (s.level !== 'shutdown') this.#shutdown(stream, s, reason, ts, true, events);
+    if (s.level !== 'shutdown') this.#shutdown(stream, s, reason, s.book.flagIds(), ts, true, events);
+    return events;
+  }
+
+  /** A moderator confirms the pending recommendation: it becomes this epoch's shutdown. No event without one. */
+  confirm(stream: string, ts: number): EscalationEvent[] {
+    const s = this.#streams.get(stream);
+    const rec = s?.recommended;
+    if (!s || !rec || s.level === 'shutdown') return [];
+    this.#advance(stream, ts);
+    const events: EscalationEvent[] = [];
+    this.#shutdown(stream, s, rec.reason, rec.flagIds, ts, true, events);
+    (events[1] as ShutdownEvent).confirmed = true;
+    return events;
+  }
+
+  /** A moderator declines the pending recommendation; the next incident that warrants it recommends again. */
+  decline(stream: string, ts: number): EscalationEvent[] {
+    const s = this.#streams.get(stream);
+    if (!s?.recommended) return [];
+    this.#advance(stream, ts);
+    s.recommended = undefined;
+    const events: EscalationEvent[] = [{ type: 'decline', stream, ts }];
+    this.#relevel(stream, s, ts, events);
     return events;
   }
 
@@ -185,11 +262,7 @@ export class Escalation {
     const s = this.#streams.get(stream);
     if (!s || s.level !== 'shutdown') return [];
     this.#advance(stream, ts);
-    s.risk = 0;
-    s.level = 'normal';
-    s.reason = undefined;
-    s.termCounts.clear();
-    s.contributions.clear();
+    this.#reset(s);
     return [
       { type: 'restore', stream, ts, epoch: s.epoch },
       { type: 'level', stream, level: 'normal', risk: 0, ts },
@@ -214,23 +287,27 @@ export class Escalation {
     s.epoch = state.epoch;
     if (state.shutDown) {
       s.level = 'shutdown';
+      s.recommended = undefined;
       if (state.reason !== undefined) s.reason = state.reason;
-    }
-    else if (s.level === 'shutdown') {
-      s.level = 'normal';
-      s.reason = undefined;
-      s.risk = 0;
-      s.termCounts.clear();
-      s.contributions.clear();
-    }
+    } else if (s.level === 'shutdown') this.#reset(s);
   }
 
-  /** Each stream's risk, its event time and its repetition counts (journal snapshot), for streams that carry any. */
+  /** Sets or clears a stream's pending recommendation as the journal recorded it. Emits nothing. */
+  recoverRecommendation(stream: string, rec: Omit<Recommendation, 'stream'> | undefined): void {
+    if (!rec && !this.#streams.has(stream)) return;
+    const s = this.#advance(stream, rec?.ts ?? 0);
+    if (s.level === 'shutdown') return;
+    s.recommended = rec && { reason: rec.reason, flagIds: [...rec.flagIds], ts: rec.ts };
+    s.level = this.#levelFor(s, s.book.lastTs);
+  }
+
+  /** Each stream's risk, its event time and its recent incidents (journal snapshot), for streams that carry any. */
   risks(): Record<string, RiskState> {
     const out: Record<string, RiskState> = {};
     for (const [stream, s] of this.#streams) {
-      if (s.risk < 0.01 && s.termCounts.size === 0) continue;
-      out[stream] = { risk: round(s.risk), ts: s.lastTs, terms: Object.fromEntries(s.termCounts) };
+      const incidents = s.book.states(s.book.lastTs - this.#config.sustain.windowMs);
+      if (s.book.risk < 0.01 && incidents.length === 0) continue;
+      out[stream] = { risk: round(s.book.risk), ts: s.book.lastTs, incidents };
     }
     return out;
   }
@@ -242,12 +319,11 @@ export class Escalation {
    */
   restoreRisk(stream: string, state: RiskState): void {
     const s = this.#advance(stream, state.ts);
-    s.risk = state.risk;
-    s.lastTs = state.ts;
-    s.termCounts = new Map(Object.entries(state.terms));
+    s.book.risk = state.risk;
+    s.book.lastTs = state.ts;
+    s.book.restore(state.incidents ?? []);
     if (s.level === 'shutdown') return;
-    const t = this.#config.thresholds;
-    s.level = s.risk >= t.alert ? 'alert' : s.risk >= t.watch ? 'watch' : 'normal';
+    s.level = this.#levelFor(s, state.ts);
   }
 
   /** Epoch of every stream that has had a shutdown (journal snapshot). */
@@ -264,43 +340,83 @@ export class Escalation {
     return out;
   }
 
+  /** Pending recommendations (journal snapshot). */
+  recommendations(): Recommendation[] {
+    const out: Recommendation[] = [];
+    for (const [stream, s] of this.#streams) if (s.recommended) out.push({ stream, ...s.recommended });
+    return out;
+  }
+
   #advance(stream: string, ts: number): StreamRisk {
     let s = this.#streams.get(stream);
     if (!s) {
       s = new StreamRisk();
-      s.lastTs = ts;
+      s.book.lastTs = ts;
       s.epoch = this.#endedEpochs.get(stream) ?? 0;
       this.#endedEpochs.delete(stream);
       this.#streams.set(stream, s);
     }
-    if (ts > s.lastTs) {
-      s.risk = decay(this.#config, s.risk, ts - s.lastTs);
-      s.lastTs = ts;
-    }
+    s.book.advance(this.#config, ts);
     return s;
+  }
+
+  #reset(s: StreamRisk): void {
+    s.level = 'normal';
+    s.reason = undefined;
+    s.recommended = undefined;
+    s.book.clear();
+  }
+
+  /** After a decisive message (a final, a chat line) of incident `seq`: shut down (or recommend) if warranted, else relevel. */
+  #decide(stream: string, s: StreamRisk, seq: number, ts: number, events: EscalationEvent[]): void {
+    if (s.level === 'shutdown') return;
+    const inc = s.book.get(seq);
+    let reason: string | undefined;
+    const critical = this.#config.criticalShutsDown && inc ? [...inc.flags].find(([, f]) => f.critical) : undefined;
+    if (critical) reason = `critical flag ${critical[0]}: ${critical[1].term}`;
+    else if (this.#sustained(s, ts)) {
+      const t = this.#config.thresholds.shutdown;
+      reason = `risk ${s.book.risk.toFixed(1)} crossed the shutdown threshold ${t} over ${s.book.countSince(ts - this.#config.sustain.windowMs)} incidents`;
+    }
+    if (reason === undefined) return this.#relevel(stream, s, ts, events);
+    if (this.#config.mode === 'enforce') return this.#shutdown(stream, s, reason, s.book.flagIds(), ts, false, events);
+    if (!s.recommended) {
+      s.recommended = { reason, flagIds: s.book.flagIds(), ts };
+      events.push({ type: 'recommend', stream, reason, flagIds: [...s.recommended.flagIds], ts });
+    }
+    this.#relevel(stream, s, ts, events);
+  }
+
+  /** Risk over the shutdown threshold with enough incidents behind it. */
+  #sustained(s: StreamRisk, ts: number): boolean {
+    const { thresholds, sustain } = this.#config;
+    return s.book.risk >= thresholds.shutdown && s.book.countSince(ts - sustain.windowMs) >= sustain.incidents;
+  }
+
+  /** The level the risk gives, short of shutdown: `alert` at most, and at least while a recommendation is pending. */
+  #levelFor(s: StreamRisk, _ts: number): Level {
+    const t = this.#config.thresholds;
+    const r = s.book.risk;
+    return r >= t.alert || s.recommended ? 'alert' : r >= t.watch ? 'watch' : 'normal';
   }
 
   #relevel(stream: string, s: StreamRisk, ts: number, events: EscalationEvent[]): void {
     if (s.level === 'shutdown') return;
-    const t = this.#config.thresholds;
-    if (s.risk >= t.shutdown) {
-      this.#shutdown(stream, s, `risk ${s.risk.toFixed(1)} crossed the shutdown threshold ${t.shutdown}`, ts, false, events);
-      return;
-    }
-    const level: Level = s.risk >= t.alert ? 'alert' : s.risk >= t.watch ? 'watch' : 'normal';
+    const level = this.#levelFor(s, ts);
     if (level !== s.level) {
       s.level = level;
-      events.push({ type: 'level', stream, level, risk: round(s.risk), ts });
+      events.push({ type: 'level', stream, level, risk: round(s.book.risk), ts });
     }
   }
 
   /** Emits the level change and the one shutdown signal of this epoch. */
-  #shutdown(stream: string, s: StreamRisk, reason: string, ts: number, manual: boolean, events: EscalationEvent[]): void {
+  #shutdown(stream: string, s: StreamRisk, reason: string, flagIds: string[], ts: number, manual: boolean, events: EscalationEvent[]): void {
     s.level = 'shutdown';
     s.reason = reason;
+    s.recommended = undefined;
     s.epoch++;
-    events.push({ type: 'level', stream, level: 'shutdown', risk: round(s.risk), ts });
-    events.push({ type: 'shutdown', stream, reason, flagIds: [...s.contributions.keys()], ts, epoch: s.epoch, manual });
+    events.push({ type: 'level', stream, level: 'shutdown', risk: round(s.book.risk), ts });
+    events.push({ type: 'shutdown', stream, reason, flagIds, ts, epoch: s.epoch, manual });
   }
 }
 

@@ -48,17 +48,35 @@ export const restoreSchema = z.object({
   stream: streamId,
 });
 
+/**
+ * `escalation.mode: "recommend"`: a moderator confirms the stream's pending shutdown recommendation
+ * (it becomes the shutdown signal, `confirmed: true`) or declines it. Without one pending: a noop.
+ */
+export const confirmSchema = z.object({
+  type: z.literal('confirm'),
+  stream: streamId,
+});
+
+export const declineSchema = z.object({
+  type: z.literal('decline'),
+  stream: streamId,
+});
+
 export type SubscribeCommand = z.infer<typeof subscribeSchema>;
 export type DismissCommand = z.infer<typeof dismissSchema>;
 export type ShutdownCommand = z.infer<typeof shutdownCommandSchema>;
 export type RestoreCommand = z.infer<typeof restoreSchema>;
-export type FeedCommand = SubscribeCommand | DismissCommand | ShutdownCommand | RestoreCommand;
+export type ConfirmCommand = z.infer<typeof confirmSchema>;
+export type DeclineCommand = z.infer<typeof declineSchema>;
+export type FeedCommand = SubscribeCommand | DismissCommand | ShutdownCommand | RestoreCommand | ConfirmCommand | DeclineCommand;
 
 export const FEED_SCHEMAS = {
   subscribe: subscribeSchema,
   dismiss: dismissSchema,
   shutdown: shutdownCommandSchema,
   restore: restoreSchema,
+  confirm: confirmSchema,
+  decline: declineSchema,
 } as const;
 export type FeedType = keyof typeof FEED_SCHEMAS;
 

@@ -13,6 +13,14 @@ const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ts = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const text = z.string().max(MAX_TEXT_UNITS);
 
+/**
+ * Who spoke a transcript chunk: the stream's `host`, a `guest` on a co-stream, or the PK `opponent`
+ * heard in the mix. Optional (absent: the host); flags keep it, and escalation weighs by it.
+ */
+export const SPEAKERS = ['host', 'guest', 'opponent'] as const;
+export type Speaker = (typeof SPEAKERS)[number];
+export const speakerSchema = z.enum(SPEAKERS);
+
 export const transcriptSchema = z.object({
   type: z.literal('transcript'),
   stream: streamId,
@@ -21,6 +29,7 @@ export const transcriptSchema = z.object({
   text,
   /** `false`: a partial ASR hypothesis that a later message with the same seq replaces. */
   final: z.boolean().default(true),
+  speaker: speakerSchema.optional(),
 });
 
 export const chatSchema = z.object({

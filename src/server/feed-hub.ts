@@ -15,7 +15,7 @@
  *   Before its first subscribe a client has had no chance to read: what overflows then is dropped
  *   (it is all journaled) and replayed when the connection goes live.
  */
-import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
 import { wireError } from '../protocol/codes.js';
 import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
@@ -126,6 +126,24 @@ export class FeedHub {
 
   restore(e: RestoreEvent): void {
     this.#broadcast(e, true, () => JSON.stringify({ type: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch }));
+  }
+
+  /** Moderators only: control connections act on shutdowns, and a recommendation is not one until confirmed. */
+  recommend(e: RecommendEvent): void {
+    this.#broadcast(e, false, () => JSON.stringify({ type: 'recommend', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts }));
+  }
+
+  decline(e: DeclineEvent): void {
+    this.#broadcast(e, false, () => JSON.stringify({ type: 'decline', stream: e.stream, ts: e.ts }));
+  }
+
+  /** A partial hypothesis's flag the final dropped (moderators only; not a state, so no page patch). */
+  retract(e: RetractEvent): void {
+    let text: string | undefined;
+    for (const c of this.#clients) {
+      if (c.closed || c.role !== 'moderator' || !c.wantsStream(e.stream)) continue;
+      this.#send(c, (text ??= JSON.stringify({ type: 'retract', stream: e.stream, seq: e.seq, flagId: e.flagId, ts: e.ts })));
+    }
   }
 
   /** Sends a message to one client (command results and errors). */

@@ -11,7 +11,7 @@
  * still to come patches that summary, so a later page shows the state after the signal and never
  * takes a client back to the state before it.
  */
-import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { PkEvent, StreamSummary } from '../stream/contracts.js';
 
 export interface PageLimits {
@@ -19,7 +19,7 @@ export interface PageLimits {
   bytes: number;
 }
 
-export type Signal = LevelEvent | ShutdownEvent | RestoreEvent | PkEvent;
+export type Signal = LevelEvent | ShutdownEvent | RestoreEvent | PkEvent | RecommendEvent | DeclineEvent;
 
 export class StatePages {
   readonly #pending = new Map<string, StreamSummary>();
@@ -53,8 +53,13 @@ export class StatePages {
     } else if (e.type === 'shutdown') {
       next.level = 'shutdown';
       next.reason = e.reason;
+      delete next.recommended;
     } else if (e.type === 'restore') {
       delete next.reason; // the level event that follows a restore sets the level
+    } else if (e.type === 'recommend') {
+      next.recommended = e.reason;
+    } else if (e.type === 'decline') {
+      delete next.recommended;
     } else {
       next.pk = e.state === 'start';
       if (next.pk && e.opponent !== undefined) next.opponent = e.opponent;

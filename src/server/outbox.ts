@@ -2,7 +2,7 @@
  * The core's `Outbox` on this node's sockets: flags, levels, PK, shutdown and restore to the feed
  * hub, and a stream's flags (`?flags=1`) and shutdown to the ingest connections that sent it.
  */
-import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
 import type { IngestPeer, Outbox, PkEvent } from '../stream/contracts.js';
 import type { FeedHub } from './feed-hub.js';
@@ -24,12 +24,15 @@ export function socketOutbox(hub: FeedHub): Outbox {
     pk(e: PkEvent) {
       hub.pk(e);
     },
-    event(e: LevelEvent | RestoreEvent) {
+    event(e: LevelEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent) {
       if (e.type === 'level') hub.level(e);
-      else hub.restore(e);
+      else if (e.type === 'restore') hub.restore(e);
+      else if (e.type === 'recommend') hub.recommend(e);
+      else if (e.type === 'decline') hub.decline(e);
+      else hub.retract(e);
     },
     shutdown(e: ShutdownEvent, conns: Iterable<IngestPeer>) {
-      const json = JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual });
+      const json = JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual, ...(e.confirmed ? { confirmed: true } : {}) });
       for (const peer of conns) (peer as IngestConnection).sendRaw(json);
       hub.shutdown(e, json);
     },

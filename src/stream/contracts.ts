@@ -3,10 +3,10 @@
  * embedded processor over the file journal, or a cluster node over NATS JetStream. `server/` sees
  * only these types, so it never imports `cluster/` or `journal/`, and neither of them imports it.
  */
-import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
+import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
 import type { WireError } from '../protocol/codes.js';
-import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
+import type { ConfirmCommand, DeclineCommand, DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 
 /** An ingest connection as the core sees it: something signals for its streams go to. */
@@ -24,7 +24,7 @@ export interface Ack {
   duplicate?: true;
 }
 
-export type ModeratorCommand = DismissCommand | ShutdownCommand | RestoreCommand;
+export type ModeratorCommand = DismissCommand | ShutdownCommand | RestoreCommand | ConfirmCommand | DeclineCommand;
 
 export interface CommandResult {
   type: 'ok';
@@ -52,6 +52,8 @@ export interface StreamSummary {
   opponent?: string;
   /** Why it is shut down, while it is. */
   reason?: string;
+  /** `recommend` mode: why pkguard recommends shutting it down, while the recommendation waits for a moderator. */
+  recommended?: string;
 }
 
 /** Where signals go once they are durable: the feed hub and the ingest connections of a stream. */
@@ -59,7 +61,7 @@ export interface Outbox {
   /** `text` is the message the flags came from; `prev` the stream's text before it when a flag was carried across the seam. */
   flags(flags: readonly Flag[], text: string, streamConns: Iterable<IngestPeer>, prev?: string): void;
   pk(event: PkEvent): void;
-  event(event: LevelEvent | RestoreEvent): void;
+  event(event: LevelEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent): void;
   shutdown(event: ShutdownEvent, streamConns: Iterable<IngestPeer>): void;
 }
 

@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 import type { Ack, CommandResult, IngestPeer, ModeratorCommand, Outbox, PkEvent } from './contracts.js';
-import { PartialTracker } from './partials.js';
+import { PartialTracker, scanPartial } from './partials.js';
 import { eventRecord, type MessageRecord, type StreamRecord } from './records.js';
 import { rememberDismissed, rememberFlagStream } from './replay.js';
 import type { StreamState, StreamTable } from './stream-table.js';
@@ -40,6 +40,8 @@ export interface Outcome {
   text: string;
   prev?: string;
   events: EscalationEvent[];
+  /** Flags of earlier partial hypotheses that this final retracts (published before its flags). */
+  retractions?: EscalationEvent[];
   pk: PkEvent | undefined;
 }
 
@@ -56,6 +58,7 @@ export interface StepDeps {
 }
 
 const NO_FLAGS: Flag[] = [];
+const NO_IDS: readonly string[] = [];
 const NO_EVENTS: EscalationEvent[] = [];
 const NO_PEERS: readonly IngestPeer[] = [];
 
@@ -101,9 +104,14 @@ export class MessageStep {
       case 'transcript':
       case 'chat': {
         // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
-        const prior = msg.type === 'transcript' && !partial ? this.#d.scanner.stream(msg.stream).tail : '';
-        const flags = this.#scan(msg, st, partial);
-        const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };
+        const prior = msg.type === 'transcript' ? this.#d.scanner.stream(msg.stream).tail : '';
+        const { flags, retracted } = this.#scan(msg, st, partial);
+        // A final's retractions go first in the log, so a replay takes their weight out before it decides on the final.
+        const retractions: EscalationEvent[] = [];
+        for (const id of retracted) retractions.push(...escalation.retract(msg.stream, msg.seq, id, msg.ts));
+        for (const e of retractions) records.push(eventRecord(e));
+        const speaker = msg.type === 'transcript' ? msg.speaker : undefined;
+        const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags, ...(speaker ? { speaker } : {}) };
         // The scanner caps flags per message (the server gives it limits.maxFlagsPerMessage) and counts the rest.
         const dropped = this.#d.scanner.droppedInLastScan;
         if (dropped > 0) {
@@ -118,12 +126,12 @@ export class MessageStep {
           out.flags = flags;
           out.text = msg.text;
           if (prior !== '' && flags.some((f) => f.carried !== undefined)) rec.prev = out.prev = prior;
-          events = [];
-          for (const f of flags) {
-            rememberFlagStream(this.flagStreams, f.id, msg.stream);
-            events.push(...escalation.onFlag(msg.stream, f, msg.ts));
-          }
-        } else events = escalation.onTick(msg.stream, msg.ts);
+          for (const f of flags) rememberFlagStream(this.flagStreams, f.id, msg.stream);
+        }
+        events = escalation.onMessage(msg.stream, { seq: msg.seq, kind: msg.type, final: !partial, speaker }, flags, msg.ts);
+        if (retractions.length > 0) {
+          out.retractions = retractions;
+        }
         break;
       }
       case 'pk':
@@ -146,6 +154,7 @@ export class MessageStep {
   /** Publishes what a durable message caused: PK, flags, level changes, shutdown. */
   publish(o: Outcome): void {
     if (o.pk) this.#d.outbox.pk(o.pk);
+    if (o.retractions) this.#publish(NO_FLAGS, '', o.retractions, NO_PEERS);
     if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st?.conns ?? NO_PEERS, o.prev);
   }
 
@@ -172,7 +181,11 @@ export class MessageStep {
     }
     if (!streams.known(cmd.stream, escalation)) return wireError('unknown_stream', `stream: no stream ${JSON.stringify(cmd.stream)} is live or shut down`, { stream: cmd.stream, command: cmd.type });
     const ts = streams.eventTime(cmd.stream);
-    const events = cmd.type === 'shutdown' ? escalation.shutdown(cmd.stream, cmd.reason, ts) : escalation.restore(cmd.stream, ts);
+    const events =
+      cmd.type === 'shutdown' ? escalation.shutdown(cmd.stream, cmd.reason, ts)
+      : cmd.type === 'confirm' ? escalation.confirm(cmd.stream, ts)
+      : cmd.type === 'decline' ? escalation.decline(cmd.stream, ts)
+      : escalation.restore(cmd.stream, ts);
     if (events.length === 0) return { type: 'ok', command: cmd.type, stream: cmd.stream, noop: true };
     return { records: events.map(eventRecord), events, stream: cmd.stream, result: { type: 'ok', command: cmd.type, stream: cmd.stream } };
   }
@@ -191,22 +204,29 @@ export class MessageStep {
     return undefined;
   }
 
-  #scan(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean): Flag[] {
+  /** The message's new flags, who said them, and (a final) the ids of its partials' flags it retracts. */
+  #scan(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean): { flags: Flag[]; retracted: readonly string[] } {
     const meta = { seq: msg.seq, ts: msg.ts, kind: msg.type };
     const started = process.hrtime.bigint();
     const scanner = this.#d.scanner;
     let flags: Flag[];
-    if (msg.type === 'chat') flags = scanner.stream(msg.stream).push(msg.text, meta);
-    else if (partial) {
-      // A hypothesis is scanned on its own: the stream's carry advances only on the final text.
-      const tracker = (st.partials ??= new PartialTracker());
-      flags = tracker.fresh(msg.seq, scanner.scan(msg.text, { ...meta, stream: msg.stream }));
-    } else {
+    let retracted: readonly string[] = NO_IDS;
+    if (msg.type === 'chat') {
       flags = scanner.stream(msg.stream).push(msg.text, meta);
-      if (st.partials) flags = st.partials.final(msg.seq, flags);
+      if (msg.user !== undefined) for (const f of flags) f.user = msg.user;
+    } else {
+      if (partial) {
+        const tracker = (st.partials ??= new PartialTracker());
+        flags = tracker.fresh(msg.seq, scanPartial(scanner, this.#d.ids, msg.stream, msg.text, meta));
+        for (const f of flags) f.partial = true;
+      } else {
+        flags = scanner.stream(msg.stream).push(msg.text, meta);
+        if (st.partials) ({ flags, retracted } = st.partials.final(msg.seq, flags));
+      }
+      if (msg.speaker !== undefined) for (const f of flags) f.speaker = msg.speaker;
     }
     this.#d.metrics.scanSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return flags;
+    return { flags, retracted };
   }
 
   #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: Iterable<IngestPeer>, prev?: string): void {

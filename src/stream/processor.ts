@@ -12,7 +12,7 @@
  * the log accepts a write. So nothing the log does not hold survives in memory: no flag id, no seq,
  * no risk, no shutdown.
  */
-import { Escalation, type ShutdownEvent } from '../escalate/escalation.js';
+import { Escalation, type EscalationEvent, type Recommendation } from '../escalate/escalation.js';
 import { JournalError } from '../errors.js';
 import type { EscalationConfig } from '../escalate/risk.js';
 import type { Scanner } from '../detect/scanner.js';
@@ -65,7 +65,7 @@ export class Processor implements StreamService {
   #broken: Promise<void> | undefined;
   #probeTimer: NodeJS.Timeout | undefined;
   /** Shutdowns a replay found implied but never recorded: recorded and signalled once the log takes writes. */
-  #unsignalled: ShutdownEvent[] = [];
+  #unsignalled: EscalationEvent[] = [];
 
   private constructor(p: ProcessorParts) {
     this.#p = p;
@@ -116,7 +116,7 @@ export class Processor implements StreamService {
   /** The state that lets older log segments go (the log asks for it when it starts a new segment). */
   snapshot(): SnapshotState {
     const e = this.#escalation;
-    return { ...this.#streams.snapshot(e), nextFlag: Math.max(this.#reservedBelow, this.#p.ids.peek()), shutdown: e.shutDownStreams(), epochs: e.epochs(), risks: e.risks() };
+    return { ...this.#streams.snapshot(e), nextFlag: Math.max(this.#reservedBelow, this.#p.ids.peek()), shutdown: e.shutDownStreams(), epochs: e.epochs(), risks: e.risks(), ...recommendedOf(e) };
   }
 
   async ingestBatch(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> {
@@ -257,6 +257,12 @@ export class Processor implements StreamService {
     this.#lastFlag = r.lastFlag;
     return { records: r.records, flags: r.flags, shutDown: r.shutDown + r.unsignalled.length, nextFlag: r.nextFlag };
   }
+}
+
+/** Pending recommendations, only when there are any (snapshots stay as they were in enforce mode). */
+function recommendedOf(e: Escalation): { recommended?: Recommendation[] } {
+  const r = e.recommendations();
+  return r.length > 0 ? { recommended: r } : {};
 }
 
 /** What a client may be told of a log failure: the errno, never a path. */

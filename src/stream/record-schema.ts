@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CATEGORIES, SEVERITIES } from '../flag.js';
 import { LEVELS } from '../escalate/escalation.js';
+import { SPEAKERS } from '../protocol/ingest.js';
 import type { StreamRecord } from './records.js';
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -28,7 +29,12 @@ const flag = z.object({
   evasion: z.boolean(),
   via: z.enum(['text', 'pinyin', 'detector']),
   carried: z.string().optional(),
+  user: z.string().optional(),
+  speaker: z.enum(SPEAKERS).optional(),
+  partial: z.literal(true).optional(),
 });
+
+const incident = z.object({ seq: count, ts, weight: z.number().finite().min(0), terms: z.array(z.string()) });
 
 const schemas = {
   snapshot: z.object({
@@ -39,7 +45,8 @@ const schemas = {
     seqs: z.record(z.string(), z.number().int().min(-1)),
     windows: z.record(z.string(), z.array(z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER))).optional(),
     pk: z.array(z.object({ stream, opponent: z.string().optional() })).optional(),
-    risks: z.record(z.string(), z.object({ risk: z.number().finite().min(0), ts, terms: z.record(z.string(), count) })).optional(),
+    risks: z.record(z.string(), z.object({ risk: z.number().finite().min(0), ts, terms: z.record(z.string(), count).optional(), incidents: z.array(incident).optional() })).optional(),
+    recommended: z.array(z.object({ stream, reason: z.string(), flagIds: z.array(flagId), ts })).optional(),
   }),
   msg: z.object({
     t: z.literal('msg'),
@@ -51,13 +58,17 @@ const schemas = {
     flags: z.array(flag),
     text: z.string().optional(),
     prev: z.string().optional(),
+    speaker: z.enum(SPEAKERS).optional(),
     dropped: count.optional(),
   }),
   pk: z.object({ t: z.literal('pk'), stream, seq: count, ts, state: z.enum(['start', 'end']), opponent: z.string().optional() }),
   end: z.object({ t: z.literal('end'), stream, seq: count, ts }),
   level: z.object({ t: z.literal('level'), stream, level: z.enum(LEVELS), risk: z.number().finite(), ts }),
-  shutdown: z.object({ t: z.literal('shutdown'), stream, reason: z.string(), flagIds: z.array(flagId), ts, epoch: count, manual: z.boolean() }),
+  shutdown: z.object({ t: z.literal('shutdown'), stream, reason: z.string(), flagIds: z.array(flagId), ts, epoch: count, manual: z.boolean(), confirmed: z.literal(true).optional() }),
   restore: z.object({ t: z.literal('restore'), stream, ts, epoch: count }),
+  recommend: z.object({ t: z.literal('recommend'), stream, reason: z.string(), flagIds: z.array(flagId), ts }),
+  decline: z.object({ t: z.literal('decline'), stream, ts }),
+  retract: z.object({ t: z.literal('retract'), stream, seq: count, flagId, ts }),
   dismiss: z.object({ t: z.literal('dismiss'), flagId, stream: stream.nullable(), ts, reason: z.string().optional() }),
   ids: z.object({ t: z.literal('ids'), below: count.min(1) }),
 } as const;

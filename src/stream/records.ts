@@ -5,7 +5,8 @@
  * validates each one as it is read back.
  */
 import type { Flag } from '../flag.js';
-import type { EscalationEvent, LevelEvent, RestoreEvent, RiskState, ShutdownEvent } from '../escalate/escalation.js';
+import type { Speaker } from '../protocol/ingest.js';
+import type { DeclineEvent, EscalationEvent, LevelEvent, RecommendEvent, Recommendation, RestoreEvent, RetractEvent, RiskState, ShutdownEvent } from '../escalate/escalation.js';
 
 /** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
 export interface SnapshotRecord {
@@ -23,6 +24,8 @@ export interface SnapshotRecord {
   risks?: Record<string, RiskState>;
   /** Streams in a PK session, with the opponent when known (absent in journals written before it was kept). */
   pk?: { stream: string; opponent?: string }[];
+  /** Pending shutdown recommendations (`escalation.mode: "recommend"`; absent in older journals). */
+  recommended?: Recommendation[];
 }
 
 /** A transcript chunk or chat message was processed; `flags` are the flags it raised. */
@@ -39,6 +42,8 @@ export interface MessageRecord {
    * cross-chunk carry from it), otherwise only when it raised flags (the evidence a moderator reviews).
    */
   text?: string;
+  /** Who said a transcript chunk, when the pipeline told (absent: the host, or older journals). */
+  speaker?: Speaker;
   /** Flags found beyond the per-message cap and not raised. */
   dropped?: number;
   /** The end of the stream's earlier text, kept only when a flag was `carried` across the seam. */
@@ -67,6 +72,11 @@ type Journaled<E extends { type: string }, T extends string> = { t: T } & Omit<E
 export type LevelRecord = Journaled<LevelEvent, 'level'>;
 export type ShutdownRecord = Journaled<ShutdownEvent, 'shutdown'>;
 export type RestoreRecord = Journaled<RestoreEvent, 'restore'>;
+/** `recommend` mode: a shutdown recommended to moderators (a confirm is a `shutdown` record with `confirmed`). */
+export type RecommendRecord = Journaled<RecommendEvent, 'recommend'>;
+export type DeclineRecord = Journaled<DeclineEvent, 'decline'>;
+/** A partial hypothesis's flag the final no longer contains; journaled before that final's `msg` record. */
+export type RetractRecord = Journaled<RetractEvent, 'retract'>;
 
 /** A moderator marked a flag as a false positive. */
 export interface DismissRecord {
@@ -91,6 +101,9 @@ export type StreamRecord =
   | LevelRecord
   | ShutdownRecord
   | RestoreRecord
+  | RecommendRecord
+  | DeclineRecord
+  | RetractRecord
   | DismissRecord
   | IdsRecord;
 
@@ -100,8 +113,14 @@ export function eventRecord(e: EscalationEvent): StreamRecord {
     case 'level':
       return { t: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts };
     case 'shutdown':
-      return { t: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual };
+      return { t: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual, ...(e.confirmed ? { confirmed: true as const } : {}) };
     case 'restore':
       return { t: 'restore', stream: e.stream, ts: e.ts, epoch: e.epoch };
+    case 'recommend':
+      return { t: 'recommend', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts };
+    case 'decline':
+      return { t: 'decline', stream: e.stream, ts: e.ts };
+    case 'retract':
+      return { t: 'retract', stream: e.stream, seq: e.seq, flagId: e.flagId, ts: e.ts };
   }
 }

@@ -8,7 +8,7 @@
  *
  * Used at start and after a failed write: replay is the one way state is built from the log.
  */
-import type { Escalation, ShutdownEvent } from '../escalate/escalation.js';
+import type { Escalation, EscalationEvent, RecommendEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { StreamLog } from './log.js';
 import { PartialTracker } from './partials.js';
 import { SeqWindow } from './seq-window.js';
@@ -28,8 +28,8 @@ export interface RecoveredState {
   dismissed: Set<string>;
   /** The last final transcript texts of each live stream, oldest first: replayed into its scanner to rebuild the carry. */
   carry: Map<string, string[]>;
-  /** Shutdowns the flags crossed into but no record holds: never signalled, so signal them now. */
-  unsignalled: ShutdownEvent[];
+  /** Shutdowns (and recommendations) the flags crossed into but no record holds: never signalled, so signal them now. */
+  unsignalled: EscalationEvent[];
   records: number;
   flags: number;
   shutDown: number;
@@ -70,6 +70,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
   };
   const shut = new Map<string, { shutDown: boolean; epoch: number; ts: number; reason?: string }>();
   const pending = new Map<string, ShutdownEvent>();
+  const pendingRec = new Map<string, RecommendEvent>();
   let reserved = 1;
   const seqSeen = (stream: string, seq: number) => {
     let w = state.windows.get(stream);
@@ -79,8 +80,11 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
   const tsSeen = (stream: string, ts: number) => {
     if (ts > (state.lastTs.get(stream) ?? 0)) state.lastTs.set(stream, ts);
   };
-  const notePending = (events: readonly { type: string }[]) => {
-    for (const e of events) if (e.type === 'shutdown') pending.set((e as ShutdownEvent).stream, e as ShutdownEvent);
+  const notePending = (events: readonly EscalationEvent[]) => {
+    for (const e of events) {
+      if (e.type === 'shutdown') pending.set(e.stream, e);
+      else if (e.type === 'recommend') pendingRec.set(e.stream, e);
+    }
   };
 
   for await (const rec of log.replay()) {
@@ -95,6 +99,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
           // At once, so a shutdown the later flags imply counts its epoch on from the snapshot's.
           for (const [stream, s] of shut) escalation.recover(stream, s, 0);
           for (const [stream, r] of Object.entries(rec.risks ?? {})) escalation.restoreRisk(stream, r);
+          for (const r of rec.recommended ?? []) escalation.recoverRecommendation(r.stream, r);
           // A PK that began in a deleted segment still weighs its flags, and its opponent is still shown.
           for (const p of rec.pk ?? []) {
             escalation.onPk(p.stream, 'start', 0);
@@ -111,10 +116,10 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
           state.flags++;
           state.lastFlag = Math.max(state.lastFlag, Number(f.id.slice(1)));
           state.nextFlag = Math.max(state.nextFlag, state.lastFlag + 1);
-          notePending(escalation.onFlag(rec.stream, f, rec.ts));
           rememberFlagStream(state.flagStreams, f.id, rec.stream);
         }
-        if (rec.flags.length === 0) notePending(escalation.onTick(rec.stream, rec.ts));
+        // One incident per message, decided as it was live (message-step.ts makes the same call).
+        notePending(escalation.onMessage(rec.stream, { seq: rec.seq, kind: rec.kind, final: rec.final, speaker: rec.speaker }, rec.flags, rec.ts));
         let tracker = state.partials.get(rec.stream);
         if (rec.final) {
           seqSeen(rec.stream, rec.seq);
@@ -122,10 +127,21 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
           if (rec.kind === 'transcript' && rec.text !== undefined) keepCarry(state.carry, rec.stream, rec.text);
         } else {
           if (!tracker) state.partials.set(rec.stream, (tracker = new PartialTracker()));
-          tracker.fresh(rec.seq, rec.flags);
+          tracker.note(rec.seq, rec.flags);
         }
         break;
       }
+      case 'retract':
+        escalation.retract(rec.stream, rec.seq, rec.flagId, rec.ts);
+        break;
+      case 'recommend':
+        pendingRec.delete(rec.stream);
+        escalation.recoverRecommendation(rec.stream, rec);
+        break;
+      case 'decline':
+        pendingRec.delete(rec.stream);
+        escalation.decline(rec.stream, rec.ts);
+        break;
       case 'pk':
         seqSeen(rec.stream, rec.seq);
         tsSeen(rec.stream, rec.ts);
@@ -164,6 +180,8 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
     if (s.shutDown) state.shutDown++;
   }
   for (const [stream, e] of pending) if (escalation.isShutDown(stream) && !shut.get(stream)?.shutDown) state.unsignalled.push(e);
+  // A recommendation whose batch was torn was never shown: show it now (unless the stream was shut down since).
+  for (const [stream, e] of pendingRec) if (escalation.recommendation(stream) !== undefined) state.unsignalled.push(e);
   state.nextFlag = Math.max(state.nextFlag, reserved);
   return state;
 }

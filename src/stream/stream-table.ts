@@ -134,5 +134,6 @@ export class StreamTable {
 function summaryOf(stream: string, escalation: Escalation, opponent: string | undefined): StreamSummary {
   const pk = escalation.pkActive(stream);
   const reason = escalation.shutdownReason(stream);
-  return { stream, level: escalation.level(stream), risk: Math.round(escalation.risk(stream) * 100) / 100, pk, ...(pk && opponent ? { opponent } : {}), ...(reason ? { reason } : {}) };
+  const recommended = escalation.recommendation(stream);
+  return { stream, level: escalation.level(stream), risk: Math.round(escalation.risk(stream) * 100) / 100, pk, ...(pk && opponent ? { opponent } : {}), ...(reason ? { reason } : {}), ...(recommended ? { recommended } : {}) };
 }

@@ -10,21 +10,21 @@ describe('PartialTracker', () => {
     const t = new PartialTracker();
     expect(terms(t.fresh(7, [f('全网最低', 0)]))).toEqual(['全网最低']);
     expect(terms(t.fresh(7, [f('全网最低', 1), f('第一', 6)]))).toEqual(['第一']);
-    expect(terms(t.final(7, [f('全网最低', 1), f('第一', 6)]))).toEqual([]);
+    expect(terms(t.final(7, [f('全网最低', 1), f('第一', 6)]).flags)).toEqual([]);
     expect(t.size).toBe(0);
   });
 
   test('a second occurrence of the same term is new', () => {
     const t = new PartialTracker();
     t.fresh(1, [f('第一', 0)]);
-    expect(terms(t.final(1, [f('第一', 0), f('第一', 5)]))).toEqual(['第一']);
+    expect(terms(t.final(1, [f('第一', 0), f('第一', 5)]).flags)).toEqual(['第一']);
   });
 
   test('a final with no hypothesis passes everything; settling forgets older seqs', () => {
     const t = new PartialTracker();
     t.fresh(1, [f('a')]);
     t.fresh(2, [f('b')]);
-    expect(terms(t.final(3, [f('a'), f('b')]))).toEqual(['a', 'b']);
+    expect(terms(t.final(3, [f('a'), f('b')]).flags)).toEqual(['a', 'b']);
     expect(t.size).toBe(0);
   });
 
@@ -32,5 +32,33 @@ describe('PartialTracker', () => {
     const t = new PartialTracker();
     for (let s = 0; s < 100; s++) t.fresh(s, [f('x')]);
     expect(t.size).toBeLessThanOrEqual(32);
+  });
+
+  test('the final retracts what the hypotheses reported and it no longer says, the latest of a term first', () => {
+    const t = new PartialTracker();
+    t.fresh(4, [f('全网最低价', 0)]); // id f0
+    t.fresh(4, [f('全网最低价', 0), f('第一', 9), f('第一', 12)]); // f9, f12
+    const { flags, retracted } = t.final(4, [f('第一', 3), f('根治', 20)]);
+    expect(terms(flags)).toEqual(['根治']);
+    expect(retracted).toEqual(['f0', 'f12']);
+    expect(t.size).toBe(0);
+  });
+
+  test('a later hypothesis that drops a claim retracts nothing (the next one may say it again)', () => {
+    const t = new PartialTracker();
+    t.fresh(2, [f('第一', 0)]);
+    expect(t.fresh(2, [])).toEqual([]);
+    expect(terms(t.fresh(2, [f('第一', 4)]))).toEqual([]);
+    expect(t.final(2, [f('第一', 4)]).retracted).toEqual([]);
+  });
+
+  test('note() rebuilds what was reported from the log: a replayed tracker retracts the same ids', () => {
+    const live = new PartialTracker();
+    const a = live.fresh(9, [f('第一', 1)]);
+    const b = live.fresh(9, [f('第一', 1), f('第一', 5)]);
+    const replayed = new PartialTracker();
+    replayed.note(9, a);
+    replayed.note(9, b);
+    expect(replayed.final(9, []).retracted).toEqual(live.final(9, []).retracted);
   });
 });

@@ -1,0 +1,155 @@
+/**
+ * One stream's incidents: the flags of one utterance (one message seq) grouped, weighing as the
+ * strongest of them, and the stream's risk as the decayed sum of its incidents' weights.
+ *
+ * A flag can join its incident later (a partial hypothesis, then its final) and leave it (dismissed
+ * by a moderator, retracted when the final no longer says it): the incident's weight is then its
+ * strongest remaining flag, and the risk moves by the difference, decayed from the incident's time,
+ * so removing a flag leaves the risk exactly as if it had never been raised.
+ */
+import { decay, type EscalationConfig } from './risk.js';
+
+interface IncidentFlag {
+  weight: number;
+  term: string;
+  /** A critical claim that counts toward a shutdown (host or guest, transcript). */
+  critical: boolean;
+}
+
+export interface Incident {
+  seq: number;
+  ts: number;
+  weight: number;
+  flags: Map<string, IncidentFlag>;
+  /** Terms of a snapshot's incident (its flags are in deleted segments). */
+  terms?: string[];
+}
+
+/** How a snapshot keeps an incident: enough for repetition and the sustain count. */
+export interface IncidentState {
+  seq: number;
+  ts: number;
+  weight: number;
+  terms: string[];
+}
+
+/** Incidents kept per stream; older ones have decayed to nothing and fallen out of the sustain window. */
+const MAX_INCIDENTS = 64;
+
+export class IncidentBook {
+  risk = 0;
+  lastTs = 0;
+  readonly #incidents = new Map<number, Incident>();
+  readonly #flagSeq = new Map<string, number>();
+
+  /** Risk decayed to `ts` (time never runs backwards). */
+  advance(config: EscalationConfig, ts: number): void {
+    if (ts > this.lastTs) {
+      this.risk = decay(config, this.risk, ts - this.lastTs);
+      this.lastTs = ts;
+    }
+  }
+
+  get(seq: number): Incident | undefined {
+    return this.#incidents.get(seq);
+  }
+
+  /** How many incidents other than `seq` since `from` (event time) had a flag with `term`. */
+  priorWith(term: string, seq: number, from: number): number {
+    let n = 0;
+    for (const inc of this.#incidents.values()) {
+      if (inc.seq === seq || inc.ts < from || inc.weight === 0) continue;
+      if (inc.terms ? inc.terms.includes(term) : [...inc.flags.values()].some((f) => f.term === term)) n++;
+    }
+    return n;
+  }
+
+  /** Incidents still weighing something since `from`. */
+  countSince(from: number): number {
+    let n = 0;
+    for (const inc of this.#incidents.values()) if (inc.ts >= from && inc.weight > 0) n++;
+    return n;
+  }
+
+  /** Adds a flag to the incident of `seq` (created at `ts` when new). */
+  add(config: EscalationConfig, seq: number, ts: number, id: string, flag: IncidentFlag): void {
+    let inc = this.#incidents.get(seq);
+    if (!inc) {
+      inc = { seq, ts, weight: 0, flags: new Map() };
+      this.#incidents.set(seq, inc);
+      if (this.#incidents.size > MAX_INCIDENTS) this.#evict();
+    }
+    inc.flags.set(id, flag);
+    this.#flagSeq.set(id, seq);
+    this.#reweigh(config, inc);
+  }
+
+  /** Removes a flag; false when it carries no weight here (unknown, or its incident is long gone). */
+  remove(config: EscalationConfig, id: string): boolean {
+    const seq = this.#flagSeq.get(id);
+    const inc = seq === undefined ? undefined : this.#incidents.get(seq);
+    if (!inc || !inc.flags.delete(id)) return false;
+    this.#flagSeq.delete(id);
+    this.#reweigh(config, inc);
+    return true;
+  }
+
+  rename(from: string, to: string): void {
+    const seq = this.#flagSeq.get(from);
+    const inc = seq === undefined ? undefined : this.#incidents.get(seq);
+    const f = inc?.flags.get(from);
+    if (!inc || !f) return;
+    inc.flags.delete(from);
+    inc.flags.set(to, f);
+    this.#flagSeq.delete(from);
+    this.#flagSeq.set(to, seq!);
+  }
+
+  /** Flag ids that still carry weight, oldest first: a shutdown's evidence. */
+  flagIds(): string[] {
+    const ids: string[] = [];
+    for (const inc of this.#incidents.values()) for (const id of inc.flags.keys()) ids.push(id);
+    return ids;
+  }
+
+  clear(): void {
+    this.risk = 0;
+    this.#incidents.clear();
+    this.#flagSeq.clear();
+  }
+
+  /** The incidents a snapshot keeps (those since `from` that weigh something). */
+  states(from: number): IncidentState[] {
+    const out: IncidentState[] = [];
+    for (const inc of this.#incidents.values()) {
+      if (inc.ts < from || inc.weight === 0) continue;
+      const terms = inc.terms ?? [...new Set([...inc.flags.values()].map((f) => f.term))];
+      out.push({ seq: inc.seq, ts: inc.ts, weight: round(inc.weight), terms });
+    }
+    return out;
+  }
+
+  /** Incidents as a snapshot kept them; their weight is already inside the restored risk. */
+  restore(states: readonly IncidentState[]): void {
+    for (const s of states) this.#incidents.set(s.seq, { seq: s.seq, ts: s.ts, weight: s.weight, flags: new Map(), terms: s.terms });
+  }
+
+  /** Weight = strongest remaining flag; the risk moves by the difference, decayed from the incident's time. */
+  #reweigh(config: EscalationConfig, inc: Incident): void {
+    let w = 0;
+    for (const f of inc.flags.values()) if (f.weight > w) w = f.weight;
+    if (inc.terms) w = Math.max(w, inc.weight); // a restored incident keeps its recorded weight
+    if (w === inc.weight) return;
+    this.risk += (w - inc.weight) * Math.pow(0.5, Math.max(0, this.lastTs - inc.ts) / config.halfLifeMs);
+    if (this.risk < 1e-6) this.risk = 0;
+    inc.weight = w;
+  }
+
+  #evict(): void {
+    const [seq, inc] = this.#incidents.entries().next().value!;
+    for (const id of inc.flags.keys()) this.#flagSeq.delete(id);
+    this.#incidents.delete(seq);
+  }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
