@@ -42,6 +42,30 @@ export class Metrics {
   readonly streams = new Gauge({ name: 'pkguard_streams', help: 'Streams with state in memory', registers: [this.registry] });
   readonly lexiconReloads = new Counter({ name: 'pkguard_lexicon_reloads_total', help: 'Lexicon reloads, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
 
+  // What explains a latency spike (runtime-monitor.ts): is the event loop late, and why.
+  readonly loopDelaySeconds = new Histogram({
+    name: 'pkguard_event_loop_delay_seconds',
+    help: 'How late a 5 ms timer fired: time the event loop could not take new work (all causes)',
+    buckets: [5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1, 2],
+    registers: [this.registry],
+  });
+  readonly gcPauseSeconds = new Counter({ name: 'pkguard_gc_pause_seconds_total', help: 'Time the main thread spent in garbage-collection pauses', registers: [this.registry] });
+  readonly mainThreadCpuSeconds = new Counter({ name: 'pkguard_main_thread_cpu_seconds_total', help: 'CPU time of the main (event-loop) thread alone', registers: [this.registry] });
+  readonly mainThreadWaitSeconds = new Counter({ name: 'pkguard_main_thread_cpu_wait_seconds_total', help: 'Time the main thread was runnable but waited for a CPU (run queue; other processes or steal)', registers: [this.registry] });
+  readonly cpuWaitSeconds = new Counter({ name: 'pkguard_cpu_wait_seconds_total', help: 'Run-queue wait of all threads of the process', registers: [this.registry] });
+  readonly stealSeconds = new Counter({ name: 'pkguard_machine_steal_seconds_total', help: 'Machine-wide CPU steal (the hypervisor ran another guest), summed over CPUs', registers: [this.registry] });
+  readonly poolRoundTripSeconds = new Histogram({
+    name: 'pkguard_threadpool_roundtrip_seconds',
+    help: 'A no-op fstat through the libuv thread pool, submit to callback: pool queueing plus event-loop dispatch',
+    buckets: [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly journalFsyncSeconds = new Histogram({ name: 'pkguard_journal_fsync_seconds', help: 'fdatasync of one group-commit batch', buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly journalWriteSyscallSeconds = new Histogram({ name: 'pkguard_journal_write_syscall_seconds', help: 'write(2) of one group-commit batch (submit to callback)', buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly journalBatchWaitSeconds = new Histogram({ name: 'pkguard_journal_batch_wait_seconds', help: 'From the first append of a batch to its write starting (the previous batch and the event loop)', buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly arrayBuffersBytes = new Gauge({ name: 'pkguard_array_buffers_bytes', help: 'Memory of ArrayBuffers and typed arrays (outside the JS heap)', registers: [this.registry] });
+  readonly lastSecond = new Gauge({ name: 'pkguard_runtime_last_second', help: 'The last completed wall-clock second (runtime-monitor.ts RuntimeSecond; stat=second is its epoch second)', labelNames: ['stat'] as const, registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'pkguard_' });
   }

@@ -1,13 +1,13 @@
 /**
  * `npm run bench:e2e -- [options]`: end-to-end load against a `pkguard serve` process.
  *
- *   --streams N (200) --connections C (20) --rate R msg/s per stream (10) --batch B (20)
+ *   --streams N (2000) --connections C (20) --rate R msg/s per stream (5) --batch B (20)
  *   --duration S (20) --warmup S (5) --chars N (30) --chat-share F (0.3)
  *   --violation-rate F (0.05) --evasion-rate F (0.3) --seed N
- *   --url ws://host:port --ingest-token T --moderator-token T   target a running server instead
+ *   --url ws://host:port --ingest-token T --moderator-token T [--metrics-token T]   target a running server instead
  *   --find-max [--p99-bound MS (20)] [--step-duration S (8)] [--tries N (2)]
  *                                                                ramp the rate ×1.25 until p99 passes the bound (best of N per rate)
- *   --memory N                                                   heap and RSS per stream for N streams
+ *   --memory N [--chunks K (20)]                                 heap + typed arrays and RSS per stream, N streams of K chunks each
  *   --profile                                                    CPU profile summary of the server
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { IngestClient } from '../../src/client/ingest-client.js';
 import type { LoadConfig, LoadResult, SecondSample } from './loadgen.js';
 import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, type StepResult } from './report.js';
-import { BENCH_TOKENS, heapUsed, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
+import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
+import { counterDelta, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
+import { BENCH_TOKENS, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -53,7 +55,7 @@ function runGenerator(cfg: LoadConfig, onSample: (s: SecondSample) => void): Pro
   });
 }
 
-async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p99Bound: number): Promise<StepResult> {
+async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p99Bound: number, metricsToken?: string): Promise<StepResult> {
   const resources: ResourceSample[] = [];
   let prev = server.pid ? sampleProcess(server.pid) : undefined;
   let t = 0;
@@ -63,15 +65,51 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     if (now && prev) resources.push({ t: ++t, cpuPct: (now.cpuSeconds - prev.cpuSeconds) * 100, rssMB: now.rssBytes / 2 ** 20 });
     prev = now;
   }, 1000);
+  // The server's runtime seconds, scraped 300 ms after each wall-clock second closes, joined with
+  // the generator's sample of the same second and printed as one line.
+  const serverSeconds = new Map<number, ServerSecond>();
+  const loadSeconds = new Map<number, SecondSample>();
+  const joined: JoinedSecond[] = [];
+  let atWarmupEnd: Scrape | undefined;
+  let warm = false;
+  let stopScraping = false;
+  const scrapeLoop = (async () => {
+    while (!stopScraping) {
+      await new Promise((r) => setTimeout(r, 1300 - (Date.now() % 1000)));
+      const sc = await scrape(server.url, metricsToken);
+      if (!sc?.second) continue;
+      serverSeconds.set(sc.second.second, sc.second);
+      const load = loadSeconds.get(sc.second.second);
+      if (load) {
+        const j = { second: load.second, t: load.t, load, server: sc.second, ...judge(load, sc.second, p99Bound, joined.at(-1)) };
+        joined.push(j);
+        process.stderr.write(`  ${secondLine(j)}\n`);
+      }
+      if (warm && !atWarmupEnd) atWarmupEnd = sc;
+    }
+  })();
   const cpu0 = machineCpu();
-  const load = await runGenerator(cfg, (s) => process.stderr.write(`  t=${String(s.t).padStart(3)}s sent ${s.sent} acked ${s.acked} errors ${s.errors} flags ${s.flags} ack p99 ${s.ackP99} ms\n`));
+  const load = await runGenerator(cfg, (s) => {
+    loadSeconds.set(s.second, s);
+    if (s.t >= cfg.warmupS) warm = true;
+  });
   clearInterval(sampler);
+  stopScraping = true;
+  await scrapeLoop;
+  const atEnd = await scrape(server.url, metricsToken);
   const cpu1 = machineCpu();
   const ticks = cpu1.busy + cpu1.idle + cpu1.steal - (cpu0.busy + cpu0.idle + cpu0.steal);
   const stealPct = ticks > 0 ? ((cpu1.steal - cpu0.steal) / ticks) * 100 : 0;
   const measured = resources.slice(cfg.warmupS);
   const offered = cfg.streams * cfg.rate;
   const messagesPerSecond = load.measuredAcked / load.measuredSeconds;
+  const seconds = joinSeconds(load.timeline.filter((x) => x.t > cfg.warmupS), serverSeconds, p99Bound);
+  const srv = seconds.map((j) => j.server).filter((x): x is ServerSecond => x !== undefined);
+  const meanOf = (get: (x: ServerSecond) => number) => (srv.length ? srv.reduce((a, x) => a + (Number.isFinite(get(x)) ? get(x) : 0), 0) / srv.length : NaN);
+  const cpuSeconds = counterDelta(atWarmupEnd, atEnd, 'pkguard_process_cpu_seconds_total');
+  const loopThreadSeconds = counterDelta(atWarmupEnd, atEnd, 'pkguard_main_thread_cpu_seconds_total');
+  const ackedInWindow = load.measuredAcked;
+  const correlation = correlate(seconds);
   return {
     offeredPerSecond: offered,
     messagesPerSecond,
@@ -82,33 +120,65 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     rssMBMax: resources.length ? Math.max(...resources.map((r) => r.rssMB)) : NaN,
     stealPct,
     held: load.errors === 0 && load.unanswered === 0 && load.ack.p99 <= p99Bound && messagesPerSecond >= 0.95 * offered,
+    seconds,
+    correlation,
+    server: {
+      loopThreadPctMean: meanOf((x) => x.mainCpuPct),
+      cpuWaitPctMean: meanOf((x) => x.mainWaitPct),
+      loopDelay: { p99: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.99), p999: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.999), max: srv.length ? Math.max(...srv.map((x) => x.loopDelayMaxMs)) : NaN },
+      fsync: { p50: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.5), p99: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.99), max: srv.length ? Math.max(...srv.map((x) => x.journalSyncMaxMs)) : NaN },
+      gcShare: (counterDelta(atWarmupEnd, atEnd, 'pkguard_gc_pause_seconds_total') / Math.max(1e-9, load.measuredSeconds)) * 100,
+      cpuUsPerMessage: (cpuSeconds / Math.max(1, ackedInWindow)) * 1e6,
+      loopThreadUsPerMessage: (loopThreadSeconds / Math.max(1, ackedInWindow)) * 1e6,
+      memory: atEnd?.second ? { heapUsedMB: atEnd.second.heapUsedMB, arrayBuffersMB: atEnd.second.arrayBuffersMB, externalMB: atEnd.second.externalMB, rssMB: atEnd.second.rssMB } : undefined,
+    },
   };
 }
 
-/** Heap and RSS per stream: one split phrase per stream leaves per-stream scanner and escalation state. */
-async function measureMemory(server: ServerUnderTest, streams: number) {
+/**
+ * Memory per active stream: every stream gets `chunks` transcript chunks (so seq windows, carries
+ * and risk state are what a live stream holds), the last one ending in the middle of a phrase (the
+ * carry's worst case). Counts the JS heap AND typed arrays (ArrayBuffers live outside the heap),
+ * above the idle process, and RSS.
+ */
+async function measureMemory(server: ServerUnderTest, streams: number, chunks: number) {
+  const read = async () => {
+    const text = await (await fetch(server.url.replace(/^ws/, 'http') + '/metrics')).text();
+    const num = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { heap: num('pkguard_nodejs_heap_size_used_bytes'), arrays: num('pkguard_array_buffers_bytes') };
+  };
   const settle = async () => {
-    await new Promise((r) => setTimeout(r, 1500));
-    let heap = Infinity;
+    await new Promise((r) => setTimeout(r, 2500));
+    let best = { heap: Infinity, arrays: Infinity };
     for (let i = 0; i < 5; i++) {
-      heap = Math.min(heap, await heapUsed(server.url));
-      await new Promise((r) => setTimeout(r, 300));
+      const m = await read();
+      if (m.heap + m.arrays < best.heap + best.arrays) best = m;
+      await new Promise((r) => setTimeout(r, 1100));
     }
-    return { heap, rss: sampleProcess(server.pid)!.rssBytes };
+    return { ...best, rss: sampleProcess(server.pid)!.rssBytes };
   };
   const client = await IngestClient.connect(server.url, BENCH_TOKENS.ingest[0]!);
   client.send([{ type: 'transcript', stream: 'warm', seq: 1, ts: Date.now(), text: '家人们这是全网最' }]);
   const idle = await settle();
-  for (let i = 0; i < streams; i += 500) {
-    const batch = [];
-    for (let k = i; k < Math.min(streams, i + 500); k++) batch.push({ type: 'transcript', stream: `m${k}`, seq: 1, ts: Date.now(), text: '家人们今天这款是全网最' });
-    client.send(batch);
-    while (client.outstanding > 2000) await new Promise((r) => setTimeout(r, 5));
+  const started = performance.now();
+  const texts = ['家人们看一下这款面霜，质地很清爽', '今天直播间福利多多，大家抓紧时间拍', '这个颜色特别显白，姐妹们冲', '家人们今天这款是全网最'];
+  for (let c = 1; c <= chunks; c++) {
+    const text = c === chunks ? texts[3]! : texts[c % 3]!;
+    for (let i = 0; i < streams; i += 500) {
+      const batch = [];
+      for (let k = i; k < Math.min(streams, i + 500); k++) batch.push({ type: 'transcript', stream: `m${k}`, seq: c, ts: Date.now(), text });
+      client.send(batch);
+      while (client.outstanding > 4000) await new Promise((r) => setTimeout(r, 2));
+    }
+    process.stderr.write(`\r  memory: chunk ${c}/${chunks} sent to ${streams} streams`);
   }
   while (client.outstanding > 0) await new Promise((r) => setTimeout(r, 5));
+  process.stderr.write(`\n  ${streams * chunks} messages in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   const loaded = await settle();
   await client.close();
-  return { streams, heapPerStreamBytes: (loaded.heap - idle.heap) / streams, rssPerStreamBytes: (loaded.rss - idle.rss) / streams, idleHeapMB: idle.heap / 2 ** 20, idleRssMB: idle.rss / 2 ** 20 };
+  const heapPerStreamBytes = (loaded.heap - idle.heap) / streams;
+  const arraysPerStreamBytes = (loaded.arrays - idle.arrays) / streams;
+  return { streams, chunks, heapPerStreamBytes, arraysPerStreamBytes, totalPerStreamBytes: heapPerStreamBytes + arraysPerStreamBytes, rssPerStreamBytes: (loaded.rss - idle.rss) / streams, idleHeapMB: idle.heap / 2 ** 20, idleRssMB: idle.rss / 2 ** 20, loadedRssMB: loaded.rss / 2 ** 20 };
 }
 
 async function main(): Promise<number> {
@@ -128,9 +198,9 @@ async function main(): Promise<number> {
     url: target.url,
     ingestToken: (opts['ingest-token'] as string | undefined) ?? BENCH_TOKENS.ingest[0]!,
     moderatorToken: (opts['moderator-token'] as string | undefined) ?? BENCH_TOKENS.moderator[0]!,
-    streams: num('streams', 200),
+    streams: num('streams', 2000),
     connections: num('connections', 20),
-    rate: num('rate', 10),
+    rate: num('rate', 5),
     batch: num('batch', 20),
     durationS: num('duration', 20),
     warmupS: num('warmup', 5),
@@ -141,6 +211,7 @@ async function main(): Promise<number> {
     seed: num('seed', 1),
   };
   const p99Bound = num('p99-bound', 20);
+  const metricsToken = opts['metrics-token'] as string | undefined;
   const result: RunResult = {
     kind: 'pkguard-bench-e2e',
     startedAt: new Date().toISOString(),
@@ -151,8 +222,10 @@ async function main(): Promise<number> {
   try {
     if (opts.memory !== undefined) {
       if (!server) throw new Error('--memory needs the bench to start its own server (no --url)');
-      result.memory = await measureMemory(server, num('memory', 10_000));
-      process.stdout.write(`memory: ${result.memory.streams} streams → ${Math.round(result.memory.heapPerStreamBytes)} B heap, ${Math.round(result.memory.rssPerStreamBytes)} B RSS per stream (idle heap ${result.memory.idleHeapMB.toFixed(1)} MB, RSS ${result.memory.idleRssMB.toFixed(1)} MB)\n`);
+      const mem = (result.memory = await measureMemory(server, num('memory', 10_000), num('chunks', 20)));
+      process.stdout.write(
+        `memory: ${mem.streams} streams × ${mem.chunks} chunks → ${Math.round(mem.totalPerStreamBytes)} B per stream = ${Math.round(mem.heapPerStreamBytes)} B heap + ${Math.round(mem.arraysPerStreamBytes)} B typed arrays; ${Math.round(mem.rssPerStreamBytes)} B RSS per stream (idle heap ${mem.idleHeapMB.toFixed(1)} MB, RSS ${mem.idleRssMB.toFixed(1)} → ${mem.loadedRssMB.toFixed(1)} MB)\n`,
+      );
     } else if (opts['find-max']) {
       let rate = base.rate;
       const stepS = num('step-duration', 8);
@@ -163,7 +236,7 @@ async function main(): Promise<number> {
         // should not end the ramp; every try is kept in the result.
         let step: StepResult | undefined;
         for (let t = 0; t < tries && !step?.held; t++) {
-          step = await runStep(target, { ...base, rate, durationS: stepS, warmupS: result.steps.length === 0 ? base.warmupS : 2 }, p99Bound);
+          step = await runStep(target, { ...base, rate, durationS: stepS, warmupS: result.steps.length === 0 ? base.warmupS : 2 }, p99Bound, metricsToken);
           result.steps.push(step);
           process.stdout.write(`${step.held ? 'held' : 'FAILED'}: ${stepLine(step)}\n`);
         }
@@ -173,7 +246,7 @@ async function main(): Promise<number> {
       }
       process.stdout.write(`highest rate that held (p99 ack ≤ ${p99Bound} ms, no errors): ${Math.round(result.maxHeldRate ?? 0)} msg/s\n`);
     } else {
-      const step = await runStep(target, base, p99Bound);
+      const step = await runStep(target, base, p99Bound, metricsToken);
       result.steps.push(step);
       process.stdout.write(`${stepLine(step)}\n`);
     }

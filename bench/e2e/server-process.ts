@@ -102,13 +102,6 @@ export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: numb
   }
 }
 
-/** Heap used by the server, from its /metrics (prom-client's default metrics). */
-export async function heapUsed(url: string): Promise<number> {
-  const text = await (await fetch(url.replace(/^ws/, 'http') + '/metrics')).text();
-  const m = /^pkguard_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
 /** Top self-time functions (or, `byFile`, files) of the CPU profile written at stop. */
 export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: string; selfPct: number }[] {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
