@@ -14,7 +14,7 @@
  */
 import { fstat, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { createHistogram, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
-import type { Metrics } from './metrics.js';
+import { RECENT_SECONDS, type Metrics } from './metrics.js';
 
 /** One completed second of the process's life. */
 export interface RuntimeSecond {
@@ -244,6 +244,8 @@ export class RuntimeMonitor {
     h.reset();
     this.#gcMs = this.#gcMax = this.#poolMax = this.#jWrite = this.#jSync = this.#jWait = 0;
     this.last = s;
+    m.recentSeconds.push(s);
+    if (m.recentSeconds.length > RECENT_SECONDS) m.recentSeconds.shift();
     for (const [stat, v] of Object.entries(s)) if (Number.isFinite(v)) m.lastSecond.set({ stat }, v);
     this.#scheduleSecond();
   }

@@ -12,17 +12,19 @@
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
+ *   --ab BASELINE_DIST [--rounds N (4)]                          server CPU µs per message, a baseline build's server against this one's, alternating
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IngestClient } from '../../src/client/ingest-client.js';
 import type { LoadConfig, LoadResult, SecondSample } from './loadgen.js';
 import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, type StepResult } from './report.js';
+import { runAb } from './ab.js';
 import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
-import { counterDelta, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
+import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
 import { BENCH_TOKENS, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
@@ -73,19 +75,21 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
   let atWarmupEnd: Scrape | undefined;
   let warm = false;
   let stopScraping = false;
+  const printed = new Set<number>();
   const scrapeLoop = (async () => {
     while (!stopScraping) {
       await new Promise((r) => setTimeout(r, 1300 - (Date.now() % 1000)));
-      const sc = await scrape(server.url, metricsToken);
-      if (!sc?.second) continue;
-      serverSeconds.set(sc.second.second, sc.second);
-      const load = loadSeconds.get(sc.second.second);
-      if (load) {
-        const j = { second: load.second, t: load.t, load, server: sc.second, ...judge(load, sc.second, p99Bound, joined.at(-1)) };
+      for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
+      // Print every second both sides have, in order (a stalled server answers late, with all of them).
+      for (const load of [...loadSeconds.values()].sort((a, b) => a.second - b.second)) {
+        const sec = serverSeconds.get(load.second);
+        if (!sec || printed.has(load.second)) continue;
+        printed.add(load.second);
+        const j = { second: load.second, t: load.t, load, server: sec, ...judge(load, sec, p99Bound, joined.at(-1)) };
         joined.push(j);
         process.stderr.write(`  ${secondLine(j)}\n`);
       }
-      if (warm && !atWarmupEnd) atWarmupEnd = sc;
+      if (warm && !atWarmupEnd) atWarmupEnd = await scrape(server.url, metricsToken);
     }
   })();
   const cpu0 = machineCpu();
@@ -97,6 +101,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
   stopScraping = true;
   await scrapeLoop;
   const atEnd = await scrape(server.url, metricsToken);
+  for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
   const cpu1 = machineCpu();
   const ticks = cpu1.busy + cpu1.idle + cpu1.steal - (cpu0.busy + cpu0.idle + cpu0.steal);
   const stealPct = ticks > 0 ? ((cpu1.steal - cpu0.steal) / ticks) * 100 : 0;
@@ -187,6 +192,14 @@ async function main(): Promise<number> {
     const [a, b] = rest;
     if (!a || !b) throw new Error('--compare needs two result files');
     process.stdout.write(compare(JSON.parse(readFileSync(a, 'utf8')) as RunResult, JSON.parse(readFileSync(b, 'utf8')) as RunResult) + '\n');
+    return 0;
+  }
+  if (opts.ab !== undefined) {
+    // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
+    const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
+    const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined));
+    process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}\n`);
     return 0;
   }
   const own = opts.url === undefined;

@@ -34,7 +34,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown> } = {}): Promise<ServerUnderTest> {
+/** `main`: another build's dist/src/cli/main.js (the A side of `--ab`). */
+export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown>; main?: string } = {}): Promise<ServerUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-bench-'));
   const port = await freePort();
   const config = {
@@ -52,7 +53,7 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
   config.journal = { dir: join(dir, 'journal'), ...((opts.config?.journal as object | undefined) ?? {}) };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const profileDir = opts.profile ? join(dir, 'profile') : undefined;
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN, 'serve', '--config', join(dir, 'config.json')];
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), opts.main ?? MAIN, 'serve', '--config', join(dir, 'config.json')];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

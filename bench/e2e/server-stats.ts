@@ -64,6 +64,16 @@ function histogram(map: Scrape['histograms'], name: string) {
   return h;
 }
 
+/** The server's recent runtime seconds (`GET /metrics/runtime`), or [] when it does not answer in time. */
+export async function recentSeconds(url: string, token?: string): Promise<ServerSecond[]> {
+  try {
+    const res = await fetch(url.replace(/^ws/, 'http') + '/metrics/runtime', { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+    return res.ok ? ((await res.json()) as { seconds: ServerSecond[] }).seconds : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * A quantile (ms) of what a histogram recorded between two scrapes, interpolated within its bucket
  * (so as fine as the buckets: read "p99 ≈ 7 ms" as "between 5 and 10"). NaN without samples.
