@@ -17,9 +17,19 @@ export interface AbRound {
   ackP50: number;
 }
 
-export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[] }> {
+/** Waits (up to 30 s) until a server uses under 5% of a core over half a second. */
+async function idle(s: ServerUnderTest): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    const c0 = sampleProcess(s.pid)?.cpuSeconds ?? 0;
+    await new Promise((r) => setTimeout(r, 500));
+    if ((sampleProcess(s.pid)?.cpuSeconds ?? 0) - c0 < 0.025) return;
+  }
+}
+
+export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[] }> {
   const a = await startServerProcess({ main: baselineMain, config });
-  const b = await startServerProcess({ config });
+  const b = await startServerProcess({ config, ...(niceB !== undefined ? { nice: niceB } : {}) });
   const out: AbRound[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -27,6 +37,8 @@ export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: numbe
       for (const [side, server] of order) {
         // The whole run's CPU over every message it acked (the servers live across rounds, so JIT
         // warm-up falls in round 1 of each; the idle monitor's timers cost both the same).
+        // The other side must be idle first (a backlog it still works on would run during this side's turn).
+        await idle(server === a ? b : a);
         const cpu0 = sampleProcess(server.pid)?.cpuSeconds;
         const load = await runGenerator({ ...cfg, url: server.url });
         const cpu1 = sampleProcess(server.pid)?.cpuSeconds;

@@ -12,10 +12,12 @@
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
- *   --ab BASELINE_DIST [--rounds N (4)]                          server CPU µs per message, a baseline build's server against this one's, alternating
+ *   --ab BASELINE_DIST [--rounds N (4)] [--nice-b N]             server CPU µs per message, a baseline build's server against this one's, alternating
+ *                                                                (--nice-b: run B under `nice -n N`; with --ab dist, the same build at two priorities)
+ *   --nice N                                                     run the server under `nice -n N` (negative: needs root)
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +27,7 @@ import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, typ
 import { runAb } from './ab.js';
 import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
 import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
-import { BENCH_TOKENS, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
+import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -198,14 +200,16 @@ async function main(): Promise<number> {
     // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
     const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
     const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined));
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined);
+    const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
+    process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
     process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}\n`);
     return 0;
   }
   const own = opts.url === undefined;
   // --no-fsync: journal writes without fsync, to tell disk latency apart from CPU.
   const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-  const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal }) : undefined;
+  const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal, ...(opts.nice !== undefined ? { nice: num('nice', 0) } : {}) }) : undefined;
   const target = { url: (opts.url as string | undefined) ?? server!.url, pid: server?.pid };
   const base: LoadConfig = {
     url: target.url,
@@ -266,15 +270,25 @@ async function main(): Promise<number> {
   } finally {
     await server?.stop();
   }
+  let profileCopy: string | undefined;
   if (server?.profileDir) {
     result.profile = summarizeProfile(server.profileDir);
-    const byFile = summarizeProfile(server.profileDir, 15, true);
+    const byFile = summarizeProfile(server.profileDir, 15, 'file');
+    const byStage = summarizeProfile(server.profileDir, 20, 'stage');
+    result.profileStages = byStage;
     process.stdout.write(`server CPU profile, self time:\n${result.profile.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
     process.stdout.write(`by file:\n${byFile.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+    process.stdout.write(`by stage of the ingest path:\n${byStage.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+    const prof = profilePath(server.profileDir);
+    if (prof) profileCopy = prof;
   }
-  if (server) removeServerDir(server);
   const out = (opts.out as string | undefined) ?? join(RESULTS, `e2e-${result.startedAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
+  if (profileCopy) {
+    copyFileSync(profileCopy, out.replace(/\.json$/, '') + '.cpuprofile');
+    process.stdout.write(`CPU profile: ${out.replace(/\.json$/, '')}.cpuprofile (open in Chrome DevTools)\n`);
+  }
+  if (server) removeServerDir(server);
   writeFileSync(out, JSON.stringify(result, null, 1));
   writeFileSync(out.replace(/\.json$/, '') + '.html', htmlReport(result));
   process.stdout.write(`results: ${out} (+ .html)\n`);

@@ -22,6 +22,7 @@ export interface RunResult {
   maxHeldRate?: number;
   memory?: { streams: number; chunks?: number; heapPerStreamBytes: number; arraysPerStreamBytes?: number; totalPerStreamBytes?: number; rssPerStreamBytes: number; idleHeapMB: number; idleRssMB: number; loadedRssMB?: number };
   profile?: { fn: string; selfPct: number }[];
+  profileStages?: { fn: string; selfPct: number }[];
 }
 
 export interface StepResult {

@@ -30,19 +30,22 @@ export function judge(load: SecondSample, server: ServerSecond | undefined, boun
   if (load.ackP99 <= boundMs && !silent) return { verdict: 'ok', why: '' };
   if (!server) return { verdict: 'unknown', why: 'no server sample' };
   if (server.mainCpuPct >= SATURATED_MAIN_PCT) return { verdict: 'saturated', why: `event-loop thread ${server.mainCpuPct}% busy` };
-  const causes: [number, string][] = [
-    // Each as a share of the bound, so they compare: 10% of a second waiting for a CPU is 100 ms.
-    [(server.mainWaitPct * 10) / boundMs, `waited for a CPU ${server.mainWaitPct}% of the second (machine busy ${server.machineBusyPct}%)`],
-    [(server.stealPct * 10) / boundMs, `steal ${server.stealPct}%`],
-    [server.gcMaxMs / boundMs, `GC pause ${server.gcMaxMs} ms`],
-    [server.journalSyncMaxMs / boundMs, `fsync ${server.journalSyncMaxMs} ms`],
-    [server.poolRoundTripMaxMs / boundMs, `thread-pool round trip ${server.poolRoundTripMaxMs} ms`],
-  ];
-  causes.sort((a, b) => b[0] - a[0]);
-  if (causes[0]![0] >= 0.5) return { verdict: 'stalled', why: causes[0]![1] };
-  if (server.loopDelayMaxMs >= boundMs) return { verdict: 'stalled', why: `one task held the loop ${server.loopDelayMaxMs} ms` };
+  // An ack waits for the event loop (to read, process and answer) and for its batch's write and
+  // fsync: whichever of the two held things longest this second is the stall; then why it did.
+  const journalMs = Math.max(server.journalSyncMaxMs, server.journalWriteMaxMs);
+  const waited = `waited for a CPU ${server.mainWaitPct}% of the second, machine busy ${server.machineBusyPct}%, steal ${server.stealPct}%`;
+  if (server.loopDelayMaxMs >= journalMs && server.loopDelayMaxMs >= boundMs / 2) {
+    if (server.gcMaxMs >= server.loopDelayMaxMs / 2) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms, GC pause ${server.gcMaxMs} ms (${waited})` };
+    if (server.stealPct >= 5) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms: steal ${server.stealPct}%` };
+    if (server.mainWaitPct >= 5) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms while the loop thread ${waited}` };
+    return { verdict: 'stalled', why: `one task held the loop ${server.loopDelayMaxMs} ms` };
+  }
+  if (journalMs >= boundMs / 2) {
+    // The no-op pool round trip is what any fs call paid for queueing and dispatch; fsync's excess over it is the disk.
+    return { verdict: 'stalled', why: `journal write+fsync up to ${journalMs} ms (a no-op thread-pool call: ${server.poolRoundTripMaxMs} ms; ${waited})` };
+  }
   if (previous && previous.verdict !== 'ok') return { verdict: 'stalled', why: 'backlog of the second before' };
-  return { verdict: 'stalled', why: 'no cause seen in the server (the generator or the network?)' };
+  return { verdict: 'stalled', why: `no single long hold (loop max ${server.loopDelayMaxMs} ms, journal ${journalMs} ms; ${waited})` };
 }
 
 export function joinSeconds(samples: readonly SecondSample[], server: ReadonlyMap<number, ServerSecond>, boundMs: number): JoinedSecond[] {

@@ -35,7 +35,7 @@ export function freePort(): Promise<number> {
 }
 
 /** `main`: another build's dist/src/cli/main.js (the A side of `--ab`). */
-export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown>; main?: string } = {}): Promise<ServerUnderTest> {
+export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown>; main?: string; nice?: number } = {}): Promise<ServerUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-bench-'));
   const port = await freePort();
   const config = {
@@ -54,7 +54,8 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const profileDir = opts.profile ? join(dir, 'profile') : undefined;
   const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), opts.main ?? MAIN, 'serve', '--config', join(dir, 'config.json')];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // `nice` execs node, so the pid is the server's; a negative niceness needs root (CAP_SYS_NICE).
+  const proc = opts.nice !== undefined ? spawn('nice', ['-n', String(opts.nice), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `ws://127.0.0.1:${port}`;
@@ -103,8 +104,25 @@ export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: numb
   }
 }
 
-/** Top self-time functions (or, `byFile`, files) of the CPU profile written at stop. */
-export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: string; selfPct: number }[] {
+/** Where a profile node's self time belongs, by the stage of the ingest path its code serves. */
+const STAGES: [RegExp, string][] = [
+  [/^\(garbage collector\)/, 'GC'],
+  [/^\(idle\)/, 'idle'],
+  [/^\(program\)/, 'V8/native (program)'],
+  [/detect\/|match\/|normalize\//, 'scan (normalize, match, detect)'],
+  [/escalate\//, 'escalation'],
+  [/journal\/|^fdatasync |^fsync |^(write|writeBuffer) node:internal\/fs|node:internal\/fs\//, 'journal (serialize, write, fsync)'],
+  [/stream\//, 'stream core (processor, step, records)'],
+  [/protocol\/|ingest-decode|zod\//, 'frame parse + validation'],
+  [/ws\/lib\/|^(writev|writeBuffer|writeUtf8String) |node:net|stream_base_commons|node:internal\/streams|node:stream|node:buffer/, 'WebSocket framing + socket I/O'],
+  [/server\//, 'transport (connections, feed, outbox)'],
+  [/prom-client|metrics|runtime-monitor/, 'metrics'],
+  [/pino|sonic-boom/, 'logging'],
+];
+
+/** Top self-time functions (or, `by: 'file'`, files; `by: 'stage'`, stages of the ingest path) of the CPU profile written at stop. */
+export function summarizeProfile(dir: string, top = 15, by: 'function' | 'file' | 'stage' | boolean = 'function'): { fn: string; selfPct: number }[] {
+  const mode = by === true ? 'file' : by === false ? 'function' : by;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return [];
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
@@ -116,13 +134,20 @@ export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: s
     const hits = n.hitCount ?? 0;
     total += hits;
     const where = n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
-    const key = byFile ? where || n.callFrame.functionName : `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    const fn = `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    const key = mode === 'file' ? where || n.callFrame.functionName : mode === 'stage' ? (STAGES.find(([re]) => re.test(fn))?.[1] ?? 'other') : fn;
     self.set(key, (self.get(key) ?? 0) + hits);
   }
   return [...self]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([fn, hits]) => ({ fn, selfPct: Math.round((hits / Math.max(1, total)) * 1000) / 10 }));
+}
+
+/** The profile file itself, for DevTools. */
+export function profilePath(dir: string): string | undefined {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  return file ? join(dir, file) : undefined;
 }
 
 /** Whole-machine CPU counters from /proc/stat: steal is time the hypervisor gave to someone else. */
