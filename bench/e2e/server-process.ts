@@ -4,6 +4,7 @@
  * asked for, is written.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
   /** Path of the CPU profile written at stop, when started with `profile`. */
   profileDir: string | undefined;
+  /** Started with `inspect`: a full garbage collection in the server, through the inspector protocol. */
+  collectGarbage(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -35,7 +38,8 @@ export function freePort(): Promise<number> {
 }
 
 /** `main`: another build's dist/src/cli/main.js (the A side of `--ab`). */
-export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown>; main?: string; nice?: number } = {}): Promise<ServerUnderTest> {
+/** `inspect`: open the inspector on a loopback port, so the bench can force a GC (memory mode only). */
+export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown>; main?: string; nice?: number; inspect?: boolean } = {}): Promise<ServerUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-bench-'));
   const port = await freePort();
   const config = {
@@ -53,7 +57,7 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
   config.journal = { dir: join(dir, 'journal'), ...((opts.config?.journal as object | undefined) ?? {}) };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const profileDir = opts.profile ? join(dir, 'profile') : undefined;
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), opts.main ?? MAIN, 'serve', '--config', join(dir, 'config.json')];
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : []), opts.main ?? MAIN, 'serve', '--config', join(dir, 'config.json')];
   // `nice` execs node, so the pid is the server's; a negative niceness needs root (CAP_SYS_NICE).
   const proc = opts.nice !== undefined ? spawn('nice', ['-n', String(opts.nice), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -77,6 +81,20 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
     proc,
     dir,
     profileDir,
+    async collectGarbage() {
+      const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+      if (!inspector) throw new Error('server not started with inspect');
+      const ws = new WebSocket(inspector);
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      await new Promise<void>((resolve) => {
+        ws.on('message', (d: Buffer) => (JSON.parse(d.toString()) as { id?: number }).id === 1 && resolve());
+        ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+      });
+      ws.close();
+    },
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
