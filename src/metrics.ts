@@ -3,12 +3,18 @@
  * so two servers in one process never share counters.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics.js';
+import type { RuntimeSecond } from './runtime-monitor.js';
+
+/** Runtime seconds kept for `GET /metrics/runtime` (the e2e bench reads them; a stall must not lose its own seconds). */
+export const RECENT_SECONDS = 120;
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly messages = new Counter({ name: 'pkguard_messages_total', help: 'Ingest messages processed, by type (partial = final:false transcript)', labelNames: ['type'] as const, registers: [this.registry] });
-  readonly flags = new Counter({ name: 'pkguard_flags_total', help: 'Flags raised, by category and severity', labelNames: ['category', 'severity'] as const, registers: [this.registry] });
-  readonly scanSeconds = new Histogram({
+  // Per message or per frame: the cheap kind (fast-metrics.ts).
+  readonly messages = new FastCounter({ name: 'pkguard_messages_total', help: 'Ingest messages processed, by type (partial = final:false transcript)', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly flags = new FastCounter({ name: 'pkguard_flags_total', help: 'Flags raised, by category and severity', labelNames: ['category', 'severity'] as const, registers: [this.registry] });
+  readonly scanSeconds = new FastHistogram({
     name: 'pkguard_scan_seconds',
     help: 'Time to scan one message (normalize, match, detect)',
     buckets: [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 0.1],
@@ -17,12 +23,12 @@ export class Metrics {
   readonly connections = new Gauge({ name: 'pkguard_connections', help: 'Open WebSocket connections, by role', labelNames: ['role'] as const, registers: [this.registry] });
   readonly shutdowns = new Counter({ name: 'pkguard_shutdowns_total', help: 'Emergency shutdown signals emitted', labelNames: ['manual'] as const, registers: [this.registry] });
   readonly dismissals = new Counter({ name: 'pkguard_dismissals_total', help: 'Flags dismissed by moderators as false positives', registers: [this.registry] });
-  readonly errors = new Counter({ name: 'pkguard_wire_errors_total', help: 'Error messages sent to clients, by code', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly errors = new FastCounter({ name: 'pkguard_wire_errors_total', help: 'Error messages sent to clients, by code', labelNames: ['code'] as const, registers: [this.registry] });
   readonly rejectedUpgrades = new Counter({ name: 'pkguard_rejected_upgrades_total', help: 'WebSocket upgrades refused, by HTTP status', labelNames: ['status'] as const, registers: [this.registry] });
   readonly disconnects = new Counter({ name: 'pkguard_forced_disconnects_total', help: 'Connections cut off by the server, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly pauses = new Counter({ name: 'pkguard_ingest_pauses_total', help: 'Times an ingest socket was paused for flow control, by reason (in_flight, rate)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly journalPending = new Gauge({ name: 'pkguard_journal_pending_records', help: 'Journal records appended but not yet durable (journal lag)', registers: [this.registry] });
-  readonly journalCommitSeconds = new Histogram({
+  readonly journalCommitSeconds = new FastHistogram({
     name: 'pkguard_journal_commit_seconds',
     help: 'From a message arriving to its records being durable',
     buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1],
@@ -41,6 +47,32 @@ export class Metrics {
   readonly badRecords = new Gauge({ name: 'pkguard_journal_bad_records', help: 'Journal records skipped on replay as damaged or invalid', registers: [this.registry] });
   readonly streams = new Gauge({ name: 'pkguard_streams', help: 'Streams with state in memory', registers: [this.registry] });
   readonly lexiconReloads = new Counter({ name: 'pkguard_lexicon_reloads_total', help: 'Lexicon reloads, by outcome', labelNames: ['outcome'] as const, registers: [this.registry] });
+
+  // What explains a latency spike (runtime-monitor.ts): is the event loop late, and why.
+  readonly loopDelaySeconds = new FastHistogram({
+    name: 'pkguard_event_loop_delay_seconds',
+    help: 'How late a 5 ms timer fired: time the event loop could not take new work (all causes)',
+    buckets: [5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5, 1, 2],
+    registers: [this.registry],
+  });
+  readonly gcPauseSeconds = new Counter({ name: 'pkguard_gc_pause_seconds_total', help: 'Time the main thread spent in garbage-collection pauses', registers: [this.registry] });
+  readonly mainThreadCpuSeconds = new Counter({ name: 'pkguard_main_thread_cpu_seconds_total', help: 'CPU time of the main (event-loop) thread alone', registers: [this.registry] });
+  readonly mainThreadWaitSeconds = new Counter({ name: 'pkguard_main_thread_cpu_wait_seconds_total', help: 'Time the main thread was runnable but waited for a CPU (run queue; other processes or steal)', registers: [this.registry] });
+  readonly cpuWaitSeconds = new Counter({ name: 'pkguard_cpu_wait_seconds_total', help: 'Run-queue wait of all threads of the process', registers: [this.registry] });
+  readonly stealSeconds = new Counter({ name: 'pkguard_machine_steal_seconds_total', help: 'Machine-wide CPU steal (the hypervisor ran another guest), summed over CPUs', registers: [this.registry] });
+  readonly poolRoundTripSeconds = new Histogram({
+    name: 'pkguard_threadpool_roundtrip_seconds',
+    help: 'A no-op fstat through the libuv thread pool, submit to callback: pool queueing plus event-loop dispatch',
+    buckets: [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly journalFsyncSeconds = new Histogram({ name: 'pkguard_journal_fsync_seconds', help: 'fdatasync of one group-commit batch', buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly journalWriteSyscallSeconds = new Histogram({ name: 'pkguard_journal_write_syscall_seconds', help: 'write(2) of one group-commit batch (submit to callback)', buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly journalBatchWaitSeconds = new Histogram({ name: 'pkguard_journal_batch_wait_seconds', help: 'From the first append of a batch to its write starting (the previous batch and the event loop)', buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly arrayBuffersBytes = new Gauge({ name: 'pkguard_array_buffers_bytes', help: 'Memory of ArrayBuffers and typed arrays (outside the JS heap)', registers: [this.registry] });
+  /** The last RECENT_SECONDS runtime seconds, oldest first (runtime-monitor.ts appends). */
+  readonly recentSeconds: RuntimeSecond[] = [];
+  readonly lastSecond = new Gauge({ name: 'pkguard_runtime_last_second', help: 'The last completed wall-clock second (runtime-monitor.ts RuntimeSecond; stat=second is its epoch second)', labelNames: ['stat'] as const, registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'pkguard_' });

@@ -20,6 +20,7 @@ import { listen } from './server/server.js';
 import type { Outbox, StreamService } from './stream/contracts.js';
 import { pinoCoreLog } from './stream/pino-core-log.js';
 import { Processor } from './stream/processor.js';
+import { RuntimeMonitor } from './runtime-monitor.js';
 
 /** How long a cut-off feed client gets to read its backlog and the close frame. */
 const SLOW_CONSUMER_GRACE_MS = 30_000;
@@ -42,6 +43,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
   log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
 
+  const runtime = new RuntimeMonitor(metrics);
   const hub = new FeedHub({
     maxBufferedBytes: config.limits.maxBufferedBytes,
     graceMs: config.limits.feedGraceMs,
@@ -55,15 +57,20 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     },
   });
   const outbox = socketOutbox(hub);
-  const core: StreamService = config.cluster
-    ? await ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
-    : await openEmbedded(config, scanner, ids, outbox, metrics, log);
+  const core: StreamService = await (config.cluster
+    ? ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
+    : openEmbedded(config, scanner, ids, outbox, metrics, runtime, log)
+  ).catch((err: unknown) => {
+    runtime.stop();
+    throw err;
+  });
 
   let transport;
   try {
     transport = await listen({ config, tokens, log, metrics, core, hub, patterns: () => scanner.lexicon.automaton.patternCount });
   } catch (err) {
     await core.close();
+    runtime.stop();
     throw err;
   }
 
@@ -89,6 +96,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       while (core.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await core.close();
       await transport.close();
+      runtime.stop();
       log.info({ event: 'stopped', inFlightLeft: core.inFlight }, 'server stopped');
     })());
 
@@ -96,15 +104,16 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
 }
 
 /** The embedded core: the processor over the file journal, replayed before it takes a message. */
-async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, log: Logger): Promise<Processor> {
+async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, runtime: RuntimeMonitor, log: Logger): Promise<Processor> {
   let processor: Processor | undefined;
   const journal = await Journal.open({
     ...config.journal,
     snapshot: () => processor!.snapshot(),
     warn: (event, detail) => log.warn({ event, ...detail }, event.replaceAll('_', ' ')),
-    onWrite: (records, _bytes, seconds) => {
+    onWrite: (records, _bytes, seconds, detail) => {
       metrics.journalWriteSeconds.observe(seconds);
       metrics.journalBatchRecords.observe(records);
+      runtime.noteJournal(detail.write, detail.sync, detail.wait);
     },
   });
   const opened = await Processor.open({

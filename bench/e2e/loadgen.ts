@@ -42,11 +42,14 @@ export interface HistogramSummary {
 
 export interface SecondSample {
   t: number;
+  /** Epoch second the sample ended at (wall clock), to line up with the server's own seconds. */
+  second: number;
   sent: number;
   acked: number;
   errors: number;
   flags: number;
   ackP99: number;
+  ackP999: number;
   ackMax: number;
 }
 
@@ -144,7 +147,8 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
   let measuredSent = 0;
   let measuredChars = 0;
   let measuredAckedAtStart = 0;
-  let lastSecond = start;
+  // Samples close on wall-clock second boundaries, as the server's runtime seconds do.
+  let currentSecond = Math.floor(Date.now() / 1000);
   let lastSent = 0;
   let lastAcked = 0;
   let lastErrors = 0;
@@ -191,13 +195,15 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
       }
       lag = Math.max(lag, now - (start + (sentPerConn[c]! / connRate[c]!) * 1000));
     }
-    if (now - lastSecond >= 1000) {
+    const wallSecond = Math.floor(Date.now() / 1000);
+    if (wallSecond !== currentSecond) {
       const sentNow = clients.reduce((a, cl) => a + cl.sent, 0);
-      const sample: SecondSample = { t: Math.round((now - start) / 1000), sent: sentNow - lastSent, acked: acked - lastAcked, errors: errors - lastErrors, flags: flags - lastFlags, ackP99: summarize(secondHist).p99, ackMax: summarize(secondHist).max };
+      const h = summarize(secondHist);
+      const sample: SecondSample = { t: Math.round((now - start) / 1000), second: wallSecond, sent: sentNow - lastSent, acked: acked - lastAcked, errors: errors - lastErrors, flags: flags - lastFlags, ackP99: h.p99, ackP999: h.p999, ackMax: h.max };
       timeline.push(sample);
       progress(sample);
       secondHist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
-      lastSecond = now;
+      currentSecond = wallSecond;
       lastSent = sentNow;
       lastAcked = acked;
       lastErrors = errors;

@@ -1,27 +1,33 @@
 /**
  * `npm run bench:e2e -- [options]`: end-to-end load against a `pkguard serve` process.
  *
- *   --streams N (200) --connections C (20) --rate R msg/s per stream (10) --batch B (20)
+ *   --streams N (2000) --connections C (20) --rate R msg/s per stream (5) --batch B (20)
  *   --duration S (20) --warmup S (5) --chars N (30) --chat-share F (0.3)
  *   --violation-rate F (0.05) --evasion-rate F (0.3) --seed N
- *   --url ws://host:port --ingest-token T --moderator-token T   target a running server instead
+ *   --url ws://host:port --ingest-token T --moderator-token T [--metrics-token T]   target a running server instead
  *   --find-max [--p99-bound MS (20)] [--step-duration S (8)] [--tries N (2)]
  *                                                                ramp the rate ×1.25 until p99 passes the bound (best of N per rate)
- *   --memory N                                                   heap and RSS per stream for N streams
+ *   --memory N [--chunks K (20)]                                 heap + typed arrays and RSS per stream, N streams of K chunks each
  *   --profile                                                    CPU profile summary of the server
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
+ *   --ab BASELINE_DIST [--rounds N (4)] [--nice-b N]             server CPU µs per message, a baseline build's server against this one's, alternating
+ *                                                                (--nice-b: run B under `nice -n N`; with --ab dist, the same build at two priorities)
+ *   --nice N                                                     run the server under `nice -n N` (negative: needs root)
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IngestSocket } from '../../src/client/ingest-socket.js';
 import type { LoadConfig, LoadResult, SecondSample } from './loadgen.js';
 import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, type StepResult } from './report.js';
-import { BENCH_TOKENS, heapUsed, machineCpu, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
+import { runAb } from './ab.js';
+import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
+import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
+import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -53,7 +59,7 @@ function runGenerator(cfg: LoadConfig, onSample: (s: SecondSample) => void): Pro
   });
 }
 
-async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p99Bound: number): Promise<StepResult> {
+async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p99Bound: number, metricsToken?: string): Promise<StepResult> {
   const resources: ResourceSample[] = [];
   let prev = server.pid ? sampleProcess(server.pid) : undefined;
   let t = 0;
@@ -63,15 +69,54 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     if (now && prev) resources.push({ t: ++t, cpuPct: (now.cpuSeconds - prev.cpuSeconds) * 100, rssMB: now.rssBytes / 2 ** 20 });
     prev = now;
   }, 1000);
+  // The server's runtime seconds, scraped 300 ms after each wall-clock second closes, joined with
+  // the generator's sample of the same second and printed as one line.
+  const serverSeconds = new Map<number, ServerSecond>();
+  const loadSeconds = new Map<number, SecondSample>();
+  const joined: JoinedSecond[] = [];
+  let atWarmupEnd: Scrape | undefined;
+  let warm = false;
+  let stopScraping = false;
+  const printed = new Set<number>();
+  const scrapeLoop = (async () => {
+    while (!stopScraping) {
+      await new Promise((r) => setTimeout(r, 1300 - (Date.now() % 1000)));
+      for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
+      // Print every second both sides have, in order (a stalled server answers late, with all of them).
+      for (const load of [...loadSeconds.values()].sort((a, b) => a.second - b.second)) {
+        const sec = serverSeconds.get(load.second);
+        if (!sec || printed.has(load.second)) continue;
+        printed.add(load.second);
+        const j = { second: load.second, t: load.t, load, server: sec, ...judge(load, sec, p99Bound, joined.at(-1)) };
+        joined.push(j);
+        process.stderr.write(`  ${secondLine(j)}\n`);
+      }
+      if (warm && !atWarmupEnd) atWarmupEnd = await scrape(server.url, metricsToken);
+    }
+  })();
   const cpu0 = machineCpu();
-  const load = await runGenerator(cfg, (s) => process.stderr.write(`  t=${String(s.t).padStart(3)}s sent ${s.sent} acked ${s.acked} errors ${s.errors} flags ${s.flags} ack p99 ${s.ackP99} ms\n`));
+  const load = await runGenerator(cfg, (s) => {
+    loadSeconds.set(s.second, s);
+    if (s.t >= cfg.warmupS) warm = true;
+  });
   clearInterval(sampler);
+  stopScraping = true;
+  await scrapeLoop;
+  const atEnd = await scrape(server.url, metricsToken);
+  for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
   const cpu1 = machineCpu();
   const ticks = cpu1.busy + cpu1.idle + cpu1.steal - (cpu0.busy + cpu0.idle + cpu0.steal);
   const stealPct = ticks > 0 ? ((cpu1.steal - cpu0.steal) / ticks) * 100 : 0;
   const measured = resources.slice(cfg.warmupS);
   const offered = cfg.streams * cfg.rate;
   const messagesPerSecond = load.measuredAcked / load.measuredSeconds;
+  const seconds = joinSeconds(load.timeline.filter((x) => x.t > cfg.warmupS), serverSeconds, p99Bound);
+  const srv = seconds.map((j) => j.server).filter((x): x is ServerSecond => x !== undefined);
+  const meanOf = (get: (x: ServerSecond) => number) => (srv.length ? srv.reduce((a, x) => a + (Number.isFinite(get(x)) ? get(x) : 0), 0) / srv.length : NaN);
+  const cpuSeconds = counterDelta(atWarmupEnd, atEnd, 'pkguard_process_cpu_seconds_total');
+  const loopThreadSeconds = counterDelta(atWarmupEnd, atEnd, 'pkguard_main_thread_cpu_seconds_total');
+  const ackedInWindow = load.measuredAcked;
+  const correlation = correlate(seconds);
   return {
     offeredPerSecond: offered,
     messagesPerSecond,
@@ -82,33 +127,67 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     rssMBMax: resources.length ? Math.max(...resources.map((r) => r.rssMB)) : NaN,
     stealPct,
     held: load.errors === 0 && load.unanswered === 0 && load.ack.p99 <= p99Bound && messagesPerSecond >= 0.95 * offered,
+    seconds,
+    correlation,
+    server: {
+      loopThreadPctMean: meanOf((x) => x.mainCpuPct),
+      cpuWaitPctMean: meanOf((x) => x.mainWaitPct),
+      loopDelay: { p99: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.99), p999: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.999), max: srv.length ? Math.max(...srv.map((x) => x.loopDelayMaxMs)) : NaN },
+      fsync: { p50: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.5), p99: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.99), max: srv.length ? Math.max(...srv.map((x) => x.journalSyncMaxMs)) : NaN },
+      gcShare: (counterDelta(atWarmupEnd, atEnd, 'pkguard_gc_pause_seconds_total') / Math.max(1e-9, load.measuredSeconds)) * 100,
+      cpuUsPerMessage: (cpuSeconds / Math.max(1, ackedInWindow)) * 1e6,
+      loopThreadUsPerMessage: (loopThreadSeconds / Math.max(1, ackedInWindow)) * 1e6,
+      memory: atEnd?.second ? { heapUsedMB: atEnd.second.heapUsedMB, arrayBuffersMB: atEnd.second.arrayBuffersMB, externalMB: atEnd.second.externalMB, rssMB: atEnd.second.rssMB } : undefined,
+    },
   };
 }
 
-/** Heap and RSS per stream: one split phrase per stream leaves per-stream scanner and escalation state. */
-async function measureMemory(server: ServerUnderTest, streams: number) {
+/**
+ * Memory per active stream: every stream gets `chunks` transcript chunks (so seq windows, carries
+ * and risk state are what a live stream holds), the last one ending in the middle of a phrase (the
+ * carry's worst case). Counts the JS heap AND typed arrays (ArrayBuffers live outside the heap),
+ * above the idle process, and RSS.
+ */
+async function measureMemory(server: ServerUnderTest, streams: number, chunks: number) {
+  const read = async () => {
+    const text = await (await fetch(server.url.replace(/^ws/, 'http') + '/metrics')).text();
+    const num = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { heap: num('pkguard_nodejs_heap_size_used_bytes'), arrays: num('pkguard_array_buffers_bytes') };
+  };
   const settle = async () => {
     await new Promise((r) => setTimeout(r, 1500));
-    let heap = Infinity;
-    for (let i = 0; i < 5; i++) {
-      heap = Math.min(heap, await heapUsed(server.url));
-      await new Promise((r) => setTimeout(r, 300));
+    let best = { heap: Infinity, arrays: Infinity };
+    for (let i = 0; i < 3; i++) {
+      // A full GC first (through the inspector): an idle server collects nothing by itself, and garbage is not state.
+      await server.collectGarbage();
+      await new Promise((r) => setTimeout(r, 1100)); // the runtime second that reads arrayBuffers
+      const m = await read();
+      if (m.heap + m.arrays < best.heap + best.arrays) best = m;
     }
-    return { heap, rss: sampleProcess(server.pid)!.rssBytes };
+    return { ...best, rss: sampleProcess(server.pid)!.rssBytes };
   };
   const client = await IngestSocket.connect(server.url, BENCH_TOKENS.ingest[0]!);
   client.send([{ type: 'transcript', stream: 'warm', seq: 1, ts: Date.now(), text: '家人们这是全网最' }]);
   const idle = await settle();
-  for (let i = 0; i < streams; i += 500) {
-    const batch = [];
-    for (let k = i; k < Math.min(streams, i + 500); k++) batch.push({ type: 'transcript', stream: `m${k}`, seq: 1, ts: Date.now(), text: '家人们今天这款是全网最' });
-    client.send(batch);
-    while (client.outstanding > 2000) await new Promise((r) => setTimeout(r, 5));
+  const started = performance.now();
+  const texts = ['家人们看一下这款面霜，质地很清爽', '今天直播间福利多多，大家抓紧时间拍', '这个颜色特别显白，姐妹们冲', '家人们今天这款是全网最'];
+  for (let c = 1; c <= chunks; c++) {
+    const text = c === chunks ? texts[3]! : texts[c % 3]!;
+    for (let i = 0; i < streams; i += 500) {
+      const batch = [];
+      for (let k = i; k < Math.min(streams, i + 500); k++) batch.push({ type: 'transcript', stream: `m${k}`, seq: c, ts: Date.now(), text });
+      client.send(batch);
+      while (client.outstanding > 4000) await new Promise((r) => setTimeout(r, 2));
+    }
+    process.stderr.write(`\r  memory: chunk ${c}/${chunks} sent to ${streams} streams`);
   }
   while (client.outstanding > 0) await new Promise((r) => setTimeout(r, 5));
+  process.stderr.write(`\n  ${streams * chunks} messages in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   const loaded = await settle();
   await client.close();
-  return { streams, heapPerStreamBytes: (loaded.heap - idle.heap) / streams, rssPerStreamBytes: (loaded.rss - idle.rss) / streams, idleHeapMB: idle.heap / 2 ** 20, idleRssMB: idle.rss / 2 ** 20 };
+  const heapPerStreamBytes = (loaded.heap - idle.heap) / streams;
+  const arraysPerStreamBytes = (loaded.arrays - idle.arrays) / streams;
+  return { streams, chunks, heapPerStreamBytes, arraysPerStreamBytes, totalPerStreamBytes: heapPerStreamBytes + arraysPerStreamBytes, rssPerStreamBytes: (loaded.rss - idle.rss) / streams, idleHeapMB: idle.heap / 2 ** 20, idleRssMB: idle.rss / 2 ** 20, loadedRssMB: loaded.rss / 2 ** 20 };
 }
 
 async function main(): Promise<number> {
@@ -119,18 +198,28 @@ async function main(): Promise<number> {
     process.stdout.write(compare(JSON.parse(readFileSync(a, 'utf8')) as RunResult, JSON.parse(readFileSync(b, 'utf8')) as RunResult) + '\n');
     return 0;
   }
+  if (opts.ab !== undefined) {
+    // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
+    const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
+    const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined);
+    const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
+    process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
+    process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}\n`);
+    return 0;
+  }
   const own = opts.url === undefined;
   // --no-fsync: journal writes without fsync, to tell disk latency apart from CPU.
   const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-  const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal }) : undefined;
+  const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal, ...(opts.nice !== undefined ? { nice: num('nice', 0) } : {}), inspect: opts.memory !== undefined }) : undefined;
   const target = { url: (opts.url as string | undefined) ?? server!.url, pid: server?.pid };
   const base: LoadConfig = {
     url: target.url,
     ingestToken: (opts['ingest-token'] as string | undefined) ?? BENCH_TOKENS.ingest[0]!,
     moderatorToken: (opts['moderator-token'] as string | undefined) ?? BENCH_TOKENS.moderator[0]!,
-    streams: num('streams', 200),
+    streams: num('streams', 2000),
     connections: num('connections', 20),
-    rate: num('rate', 10),
+    rate: num('rate', 5),
     batch: num('batch', 20),
     durationS: num('duration', 20),
     warmupS: num('warmup', 5),
@@ -141,6 +230,7 @@ async function main(): Promise<number> {
     seed: num('seed', 1),
   };
   const p99Bound = num('p99-bound', 20);
+  const metricsToken = opts['metrics-token'] as string | undefined;
   const result: RunResult = {
     kind: 'pkguard-bench-e2e',
     startedAt: new Date().toISOString(),
@@ -151,8 +241,10 @@ async function main(): Promise<number> {
   try {
     if (opts.memory !== undefined) {
       if (!server) throw new Error('--memory needs the bench to start its own server (no --url)');
-      result.memory = await measureMemory(server, num('memory', 10_000));
-      process.stdout.write(`memory: ${result.memory.streams} streams → ${Math.round(result.memory.heapPerStreamBytes)} B heap, ${Math.round(result.memory.rssPerStreamBytes)} B RSS per stream (idle heap ${result.memory.idleHeapMB.toFixed(1)} MB, RSS ${result.memory.idleRssMB.toFixed(1)} MB)\n`);
+      const mem = (result.memory = await measureMemory(server, num('memory', 10_000), num('chunks', 20)));
+      process.stdout.write(
+        `memory: ${mem.streams} streams × ${mem.chunks} chunks → ${Math.round(mem.totalPerStreamBytes)} B per stream = ${Math.round(mem.heapPerStreamBytes)} B heap + ${Math.round(mem.arraysPerStreamBytes)} B typed arrays; ${Math.round(mem.rssPerStreamBytes)} B RSS per stream (idle heap ${mem.idleHeapMB.toFixed(1)} MB, RSS ${mem.idleRssMB.toFixed(1)} → ${mem.loadedRssMB.toFixed(1)} MB)\n`,
+      );
     } else if (opts['find-max']) {
       let rate = base.rate;
       const stepS = num('step-duration', 8);
@@ -163,7 +255,7 @@ async function main(): Promise<number> {
         // should not end the ramp; every try is kept in the result.
         let step: StepResult | undefined;
         for (let t = 0; t < tries && !step?.held; t++) {
-          step = await runStep(target, { ...base, rate, durationS: stepS, warmupS: result.steps.length === 0 ? base.warmupS : 2 }, p99Bound);
+          step = await runStep(target, { ...base, rate, durationS: stepS, warmupS: result.steps.length === 0 ? base.warmupS : 2 }, p99Bound, metricsToken);
           result.steps.push(step);
           process.stdout.write(`${step.held ? 'held' : 'FAILED'}: ${stepLine(step)}\n`);
         }
@@ -173,22 +265,32 @@ async function main(): Promise<number> {
       }
       process.stdout.write(`highest rate that held (p99 ack ≤ ${p99Bound} ms, no errors): ${Math.round(result.maxHeldRate ?? 0)} msg/s\n`);
     } else {
-      const step = await runStep(target, base, p99Bound);
+      const step = await runStep(target, base, p99Bound, metricsToken);
       result.steps.push(step);
       process.stdout.write(`${stepLine(step)}\n`);
     }
   } finally {
     await server?.stop();
   }
+  let profileCopy: string | undefined;
   if (server?.profileDir) {
     result.profile = summarizeProfile(server.profileDir);
-    const byFile = summarizeProfile(server.profileDir, 15, true);
+    const byFile = summarizeProfile(server.profileDir, 15, 'file');
+    const byStage = summarizeProfile(server.profileDir, 20, 'stage');
+    result.profileStages = byStage;
     process.stdout.write(`server CPU profile, self time:\n${result.profile.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
     process.stdout.write(`by file:\n${byFile.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+    process.stdout.write(`by stage of the ingest path:\n${byStage.map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+    const prof = profilePath(server.profileDir);
+    if (prof) profileCopy = prof;
   }
-  if (server) removeServerDir(server);
   const out = (opts.out as string | undefined) ?? join(RESULTS, `e2e-${result.startedAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
+  if (profileCopy) {
+    copyFileSync(profileCopy, out.replace(/\.json$/, '') + '.cpuprofile');
+    process.stdout.write(`CPU profile: ${out.replace(/\.json$/, '')}.cpuprofile (open in Chrome DevTools)\n`);
+  }
+  if (server) removeServerDir(server);
   writeFileSync(out, JSON.stringify(result, null, 1));
   writeFileSync(out.replace(/\.json$/, '') + '.html', htmlReport(result));
   process.stdout.write(`results: ${out} (+ .html)\n`);

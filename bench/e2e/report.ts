@@ -4,6 +4,7 @@
  * result files side by side as ratios.
  */
 import type { HistogramSummary, LoadResult } from './loadgen.js';
+import { correlationText, type Correlation, type JoinedSecond } from './seconds.js';
 
 export interface ResourceSample {
   t: number;
@@ -19,8 +20,9 @@ export interface RunResult {
   /** One entry per load level (one for a plain run, several for --find-max). */
   steps: StepResult[];
   maxHeldRate?: number;
-  memory?: { streams: number; heapPerStreamBytes: number; rssPerStreamBytes: number; idleHeapMB: number; idleRssMB: number };
+  memory?: { streams: number; chunks?: number; heapPerStreamBytes: number; arraysPerStreamBytes?: number; totalPerStreamBytes?: number; rssPerStreamBytes: number; idleHeapMB: number; idleRssMB: number; loadedRssMB?: number };
   profile?: { fn: string; selfPct: number }[];
+  profileStages?: { fn: string; selfPct: number }[];
 }
 
 export interface StepResult {
@@ -34,6 +36,22 @@ export interface StepResult {
   /** Share of the machine's CPU time stolen by the hypervisor during the step (noise, not pkguard). */
   stealPct: number;
   held: boolean;
+  /** Per second after warm-up: the generator's latency beside the server's runtime second, judged. */
+  seconds: JoinedSecond[];
+  correlation: Correlation;
+  /** From the server's /metrics over the measured window. */
+  server: {
+    loopThreadPctMean: number;
+    cpuWaitPctMean: number;
+    loopDelay: { p99: number; p999: number; max: number };
+    fsync: { p50: number; p99: number; max: number };
+    /** GC pauses as a share of wall time, %. */
+    gcShare: number;
+    /** Server CPU (all threads) per acked message, and the event-loop thread's alone. */
+    cpuUsPerMessage: number;
+    loopThreadUsPerMessage: number;
+    memory: { heapUsedMB: number; arrayBuffersMB: number; externalMB: number; rssMB: number } | undefined;
+  };
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '–');
@@ -46,7 +64,19 @@ export function stepLine(s: StepResult): string {
     `ack p50 ${a.p50} p90 ${a.p90} p99 ${a.p99} p99.9 ${a.p999} max ${a.max} ms`,
     `flag-on-feed p50 ${f.p50} p99 ${f.p99} max ${f.max} ms (${f.count})`,
     `errors ${s.load.errors} unanswered ${s.load.unanswered} · server CPU ${fmt(s.cpuPctMean, 0)}% RSS ≤ ${fmt(s.rssMBMax, 0)} MB · generator lag ${s.load.generatorLagMs} ms · CPU steal ${fmt(s.stealPct, 1)}%`,
+    ...(s.server ? serverLines(s) : []),
   ].join('\n  ');
+}
+
+function serverLines(s: StepResult): string[] {
+  const v = s.server;
+  const m = v.memory;
+  return [
+    `server per message: ${fmt(v.cpuUsPerMessage, 1)} µs CPU (event-loop thread ${fmt(v.loopThreadUsPerMessage, 1)} µs) · event-loop thread busy ${fmt(v.loopThreadPctMean, 0)}%, waiting for a CPU ${fmt(v.cpuWaitPctMean, 0)}% · GC pauses ${fmt(v.gcShare, 1)}% of the time`,
+    `event-loop delay p99 ${fmt(v.loopDelay.p99, 1)} p99.9 ${fmt(v.loopDelay.p999, 1)} max ${fmt(v.loopDelay.max, 1)} ms · fsync p50 ${fmt(v.fsync.p50, 2)} p99 ${fmt(v.fsync.p99, 2)} max ${fmt(v.fsync.max, 1)} ms` +
+      (m ? ` · memory: heap ${fmt(m.heapUsedMB)} MB, typed arrays ${fmt(m.arrayBuffersMB)} MB, external ${fmt(m.externalMB)} MB, RSS ${fmt(m.rssMB)} MB` : ''),
+    ...correlationText(s.correlation).split('\n'),
+  ];
 }
 
 function polyline(points: [number, number][], w: number, h: number, yMax: number, xMax: number, color: string): string {

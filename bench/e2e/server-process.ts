@@ -4,6 +4,7 @@
  * asked for, is written.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
   /** Path of the CPU profile written at stop, when started with `profile`. */
   profileDir: string | undefined;
+  /** Started with `inspect`: a full garbage collection in the server, through the inspector protocol. */
+  collectGarbage(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -34,7 +37,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown> } = {}): Promise<ServerUnderTest> {
+/** `main`: another build's dist/src/cli/main.js (the A side of `--ab`). */
+/** `inspect`: open the inspector on a loopback port, so the bench can force a GC (memory mode only). */
+export async function startServerProcess(opts: { profile?: boolean; config?: Record<string, unknown>; main?: string; nice?: number; inspect?: boolean } = {}): Promise<ServerUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-bench-'));
   const port = await freePort();
   const config = {
@@ -52,8 +57,9 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
   config.journal = { dir: join(dir, 'journal'), ...((opts.config?.journal as object | undefined) ?? {}) };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const profileDir = opts.profile ? join(dir, 'profile') : undefined;
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN, 'serve', '--config', join(dir, 'config.json')];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(opts.inspect ? ['--inspect=127.0.0.1:0'] : []), opts.main ?? MAIN, 'serve', '--config', join(dir, 'config.json')];
+  // `nice` execs node, so the pid is the server's; a negative niceness needs root (CAP_SYS_NICE).
+  const proc = opts.nice !== undefined ? spawn('nice', ['-n', String(opts.nice), process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = `ws://127.0.0.1:${port}`;
@@ -75,6 +81,20 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
     proc,
     dir,
     profileDir,
+    async collectGarbage() {
+      const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+      if (!inspector) throw new Error('server not started with inspect');
+      const ws = new WebSocket(inspector);
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      await new Promise<void>((resolve) => {
+        ws.on('message', (d: Buffer) => (JSON.parse(d.toString()) as { id?: number }).id === 1 && resolve());
+        ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+      });
+      ws.close();
+    },
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
@@ -102,15 +122,25 @@ export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: numb
   }
 }
 
-/** Heap used by the server, from its /metrics (prom-client's default metrics). */
-export async function heapUsed(url: string): Promise<number> {
-  const text = await (await fetch(url.replace(/^ws/, 'http') + '/metrics')).text();
-  const m = /^pkguard_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
+/** Where a profile node's self time belongs, by the stage of the ingest path its code serves. */
+const STAGES: [RegExp, string][] = [
+  [/^\(garbage collector\)/, 'GC'],
+  [/^\(idle\)/, 'idle'],
+  [/^\(program\)/, 'V8/native (program)'],
+  [/detect\/|match\/|normalize\//, 'scan (normalize, match, detect)'],
+  [/escalate\//, 'escalation'],
+  [/journal\/|^fdatasync |^fsync |^(write|writeBuffer) node:internal\/fs|node:internal\/fs\//, 'journal (serialize, write, fsync)'],
+  [/stream\//, 'stream core (processor, step, records)'],
+  [/protocol\/|ingest-decode|zod\//, 'frame parse + validation'],
+  [/ws\/lib\/|^(writev|writeBuffer|writeUtf8String) |node:net|stream_base_commons|node:internal\/streams|node:stream|node:buffer/, 'WebSocket framing + socket I/O'],
+  [/server\//, 'transport (connections, feed, outbox)'],
+  [/prom-client|metrics|runtime-monitor/, 'metrics'],
+  [/pino|sonic-boom/, 'logging'],
+];
 
-/** Top self-time functions (or, `byFile`, files) of the CPU profile written at stop. */
-export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: string; selfPct: number }[] {
+/** Top self-time functions (or, `by: 'file'`, files; `by: 'stage'`, stages of the ingest path) of the CPU profile written at stop. */
+export function summarizeProfile(dir: string, top = 15, by: 'function' | 'file' | 'stage' | boolean = 'function'): { fn: string; selfPct: number }[] {
+  const mode = by === true ? 'file' : by === false ? 'function' : by;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) return [];
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
@@ -122,13 +152,20 @@ export function summarizeProfile(dir: string, top = 15, byFile = false): { fn: s
     const hits = n.hitCount ?? 0;
     total += hits;
     const where = n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
-    const key = byFile ? where || n.callFrame.functionName : `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    const fn = `${n.callFrame.functionName || '(anonymous)'} ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+    const key = mode === 'file' ? where || n.callFrame.functionName : mode === 'stage' ? (STAGES.find(([re]) => re.test(fn))?.[1] ?? 'other') : fn;
     self.set(key, (self.get(key) ?? 0) + hits);
   }
   return [...self]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([fn, hits]) => ({ fn, selfPct: Math.round((hits / Math.max(1, total)) * 1000) / 10 }));
+}
+
+/** The profile file itself, for DevTools. */
+export function profilePath(dir: string): string | undefined {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  return file ? join(dir, file) : undefined;
 }
 
 /** Whole-machine CPU counters from /proc/stat: steal is time the hypervisor gave to someone else. */

@@ -41,12 +41,22 @@ export interface JournalOptions {
   /** The file layer (tests inject faults here). Default: node:fs. */
   files?: SegmentFiles;
   warn: (event: string, detail: Record<string, unknown>) => void;
-  /** Called after each batch is durable: its size and how long the write (+ fsync) took. */
-  onWrite?: (records: number, bytes: number, seconds: number) => void;
+  /**
+   * Called after each batch is durable: its size and how long the write (+ fsync) took; `detail`
+   * splits it into write(2), fdatasync and the wait from the batch's first append to its write.
+   */
+  onWrite?: (records: number, bytes: number, seconds: number, detail: WriteDetail) => void;
 }
 
 
 export { JournalError } from '../errors.js';
+
+/** Where one batch's time went, in seconds (see `JournalOptions.onWrite`). */
+export interface WriteDetail {
+  write: number;
+  sync: number;
+  wait: number;
+}
 
 /** What a probe writes: room for a batch, not a byte (see `probe`). */
 const PROBE = Buffer.alloc(64 * 1024, 0x0a);
@@ -66,6 +76,8 @@ export class Journal implements StreamLog {
   #pending: string[] = [];
   #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   #pendingRecords = 0;
+  /** When the first record of the batch now pending was appended (performance.now()). */
+  #pendingSince = 0;
   /** Number of the first flag among the pending records, noted on the segment they are written to. */
   #pendingFirstFlag: number | undefined;
   #flushing = false;
@@ -169,6 +181,7 @@ export class Journal implements StreamLog {
       text += JSON.stringify(r) + '\n';
       if (r.t === 'msg' && this.#pendingFirstFlag === undefined && r.flags.length > 0) this.#pendingFirstFlag = Number(r.flags[0]!.id.slice(1));
     }
+    if (this.#pending.length === 0) this.#pendingSince = performance.now();
     this.#pending.push(text);
     this.#pendingRecords += records.length;
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
@@ -282,6 +295,7 @@ export class Journal implements StreamLog {
       const records = this.#pendingRecords;
       // Noted on the segment the batch is written to (a rotation may come between append and write).
       const firstFlag = this.#pendingFirstFlag;
+      const since = this.#pendingSince;
       this.#pendingFirstFlag = undefined;
       this.#pending = [];
       this.#waiters = [];
@@ -292,8 +306,10 @@ export class Journal implements StreamLog {
         if (text.length > 0) {
           const t0 = performance.now();
           const buf = Buffer.from(text, 'utf8');
+          let t1 = t0;
           try {
             await writeFully(fh, buf);
+            t1 = performance.now();
             if (this.#opts.fsync) await fh.datasync();
           } catch (err) {
             await this.#cutBack(fh);
@@ -303,7 +319,8 @@ export class Journal implements StreamLog {
           this.#unconfirmed = undefined;
           this.#active.bytes += buf.length;
           if (firstFlag !== undefined && this.#active.firstFlag === undefined) this.#active.firstFlag = firstFlag;
-          this.#opts.onWrite?.(records, buf.length, (performance.now() - t0) / 1000);
+          const t2 = performance.now();
+          this.#opts.onWrite?.(records, buf.length, (t2 - t0) / 1000, { write: (t1 - t0) / 1000, sync: this.#opts.fsync ? (t2 - t1) / 1000 : 0, wait: Math.max(0, t0 - since) / 1000 });
         }
         this.#pendingRecords -= records;
         for (const w of waiters) w.resolve();

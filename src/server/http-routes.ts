@@ -40,10 +40,15 @@ export function httpRoutes(d: RouteDeps): (req: IncomingMessage, res: ServerResp
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       return res.end(JSON.stringify(body));
     }
-    if (url.pathname === '/metrics') {
+    if (url.pathname === '/metrics' || url.pathname === '/metrics/runtime') {
       if (d.metricsTokens.length > 0 && !bearerMatches(tokenOf(req, url), d.metricsTokens)) {
         res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer' });
         return res.end('unauthorized: /metrics needs Authorization: Bearer <metrics token>\n');
+      }
+      if (url.pathname === '/metrics/runtime') {
+        // The last two minutes, second by second (src/runtime-monitor.ts): what a stall went through.
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        return res.end(JSON.stringify({ seconds: d.metrics.recentSeconds }));
       }
       const core = d.core.health();
       d.metrics.journalPending.set(core.pending);

@@ -11,12 +11,13 @@
  */
 import type { WebSocket } from 'ws';
 import { wireError, type WireError } from '../protocol/codes.js';
-import { decodeMessage, splitFrame } from '../protocol/frame.js';
+import { splitFrame } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
 import type { Limits } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { IngestPeer, StreamService } from '../stream/contracts.js';
 import type { IngestBudget } from './ingest-budget.js';
+import { decodeIngest } from './ingest-decode.js';
 
 /** Close code for a peer cut off for not reading what it is sent. */
 export const CLOSE_NOT_READING = 4008;
@@ -88,9 +89,9 @@ export class IngestConnection implements IngestPeer {
         this.send(wireError('forbidden', `type: ${type} is a feed command; an ingest connection sends stream messages only`, { index: frame.batch ? i : undefined }));
         continue;
       }
-      const decoded = decodeMessage(raw, INGEST_SCHEMAS, frame.batch ? i : undefined);
+      const decoded = decodeIngest(raw, frame.batch ? i : undefined);
       if (!decoded.ok) this.send(decoded.error);
-      else valid.push(decoded.message as IngestMessage);
+      else valid.push(decoded.message);
     }
     if (valid.length === 0) return;
     // A big frame is processed a slice per event-loop turn, so other connections' frames interleave.

@@ -29,6 +29,14 @@ test('a short run against its own server: every message acked, JSON and HTML wri
   expect(step.load.ack.count).toBeGreaterThan(0);
   expect(step.load.ack.p99).toBeGreaterThanOrEqual(step.load.ack.p50);
   expect(step.resources.length).toBeGreaterThan(0);
+  // The server's side of each second and of the window: CPU per message, loop delay, typed arrays.
+  const server = (result.steps[0] as unknown as { server: { cpuUsPerMessage: number; loopDelay: { max: number }; memory: { arrayBuffersMB: number } } }).server;
+  expect(server.cpuUsPerMessage).toBeGreaterThan(0);
+  expect(server.loopDelay.max).toBeGreaterThanOrEqual(0);
+  expect(server.memory.arrayBuffersMB).toBeGreaterThan(0);
+  expect(r.stdout).toMatch(/event-loop delay p99 [\d.–]+ p99\.9 [\d.–]+ max [\d.–]+ ms/);
+  expect(r.stdout).toMatch(/server per message: [\d.]+ µs CPU/);
+  expect(r.stderr).toMatch(/loop-thread +\d+% cpu-wait +\d+%/);
   const html = readFileSync(out.replace(/\.json$/, '.html'), 'utf8');
   expect(html).toMatch(/<svg[^>]*>.*<polyline/s);
   const cmp = spawnSync(process.execPath, [MAIN, '--compare', out, out], { encoding: 'utf8' });

@@ -1,0 +1,62 @@
+/**
+ * `bench:e2e -- --ab BASELINE_DIST`: server CPU per message, baseline build against this one, on
+ * the same machine at the same time. Both servers run side by side (each its own process, journal
+ * and port); the load generator drives them in turn, round by round and in alternating order, at
+ * the same offered rate, so a noisy neighbour or a burst of steal falls on both. The figure to
+ * read is the ratio of CPU µs per acked message (server CPU from /proc over the measured seconds);
+ * ack latency is shown too, but on a shared machine only the CPU ratio is steady.
+ */
+import type { LoadConfig, LoadResult } from './loadgen.js';
+import { removeServerDir, sampleProcess, startServerProcess, type ServerUnderTest } from './server-process.js';
+
+export interface AbRound {
+  side: 'A' | 'B';
+  cpuUsPerMessage: number;
+  acked: number;
+  ackP99: number;
+  ackP50: number;
+}
+
+/** Waits (up to 30 s) until a server uses under 5% of a core over half a second. */
+async function idle(s: ServerUnderTest): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    const c0 = sampleProcess(s.pid)?.cpuSeconds ?? 0;
+    await new Promise((r) => setTimeout(r, 500));
+    if ((sampleProcess(s.pid)?.cpuSeconds ?? 0) - c0 < 0.025) return;
+  }
+}
+
+export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[] }> {
+  const a = await startServerProcess({ main: baselineMain, config });
+  const b = await startServerProcess({ config, ...(niceB !== undefined ? { nice: niceB } : {}) });
+  const out: AbRound[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const order: ['A' | 'B', ServerUnderTest][] = r % 2 === 0 ? [['A', a], ['B', b]] : [['B', b], ['A', a]];
+      for (const [side, server] of order) {
+        // The whole run's CPU over every message it acked (the servers live across rounds, so JIT
+        // warm-up falls in round 1 of each; the idle monitor's timers cost both the same).
+        // The other side must be idle first (a backlog it still works on would run during this side's turn).
+        await idle(server === a ? b : a);
+        const cpu0 = sampleProcess(server.pid)?.cpuSeconds;
+        const load = await runGenerator({ ...cfg, url: server.url });
+        const cpu1 = sampleProcess(server.pid)?.cpuSeconds;
+        const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : NaN;
+        const row = { side, cpuUsPerMessage: (cpu / Math.max(1, load.acked)) * 1e6, acked: load.acked, ackP99: load.ack.p99, ackP50: load.ack.p50 };
+        out.push(row);
+        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message, ${row.acked} acked, ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
+      }
+    }
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    removeServerDir(a);
+    removeServerDir(b);
+  }
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) ratios.push(out[2 * r + (r % 2 === 0 ? 1 : 0)]!.cpuUsPerMessage / out[2 * r + (r % 2 === 0 ? 0 : 1)]!.cpuUsPerMessage);
+  const medianA = med(out.filter((x) => x.side === 'A').map((x) => x.cpuUsPerMessage));
+  const medianB = med(out.filter((x) => x.side === 'B').map((x) => x.cpuUsPerMessage));
+  return { rounds: out, medianA, medianB, ratio: med(ratios), ratios };
+}
