@@ -13,9 +13,9 @@
  * this file is updated.
  */
 import { decodeMessage, type Decoded } from '../protocol/frame.js';
-import { chatSchema, INGEST_SCHEMAS, MAX_ID_LENGTH, MAX_TEXT_UNITS, transcriptSchema, type IngestMessage } from '../protocol/ingest.js';
+import { chatSchema, INGEST_SCHEMAS, MAX_ID_LENGTH, MAX_TEXT_UNITS, SPEAKERS, transcriptSchema, type IngestMessage, type Speaker } from '../protocol/ingest.js';
 
-const TRANSCRIPT_KEYS = ['type', 'stream', 'seq', 'ts', 'text', 'final'];
+const TRANSCRIPT_KEYS = ['type', 'stream', 'seq', 'ts', 'text', 'final', 'speaker'];
 const CHAT_KEYS = ['type', 'stream', 'seq', 'ts', 'user', 'text'];
 
 const sameKeys = (shape: object, keys: string[]) => {
@@ -28,6 +28,7 @@ const CHAT_FAST = sameKeys(chatSchema.shape, CHAT_KEYS);
 const validId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_ID_LENGTH;
 const validCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const validText = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_TEXT_UNITS;
+const SPEAKER_SET: ReadonlySet<unknown> = new Set(SPEAKERS);
 
 /** The fast path's result, or undefined when zod must decide. */
 export function fastDecode(raw: unknown): IngestMessage | undefined {
@@ -36,16 +37,15 @@ export function fastDecode(raw: unknown): IngestMessage | undefined {
   const type = m.type;
   if (type === 'transcript') {
     if (!TRANSCRIPT_FAST) return undefined;
-    let n = 0;
-    for (const k in m) {
-      if (k !== 'type' && k !== 'stream' && k !== 'seq' && k !== 'ts' && k !== 'text' && k !== 'final') return undefined;
-      n++;
-    }
-    const { stream, seq, ts, text, final } = m;
+    for (const k in m) if (k !== 'type' && k !== 'stream' && k !== 'seq' && k !== 'ts' && k !== 'text' && k !== 'final' && k !== 'speaker') return undefined;
+    const { stream, seq, ts, text, final, speaker } = m;
     if (!validId(stream) || !validCount(seq) || !validCount(ts) || !validText(text)) return undefined;
-    if (final !== undefined && typeof final !== 'boolean') return undefined;
-    if (final === undefined && n !== 5) return undefined;
-    return { type: 'transcript', stream, seq, ts, text, final: final ?? true };
+    // A key present with the value undefined (not from JSON, but possible in a library call) is zod's to judge.
+    if ('final' in m && typeof final !== 'boolean') return undefined;
+    if ('speaker' in m && !SPEAKER_SET.has(speaker)) return undefined;
+    const message: IngestMessage = { type: 'transcript', stream, seq, ts, text, final: (final as boolean | undefined) ?? true };
+    if (speaker !== undefined) message.speaker = speaker as Speaker;
+    return message;
   }
   if (type === 'chat') {
     if (!CHAT_FAST) return undefined;

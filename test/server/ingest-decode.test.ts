@@ -24,12 +24,13 @@ const countValues = fc.constantFrom(0, -0, 1, 17, -1, 1.5, Number.MAX_SAFE_INTEG
 const textValues = fc.oneof(fc.constantFrom('', '全网最低价', 'a'.repeat(MAX_TEXT_UNITS), 'a'.repeat(MAX_TEXT_UNITS + 1), 42, null, ['t'], { t: 'x' }), fc.string({ maxLength: 5 }));
 const finalValues = fc.constantFrom(true, false, 'true', 0, 1, null, undefined);
 const userValues = fc.constantFrom('u1', '', 'u'.repeat(MAX_ID_LENGTH), 'u'.repeat(MAX_ID_LENGTH + 1), 5, null, undefined, ['u']);
+const speakerValues = fc.constantFrom('host', 'guest', 'opponent', 'audience', '', null, undefined, 1);
 const typeValues = fc.constantFrom('transcript', 'chat', 'pk', 'end', 'Transcript', '', 3, null, undefined);
 
 /** A message with each field present (some value) or absent, plus maybe an extra field. */
 const message = fc
   .record(
-    { type: typeValues, stream: idValues, seq: countValues, ts: countValues, text: textValues, final: finalValues, user: userValues, extra: fc.constantFrom('speaker', 'lang', 'flags', 'constructor', 'toString') },
+    { type: typeValues, stream: idValues, seq: countValues, ts: countValues, text: textValues, final: finalValues, user: userValues, speaker: speakerValues, extra: fc.constantFrom('speaker', 'lang', 'flags', 'constructor', 'toString') },
     { requiredKeys: [] },
   )
   .map((r) => {
@@ -73,6 +74,8 @@ test('fast path and zod agree on JSON text: __proto__, duplicate keys, non-objec
 
 test('the fast path takes the common shapes (else it would be no faster)', () => {
   expect(fastDecode({ type: 'transcript', stream: 's1', seq: 5, ts: 1, text: '好' })).toEqual({ type: 'transcript', stream: 's1', seq: 5, ts: 1, text: '好', final: true });
+  expect(fastDecode({ type: 'transcript', stream: 's1', seq: 5, ts: 1, text: '好', final: false, speaker: 'guest' })).toEqual({ type: 'transcript', stream: 's1', seq: 5, ts: 1, text: '好', final: false, speaker: 'guest' });
+  expect(fastDecode({ type: 'transcript', stream: 's1', seq: 5, ts: 1, text: '好', speaker: 'audience' })).toBeUndefined();
   expect(fastDecode({ type: 'chat', stream: 's1', seq: 5, ts: 1, user: 'u', text: '好' })).toEqual({ type: 'chat', stream: 's1', seq: 5, ts: 1, user: 'u', text: '好' });
   expect(fastDecode({ type: 'chat', stream: 's1', seq: 5, ts: 1, text: '好', lang: 'zh' })).toBeUndefined();
 });
