@@ -86,3 +86,16 @@ test('stdin, with the server SIGKILLed and restarted mid-input: every line acked
   expect((r.out.at(-1)!.reconnects as number)).toBeGreaterThanOrEqual(1);
   expect(r.code).toBe(0);
 });
+
+test('help: listed in pkguard --help, its own page with the exit codes; a bad option exits 2', { timeout: 60_000 }, async () => {
+  const { runCli } = await import('./run-cli.js');
+  const all = await runCli(['--help']);
+  expect(all.stdout).toContain('pkguard ingest [FILE] [--url ws://HOST:PORT] [--token TOKEN] [--window N] [--batch N] [--timeout S] [--quiet]');
+  const page = await runCli(['ingest', '--help']);
+  expect(page.code).toBe(0);
+  expect(page.stdout).toMatch(/^usage: pkguard ingest \[FILE\]/);
+  expect(page.stdout).toMatch(/3 no connection/);
+  const bad = await runCli(['ingest', '--frobnicate', 'x', '--token', 'x'.repeat(20)]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/unknown option --frobnicate/);
+});

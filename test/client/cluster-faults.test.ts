@@ -16,7 +16,7 @@ import { FAST_LEASES, hasNatsServer, startNats, startNode, waitBalanced, type Na
 import { flagKey, modelFlags, multisetDiff, pipeline, UNPACED, workload } from './harness.js';
 
 const SEED = Number(process.env.CLIENT_FAULT_SEED ?? Date.now() % 1_000_000);
-const MESSAGES = Number(process.env.CLIENT_CLUSTER_MESSAGES ?? 15_000);
+const MESSAGES = Number(process.env.CLIENT_CLUSTER_MESSAGES ?? 10_000);
 const STREAMS = 150;
 const P = FAST_LEASES.partitions;
 
@@ -37,7 +37,7 @@ describe.skipIf(!hasNatsServer)('IngestClient against a cluster', () => {
     rmSync(lexicons, { recursive: true, force: true });
   }, 60_000);
 
-  test(`${MESSAGES} messages over ${STREAMS} streams; the node the client is on, owner of some of them, is SIGKILLed (seed ${SEED})`, { timeout: 170_000 }, async () => {
+  test(`${MESSAGES} messages over ${STREAMS} streams; the node the client is on, owner of some of them, is SIGKILLed (seed ${SEED})`, { timeout: 300_000 }, async () => {
     const owner = await waitBalanced(nodes, P);
     const [a, victim, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
     const msgs = workload(MESSAGES, STREAMS, SEED, 'k');

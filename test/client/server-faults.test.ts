@@ -28,7 +28,7 @@ afterAll(() => {
   removeDir(dir);
 });
 
-test(`${MESSAGES} messages over ${STREAMS} streams while the server is killed ${KILLS} times: each acked once, each expected flag journaled once (seed ${SEED})`, { timeout: 170_000 }, async () => {
+test(`${MESSAGES} messages over ${STREAMS} streams while the server is killed ${KILLS} times: each acked once, each expected flag journaled once (seed ${SEED})`, { timeout: 300_000 }, async () => {
   const rand = prng(SEED);
   const msgs = workload(MESSAGES, STREAMS, SEED);
   const model = modelFlags(msgs, lexicons);
