@@ -12,9 +12,9 @@
  * - `rootNext[c]`: the root's transitions as a dense row, because most text positions are at the root.
  * - `fail[s]`: the failure link.
  * - `outState[s]`: the nearest state on `s`'s suffix chain (itself included) where a pattern ends, or -1;
- *   `outPattern[u]` the pattern ending at `u` (collapsing: the group of patterns whose collapsed
- *   form ends there, `groupPatterns[groupFrom[g] .. groupFrom[g + 1])`); `outNext[u]` the next output
- *   state down the chain.
+ *   `outPattern[u]` the pattern ending at `u`; collapsing, when several patterns collapse to the key
+ *   ending at `u` or its one pattern has repeats, `~g` for the group g of them,
+ *   `groupPatterns[groupFrom[g] .. groupFrom[g + 1])`; `outNext[u]` the next output state down the chain.
  * - Collapsing repeats (see builder.ts): `runCounts[runFrom[p] .. runFrom[p + 1])` are pattern p's run
  *   lengths, and `singleRun[c]` is the group of one-run patterns on class c (扣, 扣扣), or -1.
  *   The hot loop tests `outState[s] >= 0` once per character and walks the chain only on a hit.

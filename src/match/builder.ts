@@ -190,8 +190,15 @@ function compile(patterns: readonly (string | null)[], collapseRepeats: boolean)
   for (const n of order) {
     const node = nodes[n]!;
     const s = slot[n]!;
-    // Plain search reports the pattern itself; collapsing, the key's group (search.ts checks run lengths).
-    outPattern[s] = node.pattern < 0 || collapseRepeats ? node.pattern : groupPatterns[groupFrom[node.pattern]!]!;
+    // Plain search reports the pattern itself. Collapsing, so does a key that stands for one
+    // pattern without repeats (most keys: it needs no run check when no repeat was skipped inside
+    // it); any other key is its group g, written ~g (search.ts checks run lengths).
+    if (node.pattern < 0) outPattern[s] = -1;
+    else {
+      const first = groupFrom[node.pattern]!;
+      const sole = groupFrom[node.pattern + 1]! - first === 1 ? groupPatterns[first]! : -1;
+      outPattern[s] = !collapseRepeats || (sole >= 0 && patternLength[sole] === keys[node.pattern]!.length) ? groupPatterns[first]! : ~node.pattern;
+    }
     if (n !== 0) {
       const fs = slot[failOfNode[n]!]!;
       fail[s] = fs;

@@ -274,30 +274,42 @@ function emit(a: Automaton, s: number, end: number, out: MatchBuffer): void {
 }
 
 /**
- * Collapsing: the unit at `at` began a run and the automaton reached `s`. For each pattern whose
- * collapsed form ends here, check its runs against the text's runs (walking back over the skips)
- * and report it now, or, when its last run is longer than one unit, once this run grows that long.
- * One-run patterns longer than a unit are reported by `repeated`.
+ * Collapsing: the unit at `at` began a run and the automaton reached `s`. A pattern without
+ * repeats, when no repeat was skipped inside its span, ends here as in plain search; any other
+ * pattern is checked run by run (`emitRuns`).
  */
 function emitCollapsed(a: Automaton, st: SearchState, s: number, at: number, out: MatchBuffer): void {
-  const { outPattern, outNext, groupFrom, groupPatterns, runFrom, runCounts } = a;
+  const { outPattern, outNext, groupFrom, groupPatterns, patternLength } = a;
+  const newestSkip = st.runs > 0 ? st.runTo[(st.runs - 1) & (st.runTo.length - 1)]! : -1;
   for (let u = a.outState[s]!; u >= 0; u = outNext[u]!) {
-    const g = outPattern[u]!;
-    for (let k = groupFrom[g]!, to = groupFrom[g + 1]!; k < to; k++) {
-      const p = groupPatterns[k]!;
-      const r0 = runFrom[p]!;
-      const m = runFrom[p + 1]! - r0;
-      if (m === 1) {
-        if (runCounts[r0] === 1) push(out, p, at, at + 1);
-        continue;
-      }
-      const start = startOfRuns(st, at, runCounts, r0, m);
-      if (start < 0) continue;
-      const last = runCounts[r0 + m - 1]!;
-      if (last === 1) push(out, p, start, at + 1);
-      else addPending(st, p, start, at, at + last);
-    }
+    const o = outPattern[u]!;
+    if (o >= 0) {
+      const length = patternLength[o]!;
+      // A skip at the start itself is fine (the start is the last unit of its run).
+      if (newestSkip <= at + 1 - length) push(out, o, at + 1 - length, at + 1);
+      else emitRuns(a, st, o, at, out);
+    } else for (let k = groupFrom[~o]!, to = groupFrom[~o + 1]!; k < to; k++) emitRuns(a, st, groupPatterns[k]!, at, out);
   }
+}
+
+/**
+ * Pattern `p`'s collapsed form ended at `at`: check its runs against the text's (walking back over
+ * the skips) and report it now, or, when its last run is longer than one unit, once this run grows
+ * that long. One-run patterns longer than a unit are reported by `repeated`.
+ */
+function emitRuns(a: Automaton, st: SearchState, p: number, at: number, out: MatchBuffer): void {
+  const { runFrom, runCounts } = a;
+  const r0 = runFrom[p]!;
+  const m = runFrom[p + 1]! - r0;
+  if (m === 1) {
+    if (runCounts[r0] === 1) push(out, p, at, at + 1);
+    return;
+  }
+  const start = startOfRuns(st, at, runCounts, r0, m);
+  if (start < 0) return;
+  const last = runCounts[r0 + m - 1]!;
+  if (last === 1) push(out, p, start, at + 1);
+  else addPending(st, p, start, at, at + last);
 }
 
 /**

@@ -139,6 +139,9 @@ export class Normalizer implements NormalizedText {
     let codes = text.codes;
     let starts = text.starts;
     let ends = text.ends;
+    let scodes = sounds.codes;
+    let sstarts = sounds.starts;
+    let sends = sounds.ends;
     let k = 0;
     let sk = 0;
     let i = 0;
@@ -165,10 +168,10 @@ export class Normalizer implements NormalizedText {
         if (f === FOLD_NOISE) {
           // A clause mark ends what the pinyin lane can match (质，闭眼 is no 治鼻炎); the text lane
           // drops it as noise like any symbol, since evaders put those inside words.
-          if (isClauseMark(u) && sk > 0 && sounds.codes[sk - 1] !== LANE_BREAK) {
-            sounds.codes[sk] = LANE_BREAK;
-            sounds.starts[sk] = i;
-            sounds.ends[sk] = i + 1;
+          if (isClauseMark(u) && sk > 0 && scodes[sk - 1] !== LANE_BREAK) {
+            scodes[sk] = LANE_BREAK;
+            sstarts[sk] = i;
+            sends[sk] = i + 1;
             sk++;
           }
           i++;
@@ -181,10 +184,10 @@ export class Normalizer implements NormalizedText {
           k++;
           digits += (digitBits[f >>> 5]! >>> f) & 1;
           const sy = syllableOf[u]!;
-          if (sy !== 0 || (sk > 0 && sounds.codes[sk - 1] !== LANE_BREAK)) {
-            sounds.codes[sk] = sy === 0 ? LANE_BREAK : sy;
-            sounds.starts[sk] = i;
-            sounds.ends[sk] = i + 1;
+          if (sy !== 0 || (sk > 0 && scodes[sk - 1] !== LANE_BREAK)) {
+            scodes[sk] = sy === 0 ? LANE_BREAK : sy;
+            sstarts[sk] = i;
+            sends[sk] = i + 1;
             sk++;
           }
           i++;
@@ -220,6 +223,9 @@ export class Normalizer implements NormalizedText {
       codes = text.codes;
       starts = text.starts;
       ends = text.ends;
+      scodes = sounds.codes;
+      sstarts = sounds.starts;
+      sends = sounds.ends;
     }
     text.length = k;
     sounds.length = sk;
