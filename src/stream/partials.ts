@@ -73,6 +73,19 @@ export class PartialTracker {
     return { flags: out, retracted };
   }
 
+  /** A reported flag's id changed (cluster mode: the log assigns ids as it stores flags). */
+  rename(from: string, to: string): void {
+    for (const reported of this.#reported.values()) {
+      for (const ids of reported.values()) {
+        const i = ids.indexOf(from);
+        if (i >= 0) {
+          ids[i] = to;
+          return;
+        }
+      }
+    }
+  }
+
   /** Forgets `seq` and everything before it. */
   settle(seq: number): void {
     for (const s of this.#reported.keys()) if (s <= seq) this.#reported.delete(s);
