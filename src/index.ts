@@ -47,3 +47,4 @@ export { PkguardError, LexiconError, PatternError, InputError, type LexiconProbl
 export { loadLexiconDir, validateLexicon, BUNDLED_LEXICON_DIR, type LexiconInput } from './lexicon/load.js';
 export type { Lexicon, TermEntry, AllowEntry } from './lexicon/schema.js';
 export type { CompiledLexicon } from './lexicon/compile.js';
+export { SPEAKERS, type Speaker } from './protocol/ingest.js';
