@@ -107,8 +107,9 @@ export const PARTIAL_PREFIX_UNITS = 64;
  * on: the end of the stream's text and the hypothesis are scanned as one stateless text, and only
  * flags that end in the hypothesis are kept, with offsets into it. Flags that end before it were
  * reported with the earlier chunk; their ids are not used (ids are renumbered: scanning is
- * synchronous, so nothing else drew one meanwhile). Cost: one scan of at most 64 more units, about
- * 2.5× scanning the hypothesis alone for a short one (a fresh stream context per partial was 4–10×).
+ * synchronous, so nothing else drew one meanwhile). Cost (`npm run bench:partials`): about 3× the
+ * hypothesis scanned alone for 26–65-unit hypotheses (medians); a fresh stream context per partial
+ * was 8–11×.
  */
 export function scanPartial(scanner: Scanner, ids: FlagIdAllocator, stream: string, text: string, meta: Omit<ChunkMeta, 'stream'>): Flag[] {
   const tail = scanner.stream(stream).tail;
