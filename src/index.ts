@@ -49,3 +49,4 @@ export type { Lexicon, TermEntry, AllowEntry } from './lexicon/schema.js';
 export type { CompiledLexicon } from './lexicon/compile.js';
 export { IngestClient, type IngestClientOptions, type IngestClientStats, type IngestClientEvents, type ConnectionState, type CloseResult, type IngestAck, type ShutdownSignal } from './client/ingest-client.js';
 export { IngestConnectError, IngestRefusedError, IngestUnackedError, type UnackedReason } from './errors.js';
+export { SPEAKERS, type Speaker } from './protocol/ingest.js';

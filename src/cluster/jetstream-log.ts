@@ -147,6 +147,15 @@ export class JetStreamLog implements StreamLog {
         case 'restore':
           stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
           break;
+        case 'retract':
+        case 'recommend':
+        case 'decline': {
+          await before; // the flags they name from earlier appends have their ids
+          const id = (p: string) => renamed.get(p) ?? p;
+          const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
+          stored.push(this.#send(rec.t, body));
+          break;
+        }
         case 'dismiss':
           stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
           break;

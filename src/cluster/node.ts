@@ -23,7 +23,7 @@ import { wireError, type WireError } from '../protocol/codes.js';
 import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 import type { Metrics } from '../metrics.js';
-import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
+import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, ModeratorCommand, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
 import type { ClusterConfig } from './config.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
 import { StreamFollower } from './follower.js';
@@ -308,7 +308,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     }
   }
 
-  async command(cmd: DismissCommand | ShutdownCommand | RestoreCommand): Promise<CommandResult | WireError> {
+  async command(cmd: ModeratorCommand): Promise<CommandResult | WireError> {
     let stream: string;
     if (cmd.type === 'dismiss') {
       const n = Number(cmd.flagId.slice(1));
@@ -439,7 +439,19 @@ export class ClusterNode implements StreamService, FlagHistory {
         break;
       case 'shutdown':
         this.#summary(e.stream).reason = e.reason;
-        out.shutdown({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual }, conns);
+        delete this.#summary(e.stream).recommended;
+        out.shutdown({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual, ...(e.confirmed ? { confirmed: true as const } : {}) }, conns);
+        break;
+      case 'retract':
+        out.event({ type: 'retract', stream: e.stream, seq: e.seq, flagId: e.flagId, ts: e.ts });
+        break;
+      case 'recommend':
+        this.#summary(e.stream).recommended = e.reason;
+        out.event({ type: 'recommend', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts });
+        break;
+      case 'decline':
+        delete this.#summary(e.stream).recommended;
+        out.event({ type: 'decline', stream: e.stream, ts: e.ts });
         break;
       case 'restore':
         delete this.#summary(e.stream).reason;

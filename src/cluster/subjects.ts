@@ -35,7 +35,7 @@ export function streamToken(stream: string): string {
   return out;
 }
 
-export type EventKind = 'flag' | 'msg' | 'level' | 'shutdown' | 'restore' | 'dismiss' | 'pk' | 'end';
+export type EventKind = 'flag' | 'msg' | 'level' | 'shutdown' | 'restore' | 'dismiss' | 'pk' | 'end' | 'retract' | 'recommend' | 'decline';
 
 export class Subjects {
   readonly prefix: string;

@@ -298,7 +298,7 @@ export class Escalation {
     const s = this.#advance(stream, rec?.ts ?? 0);
     if (s.level === 'shutdown') return;
     s.recommended = rec && { reason: rec.reason, flagIds: [...rec.flagIds], ts: rec.ts };
-    s.level = this.#levelFor(s, s.book.lastTs);
+    s.level = this.#levelFor(s);
   }
 
   /** Each stream's risk, its event time and its recent incidents (journal snapshot), for streams that carry any. */
@@ -323,7 +323,7 @@ export class Escalation {
     s.book.lastTs = state.ts;
     s.book.restore(state.incidents ?? []);
     if (s.level === 'shutdown') return;
-    s.level = this.#levelFor(s, state.ts);
+    s.level = this.#levelFor(s);
   }
 
   /** Epoch of every stream that has had a shutdown (journal snapshot). */
@@ -394,7 +394,7 @@ export class Escalation {
   }
 
   /** The level the risk gives, short of shutdown: `alert` at most, and at least while a recommendation is pending. */
-  #levelFor(s: StreamRisk, _ts: number): Level {
+  #levelFor(s: StreamRisk): Level {
     const t = this.#config.thresholds;
     const r = s.book.risk;
     return r >= t.alert || s.recommended ? 'alert' : r >= t.watch ? 'watch' : 'normal';
@@ -402,7 +402,7 @@ export class Escalation {
 
   #relevel(stream: string, s: StreamRisk, ts: number, events: EscalationEvent[]): void {
     if (s.level === 'shutdown') return;
-    const level = this.#levelFor(s, ts);
+    const level = this.#levelFor(s);
     if (level !== s.level) {
       s.level = level;
       events.push({ type: 'level', stream, level, risk: round(s.book.risk), ts });

@@ -197,6 +197,8 @@ export class Processor implements StreamService {
       flagStreams.delete(from);
       flagStreams.set(to, stream);
       this.#escalation.renameFlag(stream, from, to);
+      // A partial's flag: the final retracts it by the id the log gave it.
+      this.#streams.get(stream)?.partials?.rename(from, to);
     }
   }
 

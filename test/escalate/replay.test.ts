@@ -84,3 +84,25 @@ test('across the seeds something was retracted, recommended and shut down (the s
   }
   expect([...kinds]).toEqual(expect.arrayContaining(['retract', 'recommend', 'shutdown', 'level']));
 });
+
+test('a journal written before incidents (per-flag records, a snapshot with term counts) still replays: shut-down streams stay so, nothing is signalled again', { timeout: 60_000 }, async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const d = dir();
+  const flag = (id: string, stream: string, seq: number, term: string, severity = 'high') => ({ id, stream, seq, category: 'extreme', term, matched: term, start: 0, end: term.length, severity, kind: 'transcript', ts: 1, evasion: false, via: 'text' });
+  const T = 1_790_000_000_000;
+  const lines = [
+    { t: 'snapshot', nextFlag: 5, shutdown: [{ stream: 'old-shut', epoch: 1, reason: 'risk 17.0 crossed the shutdown threshold 16' }], epochs: { 'old-shut': 1 }, seqs: { 'old-live': 1 }, risks: { 'old-live': { risk: 6, ts: T, terms: { 全网最低价: 2 } } } },
+    { t: 'msg', stream: 'old-live', seq: 2, ts: T + 1000, kind: 'transcript', final: true, flags: [flag('f5', 'old-live', 2, '全网最低价'), flag('f6', 'old-live', 2, '销量第一')], text: '全网最低价销量第一' },
+    { t: 'level', stream: 'old-live', level: 'alert', risk: 14, ts: T + 1000 },
+  ];
+  writeFileSync(join(d, 'segment-000000000001.ndjson'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const core = await openCore(d, { lexicon: bundledLexicon() });
+  const view = core.processor.summaries();
+  expect(view.find((s) => s.stream === 'old-shut')).toMatchObject({ level: 'shutdown', reason: expect.stringMatching(/crossed/) });
+  // The snapshot's 6 (decayed 1 s) plus one incident of two flags weighing as its strongest, 4 (old term counts are read, not used).
+  expect(view.find((s) => s.stream === 'old-live')!.risk).toBeCloseTo(6 * Math.pow(0.5, 1 / 120) + 4, 1);
+  expect(core.outbox.rec.shutdowns).toEqual([]);
+  expect(core.replayed.flags).toBe(2);
+  await core.processor.close();
+});

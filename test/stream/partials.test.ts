@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import type { Flag } from '../../src/flag.js';
-import { PartialTracker } from '../../src/stream/partials.js';
+import { Scanner } from '../../src/detect/scanner.js';
+import { FlagIdAllocator, type Flag } from '../../src/flag.js';
+import { PartialTracker, scanPartial } from '../../src/stream/partials.js';
+import { smallLexicon } from './embedded.js';
 
 const f = (term: string, start = 0): Flag => ({ id: `f${start}`, category: 'extreme', term, matched: term, start, end: start + term.length, severity: 'high', evasion: false, via: 'text' });
 const terms = (flags: Flag[]) => flags.map((x) => x.term);
@@ -60,5 +62,27 @@ describe('PartialTracker', () => {
     replayed.note(9, a);
     replayed.note(9, b);
     expect(replayed.final(9, []).retracted).toEqual(live.final(9, []).retracted);
+  });
+});
+
+describe('scanPartial', () => {
+  test('a hypothesis completing a claim begun in the last final is flagged with the carry; the carry itself does not move', { timeout: 60_000 }, () => {
+    const ids = new FlagIdAllocator(1);
+    const scanner = new Scanner(smallLexicon(), ids);
+    expect(scanner.stream('s').push('加微信，这个价格是全网最', { kind: 'transcript' }).map((x) => x.term)).toEqual(['加微信']);
+    const next = ids.peek();
+    const flags = scanPartial(scanner, ids, 's', '低价哦', { seq: 2, kind: 'transcript' });
+    expect(flags).toMatchObject([{ id: `f${next}`, stream: 's', seq: 2, term: '全网最低价', carried: '全网最', start: 0, end: 2, matched: '低价' }]);
+    expect(ids.peek()).toBe(next + 1); // the earlier chunk's 加微信 was scanned again but drew no id
+    // Without the carry the hypothesis alone says nothing.
+    expect(scanner.scan('低价哦')).toEqual([]);
+    // The stream's carry is where the final left it: the final completes the claim itself.
+    expect(scanner.stream('s').push('低价哦', { kind: 'transcript' }).map((x) => [x.term, x.carried])).toEqual([['全网最低价', '全网最']]);
+  });
+
+  test('with no earlier text it is a plain scan', { timeout: 60_000 }, () => {
+    const ids = new FlagIdAllocator(1);
+    const scanner = new Scanner(smallLexicon(), ids);
+    expect(scanPartial(scanner, ids, 'fresh', '史上最强', { kind: 'transcript' })).toMatchObject([{ term: '史上最强', start: 0, end: 4, id: 'f1' }]);
   });
 });
