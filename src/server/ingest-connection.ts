@@ -13,6 +13,7 @@ import type { WebSocket } from 'ws';
 import { wireError, type WireError } from '../protocol/codes.js';
 import { splitFrame } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
+import { FEED_SCHEMAS } from '../protocol/feed.js';
 import type { Limits } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { IngestPeer, StreamService } from '../stream/contracts.js';
@@ -22,7 +23,8 @@ import { decodeIngest } from './ingest-decode.js';
 /** Close code for a peer cut off for not reading what it is sent. */
 export const CLOSE_NOT_READING = 4008;
 
-const FEED_COMMANDS = new Set(['subscribe', 'dismiss', 'shutdown', 'restore']);
+/** Every feed command (confirm and decline too): on /ingest each is `forbidden`, not `unknown_type`. */
+const FEED_COMMANDS: ReadonlySet<string> = new Set(Object.keys(FEED_SCHEMAS));
 
 export class IngestConnection implements IngestPeer {
   readonly id: number;

@@ -165,6 +165,11 @@ describe('auth and roles', () => {
   test('an ingest connection cannot send feed commands; a control connection cannot dismiss, shut down or restore', async () => {
     ingest.send({ type: 'dismiss', flagId: 'f1' });
     expect(await ingest.next((m) => m.type === 'error' && m.code === 'forbidden')).toMatchObject({ message: expect.stringMatching(/^type: dismiss/) });
+    // Every feed command, the recommend-mode ones too, is forbidden on /ingest (not an unknown type).
+    ingest.send({ type: 'confirm', stream: 'split' });
+    expect(await ingest.next((m) => m.type === 'error' && m.code === 'forbidden' && /^type: confirm/.test(String(m.message)))).toBeTruthy();
+    ingest.send({ type: 'decline', stream: 'split' });
+    expect(await ingest.next((m) => m.type === 'error' && m.code === 'forbidden' && /^type: decline/.test(String(m.message)))).toBeTruthy();
     control.send({ type: 'dismiss', flagId: 'f1' });
     control.send({ type: 'shutdown', stream: 'split' });
     control.send({ type: 'restore', stream: 'bad' });
