@@ -18,8 +18,10 @@ import { RECENT_SECONDS, type Metrics } from './metrics.js';
 
 /** One completed second of the process's life. */
 export interface RuntimeSecond {
-  /** Epoch second the window ended at. */
+  /** Epoch second the window ended in (it covers about the second before: `windowS` long). */
   second: number;
+  /** The window's length in seconds: about 1, longer when the process itself was stalled past a second. */
+  windowS: number;
   loopDelayP50Ms: number;
   loopDelayP99Ms: number;
   loopDelayP999Ms: number;
@@ -220,7 +222,8 @@ export class RuntimeMonitor {
     m.arrayBuffersBytes.set(mem.arrayBuffers);
     const h = this.#loop;
     const s: RuntimeSecond = {
-      second: Math.round(Date.now() / 1000),
+      second: Math.floor(Date.now() / 1000),
+      windowS: round(wall),
       loopDelayP50Ms: ms(h.percentile(50)),
       loopDelayP99Ms: ms(h.percentile(99)),
       loopDelayP999Ms: ms(h.percentile(99.9)),

@@ -84,8 +84,9 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
       for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
       // Print every second both sides have, in order (a stalled server answers late, with all of them).
       for (const load of [...loadSeconds.values()].sort((a, b) => a.second - b.second)) {
-        const sec = serverSeconds.get(load.second);
-        if (!sec || printed.has(load.second)) continue;
+        if (printed.has(load.second)) continue;
+        const sec = joinSeconds([load], serverSeconds, p99Bound)[0]!.server;
+        if (!sec) continue;
         printed.add(load.second);
         const j = { second: load.second, t: load.t, load, server: sec, ...judge(load, sec, p99Bound, joined.at(-1)) };
         joined.push(j);
