@@ -13,13 +13,16 @@
  * every 50 ms, and a few small /proc reads per second.
  */
 import { fstat, openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
+import { devNull } from 'node:os';
 import { createHistogram, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import { RECENT_SECONDS, type Metrics } from './metrics.js';
 
 /** One completed second of the process's life. */
 export interface RuntimeSecond {
-  /** Epoch second the window ended at. */
+  /** Epoch second the window ended in (it covers about the second before: `windowS` long). */
   second: number;
+  /** The window's length in seconds: about 1, longer when the process itself was stalled past a second. */
+  windowS: number;
   loopDelayP50Ms: number;
   loopDelayP99Ms: number;
   loopDelayP999Ms: number;
@@ -123,7 +126,8 @@ export class RuntimeMonitor {
   constructor(metrics: Metrics) {
     this.#metrics = metrics;
     this.#ticker = setInterval(() => this.#tick(), TICK_MS).unref();
-    this.#probeFd = openSync('/proc/self/stat', 'r');
+    // Any open file will do: fstat of it is the cheapest call that still goes through the pool.
+    this.#probeFd = openSync(devNull, 'r');
     this.#prober = setInterval(() => this.#probe(), PROBE_MS).unref();
     this.#gc = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -220,7 +224,8 @@ export class RuntimeMonitor {
     m.arrayBuffersBytes.set(mem.arrayBuffers);
     const h = this.#loop;
     const s: RuntimeSecond = {
-      second: Math.round(Date.now() / 1000),
+      second: Math.floor(Date.now() / 1000),
+      windowS: round(wall),
       loopDelayP50Ms: ms(h.percentile(50)),
       loopDelayP99Ms: ms(h.percentile(99)),
       loopDelayP999Ms: ms(h.percentile(99.9)),

@@ -12,7 +12,7 @@ afterEach(() => monitor?.stop());
 
 const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 60));
 
-test('a 150 ms task on the loop is the second\'s loop-delay max; the loop thread was busy; the stats reach /metrics', { timeout: 15_000 }, async () => {
+test('a 150 ms task on the loop is the second\'s loop-delay max; the loop thread ran or waited to run; the stats reach /metrics', { timeout: 15_000 }, async () => {
   const metrics = new Metrics();
   monitor = new RuntimeMonitor(metrics);
   await nextSecond(); // the first window is partial
@@ -27,10 +27,11 @@ test('a 150 ms task on the loop is the second\'s loop-delay max; the loop thread
   expect(s).toBeDefined();
   expect(s.loopDelayMaxMs).toBeGreaterThanOrEqual(140);
   expect(s.loopDelayMaxMs).toBeLessThan(1000);
-  // The loop thread burnt 150 ms of this second; clock ticks are 10 ms, a loaded machine may delay it.
-  expect(s.mainCpuPct).toBeGreaterThanOrEqual(5);
-  expect(s.cpuPct).toBeGreaterThanOrEqual(s.mainCpuPct - 10);
+  // For those 150 ms the loop thread was always runnable: running (CPU, in 10 ms clock ticks) or
+  // waiting for a CPU (run queue) on a crowded machine; together at least ~150 ms of the second.
+  expect(s.mainCpuPct + s.mainWaitPct).toBeGreaterThanOrEqual(12);
   expect(s.mainWaitPct).toBeGreaterThanOrEqual(0);
+  expect(s.cpuPct).toBeGreaterThanOrEqual(s.mainCpuPct - 10);
   expect(s.poolRoundTripMaxMs).toBeGreaterThan(0);
   expect(Math.abs(s.second - Date.now() / 1000)).toBeLessThan(2);
   const text = await metrics.registry.metrics();

@@ -84,8 +84,9 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
       for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
       // Print every second both sides have, in order (a stalled server answers late, with all of them).
       for (const load of [...loadSeconds.values()].sort((a, b) => a.second - b.second)) {
-        const sec = serverSeconds.get(load.second);
-        if (!sec || printed.has(load.second)) continue;
+        if (printed.has(load.second)) continue;
+        const sec = joinSeconds([load], serverSeconds, p99Bound)[0]!.server;
+        if (!sec) continue;
         printed.add(load.second);
         const j = { second: load.second, t: load.t, load, server: sec, ...judge(load, sec, p99Bound, joined.at(-1)) };
         joined.push(j);
@@ -132,14 +133,20 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
     server: {
       loopThreadPctMean: meanOf((x) => x.mainCpuPct),
       cpuWaitPctMean: meanOf((x) => x.mainWaitPct),
-      loopDelay: { p99: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.99), p999: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.999), max: srv.length ? Math.max(...srv.map((x) => x.loopDelayMaxMs)) : NaN },
-      fsync: { p50: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.5), p99: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.99), max: srv.length ? Math.max(...srv.map((x) => x.journalSyncMaxMs)) : NaN },
+      loopDelay: capped(windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.99), windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_event_loop_delay_seconds', 0.999), srv.length ? Math.max(...srv.map((x) => x.loopDelayMaxMs)) : NaN),
+      fsync: { p50: windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.5), ...capped(windowQuantileMs(atWarmupEnd, atEnd, 'pkguard_journal_fsync_seconds', 0.99), NaN, srv.length ? Math.max(...srv.map((x) => x.journalSyncMaxMs)) : NaN) },
       gcShare: (counterDelta(atWarmupEnd, atEnd, 'pkguard_gc_pause_seconds_total') / Math.max(1e-9, load.measuredSeconds)) * 100,
       cpuUsPerMessage: (cpuSeconds / Math.max(1, ackedInWindow)) * 1e6,
       loopThreadUsPerMessage: (loopThreadSeconds / Math.max(1, ackedInWindow)) * 1e6,
       memory: atEnd?.second ? { heapUsedMB: atEnd.second.heapUsedMB, arrayBuffersMB: atEnd.second.arrayBuffersMB, externalMB: atEnd.second.externalMB, rssMB: atEnd.second.rssMB } : undefined,
     },
   };
+}
+
+/** Bucket-interpolated percentiles can overshoot the largest value seen: no percentile above the max. */
+function capped(p99: number, p999: number, max: number): { p99: number; p999: number; max: number } {
+  const cap = (v: number) => (Number.isFinite(max) && v > max ? max : v);
+  return { p99: cap(p99), p999: cap(p999), max };
 }
 
 /**

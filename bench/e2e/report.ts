@@ -100,6 +100,10 @@ function histRow(name: string, h: HistogramSummary): string {
   return `<tr><td>${name}</td><td>${h.count}</td><td>${h.p50}</td><td>${h.p90}</td><td>${h.p99}</td><td>${h.p999}</td><td>${h.max}</td></tr>`;
 }
 
+function srv(s: StepResult, get: (x: NonNullable<JoinedSecond['server']>) => number): [number, number][] {
+  return s.seconds.filter((j) => j.server && Number.isFinite(get(j.server))).map((j) => [j.t, get(j.server!)]);
+}
+
 export function htmlReport(r: RunResult): string {
   const parts = r.steps.map((s, i) => {
     const tl = s.load.timeline;
@@ -109,6 +113,8 @@ export function htmlReport(r: RunResult): string {
 ${chart('throughput', [{ name: 'sent/s', color: '#888', points: tl.map((x) => [x.t, x.sent]) }, { name: 'acked/s', color: '#1565c0', points: tl.map((x) => [x.t, x.acked]) }], 'msg/s')}
 ${chart('ack latency per second', [{ name: 'p99', color: '#c62828', points: tl.map((x) => [x.t, x.ackP99]) }, { name: 'max', color: '#f9a825', points: tl.map((x) => [x.t, x.ackMax]) }], 'ms')}
 ${chart('server resources', [{ name: 'CPU %', color: '#2e7d32', points: s.resources.map((x) => [x.t, x.cpuPct]) }, { name: 'RSS MB', color: '#6a1b9a', points: s.resources.map((x) => [x.t, x.rssMB]) }], '% / MB')}
+${s.seconds?.length ? chart('why: the server per second', [{ name: 'loop thread CPU %', color: '#2e7d32', points: srv(s, (x) => x.mainCpuPct) }, { name: 'waiting for a CPU %', color: '#c62828', points: srv(s, (x) => x.mainWaitPct) }, { name: 'steal %', color: '#888', points: srv(s, (x) => x.stealPct) }], '%') : ''}
+${s.seconds?.length ? chart('stalls per second', [{ name: 'loop delay max ms', color: '#1565c0', points: srv(s, (x) => x.loopDelayMaxMs) }, { name: 'longest GC ms', color: '#f9a825', points: srv(s, (x) => x.gcMaxMs) }, { name: 'longest fsync ms', color: '#6a1b9a', points: srv(s, (x) => x.journalSyncMaxMs) }], 'ms') : ''}
 </section>`;
   });
   const mem = r.memory ? `<section><h2>Memory per stream</h2><p>${r.memory.streams} streams: ${Math.round(r.memory.heapPerStreamBytes)} B heap and ${Math.round(r.memory.rssPerStreamBytes)} B RSS per stream above the idle process (heap ${fmt(r.memory.idleHeapMB)} MB, RSS ${fmt(r.memory.idleRssMB)} MB idle).</p></section>` : '';
@@ -136,6 +142,12 @@ export function compare(a: RunResult, b: RunResult): string {
     ['server RSS MB', sa.rssMBMax, sb.rssMBMax],
     ['errors', sa.load.errors, sb.load.errors],
   ];
+  if (sa.server && sb.server) {
+    rows.push(['server CPU µs/message', sa.server.cpuUsPerMessage, sb.server.cpuUsPerMessage]);
+    rows.push(['loop thread µs/message', sa.server.loopThreadUsPerMessage, sb.server.loopThreadUsPerMessage]);
+    rows.push(['loop delay p99 ms', sa.server.loopDelay.p99, sb.server.loopDelay.p99]);
+    rows.push(['loop delay max ms', sa.server.loopDelay.max, sb.server.loopDelay.max]);
+  }
   if (a.maxHeldRate !== undefined && b.maxHeldRate !== undefined) rows.unshift(['max held msg/s', a.maxHeldRate, b.maxHeldRate]);
   if (a.memory && b.memory) rows.push(['heap B/stream', a.memory.heapPerStreamBytes, b.memory.heapPerStreamBytes]);
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -50,8 +50,10 @@ export function judge(load: SecondSample, server: ServerSecond | undefined, boun
 
 export function joinSeconds(samples: readonly SecondSample[], server: ReadonlyMap<number, ServerSecond>, boundMs: number): JoinedSecond[] {
   const out: JoinedSecond[] = [];
+  const all = [...server.values()].sort((a, b) => a.second - b.second);
   for (const load of samples) {
-    const s = server.get(load.second);
+    // The server's window for this second, or the longer one (a stall) that covers it.
+    const s = server.get(load.second) ?? all.find((x) => x.second >= load.second && x.second - (x.windowS ?? 1) <= load.second - 0.5);
     out.push({ second: load.second, t: load.t, load, server: s, ...judge(load, s, boundMs, out.at(-1)) });
   }
   return out;
