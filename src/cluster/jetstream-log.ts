@@ -9,13 +9,23 @@
  * the processor as a rename of its provisional id), then the `msg` record itself without them.
  * Replay joins them again; flags whose `msg` record never came (the owner died between the two)
  * still count as their message processed.
+ *
+ * Fencing: each append first writes the partition's fence message (`ev.<p>._fence`, rolled up so
+ * one is kept) with `Nats-Expected-Last-Subject-Sequence` set to the fence this owner wrote last,
+ * and publishes its records only once that is stored. A new owner writes its own fence before
+ * replaying, so an old owner that was paused or cut off past its lease finds the fence moved and
+ * its append fails (FencedError) before anything of it is stored. (nats-server 2.9 checks that
+ * header against the message's own subject only, hence a fence subject rather than a check on
+ * every record's subject.)
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import type { Flag } from '../flag.js';
 import type { FlagRenames, StreamLog } from '../stream/log.js';
 import { checkRecord } from '../stream/record-schema.js';
 import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { FlagEvent } from './events.js';
+import { crashPoint } from './fault.js';
 import type { EventKind, Subjects } from './subjects.js';
 
 const noop = () => {};
@@ -26,6 +36,9 @@ const PROVISIONAL = /f8\d{15}/g;
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
+
+/** Another owner wrote the partition's fence: this node lost the partition and must not write. */
+export class FencedError extends Error {}
 
 export class JetStreamLog implements StreamLog {
   readonly #js: JetStreamClient;
@@ -40,11 +53,17 @@ export class JetStreamLog implements StreamLog {
   readonly #renamed = new Map<string, string>();
   #pending = 0;
   #failure: Error | undefined;
+  /** Sequence of the fence this owner wrote last (0: none yet, appends are refused). */
+  #fenceSeq = 0;
+  /** Settles once the previous append's fence is stored (fences chain). */
+  #lastFence: Promise<void> = Promise.resolve();
+  readonly #node: string;
   badRecords = 0;
   /** Events read by the last replay. */
   replayed = 0;
 
-  constructor(d: { js: JetStreamClient; jsm: JetStreamManager; subjects: Subjects; partition: number; warn: (event: string, detail: Record<string, unknown>) => void }) {
+  constructor(d: { js: JetStreamClient; jsm: JetStreamManager; subjects: Subjects; partition: number; node: string; warn: (event: string, detail: Record<string, unknown>) => void }) {
+    this.#node = d.node;
     this.#js = d.js;
     this.#jsm = d.jsm;
     this.#subjects = d.subjects;
@@ -88,12 +107,60 @@ export class JetStreamLog implements StreamLog {
     return result;
   }
 
+  /**
+   * Takes the partition over: writes a fence after whatever fence is there (compare-and-set on the
+   * fence subject's last sequence, retried if another owner's lands in between). Call before replay.
+   */
+  async fence(): Promise<void> {
+    const subject = this.#subjects.fence(this.#p);
+    for (let attempt = 0; ; attempt++) {
+      let last = 0;
+      try {
+        last = (await this.#jsm.streams.getMessage(this.#subjects.eventsStream, { last_by_subj: subject }))?.seq ?? 0;
+      } catch (err) {
+        if (!/no message found|not found/i.test((err as Error).message)) throw err;
+      }
+      try {
+        this.#fenceSeq = await this.#writeFence(last);
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  async #writeFence(after: number): Promise<number> {
+    const h = headers();
+    h.set('Nats-Rollup', 'sub');
+    const ack = await this.#js.publish(this.#subjects.fence(this.#p), JSON.stringify({ t: 'fence', node: this.#node, ts: Date.now() }), { headers: h, expect: { lastSubjectSequence: after } });
+    return ack.seq;
+  }
+
+  /** Moves the fence on from this owner's last one; fails (FencedError) once another owner wrote one. */
+  #advanceFence(): Promise<void> {
+    const step = this.#lastFence.then(async () => {
+      if (this.#fenceSeq === 0) throw new FencedError(`partition ${this.#p}: no fence written; not the owner`);
+      try {
+        this.#fenceSeq = await this.#writeFence(this.#fenceSeq);
+      } catch (err) {
+        if (/wrong last sequence/i.test((err as Error).message)) {
+          this.#fenceSeq = 0;
+          throw new FencedError(`partition ${this.#p}: another node took it over (fence moved)`);
+        }
+        throw err;
+      }
+    });
+    this.#lastFence = step.catch(noop);
+    return step;
+  }
+
   barrier(): Promise<void> {
     return this.#last.then(() => undefined);
   }
 
   async probe(): Promise<boolean> {
     if (!this.#failure) return true;
+    if (this.#failure instanceof FencedError) return false; // for good: the partition is someone else's
     try {
       await this.#last.catch(() => undefined);
       await this.#jsm.streams.info(this.#subjects.eventsStream);
@@ -110,6 +177,8 @@ export class JetStreamLog implements StreamLog {
   }
 
   async #publish(records: readonly StreamRecord[], before: Promise<void>): Promise<FlagRenames> {
+    await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
+    await this.#advanceFence();
     const renames = new Map<string, string>();
     const renamed = this.#renamed;
     const stored: Promise<unknown>[] = [];
@@ -194,7 +263,9 @@ export class JetStreamLog implements StreamLog {
           body = undefined;
         }
         const t = (body as { t?: unknown } | undefined)?.t;
-        if (t === 'flag') {
+        if (t === 'fence') {
+          // ownership, not stream state
+        } else if (t === 'flag') {
           const e = body as FlagEvent;
           const flag = { ...e.flag, id: `f${m.seq}` } as Flag;
           let group = flags.get(e.stream);

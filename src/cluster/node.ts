@@ -164,6 +164,7 @@ export class ClusterNode implements StreamService, FlagHistory {
         max_age: nanos(c.eventsMaxAgeMs),
         duplicate_window: nanos(c.duplicateWindowMs),
         num_replicas: c.replicas,
+        allow_rollup_hdrs: true, // the partition fences keep one message each (jetstream-log.ts)
       });
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
       const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
@@ -240,6 +241,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     const d = this.#d;
     const worker = new PartitionWorker(p, {
       nc: this.#nc,
+      node: this.node,
       replies: this.#replyBatcher,
       js: this.#js,
       jsm: this.#jsm,

@@ -7,6 +7,7 @@
  *   <prefix>.ingest.<p>                          ingest messages (a JSON message or an array)
  *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
  *   <prefix>.ev.<p>.<stream>.msg|level|shutdown|restore|dismiss|pk|end   the other records (src/stream/records.ts)
+ *   <prefix>.ev.<p>._fence                       the partition's owner fence (jetstream-log.ts)
  *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
  *
  * `<stream>` is the stream id as a subject token: letters, digits, `_` and `-` are kept, every other
@@ -72,6 +73,11 @@ export class Subjects {
 
   eventsAll(): string {
     return `${this.prefix}.ev.>`;
+  }
+
+  /** The partition's fence (jetstream-log.ts): one message, rolled up, written by each owner before its events. */
+  fence(p: number): string {
+    return `${this.prefix}.ev.${p}._fence`;
   }
 
   eventsOfPartition(p: number): string {
