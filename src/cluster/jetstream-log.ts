@@ -10,16 +10,16 @@
  * Replay joins them again; flags whose `msg` record never came (the owner died between the two)
  * still count as their message processed.
  *
- * Fencing: each append first writes the partition's fence message (`ev.<p>._fence`, rolled up so
- * one is kept) with `Nats-Expected-Last-Subject-Sequence` set to the fence this owner wrote last,
+ * Fencing: each append first writes the partition's fence message (`fence.<p>` on a stream of its
+ * own that keeps the last message per subject) with `Nats-Expected-Last-Subject-Sequence` set to
+ * the fence this owner wrote last,
  * and publishes its records only once that is stored. A new owner writes its own fence before
  * replaying, so an old owner that was paused or cut off past its lease finds the fence moved and
  * its append fails (FencedError) before anything of it is stored. (nats-server 2.9 checks that
  * header against the message's own subject only, hence a fence subject rather than a check on
- * every record's subject.)
+ * every record's subject; and not on the events stream, where a rollup would disturb the readers.)
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
 import type { Flag } from '../flag.js';
 import type { FlagRenames, StreamLog } from '../stream/log.js';
 import { checkRecord } from '../stream/record-schema.js';
@@ -116,7 +116,7 @@ export class JetStreamLog implements StreamLog {
     for (let attempt = 0; ; attempt++) {
       let last = 0;
       try {
-        last = (await this.#jsm.streams.getMessage(this.#subjects.eventsStream, { last_by_subj: subject }))?.seq ?? 0;
+        last = (await this.#jsm.streams.getMessage(this.#subjects.fencesStream, { last_by_subj: subject }))?.seq ?? 0;
       } catch (err) {
         if (!/no message found|not found/i.test((err as Error).message)) throw err;
       }
@@ -130,9 +130,7 @@ export class JetStreamLog implements StreamLog {
   }
 
   async #writeFence(after: number): Promise<number> {
-    const h = headers();
-    h.set('Nats-Rollup', 'sub');
-    const ack = await this.#js.publish(this.#subjects.fence(this.#p), JSON.stringify({ t: 'fence', node: this.#node, ts: Date.now() }), { headers: h, expect: { lastSubjectSequence: after } });
+    const ack = await this.#js.publish(this.#subjects.fence(this.#p), JSON.stringify({ node: this.#node, ts: Date.now() }), { expect: { lastSubjectSequence: after } });
     return ack.seq;
   }
 
@@ -244,7 +242,10 @@ export class JetStreamLog implements StreamLog {
     this.replayed = 0;
     const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: this.#subjects.eventsOfPartition(this.#p), deliver_policy: DeliverPolicy.All });
     const info = await oc.info(true);
-    if (info.num_pending === 0) return;
+    if (info.num_pending === 0) {
+      void oc.delete().catch(() => {});
+      return;
+    }
     const flags = new Map<string, { seq: number; final: boolean; flags: Flag[]; ts: number; kind: 'transcript' | 'chat'; text: string; prev?: string }>();
     const orphans = function* (stream: string): Generator<StreamRecord> {
       const f = flags.get(stream);
@@ -263,9 +264,7 @@ export class JetStreamLog implements StreamLog {
           body = undefined;
         }
         const t = (body as { t?: unknown } | undefined)?.t;
-        if (t === 'fence') {
-          // ownership, not stream state
-        } else if (t === 'flag') {
+        if (t === 'flag') {
           const e = body as FlagEvent;
           const flag = { ...e.flag, id: `f${m.seq}` } as Flag;
           let group = flags.get(e.stream);
@@ -296,6 +295,7 @@ export class JetStreamLog implements StreamLog {
       }
     } finally {
       iter.stop();
+      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
     for (const stream of [...flags.keys()]) yield* orphans(stream);
   }

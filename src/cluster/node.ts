@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { connect, credsAuthenticator, headers, nanos, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, headers, nanos, nkeyAuthenticator, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -144,6 +144,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       ...(c.user ? { user: c.user, pass: c.pass } : {}),
       ...(c.token ? { token: c.token } : {}),
       ...(c.credsFile ? { authenticator: credsAuthenticator(readFileSync(c.credsFile)) } : {}),
+      ...(c.nkeySeedFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(c.nkeySeedFile, 'utf8').trim())) } : {}),
+      ...(c.tls ? { tls: { ...c.tls } } : {}),
     });
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
@@ -164,7 +166,15 @@ export class ClusterNode implements StreamService, FlagHistory {
         max_age: nanos(c.eventsMaxAgeMs),
         duplicate_window: nanos(c.duplicateWindowMs),
         num_replicas: c.replicas,
-        allow_rollup_hdrs: true, // the partition fences keep one message each (jetstream-log.ts)
+      });
+      // One fence per partition (jetstream-log.ts): only the last message of each subject is kept.
+      await ensureStream(jsm, {
+        name: subjects.fencesStream,
+        subjects: [subjects.fencesAll()],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_msgs_per_subject: 1,
+        num_replicas: c.replicas,
       });
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
       const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
@@ -489,7 +499,10 @@ export class ClusterNode implements StreamService, FlagHistory {
   async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
     const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
     const info = await oc.info(true);
-    if (info.num_pending === 0) return;
+    if (info.num_pending === 0) {
+      void oc.delete().catch(() => {});
+      return;
+    }
     const iter = await oc.consume({ max_messages: 1000 });
     try {
       for await (const m of iter) {
@@ -499,6 +512,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       }
     } finally {
       iter.stop();
+      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
   }
 

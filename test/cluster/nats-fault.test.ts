@@ -4,6 +4,7 @@
  * signals) resume by themselves and stay live, no acked message's flag is lost, and none arrives
  * twice. The pipeline is the simple model a real one follows: every message is re-sent until acked.
  */
+import { writeFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -108,6 +109,7 @@ describe.skipIf(!hasNatsServer)('cluster when nats-server fails', () => {
   }, 90_000);
 
   afterAll(async () => {
+    if (process.env.CLUSTER_DUMP_LOGS) for (const n of nodes) writeFileSync(`${process.env.CLUSTER_DUMP_LOGS}-${n.port}.log`, n.logs.map((l) => JSON.stringify(l)).join('\n'));
     await Promise.all(nodes.map((n) => n.stop()));
     for (const n of nodes) removeDir(n.dir);
     await nats?.stop();
