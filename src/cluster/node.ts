@@ -150,15 +150,15 @@ export class ClusterNode implements StreamService, FlagHistory {
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
       const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, {
+      await settingUp(() => ensureStream(jsm, {
         name: subjects.ingestStream,
         subjects: [subjects.ingestAll()],
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,
         max_age: nanos(c.ingestMaxAgeMs),
         num_replicas: c.replicas,
-      });
-      await ensureStream(jsm, {
+      }));
+      await settingUp(() => ensureStream(jsm, {
         name: subjects.eventsStream,
         subjects: [subjects.eventsAll()],
         retention: RetentionPolicy.Limits,
@@ -166,18 +166,19 @@ export class ClusterNode implements StreamService, FlagHistory {
         max_age: nanos(c.eventsMaxAgeMs),
         duplicate_window: nanos(c.duplicateWindowMs),
         num_replicas: c.replicas,
-      });
+      }));
       // One fence per partition (jetstream-log.ts): only the last message of each subject is kept.
-      await ensureStream(jsm, {
+      await settingUp(() => ensureStream(jsm, {
         name: subjects.fencesStream,
         subjects: [subjects.fencesAll()],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         max_msgs_per_subject: 1,
         num_replicas: c.replicas,
-      });
+      }));
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
-      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
+      await settingUp(() => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
+      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
       const self = new ClusterNode(d, node, nc, jsm, kv);
       await self.#startFollowing();
       self.#replySub = nc.subscribe(subjects.reply(node), {
@@ -541,6 +542,18 @@ const STALL_MS = 3000;
 
 function flagOf(e: FlagEvent, seq: number): Flag {
   return { id: `f${seq}`, ...e.flag } as Flag;
+}
+
+/** Creating replicated streams waits for a NATS cluster's elections: timeouts are retried for a while. */
+async function settingUp<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= 6 || !/timeout|temporarily unavailable|no suitable peers|insufficient resources/i.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
