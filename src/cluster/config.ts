@@ -15,6 +15,18 @@ export const clusterConfigSchema = z
     pass: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
     credsFile: z.string().min(1).optional(),
+    /** An nkey seed file (`SU...`): authenticates with the nkey instead of a password. */
+    nkeySeedFile: z.string().min(1).optional(),
+    /** TLS to the NATS servers: a CA to trust (self-signed servers), and a client certificate for mutual TLS. */
+    tls: z
+      .object({
+        caFile: z.string().min(1).optional(),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together', path: ['certFile'] })
+      .optional(),
     /** Subject and stream/bucket name prefix; nodes with the same prefix form one cluster. */
     prefix: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ and - only').default('pkguard'),
     /** Streams are hashed into this many partitions; every node of a cluster must agree. */

@@ -9,6 +9,15 @@
  * the processor as a rename of its provisional id), then the `msg` record itself without them.
  * Replay joins them again; flags whose `msg` record never came (the owner died between the two)
  * still count as their message processed.
+ *
+ * Fencing: each append first writes the partition's fence message (`fence.<p>` on a stream of its
+ * own that keeps the last message per subject) with `Nats-Expected-Last-Subject-Sequence` set to
+ * the fence this owner wrote last,
+ * and publishes its records only once that is stored. A new owner writes its own fence before
+ * replaying, so an old owner that was paused or cut off past its lease finds the fence moved and
+ * its append fails (FencedError) before anything of it is stored. (nats-server 2.9 checks that
+ * header against the message's own subject only, hence a fence subject rather than a check on
+ * every record's subject; and not on the events stream, where a rollup would disturb the readers.)
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Flag } from '../flag.js';
@@ -16,6 +25,7 @@ import type { FlagRenames, StreamLog } from '../stream/log.js';
 import { checkRecord } from '../stream/record-schema.js';
 import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { FlagEvent } from './events.js';
+import { crashPoint } from './fault.js';
 import type { EventKind, Subjects } from './subjects.js';
 
 const noop = () => {};
@@ -26,6 +36,9 @@ const PROVISIONAL = /f8\d{15}/g;
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
+
+/** Another owner wrote the partition's fence: this node lost the partition and must not write. */
+export class FencedError extends Error {}
 
 export class JetStreamLog implements StreamLog {
   readonly #js: JetStreamClient;
@@ -40,11 +53,17 @@ export class JetStreamLog implements StreamLog {
   readonly #renamed = new Map<string, string>();
   #pending = 0;
   #failure: Error | undefined;
+  /** Sequence of the fence this owner wrote last (0: none yet, appends are refused). */
+  #fenceSeq = 0;
+  /** Settles once the previous append's fence is stored (fences chain). */
+  #lastFence: Promise<void> = Promise.resolve();
+  readonly #node: string;
   badRecords = 0;
   /** Events read by the last replay. */
   replayed = 0;
 
-  constructor(d: { js: JetStreamClient; jsm: JetStreamManager; subjects: Subjects; partition: number; warn: (event: string, detail: Record<string, unknown>) => void }) {
+  constructor(d: { js: JetStreamClient; jsm: JetStreamManager; subjects: Subjects; partition: number; node: string; warn: (event: string, detail: Record<string, unknown>) => void }) {
+    this.#node = d.node;
     this.#js = d.js;
     this.#jsm = d.jsm;
     this.#subjects = d.subjects;
@@ -88,12 +107,58 @@ export class JetStreamLog implements StreamLog {
     return result;
   }
 
+  /**
+   * Takes the partition over: writes a fence after whatever fence is there (compare-and-set on the
+   * fence subject's last sequence, retried if another owner's lands in between). Call before replay.
+   */
+  async fence(): Promise<void> {
+    const subject = this.#subjects.fence(this.#p);
+    for (let attempt = 0; ; attempt++) {
+      let last = 0;
+      try {
+        last = (await this.#jsm.streams.getMessage(this.#subjects.fencesStream, { last_by_subj: subject }))?.seq ?? 0;
+      } catch (err) {
+        if (!/no message found|not found/i.test((err as Error).message)) throw err;
+      }
+      try {
+        this.#fenceSeq = await this.#writeFence(last);
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  async #writeFence(after: number): Promise<number> {
+    const ack = await this.#js.publish(this.#subjects.fence(this.#p), JSON.stringify({ node: this.#node, ts: Date.now() }), { expect: { lastSubjectSequence: after } });
+    return ack.seq;
+  }
+
+  /** Moves the fence on from this owner's last one; fails (FencedError) once another owner wrote one. */
+  #advanceFence(): Promise<void> {
+    const step = this.#lastFence.then(async () => {
+      if (this.#fenceSeq === 0) throw new FencedError(`partition ${this.#p}: no fence written; not the owner`);
+      try {
+        this.#fenceSeq = await this.#writeFence(this.#fenceSeq);
+      } catch (err) {
+        if (/wrong last sequence/i.test((err as Error).message)) {
+          this.#fenceSeq = 0;
+          throw new FencedError(`partition ${this.#p}: another node took it over (fence moved)`);
+        }
+        throw err;
+      }
+    });
+    this.#lastFence = step.catch(noop);
+    return step;
+  }
+
   barrier(): Promise<void> {
     return this.#last.then(() => undefined);
   }
 
   async probe(): Promise<boolean> {
     if (!this.#failure) return true;
+    if (this.#failure instanceof FencedError) return false; // for good: the partition is someone else's
     try {
       await this.#last.catch(() => undefined);
       await this.#jsm.streams.info(this.#subjects.eventsStream);
@@ -110,6 +175,8 @@ export class JetStreamLog implements StreamLog {
   }
 
   async #publish(records: readonly StreamRecord[], before: Promise<void>): Promise<FlagRenames> {
+    await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
+    await this.#advanceFence();
     const renames = new Map<string, string>();
     const renamed = this.#renamed;
     const stored: Promise<unknown>[] = [];
@@ -184,7 +251,10 @@ export class JetStreamLog implements StreamLog {
     this.replayed = 0;
     const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: this.#subjects.eventsOfPartition(this.#p), deliver_policy: DeliverPolicy.All });
     const info = await oc.info(true);
-    if (info.num_pending === 0) return;
+    if (info.num_pending === 0) {
+      void oc.delete().catch(() => {});
+      return;
+    }
     const flags = new Map<string, { seq: number; final: boolean; flags: Flag[]; ts: number; kind: 'transcript' | 'chat'; text: string; prev?: string }>();
     const orphans = function* (stream: string): Generator<StreamRecord> {
       const f = flags.get(stream);
@@ -234,6 +304,7 @@ export class JetStreamLog implements StreamLog {
       }
     } finally {
       iter.stop();
+      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
     for (const stream of [...flags.keys()]) yield* orphans(stream);
   }

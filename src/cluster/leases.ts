@@ -5,9 +5,10 @@
  *   holds it), a held one renewed with `update(revision)` (fails if someone else took it after it
  *   expired): compare-and-set, so two nodes never both believe they own a partition for longer
  *   than a lease, and a node that misses its renewal stops processing before its lease can lapse.
- * - `node.<id>` is each node's heartbeat; the live nodes' count sets each node's fair share
- *   `ceil(P / N)`. A node above its share releases partitions (stop, then delete the key, so the
- *   next owner starts at once); a node below takes free ones.
+ * - `node.<id>` is each node's heartbeat; the live nodes' count (membership.ts, from a watch on
+ *   the bucket) sets each node's fair share `ceil(P / N)`. A node above its share releases
+ *   partitions (stop, then delete the key, so the next owner starts at once); a node below takes
+ *   free ones.
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';

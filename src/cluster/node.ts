@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { connect, credsAuthenticator, headers, nanos, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, headers, nanos, nkeyAuthenticator, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -144,19 +144,21 @@ export class ClusterNode implements StreamService, FlagHistory {
       ...(c.user ? { user: c.user, pass: c.pass } : {}),
       ...(c.token ? { token: c.token } : {}),
       ...(c.credsFile ? { authenticator: credsAuthenticator(readFileSync(c.credsFile)) } : {}),
+      ...(c.nkeySeedFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(c.nkeySeedFile, 'utf8').trim())) } : {}),
+      ...(c.tls ? { tls: { ...c.tls } } : {}),
     });
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
       const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, {
+      await settingUp(() => ensureStream(jsm, {
         name: subjects.ingestStream,
         subjects: [subjects.ingestAll()],
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,
         max_age: nanos(c.ingestMaxAgeMs),
         num_replicas: c.replicas,
-      });
-      await ensureStream(jsm, {
+      }));
+      await settingUp(() => ensureStream(jsm, {
         name: subjects.eventsStream,
         subjects: [subjects.eventsAll()],
         retention: RetentionPolicy.Limits,
@@ -164,9 +166,19 @@ export class ClusterNode implements StreamService, FlagHistory {
         max_age: nanos(c.eventsMaxAgeMs),
         duplicate_window: nanos(c.duplicateWindowMs),
         num_replicas: c.replicas,
-      });
+      }));
+      // One fence per partition (jetstream-log.ts): only the last message of each subject is kept.
+      await settingUp(() => ensureStream(jsm, {
+        name: subjects.fencesStream,
+        subjects: [subjects.fencesAll()],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_msgs_per_subject: 1,
+        num_replicas: c.replicas,
+      }));
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
-      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas });
+      await settingUp(() => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
+      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
       const self = new ClusterNode(d, node, nc, jsm, kv);
       await self.#startFollowing();
       self.#replySub = nc.subscribe(subjects.reply(node), {
@@ -240,6 +252,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     const d = this.#d;
     const worker = new PartitionWorker(p, {
       nc: this.#nc,
+      node: this.node,
       replies: this.#replyBatcher,
       js: this.#js,
       jsm: this.#jsm,
@@ -499,7 +512,10 @@ export class ClusterNode implements StreamService, FlagHistory {
   async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
     const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
     const info = await oc.info(true);
-    if (info.num_pending === 0) return;
+    if (info.num_pending === 0) {
+      void oc.delete().catch(() => {});
+      return;
+    }
     const iter = await oc.consume({ max_messages: 1000 });
     try {
       for await (const m of iter) {
@@ -509,6 +525,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       }
     } finally {
       iter.stop();
+      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
   }
 
@@ -537,6 +554,18 @@ const STALL_MS = 3000;
 
 function flagOf(e: FlagEvent, seq: number): Flag {
   return { id: `f${seq}`, ...e.flag } as Flag;
+}
+
+/** Creating replicated streams waits for a NATS cluster's elections: timeouts are retried for a while. */
+async function settingUp<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= 6 || !/timeout|temporarily unavailable|no suitable peers|insufficient resources/i.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {

@@ -34,6 +34,8 @@ import type { Subjects } from './subjects.js';
 
 export interface WorkerDeps {
   nc: NatsConnection;
+  /** This node's id (written into the partition's fence). */
+  node: string;
   js: JetStreamClient;
   jsm: JetStreamManager;
   subjects: Subjects;
@@ -97,8 +99,9 @@ export class PartitionWorker {
   async start(): Promise<void> {
     const t0 = Date.now();
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')) });
     const p = this.p;
+    await log.fence(); // before the replay: an old owner's later appends are refused
     this.#processor = (
       await Processor.open({
         scanner: d.scanner,

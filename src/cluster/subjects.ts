@@ -7,6 +7,7 @@
  *   <prefix>.ingest.<p>                          ingest messages (a JSON message or an array)
  *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
  *   <prefix>.ev.<p>.<stream>.msg|level|shutdown|restore|dismiss|pk|end   the other records (src/stream/records.ts)
+ *   <prefix>.fence.<p>                           the partition's owner fence (stream <PREFIX>_FENCES, jetstream-log.ts)
  *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
  *
  * `<stream>` is the stream id as a subject token: letters, digits, `_` and `-` are kept, every other
@@ -43,6 +44,7 @@ export class Subjects {
   readonly ingestStream: string;
   readonly eventsStream: string;
   readonly ownersBucket: string;
+  readonly fencesStream: string;
 
   constructor(prefix: string, partitions: number) {
     this.prefix = prefix;
@@ -51,6 +53,7 @@ export class Subjects {
     this.ingestStream = `${upper}_INGEST`;
     this.eventsStream = `${upper}_EVENTS`;
     this.ownersBucket = `${prefix}-owners`;
+    this.fencesStream = `${upper}_FENCES`;
   }
 
   partition(stream: string): number {
@@ -72,6 +75,15 @@ export class Subjects {
 
   eventsAll(): string {
     return `${this.prefix}.ev.>`;
+  }
+
+  /** The partition's fence (jetstream-log.ts) on the fences stream, which keeps the last per subject. */
+  fence(p: number): string {
+    return `${this.prefix}.fence.${p}`;
+  }
+
+  fencesAll(): string {
+    return `${this.prefix}.fence.*`;
   }
 
   eventsOfPartition(p: number): string {

@@ -202,13 +202,13 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
     expect(shut).toMatchObject({ stream: hot, epoch: 1, manual: false });
 
     // Every message sent through a live client is acked in the end. One forwarded to the victim
-    // just as it died gets `internal` ("the owning node did not answer in time; send it again")
+    // just as it died gets `unavailable` ("the owning node or NATS could not be reached in time")
     // once the reply times out, and is sent again, as a pipeline does.
     const answered = new Set<Record<string, unknown>>();
     const ackEventually = async (client: Client, m: Msg) => {
       for (let attempt = 0; attempt < 5; attempt++) {
         const reply = await client.next(
-          (x) => !answered.has(x) && x.stream === m.stream && x.seq === m.seq && (x.type === 'ack' || (x.type === 'error' && x.code === 'internal')),
+          (x) => !answered.has(x) && x.stream === m.stream && x.seq === m.seq && (x.type === 'ack' || (x.type === 'error' && (x.code === 'unavailable' || x.code === 'internal'))),
           30_000,
         );
         answered.add(reply);

@@ -131,3 +131,38 @@ export async function waitBalanced(nodes: ServerProcess[], partitions: number, t
   }
   throw new Error(`partitions not balanced: ${last}`);
 }
+
+/**
+ * `n` nats-servers routed into one JetStream cluster on loopback; resolves once JetStream has a
+ * meta leader (streams can be created), so R3 streams and KV buckets work.
+ */
+export async function startNatsCluster(n = 3): Promise<NatsProcess[]> {
+  const clientPorts: number[] = [];
+  const routePorts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    clientPorts.push(await freePort());
+    routePorts.push(await freePort());
+  }
+  const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  const servers = await Promise.all(
+    clientPorts.map((port, i) => startNats({ port, extraArgs: ['-n', `s${i + 1}`, '--cluster_name', 'pkguard-test', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes] })),
+  );
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const nc = await connect({ servers: servers.map((s) => s.url) });
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 2000 });
+        await jsm.getAccountInfo();
+        return servers;
+      } finally {
+        await nc.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`the NATS cluster has no JetStream leader: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

@@ -4,97 +4,17 @@
  * signals) resume by themselves and stay live, no acked message's flag is lost, and none arrives
  * twice. The pipeline is the simple model a real one follows: every message is re-sent until acked.
  */
+import { writeFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Subjects } from '../../src/cluster/subjects.js';
 import { Client, removeDir, sleep, TOKENS, type ServerProcess } from '../server/harness.js';
+import { Pipeline, T0 } from './pipeline.js';
 import { FAST_LEASES, hasNatsServer, health, startNats, startNode, waitBalanced, type NatsProcess } from './harness.js';
 
 const P = FAST_LEASES.partitions;
 const subjects = new Subjects('pkguard', P);
-const T0 = 1_790_000_000_000;
-/** Each raises a flag; two messages per stream stay below shutdown. */
-const TEXTS = ['这个真的是销量第一', '全网最低价', '大家加微信', '史上最强', '独家合作', '可以根治鼻炎'];
-
-interface Sent {
-  stream: string;
-  seq: number;
-  text: string;
-  firstSent: number;
-  lastSent: number;
-  acked?: number;
-  /** Got an error: send it again. */
-  retry?: boolean;
-}
-
-/** A pipeline over one ingest connection: a round of messages every `everyMs`, each re-sent until acked. */
-class Pipeline {
-  readonly sent = new Map<string, Sent>();
-  readonly errors: Record<string, unknown>[] = [];
-  #round = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #seen = 0;
-
-  constructor(
-    readonly client: Client,
-    readonly width: number,
-    readonly tag: string,
-  ) {}
-
-  start(everyMs: number): void {
-    this.#timer = setInterval(() => this.#tick(), everyMs);
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-
-  #tick(): void {
-    const now = Date.now();
-    this.#collect(now);
-    this.#round++;
-    const gen = Math.floor((this.#round - 1) / 2);
-    const seq = ((this.#round - 1) % 2) + 1;
-    const batch: object[] = [];
-    for (let i = 0; i < this.width; i++) {
-      const stream = `${this.tag}-${gen}-${i}`;
-      const text = TEXTS[(seq + i) % TEXTS.length]!;
-      const s: Sent = { stream, seq, text, firstSent: now, lastSent: now };
-      this.sent.set(`${stream}/${seq}`, s);
-      batch.push({ type: 'transcript', stream, seq, ts: T0 + this.#round * 100, text });
-    }
-    // Re-send what got an error or no answer for a while (a pipeline's retry).
-    for (const s of this.sent.values()) {
-      if (s.acked === undefined && s.lastSent < now - 100 && (s.retry || now - s.lastSent > 20_000)) {
-        s.retry = false;
-        s.lastSent = now;
-        batch.push({ type: 'transcript', stream: s.stream, seq: s.seq, ts: T0, text: s.text });
-      }
-    }
-    if (this.client.ws.readyState === this.client.ws.OPEN) this.client.send(batch);
-  }
-
-  #collect(now: number): void {
-    const got = this.client.received;
-    for (; this.#seen < got.length; this.#seen++) {
-      const m = got[this.#seen]!;
-      const s = this.sent.get(`${m.stream}/${m.seq}`);
-      if (!s) continue;
-      if (m.type === 'ack') s.acked ??= now;
-      else if (m.type === 'error') {
-        this.errors.push(m);
-        s.retry = true;
-      }
-    }
-  }
-
-  acked(): Sent[] {
-    this.#collect(Date.now());
-    return [...this.sent.values()].filter((s) => s.acked !== undefined);
-  }
-}
-
 let nats: NatsProcess;
 let nodes: ServerProcess[] = [];
 
@@ -108,6 +28,7 @@ describe.skipIf(!hasNatsServer)('cluster when nats-server fails', () => {
   }, 90_000);
 
   afterAll(async () => {
+    if (process.env.CLUSTER_DUMP_LOGS) for (const n of nodes) writeFileSync(`${process.env.CLUSTER_DUMP_LOGS}-${n.port}.log`, n.logs.map((l) => JSON.stringify(l)).join('\n'));
     await Promise.all(nodes.map((n) => n.stop()));
     for (const n of nodes) removeDir(n.dir);
     await nats?.stop();

@@ -88,10 +88,19 @@ describe.skipIf(!hasNatsServer)('JetStream events stream', () => {
         const subjects = new Subjects(`case${++n}`, 1);
         const jsm = await jetstreamManager(nc);
         await jsm.streams.add({ name: subjects.eventsStream, subjects: [subjects.eventsAll()], retention: RetentionPolicy.Limits, storage: StorageType.File, duplicate_window: 60e9 });
+        await jsm.streams.add({ name: subjects.fencesStream, subjects: [subjects.fencesAll()], retention: RetentionPolicy.Limits, storage: StorageType.File, max_msgs_per_subject: 1 });
         const js = jetstream(nc);
         return {
-          open: () => coreOver(new JetStreamLog({ js, jsm, subjects, partition: 0, warn: () => {} }), NO_HISTORY, { idsFromLog: true, lexicon: bundledLexicon() }),
-          done: async () => void (await jsm.streams.delete(subjects.eventsStream)),
+          // Each open takes the partition over as a new owner would: fence first, then replay.
+          open: async () => {
+            const log = new JetStreamLog({ js, jsm, subjects, partition: 0, node: 'test', warn: () => {} });
+            await log.fence();
+            return coreOver(log, NO_HISTORY, { idsFromLog: true, lexicon: bundledLexicon() });
+          },
+          done: async () => {
+            await jsm.streams.delete(subjects.eventsStream);
+            await jsm.streams.delete(subjects.fencesStream);
+          },
         };
       }),
     );
