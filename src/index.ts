@@ -47,3 +47,5 @@ export { PkguardError, LexiconError, PatternError, InputError, type LexiconProbl
 export { loadLexiconDir, validateLexicon, BUNDLED_LEXICON_DIR, type LexiconInput } from './lexicon/load.js';
 export type { Lexicon, TermEntry, AllowEntry } from './lexicon/schema.js';
 export type { CompiledLexicon } from './lexicon/compile.js';
+export { openCompiledLexicon, type OpenLexiconOptions, type OpenedLexicon, type ArtifactEvent } from './lexicon/artifact-store.js';
+export { ArtifactError, type ArtifactProblem } from './errors.js';
