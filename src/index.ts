@@ -50,3 +50,5 @@ export type { CompiledLexicon } from './lexicon/compile.js';
 export { IngestClient, type IngestClientOptions, type IngestClientStats, type IngestClientEvents, type ConnectionState, type CloseResult, type IngestAck, type ShutdownSignal } from './client/ingest-client.js';
 export { IngestConnectError, IngestRefusedError, IngestUnackedError, type UnackedReason } from './errors.js';
 export { SPEAKERS, type Speaker } from './protocol/ingest.js';
+export { openCompiledLexicon, type OpenLexiconOptions, type OpenedLexicon, type ArtifactEvent } from './lexicon/artifact-store.js';
+export { ArtifactError, type ArtifactProblem } from './errors.js';

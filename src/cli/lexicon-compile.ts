@@ -17,19 +17,26 @@ export interface LexiconCompileArgs {
 export async function runLexiconCompile(args: LexiconCompileArgs, out: (line: string) => void, err: (line: string) => void): Promise<number> {
   const dir = args.lexiconDir ?? BUNDLED_LEXICON_DIR;
   const t0 = performance.now();
+  const keyOf = () => {
+    try {
+      return lexiconKey(dir);
+    } catch {
+      return undefined; // an unreadable folder: the compile reports it as a LexiconError
+    }
+  };
+  const before = keyOf();
   let lexicon;
-  let key;
   try {
-    key = { build: buildKey(), lexicon: lexiconKey(dir), options: optionsKey({}) };
     lexicon = await compileDir(dir);
   } catch (e) {
-    if (e instanceof LexiconError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
-      err(`pkguard lexicon compile: ${(e as Error).message}`);
+    if (e instanceof LexiconError) {
+      err(`pkguard lexicon compile: ${e.message}`);
       return 1;
     }
     throw e;
   }
-  if (lexiconKey(dir) !== key.lexicon) {
+  const key = { build: buildKey(), lexicon: before ?? '', options: optionsKey({}) };
+  if (before === undefined || keyOf() !== before) {
     err('pkguard lexicon compile: the lexicon files changed while compiling; run it again');
     return 1;
   }

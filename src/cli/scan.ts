@@ -113,10 +113,11 @@ export async function runScan(scanner: Scanner, input: Readable, output: Writabl
     return ok;
   };
   try {
-    // A chunk's lines are scanned in one synchronous pass and their answers written in one write.
+    // A chunk's lines are scanned in one synchronous pass and their answers written in one write
+    // (a file arrives in 64 KiB chunks; a pipe that sends a line and waits gets its answer at once).
     for await (const batch of ndjsonBatches(input)) {
       for (const line of batch) if (!blank(line)) out += scanLine(scanner, line) + '\n';
-      if (out.length >= 16_384 && !flush()) await new Promise((r) => output.once('drain', r));
+      if (!flush()) await new Promise((r) => output.once('drain', r));
     }
   } catch (err) {
     flush();

@@ -66,6 +66,14 @@ export function scanTables(lex: CompiledLexicon): ScanTables {
   return t;
 }
 
+/** What a compiled lexicon artifact carries of the tables (lexicon/artifact-payload.ts): all but what `adoptScanTables` rebuilds. */
+export type ScanTablesData = Omit<ScanTables, 'phrase' | 'altText' | 'target'>;
+
+/** Seeds the cache with tables restored from an artifact, instead of building them on the first scan. */
+export function adoptScanTables(lex: CompiledLexicon, data: ScanTablesData): void {
+  if (!cache.has(lex)) cache.set(lex, { ...data, target: lex.targets.flat(), phrase: (e) => lex.entries[e]!.phrase, altText: (a) => data.alts[a]! });
+}
+
 function build(lex: CompiledLexicon): ScanTables {
   const entries = lex.entries;
   const category = new Uint8Array(entries.length);

@@ -3,7 +3,8 @@
  *
  * - `build`: the artifact format version, pkguard's version, the versions of the packages compile
  *   reads (pinyin-pro, opencc-js, natural) and the code of src/lexicon, src/match and src/normalize
- *   (the modules that decide what compile produces). A code change that alters a compiled layout
+ *   (the modules that decide what compile produces), and detect/scan-tables (its tables are carried
+ *   too). A code change that alters a compiled layout
  *   thus invalidates old artifacts even if nobody bumps FORMAT_VERSION. Hashing ~25 small files
  *   costs a few ms per start.
  * - `lexicon`: the lexicon folder as named (compiled entries carry file paths) and every `*.tsv`
@@ -25,6 +26,8 @@ import { FORMAT_VERSION } from './artifact-file.js';
 const sha256 = () => createHash('sha256');
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CODE_DIRS = ['lexicon', 'match', 'normalize'];
+/** Single modules elsewhere whose output the artifact carries. */
+const CODE_FILES = ['detect/scan-tables'];
 const DEPENDENCIES = ['pinyin-pro', 'opencc-js', 'natural'];
 
 let build: string | undefined;
@@ -46,6 +49,7 @@ export function buildKey(): string {
       h.update(`${dir}/${name}\0`).update(readFileSync(join(folder, name))).update('\0');
     }
   }
+  for (const file of CODE_FILES) h.update(`${file}\0`).update(readFileSync(join(HERE, '..', `${file}${ext}`))).update('\0');
   return (build = h.digest('hex'));
 }
 

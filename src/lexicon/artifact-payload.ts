@@ -4,6 +4,7 @@
  * the codec may meet are registered here: a compiled structure that grows a class registers it in
  * `CLASSES`, or the artifact is refused at write time (the compile result is still served).
  */
+import { adoptScanTables, scanTables, type ScanTablesData } from '../detect/scan-tables.js';
 import { Automaton } from '../match/automaton.js';
 import { PinyinTables } from '../normalize/pinyin.js';
 import type { FoldTables } from '../normalize/tables.js';
@@ -13,6 +14,8 @@ import type { CompiledLexicon } from './compile.js';
 export interface ArtifactPayload {
   fold: FoldTables;
   lexicon: CompiledLexicon;
+  /** The scanner's per-match tables (detect/scan-tables.ts), else built on the first scan. */
+  scan?: ScanTablesData;
 }
 
 const CLASSES: ArtifactClass[] = [
@@ -28,13 +31,17 @@ const CLASSES: ArtifactClass[] = [
 
 const codec = new ArtifactCodec(CLASSES);
 
-export function encodePayload(payload: ArtifactPayload): { meta: unknown; sections: Section[] } {
-  return codec.encode(payload);
+/** The payload of a compiled lexicon: its fold tables, itself and its scan tables. */
+export function encodePayload(fold: FoldTables, lexicon: CompiledLexicon): { meta: unknown; sections: Section[] } {
+  const { phrase: _p, altText: _a, target: _t, ...scan } = scanTables(lexicon);
+  return codec.encode({ fold, lexicon, scan } satisfies ArtifactPayload);
 }
 
-/** The whole payload. */
+/** The whole payload; its scan tables go to the scanner's cache. */
 export function decodePayload(meta: unknown, sections: readonly TypedArray[]): ArtifactPayload {
-  return codec.decode(meta, sections) as ArtifactPayload;
+  const payload = codec.decode(meta, sections) as ArtifactPayload;
+  if (payload.scan) adoptScanTables(payload.lexicon, payload.scan);
+  return payload;
 }
 
 /** Only the fold tables (of an artifact whose lexicon part is stale but whose build matches). */

@@ -134,7 +134,7 @@ export function writeLexiconArtifact(files: readonly string[], explicit: boolean
   const t0 = performance.now();
   let bytes: Buffer;
   try {
-    const { meta, sections } = encodePayload({ fold: foldTables(), lexicon });
+    const { meta, sections } = encodePayload(foldTables(), lexicon);
     bytes = encodeArtifact(packageVersion(), key, meta, sections);
   } catch (err) {
     log({ event: 'artifact_write_failed', file: files[0] ?? '', message: (err as Error).message });

@@ -4,7 +4,7 @@
  * scan"), on tricky lines written here and on random ones (fast-check), whole runs included.
  */
 import fc from 'fast-check';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Scanner } from '../../src/detect/scanner.js';
 import { FlagIdAllocator } from '../../src/flag.js';
@@ -166,5 +166,26 @@ describe('scan: the hand-read road equals the JSON.parse road', () => {
     const decoded = Buffer.from(input, 'utf8').toString('utf8').split('\n').slice(0, -1);
     const want = decoded.filter((l) => l.replace(/\r$/, '').trim() !== '').map((l) => scanLineParsed(ref, l.replace(/\r$/, '')) + '\n').join('');
     expect(got).toBe(want);
+  });
+
+  test('a caller that sends a line and waits gets each answer before sending the next', { timeout: 30_000 }, async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const answers: string[] = [];
+    let wake: (() => void) | undefined;
+    output.on('data', (b: Buffer) => {
+      answers.push(...b.toString('utf8').split('\n').filter((l) => l !== ''));
+      wake?.();
+    });
+    const done = runScan(new Scanner(lexicon, new FlagIdAllocator(1)), input, output, () => {});
+    for (let i = 0; i < 5; i++) {
+      const answered = new Promise<void>((r) => (wake = r));
+      input.write(JSON.stringify({ id: `q${i}`, text: i % 2 ? CLAIM : 'clean' }) + '\n');
+      await answered; // no answer would hang here until the test times out
+      expect(answers.length).toBe(i + 1);
+      expect(JSON.parse(answers[i]!).id).toBe(`q${i}`);
+    }
+    input.end();
+    expect(await done).toBe(0);
   });
 });

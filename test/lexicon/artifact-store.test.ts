@@ -4,7 +4,7 @@
  * another format, never used in part.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -154,7 +154,7 @@ describe('lexicon artifact', () => {
       expect(r.from, what).toBe('compile');
       expect(r.rejected, what).toMatchObject({ code: 'PKG_ERR_ARTIFACT_INVALID' });
       expect((r.rejected as { reason: string }).reason, what).toMatch(reason);
-      expect(readFileSync(file).equals(good) || decodeArtifact(file, readFileSync(file)) !== undefined, what).toBe(true);
+      expect(() => decodeArtifact(file, readFileSync(file)), `${what}: rewritten whole`).not.toThrow();
       expect((await open(dir, file)).from, `${what}: rewritten`).toBe('artifact');
     }
   });
@@ -212,7 +212,6 @@ describe('lexicon artifact', () => {
       expect((await openCompiledLexicon({ lexiconDir: dir })).from).toBe('artifact');
       chmodSync(cache, 0o777);
       expect((await openCompiledLexicon({ lexiconDir: dir, readOnly: true })).from).toBe('compile');
-      mkdirSync(cache, { recursive: true });
     } finally {
       if (saved === undefined) delete process.env.PKGUARD_CACHE_DIR;
       else process.env.PKGUARD_CACHE_DIR = saved;
