@@ -34,6 +34,7 @@ const SHAPES: [string, string][] = [
   ['leetspeak words', 'b3st l0w3st '],
   ['one long leet word', 'a1'],
   ['styled digits', '𝟏𝟑𝟖❶❷🅰'],
+  ['half pinyin conditions', 'shi疹bi炎就好了'],
   ['testimony parts across clauses', '湿疹，不痒了，3个月，没再犯，'],
 ];
 

@@ -50,3 +50,18 @@ describe('found by mechanism', () => {
 describe('clean lines of the same shapes', () => {
   for (const [mechanism, text] of clean) test(`${mechanism}: ${text}`, () => expect(categories(text)).toEqual([]));
 });
+
+describe('half-pinyin spans are marked as evasion', () => {
+  test.each([
+    ['宝宝的shi疹抹了三天就消了', true],
+    ['bi炎bi炎bi炎', false], // no outcome: nothing flagged, and the evasion check ends (a run of letters per ideograph)
+  ])('%s', (text, flagged) => {
+    const flags = scanner.scan(text);
+    expect(flags.length > 0).toBe(flagged);
+    for (const f of flags) expect(f.evasion).toBe(true);
+  });
+  test('names written in Latin letters are not pinyin (qq号, vx号)', () => {
+    expect(scanner.scan('qq号多少').map((f) => f.evasion)).toEqual([false]);
+    expect(scanner.scan('加vx号').map((f) => f.evasion)).toEqual([false]);
+  });
+});
