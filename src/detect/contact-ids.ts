@@ -35,6 +35,15 @@ function cueKind(phrase: string): number {
   return CUE_APP;
 }
 
+/** Cue kind by entry, per lexicon, worked out on first use (a claim-dense chunk has a cue per few units). */
+const kindsOf = new WeakMap<CompiledLexicon, Uint8Array>();
+function entryKind(lex: CompiledLexicon, e: number): number {
+  let kinds = kindsOf.get(lex);
+  if (!kinds) kindsOf.set(lex, (kinds = new Uint8Array(lex.entries.length)));
+  if (kinds[e] === CUE_NONE) kinds[e] = cueKind(scanTables(lex).phrase(e));
+  return kinds[e]!;
+}
+
 /**
  * Adds an id candidate after each contact cue among the first `count` candidates of `c` (lexicon
  * matches; detector hits and near terms are no cues), and after a cue the previous chunk ended on.
@@ -44,12 +53,11 @@ export function idsAfterCues(c: CandidateList, lex: CompiledLexicon, text: strin
   const pending = ctx?.pendingCue ?? CUE_NONE;
   if (ctx) ctx.pendingCue = CUE_NONE;
   if (pending !== CUE_NONE) readId(c, text, base, 0, pending, ctx);
-  const terms = scanTables(lex);
   for (let i = 0; i < count; i++) {
     if (c.category[i] !== CONTACT || c.via[i] === VIA_DETECTOR || c.alt[i]! >= 0 || c.term[i]! < 0) continue;
     const end = c.end[i]! - base;
     if (end < 0 || end > text.length) continue;
-    readId(c, text, base, end, cueKind(terms.phrase(c.term[i]!)), ctx);
+    readId(c, text, base, end, entryKind(lex, c.term[i]!), ctx);
   }
 }
 

@@ -13,7 +13,17 @@ import { work } from '../work-meter.js';
 import type { CandidateSink } from './candidate.js';
 import { urlUnitTable } from './contact-links.js';
 
-const SPOKEN_TLDS = new Set(['com', 'cn', 'net', 'org', 'cc', 'top', 'vip', 'xyz', 'shop', 'me', 'io']);
+const SPOKEN_TLDS = ['com', 'cn', 'net', 'org', 'cc', 'top', 'vip', 'xyz', 'shop', 'me', 'io'];
+
+/** Is the word `text[from, end)` one of SPOKEN_TLDS (compared unit by unit: a word per few units must not build strings)? */
+function isSpokenTld(text: string, from: number, end: number, units: Uint8Array): boolean {
+  next: for (const tld of SPOKEN_TLDS) {
+    if (tld.length !== end - from) continue;
+    for (let k = 0; k < tld.length; k++) if (units[text.charCodeAt(from + k)] !== tld.charCodeAt(k)) continue next;
+    return true;
+  }
+  return false;
+}
 const MAX_LABELS = 4;
 const MAX_LABEL = 30;
 /** Spaces and noise skipped between the spoken words, at most. */
@@ -28,9 +38,7 @@ export function detectSpokenLinks(text: string, base: number, spans: Int32Array,
     const end = spans[2 * w + 1]!;
     if (end - from > 4 || end - from < 2) continue;
     if (end < text.length && isAlnum(units[text.charCodeAt(end)]!)) continue;
-    let tld = '';
-    for (let k = from; k < end; k++) tld += String.fromCharCode(units[text.charCodeAt(k)]!);
-    if (!SPOKEN_TLDS.has(tld)) continue;
+    if (!isSpokenTld(text, from, end, units)) continue;
     readBack(text, base, from, end, units, out);
   }
 }

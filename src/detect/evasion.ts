@@ -44,6 +44,9 @@ export function needsDeobfuscation(text: string, start: number, end: number, via
     }
     // A digit for a letter inside an English word (b3st) was folded by the normalizer.
     if (u >= 0x30 && u <= 0x39 && i > 0 && isAsciiLetter(text.charCodeAt(i - 1)) && leetLetterAt(text, i, fold) !== 0) return true;
+    // Pinyin in place of characters inside a Chinese phrase (shi疹, bi炎): a run of letters with
+    // a vowel touching an ideograph in the span (qq号, vx号 are names, not pinyin).
+    if (u >= 0x61 && u <= 0x7a && halfPinyinAt(text, i, start, end)) return true;
     if (f === u || (u >= 0x41 && u <= 0x5a && f === u + 32) || ORDINARY_DIGITS.has(u)) continue;
     if (u >= 0x61 && u <= 0x7a) continue; // stemmed letters keep their own code
     return true;
@@ -66,4 +69,18 @@ function detectorSpanFolded(text: string, start: number, end: number): boolean {
   }
   // A written link or id has no space in it: "abc at gmail dot com" was read aloud.
   return letters && spaces;
+}
+
+const isLower = (u: number) => u >= 0x61 && u <= 0x7a;
+const VOWELS = new Set([...'aeiou'].map((c) => c.charCodeAt(0)));
+
+/** Is `text[i]` the last letter of a run of 2+ lower-case letters with a vowel, with an ideograph right after it or right before the run, inside `[start, end)`? */
+function halfPinyinAt(text: string, i: number, start: number, end: number): boolean {
+  if (i + 1 < end && isLower(text.charCodeAt(i + 1))) return false; // judge each run once, at its last letter
+  let from = i;
+  let vowel = false;
+  for (; from >= start && isLower(text.charCodeAt(from)); from--) if (VOWELS.has(text.charCodeAt(from))) vowel = true;
+  const run = i - from;
+  if (run < 2 || !vowel) return false;
+  return (i + 1 < end && isCjk(text, i + 1)) || (from >= start && isCjk(text, from));
 }

@@ -13,6 +13,7 @@
  *   {治}{病症}<TAB>high                     adjacent: one term per member pair (治高血压, 治湿疹 …)
  *   专{治}{病症}<TAB>high                   plain text and sets mix in a phrase or a near part
  *   {病症}…{见好}<TAB>high                  near: each part a set, plain text or a mix of both
+ *   {~病症}…{见好}<TAB>high                 ~: the members also half in pinyin (shi疹, bi炎)
  *
  * A set is visible below its line in its file, and in every file when it is defined in a set file
  * (`sets[.<label>].tsv`, which holds set lines only): a maintainer edits a condition once. A line
@@ -26,6 +27,7 @@ import { basename, join } from 'node:path';
 import { LexiconError, type LexiconProblem } from '../errors.js';
 import { BUNDLED_LEXICON_DIR } from './bundled.js';
 import { CATEGORIES, type Category } from '../flag.js';
+import { foldTables } from '../normalize/tables.js';
 import { NEAR_SEPARATOR } from './compile.js';
 import { allowEntrySchema, MAX_PHRASE_LENGTH, termEntrySchema, type AllowEntry, type Lexicon, type TermEntry } from './schema.js';
 
@@ -49,13 +51,42 @@ function parseSet(cols: string[]): { name: string; members: string[] } | string 
   return { name, members };
 }
 
+/**
+ * `{~name}`: the set's members and their half-pinyin spellings (湿疹 → shi疹, 湿zhen), for near
+ * parts, which match on the text lane only (a whole term of 3+ characters has the pinyin lane).
+ * Members of 2–4 characters with one reading each; the all-pinyin spelling is left out (a
+ * Latin word alone is too often something else).
+ */
+function withHalfPinyin(members: readonly string[]): string[] {
+  const { pinyin } = foldTables();
+  const out = [...members];
+  for (const m of members) {
+    if (m.length < 2 || m.length > 4) continue;
+    const syllables: string[] = [];
+    for (let i = 0; i < m.length; i++) {
+      const name = pinyin.nameOf(pinyin.syllableOf[m.charCodeAt(i)]!);
+      if (!name) break;
+      syllables.push(name);
+    }
+    if (syllables.length !== m.length) continue;
+    for (let mask = 1; mask < (1 << m.length) - 1; mask++) {
+      let v = '';
+      for (let i = 0; i < m.length; i++) v += (mask >> i) & 1 ? syllables[i] : m[i];
+      out.push(v);
+    }
+  }
+  return out;
+}
+
 /** Every text `part` stands for: its {set} references replaced by each member in turn (a string: a reason to refuse). */
 function expandPart(part: string, sets: ReadonlyMap<string, string[]>): string[] | string {
   let out = [''];
   let last = 0;
   for (const m of part.matchAll(SET_REF)) {
-    const members = sets.get(m[1]!);
-    if (!members) return `no set @${m[1]} defined above in this file or in a set file`;
+    const half = m[1]!.startsWith('~');
+    const named = sets.get(half ? m[1]!.slice(1) : m[1]!);
+    if (!named) return `no set @${half ? m[1]!.slice(1) : m[1]} defined above in this file or in a set file`;
+    const members = half ? withHalfPinyin(named) : named;
     const literal = part.slice(last, m.index);
     if (/[{}]/.test(literal)) return `"${part}" has an unmatched brace`;
     if (out.length * members.length > MAX_COMBINATIONS) return `"${part}" stands for more than ${MAX_COMBINATIONS} combinations`;

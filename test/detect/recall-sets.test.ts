@@ -14,6 +14,8 @@ const found: [mechanism: string, text: string, category: string][] = [
   ['testimony: condition … faded', '孩子脸上的湿疹抹了没几天就淡了', 'medical'],
   ['testimony: time span … not back', '坚持了3个疗程，到现在再也没犯过', 'medical'],
   ['testimony: sleep', '失眠十几年了，喝了两盒，现在一觉到天亮', 'medical'],
+  ['a condition half in pinyin', '宝宝的shi疹抹了三天就消了', 'medical'],
+  ['a condition half in pinyin, over clauses', '我的tang尿病，喝了两个月，现在正常了', 'medical'],
   ['traditional characters inside a claim', '這款茶喝了能根治痛風', 'medical'],
   ['a pill emoji for medicine', '这款是治鼻炎的特效💊', 'medical'],
   ['adjacent verb × condition from the shared set', '这个贴片专门缓解腰肌劳损', 'medical'],
@@ -36,6 +38,7 @@ const clean: [mechanism: string, text: string][] = [
   ['a sentence end stops a testimony', '我有鼻炎。今天风大，大家出门注意'],
   ['supply talk without exclusivity', '工厂今天加班赶货，明天就能发'],
   ['ranking question', '你们觉得这几个里哪个排第一？'],
+  ['pinyin alone is no condition', '今天hao开心，bi赛赢了'],
   ['model numbers are no leetspeak', 'the rtx4090 and the mp3 player ship today'],
   ['first of time, not a rank', '主播第一时间给大家回复'],
 ];
@@ -46,4 +49,19 @@ describe('found by mechanism', () => {
 
 describe('clean lines of the same shapes', () => {
   for (const [mechanism, text] of clean) test(`${mechanism}: ${text}`, () => expect(categories(text)).toEqual([]));
+});
+
+describe('half-pinyin spans are marked as evasion', () => {
+  test.each([
+    ['宝宝的shi疹抹了三天就消了', true],
+    ['bi炎bi炎bi炎', false], // no outcome: nothing flagged, and the evasion check ends (a run of letters per ideograph)
+  ])('%s', (text, flagged) => {
+    const flags = scanner.scan(text);
+    expect(flags.length > 0).toBe(flagged);
+    for (const f of flags) expect(f.evasion).toBe(true);
+  });
+  test('names written in Latin letters are not pinyin (qq号, vx号)', () => {
+    expect(scanner.scan('qq号多少').map((f) => f.evasion)).toEqual([false]);
+    expect(scanner.scan('加vx号').map((f) => f.evasion)).toEqual([false]);
+  });
 });

@@ -4,6 +4,11 @@ import { LexiconError } from '../../src/errors.js';
 import { createScanner } from '../../src/index.js';
 import { loadLexiconDir, MAX_COMBINATIONS } from '../../src/lexicon/load.js';
 import { tempLexiconDirs } from './temp-dirs.js';
+import { foldTables } from '../../src/normalize/tables.js';
+import { beforeAll } from 'vitest';
+
+// Building the fold tables takes seconds on a loaded machine: not inside a case's time limit.
+beforeAll(() => void foldTables(), 60_000);
 
 const dirOf = tempLexiconDirs();
 
@@ -35,6 +40,10 @@ describe('sets compose', () => {
     expect(scanner.scan('这个能根治痛风').map((f) => f.term)).toEqual(['根治痛风']);
     expect(scanner.scan('我的湿疹三天就好了').map((f) => f.term)).toEqual(['湿疹…好了']);
     expect(scanner.scan('缓解湿疹').map((f) => f.severity)).toEqual(['medium']);
+  }, 60_000);
+  test('{~set} adds the members half in pinyin, never all in pinyin', () => {
+    const lex = loadLexiconDir(dirOf({ 'medical.tsv': '@病\t湿疹\n{~病}…好了\thigh\n' }));
+    expect([...lex.terms[0]!.alternatives![0]].sort()).toEqual(['shi疹', '湿zhen', '湿疹'].sort());
   });
   test('refusals name the file and line', () => {
     expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n治{病}\thigh\n' })).toEqual(['sets.tsv:2 a set file holds set lines only ("@name<TAB>member|member|…")']);
