@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/backtest/backtest.js';
 import { backtestHtml } from '../src/backtest/report-html.js';
@@ -111,7 +111,7 @@ try {
   if (report && shot) {
     const browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1150, height: 900 } });
-    await page.goto(`file://${join(process.cwd(), report)}`);
+    await page.goto(`file://${resolve(report)}`);
     await page.screenshot({ path: shot, fullPage: false });
     await browser.close();
   }

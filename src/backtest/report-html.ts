@@ -9,6 +9,9 @@ import type { BacktestResult, Example, TermChange } from './tally.js';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
+const plus = (n: number) => (n > 0 ? `+${n}` : '0');
+const minus = (n: number) => (n > 0 ? `−${n}` : '0');
+
 const GAIN = '#2e7d32';
 const LOSS = '#c62828';
 
@@ -71,7 +74,7 @@ ${bars}
 function categoryTable(r: BacktestResult): string {
   const rows = CATEGORIES.map((c) => {
     const x = r.categories[c];
-    return `<tr><td>${c}</td><td class="n">${x.recorded}</td><td class="n">${x.candidate}</td><td class="n g">+${x.gained}</td><td class="n l">−${x.lost}</td></tr>`;
+    return `<tr><td>${c}</td><td class="n">${x.recorded}</td><td class="n">${x.candidate}</td><td class="n g">${plus(x.gained)}</td><td class="n l">${minus(x.lost)}</td></tr>`;
   }).join('');
   return `<table><tr><th>category</th><th>recorded</th><th>candidate</th><th>gained</th><th>lost</th></tr>${rows}</table>`;
 }
@@ -80,7 +83,7 @@ function termTable(terms: readonly TermChange[]): string {
   if (terms.length === 0) return '<p>No term gained or lost a flag.</p>';
   const rows = terms.map((t) => {
     const ex = [...t.examples.gained.map((e) => `<li class="g">gained: ${exampleHtml(e)}</li>`), ...t.examples.lost.map((e) => `<li class="l">lost: ${exampleHtml(e)}</li>`)].join('');
-    return `<tr><td>${t.category}</td><td>${escapeHtml(t.term)}</td><td class="n g">+${t.gained}</td><td class="n l">−${t.lost}</td><td><ul class="ex">${ex}</ul></td></tr>`;
+    return `<tr><td>${t.category}</td><td>${escapeHtml(t.term)}</td><td class="n g">${plus(t.gained)}</td><td class="n l">${minus(t.lost)}</td><td><ul class="ex">${ex}</ul></td></tr>`;
   }).join('\n');
   return `<table><tr><th>category</th><th>term</th><th>gained</th><th>lost</th><th>examples</th></tr>\n${rows}</table>`;
 }
