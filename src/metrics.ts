@@ -4,10 +4,43 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-metrics.js';
-import type { RuntimeSecond } from './runtime-monitor.js';
 
 /** Runtime seconds kept for `GET /metrics/runtime` (the e2e bench reads them; a stall must not lose its own seconds). */
 export const RECENT_SECONDS = 120;
+
+/** One completed second of the process's life. */
+export interface RuntimeSecond {
+  /** Epoch second the window ended in (it covers about the second before: `windowS` long). */
+  second: number;
+  /** The window's length in seconds: about 1, longer when the process itself was stalled past a second. */
+  windowS: number;
+  loopDelayP50Ms: number;
+  loopDelayP99Ms: number;
+  loopDelayP999Ms: number;
+  loopDelayMaxMs: number;
+  gcMs: number;
+  gcMaxMs: number;
+  /** Process CPU (all threads) as a share of one core, %. */
+  cpuPct: number;
+  /** The main thread's (the event loop's) CPU, % of one core. */
+  mainCpuPct: number;
+  /** Time the main thread was runnable but waited for a CPU (run queue), % of the second. */
+  mainWaitPct: number;
+  /** Machine-wide CPU steal, % of all CPU time (the hypervisor gave it to another guest). */
+  stealPct: number;
+  /** Machine-wide busy share (all processes), %. */
+  machineBusyPct: number;
+  /** Round trip of a no-op `fstat` through the libuv thread pool (queueing + dispatch), max ms. */
+  poolRoundTripMaxMs: number;
+  /** Journal batches: longest write(2), fdatasync, and wait from first append to the write, ms. */
+  journalWriteMaxMs: number;
+  journalSyncMaxMs: number;
+  journalWaitMaxMs: number;
+  arrayBuffersMB: number;
+  externalMB: number;
+  heapUsedMB: number;
+  rssMB: number;
+}
 
 export class Metrics {
   readonly registry = new Registry();
