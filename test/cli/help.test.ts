@@ -3,13 +3,26 @@
  * `pkguard COMMAND --help` prints that command's page; a mistake still exits 2 with the usage on
  * stderr. Runs the built CLI.
  */
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { runCli } from './run-cli.js';
+import { CLI, runCli } from './run-cli.js';
 
 const LONG = 30_000;
 const COMMANDS = ['pkguard scan [FILE] [--lexicons DIR]', 'pkguard serve [--config FILE]', 'pkguard lexicon check [DIR] [--json]', 'pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]'];
 
 describe('pkguard --help', () => {
+  test('the built CLI is executable, as `npx pkguard` runs it (by its shebang, not through node)', { timeout: LONG }, () => {
+    const bin = CLI;
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
+    expect(execFileSync(bin, ['--help'], { encoding: 'utf8' })).toMatch(/^usage: pkguard <command>/);
+  });
+
+  test('every command is listed, ingest and backtest too', { timeout: LONG }, async () => {
+    const r = await runCli(['--help']);
+    for (const c of ['pkguard ingest [FILE]', 'pkguard backtest --journal DIR --lexicons DIR', 'pkguard lexicon compile']) expect(r.stdout).toContain(c);
+  });
+
   for (const args of [['--help'], ['-h'], ['help']]) {
     test(`pkguard ${args.join(' ')} lists every command with its flags, exit 0`, { timeout: LONG }, async () => {
       const r = await runCli(args);
