@@ -26,7 +26,7 @@ const EXCLUSIVE = 1;
 const MEDICAL = 2;
 const CONTACT = 3;
 
-type Look = 'before' | 'after' | 'later' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-after-phrase' | 'en-before-phrase';
+type Look = 'bare-emoji' | 'before' | 'after' | 'later' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-after-phrase' | 'en-before-phrase';
 
 interface ContextCase {
   name: string;
@@ -62,6 +62,13 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [CONTACT],
     look: 'after',
     words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受保护', '不保护', '不保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
+  },
+  {
+    name: 'bare-emoji',
+    categories: [CONTACT],
+    look: 'bare-emoji',
+    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
+    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
   },
   {
     name: 'warned-later',
@@ -151,6 +158,7 @@ const BY_CATEGORY: readonly (readonly ContextCase[])[] = [0, 1, 2, 3].map((c) =>
 const before = new Uint16Array(WINDOW);
 const after = new Uint16Array(WINDOW);
 const later = new Uint16Array(WINDOW);
+const ADD = '加'.charCodeAt(0);
 
 /**
  * The WINDOW significant units after the match, across clause breaks (a warning often is its own
@@ -209,6 +217,9 @@ export function contextDrops(category: number, text: string, start: number, end:
       case 'after':
         if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
         break;
+      case 'bare-emoji':
+        if (pictographsOnly(text, start, end, fold) && !c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        break;
       case 'later': {
         const nl = readLater(text, end, fold);
         if (c.words.some((w) => indexIn(later, 0, nl, w) >= 0)) return c;
@@ -234,6 +245,17 @@ export function contextDrops(category: number, text: string, start: number, end:
     }
   }
   return undefined;
+}
+
+/** Is `text[start, end)` made of pictographs only (surrogate pairs, dingbats, arrows, joiners), none an action (➕)? */
+function pictographsOnly(text: string, start: number, end: number, fold: Uint16Array): boolean {
+  for (let i = start; i < end; i++) {
+    const u = text.charCodeAt(i);
+    if (fold[u] === ADD) return false;
+    const pictograph = (u >= 0xd800 && u <= 0xdfff) || (u >= 0x2190 && u <= 0x2bff) || u === 0xfe0f || u === 0x200d;
+    if (!pictograph) return false;
+  }
+  return end > start;
 }
 
 /** A weak negator in the clause before, followed within FRAME_GAP units by a contact action. */
