@@ -158,6 +158,20 @@ const BY_CATEGORY: readonly (readonly ContextCase[])[] = [0, 1, 2, 3].map((c) =>
 const before = new Uint16Array(WINDOW);
 const after = new Uint16Array(WINDOW);
 const later = new Uint16Array(WINDOW);
+const inside = new Uint16Array(MAX_READ);
+
+/** The match's own significant units (at most MAX_READ), into `inside`; returns how many. */
+function readInside(text: string, start: number, end: number, fold: Uint16Array): number {
+  let n = 0;
+  const to = Math.min(end, start + MAX_READ);
+  for (let j = start; j < to; j++) {
+    const f = fold[text.charCodeAt(j)]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    inside[n++] = f;
+  }
+  work.steps += to - start;
+  return n;
+}
 const ADD = '加'.charCodeAt(0);
 
 /**
@@ -211,9 +225,12 @@ export function contextDrops(category: number, text: string, start: number, end:
   const b0 = WINDOW - nb;
   for (const c of cases) {
     switch (c.look) {
-      case 'before':
-        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0)) return c;
+      case 'before': {
+        // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
+        const ni = readInside(text, start, end, fold);
+        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
         break;
+      }
       case 'after':
         if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
         break;

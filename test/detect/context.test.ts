@@ -33,6 +33,7 @@ const rows: [string, string, number, string | undefined][] = [
   ['always looking out for number one', 'number one', 0, 'idiom-before'],
   ['this blender is the number one seller', 'number one', 0, undefined],
   ['有个账号冒充我们在微信上卖货', '微信', 3, 'prohibition'],
+  ['粉丝群里严禁私下转账', '群里严禁私下转账', 3, 'prohibition'], // inside a near term's gap
   ['昨晚看了🛰升空的直播', '🛰', 3, 'bare-emoji'],
   ['想要的私我🛰', '🛰', 3, undefined],
   ['➕🛰下单更快', '➕🛰', 3, undefined],

@@ -47,6 +47,9 @@ const found: [mechanism: string, text: string, category: string][] = [
   ['an absolute guarantee of a cure', '这个药膏百分之百能治愈脚气', 'extreme'],
   ['a green-bubble emoji for WeChat', '想要的加🟢泡泡', 'contact'],
   ['a sweet-potato emoji for Xiaohongshu', '在🍠上搜我们同名店', 'contact'],
+  ['a plus sign for add, then talk in detail', '感兴趣的+V详聊', 'contact'],
+  ['a host asking for a viewer’s number', '宝贝把你的手机号私信给我，我单独发你', 'contact'],
+  ['paying in the group, not the checkout', '老粉直接在群里转账，不用拍链接', 'contact'],
   ['a resale app named as the place to search', '转转上搜我们的店名就能找到', 'contact'],
 ];
 
@@ -60,6 +63,8 @@ const clean: [mechanism: string, text: string][] = [
   ['a sweet potato is food', '刚出炉的🍠真香'],
   ['a plane emoji is travel', '明天✈️去广州出差，停播一天'],
   ['a buy-out with no other channel', '这批布料我们全包断了'],
+  ['detail talk with no channel', '这个问题我们下播详聊'],
+  ['a group with no payment', '粉丝群里每晚抽奖'],
   ['pinyin alone is no condition', '今天hao开心，bi赛赢了'],
   ['model numbers are no leetspeak', 'the rtx4090 and the mp3 player ship today'],
   ['first of time, not a rank', '主播第一时间给大家回复'],
