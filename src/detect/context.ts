@@ -14,7 +14,17 @@
  *                             don't forget to add me on WhatsApp stays a contact)
  *   which-question  extreme   a which-question ending in ？ (哪个尺码是最大的？ which one is the best?)
  *   not-goods       exclusive, extreme   news, gossip and firsts of time after the word (独家爆料, 独家报道, 第一手消息)
- *   idiom           extreme   English "number one" idioms (my number one rule, public enemy number one)
+ *   idiom           extreme   English "number one" idioms (my number one rule, public enemy number one, you're number one)
+ *   bare-emoji      contact   a pictograph alone (🛰) with no action or handle word in its clause
+ *   warned-later    contact   a warning in the next clause(s) (有人发微信号，千万别加; 别扫, 不要相信, 冒充)
+ *   english-rule    contact   a rule after the word (sharing phone numbers in chat is not allowed)
+ *   disclaimer      medical   a disclaimer before it (我们不宣传任何治疗效果, 平台规定不能说有治疗效果)
+ *   title, contest  extreme   awards and sport (最佳女主角, 省队拿了全国第一, 天下第一关)
+ *   which-link      extreme   a shopper asking which link (哪个链接最便宜)
+ *   licence         extreme   a licensing fact (全国唯一的销售授权 is exclusivity, not extreme)
+ *   news-en         exclusive English news (exclusive interview)
+ * 'before' cases also read the match's own span (a near term's gap: 群里严禁私下转账). A refusal
+ * negator in an A-not-A question (有没有微信, 要不要加) asks and does not refuse.
  *
  * Detector hits (numbers, links, ids) are never dropped: a number given is a contact whatever the words.
  */
