@@ -91,6 +91,8 @@ function readId(c: CandidateList, text: string, base: number, from: number, kind
   while (j > k && !isAlnum(units[text.charCodeAt(j - 1)]!)) j--; // a full stop after the id
   work.steps += j - k;
   const len = j - k;
+  // An id begun at the chunk's end (QQ号是5 | 12345678): the rest may open the next chunk.
+  if (len < 5 && j >= n && ctx) ctx.pendingCue = kind;
   if (len < 5 || len > MAX_ID || (j < n && isAlnum(units[text.charCodeAt(j)]!))) return;
   let term: string;
   if (letters === 0 && marks === 0) {

@@ -14,7 +14,17 @@
  *                             don't forget to add me on WhatsApp stays a contact)
  *   which-question  extreme   a which-question ending in ？ (哪个尺码是最大的？ which one is the best?)
  *   not-goods       exclusive, extreme   news, gossip and firsts of time after the word (独家爆料, 独家报道, 第一手消息)
- *   idiom           extreme   English "number one" idioms (my number one rule, public enemy number one)
+ *   idiom           extreme   English "number one" idioms (my number one rule, public enemy number one, you're number one)
+ *   bare-emoji      contact   a pictograph alone (🛰) with no action or handle word in its clause
+ *   warned-later    contact   a warning in the next clause(s) (有人发微信号，千万别加; 别扫, 不要相信, 冒充)
+ *   english-rule    contact   a rule after the word (sharing phone numbers in chat is not allowed)
+ *   disclaimer      medical   a disclaimer before it (我们不宣传任何治疗效果, 平台规定不能说有治疗效果)
+ *   title, contest  extreme   awards and sport (最佳女主角, 省队拿了全国第一, 天下第一关)
+ *   which-link      extreme   a shopper asking which link (哪个链接最便宜)
+ *   licence         extreme   a licensing fact (全国唯一的销售授权 is exclusivity, not extreme)
+ *   news-en         exclusive English news (exclusive interview)
+ * 'before' cases also read the match's own span (a near term's gap: 群里严禁私下转账). A refusal
+ * negator in an A-not-A question (有没有微信, 要不要加) asks and does not refuse.
  *
  * Detector hits (numbers, links, ids) are never dropped: a number given is a contact whatever the words.
  */
@@ -23,9 +33,10 @@ import { work } from '../work-meter.js';
 
 const EXTREME = 0;
 const EXCLUSIVE = 1;
+const MEDICAL = 2;
 const CONTACT = 3;
 
-type Look = 'before' | 'after' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-before-phrase';
+type Look = 'bare-emoji' | 'before' | 'after' | 'later' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-after-phrase' | 'en-before-phrase';
 
 interface ContextCase {
   name: string;
@@ -47,20 +58,45 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'prohibition',
     categories: [CONTACT],
     look: 'before',
-    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号'],
+    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号', '冒充', '假冒', '假扮'],
   },
   {
     name: 'refusal',
     categories: [CONTACT],
     look: 'frame',
-    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必'],
-    then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去'],
+    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有'],
+    then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去', '让你', '让大家', '叫你', '任何'],
   },
   {
     name: 'unsafe',
     categories: [CONTACT],
     look: 'after',
-    words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受保护', '封号', '违规'],
+    words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受保护', '不保护', '不保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
+  },
+  {
+    name: 'bare-emoji',
+    categories: [CONTACT],
+    look: 'bare-emoji',
+    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
+    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
+  },
+  {
+    name: 'warned-later',
+    categories: [CONTACT],
+    look: 'later',
+    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒'],
+  },
+  {
+    name: 'english-rule',
+    categories: [CONTACT],
+    look: 'en-after-phrase',
+    words: ['not allowed', 'not permitted', 'is prohibited', 'is forbidden', 'is banned', 'against the rules', 'against our rules', 'will get you banned'],
+  },
+  {
+    name: 'disclaimer',
+    categories: [MEDICAL],
+    look: 'before',
+    words: ['不宣传', '不能说', '不得', '禁止', '不可以说', '不承诺', '不保证', '没有任何', '不具备', '不能当', '不能代替', '不是药', '不要当', '别当', '不夸大', '不涉及', '不能宣称', '不许说', '不准说'],
   },
   {
     name: 'english-warning',
@@ -82,6 +118,36 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间'],
   },
   {
+    name: 'title',
+    categories: [EXTREME],
+    look: 'next',
+    words: ['女主角', '男主角', '女主', '男主', '女演员', '男演员', '女配角', '男配角', '导演', '编剧', '新人奖', '影片', '纪录片', '歌手', '球员', '运动员', '关', '泉'],
+  },
+  {
+    name: 'contest',
+    categories: [EXTREME],
+    look: 'before',
+    words: ['省队', '国家队', '球队', '校队', '比赛', '联赛', '运动会', '奥运', '锦标赛', '选手', '荣获', '评选'],
+  },
+  {
+    name: 'which-link',
+    categories: [EXTREME],
+    look: 'before',
+    words: ['哪个链接', '哪条链接', '几号链接', '哪个号链接', '哪一个链接'],
+  },
+  {
+    name: 'licence',
+    categories: [EXTREME],
+    look: 'next',
+    words: ['的销售授权', '销售授权', '授权', '的授权', '的代理', '代理', '的经销商', '经销商', '总代'],
+  },
+  {
+    name: 'news-en',
+    categories: [EXCLUSIVE],
+    look: 'en-after',
+    words: ['interview', 'interviews', 'report', 'footage', 'story', 'news', 'coverage', 'scoop', 'photos', 'look'],
+  },
+  {
     name: 'idiom',
     categories: [EXTREME],
     look: 'en-after',
@@ -91,7 +157,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'idiom-before',
     categories: [EXTREME],
     look: 'en-before-phrase',
-    words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her'],
+    words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her', 'you are', 'youre', 'you guys are', 'yall are', 'you all are'],
   },
 ];
 
@@ -101,6 +167,38 @@ const BY_CATEGORY: readonly (readonly ContextCase[])[] = [0, 1, 2, 3].map((c) =>
 // Scratch (scanning is synchronous and not re-entrant).
 const before = new Uint16Array(WINDOW);
 const after = new Uint16Array(WINDOW);
+const later = new Uint16Array(WINDOW);
+const inside = new Uint16Array(MAX_READ);
+
+/** The match's own significant units (at most MAX_READ), into `inside`; returns how many. */
+function readInside(text: string, start: number, end: number, fold: Uint16Array): number {
+  let n = 0;
+  const to = Math.min(end, start + MAX_READ);
+  for (let j = start; j < to; j++) {
+    const f = fold[text.charCodeAt(j)]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    inside[n++] = f;
+  }
+  work.steps += to - start;
+  return n;
+}
+const ADD = '加'.charCodeAt(0);
+
+/**
+ * The WINDOW significant units after the match, across clause breaks (a warning often is its own
+ * clause: 有人发微信号，千万别加，都是骗子), into `later`; returns how many.
+ */
+function readLater(text: string, end: number, fold: Uint16Array): number {
+  let n = 0;
+  let j = end;
+  for (; j < text.length && j < end + MAX_READ && n < WINDOW; j++) {
+    const f = fold[text.charCodeAt(j)]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    later[n++] = f;
+  }
+  work.steps += j - end;
+  return n;
+}
 
 /**
  * Does the context of the match `text[start, end)` (category code `category`) make it no claim or
@@ -137,12 +235,23 @@ export function contextDrops(category: number, text: string, start: number, end:
   const b0 = WINDOW - nb;
   for (const c of cases) {
     switch (c.look) {
-      case 'before':
-        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0)) return c;
+      case 'before': {
+        // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
+        const ni = readInside(text, start, end, fold);
+        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
         break;
+      }
       case 'after':
         if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
         break;
+      case 'bare-emoji':
+        if (pictographsOnly(text, start, end, fold) && !c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        break;
+      case 'later': {
+        const nl = readLater(text, end, fold);
+        if (c.words.some((w) => indexIn(later, 0, nl, w) >= 0)) return c;
+        break;
+      }
       case 'frame':
         if (frame(c, b0)) return c;
         break;
@@ -154,6 +263,7 @@ export function contextDrops(category: number, text: string, start: number, end:
         break;
       case 'en-before':
       case 'en-after':
+      case 'en-after-phrase':
       case 'en-before-phrase':
         if (englishCase(c, text, start, end)) return c;
         break;
@@ -164,6 +274,17 @@ export function contextDrops(category: number, text: string, start: number, end:
   return undefined;
 }
 
+/** Is `text[start, end)` made of pictographs only (surrogate pairs, dingbats, arrows, joiners), none an action (➕)? */
+function pictographsOnly(text: string, start: number, end: number, fold: Uint16Array): boolean {
+  for (let i = start; i < end; i++) {
+    const u = text.charCodeAt(i);
+    if (fold[u] === ADD) return false;
+    const pictograph = (u >= 0xd800 && u <= 0xdfff) || (u >= 0x2190 && u <= 0x2bff) || u === 0xfe0f || u === 0x200d;
+    if (!pictograph) return false;
+  }
+  return end > start;
+}
+
 /** A weak negator in the clause before, followed within FRAME_GAP units by a contact action. */
 function frame(c: ContextCase, b0: number): boolean {
   for (const w of c.words) {
@@ -171,6 +292,11 @@ function frame(c: ContextCase, b0: number): boolean {
       const at = indexIn(before, from, WINDOW, w);
       if (at < 0) break;
       const next = at + w.length;
+      // An A-not-A question (有没有微信, 要不要加微信, 能不能加) asks; it does not refuse.
+      if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) {
+        from = at + 1;
+        continue;
+      }
       if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
       for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
       from = at + 1;
@@ -211,6 +337,10 @@ function englishCase(c: ContextCase, text: string, start: number, end: number): 
   if (c.look === 'en-after') {
     const next = wordsOf(text, end, to)[0];
     return next !== undefined && c.words.includes(next);
+  }
+  if (c.look === 'en-after-phrase') {
+    const rest = ` ${wordsOf(text, end, to).join(' ')} `;
+    return c.words.some((p) => rest.includes(` ${p} `));
   }
   const words = wordsOf(text, from, start);
   if (c.look === 'en-before-phrase') {

@@ -58,6 +58,9 @@ export function writeFlags(
     // Context in the clause (context.ts: prohibitions, questions, idioms, news) reads the chunk only.
     if (cat !== CONTACT) return !(s >= 0 && (negatedBefore(text, s, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined));
     // A warning is no contact (千万别加陌生人的微信); a number or id given is, whatever the words.
+    // In a stream, a cue whose number has only begun at the chunk's end (我的手机号是13|8…) is
+    // flagged with the number on the chunk that completes it, not early on this one.
+    if (ctx && c.via[i] !== VIA_DETECTOR && numberBegunAtEnd(text, c.end[i]! - base, fold)) return false;
     return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(text, s, fold) || warnedAfter(text, c.end[i]! - base, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined);
   };
   const report = (i: number) => {
@@ -115,4 +118,25 @@ export function writeFlags(
     flags.push(flag);
   }
   return flags;
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+/** Units that may stand between a cue and its number (是, 为, 号, 码); colons and spaces fold to noise. */
+const CUE_LINK = new Set(['是', '为', '号', '码'].map((u) => u.charCodeAt(0)));
+/** Fewer digits than a number needs (contact-numbers.ts: 5 units). */
+const OPEN_RUN = 5;
+const MAX_TRAIL = 24;
+
+/** Does the chunk end, after `end`, with only a link and an open run of 1–4 digits (written or spoken)? */
+function numberBegunAtEnd(text: string, end: number, fold: Uint16Array): boolean {
+  if (text.length - end > MAX_TRAIL) return false;
+  let digits = 0;
+  for (let j = end; j < text.length; j++) {
+    const f = fold[text.charCodeAt(j)]!;
+    if (f === 0 || f >= 0xfffe) continue;
+    if (f >= DIGIT_0 && f <= DIGIT_9) digits++;
+    else if (digits > 0 || !CUE_LINK.has(f)) return false;
+  }
+  return digits > 0 && digits < OPEN_RUN;
 }

@@ -32,6 +32,30 @@ const rows: [string, string, number, string | undefined][] = [
   ['her number one complaint was the zipper', 'number one', 0, 'idiom'],
   ['always looking out for number one', 'number one', 0, 'idiom-before'],
   ['this blender is the number one seller', 'number one', 0, undefined],
+  ['有个账号冒充我们在微信上卖货', '微信', 3, 'prohibition'],
+  ['粉丝群里严禁私下转账', '群里严禁私下转账', 3, 'prohibition'], // inside a near term's gap
+  ['昨晚看了🛰升空的直播', '🛰', 3, 'bare-emoji'],
+  ['想要的私我🛰', '🛰', 3, undefined],
+  ['➕🛰下单更快', '➕🛰', 3, undefined],
+  ['主播绝对不会让你加微信', '加微信', 3, 'refusal'],
+  ['我们不加任何微信', '微信', 3, 'refusal'],
+  ['我们家没有独立站', '独立站', 3, 'refusal'],
+  ['主播你有没有微信', '微信', 3, undefined], // A-not-A asks
+  ['要不要加微信聊', '加微信', 3, undefined],
+  ['走私下交易平台可不保护你', '私下交易', 3, 'unsafe'],
+  ['弹幕里那个发微信号的，大家千万别加', '微信号', 3, 'warned-later'],
+  ['加微信送你小样，名额不多', '微信', 3, undefined],
+  ['posting your phone number in the chat is not allowed here', 'phone number', 3, 'english-rule'],
+  ['我们这边不承诺任何治疗效果', '治疗', 2, 'disclaimer'],
+  ['这款膏药治疗腰疼效果好', '治疗', 2, undefined],
+  ['他拿过一次最佳男配角', '最佳', 0, 'title'],
+  ['咱们市的球队这回拿了全省第一', '全省第一', 0, 'contest'],
+  ['哪个链接发货最快', '最快', 0, 'which-link'],
+  ['本店是全省唯一的经销商', '全省唯一', 0, 'licence'],
+  ['we got an exclusive interview with the designer', 'exclusive', 1, 'news-en'],
+  ['we have an exclusive deal for you today', 'exclusive', 1, undefined],
+  ["honestly you're number one in my heart", 'number one', 0, 'idiom-before'],
+  ['we are number one in sales this year', 'number one', 0, undefined],
 ];
 
 describe('context cases decide each row', () => {
@@ -56,9 +80,13 @@ describe('through the scanner', () => {
     '家人们，哪个颜色最显白？',
     '独家专访明天上线',
     'safety is always the number one priority',
+    '直播间里有人假扮客服发二维码，别扫，都是骗子',
+    '我们没有小号，也不会让你私下加微信',
+    '我们家的暖宫贴就是普通热敷的',
   ])('no flag: %s', (text) => expect(flagged(text)).toEqual([]));
   test.each([
     ['加我微信领优惠券', ['contact:加我微信']],
+    ['这个牌子是特供的', ['exclusive:特供']], // who may sell it, not how good it is
     ['全网最低价就在这里', ['extreme:全网最低价']],
     ['平台禁止加微信？加我 abc_1234', ['contact:abc_1234']], // an id given is a contact whatever the words
   ])('still flagged: %s', (text, expected) => expect(flagged(text)).toEqual(expected));

@@ -16,7 +16,7 @@ describe('text lane folding', () => {
     ['circled and styled digits', '①③⑧㈢⑮', '138315'],
     ['Chinese numerals fold to digits', '一五零二三八〇壹贰', '150238012'],
     ['spoken digit words stay words', '幺两洞', '幺两洞'],
-    ['emoji that stand for words', '➕🛰️ 去🍑宝 独🏠 最⬇️ 吃💊 闲🐟 🔝级 同价位🥇 降🩸压 🈚第二家', '加微信去桃宝独家最低吃药闲鱼顶级同价位第1降血压无第2家'],
+    ['emoji that stand for words', '➕🛰️ 去🍑宝 独🏠 最⬇️ 吃💊 闲🐟 全网🔝 同价位🥇 降🩸压 🈚第二家', '加微信去桃宝独家最低吃药闲鱼全网顶级同价位第1降血压无第2家'],
     ['unmapped emoji are noise', '全😀网🔥最低', '全网最低'],
     ['look-alike scripts', 'vх', 'vx'], // Cyrillic х
     ['CJK look-alikes', '徽信 蕞低 冶疗', '微信最低治疗'],
