@@ -139,14 +139,7 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
   const { digit, digitBits: bits } = foldTables();
   const codes = lane.codes;
   const n = lane.length;
-  run.len = 0;
-  run.gaps = 0;
-  run.decimal = false;
-  run.carried = 0;
-  run.reported = false;
-  run.group = 0;
-  run.bridge = 0;
-  run.bridgeOk = -1;
+  resetRun();
   if (carry && carry.length > 0 && n > 0 && digit[codes[0]!]! >= 0) {
     runValues.set(carry.values!.subarray(0, carry.length));
     runStrong.set(carry.strong!.subarray(0, carry.length));
@@ -292,6 +285,11 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
     }
   }
   if (open && carry) carry.reported = run.reported;
+  resetRun();
+}
+
+/** The digit run being read, back to empty (at the start of a lane and after each run ends). */
+function resetRun(): void {
   run.len = 0;
   run.gaps = 0;
   run.decimal = false;

@@ -4,7 +4,7 @@
  * in order: what the server must have flagged, each flag once), and a pipeline that sends it
  * through `IngestClient` recording every promise's fate.
  */
-import { createServer } from 'node:net';
+export { freePort } from '../cluster/harness.js';
 import { expect } from 'vitest';
 import { prng } from '../../bench/corpus.js';
 import { createScanner, IngestClient, type IngestAck } from '../../src/index.js';
@@ -123,16 +123,6 @@ export function multisetDiff(got: readonly string[], want: readonly string[]): {
   return { extra, missing };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Server limits that let one test client run at full speed (the defaults pace a single connection at 5k msg/s). */
 export const UNPACED = { ratePerSecond: 1e6, tokenRatePerSecond: 1e6, globalRatePerSecond: 1e6, rateBurst: 1e6, cpuShare: 1, cpuBurstMs: 1000 };
