@@ -11,8 +11,10 @@
  * - an ephemeral pull consumer (ack none, in memory) starting at the last sequence handed on + 1,
  *   so a new consumer neither skips nor repeats anything;
  * - recreated on every reconnect, on a gap in its delivery sequence (something dropped in transit),
- *   and by a watchdog when no message came for `stallMs` while the consumer has messages pending
- *   or no longer exists;
+ *   and by a watchdog when no message came for `stallMs` while the consumer has messages pending,
+ *   no longer exists, or does not answer while the stream has messages after the last one handed
+ *   on (the consumer is R1: on a NATS cluster it dies with its server, and a connection to another
+ *   server sees no reconnect);
  * - `stalled` is true from the watchdog's finding until messages flow again (`/healthz` says 503).
  */
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
@@ -173,13 +175,27 @@ export class StreamFollower {
       } else this.#lastProgress = Date.now(); // idle, and fine
     } catch (err) {
       if (gen !== this.#gen) return;
-      if (/not found/i.test((err as Error).message)) {
+      const message = (err as Error).message;
+      // Gone, or unanswerable while the stream has events past ours: our R1 consumer lived on a
+      // server that died, and our own connection (to another server) sees no reconnect.
+      const lost = /not found/i.test(message);
+      if (lost || (await this.#streamHasMore())) {
+        if (gen !== this.#gen) return;
         this.#stalled = true;
-        this.restart('consumer_lost', (err as Error).message);
+        this.restart(lost ? 'consumer_lost' : 'consumer_unreachable', message);
       }
-      // Otherwise NATS is unreachable: the reconnect restarts the reader.
+      // Otherwise NATS is unreachable: the reconnect (or the next check) restarts the reader.
     } finally {
       this.#checking = false;
+    }
+  }
+
+  /** True if the stream holds a message after the last one handed on (false if it cannot say). */
+  async #streamHasMore(): Promise<boolean> {
+    try {
+      return (await this.#o.jsm.streams.info(this.#o.stream)).state.last_seq > this.#lastSeq;
+    } catch {
+      return false;
     }
   }
 
