@@ -175,6 +175,7 @@ export async function runScenario(sc: Scenario, base: Partial<EscalationConfig> 
       else if (e.type === 'retract') seen.retracted++;
     },
     shutdown: (_e: ShutdownEvent) => void (seen.shutAt ??= seen.step),
+    standing: () => undefined,
   };
   try {
     const first = await open(dir, config, outbox);
@@ -197,7 +198,7 @@ export async function runScenario(sc: Scenario, base: Partial<EscalationConfig> 
     }
     const live = summaryOf(first.processor);
     await first.processor.close();
-    const again = await open(dir, config, { flags() {}, pk() {}, event() {}, shutdown() {} });
+    const again = await open(dir, config, { flags() {}, pk() {}, event() {}, shutdown() {}, standing() {} });
     const replayed = summaryOf(again.processor);
     await again.processor.close();
     const shutAt = config.mode === 'recommend' ? seen.recommendAt : seen.shutAt;

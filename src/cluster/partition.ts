@@ -58,7 +58,7 @@ export interface WorkerDeps {
 export type ForwardedCommand = (DismissCommand | ShutdownCommand | RestoreCommand) & { stream: string };
 
 /** Signals reach feeds from the events stream on every node (node.ts follows it), not from here. */
-const NO_OUTBOX: Outbox = { flags() {}, pk() {}, event() {}, shutdown() {} };
+const NO_OUTBOX: Outbox = { flags() {}, pk() {}, event() {}, shutdown() {}, standing() {} };
 /** `since` is served by the node from the whole events stream. */
 const NO_HISTORY: FlagHistory = {
   async *flagEntriesSince() {},

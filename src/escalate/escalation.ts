@@ -115,6 +115,8 @@ class StreamRisk {
   epoch = 0;
   /** Why it is shut down (while it is). */
   reason: string | undefined;
+  /** The shutdown signal standing while it is shut down (told again to a connection that did not hear it). */
+  signal: ShutdownEvent | undefined;
   recommended: Omit<Recommendation, 'stream'> | undefined;
 }
 
@@ -282,14 +284,21 @@ export class Escalation {
    * Sets whether a stream is shut down and its epoch, as the journal recorded it (recovery after a
    * restart, or a snapshot). Emits nothing: the signal went out before the restart.
    */
-  recover(stream: string, state: { shutDown: boolean; epoch: number; reason?: string }, ts: number): void {
+  recover(stream: string, state: { shutDown: boolean; epoch: number; reason?: string; signal?: ShutdownEvent }, ts: number): void {
     const s = this.#advance(stream, ts);
     s.epoch = state.epoch;
     if (state.shutDown) {
       s.level = 'shutdown';
       s.recommended = undefined;
       if (state.reason !== undefined) s.reason = state.reason;
+      // From a snapshot only the reason and epoch are known: the signal says so with no flag ids.
+      s.signal = state.signal ?? { type: 'shutdown', stream, reason: s.reason ?? 'shut down', flagIds: [], ts, epoch: s.epoch, manual: false };
     } else if (s.level === 'shutdown') this.#reset(s);
+  }
+
+  /** The shutdown signal of a stream that is shut down now, for a connection that has not heard it. */
+  standingShutdown(stream: string): ShutdownEvent | undefined {
+    return this.#streams.get(stream)?.signal;
   }
 
   /** Sets or clears a stream's pending recommendation as the journal recorded it. Emits nothing. */
@@ -363,6 +372,7 @@ export class Escalation {
   #reset(s: StreamRisk): void {
     s.level = 'normal';
     s.reason = undefined;
+    s.signal = undefined;
     s.recommended = undefined;
     s.book.clear();
   }
@@ -415,8 +425,9 @@ export class Escalation {
     s.reason = reason;
     s.recommended = undefined;
     s.epoch++;
+    s.signal = { type: 'shutdown', stream, reason, flagIds, ts, epoch: s.epoch, manual };
     events.push({ type: 'level', stream, level: 'shutdown', risk: round(s.book.risk), ts });
-    events.push({ type: 'shutdown', stream, reason, flagIds, ts, epoch: s.epoch, manual });
+    events.push(s.signal);
   }
 }
 

@@ -8,6 +8,9 @@ import type { IngestPeer, Outbox, PkEvent } from '../stream/contracts.js';
 import type { FeedHub } from './feed-hub.js';
 import type { IngestConnection } from './ingest-connection.js';
 
+const shutdownFrame = (e: ShutdownEvent) =>
+  JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual, ...(e.confirmed ? { confirmed: true } : {}) });
+
 export function socketOutbox(hub: FeedHub): Outbox {
   return {
     flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>, prev?: string) {
@@ -32,9 +35,12 @@ export function socketOutbox(hub: FeedHub): Outbox {
       else hub.retract(e);
     },
     shutdown(e: ShutdownEvent, conns: Iterable<IngestPeer>) {
-      const json = JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual, ...(e.confirmed ? { confirmed: true } : {}) });
+      const json = shutdownFrame(e);
       for (const peer of conns) (peer as IngestConnection).sendRaw(json);
       hub.shutdown(e, json);
+    },
+    standing(e: ShutdownEvent, peer: IngestPeer) {
+      (peer as IngestConnection).sendRaw(shutdownFrame(e));
     },
   };
 }

@@ -63,6 +63,8 @@ export interface Outbox {
   pk(event: PkEvent): void;
   event(event: LevelEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent): void;
   shutdown(event: ShutdownEvent, streamConns: Iterable<IngestPeer>): void;
+  /** A stream's standing shutdown, to one ingest connection that sends for it and has not heard it (a reconnect, a restart). */
+  standing(event: ShutdownEvent, peer: IngestPeer): void;
 }
 
 /** A journaled flag with the message it came from (and, for a carried flag, the text before it). */

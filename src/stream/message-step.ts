@@ -43,6 +43,8 @@ export interface Outcome {
   /** Flags of earlier partial hypotheses that this final retracts (published before its flags). */
   retractions?: EscalationEvent[];
   pk: PkEvent | undefined;
+  /** The stream is shut down and this connection sends for it for the first time: tell it. */
+  standing?: { event: ShutdownEvent; peer: IngestPeer };
 }
 
 export interface StepDeps {
@@ -84,10 +86,16 @@ export class MessageStep {
     if (refused) return { reply: refused, st: undefined, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
     const st = streams.open(msg.stream);
     st.lastActive = Date.now();
-    if (!st.conns.includes(peer)) st.conns.push(peer);
+    let standing: Outcome['standing'];
+    if (!st.conns.includes(peer)) {
+      st.conns.push(peer);
+      const event = escalation.standingShutdown(msg.stream);
+      if (event) standing = { event, peer };
+    }
     const partial = msg.type === 'transcript' && !msg.final;
     const ack: Ack = { type: 'ack', stream: msg.stream, seq: msg.seq };
     const out: Outcome = { reply: ack, st, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
+    if (standing) out.standing = standing;
     const verdict = st.seqs.verdict(msg.seq);
     if (verdict === 'duplicate') {
       ack.duplicate = true; // re-sent, or a partial of a seq already final
@@ -153,6 +161,7 @@ export class MessageStep {
 
   /** Publishes what a durable message caused: PK, flags, level changes, shutdown. */
   publish(o: Outcome): void {
+    if (o.standing) this.#d.outbox.standing(o.standing.event, o.standing.peer);
     if (o.pk) this.#d.outbox.pk(o.pk);
     if (o.retractions) this.#publish(NO_FLAGS, '', o.retractions, NO_PEERS);
     if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st?.conns ?? NO_PEERS, o.prev);

@@ -68,7 +68,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
     flags: 0,
     shutDown: 0,
   };
-  const shut = new Map<string, { shutDown: boolean; epoch: number; ts: number; reason?: string }>();
+  const shut = new Map<string, { shutDown: boolean; epoch: number; ts: number; reason?: string; signal?: ShutdownEvent }>();
   const pending = new Map<string, ShutdownEvent>();
   const pendingRec = new Map<string, RecommendEvent>();
   let reserved = 1;
@@ -163,7 +163,13 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
       case 'shutdown':
         escalation.shutdown(rec.stream, rec.reason, rec.ts);
         pending.delete(rec.stream);
-        shut.set(rec.stream, { shutDown: true, epoch: rec.epoch, ts: rec.ts, reason: rec.reason });
+        shut.set(rec.stream, {
+          shutDown: true,
+          epoch: rec.epoch,
+          ts: rec.ts,
+          reason: rec.reason,
+          signal: { type: 'shutdown', stream: rec.stream, reason: rec.reason, flagIds: rec.flagIds, ts: rec.ts, epoch: rec.epoch, manual: rec.manual, ...(rec.confirmed ? { confirmed: true as const } : {}) },
+        });
         break;
       case 'restore':
         escalation.restore(rec.stream, rec.ts);

@@ -62,12 +62,17 @@ test('SIGKILL mid-stream, restart on the same journal: nothing acked is lost, id
     ingest2.send({ type: 'transcript', stream: s0, seq: Number(q0), ts: T0, text: TEXTS[0] });
     expect(await ingest2.next((m) => m.type === 'ack')).toMatchObject({ duplicate: true });
 
-    // 'crit' is still shut down: another critical claim sends no second signal, a manual shutdown is a no-op.
+    // 'crit' is still shut down: another critical claim starts no second shutdown (no new epoch), a
+    // manual shutdown is a no-op; this new connection is told the standing one, once, before the ack.
     ingest2.send({ type: 'transcript', stream: 'crit', seq: 2, ts: T0 + 1000, text: '喝了能治癌' });
     await ingest2.ack('crit', 2);
     resumed.send({ type: 'shutdown', stream: 'crit' });
     expect(await resumed.next((m) => m.type === 'ok' && m.command === 'shutdown')).toMatchObject({ noop: true });
-    expect(ingest2.of('shutdown')).toHaveLength(0);
+    ingest2.send({ type: 'transcript', stream: 'crit', seq: 3, ts: T0 + 2000, text: '谢谢大家' });
+    await ingest2.ack('crit', 3);
+    expect(ingest2.of('shutdown')).toEqual([expect.objectContaining({ stream: 'crit', epoch: 1 })]);
+    const told = ingest2.received.findIndex((m) => m.type === 'shutdown');
+    expect(told).toBeLessThan(ingest2.received.findIndex((m) => m.type === 'ack' && m.stream === 'crit'));
 
     // Let the replay catch up with the live flag of 'crit' seq 2 (the newest flag).
     const newest = await resumed.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === 'crit');

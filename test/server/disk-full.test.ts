@@ -186,7 +186,10 @@ if (!ROOT) {
       const answers = await sendBatch(ingest2, sample);
       expect([...answers.values()].filter((a) => !(a.type === 'ack' && a.duplicate === true))).toEqual([]);
       await sleep(300);
-      expect(ingest2.of('shutdown')).toEqual([]);
+      // No new shutdown: the new connection is told the standing ones it sends for, same epochs, once each.
+      const told = ingest2.of('shutdown').map((m) => `${m.stream}#${m.epoch}`);
+      expect(told.length).toBe(new Set(told).size);
+      expect(told.filter((x) => !liveSignals.includes(x))).toEqual([]);
       control2.close();
       ingest2.close();
     } finally {

@@ -61,12 +61,14 @@ export function bundledLexicon(): CompiledLexicon {
 export interface Recording {
   flags: { flag: Flag; text: string; prev?: string }[];
   shutdowns: ShutdownEvent[];
+  /** Standing shutdowns told to one connection: the peer's id and the event. */
+  standing: { peer: number; event: ShutdownEvent }[];
   events: (LevelEvent | RestoreEvent)[];
   pk: PkEvent[];
 }
 
 export function recordingOutbox(): Outbox & { rec: Recording } {
-  const rec: Recording = { flags: [], shutdowns: [], events: [], pk: [] };
+  const rec: Recording = { flags: [], shutdowns: [], standing: [], events: [], pk: [] };
   return {
     rec,
     flags(flags, text, _conns, prev) {
@@ -80,6 +82,9 @@ export function recordingOutbox(): Outbox & { rec: Recording } {
     },
     shutdown(e) {
       rec.shutdowns.push(e);
+    },
+    standing(event, peer) {
+      rec.standing.push({ peer: peer.id, event });
     },
   };
 }

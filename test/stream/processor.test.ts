@@ -150,3 +150,49 @@ test('a failed write answers internal with the errno, never the journal path', a
   expect((r as { message: string }).message).toContain('ENOSPC');
   expect((r as { message: string }).message).not.toContain(dir);
 });
+
+test('a connection that sends for a shut-down stream and has not heard its shutdown is told it once, also after a restart', async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  let s = 1;
+  while (a.outbox.rec.shutdowns.length === 0) await a.send(say('r', s++, `第${s}次说，这是全网最低价，销量第一`));
+  const signal = a.outbox.rec.shutdowns[0]!;
+  // The connection that caused it heard it with everyone: nothing more for it.
+  await a.send(say('r', s++, '今天天气不错'));
+  expect(a.outbox.rec.standing).toEqual([]);
+  // Another connection (a reconnect) sends a duplicate and a new message: told once, before its ack is published.
+  const other = { id: 2 };
+  await a.processor.ingestBatch([say('r', 1, '第1次说，这是全网最低价，销量第一')], other);
+  await a.processor.ingestBatch([say('r', s++, '谢谢大家')], other);
+  expect(a.outbox.rec.standing).toEqual([{ peer: 2, event: signal }]);
+  await a.processor.close();
+
+  // After a restart (the signal might never have left before a crash), the re-sent message tells it again, as recorded.
+  const b = await open(dir);
+  await b.send(say('r', 2, '第2次说，这是全网最低价，销量第一'));
+  expect(b.outbox.rec.standing).toEqual([{ peer: 1, event: signal }]);
+  expect(b.outbox.rec.shutdowns).toEqual([]);
+
+  // Restored: nothing standing for a new connection.
+  await b.processor.command({ type: 'restore', stream: 'r' });
+  await b.processor.ingestBatch([say('r', s++, '欢迎新朋友')], { id: 3 });
+  expect(b.outbox.rec.standing).toHaveLength(1);
+  await b.processor.close();
+});
+
+test('a shut-down stream known only from a snapshot is still told to a new connection, with its epoch and reason', async () => {
+  const dir = fresh();
+  const a = await open(dir, { journal: { fsync: false, segmentBytes: 4096, retainBytes: 8192 } });
+  let s = 1;
+  while (a.outbox.rec.shutdowns.length === 0) await a.send(say('r', s++, `第${s}次说，这是全网最低价，销量第一`));
+  const signal = a.outbox.rec.shutdowns[0]!;
+  // Enough other traffic to rotate segments, so the shutdown's own record ages into a snapshot.
+  for (let i = 1; i <= 200; i++) await a.send(say(`other-${i % 7}`, i, `第${i}句普通的介绍，这件衣服是纯棉的，大家看看颜色`));
+  await a.processor.close();
+  const segments = readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
+  expect(segments.some((f) => readFileSync(join(dir, f), 'utf8').includes('{"t":"shutdown"'))).toBe(false);
+  const b = await open(dir, { journal: { fsync: false, segmentBytes: 4096, retainBytes: 8192 } });
+  await b.processor.ingestBatch([say('r', s++, '大家好')], { id: 9 });
+  expect(b.outbox.rec.standing).toEqual([{ peer: 9, event: expect.objectContaining({ type: 'shutdown', stream: 'r', epoch: signal.epoch, reason: signal.reason }) }]);
+  await b.processor.close();
+});
