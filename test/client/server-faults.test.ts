@@ -4,7 +4,7 @@
  * refusals, then a 1001 close). From the caller's view every message is acked exactly once (one
  * settled promise each, none rejected, none given up), and the journal holds exactly the model's
  * flags: each expected flag once, none missing, none repeated (a re-send the server processed
- * twice would repeat its flags).
+ * twice would repeat its flags); every shut-down stream's signal reached the caller once.
  *
  * CLIENT_FAULT_SEED=<n> replays a run's kill moments; CLIENT_FAULT_MESSAGES / _KILLS scale it.
  */
@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, expect, test } from 'vitest';
 import { prng } from '../../bench/corpus.js';
 import { IngestClient } from '../../src/index.js';
-import { removeDir, sleep, startServer, tempDir, TOKENS, type ServerProcess } from '../server/harness.js';
+import { Client, removeDir, sleep, startServer, tempDir, TOKENS, type ServerProcess } from '../server/harness.js';
 import { smallLexiconDir } from '../stream/embedded.js';
 import { freePort, journaledFlags, modelFlags, multisetDiff, pipeline, UNPACED, workload } from './harness.js';
 
@@ -83,6 +83,15 @@ test(`${MESSAGES} messages over ${STREAMS} streams while the server is killed ${
   const got = await journaledFlags(server, model.length);
   const diff = multisetDiff(got, model);
   expect({ extra: diff.extra.slice(0, 5), missing: diff.missing.slice(0, 5), counts: [got.length, model.length] }).toEqual({ extra: [], missing: [], counts: [model.length, model.length] });
+  // And at least once: every stream the server holds shut down reached the caller as a signal, also
+  // one whose signal a kill cut off after it was journaled (told again when its message was re-sent).
+  const control = await Client.open(server.url('/feed', TOKENS.control[0]));
+  control.send({ type: 'subscribe' });
+  await sleep(1000);
+  const standing = control.of('shutdown').map((m) => m.stream as string).sort();
+  control.close();
+  expect(standing.length).toBeGreaterThan(0);
+  expect([...new Set(shutdowns.map((s) => s.slice(0, s.lastIndexOf('#'))))].sort()).toEqual(standing);
   await server.stop();
 
   const figures = { seed: SEED, messages: MESSAGES, streams: STREAMS, restarts, acked: closed.stats.acked, duplicates: closed.stats.duplicates, resent: closed.stats.resent, retried: closed.stats.retried, reconnects: closed.stats.reconnects, flags: model.length, shutdownSignals: shutdowns.length, seconds: +seconds.toFixed(1) };
