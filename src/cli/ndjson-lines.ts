@@ -24,59 +24,51 @@ export type ByteSource = Readable | AsyncIterable<Buffer | string> | Iterable<Bu
 export const DECODE_PIECE = 1 << 16;
 
 /**
- * The input in blocks of whole decoded lines, each line ending in `\n` (the last block of an input
- * without a final `\n` ends without one); the blocks of one input chunk are yielded together.
+ * The input in blocks of whole lines as bytes, each line ending in `\n` (the last block of an input
+ * without a final `\n` ends without one), one block per input chunk that completes a line. A block
+ * may share memory with the reader's reused buffer: use it before asking for the next.
  */
-export async function* ndjsonBlocks(input: ByteSource): AsyncGenerator<string[]> {
+export async function* ndjsonByteBlocks(input: ByteSource): AsyncGenerator<Buffer> {
   let carry: Buffer[] = [];
-  let carryText = ''; // text chunks (a stream with an encoding set) after the last `\n`
-  for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    if (typeof chunk === 'string') {
-      const text = (carry.length > 0 ? decode(carry) : '') + carryText + chunk;
-      carry = [];
-      const last = text.lastIndexOf('\n');
-      carryText = text.slice(last + 1);
-      if (last >= 0) yield [text.slice(0, last + 1)];
-      continue;
-    }
+  for await (const data of input as AsyncIterable<Buffer | string>) {
+    // Text chunks (a stream with an encoding set) were decoded from UTF-8: encoding them back is exact.
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const last = chunk.lastIndexOf(0x0a);
     if (last < 0) {
-      // A chunk may be a reader's reused buffer: what waits for the next one is copied.
-      if (chunk.length > 0) carry.push(Buffer.from(chunk));
+      if (chunk.length > 0) carry.push(Buffer.from(chunk)); // copied: the reader may reuse its buffer
       continue;
     }
-    const blocks: string[] = [];
-    let at = 0;
-    if (carry.length > 0 || carryText.length > 0) {
-      // The line begun in earlier chunks, with the rest of this chunk's first piece.
-      const cut = pieceEnd(chunk, 0, last);
-      carry.push(chunk.subarray(0, cut));
-      blocks.push(carryText + decode(carry));
+    let block = chunk.subarray(0, last + 1);
+    if (carry.length > 0) {
+      carry.push(block);
+      block = Buffer.concat(carry);
       carry = [];
-      carryText = '';
-      at = cut;
-    }
-    while (at <= last) {
-      const cut = pieceEnd(chunk, at, last);
-      blocks.push(chunk.toString('utf8', at, cut));
-      at = cut;
     }
     if (last + 1 < chunk.length) carry.push(Buffer.from(chunk.subarray(last + 1)));
-    yield blocks;
+    yield block;
   }
-  const tail = carryText + (carry.length > 0 ? decode(carry) : '');
-  if (tail.length > 0) yield [tail];
+  if (carry.length > 0) yield Buffer.concat(carry);
 }
 
-/** End (after a `\n`) of the piece of `chunk` from `at`: about DECODE_PIECE bytes, at most to `last` + 1. */
-function pieceEnd(chunk: Buffer, at: number, last: number): number {
-  if (last + 1 - at <= DECODE_PIECE) return last + 1;
-  const nl = chunk.lastIndexOf(0x0a, at + DECODE_PIECE - 1);
-  return nl >= at ? nl + 1 : chunk.indexOf(0x0a, at + DECODE_PIECE) + 1; // a line longer than a piece
+/** The input in blocks of whole decoded lines (ndjsonByteBlocks, decoded by decodePieces). */
+export async function* ndjsonBlocks(input: ByteSource): AsyncGenerator<string[]> {
+  for await (const bytes of ndjsonByteBlocks(input)) yield decodePieces(bytes);
 }
 
-function decode(parts: Buffer[]): string {
-  return (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
+/** `bytes` (whole lines) decoded in pieces of about DECODE_PIECE bytes, each cut after a `\n`. */
+export function decodePieces(bytes: Buffer): string[] {
+  const pieces: string[] = [];
+  const end = bytes.length;
+  for (let at = 0; at < end; ) {
+    let cut = end;
+    if (end - at > DECODE_PIECE) {
+      const nl = bytes.lastIndexOf(0x0a, at + DECODE_PIECE - 1);
+      cut = nl >= at ? nl + 1 : bytes.indexOf(0x0a, at + DECODE_PIECE) + 1 || end; // a line longer than a piece
+    }
+    pieces.push(bytes.toString('utf8', at, cut));
+    at = cut;
+  }
+  return pieces;
 }
 
 /**

@@ -12,8 +12,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
-import { LineCursor, ndjsonBlocks, type ByteSource } from './ndjson-lines.js';
-import { blank, MAX_LINE_UNITS, writeOut } from './scan.js';
+import { ndjsonByteBlocks, type ByteSource } from './ndjson-lines.js';
+import { blank, MAX_LINE_UNITS } from './scan.js';
 import { KIND_CHAT, readRequest, RequestFields } from './scan-request.js';
 import type { ShardAnswer, ShardBatch, ShardWorkerData } from './scan-shard-worker.js';
 
@@ -23,8 +23,10 @@ export interface ShardOptions {
   artifact: string | undefined;
 }
 
-/** Blocks in flight before the reader waits for the oldest to be written (bounds memory). */
+/** Batches in flight before the reader waits for the oldest to be written (bounds memory). */
 const IN_FLIGHT = 4;
+/** Free lines (no stream) stay with one worker for runs of about this many lines: fewer, longer copies. */
+const RUN = 64;
 
 interface Pending {
   seq: number;
@@ -64,7 +66,6 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
   });
 
   const router = new Router(n);
-  const cursor = new LineCursor();
   const queue: Pending[] = [];
   let nextId = 1;
   let seq = 0;
@@ -75,20 +76,20 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
     if (failure) throw failure;
     const merged = merge(p, nextId);
     nextId = merged.nextId;
-    await writeOut(output, merged.out);
+    if (merged.out.length > 0 && !output.write(merged.out)) await new Promise((r) => output.once('drain', r));
   };
   let code = 0;
   try {
     try {
-      for await (const blocks of ndjsonBlocks(input)) {
+      for await (const bytes of ndjsonByteBlocks(input)) {
         if (failure) throw failure;
-        const p = router.route(blocks, cursor, seq++);
+        const p = router.route(bytes, seq++);
         if (p.lines === 0) continue;
         pending.set(p.seq, p);
         queue.push(p);
         for (let w = 0; w < n; w++) {
-          const lines = router.shard(w);
-          if (lines !== undefined) workers[w]!.postMessage({ seq: p.seq, lines } satisfies ShardBatch);
+          const batch = router.shard(w);
+          if (batch !== undefined) workers[w]!.postMessage({ seq: p.seq, bytes: batch } satisfies ShardBatch, [batch.buffer as ArrayBuffer]);
         }
         if (queue.length >= IN_FLIGHT) await writeOldest();
       }
@@ -107,70 +108,117 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
   return code;
 }
 
-/** Splits blocks into per-worker batches; remembers which worker holds each stream. */
+/** Splits blocks of lines (bytes) into per-worker batches; remembers which worker holds each stream. */
 class Router {
   readonly #n: number;
   readonly #streams = new Map<string, number>();
-  /** Lines sent to each worker so far: new streams and free lines go to the least loaded. */
+  /** Lines sent to each worker so far: new streams and runs of free lines go to the least loaded. */
   readonly #load: number[];
-  #parts: string[];
+  #free = 0;
+  #parts: (Buffer | undefined)[];
+  #sizes: number[];
   readonly #fields = new RequestFields();
   #route = new Uint8Array(1 << 14);
 
   constructor(n: number) {
     this.#n = n;
     this.#load = new Array<number>(n).fill(0);
-    this.#parts = new Array<string>(n).fill('');
+    this.#parts = new Array<Buffer | undefined>(n).fill(undefined);
+    this.#sizes = new Array<number>(n).fill(0);
   }
 
-  /** Routes the lines of one input chunk's blocks. */
-  route(blocks: readonly string[], cursor: LineCursor, seq: number): Pending {
+  /** Routes the lines of one block (whole lines, bytes). */
+  route(bytes: Buffer, seq: number): Pending {
     const n = this.#n;
     const load = this.#load;
-    const parts = this.#parts.fill('');
+    const sizes = this.#sizes.fill(0);
+    // Each worker's batch can hold the whole block; trimmed to size when sent.
+    for (let w = 0; w < n; w++) this.#parts[w] = Buffer.allocUnsafeSlow(bytes.length + 1);
     let route = this.#route;
     let lines = 0;
-    for (const block of blocks) {
-      for (let at = 0; at < block.length; at = cursor.end) {
-        const line = cursor.next(block, at);
-        if (blank(line)) continue;
-        const stream = this.#streamOf(line);
-        let w: number;
-        if (stream !== undefined) {
-          let held = this.#streams.get(stream);
-          if (held === undefined) this.#streams.set(stream, (held = leastLoaded(load)));
-          w = held;
-        } else w = leastLoaded(load);
-        load[w]!++;
-        parts[w] += line + '\n';
-        if (lines === route.length) {
-          const grown = new Uint8Array(route.length * 2);
-          grown.set(route);
-          this.#route = route = grown;
-        }
-        route[lines++] = w;
+    const end = bytes.length;
+    // Lines with neither `"stream"` nor a backslash (an escaped key) cannot name a stream: one search
+    // each over the block finds the lines that need a closer look.
+    let nextStream = bytes.indexOf('"stream"');
+    let nextBackslash = bytes.indexOf(0x5c);
+    // A run: consecutive lines going to one worker unchanged, copied together.
+    let runStart = 0;
+    let runEnd = 0;
+    let runWorker = -1;
+    for (let at = 0; at < end; ) {
+      let nl = bytes.indexOf(0x0a, at);
+      if (nl < 0) nl = end;
+      const next = nl + 1;
+      let stop = nl;
+      if (stop > at && bytes[stop - 1] === 0x0d) stop--;
+      if (bytes[at] !== 0x7b && blank(bytes.toString('utf8', at, stop))) {
+        at = next;
+        continue;
       }
+      if (nextStream >= 0 && nextStream < at) nextStream = bytes.indexOf('"stream"', at);
+      if (nextBackslash >= 0 && nextBackslash < at) nextBackslash = bytes.indexOf(0x5c, at);
+      const look = (nextStream >= 0 && nextStream < stop) || (nextBackslash >= 0 && nextBackslash < stop);
+      const stream = look ? this.#streamOf(bytes.toString('utf8', at, stop)) : undefined;
+      let w: number;
+      if (stream !== undefined) {
+        let held = this.#streams.get(stream);
+        if (held === undefined) this.#streams.set(stream, (held = leastLoaded(load)));
+        w = held;
+      } else {
+        if (load[this.#free]! > load[leastLoaded(load)]! + RUN) this.#free = leastLoaded(load);
+        w = this.#free;
+      }
+      load[w]!++;
+      if (lines === route.length) {
+        const grown = new Uint8Array(route.length * 2);
+        grown.set(route);
+        this.#route = route = grown;
+      }
+      route[lines++] = w;
+      // Extend the run when this line follows it unchanged (same worker, nothing dropped between, `\n` kept).
+      if (w === runWorker && at === runEnd && stop === nl && nl < end) runEnd = next;
+      else {
+        if (runWorker >= 0) sizes[runWorker] = this.#copy(bytes, runWorker, runStart, runEnd, sizes[runWorker]!);
+        if (stop === nl && nl < end) {
+          runWorker = w;
+          runStart = at;
+          runEnd = next;
+        } else {
+          // A CR dropped or no final `\n`: copied on its own, with a `\n`.
+          sizes[w] = this.#copy(bytes, w, at, stop, sizes[w]!);
+          this.#parts[w]![sizes[w]!++] = 0x0a;
+          runWorker = -1;
+        }
+      }
+      at = next;
     }
+    if (runWorker >= 0) sizes[runWorker] = this.#copy(bytes, runWorker, runStart, runEnd, sizes[runWorker]!);
     let missing = 0;
-    for (let w = 0; w < n; w++) if (parts[w]!.length > 0) missing++;
+    for (let w = 0; w < n; w++) if (sizes[w]! > 0) missing++;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     return { seq, route: route.slice(0, lines), lines, answers: new Array(n).fill(undefined), missing, done, resolve };
   }
 
+  #copy(bytes: Buffer, w: number, from: number, to: number, size: number): number {
+    return size + bytes.copy(this.#parts[w]!, size, from, to);
+  }
+
   /** The batch for worker `w` from the last `route`, or undefined when it got no line. */
-  shard(w: number): string | undefined {
-    const s = this.#parts[w]!;
-    return s.length > 0 ? s : undefined;
+  shard(w: number): Uint8Array | undefined {
+    const size = this.#sizes[w]!;
+    const part = this.#parts[w]!;
+    this.#parts[w] = undefined;
+    if (size === 0) return undefined;
+    // Transferred whole: a copy when the batch is much smaller than the buffer it was gathered in.
+    return size * 2 < part.length ? new Uint8Array(part.subarray(0, size)) : new Uint8Array(part.buffer, 0, size);
   }
 
   /**
    * The stream whose carried state scanning `line` reads or writes, else undefined: the same
-   * condition as scanLine / scanLineParsed (a `stream` string and a kind other than chat). A line
-   * with neither `"stream"` nor a backslash (an escaped key) in it cannot name one.
+   * condition as scanLine / scanLineParsed (a `stream` string and a kind other than chat).
    */
   #streamOf(line: string): string | undefined {
-    if (line.indexOf('"stream"') < 0 && line.indexOf('\\') < 0) return undefined;
     if (line.length > MAX_LINE_UNITS) return undefined; // answered with an error, scans nothing
     const f = this.#fields;
     if (readRequest(line, f)) return f.kind !== KIND_CHAT ? f.stream : undefined;
@@ -192,27 +240,52 @@ function leastLoaded(load: number[]): number {
   return best;
 }
 
-/** The block's answers in input order, flag ids renumbered from `nextId`. */
-function merge(p: Pending, nextId: number): { out: string; nextId: number } {
-  const at = new Array<number>(p.answers.length).fill(0);
-  const index = new Array<number>(p.answers.length).fill(0);
-  const flaggedAt = new Array<number>(p.answers.length).fill(0);
-  let out = '';
+/** The batch's answers (bytes) in input order, flag ids renumbered from `nextId`. */
+function merge(p: Pending, nextId: number): { out: Buffer; nextId: number } {
+  const k = p.answers.length;
+  const outs = p.answers.map((a) => (a ? Buffer.from(a.out.buffer, a.out.byteOffset, a.out.byteLength) : undefined));
+  // Renumbered ids only grow (the global count is at least a worker's), by at most all their digits.
+  let size = 0;
+  let flags = 0;
+  for (let w = 0; w < k; w++) {
+    size += outs[w]?.length ?? 0;
+    const t = p.answers[w]?.flagged;
+    if (t) for (let j = 2; j < t.length; j += 3) flags += t[j]!;
+  }
+  const out = Buffer.allocUnsafeSlow(size + flags * String(nextId + flags).length);
+  let written = 0;
+  const at = new Array<number>(k).fill(0);
+  const index = new Array<number>(k).fill(0);
+  const flaggedAt = new Array<number>(k).fill(0);
+  // A run: consecutive lines from one worker with nothing to renumber, copied together.
+  let runWorker = -1;
+  let runStart = 0;
+  const flush = (w: number) => {
+    written += outs[w]!.copy(out, written, runStart, at[w]);
+    runWorker = -1;
+  };
   for (let i = 0; i < p.lines; i++) {
     const w = p.route[i]!;
-    const a = p.answers[w]!;
+    const o = outs[w]!;
+    const flagged = p.answers[w]!.flagged;
+    const f = flaggedAt[w]!;
     const start = at[w]!;
-    const end = a.out.indexOf('\n', start) + 1;
+    const end = o.indexOf(0x0a, start) + 1;
+    if (f < flagged.length && flagged[f] === index[w]) {
+      if (runWorker >= 0) flush(runWorker);
+      written += out.write(renumber(o.toString('latin1', start, end), flagged[f + 1]!, nextId), written, 'latin1');
+      nextId += flagged[f + 2]!;
+      flaggedAt[w] = f + 3;
+    } else if (runWorker !== w) {
+      if (runWorker >= 0) flush(runWorker);
+      runWorker = w;
+      runStart = start;
+    }
     at[w] = end;
-    const k = flaggedAt[w]!;
-    if (k < a.flagged.length && a.flagged[k] === index[w]) {
-      out += renumber(a.out.slice(start, end), a.flagged[k + 1]!, nextId);
-      nextId += a.flagged[k + 2]!;
-      flaggedAt[w] = k + 3;
-    } else out += a.out.slice(start, end);
     index[w]!++;
   }
-  return { out, nextId };
+  if (runWorker >= 0) flush(runWorker);
+  return { out: out.subarray(0, written), nextId };
 }
 
 const FLAG_START = '{"id":"f';
@@ -220,6 +293,7 @@ const FLAG_START = '{"id":"f';
 /**
  * `line` with each flag id `f<k>` (the worker's numbering, from `first`) made `f<next + k - first>`.
  * Inside `"flags":[…]` the text `{"id":"f` only starts a flag: in a JSON string a quote is escaped.
+ * `line` may be UTF-8 bytes read as latin1: only ASCII digits change.
  */
 export function renumber(line: string, first: number, next: number): string {
   let from = 0;
