@@ -6,7 +6,7 @@
  */
 import { LexiconError } from '../errors.js';
 import { BUNDLED_LEXICON_DIR } from '../lexicon/bundled.js';
-import { inputFileSize, openInput, openScanScanner, runScan, scanWorkers } from './scan.js';
+import { openInput, openScanScanner, runScan, scanWorkers } from './scan.js';
 import { commandHelp, USAGE, wantsHelp } from './usage.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
       }
       throw err;
     }
-    const workers = scanWorkers(option(args, '--workers'), inputFileSize(args[0]));
+    const workers = scanWorkers(option(args, '--workers'));
     if (typeof workers === 'string') return usageError(workers);
     const onError = (m: string) => process.stderr.write(m + '\n');
     if (workers > 0) {

@@ -34,19 +34,45 @@ interface Pending {
   route: Uint8Array;
   lines: number;
   answers: (ShardAnswer | undefined)[];
+  /** Workers yet to answer. */
   missing: number;
-  done: Promise<void>;
-  resolve: () => void;
 }
 
 export async function runScanSharded(input: ByteSource, output: Writable, onError: (msg: string) => void, opts: ShardOptions): Promise<number> {
   const n = Math.max(1, Math.min(opts.workers, 255));
   const pending = new Map<number, Pending>();
+  /** Batches sent, oldest first; the head is written as soon as all its answers are in. */
+  const queue: Pending[] = [];
+  let nextId = 1;
   let failure: Error | undefined;
   let closing = false;
+  let blocked = false; // the output asked to wait for `drain`
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  /** Writes every answered batch at the head of the queue (a pipe gets its answers without waiting for more input). */
+  const pump = () => {
+    while (queue.length > 0 && queue[0]!.missing === 0 && !failure) {
+      const p = queue.shift()!;
+      pending.delete(p.seq);
+      const merged = merge(p, nextId);
+      nextId = merged.nextId;
+      if (merged.out.length > 0 && !output.write(merged.out) && !blocked) {
+        blocked = true;
+        output.once('drain', () => {
+          blocked = false;
+          notify();
+        });
+      }
+    }
+    notify();
+  };
   const fail = (err: Error) => {
     failure ??= err;
-    for (const p of pending.values()) p.resolve();
+    notify();
   };
   const workers = Array.from({ length: n }, (_, w) => {
     const worker = new Worker(new URL('./scan-shard-worker.js', import.meta.url), {
@@ -56,7 +82,7 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
       const p = pending.get(a.seq);
       if (!p) return;
       p.answers[w] = a;
-      if (--p.missing === 0) p.resolve();
+      if (--p.missing === 0 && p === queue[0]) pump();
     });
     worker.on('error', fail);
     worker.on('exit', (code) => {
@@ -64,20 +90,14 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
     });
     return worker;
   });
+  /** Resolves once `ready()` holds (checked after each answer, drain or failure). */
+  const until = async (ready: () => boolean) => {
+    while (!ready() && !failure) await new Promise<void>((r) => (wake = r));
+    if (failure) throw failure;
+  };
 
   const router = new Router(n);
-  const queue: Pending[] = [];
-  let nextId = 1;
   let seq = 0;
-  const writeOldest = async () => {
-    const p = queue.shift()!;
-    await p.done;
-    pending.delete(p.seq);
-    if (failure) throw failure;
-    const merged = merge(p, nextId);
-    nextId = merged.nextId;
-    if (merged.out.length > 0 && !output.write(merged.out)) await new Promise((r) => output.once('drain', r));
-  };
   let code = 0;
   try {
     try {
@@ -91,7 +111,7 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
           const batch = router.shard(w);
           if (batch !== undefined) workers[w]!.postMessage({ seq: p.seq, bytes: batch } satisfies ShardBatch, [batch.buffer as ArrayBuffer]);
         }
-        if (queue.length >= IN_FLIGHT) await writeOldest();
+        await until(() => queue.length < IN_FLIGHT && !blocked);
       }
     } catch (err) {
       if (failure) throw failure;
@@ -99,10 +119,9 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
       onError(`pkguard scan: cannot read input: ${(err as Error).message}`);
     }
     // What was read is answered, as the single-threaded loop does before it reports a read error.
-    while (queue.length > 0) await writeOldest();
+    await until(() => queue.length === 0 && !blocked);
   } finally {
     closing = true;
-    pending.clear();
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return code;
@@ -195,9 +214,7 @@ class Router {
     if (runWorker >= 0) sizes[runWorker] = this.#copy(bytes, runWorker, runStart, runEnd, sizes[runWorker]!);
     let missing = 0;
     for (let w = 0; w < n; w++) if (sizes[w]! > 0) missing++;
-    let resolve!: () => void;
-    const done = new Promise<void>((r) => (resolve = r));
-    return { seq, route: route.slice(0, lines), lines, answers: new Array(n).fill(undefined), missing, done, resolve };
+    return { seq, route: route.slice(0, lines), lines, answers: new Array(n).fill(undefined), missing };
   }
 
   #copy(bytes: Buffer, w: number, from: number, to: number, size: number): number {

@@ -36,8 +36,7 @@ options:
   --lexicons DIR   lexicon folder to use instead of the bundled lexicons
   --artifact FILE  compiled lexicon artifact to load when fresh (else compile and rewrite it);
                    default: one per lexicon folder in $PKGUARD_CACHE_DIR, else ~/.cache/pkguard
-  --workers N      scan on N worker threads (0: on the main thread); the output is the same bytes.
-                   default: one per core (up to 4) when the input is a file of 8 MiB or more, else 0
+  --workers N      scan on N worker threads (default 0: on the main thread); the same bytes out
 
 exit: 0 input read (even with error lines), 1 input unreadable or lexicons refused, 2 usage`,
   serve: `usage: pkguard serve [--config FILE]

@@ -7,7 +7,7 @@
  * as one scanner in input order numbers them, though each worker counts its own.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -118,6 +118,33 @@ describe('pkguard scan --workers: the same bytes as one scanner', () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  test('a pipe with --workers 2: a caller that sends a line and waits gets each answer before sending the next', { timeout: LONG }, async () => {
+    const child = spawn(process.execPath, [CLI, 'scan', '--lexicons', dir, '--workers', '2'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PKGUARD_CACHE_DIR: join(work, 'cache') } });
+    const answers: string[] = [];
+    let wakeUp: (() => void) | undefined;
+    let buffered = '';
+    child.stdout.on('data', (b: Buffer) => {
+      buffered += b.toString('utf8');
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      answers.push(...parts);
+      wakeUp?.();
+    });
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    for (let i = 0; i < 6; i++) {
+      const answered = new Promise<void>((r) => (wakeUp = r));
+      // Halves of one claim in two lines of one stream: the second answer needs the first line's carry.
+      child.stdin.write(JSON.stringify({ id: `q${i}`, text: i % 2 ? '低价' : '全网最', stream: 'live' }) + '\n');
+      await answered; // an answer held back for more input would hang here until the test times out
+      expect(answers.length).toBe(i + 1);
+      expect(JSON.parse(answers[i]!).id).toBe(`q${i}`);
+    }
+    child.stdin.end();
+    expect(await exited).toBe(0);
+    expect(answers.filter((a) => a.includes('"carried":"全网最"')).length).toBe(3);
+    expect(answers.map((a) => /"id":"(f\d+)"/.exec(a)?.[1]).filter(Boolean)).toEqual(['f1', 'f2', 'f3']);
   });
 
   test('a bad --workers value is a usage error', { timeout: LONG }, async () => {
