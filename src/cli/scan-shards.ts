@@ -8,7 +8,9 @@
  * - a line that touches no stream state (chat, no `stream`, an error line) may go to any worker;
  * - flag ids: each worker numbers its flags from f1; the main thread knows, per line, the first id its
  *   worker allocated and how many, and renumbers to what one scanner in input order would have given.
- * Why: the scan itself is ~75% of the CLI's time once reading and writing are cheap (issue 16).
+ * Why: the scanner is most of the CLI's time (57% of a profile, issue 16), so a second core is the
+ * way past it. Opt-in (`--workers N`): measured on a shared 2-core machine, two workers spent ~1.9×
+ * the CPU of one thread (a lexicon load and a JIT warm-up each) and were not faster there.
  */
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
