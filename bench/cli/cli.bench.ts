@@ -2,14 +2,19 @@
  * `npm run bench:cli`: the scan CLI's start-up and throughput, and the server's start, as real
  * processes, in interleaved rounds (min and median; read ratios on a shared machine).
  *
- *   npm run bench:cli -- [--lines 200000] [--rounds 5] [--baseline /path/to/other/dist] [--skip-serve]
+ *   npm run bench:cli -- [--lines 200000] [--rounds 5] [--baseline /path/to/other/dist] [--workers 2] [--skip-serve]
+ *
+ * A/B: `--baseline DIST` runs another build's CLI (say the commit before a change, built with
+ * `git archive REV | tar -x -C DIR && ln -s $PWD/node_modules DIR && (cd DIR && npx tsc -p .)`, then
+ * `--baseline DIR/dist`) in the same interleaved rounds as this build's, on the same files.
  *
  * Rows:
  * - start-up: `node -e 0` (the floor), `echo '{"id":"1","text":"x","kind":"chat"}' | pkguard scan`
  *   with a fresh artifact, and the same with no artifact (compile at every start);
  * - throughput: `pkguard scan FILE > /dev/null` on generated NDJSON of 30–60 unit lines
- *   (ndjson-corpus.ts), without and with streams; lines/s over the whole run, and over the run minus
- *   the median start-up (steady state);
+ *   (ndjson-corpus.ts), without and with streams, on the main thread (`--workers 0`) and on worker
+ *   threads (`--workers N`, default 2); lines/s over the whole run, and over the run minus the median
+ *   start-up (steady state); each run's CPU seconds (user + sys, from /proc of the child) beside it;
  * - in one process: the scanner alone on pre-parsed requests vs the CLI's line path (hand-read road)
  *   vs the JSON.parse road, as lines/s and as time ratios to the scanner alone;
  * - serve: spawn to `listening` in the log, with a fresh artifact and without one.
@@ -35,18 +40,37 @@ const LINES = Number(arg('--lines') ?? 200_000);
 const ROUNDS = Number(arg('--rounds') ?? 5);
 const BASELINE = arg('--baseline');
 const SKIP_SERVE = process.argv.includes('--skip-serve');
+const WORKERS = Number(arg('--workers') ?? 2);
 
 const work = mkdtempSync(join(tmpdir(), 'pkguard-bench-cli-'));
 const cache = join(work, 'cache');
 const noCache = join(work, 'no-cache');
 const envWith = (dir: string) => ({ ...process.env, PKGUARD_CACHE_DIR: dir });
 
-/** Wall ms of one run of `node args`, stdin from `input`, stdout discarded. */
-function timeRun(args: string[], input: string | undefined, env: NodeJS.ProcessEnv): number {
+/** CPU ms (user + sys) of each timed run, by row name: filled by timeRun when given a row. */
+const cpu: Record<string, number[]> = {};
+
+/**
+ * Wall ms of one run of `node args`, stdin from `input`, stdout discarded. With `row`, the child's
+ * CPU time is recorded too (the shell's `times` after the child exits: children's user and sys).
+ */
+function timeRun(args: string[], input: string | undefined, env: NodeJS.ProcessEnv, row?: string): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { input, env, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const quoted = [process.execPath, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = row
+    ? spawnSync('/bin/sh', ['-c', `${quoted} >/dev/null; s=$?; times >&2; exit $s`], { input, env, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 })
+    : spawnSync(process.execPath, args, { input, env, stdio: ['pipe', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr?.toString()}`);
+  if (row) {
+    // `times` prints the shell's own user/sys, then its children's: "0m1.234s 0m0.056s".
+    const lines = r.stderr.toString().trim().split('\n');
+    const secs = (lines[lines.length - 1] ?? '').split(/\s+/).map((t) => {
+      const m = /^(\d+)m([\d.]+)s$/.exec(t);
+      return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+    });
+    (cpu[row] ??= []).push((secs[0]! + (secs[1] ?? 0)) * 1000);
+  }
   return ms;
 }
 
@@ -101,30 +125,38 @@ async function main(): Promise<void> {
     return envWith(noCache);
   };
   const baselineCli = BASELINE ? join(resolve(BASELINE), 'src/cli/main.js') : undefined;
+  // The baseline build keys its artifact by its own code: its own cache folder, compiled once here.
+  const baselineEnv = envWith(join(work, 'baseline-cache'));
+  if (baselineCli) spawnSync(process.execPath, [baselineCli, 'scan'], { input: one, env: baselineEnv });
 
   console.log(`start-up, ${ROUNDS} interleaved rounds (wall ms)`);
   const startup = rounds({
     'node -e 0': () => timeRun(['-e', '0'], undefined, process.env),
     'scan, fresh artifact': () => timeRun([CLI, 'scan'], one, envWith(cache)),
     'scan, no artifact': () => timeRun([CLI, 'scan'], one, freshNoCache()),
-    ...(baselineCli ? { 'scan, baseline build': () => timeRun([baselineCli, 'scan'], one, process.env) } : {}),
+    ...(baselineCli ? { 'scan, baseline build': () => timeRun([baselineCli, 'scan'], one, baselineEnv) } : {}),
   });
   for (const [k, v] of Object.entries(startup)) console.log(`  ${k.padEnd(24)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}`);
 
   console.log(`throughput, ${LINES} lines of 30-60 units, ${ROUNDS} interleaved rounds (lines/s; steady = minus the median start-up)`);
-  const runs: Record<string, () => number> = {
-    'plain': () => timeRun([CLI, 'scan', plain], undefined, envWith(cache)),
-    'streams': () => timeRun([CLI, 'scan', streams], undefined, envWith(cache)),
-    ...(baselineCli
-      ? { 'plain, baseline': () => timeRun([baselineCli, 'scan', plain], undefined, process.env), 'streams, baseline': () => timeRun([baselineCli, 'scan', streams], undefined, process.env) }
-      : {}),
-  };
+  const runs: Record<string, () => number> = {};
+  for (const [name, file] of [['plain', plain], ['streams', streams]] as const) {
+    runs[name] = () => timeRun([CLI, 'scan', file, '--workers', '0'], undefined, envWith(cache), name);
+    if (WORKERS > 0) runs[`${name}, ${WORKERS} workers`] = () => timeRun([CLI, 'scan', file, '--workers', String(WORKERS)], undefined, envWith(cache), `${name}, ${WORKERS} workers`);
+    if (baselineCli) runs[`${name}, baseline`] = () => timeRun([baselineCli, 'scan', file], undefined, baselineEnv, `${name}, baseline`);
+  }
   const throughput = rounds(runs);
   const start = (k: string) => (k.includes('baseline') ? startup['scan, baseline build']!.median : startup['scan, fresh artifact']!.median);
   const tput = Object.fromEntries(
-    Object.entries(throughput).map(([k, v]) => [k, { wall: v, linesPerSec: { best: (LINES / v.min) * 1000, median: (LINES / v.median) * 1000 }, steadyLinesPerSec: (LINES / Math.max(1, v.median - start(k))) * 1000 }]),
+    Object.entries(throughput).map(([k, v]) => [
+      k,
+      { wall: v, linesPerSec: { best: (LINES / v.min) * 1000, median: (LINES / v.median) * 1000 }, steadyLinesPerSec: (LINES / Math.max(1, v.median - start(k))) * 1000, cpuMs: stats(cpu[k] ?? [0]) },
+    ]),
   );
-  for (const [k, v] of Object.entries(tput)) console.log(`  ${k.padEnd(20)} best ${v.linesPerSec.best.toFixed(0).padStart(8)}  median ${v.linesPerSec.median.toFixed(0).padStart(8)}  steady ${v.steadyLinesPerSec.toFixed(0).padStart(8)}`);
+  for (const [k, v] of Object.entries(tput))
+    console.log(
+      `  ${k.padEnd(24)} best ${v.linesPerSec.best.toFixed(0).padStart(8)}  median ${v.linesPerSec.median.toFixed(0).padStart(8)}  steady ${v.steadyLinesPerSec.toFixed(0).padStart(8)}  cpu s min ${(v.cpuMs.min / 1000).toFixed(2)} median ${(v.cpuMs.median / 1000).toFixed(2)}`,
+    );
 
   console.log('in one process: scanner alone vs the CLI line paths (median ms, lines/s, time / scanner alone)');
   process.env.PKGUARD_CACHE_DIR = cache;

@@ -6,7 +6,7 @@
  */
 import { LexiconError } from '../errors.js';
 import { BUNDLED_LEXICON_DIR } from '../lexicon/bundled.js';
-import { openInput, openScanScanner, runScan } from './scan.js';
+import { openInput, openScanScanner, runScan, scanWorkers } from './scan.js';
 import { commandHelp, USAGE, wantsHelp } from './usage.js';
 
 function option(args: string[], name: string): string | undefined {
@@ -39,7 +39,14 @@ async function main(argv: string[]): Promise<number> {
       }
       throw err;
     }
-    return runScan(scanner, openInput(args[0]), process.stdout, (m) => process.stderr.write(m + '\n'));
+    const workers = scanWorkers(option(args, '--workers'));
+    if (typeof workers === 'string') return usageError(workers);
+    const onError = (m: string) => process.stderr.write(m + '\n');
+    if (workers > 0) {
+      const { runScanSharded } = await import('./scan-shards.js');
+      return runScanSharded(openInput(args[0]), process.stdout, onError, { workers, lexiconDir, artifact });
+    }
+    return runScan(scanner, openInput(args[0]), process.stdout, onError);
   }
   if (command === 'serve') {
     const config = option(args, '--config');

@@ -8,7 +8,7 @@
 export const USAGE = `usage: pkguard <command> [options]
 
 commands:
-  pkguard scan [FILE] [--lexicons DIR] [--artifact FILE]
+  pkguard scan [FILE] [--lexicons DIR] [--artifact FILE] [--workers N]
       NDJSON {"id","text","kind"?,"stream"?} per line (FILE or stdin) -> {"id","flags"} per line
   pkguard serve [--config FILE]
       the live server: WebSocket /ingest and /feed, console at /, /healthz, /metrics (port 8080)
@@ -26,7 +26,7 @@ commands:
       this text, or one command's details (same as pkguard COMMAND --help)`;
 
 const PAGES: Record<string, string> = {
-  scan: `usage: pkguard scan [FILE] [--lexicons DIR] [--artifact FILE]
+  scan: `usage: pkguard scan [FILE] [--lexicons DIR] [--artifact FILE] [--workers N]
 
 Reads NDJSON from FILE (or stdin, or "-"), one {"id","text","kind"?,"stream"?} per line, and writes
 exactly one line per input line, in order: {"id","flags":[...]} or {"id","error"}.
@@ -36,6 +36,7 @@ options:
   --lexicons DIR   lexicon folder to use instead of the bundled lexicons
   --artifact FILE  compiled lexicon artifact to load when fresh (else compile and rewrite it);
                    default: one per lexicon folder in $PKGUARD_CACHE_DIR, else ~/.cache/pkguard
+  --workers N      scan on N worker threads (default 0: on the main thread); the same bytes out
 
 exit: 0 input read (even with error lines), 1 input unreadable or lexicons refused, 2 usage`,
   serve: `usage: pkguard serve [--config FILE]
