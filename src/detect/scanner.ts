@@ -9,8 +9,7 @@
 import { InputError } from '../errors.js';
 import { FlagIdAllocator, type Flag, type MessageKind } from '../flag.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
-import { LaneSearch } from '../match/lane-search.js';
-import { MatchBuffer } from '../match/search.js';
+import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
@@ -43,8 +42,6 @@ export class Scanner {
   #dropped = 0;
   readonly #normalizer = new Normalizer();
   readonly #matches = new MatchBuffer(256);
-  readonly #soundMatches = new MatchBuffer(64);
-  readonly #search = new LaneSearch();
   readonly #streams = new Map<string, StreamScanner>();
   // Columns reused from chunk to chunk (scanning is synchronous); nothing keeps them past a call.
   readonly #candidates = new CandidateList();
@@ -116,17 +113,15 @@ export class Scanner {
   #scanChunk(text: string, ctx: StreamContext | undefined, meta: ChunkMeta): Flag[] {
     const lex = this.#lexicon;
     const tables = scanTables(lex);
+    const norm = this.#normalizer.normalize(text, lex.hasPinyin);
     const matches = this.#matches;
     matches.reset();
-    this.#soundMatches.reset();
     const base = ctx ? ctx.base : 0;
     const textBase = ctx ? ctx.text.position : 0;
-    const soundBase = ctx ? ctx.sounds.position : 0;
-    // Folds and searches both lanes in one pass (normalizer.ts); the pinyin lane's matches follow the text lane's.
-    const search = this.#search.begin(lex.automaton, this.#normalizer.tables, matches, this.#soundMatches, ctx?.text, ctx?.sounds);
-    const norm = this.#normalizer.normalize(text, lex.hasPinyin, search);
+    findOverlapping(lex.automaton, norm.text.codes, norm.text.length, matches, ctx?.text);
     const split = matches.count;
-    matches.append(this.#soundMatches);
+    const soundBase = ctx ? ctx.sounds.position : 0;
+    if (lex.hasPinyin) findOverlapping(lex.automaton, norm.sounds.codes, norm.sounds.length, matches, ctx?.sounds);
 
     const candidates = this.#candidates;
     const allows = this.#allows;

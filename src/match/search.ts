@@ -32,17 +32,6 @@ export class MatchBuffer {
     this.count = 0;
   }
 
-  /** Appends `other`'s matches. */
-  append(other: MatchBuffer): void {
-    const n = other.count;
-    if (n === 0) return;
-    while (this.count + n > this.patterns.length) this.grow();
-    this.patterns.set(other.patterns.subarray(0, n), this.count);
-    this.starts.set(other.starts.subarray(0, n), this.count);
-    this.ends.set(other.ends.subarray(0, n), this.count);
-    this.count += n;
-  }
-
   /** @internal */
   grow(): void {
     const cap = this.patterns.length * 2;
@@ -130,7 +119,6 @@ export function findOverlapping(
   length: number,
   out: MatchBuffer,
   state?: SearchState,
-  offset = 0,
 ): number {
   const st = state ?? freshState(a);
   const classOf = a.classOf;
@@ -150,10 +138,10 @@ export function findOverlapping(
   let pcode = prev;
   // s < 0 stands for rootNext[pc], the depth-1 state the search is in most of the time.
   let s = st.state === rootNext[pc] ? -1 : st.state;
-  for (let i = offset; i < length; i++) {
+  for (let i = 0; i < length; i++) {
     const code = codes[i]!;
     if (code === pcode && collapse) {
-      repeated(a, st, pc, position + i - offset, out);
+      repeated(a, st, pc, position + i, out);
       continue;
     }
     pcode = code;
@@ -169,15 +157,15 @@ export function findOverlapping(
       const t = base[from]! + c;
       if (check[t] === from && outState[t]! < 0) s = t;
       else {
-        s = step(a, st, from, c, position + i - offset, out);
+        s = step(a, st, from, c, position + i, out);
         if (s === rootNext[c]) s = -1;
       }
     } else s = -1; // the root's child on c, resolved only when needed
     pc = c;
   }
   st.state = s < 0 ? rootNext[pc]! : s;
-  if (length > offset) st.prev = codes[length - 1]!;
-  st.position = position + length - offset;
+  if (length > 0) st.prev = codes[length - 1]!;
+  st.position = position + length;
   work.steps += out.count - emitted;
   return out.count;
 }
@@ -241,19 +229,8 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   return out.count;
 }
 
-/**
- * @internal The search step of the scan kernel (normalizer.ts), which folds and searches in one
- * pass, for a unit of class `c` at lane position `at` whose pair with the unit before passed the
- * filter and that is no plain child of `from` (the kernel inlines that step, as `findOverlapping`
- * does): the full step from state `from`; returns the new state, -1 for `rootNext[c]`.
- */
-export function advance(a: Automaton, st: SearchState, from: number, c: number, at: number, out: MatchBuffer): number {
-  const next = step(a, st, from, c, at, out);
-  return next === a.rootNext[c] ? -1 : next;
-}
-
 /** One full Aho-Corasick step from state `s` on class `c` at lane position `at`; returns the new state. */
-export function step(a: Automaton, st: SearchState, s: number, c: number, at: number, out: MatchBuffer): number {
+function step(a: Automaton, st: SearchState, s: number, c: number, at: number, out: MatchBuffer): number {
   if (c === 0) return 0; // a unit no pattern contains (reached only through a hashed-pair collision)
   const base = a.base;
   const check = a.check;
@@ -386,7 +363,7 @@ function addPending(st: SearchState, p: number, start: number, first: number, en
  * Records the skip, then reports what ends here: pending matches whose last run just got long
  * enough, and one-run patterns (扣扣 in 扣扣扣 twice, as plain search finds it).
  */
-export function repeated(a: Automaton, st: SearchState, c: number, at: number, out: MatchBuffer): void {
+function repeated(a: Automaton, st: SearchState, c: number, at: number, out: MatchBuffer): void {
   const mask = st.runTo.length - 1;
   const last = (st.runs - 1) & mask;
   if (st.runs > 0 && st.runTo[last] === at - 1) st.runTo[last] = at;

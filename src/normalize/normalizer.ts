@@ -12,14 +12,7 @@
 import { work } from '../work-meter.js';
 import { stem } from './english.js';
 import { LANE_BREAK } from './pinyin.js';
-import type { Automaton } from '../match/automaton.js';
-import { buildAutomaton } from '../match/builder.js';
-import { LaneSearch } from '../match/lane-search.js';
-import { advance, findOverlapping, MatchBuffer, repeated } from '../match/search.js';
 import { FOLD_EXPAND, FOLD_HIGH_SURROGATE, FOLD_NOISE, foldTables, type Expansion, type FoldTables } from './tables.js';
-
-/** The empty automaton and its match sink, for normalizing without searching. */
-let idle: { automaton: Automaton; out: MatchBuffer } | undefined;
 
 export class Lane {
   codes = new Uint16Array(256);
@@ -105,7 +98,6 @@ export class Normalizer implements NormalizedText {
   /** Original offset of each letter of the current Latin word (hyphens between letters are skipped). */
   #letterAt = new Int32Array(MAX_WORD);
   #withSounds = true;
-  #idleSearch: LaneSearch | undefined;
   readonly #stemWords: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
   readonly #stems: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
   /** Original `[from, end)` of each Latin word of the last input, as pairs (the first `latinWords` of them). */
@@ -123,22 +115,11 @@ export class Normalizer implements NormalizedText {
     this.#stemming = options.stemming ?? true;
   }
 
-  /** The fold tables this normalizer folds with (a search composes its classes with them). */
-  get tables(): FoldTables {
-    return this.#t;
-  }
-
   /**
-   * Folds `input` into the lanes and, in the same pass, searches them (the scan kernel): each
-   * lane unit steps `search`'s automaton as it is written, through the composed fold/class tables
-   * (fold-classes.ts), so the text is walked once. Noise is skipped inline; Latin words,
-   * expansions and surrogates take the slow path, after which the units they wrote are searched
-   * with `findOverlapping`. Matches are lane positions (see search.ts); the lanes keep each unit's
-   * original offsets for mapping them back. Without `search`, only the lanes are built.
-   * With `withSounds` false the pinyin lane is left empty (for a lexicon without pinyin
-   * patterns, which would never search it).
+   * Folds `input` into the lanes. With `withSounds` false the pinyin lane is left empty (for a
+   * lexicon without pinyin patterns, which would never search it).
    */
-  normalize(input: string, withSounds = true, search: LaneSearch = this.#lanesOnly()): NormalizedText {
+  normalize(input: string, withSounds = true): NormalizedText {
     const text = this.text;
     const sounds = this.sounds;
     text.length = 0;
@@ -150,38 +131,9 @@ export class Normalizer implements NormalizedText {
     // Each unit yields at most one lane unit except expansions, which reserve for themselves.
     text.reserve(input.length);
     sounds.reserve(input.length);
+    const fold = this.#t.fold;
+    const syllableOf = this.#t.pinyin.syllableOf;
     const n = input.length;
-    // The search, per lane: the automaton state `ts` (-1 stands for rootNext[tpc], as in
-    // findOverlapping), the previous unit and its class; lane unit k is at position tpos + k.
-    const a = search.automaton;
-    const collapse = a.collapseRepeats;
-    const classOf = a.classOf;
-    const rootNext = a.rootNext;
-    const pairs = a.pairFilter;
-    const startPairs = a.startFilter;
-    const stride = a.pairStride;
-    const pairMask = a.pairMask;
-    const base = a.base;
-    const check = a.check;
-    const outState = a.outState;
-    const textClasses = search.text;
-    const soundClasses = search.sounds;
-    const tst = search.textState;
-    const sst = search.soundState;
-    const tout = search.textOut;
-    const sout = search.soundOut;
-    const emitted = tout.count + sout.count;
-    /** Matches findOverlapping found (and counted) on the slow paths. */
-    let counted = 0;
-    const tpos = tst.position;
-    const spos = sst.position;
-    const breakClass = classOf[LANE_BREAK]!;
-    let tprev = tst.prev;
-    let tpc = tprev < 0 ? 0 : classOf[tprev]!;
-    let ts = tst.state === rootNext[tpc] ? -1 : tst.state;
-    let sprev = sst.prev;
-    let spc = sprev < 0 ? 0 : classOf[sprev]!;
-    let ss = sst.state === rootNext[spc] ? -1 : sst.state;
     // The lanes' arrays and lengths live in locals on the plain path; the rare paths (Latin words,
     // expansions) work on the lanes themselves, so they are synced around those calls.
     let codes = text.codes;
@@ -197,39 +149,22 @@ export class Normalizer implements NormalizedText {
       let u = 0;
       let f = 0;
       if (!withSounds) {
-        // Text lane only. Capacity: k <= i < input.length.
+        // Text lane only: noise is written and then overwritten (k does not move), which costs less
+        // than a branch that a sixth of the units take at random. Capacity: k <= i < input.length.
         for (; i < n; i++) {
           u = input.charCodeAt(i);
-          const e = textClasses[u]!;
-          f = e & 0xffff;
+          f = fold[u]!;
           if ((f - 0x61) >>> 0 <= 0x19 || f >= FOLD_HIGH_SURROGATE) break; // a-z, surrogates, expansions
-          if (f === FOLD_NOISE) continue;
           codes[k] = f;
           starts[k] = i;
           ends[k] = i + 1;
-          if (f === tprev && collapse) repeated(a, tst, tpc, tpos + k, tout);
-          else {
-            const c = e >>> 16;
-            const pair = (tpc * stride + c) & pairMask;
-            // The pair filter (automaton.ts): most units go straight to the root's child.
-            const from = ts < 0 ? (((startPairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : rootNext[tpc]!) : ((pairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : ts;
-            if (from < 0) ts = -1;
-            else {
-              // The common full step inline (a direct child that ends no pattern), as in findOverlapping.
-              const t = base[from]! + c;
-              ts = check[t] === from && outState[t]! < 0 ? t : advance(a, tst, from, c, tpos + k, tout);
-            }
-            tpc = c;
-            tprev = f;
-          }
-          k++;
-          digits += (digitBits[f >>> 5]! >>> f) & 1;
+          k += f === FOLD_NOISE ? 0 : 1;
+          digits += (digitBits[f >>> 5]! >>> f) & 1; // noise (0) is no digit
         }
         if (i >= n) break;
       } else {
         u = input.charCodeAt(i);
-        const e = textClasses[u]!;
-        f = e & 0xffff;
+        f = fold[u]!;
         if (f === FOLD_NOISE) {
           // A clause mark ends what the pinyin lane can match (质，闭眼 is no 治鼻炎); the text lane
           // drops it as noise like any symbol, since evaders put those inside words.
@@ -237,16 +172,6 @@ export class Normalizer implements NormalizedText {
             scodes[sk] = LANE_BREAK;
             sstarts[sk] = i;
             sends[sk] = i + 1;
-            const pair = (spc * stride + breakClass) & pairMask;
-            const from = ss < 0 ? (((startPairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : rootNext[spc]!) : ((pairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : ss;
-            if (from < 0) ss = -1;
-            else {
-              // The common full step inline (a direct child that ends no pattern), as in findOverlapping.
-              const t = base[from]! + breakClass;
-              ss = check[t] === from && outState[t]! < 0 ? t : advance(a, sst, from, breakClass, spos + sk, sout);
-            }
-            spc = breakClass;
-            sprev = LANE_BREAK;
             sk++;
           }
           i++;
@@ -256,44 +181,13 @@ export class Normalizer implements NormalizedText {
           codes[k] = f;
           starts[k] = i;
           ends[k] = i + 1;
-          if (f === tprev && collapse) repeated(a, tst, tpc, tpos + k, tout);
-          else {
-            const c = e >>> 16;
-            const pair = (tpc * stride + c) & pairMask;
-            // The pair filter (automaton.ts): most units go straight to the root's child.
-            const from = ts < 0 ? (((startPairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : rootNext[tpc]!) : ((pairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : ts;
-            if (from < 0) ts = -1;
-            else {
-              // The common full step inline (a direct child that ends no pattern), as in findOverlapping.
-              const t = base[from]! + c;
-              ts = check[t] === from && outState[t]! < 0 ? t : advance(a, tst, from, c, tpos + k, tout);
-            }
-            tpc = c;
-            tprev = f;
-          }
           k++;
           digits += (digitBits[f >>> 5]! >>> f) & 1;
-          const se = soundClasses[u]!;
-          const sy = se & 0xffff;
+          const sy = syllableOf[u]!;
           if (sy !== 0 || (sk > 0 && scodes[sk - 1] !== LANE_BREAK)) {
-            const code = sy === 0 ? LANE_BREAK : sy;
-            scodes[sk] = code;
+            scodes[sk] = sy === 0 ? LANE_BREAK : sy;
             sstarts[sk] = i;
             sends[sk] = i + 1;
-            if (code === sprev && collapse) repeated(a, sst, spc, spos + sk, sout);
-            else {
-              const c = se >>> 16;
-              const pair = (spc * stride + c) & pairMask;
-              const from = ss < 0 ? (((startPairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : rootNext[spc]!) : ((pairs[pair >>> 5]! >>> pair) & 1) === 0 ? -1 : ss;
-              if (from < 0) ss = -1;
-              else {
-                // The common full step inline (a direct child that ends no pattern), as in findOverlapping.
-                const t = base[from]! + c;
-                ss = check[t] === from && outState[t]! < 0 ? t : advance(a, sst, from, c, spos + sk, sout);
-              }
-              spc = c;
-              sprev = code;
-            }
             sk++;
           }
           i++;
@@ -320,30 +214,6 @@ export class Normalizer implements NormalizedText {
       } else {
         i = this.#latinWord(input, i);
       }
-      // Search what the slow path wrote: park the kernel's state in the lanes' search states,
-      // let findOverlapping step over the new units, and take the state back.
-      if (text.length > k) {
-        tst.state = ts < 0 ? rootNext[tpc]! : ts;
-        tst.prev = tprev;
-        tst.position = tpos + k;
-        counted -= tout.count;
-        findOverlapping(a, text.codes, text.length, tout, tst, k);
-        counted += tout.count;
-        tprev = tst.prev;
-        tpc = tprev < 0 ? 0 : classOf[tprev]!;
-        ts = tst.state === rootNext[tpc] ? -1 : tst.state;
-      }
-      if (sounds.length > sk) {
-        sst.state = ss < 0 ? rootNext[spc]! : ss;
-        sst.prev = sprev;
-        sst.position = spos + sk;
-        counted -= sout.count;
-        findOverlapping(a, sounds.codes, sounds.length, sout, sst, sk);
-        counted += sout.count;
-        sprev = sst.prev;
-        spc = sprev < 0 ? 0 : classOf[sprev]!;
-        ss = sst.state === rootNext[spc] ? -1 : sst.state;
-      }
       // An expansion yields several units, and the plain paths write without checking: keep room
       // for one unit per remaining input unit (without this, units after ⑮⑮… were dropped).
       text.reserve(n - i);
@@ -360,22 +230,7 @@ export class Normalizer implements NormalizedText {
     text.length = k;
     sounds.length = sk;
     this.digitUnits = digits;
-    tst.state = ts < 0 ? rootNext[tpc]! : ts;
-    tst.prev = tprev;
-    tst.position = tpos + k;
-    sst.state = ss < 0 ? rootNext[spc]! : ss;
-    sst.prev = sprev;
-    sst.position = spos + sk;
-    // findOverlapping counted its own matches; the kernel's are counted here (work-meter.ts).
-    work.steps += tout.count + sout.count - emitted - counted;
     return this;
-  }
-
-  /** A search that finds nothing, for callers that only want the lanes (lexicon compilation). */
-  #lanesOnly(): LaneSearch {
-    const empty = (idle ??= { automaton: buildAutomaton([]), out: new MatchBuffer(8) });
-    empty.out.reset();
-    return (this.#idleSearch ??= new LaneSearch()).begin(empty.automaton, this.#t, empty.out, empty.out);
   }
 
   #expand(exp: Expansion, start: number, end: number): void {
