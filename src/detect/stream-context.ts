@@ -7,7 +7,7 @@
  */
 import type { Automaton } from '../match/automaton.js';
 import { LaneOrigins } from '../match/lane-origins.js';
-import { laneWindow, SearchState } from '../match/search.js';
+import { SearchState } from '../match/search.js';
 import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 
@@ -35,13 +35,11 @@ export class StreamContext {
 
   constructor(automaton: Automaton) {
     this.automaton = automaton;
-    // One buffer for both lanes' search states: a stream costs one ArrayBuffer, not four
-    // (thousands of streams; see bench:e2e --memory). The origins hold only what a match still to
-    // complete may start at, allocated when a chunk ends inside one (lane-origins.ts).
-    const n = laneWindow(automaton);
-    const buf = new Int32Array(4 * n);
-    this.text = new SearchState(automaton, buf.subarray(0, 2 * n));
-    this.sounds = new SearchState(automaton, buf.subarray(2 * n, 4 * n));
+    // A stream holds only what it needs: each lane's ring of repeats from its first repeat
+    // (search.ts), the origins when a chunk ends inside a prefix (lane-origins.ts); thousands of
+    // streams, see bench:e2e --memory.
+    this.text = new SearchState(automaton);
+    this.sounds = new SearchState(automaton);
     this.textOrigins = new LaneOrigins(automaton);
     this.soundOrigins = new LaneOrigins(automaton);
   }
