@@ -51,17 +51,26 @@ export function writeFlags(
   if (chosen.length < n) chosen = new Uint8Array(Math.max(n, 2 * chosen.length));
   chosen.fill(0, 0, n);
   /** Is kept candidate i a claim or contact as said (not negated, not warned against)? */
+  // A match begun in an earlier chunk is judged on the stream's tail and this chunk together (不能治|疗任何疾病).
+  let joined: string | undefined;
   const stands = (i: number) => {
-    const s = c.start[i]! - base;
+    let s = c.start[i]! - base;
+    let e = c.end[i]! - base;
+    let t = text;
+    if (s < 0 && ctx) {
+      t = joined ??= ctx.tail + text;
+      s += ctx.tail.length;
+      e += ctx.tail.length;
+    }
     const cat = c.category[i]!;
     // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
-    // Context in the clause (context.ts: prohibitions, questions, idioms, news) reads the chunk only.
-    if (cat !== CONTACT) return !(s >= 0 && (negatedBefore(text, s, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined));
+    // Context in the clause (context.ts: prohibitions, questions, idioms, news).
+    if (cat !== CONTACT) return !(s >= 0 && (negatedBefore(t, s, fold) || contextDrops(cat, t, s, e, fold) !== undefined));
     // A warning is no contact (千万别加陌生人的微信); a number or id given is, whatever the words.
     // In a stream, a cue whose number has only begun at the chunk's end (我的手机号是13|8…) is
     // flagged with the number on the chunk that completes it, not early on this one.
-    if (ctx && c.via[i] !== VIA_DETECTOR && numberBegunAtEnd(text, c.end[i]! - base, fold)) return false;
-    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(text, s, fold) || warnedAfter(text, c.end[i]! - base, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined);
+    if (ctx && c.via[i] !== VIA_DETECTOR && numberBegunAtEnd(t, e, fold)) return false;
+    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(t, s, fold) || warnedAfter(t, e, fold) || contextDrops(cat, t, s, e, fold) !== undefined);
   };
   const report = (i: number) => {
     const cat = c.category[i]!;
