@@ -103,7 +103,8 @@ export function writeFlags(
     if (chosen[k] === 0) continue;
     const i = kept[k]!;
     const start = Math.max(c.start[i]! - base, 0);
-    const end = c.end[i]! - base;
+    // A match held over the seam (open-ends.ts) may lie wholly in the earlier chunk: its text is `carried`.
+    const end = Math.max(c.end[i]! - base, 0);
     const via = c.viaOf(i);
     const flag: Flag = {
       id: ids.next(),
@@ -136,16 +137,23 @@ const CUE_LINK = new Set(['是', '为', '号', '码'].map((u) => u.charCodeAt(0)
 /** Fewer digits than a number needs (contact-numbers.ts: 5 units). */
 const OPEN_RUN = 5;
 const MAX_TRAIL = 24;
+const MOBILE_DIGITS = 11;
 
-/** Does the chunk end, after `end`, with only a link and an open run of 1–4 digits (written or spoken)? */
+/** Does the chunk end, after `end`, with only a link and an open run of 1–4 digits (written or spoken), or of a mobile number's first digits? */
 function numberBegunAtEnd(text: string, end: number, fold: Uint16Array): boolean {
   if (text.length - end > MAX_TRAIL) return false;
   let digits = 0;
+  let first = -1;
+  let second = -1;
   for (let j = end; j < text.length; j++) {
     const f = fold[text.charCodeAt(j)]!;
     if (f === 0 || f >= 0xfffe) continue;
-    if (f >= DIGIT_0 && f <= DIGIT_9) digits++;
-    else if (digits > 0 || !CUE_LINK.has(f)) return false;
+    if (f >= DIGIT_0 && f <= DIGIT_9) {
+      if (digits === 0) first = f - DIGIT_0;
+      else if (digits === 1) second = f - DIGIT_0;
+      digits++;
+    } else if (digits > 0 || !CUE_LINK.has(f)) return false;
   }
-  return digits > 0 && digits < OPEN_RUN;
+  // Or a mobile number not yet whole (电话138 1234|5678): contact-numbers.ts holds it for the next chunk too.
+  return digits > 0 && (digits < OPEN_RUN || (first === 1 && second >= 3 && digits < MOBILE_DIGITS));
 }
