@@ -10,6 +10,7 @@
  *   refusal         contact   a weak negator followed by a contact action, then the word
  *                             (主播从来不加粉丝微信, 不要相信私信里让你加vx的人; 别犹豫加微信 stays a contact)
  *   unsafe          contact   the clause after calls it unsafe or a scam (站外付款没有保障, 不受平台保护)
+ *   denied          contact   the clause after says it does not exist (独立站我们是没有的)
  *   payment         contact   a channel named to pay with (微信或者支付宝付款), no contact action before it
  *   homograph       contact   a sound-alike that is a word of its own (威信 prestige) with no action or handle word
  *   english-warning contact   never / don't / do not / forbid … before it in the clause (do not add anyone on WhatsApp;
@@ -66,7 +67,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'refusal',
     categories: [CONTACT],
     look: 'frame',
-    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有'],
+    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有', '不开', '没开', '不做', '没做'],
     then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去', '让你', '让大家', '叫你', '任何'],
   },
   {
@@ -75,6 +76,13 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     look: 'after',
     // A word with … reads its parts in order, anything between (不受平台保护).
     words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受…保护', '不保护', '不保障', '没有…保障', '得不到…保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
+  },
+  {
+    name: 'denied',
+    categories: [CONTACT],
+    look: 'after',
+    // A channel named, then said not to exist (独立站我们是没有的, 小号我们一个都没有).
+    words: ['是没有的', '我们没有', '我们没开', '我们不做', '一个都没有', '都没有', '从来没有', '一律没有'],
   },
   {
     name: 'payment',
@@ -154,7 +162,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'which-link',
     categories: [EXTREME],
     look: 'before',
-    words: ['哪个链接', '哪条链接', '几号链接', '哪个号链接', '哪一个链接'],
+    words: ['哪个链接', '哪条链接', '几号链接', '哪个号链接', '哪一个链接', '链接哪个', '链接哪条', '链接哪一个', '哪个号'],
   },
   {
     name: 'licence',

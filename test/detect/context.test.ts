@@ -64,6 +64,9 @@ const rows: [string, string, number, string | undefined][] = [
   ['Our platform rules forbid giving out phone numbers', 'phone numbers', 3, 'english-warning'],
   ['学校的篮球代表队拿了全市第一', '全市第一', 0, 'contest'],
   ['咱们的队伍拿了全省第一', '全省第一', 0, 'contest'], // 伍 folds to a numeral: words are folded too
+  ['小号我们是没有的，认准这一个', '小号', 3, 'denied'],
+  ['我们家不开独立站', '独立站', 3, 'refusal'],
+  ['第三个链接哪个码最小', '最小', 0, 'which-link'],
 ];
 
 describe('context cases decide each row', () => {

@@ -45,6 +45,19 @@ describe('sets compose', () => {
     const lex = loadLexiconDir(dirOf({ 'medical.tsv': '@病\t湿疹\n{~病}…好了\thigh\n' }));
     expect([...lex.terms[0]!.alternatives![0]].sort()).toEqual(['shi疹', '湿zhen', '湿疹'].sort());
   });
+  test('{~set} also reads a last 病/症/炎 by a common same-tone homophone', () => {
+    const lex = loadLexiconDir(dirOf({ 'medical.tsv': '@病\t胃病\n{~病}…好了\thigh\n' }));
+    const members = lex.terms[0]!.alternatives![0];
+    expect(members).toContain('胃并'); // bìng
+    expect(members).not.toContain('胃兵'); // bīng: another tone
+  });
+  test('{≈字} stands for the character and its common homophones of the same tone', () => {
+    const lex = loadLexiconDir(dirOf({ 'extreme.tsv': '顶{≈级}\tmedium\n' }));
+    const phrases = lex.terms.map((t) => t.phrase);
+    expect(phrases).toContain('顶级');
+    expect(phrases).toContain('顶极');
+    expect(phrases).not.toContain('顶几'); // jǐ
+  });
   test('refusals name the file and line', () => {
     expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n治{病}\thigh\n' })).toEqual(['sets.tsv:2 a set file holds set lines only ("@name<TAB>member|member|…")']);
     expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n', 'medical.tsv': '@病\t痛风\n治{病}\thigh\n' })).toEqual(['medical.tsv:1 set @病 is already defined in a set file']);
