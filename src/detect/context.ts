@@ -57,6 +57,14 @@ const MAX_READ = 64;
 const FRAME_GAP = 3;
 
 export const CONTEXT_CASES: readonly ContextCase[] = [
+  // The pictograph case first: it fails at once on text and decides emoji runs before the wider reads.
+  {
+    name: 'bare-emoji',
+    categories: [CONTACT],
+    look: 'bare-emoji',
+    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
+    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
+  },
   {
     name: 'prohibition',
     categories: [CONTACT],
@@ -76,38 +84,6 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     look: 'after',
     // A word with … reads its parts in order, anything between (不受平台保护).
     words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受…保护', '不保护', '不保障', '没有…保障', '得不到…保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
-  },
-  {
-    name: 'denied',
-    categories: [CONTACT],
-    look: 'after',
-    // A channel named, then said not to exist (独立站我们是没有的, 小号我们一个都没有).
-    words: ['是没有的', '我们没有', '我们没开', '我们不做', '一个都没有', '都没有', '从来没有', '一律没有'],
-  },
-  {
-    name: 'payment',
-    categories: [CONTACT],
-    look: 'payment',
-    // A channel named as a way to pay (微信或者支付宝付款, 用微信支付也行) is no contact, unless an
-    // action before it asks for the contact (加微信付款, 私我微信转账).
-    words: ['支付', '付款', '付钱', '买单', '结账', '收款', '扫码付'],
-    then: ['加', '私', '联系', '找', '添加', '留'],
-  },
-  {
-    name: 'homograph',
-    categories: [CONTACT],
-    look: 'homograph',
-    // A sound-alike of a channel that is a word of its own (威信 prestige, 卫星 a satellite) is that
-    // word unless an action or handle word in its clause makes it a channel (加我威信, 威信号).
-    words: ['威信', '卫星'],
-    then: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留', '聊', '发', '关注'],
-  },
-  {
-    name: 'bare-emoji',
-    categories: [CONTACT],
-    look: 'bare-emoji',
-    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
-    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
   },
   {
     name: 'warned-later',
@@ -133,6 +109,31 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     look: 'en-before',
     words: ['never', 'dont', 'not', 'no', 'beware', 'avoid', 'forbidden', 'prohibited', 'banned', 'forbid', 'forbids', 'prohibit', 'prohibits', 'ban', 'bans', 'disallow', 'disallows', 'scam', 'scammers'],
     then: ['forget', 'hesitate', 'miss', 'wait'],
+  },
+  {
+    name: 'denied',
+    categories: [CONTACT],
+    look: 'after',
+    // A channel named, then said not to exist (独立站我们是没有的, 小号我们一个都没有).
+    words: ['是没有的', '我们没有', '我们没开', '我们不做', '一个都没有', '都没有', '从来没有', '一律没有'],
+  },
+  {
+    name: 'payment',
+    categories: [CONTACT],
+    look: 'payment',
+    // A channel named as a way to pay (微信或者支付宝付款, 用微信支付也行) is no contact, unless an
+    // action before it asks for the contact (加微信付款, 私我微信转账).
+    words: ['支付', '付款', '付钱', '买单', '结账', '收款', '扫码付'],
+    then: ['加', '私', '联系', '找', '添加', '留'],
+  },
+  {
+    name: 'homograph',
+    categories: [CONTACT],
+    look: 'homograph',
+    // A sound-alike of a channel that is a word of its own (威信 prestige, 卫星 a satellite) is that
+    // word unless an action or handle word in its clause makes it a channel (加我威信, 威信号).
+    words: ['威信', '卫星'],
+    then: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留', '聊', '发', '关注'],
   },
   {
     name: 'which-question',
