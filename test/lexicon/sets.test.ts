@@ -79,3 +79,16 @@ describe('the bundled medical conditions are sets, not pasted products', () => {
     for (const p of ['治高血压', '缓解湿疹', '根治鼻炎', '痛风都消了']) expect(phrases.has(p), p).toBe(true);
   });
 });
+
+describe('the bundled extreme and exclusive rank and channel words are sets', () => {
+  test('a term of a product comes from its set line, not a pasted line of its own', () => {
+    const lex = loadLexiconDir();
+    const byPhrase = new Map(lex.terms.map((t) => [t.phrase, t]));
+    const lineOf = (p: string) => `${byPhrase.get(p)!.file.split('/').pop()}:${byPhrase.get(p)!.line}`;
+    // Members of one set line share that line.
+    expect(lineOf('销量榜第一')).toBe(lineOf('复购率第一'));
+    expect(lineOf('全国最好')).toBe(lineOf('行业最强'));
+    expect(lineOf('别的店买不到')).toBe(lineOf('出了直播间买不到'));
+    expect(lineOf('别家都拿不到')).toBe(lineOf('其他主播都没有'));
+  });
+});
