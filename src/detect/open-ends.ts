@@ -78,7 +78,8 @@ const SPACE = /\s/;
 function isOpen(c: CandidateList, i: number, text: string, base: number, ends: OpenEnds): boolean {
   if (c.via[i] === VIA_DETECTOR || c.term[i]! < 0) return false;
   let j = c.end[i]! - base;
-  if (j < 0 || text.length - j > 40) return false;
+  // A match ending at or before this chunk's start was held once already: it is flagged now.
+  if (j <= 0 || text.length - j > 40) return false;
   while (j < text.length && SPACE.test(text[j]!)) j++;
   if (j === text.length) return c.alt[i]! < 0 && ends.heads[c.term[i]!] === 1;
   // The chunk ends inside a Latin word that begins a term, with at most two short words before it (on, via).

@@ -75,3 +75,13 @@ describe('context across the seam', () => {
     expect(second.some((f) => f.startsWith('medical:'))).toBe(true);
   });
 });
+
+describe('releasing what is held', () => {
+  test('an empty chunk releases a held term and a held number', () => {
+    const s = scanner.stream(`open-release-${n++}`);
+    expect(s.push('这个方子专治')).toEqual([]);
+    expect(s.push('').map((f) => [f.term, f.carried])).toEqual([['专治', '专治']]);
+    expect(s.push('客服电话137 2468')).toEqual([]);
+    expect(s.push('').map((f) => f.term)).toEqual(['phone']);
+  });
+});
