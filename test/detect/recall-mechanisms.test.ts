@@ -20,6 +20,7 @@ describe('flagged', () => {
     ['宝宝腹泻喝了一包当天就停了', 'medical'],
     ['我的偏头痛贴上去马上缓解', 'medical'],
     ['高血压的朋友吃了三个月，高压稳定了', 'medical'],
+    ['gxy的叔叔喝了俩月，血压值现在都是正常的', 'medical'],
     // {≈字}: 顶级 with a common homophone of 级, the 顶 kept.
     ['这块牛排是顶极的雪花', 'extreme'],
     // +V: the plus stands for 加.
@@ -41,6 +42,7 @@ describe('not flagged', () => {
     'Ctrl+V 粘贴一下订单号',
     '我们厂家不给退货的理由是已经拆封了',
     '你的手机号码要填对，不然快递送不到',
+    '血压正常的朋友也可以放心喝',
     '老人家的威信还在，说话大家都听',
   ])('%s', (text) => expect(cats(text)).toEqual([]));
 });
