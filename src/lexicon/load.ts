@@ -86,32 +86,38 @@ function withHalfPinyin(members: readonly string[]): string[] {
 
 /** The generic last characters of condition names (…病, …症, …炎) that `{~set}` also reads by sound. */
 const SUFFIXES = new Set([...'病症炎'].map((c) => c.charCodeAt(0)));
-let common: { units: string[]; sounds: string[] } | undefined;
+let common: Uint16Array | undefined;
+const homophonesOf = new Map<number, number[]>();
 /**
  * The common characters (GB 2312 level 1, the 3,755 most used) read with the same syllable and
- * tone as `unit` (级 jí: 极 集 吉, not 几 jǐ), other than itself; none where the runtime has no GBK decoder.
+ * tone as `unit` (级 jí: 极 集 吉, not 几 jǐ), other than itself; none where the runtime has no GBK
+ * decoder. The fold tables' toneless syllables narrow the search; pinyin-pro reads the tones of those few.
  */
 function commonHomophones(unit: number): number[] {
-  const read = (c: string) => (createRequire(import.meta.url)('pinyin-pro') as typeof import('pinyin-pro')).pinyin(c, { toneType: 'num' });
+  const known = homophonesOf.get(unit);
+  if (known) return known;
   if (common === undefined) {
-    const units: string[] = [];
+    const units: number[] = [];
     try {
       const gbk = new TextDecoder('gbk');
       for (let hi = 0xb0; hi <= 0xd7; hi++)
         for (let lo = 0xa1; lo <= 0xfe; lo++) {
           const c = gbk.decode(Uint8Array.of(hi, lo));
-          if (c.length === 1 && c !== '\ufffd') units.push(c);
+          if (c.length === 1 && c !== '\ufffd') units.push(c.charCodeAt(0));
         }
     } catch {
       // No GBK decoder (a small-icu build): no homophones.
     }
-    common = { units, sounds: units.map(read) };
+    common = Uint16Array.from(units);
   }
-  const sound = read(String.fromCharCode(unit));
+  const { pinyin } = createRequire(import.meta.url)('pinyin-pro') as typeof import('pinyin-pro');
+  const read = (u: number) => pinyin(String.fromCharCode(u), { toneType: 'num' });
+  const { syllableOf } = foldTables().pinyin;
+  const syllable = syllableOf[unit]!;
+  const sound = read(unit);
   const out: number[] = [];
-  common.units.forEach((c, i) => {
-    if (common!.sounds[i] === sound && c.charCodeAt(0) !== unit) out.push(c.charCodeAt(0));
-  });
+  if (syllable !== 0) for (const u of common) if (u !== unit && syllableOf[u] === syllable && read(u) === sound) out.push(u);
+  homophonesOf.set(unit, out);
   return out;
 }
 
