@@ -12,6 +12,7 @@ import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { z as Z } from 'zod';
+import { attribute, SPEAKER_VALUES } from '../detect/attribution.js';
 import { Scanner, type ChunkMeta } from '../detect/scanner.js';
 import { FlagIdAllocator, type Flag } from '../flag.js';
 import { openCompiledLexicon } from '../lexicon/artifact-store.js';
@@ -30,6 +31,9 @@ function buildSchema() {
     text: z.string(),
     kind: z.enum(['transcript', 'chat']).optional(),
     stream: z.string().optional(),
+    // Who said it, kept on the flags as the server keeps them (detect/attribution.ts).
+    user: z.string().optional(),
+    speaker: z.enum(SPEAKER_VALUES).optional(),
   });
 }
 export function scanRequestSchema() {
@@ -67,7 +71,8 @@ const fields = new RequestFields();
 
 /** The output line for one input line (either road). */
 export function scanLine(scanner: Scanner, line: string): string {
-  if (line.length > MAX_LINE_UNITS || !readRequest(line, fields)) return scanLineParsed(scanner, line);
+  // A line naming a user or speaker takes the parsed road, which validates and keeps them.
+  if (line.length > MAX_LINE_UNITS || !readRequest(line, fields) || line.includes('"user"') || line.includes('"speaker"')) return scanLineParsed(scanner, line);
   const { text, kind, stream } = fields;
   const meta = kind === KIND_CHAT ? META_CHAT : kind === KIND_TRANSCRIPT ? META_TRANSCRIPT : META_NONE;
   const flags =
@@ -121,7 +126,7 @@ export function scanLineParsed(scanner: Scanner, line: string): string {
     req.stream !== undefined && req.kind !== 'chat'
       ? scanner.stream(req.stream).push(req.text, meta)
       : scanner.scan(req.text, req.stream !== undefined ? { ...meta, stream: req.stream } : meta);
-  return JSON.stringify({ id: req.id, flags });
+  return JSON.stringify({ id: req.id, flags: attribute(flags, req) });
 }
 
 /** A line of nothing but whitespace is skipped (no output line). */

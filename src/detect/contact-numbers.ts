@@ -13,7 +13,7 @@
  */
 import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import type { CandidateSink } from './candidate.js';
+import type { Candidate, CandidateSink } from './candidate.js';
 
 /** Longest digit run read (two 11-digit numbers with a separator between fit). */
 const MAX_RUN = 24;
@@ -32,10 +32,17 @@ export class DigitCarry {
   start = 0; // stream-global original offset of the first digit
   end = 0;
   reported = false;
+  /**
+   * What the open run already reads as (a 7-digit number after a cue: 电话138 1234) while it may
+   * still grow into a longer one (a mobile's 11 digits): reported only when the next chunk does not
+   * go on with digits, so the number is flagged once, on the chunk that completes it.
+   */
+  readonly held: Candidate[] = [];
   clear(): void {
     this.length = 0;
     this.gaps = 0;
     this.reported = false;
+    this.held.length = 0;
   }
 }
 
@@ -140,6 +147,8 @@ export function detectNumbers(lane: Lane, text: string, base: number, carry: Dig
   const codes = lane.codes;
   const n = lane.length;
   resetRun();
+  // The held reading of a run the previous chunk left open stands when this chunk does not go on with digits.
+  if (carry && carry.held.length > 0 && !(n > 0 && digit[codes[0]!]! >= 0)) for (const h of carry.held) out.push(h);
   if (carry && carry.length > 0 && n > 0 && digit[codes[0]!]! >= 0) {
     runValues.set(carry.values!.subarray(0, carry.length));
     runStrong.set(carry.strong!.subarray(0, carry.length));
@@ -227,12 +236,23 @@ function mayBridge(lane: Lane, i: number): boolean {
   return run.bridgeOk === 1;
 }
 
+/** May the digits `d[0, len)` still grow into a longer number (a mobile's 11, a landline's 12, +86's 13)? */
+function mayGrow(d: Int8Array, len: number): boolean {
+  if (d[0] === 1) return len < 11 && (len < 2 || d[1]! >= 3);
+  if (d[0] === 0) return len < 12;
+  if (d[0] === 8 && d[1] === 6) return len < 13;
+  return false;
+}
+
 /** Classifies the run just read (`open`: it reaches the end of the chunk) and resets it. */
-function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out: CandidateSink): void {
+function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, sink: CandidateSink): void {
   const len = run.len;
   if (len === 0) return;
   const values = runValues;
   const strong = runStrong;
+  // A run open at the chunk's end that may still grow is read now but reported on the next chunk (DigitCarry.held).
+  const hold = open && carry !== undefined && len < MAX_RUN && !run.reported && mayGrow(values, len);
+  const out: CandidateSink = hold ? carry.held : sink;
   if (open && carry && len < MAX_RUN) {
     // Keep it for the next chunk; report now only if it is already a whole number.
     (carry.values ??= new Int8Array(MAX_RUN)).set(values.subarray(0, len));
@@ -284,7 +304,7 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, out
       run.reported = true;
     }
   }
-  if (open && carry) carry.reported = run.reported;
+  if (open && carry) carry.reported = hold ? false : run.reported;
   resetRun();
 }
 

@@ -9,8 +9,11 @@
  *                             (平台禁止引导到微信, 直播间不允许留联系方式, not allowed to … WhatsApp)
  *   refusal         contact   a weak negator followed by a contact action, then the word
  *                             (主播从来不加粉丝微信, 不要相信私信里让你加vx的人; 别犹豫加微信 stays a contact)
- *   unsafe          contact   the clause after calls it unsafe or a scam (站外付款没有保障)
- *   english-warning contact   never / don't / do not … before it in the clause (do not add anyone on WhatsApp;
+ *   unsafe          contact   the clause after calls it unsafe or a scam (站外付款没有保障, 不受平台保护)
+ *   denied          contact   the clause after says it does not exist (独立站我们是没有的)
+ *   payment         contact   a channel named to pay with (微信或者支付宝付款), no contact action before it
+ *   homograph       contact   a sound-alike that is a word of its own (威信 prestige) with no action or handle word
+ *   english-warning contact   never / don't / do not / forbid … before it in the clause (do not add anyone on WhatsApp;
  *                             don't forget to add me on WhatsApp stays a contact)
  *   which-question  extreme   a which-question ending in ？ (哪个尺码是最大的？ which one is the best?)
  *   not-goods       exclusive, extreme   news, gossip and firsts of time after the word (独家爆料, 独家报道, 第一手消息)
@@ -36,7 +39,7 @@ const EXCLUSIVE = 1;
 const MEDICAL = 2;
 const CONTACT = 3;
 
-type Look = 'bare-emoji' | 'before' | 'after' | 'later' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-after-phrase' | 'en-before-phrase';
+type Look = 'bare-emoji' | 'payment' | 'homograph' | 'before' | 'after' | 'later' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-after-phrase' | 'en-before-phrase';
 
 interface ContextCase {
   name: string;
@@ -54,6 +57,14 @@ const MAX_READ = 64;
 const FRAME_GAP = 3;
 
 export const CONTEXT_CASES: readonly ContextCase[] = [
+  // The pictograph case first: it fails at once on text and decides emoji runs before the wider reads.
+  {
+    name: 'bare-emoji',
+    categories: [CONTACT],
+    look: 'bare-emoji',
+    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
+    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
+  },
   {
     name: 'prohibition',
     categories: [CONTACT],
@@ -64,21 +75,15 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'refusal',
     categories: [CONTACT],
     look: 'frame',
-    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有'],
+    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有', '不开', '没开', '不做', '没做'],
     then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去', '让你', '让大家', '叫你', '任何'],
   },
   {
     name: 'unsafe',
     categories: [CONTACT],
     look: 'after',
-    words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受保护', '不保护', '不保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
-  },
-  {
-    name: 'bare-emoji',
-    categories: [CONTACT],
-    look: 'bare-emoji',
-    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
-    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
+    // A word with … reads its parts in order, anything between (不受平台保护).
+    words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受…保护', '不保护', '不保障', '没有…保障', '得不到…保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
   },
   {
     name: 'warned-later',
@@ -102,8 +107,33 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'english-warning',
     categories: [CONTACT],
     look: 'en-before',
-    words: ['never', 'dont', 'not', 'no', 'beware', 'avoid', 'forbidden', 'prohibited', 'banned', 'forbids', 'prohibits', 'scam', 'scammers'],
+    words: ['never', 'dont', 'not', 'no', 'beware', 'avoid', 'forbidden', 'prohibited', 'banned', 'forbid', 'forbids', 'prohibit', 'prohibits', 'ban', 'bans', 'disallow', 'disallows', 'scam', 'scammers'],
     then: ['forget', 'hesitate', 'miss', 'wait'],
+  },
+  {
+    name: 'denied',
+    categories: [CONTACT],
+    look: 'after',
+    // A channel named, then said not to exist (独立站我们是没有的, 小号我们一个都没有).
+    words: ['是没有的', '我们没有', '我们没开', '我们不做', '一个都没有', '都没有', '从来没有', '一律没有'],
+  },
+  {
+    name: 'payment',
+    categories: [CONTACT],
+    look: 'payment',
+    // A channel named as a way to pay (微信或者支付宝付款, 用微信支付也行) is no contact, unless an
+    // action before it asks for the contact (加微信付款, 私我微信转账).
+    words: ['支付', '付款', '付钱', '买单', '结账', '收款', '扫码付'],
+    then: ['加', '私', '联系', '找', '添加', '留'],
+  },
+  {
+    name: 'homograph',
+    categories: [CONTACT],
+    look: 'homograph',
+    // A sound-alike of a channel that is a word of its own (威信 prestige, 卫星 a satellite) is that
+    // word unless an action or handle word in its clause makes it a channel (加我威信, 威信号).
+    words: ['威信', '卫星'],
+    then: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留', '聊', '发', '关注'],
   },
   {
     name: 'which-question',
@@ -127,13 +157,13 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'contest',
     categories: [EXTREME],
     look: 'before',
-    words: ['省队', '国家队', '球队', '校队', '比赛', '联赛', '运动会', '奥运', '锦标赛', '选手', '荣获', '评选'],
+    words: ['省队', '国家队', '球队', '校队', '队伍', '战队', '代表队', '俱乐部', '女排', '男排', '女足', '男足', '国足', '比赛', '联赛', '运动会', '奥运', '锦标赛', '选手', '荣获', '评选'],
   },
   {
     name: 'which-link',
     categories: [EXTREME],
     look: 'before',
-    words: ['哪个链接', '哪条链接', '几号链接', '哪个号链接', '哪一个链接'],
+    words: ['哪个链接', '哪条链接', '几号链接', '哪个号链接', '哪一个链接', '链接哪个', '链接哪条', '链接哪一个', '哪个号'],
   },
   {
     name: 'licence',
@@ -161,8 +191,27 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
   },
 ];
 
-/** Cases by category code. */
-const BY_CATEGORY: readonly (readonly ContextCase[])[] = [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)));
+/** Cases by category code, their Chinese words folded as the text is (队伍 reads 队5: 伍 is a numeral), built on first use. */
+let byCategory: readonly (readonly ContextCase[])[] | undefined;
+function casesFor(category: number, fold: Uint16Array): readonly ContextCase[] | undefined {
+  byCategory ??= [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
+  return byCategory[category];
+}
+const ELLIPSIS = 0x2026;
+function foldWord(w: string, fold: Uint16Array): string {
+  // English cases read words of the original text; only CJK words are compared folded.
+  if (/^[\x00-\x7f]*$/.test(w)) return w;
+  let out = '';
+  for (let i = 0; i < w.length; i++) {
+    const u = w.charCodeAt(i);
+    const f = fold[u]!;
+    out += String.fromCharCode(u === ELLIPSIS || f === 0 || f >= 0xfffe ? u : f);
+  }
+  return out;
+}
+function foldCase(k: ContextCase, fold: Uint16Array): ContextCase {
+  return { ...k, words: k.words.map((w) => foldWord(w, fold)), ...(k.then ? { then: k.then.map((w) => foldWord(w, fold)) } : {}) };
+}
 
 // Scratch (scanning is synchronous and not re-entrant).
 const before = new Uint16Array(WINDOW);
@@ -205,7 +254,7 @@ function readLater(text: string, end: number, fold: Uint16Array): number {
  * contact? `fold` is the shared fold table. Reads at most MAX_READ units each side.
  */
 export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array): ContextCase | undefined {
-  const cases = BY_CATEGORY[category];
+  const cases = casesFor(category, fold);
   if (!cases || cases.length === 0) return undefined;
   // The clause before (nearest last, right-aligned in `before`) and after the match, folded.
   let nb = 0;
@@ -244,6 +293,15 @@ export function contextDrops(category: number, text: string, start: number, end:
       case 'after':
         if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
         break;
+      case 'payment':
+        if (c.words.some((w) => indexIn(after, 0, na, w) >= 0) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, readInside(text, start, end, fold), w) >= 0))
+          return c;
+        break;
+      case 'homograph': {
+        const ni = readInside(text, start, end, fold);
+        if (c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        break;
+      }
       case 'bare-emoji':
         if (pictographsOnly(text, start, end, fold) && !c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
         break;
@@ -312,6 +370,12 @@ function startsWith(buf: Uint16Array, at: number, to: number, word: string): boo
 }
 
 function indexIn(buf: Uint16Array, from: number, to: number, word: string): number {
+  const gap = word.indexOf('…');
+  if (gap > 0) {
+    // Parts in order with anything between (不受…保护): where the first part is.
+    const at = indexIn(buf, from, to, word.slice(0, gap));
+    return at >= 0 && indexIn(buf, at + gap, to, word.slice(gap + 1)) >= 0 ? at : -1;
+  }
   for (let at = from; at + word.length <= to; at++) if (startsWith(buf, at, to, word)) return at;
   return -1;
 }

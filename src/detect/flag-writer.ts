@@ -51,17 +51,26 @@ export function writeFlags(
   if (chosen.length < n) chosen = new Uint8Array(Math.max(n, 2 * chosen.length));
   chosen.fill(0, 0, n);
   /** Is kept candidate i a claim or contact as said (not negated, not warned against)? */
+  // A match begun in an earlier chunk is judged on the stream's tail and this chunk together (不能治|疗任何疾病).
+  let joined: string | undefined;
   const stands = (i: number) => {
-    const s = c.start[i]! - base;
+    let s = c.start[i]! - base;
+    let e = c.end[i]! - base;
+    let t = text;
+    if (s < 0 && ctx) {
+      t = joined ??= ctx.tail + text;
+      s += ctx.tail.length;
+      e += ctx.tail.length;
+    }
     const cat = c.category[i]!;
     // Negation is judged on the longest claim: 不是全网最低价 must not leave 最低价 behind.
-    // Context in the clause (context.ts: prohibitions, questions, idioms, news) reads the chunk only.
-    if (cat !== CONTACT) return !(s >= 0 && (negatedBefore(text, s, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined));
+    // Context in the clause (context.ts: prohibitions, questions, idioms, news).
+    if (cat !== CONTACT) return !(s >= 0 && (negatedBefore(t, s, fold) || contextDrops(cat, t, s, e, fold) !== undefined));
     // A warning is no contact (千万别加陌生人的微信); a number or id given is, whatever the words.
     // In a stream, a cue whose number has only begun at the chunk's end (我的手机号是13|8…) is
     // flagged with the number on the chunk that completes it, not early on this one.
-    if (ctx && c.via[i] !== VIA_DETECTOR && numberBegunAtEnd(text, c.end[i]! - base, fold)) return false;
-    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(text, s, fold) || warnedAfter(text, c.end[i]! - base, fold) || contextDrops(cat, text, s, c.end[i]! - base, fold) !== undefined);
+    if (ctx && c.via[i] !== VIA_DETECTOR && numberBegunAtEnd(t, e, fold)) return false;
+    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(t, s, fold) || warnedAfter(t, e, fold) || contextDrops(cat, t, s, e, fold) !== undefined);
   };
   const report = (i: number) => {
     const cat = c.category[i]!;
@@ -94,7 +103,8 @@ export function writeFlags(
     if (chosen[k] === 0) continue;
     const i = kept[k]!;
     const start = Math.max(c.start[i]! - base, 0);
-    const end = c.end[i]! - base;
+    // A match held over the seam (open-ends.ts) may lie wholly in the earlier chunk: its text is `carried`.
+    const end = Math.max(c.end[i]! - base, 0);
     const via = c.viaOf(i);
     const flag: Flag = {
       id: ids.next(),
@@ -127,16 +137,23 @@ const CUE_LINK = new Set(['是', '为', '号', '码'].map((u) => u.charCodeAt(0)
 /** Fewer digits than a number needs (contact-numbers.ts: 5 units). */
 const OPEN_RUN = 5;
 const MAX_TRAIL = 24;
+const MOBILE_DIGITS = 11;
 
-/** Does the chunk end, after `end`, with only a link and an open run of 1–4 digits (written or spoken)? */
+/** Does the chunk end, after `end`, with only a link and an open run of 1–4 digits (written or spoken), or of a mobile number's first digits? */
 function numberBegunAtEnd(text: string, end: number, fold: Uint16Array): boolean {
   if (text.length - end > MAX_TRAIL) return false;
   let digits = 0;
+  let first = -1;
+  let second = -1;
   for (let j = end; j < text.length; j++) {
     const f = fold[text.charCodeAt(j)]!;
     if (f === 0 || f >= 0xfffe) continue;
-    if (f >= DIGIT_0 && f <= DIGIT_9) digits++;
-    else if (digits > 0 || !CUE_LINK.has(f)) return false;
+    if (f >= DIGIT_0 && f <= DIGIT_9) {
+      if (digits === 0) first = f - DIGIT_0;
+      else if (digits === 1) second = f - DIGIT_0;
+      digits++;
+    } else if (digits > 0 || !CUE_LINK.has(f)) return false;
   }
-  return digits > 0 && digits < OPEN_RUN;
+  // Or a mobile number not yet whole (电话138 1234|5678): contact-numbers.ts holds it for the next chunk too.
+  return digits > 0 && (digits < OPEN_RUN || (first === 1 && second >= 3 && digits < MOBILE_DIGITS));
 }

@@ -19,8 +19,10 @@ import { detectLinks, linksPossible } from './contact-links.js';
 import { idsAfterCues } from './contact-ids.js';
 import { detectNumbers } from './contact-numbers.js';
 import { detectSpokenLinks } from './contact-spoken.js';
+import { detectPlusCues } from './contact-plus.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable } from './near.js';
+import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
 import { scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
 import { StreamContext } from './stream-context.js';
@@ -236,9 +238,15 @@ export class Scanner {
     if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, text, base, ctx?.digits, candidates);
     // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
     if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates);
-    if (n.latinWords > 0) detectSpokenLinks(text, base, n.latinSpans, n.latinWords, candidates);
+    if (n.latinWords > 0) {
+      detectSpokenLinks(text, base, n.latinSpans, n.latinWords, candidates);
+      detectPlusCues(text, base, n.latinSpans, n.latinWords, candidates);
+    }
+    if (ctx && ctx.held.length > 0) releaseHeld(ctx.held, candidates);
     if (this.#kept.length < candidates.count) this.#kept = new Int32Array(Math.max(candidates.count, 2 * this.#kept.length));
-    const kept = resolve(candidates, allows, this.#kept, ctx?.reportedEnd);
+    let kept = resolve(candidates, allows, this.#kept, ctx?.reportedEnd);
+    // A match open at a stream chunk's end waits for the next chunk (open-ends.ts).
+    if (ctx) kept = holdOpenEnds(candidates, this.#kept, kept, text, base, lex, ctx.held);
     const flags = kept === 0 ? [] : writeFlags(candidates, this.#kept, kept, text, base, ctx, meta, this.#ids, lex, this.#maxFlags);
     this.#dropped = kept > this.#maxFlags ? kept - this.#maxFlags : 0;
     ctx?.advance(text);

@@ -10,6 +10,7 @@ import { LaneOrigins } from '../match/lane-origins.js';
 import { SearchState } from '../match/search.js';
 import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
+import type { HeldCandidate } from './open-ends.js';
 
 /** Original text kept from earlier chunks, in UTF-16 units. */
 export const TAIL_UNITS = 256;
@@ -29,6 +30,8 @@ export class StreamContext {
   readonly digits = new DigitCarry();
   /** Near-term A parts a later chunk could still pair with (allocated on first use). */
   near: NearPart[] | undefined;
+  /** Candidates open at the last chunk's end, put back among the next chunk's (open-ends.ts). */
+  readonly held: HeldCandidate[] = [];
   /** The last chunk ended on a contact cue with only separators after it (contact-ids.ts CUE_*): its id may open this chunk. */
   pendingCue = 0;
   chunks = 0;

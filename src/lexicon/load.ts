@@ -13,7 +13,9 @@
  *   {治}{病症}<TAB>high                     adjacent: one term per member pair (治高血压, 治湿疹 …)
  *   专{治}{病症}<TAB>high                   plain text and sets mix in a phrase or a near part
  *   {病症}…{见好}<TAB>high                  near: each part a set, plain text or a mix of both
- *   {~病症}…{见好}<TAB>high                 ~: the members also half in pinyin (shi疹, bi炎)
+ *   {~病症}…{见好}<TAB>high                 ~: the members also half in pinyin (shi疹, bi炎), and with a
+ *                                          common homophone for a last 病/症/炎 (糖尿并)
+ *   顶{≈级}<TAB>medium                    ≈: one character and its common homophones (顶极, 顶集)
  *
  * A set is visible below its line in its file, and in every file when it is defined in a set file
  * (`sets[.<label>].tsv`, which holds set lines only): a maintainer edits a condition once. A line
@@ -23,6 +25,7 @@
  * naming file, line and reason.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { LexiconError, type LexiconProblem } from '../errors.js';
 import { BUNDLED_LEXICON_DIR } from './bundled.js';
@@ -61,6 +64,9 @@ function withHalfPinyin(members: readonly string[]): string[] {
   const { pinyin } = foldTables();
   const out = [...members];
   for (const m of members) {
+    // A condition's generic last character said by a common homophone (糖尿并, 抑郁正): data, not a list.
+    const last = m.charCodeAt(m.length - 1);
+    if (m.length >= 2 && SUFFIXES.has(last)) for (const h of commonHomophones(last)) out.push(m.slice(0, -1) + String.fromCharCode(h));
     if (m.length < 2 || m.length > 4) continue;
     const syllables: string[] = [];
     for (let i = 0; i < m.length; i++) {
@@ -78,13 +84,52 @@ function withHalfPinyin(members: readonly string[]): string[] {
   return out;
 }
 
+/** The generic last characters of condition names (…病, …症, …炎) that `{~set}` also reads by sound. */
+const SUFFIXES = new Set([...'病症炎'].map((c) => c.charCodeAt(0)));
+let common: Uint16Array | undefined;
+const homophonesOf = new Map<number, number[]>();
+/**
+ * The common characters (GB 2312 level 1, the 3,755 most used) read with the same syllable and
+ * tone as `unit` (级 jí: 极 集 吉, not 几 jǐ), other than itself; none where the runtime has no GBK
+ * decoder. The fold tables' toneless syllables narrow the search; pinyin-pro reads the tones of those few.
+ */
+function commonHomophones(unit: number): number[] {
+  const known = homophonesOf.get(unit);
+  if (known) return known;
+  if (common === undefined) {
+    const units: number[] = [];
+    try {
+      const gbk = new TextDecoder('gbk');
+      for (let hi = 0xb0; hi <= 0xd7; hi++)
+        for (let lo = 0xa1; lo <= 0xfe; lo++) {
+          const c = gbk.decode(Uint8Array.of(hi, lo));
+          if (c.length === 1 && c !== '\ufffd') units.push(c.charCodeAt(0));
+        }
+    } catch {
+      // No GBK decoder (a small-icu build): no homophones.
+    }
+    common = Uint16Array.from(units);
+  }
+  const { pinyin } = createRequire(import.meta.url)('pinyin-pro') as typeof import('pinyin-pro');
+  const read = (u: number) => pinyin(String.fromCharCode(u), { toneType: 'num' });
+  const { syllableOf } = foldTables().pinyin;
+  const syllable = syllableOf[unit]!;
+  const sound = read(unit);
+  const out: number[] = [];
+  if (syllable !== 0) for (const u of common) if (u !== unit && syllableOf[u] === syllable && read(u) === sound) out.push(u);
+  homophonesOf.set(unit, out);
+  return out;
+}
+
 /** Every text `part` stands for: its {set} references replaced by each member in turn (a string: a reason to refuse). */
 function expandPart(part: string, sets: ReadonlyMap<string, string[]>): string[] | string {
   let out = [''];
   let last = 0;
   for (const m of part.matchAll(SET_REF)) {
     const half = m[1]!.startsWith('~');
-    const named = sets.get(half ? m[1]!.slice(1) : m[1]!);
+    // {≈级}: the character and its common homophones (顶{≈级}: 顶极, 顶集 …, never 订机: a character is kept).
+    const sound = m[1]!.startsWith('≈') && m[1]!.length === 2 ? [m[1]![1]!, ...commonHomophones(m[1]!.charCodeAt(1)).map((u) => String.fromCharCode(u))] : undefined;
+    const named = sound ?? sets.get(half ? m[1]!.slice(1) : m[1]!);
     if (!named) return `no set @${half ? m[1]!.slice(1) : m[1]} defined above in this file or in a set file`;
     const members = half ? withHalfPinyin(named) : named;
     const literal = part.slice(last, m.index);

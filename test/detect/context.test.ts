@@ -56,6 +56,17 @@ const rows: [string, string, number, string | undefined][] = [
   ['we have an exclusive deal for you today', 'exclusive', 1, undefined],
   ["honestly you're number one in my heart", 'number one', 0, 'idiom-before'],
   ['we are number one in sales this year', 'number one', 0, undefined],
+  ['买这个用微信或者银行卡付款都行', '微信', 3, 'payment'],
+  ['下单以后私我微信付款', '微信', 3, undefined], // an action asks for the contact
+  ['老板在村里很有些威信，说话算数', '威信', 3, 'homograph'],
+  ['想要的私我威信', '威信', 3, undefined],
+  ['站外交易是不受任何平台保护的', '站外交易', 3, 'unsafe'],
+  ['Our platform rules forbid giving out phone numbers', 'phone numbers', 3, 'english-warning'],
+  ['学校的篮球代表队拿了全市第一', '全市第一', 0, 'contest'],
+  ['咱们的队伍拿了全省第一', '全省第一', 0, 'contest'], // 伍 folds to a numeral: words are folded too
+  ['小号我们是没有的，认准这一个', '小号', 3, 'denied'],
+  ['我们家不开独立站', '独立站', 3, 'refusal'],
+  ['第三个链接哪个码最小', '最小', 0, 'which-link'],
 ];
 
 describe('context cases decide each row', () => {

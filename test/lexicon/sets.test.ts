@@ -45,6 +45,19 @@ describe('sets compose', () => {
     const lex = loadLexiconDir(dirOf({ 'medical.tsv': '@病\t湿疹\n{~病}…好了\thigh\n' }));
     expect([...lex.terms[0]!.alternatives![0]].sort()).toEqual(['shi疹', '湿zhen', '湿疹'].sort());
   });
+  test('{~set} also reads a last 病/症/炎 by a common same-tone homophone', () => {
+    const lex = loadLexiconDir(dirOf({ 'medical.tsv': '@病\t胃病\n{~病}…好了\thigh\n' }));
+    const members = lex.terms[0]!.alternatives![0];
+    expect(members).toContain('胃并'); // bìng
+    expect(members).not.toContain('胃兵'); // bīng: another tone
+  });
+  test('{≈字} stands for the character and its common homophones of the same tone', () => {
+    const lex = loadLexiconDir(dirOf({ 'extreme.tsv': '顶{≈级}\tmedium\n' }));
+    const phrases = lex.terms.map((t) => t.phrase);
+    expect(phrases).toContain('顶级');
+    expect(phrases).toContain('顶极');
+    expect(phrases).not.toContain('顶几'); // jǐ
+  });
   test('refusals name the file and line', () => {
     expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n治{病}\thigh\n' })).toEqual(['sets.tsv:2 a set file holds set lines only ("@name<TAB>member|member|…")']);
     expect(problemsOf({ 'sets.tsv': '@病\t湿疹\n', 'medical.tsv': '@病\t痛风\n治{病}\thigh\n' })).toEqual(['medical.tsv:1 set @病 is already defined in a set file']);
@@ -64,5 +77,18 @@ describe('the bundled medical conditions are sets, not pasted products', () => {
     expect(fromConditions.length).toBeGreaterThan(3000);
     const phrases = new Set(fromConditions.map((t) => t.phrase));
     for (const p of ['治高血压', '缓解湿疹', '根治鼻炎', '痛风都消了']) expect(phrases.has(p), p).toBe(true);
+  });
+});
+
+describe('the bundled extreme and exclusive rank and channel words are sets', () => {
+  test('a term of a product comes from its set line, not a pasted line of its own', () => {
+    const lex = loadLexiconDir();
+    const byPhrase = new Map(lex.terms.map((t) => [t.phrase, t]));
+    const lineOf = (p: string) => `${byPhrase.get(p)!.file.split('/').pop()}:${byPhrase.get(p)!.line}`;
+    // Members of one set line share that line.
+    expect(lineOf('销量榜第一')).toBe(lineOf('复购率第一'));
+    expect(lineOf('全国最好')).toBe(lineOf('行业最强'));
+    expect(lineOf('别的店买不到')).toBe(lineOf('出了直播间买不到'));
+    expect(lineOf('别家都拿不到')).toBe(lineOf('其他主播都没有'));
   });
 });
