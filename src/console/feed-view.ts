@@ -41,6 +41,8 @@ export class FeedView {
   readonly #onDismiss: (e: FlagEntry) => void;
   readonly #rows: Row[] = [];
   #anchor: { entry: FlagEntry; offset: number } | undefined;
+  /** The row keyboard triage acts on (kept by entry, so it stays put as flags arrive). */
+  #selected: FlagEntry | undefined;
   /** Flags that arrived above the moderator's place while scrolled down (the "new flags" pill). */
   unseenAbove = 0;
 
@@ -51,6 +53,28 @@ export class FeedView {
     this.#spacer = el('div', 'feed-spacer');
     viewport.append(this.#spacer);
     viewport.addEventListener('scroll', () => this.render(), { passive: true });
+  }
+
+  get selected(): FlagEntry | undefined {
+    return this.#selected;
+  }
+
+  /**
+   * Moves the selection `step` rows (+1: the next, older flag; -1: the previous, newer one) and
+   * scrolls it into view. Without a selection it starts at the first row in view.
+   */
+  move(step: number): FlagEntry | undefined {
+    const store = this.#store;
+    if (store.size === 0) return undefined;
+    const current = this.#selected ? store.indexOf(this.#selected) : -1;
+    const i = current < 0 ? Math.min(store.size - 1, Math.floor(this.#viewport.scrollTop / ROW_HEIGHT)) : Math.max(0, Math.min(store.size - 1, current + step));
+    this.#selected = store.at(i);
+    const top = i * ROW_HEIGHT;
+    const view = this.#viewport.clientHeight || 600;
+    if (top < this.#viewport.scrollTop) this.#viewport.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.#viewport.scrollTop + view) this.#viewport.scrollTop = top + ROW_HEIGHT - view;
+    this.render();
+    return this.#selected;
   }
 
   scrollToTop(): void {
@@ -143,7 +167,8 @@ export class FeedView {
   }
 
   #fill(row: Row, e: FlagEntry): void {
-    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.retracted ? 1 : 0}|${e.note}`;
+    const selected = e === this.#selected;
+    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.retracted ? 1 : 0}|${selected ? 1 : 0}|${e.note}`;
     row.entry = e;
     if (row.shown === key) return;
     row.shown = key;
@@ -153,6 +178,9 @@ export class FeedView {
     row.root.dataset.severity = f.severity;
     row.root.classList.toggle('dismissed', e.dismissed);
     row.root.classList.toggle('retracted', e.retracted);
+    row.root.classList.toggle('selected', selected);
+    if (selected) row.root.setAttribute('aria-current', 'true');
+    else row.root.removeAttribute('aria-current');
     row.time.textContent = clockTime(f.ts);
     row.stream.textContent = f.stream ?? '';
     row.category.textContent = f.category;
