@@ -47,6 +47,7 @@ const board = new StreamBoard(byId('cards'), byId('more-cards'), {
   confirm: (stream) => decide('confirm', stream),
   decline: (stream) => decide('decline', stream),
   open: openStream,
+  changed: () => schedule(),
 });
 const queue = new ConfirmQueue(byId('queue'), { confirm: (s) => decide('confirm', s), decline: (s) => decide('decline', s), open: openStream });
 const streamView = new StreamView(byId('stream-view'), { token: () => sessionStorage.getItem(TOKEN_KEY) ?? undefined, info: (s) => board.info(s) });
@@ -77,7 +78,14 @@ function schedule(): void {
     updatePill();
     const down = board.shutDown();
     alarmEl.hidden = down.length === 0;
-    alarmEl.textContent = down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ');
+    // A few in full; past that the banner names them and the board has the rest (it must not push the page down).
+    alarmEl.textContent =
+      down.length <= 3
+        ? down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ')
+        : `${down.length} streams SHUT DOWN: ${down
+            .slice(0, 12)
+            .map((d) => d.stream)
+            .join(', ')}${down.length > 12 ? ` and ${down.length - 12} more` : ''}`;
   });
 }
 

@@ -22,6 +22,8 @@ export interface CardActions {
   confirm(stream: string): void;
   decline(stream: string): void;
   open(stream: string): void;
+  /** Something the page did not send changed the board (a card let go): draw it on the next frame. */
+  changed(): void;
 }
 
 /** A level change the console saw, for the drill-down's history. */
@@ -106,8 +108,19 @@ export class StreamBoard {
     this.#more = more;
     this.#actions = actions;
     const streamOf = (t: EventTarget | null) => ((t as Element | null)?.closest?.('.card') as HTMLElement | null)?.dataset.stream;
-    root.addEventListener('pointerover', (ev) => this.#pin('hover', streamOf(ev.target)));
-    root.addEventListener('pointerleave', () => this.#pin('hover', undefined));
+    // The pointer's own moves only: cards moving under a still pointer must not move the pin.
+    let at = '';
+    root.addEventListener('pointermove', (ev) => {
+      const where = `${ev.clientX},${ev.clientY}`;
+      if (where === at) return;
+      at = where;
+      const stream = streamOf(ev.target);
+      if (stream !== this.#hovered) this.#pin('hover', stream);
+    });
+    root.addEventListener('pointerleave', () => {
+      at = '';
+      this.#pin('hover', undefined);
+    });
     root.addEventListener('focusin', (ev) => this.#pin('focus', streamOf(ev.target)));
     root.addEventListener('focusout', (ev) => this.#pin('focus', streamOf(ev.relatedTarget)));
   }
@@ -116,7 +129,10 @@ export class StreamBoard {
     if (how === 'hover') this.#hovered = stream;
     else this.#focused = stream;
     // Letting go may let the card move to where it now belongs.
-    this.#dirty = true;
+    if (stream === undefined || this.pinned !== stream) {
+      this.#dirty = true;
+      this.#actions.changed();
+    }
   }
 
   /** The card kept in place, if any. */
@@ -249,7 +265,12 @@ export class StreamBoard {
     }
     this.counts = { total: this.#cards.size, shown: shown.length, byLevel };
     const top = orderCards(shown, this.pinned, this.#order).slice(0, MAX_CARDS);
-    for (const c of top) this.#fill(c);
+    for (const c of top) {
+      this.#fill(c);
+      // The recent count moves with time, not only with the card: kept current for what reads the order.
+      const recent = String(c.recent);
+      if (c.dom!.root.dataset.recent !== recent) c.dom!.root.dataset.recent = recent;
+    }
     const order = top.map((c) => c.stream);
     if (order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
       this.#root.replaceChildren(...top.map((c) => c.dom!.root));
@@ -301,6 +322,7 @@ export class StreamBoard {
     d.recommendText.textContent = c.recommended !== undefined ? `pkguard recommends shutdown: ${c.recommended}` : '';
     d.banner.hidden = c.shutdownReason === undefined;
     d.banner.textContent = c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '';
+    d.banner.title = d.banner.textContent; // the whole reason on hover: the banner is one line
     const frac = Math.min(1, Math.max(0, c.risk / t.shutdown));
     d.fill.style.width = `${(frac * 100).toFixed(1)}%`;
     d.tickWatch.style.left = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
@@ -315,7 +337,6 @@ export class StreamBoard {
     d.spark.setAttribute('points', counts.map((n, i) => `${((i / (SPARK_BUCKETS - 1)) * 100).toFixed(1)},${(22 - (n / max) * 20).toFixed(1)}`).join(' '));
     const total = counts.reduce((a, b) => a + b, 0);
     d.sparkCount.textContent = `${total} in 5 min`;
-    d.root.dataset.recent = String(c.recent);
     d.shutdown.hidden = c.shutdownReason !== undefined;
     d.shutdown.textContent = c.confirming ? 'Confirm shutdown' : 'Shut down';
     d.shutdown.classList.toggle('confirm', c.confirming);
