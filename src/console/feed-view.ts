@@ -114,22 +114,40 @@ export class FeedView {
     const last = Math.min(store.size, Math.ceil((this.#viewport.scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
     const needed = last - first;
     while (this.#rows.length < needed) this.#rows.push(this.#makeRow());
-    for (let k = 0; k < this.#rows.length; k++) {
-      const row = this.#rows[k]!;
-      const i = first + k;
-      const entry = k < needed ? store.at(i) : undefined;
-      if (!entry) {
-        if (!row.root.hidden) row.root.hidden = true;
-        row.entry = undefined;
-        continue;
+    // A row keeps its flag while that flag stays in view: when flags arrive at the top the rows only
+    // move down (a transform, no relayout) and only the rows for new flags are written.
+    const want = new Map<FlagEntry, number>();
+    for (let i = first; i < last; i++) {
+      const entry = store.at(i);
+      if (entry) want.set(entry, i);
+    }
+    const free: Row[] = [];
+    for (const row of this.#rows) {
+      const i = row.entry && !row.root.hidden ? want.get(row.entry) : undefined;
+      if (i === undefined) free.push(row);
+      else {
+        want.delete(row.entry!);
+        this.#place(row, i);
+        this.#fill(row, row.entry!);
       }
+    }
+    for (const [entry, i] of want) {
+      const row = free.pop()!;
       if (row.root.hidden) row.root.hidden = false;
-      const top = i * ROW_HEIGHT;
-      if (row.top !== top) {
-        row.top = top;
-        row.root.style.transform = `translateY(${top}px)`;
-      }
+      this.#place(row, i);
       this.#fill(row, entry);
+    }
+    for (const row of free) {
+      if (!row.root.hidden) row.root.hidden = true;
+      row.entry = undefined;
+    }
+  }
+
+  #place(row: Row, i: number): void {
+    const top = i * ROW_HEIGHT;
+    if (row.top !== top) {
+      row.top = top;
+      row.root.style.transform = `translateY(${top}px)`;
     }
   }
 

@@ -73,20 +73,27 @@ function schedule(): void {
     queue.render(board.recommendations());
     streamView.refresh();
     const n = board.counts;
-    boardCountEl.textContent = `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.shown} match the board filters`;
-    countEl.textContent = `${store.size} flags shown`;
+    setText(boardCountEl, `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.shown} match the board filters`);
+    setText(countEl, `${store.size} flags shown`);
     updatePill();
     const down = board.shutDown();
-    alarmEl.hidden = down.length === 0;
+    if (alarmEl.hidden !== (down.length === 0)) alarmEl.hidden = down.length === 0;
     // A few in full; past that the banner names them and the board has the rest (it must not push the page down).
-    alarmEl.textContent =
+    setText(
+      alarmEl,
       down.length <= 3
         ? down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ')
         : `${down.length} streams SHUT DOWN: ${down
             .slice(0, 12)
             .map((d) => d.stream)
-            .join(', ')}${down.length > 12 ? ` and ${down.length - 12} more` : ''}`;
+            .join(', ')}${down.length > 12 ? ` and ${down.length - 12} more` : ''}`,
+    );
   });
+}
+
+/** Text that did not change is not set again: setting it relayouts the page even when equal. */
+function setText(e: HTMLElement, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
 }
 
 function updatePill(): void {

@@ -273,11 +273,27 @@ export class StreamBoard {
     }
     const order = top.map((c) => c.stream);
     if (order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
-      this.#root.replaceChildren(...top.map((c) => c.dom!.root));
+      this.#place(top);
       this.#order = order;
     }
     const rest = shown.length - top.length;
     this.#more.textContent = rest > 0 ? `+${rest} more streams not drawn (narrow with the board filters)` : '';
+  }
+
+  /**
+   * Puts the cards in order moving as few as possible: a card that moves is re-inserted (which
+   * restarts its animations and relayouts it), so a one-place swap must not move all 48.
+   */
+  #place(top: readonly Card[]): void {
+    const root = this.#root;
+    const keep = new Set(top.map((c) => c.dom!.root));
+    for (const child of [...root.children]) if (!keep.has(child as HTMLElement)) child.remove();
+    let at = root.firstElementChild;
+    for (const c of top) {
+      const node = c.dom!.root;
+      if (at === node) at = at.nextElementSibling;
+      else root.insertBefore(node, at);
+    }
   }
 
   /** Streams in board order as drawn (the first MAX_CARDS). */
@@ -324,7 +340,8 @@ export class StreamBoard {
     d.banner.textContent = c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '';
     d.banner.title = d.banner.textContent; // the whole reason on hover: the banner is one line
     const frac = Math.min(1, Math.max(0, c.risk / t.shutdown));
-    d.fill.style.width = `${(frac * 100).toFixed(1)}%`;
+    // A transform, not a width: the gauge moves without relayout, and its transition runs on the compositor.
+    d.fill.style.transform = `scaleX(${frac.toFixed(3)})`;
     d.tickWatch.style.left = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
     d.tickAlert.style.left = `${((t.alert / t.shutdown) * 100).toFixed(1)}%`;
     d.gauge.dataset.level = c.level;
