@@ -223,7 +223,13 @@ export function marked(text: string, flags: readonly Pick<WireFlag, 'start' | 'e
   for (const [a, b] of spans) {
     if (b <= at) continue;
     const from = Math.max(a, at);
+    const last = out[out.length - 1];
     if (from > at) out.push({ text: text.slice(at, from), mark: false });
+    else if (last?.mark) {
+      last.text += text.slice(from, b); // overlaps the previous match: one mark
+      at = b;
+      continue;
+    }
     out.push({ text: text.slice(from, b), mark: true });
     at = b;
   }
