@@ -139,15 +139,22 @@ export class FeedView {
     }
     for (const row of free) {
       if (!row.root.hidden) row.root.hidden = true;
-      row.entry = undefined;
+      if (row.entry) {
+        // A hidden row names no flag: the flag's id belongs to the row that shows it.
+        row.entry = undefined;
+        row.shown = '';
+        delete row.root.dataset.flagId;
+      }
     }
   }
 
+  /** Rows are not in DOM order (a row keeps its flag as the list moves): position is said with aria. */
   #place(row: Row, i: number): void {
     const top = i * ROW_HEIGHT;
     if (row.top !== top) {
       row.top = top;
       row.root.style.transform = `translateY(${top}px)`;
+      row.root.setAttribute('aria-posinset', String(i + 1));
     }
   }
 
