@@ -18,8 +18,17 @@ export function byId<T extends HTMLElement>(id: string): T {
   return e as T;
 }
 
-export function clockTime(ms: number | undefined): string {
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * An event time as the moderator reads it: the clock time, with the date in front when the day is
+ * not today's (a flag from last night must not read as this afternoon's).
+ */
+export function clockTime(ms: number | undefined, now = Date.now()): string {
   if (ms === undefined || !Number.isFinite(ms)) return '--:--:--';
   const d = new Date(ms);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const today = new Date(now);
+  if (d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate()) return time;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
 }

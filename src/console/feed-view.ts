@@ -41,6 +41,8 @@ export class FeedView {
   readonly #onDismiss: (e: FlagEntry) => void;
   readonly #rows: Row[] = [];
   #anchor: { entry: FlagEntry; offset: number } | undefined;
+  /** The row keyboard triage acts on (kept by entry, so it stays put as flags arrive). */
+  #selected: FlagEntry | undefined;
   /** Flags that arrived above the moderator's place while scrolled down (the "new flags" pill). */
   unseenAbove = 0;
 
@@ -51,6 +53,28 @@ export class FeedView {
     this.#spacer = el('div', 'feed-spacer');
     viewport.append(this.#spacer);
     viewport.addEventListener('scroll', () => this.render(), { passive: true });
+  }
+
+  get selected(): FlagEntry | undefined {
+    return this.#selected;
+  }
+
+  /**
+   * Moves the selection `step` rows (+1: the next, older flag; -1: the previous, newer one) and
+   * scrolls it into view. Without a selection it starts at the first row in view.
+   */
+  move(step: number): FlagEntry | undefined {
+    const store = this.#store;
+    if (store.size === 0) return undefined;
+    const current = this.#selected ? store.indexOf(this.#selected) : -1;
+    const i = current < 0 ? Math.min(store.size - 1, Math.floor(this.#viewport.scrollTop / ROW_HEIGHT)) : Math.max(0, Math.min(store.size - 1, current + step));
+    this.#selected = store.at(i);
+    const top = i * ROW_HEIGHT;
+    const view = this.#viewport.clientHeight || 600;
+    if (top < this.#viewport.scrollTop) this.#viewport.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.#viewport.scrollTop + view) this.#viewport.scrollTop = top + ROW_HEIGHT - view;
+    this.render();
+    return this.#selected;
   }
 
   scrollToTop(): void {
@@ -90,22 +114,47 @@ export class FeedView {
     const last = Math.min(store.size, Math.ceil((this.#viewport.scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
     const needed = last - first;
     while (this.#rows.length < needed) this.#rows.push(this.#makeRow());
-    for (let k = 0; k < this.#rows.length; k++) {
-      const row = this.#rows[k]!;
-      const i = first + k;
-      const entry = k < needed ? store.at(i) : undefined;
-      if (!entry) {
-        if (!row.root.hidden) row.root.hidden = true;
-        row.entry = undefined;
-        continue;
+    // A row keeps its flag while that flag stays in view: when flags arrive at the top the rows only
+    // move down (a transform, no relayout) and only the rows for new flags are written.
+    const want = new Map<FlagEntry, number>();
+    for (let i = first; i < last; i++) {
+      const entry = store.at(i);
+      if (entry) want.set(entry, i);
+    }
+    const free: Row[] = [];
+    for (const row of this.#rows) {
+      const i = row.entry && !row.root.hidden ? want.get(row.entry) : undefined;
+      if (i === undefined) free.push(row);
+      else {
+        want.delete(row.entry!);
+        this.#place(row, i);
+        this.#fill(row, row.entry!);
       }
+    }
+    for (const [entry, i] of want) {
+      const row = free.pop()!;
       if (row.root.hidden) row.root.hidden = false;
-      const top = i * ROW_HEIGHT;
-      if (row.top !== top) {
-        row.top = top;
-        row.root.style.transform = `translateY(${top}px)`;
-      }
+      this.#place(row, i);
       this.#fill(row, entry);
+    }
+    for (const row of free) {
+      if (!row.root.hidden) row.root.hidden = true;
+      if (row.entry) {
+        // A hidden row names no flag: the flag's id belongs to the row that shows it.
+        row.entry = undefined;
+        row.shown = '';
+        delete row.root.dataset.flagId;
+      }
+    }
+  }
+
+  /** Rows are not in DOM order (a row keeps its flag as the list moves): position is said with aria. */
+  #place(row: Row, i: number): void {
+    const top = i * ROW_HEIGHT;
+    if (row.top !== top) {
+      row.top = top;
+      row.root.style.transform = `translateY(${top}px)`;
+      row.root.setAttribute('aria-posinset', String(i + 1));
     }
   }
 
@@ -143,7 +192,8 @@ export class FeedView {
   }
 
   #fill(row: Row, e: FlagEntry): void {
-    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.retracted ? 1 : 0}|${e.note}`;
+    const selected = e === this.#selected;
+    const key = `${e.flag.id}|${e.dismissed ? 1 : 0}|${e.retracted ? 1 : 0}|${selected ? 1 : 0}|${e.note}`;
     row.entry = e;
     if (row.shown === key) return;
     row.shown = key;
@@ -153,6 +203,9 @@ export class FeedView {
     row.root.dataset.severity = f.severity;
     row.root.classList.toggle('dismissed', e.dismissed);
     row.root.classList.toggle('retracted', e.retracted);
+    row.root.classList.toggle('selected', selected);
+    if (selected) row.root.setAttribute('aria-current', 'true');
+    else row.root.removeAttribute('aria-current');
     row.time.textContent = clockTime(f.ts);
     row.stream.textContent = f.stream ?? '';
     row.category.textContent = f.category;

@@ -1,16 +1,21 @@
 /**
- * The moderator console: wires the feed socket to the flag store, the virtualised list and the
- * stream cards, and the filter controls to `subscribe`. Rendering is batched per animation frame,
- * so a burst of flags costs one layout.
+ * The moderator console: wires the feed socket to the flag store, the virtualised list, the risk
+ * board, the confirm queue and the stream drill-down, the filter controls to `subscribe` and the
+ * board, and the keyboard to triage. Rendering is batched per animation frame, so a burst of flags
+ * costs one layout.
  */
 import { soundAlarm, unlockAudio } from './alarm.js';
+import { LEVELS, type BoardFilter } from './board-order.js';
+import { ConfirmQueue } from './confirm-queue.js';
 import { byId, el } from './dom.js';
 import { FeedSocket, type SocketStatus } from './feed-socket.js';
 import { FeedView } from './feed-view.js';
 import { matchesStream, parseStreams, subscribeMessage, widens, type FeedFilter, type Position } from './filter.js';
 import { FlagStore, type FlagEntry } from './flag-store.js';
 import { StreamBoard } from './stream-board.js';
-import { CATEGORIES, SEVERITIES, type Category, type ServerMessage, type Severity } from './wire.js';
+import { StreamView } from './stream-view.js';
+import { keyboardTriage } from './triage.js';
+import { CATEGORIES, SEVERITIES, type Category, type Level, type ServerMessage, type Severity } from './wire.js';
 
 /** How far back (in flag ids) a fresh subscribe starts, so an opened console shows recent flags. */
 const HISTORY = 5000;
@@ -22,14 +27,30 @@ const countEl = byId('count');
 const alarmEl = byId('alarm');
 const messageEl = byId('server-message');
 const newFlagsEl = byId<HTMLButtonElement>('new-flags');
+const boardCountEl = byId('board-count');
+const promptEl = byId('triage-prompt');
 
 const socketUrl = (token: string) => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/feed?token=${encodeURIComponent(token)}`;
 
 let socket: FeedSocket | undefined;
+const shutdownStream = (stream: string) => command(`shutdown:${stream}`, { type: 'shutdown', stream, reason: 'manual shutdown from the moderator console' }, (t) => board.note(stream, t));
+/** Confirm and decline answer in the queue and on the card alike. */
+const decide = (verb: 'confirm' | 'decline', stream: string) =>
+  command(`${verb}:${stream}`, { type: verb, stream }, (t) => {
+    board.note(stream, t);
+    queue.note(stream, t);
+  });
+const openStream = (stream: string) => void streamView.open(stream);
 const board = new StreamBoard(byId('cards'), byId('more-cards'), {
-  shutdown: (stream) => command(`shutdown:${stream}`, { type: 'shutdown', stream, reason: 'manual shutdown from the moderator console' }, (t) => board.note(stream, t)),
+  shutdown: shutdownStream,
   restore: (stream) => command(`restore:${stream}`, { type: 'restore', stream }, (t) => board.note(stream, t)),
+  confirm: (stream) => decide('confirm', stream),
+  decline: (stream) => decide('decline', stream),
+  open: openStream,
+  changed: () => schedule(),
 });
+const queue = new ConfirmQueue(byId('queue'), { confirm: (s) => decide('confirm', s), decline: (s) => decide('decline', s), open: openStream });
+const streamView = new StreamView(byId('stream-view'), { token: () => sessionStorage.getItem(TOKEN_KEY) ?? undefined, info: (s) => board.info(s) });
 const view = new FeedView(byId('feed'), store, (e) => dismiss(e));
 
 // --- rendering ----------------------------------------------------------------------------------
@@ -49,12 +70,30 @@ function schedule(): void {
     anchored = false;
     view.render();
     board.render();
-    countEl.textContent = `${store.size} flags shown`;
+    queue.render(board.recommendations());
+    streamView.refresh();
+    const n = board.counts;
+    setText(boardCountEl, `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.shown} match the board filters`);
+    setText(countEl, `${store.size} flags shown`);
     updatePill();
     const down = board.shutDown();
-    alarmEl.hidden = down.length === 0;
-    alarmEl.textContent = down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ');
+    if (alarmEl.hidden !== (down.length === 0)) alarmEl.hidden = down.length === 0;
+    // A few in full; past that the banner names them and the board has the rest (it must not push the page down).
+    setText(
+      alarmEl,
+      down.length <= 3
+        ? down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ')
+        : `${down.length} streams SHUT DOWN: ${down
+            .slice(0, 12)
+            .map((d) => d.stream)
+            .join(', ')}${down.length > 12 ? ` and ${down.length - 12} more` : ''}`,
+    );
   });
+}
+
+/** Text that did not change is not set again: setting it relayouts the page even when equal. */
+function setText(e: HTMLElement, text: string): void {
+  if (e.textContent !== text) e.textContent = text;
 }
 
 function updatePill(): void {
@@ -90,12 +129,15 @@ function answer(key: string, text: string): boolean {
   return true;
 }
 
+const DONE: Record<string, string> = { dismiss: 'done: dismissed', shutdown: 'done: shut down', restore: 'done: restored', confirm: 'done: shutdown confirmed', decline: 'done: recommendation declined' };
+const NOOP: Record<string, string> = { dismiss: 'no change: already dismissed', shutdown: 'no change: already shut down', restore: 'no change: already live', confirm: 'no change: nothing to confirm', decline: 'no change: nothing to decline' };
+
 // --- feed messages ------------------------------------------------------------------------------
 function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'flag':
       changing();
-      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts);
+      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts, m.flag.category);
       break;
     case 'level':
       board.level(m.stream, m.level, m.risk, m.ts);
@@ -117,8 +159,11 @@ function onMessage(m: ServerMessage): void {
       break;
     }
     case 'recommend':
-      // escalation.mode "recommend": the decision is the moderator's (the card's Shut down button, or a `confirm` command).
-      messageEl.textContent = `pkguard recommends shutting down ${m.stream}: ${m.reason}`;
+      // escalation.mode "recommend": the decision is the moderator's (the confirm queue, or the card).
+      board.recommend(m.stream, m.reason);
+      break;
+    case 'decline':
+      board.decline(m.stream);
       break;
     case 'streams':
       if (m.thresholds) board.setThresholds(m.thresholds);
@@ -131,7 +176,7 @@ function onMessage(m: ServerMessage): void {
         const e = store.get(m.flagId);
         if (e) e.dismissed = true;
       }
-      answer(key, m.noop ? `no change: already ${m.command === 'restore' ? 'live' : m.command === 'dismiss' ? 'dismissed' : 'shut down'}` : `done: ${m.command === 'dismiss' ? 'dismissed' : m.command === 'shutdown' ? 'shut down' : 'restored'}`);
+      answer(key, m.noop ? NOOP[m.command] : DONE[m.command]);
       break;
     }
     case 'notice':
@@ -185,6 +230,38 @@ function buildFilterControls(): void {
   });
 }
 
+const levelBoxes = new Map<Level, HTMLInputElement>();
+const pkOnly = byId<HTMLInputElement>('pk-only');
+const boardSearch = byId<HTMLInputElement>('board-search');
+
+function buildBoardControls(): void {
+  const box = byId('levels');
+  for (const l of LEVELS) {
+    const input = el('input');
+    input.type = 'checkbox';
+    input.checked = true;
+    input.value = l;
+    input.addEventListener('change', applyBoardFilter);
+    levelBoxes.set(l, input);
+    const label = el('label', `chip lvl-${l}`);
+    label.append(input, document.createTextNode(` ${l}`));
+    box.append(label);
+  }
+  pkOnly.addEventListener('change', applyBoardFilter);
+  boardSearch.addEventListener('input', applyBoardFilter);
+}
+
+function boardFilter(): BoardFilter {
+  const levels = new Set<Level>();
+  for (const [l, input] of levelBoxes) if (input.checked) levels.add(l);
+  return { levels, categories: currentFilter().categories, pkOnly: pkOnly.checked, search: boardSearch.value.trim().toLowerCase() };
+}
+
+function applyBoardFilter(): void {
+  board.setFilter(boardFilter());
+  schedule();
+}
+
 function currentFilter(): FeedFilter {
   const categories = new Set<Category>();
   for (const [c, input] of categoryBoxes) if (input.checked) categories.add(c);
@@ -205,6 +282,7 @@ function applyFilter(): void {
   changing();
   store.setFilter(f);
   board.setVisible((stream) => matchesStream(f, stream));
+  board.setFilter(boardFilter());
   if (wider && socket) {
     widened = true;
     socket.reopen();
@@ -244,8 +322,37 @@ function connect(token: string): void {
   socket.start();
 }
 
+// --- keyboard triage ----------------------------------------------------------------------------
+const onKey = keyboardTriage({
+  next: () => {
+    view.move(1);
+    schedule();
+  },
+  previous: () => {
+    view.move(-1);
+    schedule();
+  },
+  dismiss: () => {
+    const e = view.selected;
+    if (e && !e.dismissed && !e.retracted) dismiss(e);
+  },
+  open: () => {
+    const stream = view.selected?.flag.stream;
+    if (stream !== undefined) openStream(stream);
+  },
+  shutdownTarget: () => view.selected?.flag.stream ?? streamView.stream,
+  shutdown: shutdownStream,
+  escape: () => streamView.close(),
+  prompt: (text) => {
+    promptEl.textContent = text;
+    promptEl.hidden = text === '';
+  },
+});
+
 function boot(): void {
   buildFilterControls();
+  buildBoardControls();
+  addEventListener('keydown', onKey);
   byId('login-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const token = byId<HTMLInputElement>('token').value.trim();

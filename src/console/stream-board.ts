@@ -1,29 +1,50 @@
 /**
- * One card per stream: a risk gauge moved by `level` events (scaled to the server's thresholds),
- * a sparkline of the stream's flags over the last minutes of its event time, its PK state and
- * opponent, and a red banner once it is shut down. Cards of shut-down and riskiest streams come first.
+ * The risk board: one card per stream with a risk gauge moved by `level` events (scaled to the
+ * server's thresholds), a sparkline of the stream's flags over the last minutes of event time, its
+ * PK state and opponent, a red banner once it is shut down and a pending recommendation in
+ * `recommend` mode. Sorted and filtered by board-order.ts; only the top cards exist in the DOM, the
+ * rest are counted. Drawing happens in `render`, which the page calls once per animation frame.
  */
+import { ALL_CARDS, LEVELS, orderCards, matchesCard, type BoardFilter, type Ranked } from './board-order.js';
 import { el, svg } from './dom.js';
-import type { Level, StreamSummary, Thresholds } from './wire.js';
+import { CATEGORIES, type Category, type Level, type StreamSummary, type Thresholds } from './wire.js';
 
 const SPARK_WINDOW_MS = 5 * 60_000;
 const SPARK_BUCKETS = 30;
 const MAX_TIMES = 600;
-const MAX_CARDS = 60;
-const LEVEL_RANK: Record<Level, number> = { normal: 0, watch: 1, alert: 2, shutdown: 3 };
+/** Cards drawn; the rest are counted. Enough to fill a large screen twice over. */
+export const MAX_CARDS = 48;
+const MAX_HISTORY = 50;
 
 export interface CardActions {
   shutdown(stream: string): void;
   restore(stream: string): void;
+  confirm(stream: string): void;
+  decline(stream: string): void;
+  open(stream: string): void;
+  /** Something the page did not send changed the board (a card let go): draw it on the next frame. */
+  changed(): void;
 }
 
-interface Card {
+/** A level change the console saw, for the drill-down's history. */
+export interface LevelChange {
+  level: Level;
+  risk: number;
+  ts: number | undefined;
+}
+
+interface Card extends Ranked {
   stream: string;
   level: Level;
   risk: number;
   pk: boolean;
   opponent: string | undefined;
   shutdownReason: string | undefined;
+  /** `recommend` mode: why pkguard recommends shutting it down, while that waits for a moderator. */
+  recommended: string | undefined;
+  recent: number;
+  categories: number[];
+  history: LevelChange[];
   /** Event times of the stream's flags, newest last. */
   times: number[];
   /** Newest event time seen for the stream: the sparkline's "now". */
@@ -38,8 +59,12 @@ interface Card {
 
 interface CardDom {
   root: HTMLElement;
-  title: HTMLElement;
+  title: HTMLButtonElement;
   pk: HTMLElement;
+  pkLabel: HTMLElement;
+  opponent: HTMLButtonElement;
+  recommend: HTMLElement;
+  recommendText: HTMLElement;
   banner: HTMLElement;
   gauge: HTMLElement;
   fill: HTMLElement;
@@ -54,6 +79,12 @@ interface CardDom {
   note: HTMLElement;
 }
 
+export interface BoardCounts {
+  total: number;
+  shown: number;
+  byLevel: Record<Level, number>;
+}
+
 export class StreamBoard {
   readonly #root: HTMLElement;
   readonly #more: HTMLElement;
@@ -61,7 +92,14 @@ export class StreamBoard {
   readonly #cards = new Map<string, Card>();
   #thresholds: Thresholds = { watch: 3, alert: 8, shutdown: 16 };
   #visible: (stream: string) => boolean = () => true;
+  #filter: BoardFilter = ALL_CARDS;
   #order: string[] = [];
+  /** The card the pointer is over / that holds the focus: it keeps its place while read. */
+  #hovered: string | undefined;
+  #focused: string | undefined;
+  /** Newest event time seen on any stream: the "recent flags" window ends here. */
+  #now = 0;
+  counts: BoardCounts = { total: 0, shown: 0, byLevel: { normal: 0, watch: 0, alert: 0, shutdown: 0 } };
   /** Set by any change; `render` does nothing until then (scrolling the feed must not redraw cards). */
   #dirty = true;
 
@@ -69,6 +107,42 @@ export class StreamBoard {
     this.#root = root;
     this.#more = more;
     this.#actions = actions;
+    const streamOf = (t: EventTarget | null) => ((t as Element | null)?.closest?.('.card') as HTMLElement | null)?.dataset.stream;
+    // The pointer's own moves only: cards moving under a still pointer must not move the pin.
+    let at = '';
+    root.addEventListener('pointermove', (ev) => {
+      const where = `${ev.clientX},${ev.clientY}`;
+      if (where === at) return;
+      at = where;
+      const stream = streamOf(ev.target);
+      if (stream !== this.#hovered) this.#pin('hover', stream);
+    });
+    root.addEventListener('pointerleave', () => {
+      at = '';
+      this.#pin('hover', undefined);
+    });
+    root.addEventListener('focusin', (ev) => this.#pin('focus', streamOf(ev.target)));
+    root.addEventListener('focusout', (ev) => this.#pin('focus', streamOf(ev.relatedTarget)));
+  }
+
+  #pin(how: 'hover' | 'focus', stream: string | undefined): void {
+    if (how === 'hover') this.#hovered = stream;
+    else this.#focused = stream;
+    // Letting go may let the card move to where it now belongs.
+    if (stream === undefined || this.pinned !== stream) {
+      this.#dirty = true;
+      this.#actions.changed();
+    }
+  }
+
+  /** The card kept in place, if any. */
+  get pinned(): string | undefined {
+    return this.#focused ?? this.#hovered;
+  }
+
+  setFilter(f: BoardFilter): void {
+    this.#filter = f;
+    this.#dirty = true;
   }
 
   setThresholds(t: Thresholds): void {
@@ -89,13 +163,39 @@ export class StreamBoard {
     c.opponent = s.pk ? s.opponent : undefined;
     if (s.level !== 'shutdown') c.shutdownReason = undefined;
     else c.shutdownReason = s.reason ?? c.shutdownReason ?? 'shut down';
+    c.recommended = s.level === 'shutdown' ? undefined : s.recommended;
+    if (c.history.length === 0) c.history.push({ level: s.level, risk: s.risk, ts: undefined });
   }
 
   level(stream: string, level: Level, risk: number, ts?: number): void {
     const c = this.#card(stream);
     c.level = level;
     c.risk = risk;
-    if (ts !== undefined) c.now = Math.max(c.now, ts);
+    c.history.push({ level, risk, ts });
+    if (c.history.length > MAX_HISTORY) c.history.shift();
+    if (ts !== undefined) this.#seen(c, ts);
+  }
+
+  recommend(stream: string, reason: string): void {
+    const c = this.#card(stream);
+    if (c.shutdownReason === undefined) c.recommended = reason;
+  }
+
+  decline(stream: string): void {
+    this.#card(stream).recommended = undefined;
+  }
+
+  /** Streams waiting for a moderator to confirm or decline pkguard's shutdown recommendation, riskiest first. */
+  recommendations(): { stream: string; reason: string; risk: number }[] {
+    const out: { stream: string; reason: string; risk: number }[] = [];
+    for (const c of this.#cards.values()) if (c.recommended !== undefined) out.push({ stream: c.stream, reason: c.recommended, risk: c.risk });
+    return out.sort((a, b) => b.risk - a.risk || (a.stream < b.stream ? -1 : 1));
+  }
+
+  /** What the drill-down shows from the console's own state. */
+  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; history: readonly LevelChange[] } | undefined {
+    const c = this.#cards.get(stream);
+    return c && { level: c.level, risk: c.risk, pk: c.pk, opponent: c.opponent, reason: c.shutdownReason, recommended: c.recommended, history: c.history };
   }
 
   pk(stream: string, state: 'start' | 'end', opponent?: string): void {
@@ -104,11 +204,13 @@ export class StreamBoard {
     c.opponent = c.pk ? opponent : undefined;
   }
 
-  flag(stream: string | undefined, ts: number | undefined): void {
+  flag(stream: string | undefined, ts: number | undefined, category?: Category): void {
     if (stream === undefined) return;
     const c = this.#card(stream);
+    const k = category === undefined ? -1 : CATEGORIES.indexOf(category);
+    if (k >= 0) c.categories[k]!++;
     if (ts === undefined) return;
-    c.now = Math.max(c.now, ts);
+    this.#seen(c, ts);
     const t = c.times;
     // Usually in order; a replayed older flag is placed where it belongs.
     let i = t.length;
@@ -121,6 +223,7 @@ export class StreamBoard {
     const c = this.#card(stream);
     c.level = 'shutdown';
     c.shutdownReason = reason;
+    c.recommended = undefined;
     c.confirming = false;
   }
 
@@ -152,28 +255,67 @@ export class StreamBoard {
   render(): void {
     if (!this.#dirty) return;
     this.#dirty = false;
-    const shown = [...this.#cards.values()].filter((c) => this.#visible(c.stream));
-    shown.sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.risk - a.risk || (a.stream < b.stream ? -1 : 1));
-    const top = shown.slice(0, MAX_CARDS);
-    for (const c of top) this.#fill(c);
+    const byLevel: Record<Level, number> = { normal: 0, watch: 0, alert: 0, shutdown: 0 };
+    const shown: Card[] = [];
+    const from = this.#now - SPARK_WINDOW_MS;
+    for (const c of this.#cards.values()) {
+      byLevel[c.level]++;
+      c.recent = recentCount(c.times, from);
+      if (this.#visible(c.stream) && matchesCard(this.#filter, c)) shown.push(c);
+    }
+    this.counts = { total: this.#cards.size, shown: shown.length, byLevel };
+    const top = orderCards(shown, this.pinned, this.#order).slice(0, MAX_CARDS);
+    for (const c of top) {
+      this.#fill(c);
+      // The recent count moves with time, not only with the card: kept current for what reads the order.
+      const recent = String(c.recent);
+      if (c.dom!.root.dataset.recent !== recent) c.dom!.root.dataset.recent = recent;
+    }
     const order = top.map((c) => c.stream);
-    if (order.join('\u0000') !== this.#order.join('\u0000')) {
-      this.#root.replaceChildren(...top.map((c) => c.dom!.root));
+    if (order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
+      this.#place(top);
       this.#order = order;
     }
-    this.#more.textContent = shown.length > MAX_CARDS ? `+${shown.length - MAX_CARDS} more streams (narrow with the stream filter)` : '';
+    const rest = shown.length - top.length;
+    this.#more.textContent = rest > 0 ? `+${rest} more streams not drawn (narrow with the board filters)` : '';
+  }
+
+  /**
+   * Puts the cards in order moving as few as possible: a card that moves is re-inserted (which
+   * restarts its animations and relayouts it), so a one-place swap must not move all 48.
+   */
+  #place(top: readonly Card[]): void {
+    const root = this.#root;
+    const keep = new Set(top.map((c) => c.dom!.root));
+    for (const child of [...root.children]) if (!keep.has(child as HTMLElement)) child.remove();
+    let at = root.firstElementChild;
+    for (const c of top) {
+      const node = c.dom!.root;
+      if (at === node) at = at.nextElementSibling;
+      else root.insertBefore(node, at);
+    }
+  }
+
+  /** Streams in board order as drawn (the first MAX_CARDS). */
+  get order(): readonly string[] {
+    return this.#order;
   }
 
   /** The card of `stream` (created on first use), marked as changed: every caller is about to change it. */
   #card(stream: string): Card {
     let c = this.#cards.get(stream);
     if (!c) {
-      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
+      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
       this.#cards.set(stream, c);
     }
     c.version++;
     this.#dirty = true;
     return c;
+  }
+
+  #seen(c: Card, ts: number): void {
+    c.now = Math.max(c.now, ts);
+    if (ts > this.#now) this.#now = ts;
   }
 
   #touch(c: Card): void {
@@ -188,12 +330,18 @@ export class StreamBoard {
     const t = this.#thresholds;
     d.root.dataset.level = c.level;
     d.root.classList.toggle('is-shutdown', c.shutdownReason !== undefined);
-    d.pk.textContent = c.pk ? (c.opponent ? `PK vs ${c.opponent}` : 'PK') : '';
+    d.pkLabel.textContent = c.pk ? (c.opponent ? 'PK vs ' : 'PK') : '';
     d.pk.hidden = !c.pk;
+    d.opponent.textContent = c.opponent ?? '';
+    d.opponent.hidden = !c.pk || c.opponent === undefined;
+    d.recommend.hidden = c.recommended === undefined;
+    d.recommendText.textContent = c.recommended !== undefined ? `pkguard recommends shutdown: ${c.recommended}` : '';
     d.banner.hidden = c.shutdownReason === undefined;
     d.banner.textContent = c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '';
+    d.banner.title = d.banner.textContent; // the whole reason on hover: the banner is one line
     const frac = Math.min(1, Math.max(0, c.risk / t.shutdown));
-    d.fill.style.width = `${(frac * 100).toFixed(1)}%`;
+    // A transform, not a width: the gauge moves without relayout, and its transition runs on the compositor.
+    d.fill.style.transform = `scaleX(${frac.toFixed(3)})`;
     d.tickWatch.style.left = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
     d.tickAlert.style.left = `${((t.alert / t.shutdown) * 100).toFixed(1)}%`;
     d.gauge.dataset.level = c.level;
@@ -228,10 +376,21 @@ export class StreamBoard {
   #build(c: Card): CardDom {
     const root = el('article', 'card');
     root.dataset.stream = c.stream;
+    root.tabIndex = -1;
     const head = el('header', 'card-head');
-    const title = el('h3', 'card-title', c.stream);
+    // The title opens the stream's drill-down; the opponent opens the opponent's.
+    const title = el('button', 'card-title link', c.stream);
+    title.title = `open ${c.stream}`;
     const pk = el('span', 'pk');
+    const pkLabel = el('span', 'pk-label');
+    const opponent = el('button', 'opponent link');
+    pk.append(pkLabel, opponent);
     head.append(title, pk);
+    const recommend = el('div', 'recommend');
+    const recommendText = el('span', 'recommend-text');
+    const confirm = el('button', 'confirm-rec', 'Confirm shutdown');
+    const decline = el('button', 'decline-rec', 'Decline');
+    recommend.append(recommendText, confirm, decline);
     const banner = el('div', 'banner');
     banner.setAttribute('role', 'alert');
     const gauge = el('div', 'gauge');
@@ -253,11 +412,17 @@ export class StreamBoard {
     const shutdown = el('button', 'shutdown', 'Shut down');
     const cancel = el('button', 'cancel', 'Cancel');
     const restore = el('button', 'restore', 'Restore');
-    for (const b of [shutdown, cancel, restore]) b.type = 'button';
+    for (const b of [shutdown, cancel, restore, title, opponent, confirm, decline]) b.type = 'button';
     const note = el('div', 'note');
     note.setAttribute('aria-live', 'polite');
     actions.append(shutdown, cancel, restore);
-    root.append(head, banner, gauge, label, sparkBox, actions, note);
+    root.append(head, banner, recommend, gauge, label, sparkBox, actions, note);
+    title.addEventListener('click', () => this.#actions.open(c.stream));
+    opponent.addEventListener('click', () => {
+      if (c.opponent !== undefined) this.#actions.open(c.opponent);
+    });
+    confirm.addEventListener('click', () => this.#actions.confirm(c.stream));
+    decline.addEventListener('click', () => this.#actions.decline(c.stream));
     // A shutdown takes a stream off the air: the first click only arms it (for 6 s).
     let disarm: ReturnType<typeof setTimeout> | undefined;
     shutdown.addEventListener('click', () => {
@@ -288,6 +453,20 @@ export class StreamBoard {
       this.render();
     });
     restore.addEventListener('click', () => this.#actions.restore(c.stream));
-    return { root, title, pk, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
+    return { root, title, pk, pkLabel, opponent, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
   }
 }
+
+/** Flags at or after `from` in ascending `times` (binary search: 1,000 cards per frame stay cheap). */
+function recentCount(times: readonly number[], from: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  return times.length - lo;
+}
+
+export { LEVELS };

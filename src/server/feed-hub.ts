@@ -22,7 +22,7 @@ import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
 import type { PkEvent } from '../stream/contracts.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
-import { StatePages, type PageLimits, type Signal } from './feed-state.js';
+import { FeedStreams, StatePages, type PageLimits, type Signal } from './feed-state.js';
 
 export { FeedClient } from './feed-client.js';
 
@@ -50,6 +50,8 @@ export class FeedHub {
   readonly #opts: FeedHubOptions;
   readonly #maxHeld: number;
   readonly #pages: PageLimits;
+  /** What the feed has said of each stream: a subscribe's state pages show that, as a client that stayed saw it. */
+  readonly #told = new FeedStreams();
 
   constructor(opts: FeedHubOptions) {
     this.#opts = opts;
@@ -178,7 +180,7 @@ export class FeedHub {
       client.droppedAfter = undefined;
     }
 
-    const list = source.summaries().filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
+    const list = this.#told.over(source.summaries()).filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
     const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator));
     while (!pages.done) {
       const frame = pages.next(this.#pages);
@@ -244,6 +246,7 @@ export class FeedHub {
   }
 
   #broadcast(e: Signal, control: boolean, json: () => string): void {
+    this.#told.apply(e);
     let text: string | undefined;
     for (const c of this.#clients) {
       if (c.closed || !c.wantsStream(e.stream)) continue;

@@ -45,27 +45,7 @@ export class StatePages {
   /** A signal went out to the client: the summary it changes is patched if its page is still to come. */
   apply(e: Signal): void {
     const s = this.#pending.get(e.stream);
-    if (!s) return;
-    const next: StreamSummary = { ...s };
-    if (e.type === 'level') {
-      next.level = e.level;
-      next.risk = e.risk;
-    } else if (e.type === 'shutdown') {
-      next.level = 'shutdown';
-      next.reason = e.reason;
-      delete next.recommended;
-    } else if (e.type === 'restore') {
-      delete next.reason; // the level event that follows a restore sets the level
-    } else if (e.type === 'recommend') {
-      next.recommended = e.reason;
-    } else if (e.type === 'decline') {
-      delete next.recommended;
-    } else {
-      next.pk = e.state === 'start';
-      if (next.pk && e.opponent !== undefined) next.opponent = e.opponent;
-      else delete next.opponent;
-    }
-    this.#pending.set(e.stream, next);
+    if (s) this.#pending.set(e.stream, applySignal(s, e));
   }
 
   /**
@@ -88,4 +68,99 @@ export class StatePages {
     if (this.#asShutdowns) return items.length > 0 ? `[${items.join(',')}]` : undefined;
     return `{"type":"streams","streams":[${items.join(',')}],"page":${this.#page++},"done":${this.#done}${this.#extra}}`;
   }
+}
+
+/** A summary as it is after signal `e` (a new object: pages already taken keep theirs). */
+export function applySignal(s: StreamSummary, e: Signal): StreamSummary {
+  const next: StreamSummary = { ...s };
+  if (e.type === 'level') {
+    next.level = e.level;
+    next.risk = e.risk;
+  } else if (e.type === 'shutdown') {
+    next.level = 'shutdown';
+    next.reason = e.reason;
+    delete next.recommended;
+  } else if (e.type === 'restore') {
+    delete next.reason; // the level event that follows a restore sets the level
+  } else if (e.type === 'recommend') {
+    next.recommended = e.reason;
+  } else if (e.type === 'decline') {
+    delete next.recommended;
+  } else {
+    next.pk = e.state === 'start';
+    if (next.pk && e.opponent !== undefined) next.opponent = e.opponent;
+    else delete next.opponent;
+  }
+  return next;
+}
+
+/** Streams the fold remembers at most; past it the oldest that is not shut down goes first. */
+const MAX_FOLDED = 200_000;
+
+/**
+ * Each stream as the feed has told it: the fold of every signal that went out (level and risk as of
+ * the last `level` event, shut-down reason, PK, recommendation). A moderator that reloads must see
+ * what a moderator who stayed sees, and the core's own state differs from what was said in two ways:
+ * escalation keeps adding weight after a shutdown (and between level changes) without a `level`
+ * event, so its risk was never sent; and an ended stream's escalation state is released, so the core
+ * reads it as `normal`, risk 0, while the feed last said otherwise. The core's summary still supplies
+ * every stream the feed has said nothing about (fresh streams, and all of them after a restart).
+ */
+export class FeedStreams {
+  readonly #told = new Map<string, Told>();
+
+  apply(e: Signal): void {
+    const t = this.#told.get(e.stream) ?? { s: { stream: e.stream, level: 'normal', risk: 0, pk: false }, level: false, pk: false };
+    this.#told.delete(e.stream); // re-inserted: the map's order is the order of last change
+    this.#told.set(e.stream, { s: applySignal(t.s, e), level: t.level || e.type === 'level' || e.type === 'shutdown', pk: t.pk || e.type === 'pk' });
+    if (this.#told.size > MAX_FOLDED) {
+      for (const [stream, old] of this.#told) {
+        if (old.s.level === 'shutdown') continue;
+        this.#told.delete(stream);
+        break;
+      }
+    }
+  }
+
+  /** The core's summaries with what the feed said laid over them, plus the streams only the feed remembers. */
+  over(core: readonly StreamSummary[]): StreamSummary[] {
+    const out: StreamSummary[] = [];
+    const seen = new Set<string>();
+    for (const c of core) {
+      seen.add(c.stream);
+      const t = this.#told.get(c.stream);
+      out.push(t ? overlay(c, t) : c);
+    }
+    for (const [stream, t] of this.#told) if (!seen.has(stream) && t.level) out.push({ ...t.s });
+    return out;
+  }
+}
+
+/** A stream's folded summary, and whether the feed has said its level and its PK state at all. */
+interface Told {
+  s: StreamSummary;
+  level: boolean;
+  pk: boolean;
+}
+
+/**
+ * The core's summary corrected by what the feed said. A shutdown the core holds that the feed never
+ * told (recovered after a restart) stays: the core knows better than an older fold.
+ */
+function overlay(core: StreamSummary, t: Told): StreamSummary {
+  const out: StreamSummary = { ...core };
+  if (t.level && !(core.level === 'shutdown' && t.s.level !== 'shutdown')) {
+    out.level = t.s.level;
+    out.risk = t.s.risk;
+    if (t.s.reason !== undefined) out.reason = t.s.reason;
+    else delete out.reason;
+  }
+  if (t.pk) {
+    out.pk = t.s.pk;
+    if (t.s.opponent !== undefined) out.opponent = t.s.opponent;
+    else if (!t.s.pk) delete out.opponent;
+  }
+  // Recommend and decline are always told; the core's own is kept only when the feed said nothing.
+  if (t.s.recommended !== undefined) out.recommended = t.s.recommended;
+  return out;
 }

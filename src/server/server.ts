@@ -42,7 +42,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
   const { config, log, metrics, core, hub } = p;
   let draining = false;
   const http: Server = createServer(
-    httpRoutes({ core, metrics, started: Date.now(), patterns: p.patterns, draining: () => draining, metricsTokens: (p.tokens.metrics ?? []).map(digest) }),
+    httpRoutes({ core, metrics, started: Date.now(), patterns: p.patterns, draining: () => draining, metricsTokens: (p.tokens.metrics ?? []).map(digest), roleOf: (t) => auth.roleOf(t), journalDir: config.journal.dir }),
   );
   const auth = new TokenAuth(p.tokens);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxPayloadBytes, perMessageDeflate: false });

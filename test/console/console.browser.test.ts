@@ -160,11 +160,13 @@ describe('moderator console', () => {
     const gauge = card('room-3').locator('.gauge');
     await page.waitForFunction(() => document.querySelector('.card[data-stream="room-3"] .gauge')?.getAttribute('data-level') === 'alert');
     const before = Number(await gauge.getAttribute('data-risk'));
-    const width = await gauge.locator('.fill').evaluate((e) => (e as HTMLElement).style.width);
+    // The fill is scaled, not sized (a transform moves without relayout).
+    const scale = (e: Element) => new DOMMatrix((e as HTMLElement).style.transform).a;
+    const width = await gauge.locator('.fill').evaluate(scale);
     await row(a.flag.id).locator('button.dismiss').click();
     await page.waitForFunction(() => document.querySelector('.card[data-stream="room-3"] .gauge')?.getAttribute('data-level') === 'watch');
     expect(Number(await gauge.getAttribute('data-risk'))).toBeLessThan(before);
-    expect(parseFloat(await gauge.locator('.fill').evaluate((e) => (e as HTMLElement).style.width))).toBeLessThan(parseFloat(width));
+    expect(await gauge.locator('.fill').evaluate(scale)).toBeLessThan(width);
     await expect.poll(() => row(a.flag.id).locator('.note').textContent()).toBe('done: dismissed');
     expect(await row(a.flag.id).getAttribute('class')).toContain('dismissed');
   });
@@ -333,7 +335,9 @@ describe('moderator console', () => {
     await page.locator('#new-flags').click();
     await expect.poll(() => page.evaluate(() => document.getElementById('feed')!.scrollTop)).toBe(0);
     await expect.poll(() => page.locator('#new-flags').isHidden()).toBe(true);
-    expect(await page.locator('.flag-row:not([hidden]) .stream').first().textContent()).toBe('room-6');
+    // The top row (rows keep their flag as the list moves, so DOM order is not list order).
+    const topRow = await page.locator('.flag-row:not([hidden])').evaluateAll((rows) => rows.map((r) => ({ top: new DOMMatrix(getComputedStyle(r).transform).m42, stream: r.querySelector('.stream')!.textContent })).sort((a, b) => a.top - b.top)[0]!.stream);
+    expect(topRow).toBe('room-6');
     expect(pageErrors).toEqual([]);
   });
 });

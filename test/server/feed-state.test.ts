@@ -1,0 +1,52 @@
+/**
+ * FeedStreams: the state pages show each stream as the feed told it (the fold of its signals), laid
+ * over the core's summaries, so a subscriber that reloads sees what one that stayed saw.
+ */
+import { describe, expect, test } from 'vitest';
+import { FeedStreams, StatePages } from '../../src/server/feed-state.js';
+import type { StreamSummary } from '../../src/stream/contracts.js';
+
+const core = (s: Partial<StreamSummary> & { stream: string }): StreamSummary => ({ level: 'normal', risk: 0, pk: false, ...s });
+
+describe('FeedStreams', () => {
+  test('a shut-down stream keeps the risk of its last level event while the core goes on adding', () => {
+    const f = new FeedStreams();
+    f.apply({ type: 'level', stream: 'a', level: 'shutdown', risk: 17.8, ts: 1 });
+    f.apply({ type: 'shutdown', stream: 'a', reason: 'critical flag f1: 治癌', flagIds: ['f1'], ts: 1, epoch: 1, manual: false });
+    expect(f.over([core({ stream: 'a', level: 'shutdown', risk: 60.3, reason: 'critical flag f1: 治癌' })])).toEqual([core({ stream: 'a', level: 'shutdown', risk: 17.8, reason: 'critical flag f1: 治癌' })]);
+  });
+
+  test('an ended stream (released by the core: normal, 0) keeps what the feed last said; a swept one is still listed', () => {
+    const f = new FeedStreams();
+    f.apply({ type: 'level', stream: 'e', level: 'alert', risk: 12, ts: 1 });
+    f.apply({ type: 'level', stream: 'gone', level: 'watch', risk: 4, ts: 1 });
+    expect(f.over([core({ stream: 'e' })])).toEqual([core({ stream: 'e', level: 'alert', risk: 12 }), core({ stream: 'gone', level: 'watch', risk: 4 })]);
+  });
+
+  test('what the feed never said comes from the core: PK without a pk event, a shutdown recovered after a restart', () => {
+    const f = new FeedStreams();
+    f.apply({ type: 'level', stream: 'p', level: 'watch', risk: 4, ts: 1 });
+    f.apply({ type: 'pk', stream: 'q', state: 'start', opponent: 'r', ts: 1 });
+    const out = f.over([core({ stream: 'p', pk: true, opponent: 'o', risk: 5 }), core({ stream: 'q', level: 'alert', risk: 9, pk: true, opponent: 'r' }), core({ stream: 's', level: 'shutdown', reason: 'x' })]);
+    expect(out).toEqual([core({ stream: 'p', level: 'watch', risk: 4, pk: true, opponent: 'o' }), core({ stream: 'q', level: 'alert', risk: 9, pk: true, opponent: 'r' }), core({ stream: 's', level: 'shutdown', reason: 'x' })]);
+    // Told only a PK start (no level): not listed on its own once the core forgets it.
+    expect(f.over([]).map((s) => s.stream)).toEqual(['p']);
+  });
+
+  test('restore, recommend and decline fold as the pages patch them', () => {
+    const f = new FeedStreams();
+    f.apply({ type: 'recommend', stream: 'r', reason: 'why', flagIds: [], ts: 1 });
+    f.apply({ type: 'level', stream: 'r', level: 'alert', risk: 9, ts: 1 });
+    expect(f.over([core({ stream: 'r', level: 'alert', risk: 10, recommended: 'why' })])[0]).toEqual(core({ stream: 'r', level: 'alert', risk: 9, recommended: 'why' }));
+    f.apply({ type: 'decline', stream: 'r', ts: 2 });
+    f.apply({ type: 'level', stream: 'r', level: 'shutdown', risk: 9, ts: 3 });
+    f.apply({ type: 'shutdown', stream: 'r', reason: 'm', flagIds: [], ts: 3, epoch: 1, manual: true });
+    f.apply({ type: 'restore', stream: 'r', ts: 4, epoch: 1 });
+    f.apply({ type: 'level', stream: 'r', level: 'normal', risk: 0, ts: 4 });
+    expect(f.over([core({ stream: 'r' })])[0]).toEqual(core({ stream: 'r' }));
+    // The pages' own patching is the same function.
+    const pages = new StatePages([core({ stream: 'r' })], {});
+    pages.apply({ type: 'level', stream: 'r', level: 'watch', risk: 3, ts: 5 });
+    expect(JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams).toEqual([core({ stream: 'r', level: 'watch', risk: 3 })]);
+  });
+});
