@@ -70,7 +70,9 @@ export function writeFlags(
     // In a stream, a cue whose number has only begun at the chunk's end (我的手机号是13|8…) is
     // flagged with the number on the chunk that completes it, not early on this one.
     if (ctx && c.via[i] !== VIA_DETECTOR && numberBegunAtEnd(t, e, fold)) return false;
-    return c.via[i] === VIA_DETECTOR || s < 0 || !(warnedBefore(t, s, fold) || warnedAfter(t, e, fold) || contextDrops(cat, t, s, e, fold) !== undefined);
+    // The context cases first: the bare-pictograph case decides a run of emoji (🛰🛰🛰…) at once,
+    // before the warning reads, which would read the same noise again.
+    return c.via[i] === VIA_DETECTOR || s < 0 || !(contextDrops(cat, t, s, e, fold) !== undefined || warnedBefore(t, s, fold) || warnedAfter(t, e, fold));
   };
   const report = (i: number) => {
     const cat = c.category[i]!;
