@@ -225,8 +225,18 @@ export class JetStreamLog implements StreamLog {
     }
   }
 
+  /**
+   * Stops appending. An owner handing the partition over (SIGTERM, rebalancing) leaves a snapshot
+   * as of its last event, so the next owner replays nothing.
+   */
   async close(): Promise<void> {
     await this.#last.catch(() => undefined);
+    if (this.#failure || this.#sinceSnapshot === 0 || !this.#snapshots || !this.#snapshotSource || this.#snapshotEvery <= 0) return;
+    const state = this.#snapshotSource();
+    if (!state) return;
+    this.#sinceSnapshot = 0;
+    await this.#cut;
+    await this.#saveSnapshot(JSON.stringify(state), this.#maxSeq);
   }
 
   /**
