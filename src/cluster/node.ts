@@ -203,6 +203,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
       const self = new ClusterNode(d, node, nc, jsm, kv);
       await self.#startFollowing();
+      await self.#knownShutdowns().catch((err: unknown) => d.log.warn({ event: 'shutdowns_not_read', err: (err as Error).message }, 'could not read earlier shutdowns'));
       self.#replySub = nc.subscribe(subjects.reply(node), {
         callback: (err, m) => {
           if (err) return;
@@ -505,6 +506,67 @@ export class ClusterNode implements StreamService, FlagHistory {
       case 'end':
         if (this.#summaries.get(e.stream)?.level !== 'shutdown') this.#summaries.delete(e.stream);
         break;
+    }
+  }
+
+  /**
+   * Every stream shut down before this node started, so its console shows their banners: the last
+   * shutdown and the last restore of each stream on the events stream (a restore of the same epoch
+   * lifts it), and the partitions' snapshots for streams whose records the retention removed.
+   * Streams the events reader has seen since it started are left as it found them (newer).
+   */
+  async #knownShutdowns(): Promise<void> {
+    const state = new Map<string, { epoch: number; shut: boolean; reason?: string }>();
+    const note = (stream: string, epoch: number, shut: boolean, reason?: string) => {
+      const s = state.get(stream);
+      // Same epoch: the restore lifts that epoch's shutdown.
+      if (!s || epoch > s.epoch || (epoch === s.epoch && !shut)) state.set(stream, { epoch, shut, ...(reason !== undefined ? { reason } : {}) });
+    };
+    for (let p = 0; p < this.subjects.partitions; p++) {
+      const snap = await this.#snapshots.load(p);
+      if (snap.upTo === undefined) continue;
+      for (const s of snap.state.shutdown) note(s.stream, s.epoch, true, s.reason);
+    }
+    for (const [filter, shut] of [[this.subjects.shutdownsAll(), true], [this.subjects.restoresAll(), false]] as const) {
+      for await (const e of this.#lastPerSubject(filter)) {
+        const r = e as { stream?: string; epoch?: number; reason?: string };
+        if (typeof r.stream === 'string' && typeof r.epoch === 'number') note(r.stream, r.epoch, shut, r.reason);
+      }
+    }
+    let shut = 0;
+    for (const [stream, s] of state) {
+      if (!s.shut || this.#summaries.has(stream)) continue;
+      const summary = this.#summary(stream);
+      summary.level = 'shutdown';
+      if (s.reason !== undefined) summary.reason = s.reason;
+      shut++;
+    }
+    this.#d.log.info({ event: 'shutdowns_known', streams: state.size, shutDown: shut }, 'streams shut down before this node started');
+  }
+
+  /** The last message of each subject under `filter`, read up to the newest as of now. */
+  async *#lastPerSubject(filter: string): AsyncGenerator<unknown> {
+    let last = 0;
+    try {
+      last = (await this.#jsm.streams.getMessage(this.subjects.eventsStream, { last_by_subj: filter }))?.seq ?? 0;
+    } catch (err) {
+      if (!/no message found|not found/i.test((err as Error).message)) throw err;
+    }
+    if (last === 0) return;
+    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: filter, deliver_policy: DeliverPolicy.LastPerSubject });
+    const iter = await oc.consume({ max_messages: 1000 });
+    try {
+      for await (const m of iter) {
+        try {
+          yield m.json();
+        } catch {
+          /* not JSON: skipped */
+        }
+        if (m.seq >= last) break;
+      }
+    } finally {
+      iter.stop();
+      void oc.delete().catch(() => {});
     }
   }
 

@@ -106,6 +106,10 @@ export class Subjects {
     return `${this.prefix}.ev.*.*.flag.*`;
   }
 
+  restoresAll(): string {
+    return `${this.prefix}.ev.*.*.restore`;
+  }
+
   shutdownsAll(): string {
     return `${this.prefix}.ev.*.*.shutdown`;
   }
