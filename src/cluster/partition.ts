@@ -123,8 +123,10 @@ export class PartitionWorker {
       })
     ).processor;
     this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
-    if (this.#stopped) return;
+    // Even if the partition was released meanwhile: the fence says whether it is still ours, and a
+    // rebuild that lost its lease half-way (a starved machine) is not done again from the start.
     log.snapshotIfDue();
+    if (this.#stopped) return;
     await this.#consume();
     this.#started = true;
   }
