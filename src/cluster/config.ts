@@ -43,6 +43,11 @@ export const clusterConfigSchema = z
     duplicateWindowMs: z.number().int().min(1000).default(10 * 60_000),
     /** JetStream replicas for the streams and the lease bucket (1 on a single nats-server). */
     replicas: z.number().int().min(1).max(5).default(1),
+    /**
+     * Each partition's state is snapshotted after this many records (snapshots.ts), so a takeover
+     * replays at most about this many events after the snapshot instead of the whole history. 0: never.
+     */
+    snapshotEvery: z.number().int().min(0).default(10_000),
     /** How long a WebSocket frame waits for the owning node's acks before it gets `unavailable`. */
     replyTimeoutMs: z.number().int().min(1000).default(30_000),
   })

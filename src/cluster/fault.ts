@@ -1,11 +1,12 @@
 /**
  * Fault injection for the cluster's crash tests: `PKGUARD_CLUSTER_FAULT=<point>:<stream prefix>`
- * makes a node SIGKILL itself (`before_reply`) or SIGSTOP itself (`before_append`, once: a paused
- * owner the test resumes) at that point while handling a message of a matching stream, so a test
+ * makes a node SIGKILL itself (`before_reply`; `before_snapshot`/`after_snapshot` with the prefix
+ * `snapshot-<partition>`: around writing a partition's snapshot) or SIGSTOP itself (`before_append`,
+ * once: a paused owner the test resumes) at that point while handling a message of a matching stream, so a test
  * can crash or pause an owner exactly between two steps that a real fault hits only by chance.
  * Unset (always, outside tests) it costs one comparison.
  */
-export type FaultPoint = 'before_reply' | 'before_append';
+export type FaultPoint = 'before_reply' | 'before_append' | 'before_snapshot' | 'after_snapshot';
 
 const spec = process.env.PKGUARD_CLUSTER_FAULT;
 const sep = spec?.indexOf(':') ?? -1;

@@ -44,6 +44,8 @@ export class LeaseManager {
   #ticking: Promise<void> | undefined;
   #closed = false;
   #inTick = false;
+  /** tickNow() came during a round: run the next one right after it. */
+  #again = false;
   #emptySince: number | undefined;
   liveNodes = 1;
 
@@ -76,7 +78,11 @@ export class LeaseManager {
 
   /** Renews now (after a reconnect) instead of at the next round, unless a round is running. */
   tickNow(): void {
-    if (this.#closed || this.#inTick) return;
+    if (this.#closed) return;
+    if (this.#inTick) {
+      this.#again = true;
+      return;
+    }
     clearTimeout(this.#timer);
     this.#loop();
   }
@@ -87,7 +93,9 @@ export class LeaseManager {
     this.#ticking = this.tick().catch((err: unknown) => this.#log.warn({ event: 'lease_tick_failed', err: (err as Error).message }, 'lease renewal round failed'));
     void this.#ticking.then(() => {
       this.#inTick = false;
-      if (!this.#closed) this.#timer = setTimeout(() => this.#loop(), this.#renewMs);
+      const again = this.#again;
+      this.#again = false;
+      if (!this.#closed) this.#timer = setTimeout(() => this.#loop(), again ? 0 : this.#renewMs);
     });
   }
 
@@ -198,6 +206,27 @@ export class LeaseManager {
         await this.#handlers.release(p).catch(() => {});
       }
     }
+  }
+
+  /**
+   * A node's NATS connection is gone (liveness.ts): delete its heartbeat and its leases (each by
+   * the revision last seen, so a lease it or anyone renewed since stays), then rebalance at once.
+   */
+  async evict(node: string): Promise<void> {
+    if (this.#closed || node === this.#node) return;
+    const leases = this.#membership.leasesOf(node);
+    this.#log.warn({ event: 'node_evicted', node, partitions: leases.map((l) => l.p) }, 'node connection gone; taking its partitions');
+    this.#membership.forget(node);
+    await Promise.all([
+      this.#kv.delete(this.#subjects.nodeKey(node)).catch(() => {}),
+      ...leases.map(({ p, revision }) =>
+        this.#kv.delete(this.#subjects.leaseKey(p), { previousSeq: revision }).then(
+          () => this.#metrics?.leaseChanges.inc({ change: 'evicted' }),
+          () => {}, // renewed or taken meanwhile: not ours to free
+        ),
+      ),
+    ]);
+    this.tickNow();
   }
 
   /** Gives a partition up at once (processing failed): stop it, free the key for the next owner. */

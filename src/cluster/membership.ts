@@ -14,6 +14,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 interface Seen {
   value: string;
+  /** The key's revision (a lease is deleted by it, leases.ts `evict`). */
+  revision: number;
   /** Local clock time of the write (initial values: the server's creation time). */
   at: number;
 }
@@ -76,6 +78,19 @@ export class Membership {
     return s && now - s.at < this.#ttl ? s.value : undefined;
   }
 
+  /** The partitions `node` holds as last seen, with each lease's revision. */
+  leasesOf(node: string, now = Date.now()): { p: number; revision: number }[] {
+    const out: { p: number; revision: number }[] = [];
+    for (const [p, s] of this.#leases) if (s.value === node && now - s.at < this.#ttl) out.push({ p, revision: s.revision });
+    return out;
+  }
+
+  /** Forgets a node found dead (liveness.ts) and its leases, before the watch brings their deletes. */
+  forget(node: string): void {
+    this.#nodes.delete(node);
+    for (const [p, s] of this.#leases) if (s.value === node) this.#leases.delete(p);
+  }
+
   /**
    * Called after this node wrote its heartbeat. The watch must bring it back; if it has not for
    * two renewals past the first unanswered write, the watch is started over.
@@ -132,12 +147,12 @@ export class Membership {
     if (e.key.startsWith('node.')) {
       const id = e.key.slice(5);
       if (gone) this.#nodes.delete(id);
-      else this.#nodes.set(id, { value: '', at });
+      else this.#nodes.set(id, { value: '', revision: e.revision, at });
       if (id === this.#self && !gone) this.#selfSeenAt = now;
     } else if (e.key.startsWith('p.')) {
       const p = Number(e.key.slice(2));
       if (gone) this.#leases.delete(p);
-      else this.#leases.set(p, { value: e.string(), at });
+      else this.#leases.set(p, { value: e.string(), revision: e.revision, at });
     }
   }
 }

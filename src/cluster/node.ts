@@ -28,9 +28,11 @@ import type { ClusterConfig } from './config.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
 import { StreamFollower } from './follower.js';
 import { LeaseManager } from './leases.js';
+import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { SnapshotStore } from './snapshots.js';
 
 export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
 import { Subjects } from './subjects.js';
@@ -71,6 +73,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #leases: LeaseManager;
   readonly #membership: Membership;
+  readonly #liveness: Liveness;
   readonly #pending = new Map<string, { resolve: (r: object[] | undefined) => void; timer: NodeJS.Timeout }>();
   readonly #conns = new Map<string, Set<IngestPeer>>();
   readonly #summaries = new Map<string, StreamSummary>();
@@ -83,6 +86,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   #outgoing = new Map<number, { msgs: IngestMessage[]; waiters: { from: number; count: number; resolve: (r: object[] | undefined) => void }[] }>();
   #flushScheduled = false;
   readonly #replyBatcher: ReplyBatcher;
+  readonly #snapshots: SnapshotStore;
   #inFlight = 0;
   #closed = false;
   #draining = false;
@@ -97,6 +101,8 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
+    // A little under the server's max payload (the message carries headers too).
+    this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
     this.#membership = new Membership({
       kv,
@@ -120,6 +126,13 @@ export class ClusterNode implements StreamService, FlagHistory {
       handlers: { acquire: (p) => this.#acquire(p), release: (p) => this.#release(p) },
     });
     this.#leases = leases;
+    this.#liveness = new Liveness({
+      nc,
+      self: node,
+      subject: (n) => this.subjects.alive(n),
+      peers: () => this.#membership.nodeIds(),
+      onDead: (n) => void leases.evict(n),
+    });
     void (async () => {
       for await (const st of nc.status()) {
         if (st.type === 'disconnect') this.#connected = false;
@@ -168,6 +181,15 @@ export class ClusterNode implements StreamService, FlagHistory {
         num_replicas: c.replicas,
       }));
       // One fence per partition (jetstream-log.ts): only the last message of each subject is kept.
+      // Each partition's last state snapshot (snapshots.ts): only the last per subject is kept.
+      await settingUp(() => ensureStream(jsm, {
+        name: subjects.snapshotsStream,
+        subjects: [subjects.snapshotsAll()],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        max_msgs_per_subject: 1,
+        num_replicas: c.replicas,
+      }));
       await settingUp(() => ensureStream(jsm, {
         name: subjects.fencesStream,
         subjects: [subjects.fencesAll()],
@@ -181,6 +203,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
       const self = new ClusterNode(d, node, nc, jsm, kv);
       await self.#startFollowing();
+      await self.#knownShutdowns().catch((err: unknown) => d.log.warn({ event: 'shutdowns_not_read', err: (err as Error).message }, 'could not read earlier shutdowns'));
       self.#replySub = nc.subscribe(subjects.reply(node), {
         callback: (err, m) => {
           if (err) return;
@@ -189,6 +212,7 @@ export class ClusterNode implements StreamService, FlagHistory {
         },
       });
       await self.#membership.start();
+      self.#liveness.start();
       self.#leases.start();
       self.#sweep = setInterval(() => {
         for (const w of self.#workers.values()) w.sweepIdle(d.idleStreamMs);
@@ -264,6 +288,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       metrics: d.metrics,
       log: d.log,
       leaseValid: (q) => this.#leases.valid(q),
+      snapshots: this.#snapshots,
+      snapshotEvery: d.config.snapshotEvery,
       onFailure: (q, err) => {
         d.log.warn({ event: 'partition_failed', partition: q, err: err.message }, 'partition processing stopped; giving the partition up');
         void this.#leases.drop(q);
@@ -271,7 +297,8 @@ export class ClusterNode implements StreamService, FlagHistory {
     });
     this.#workers.set(p, worker);
     await worker.start();
-    d.log.info({ event: 'partition_started', partition: p, rebuiltEvents: worker.rebuilt.events, rebuiltStreams: worker.rebuilt.streams, ms: worker.rebuilt.ms }, 'partition started');
+    this.#cm.rebuildSeconds.observe(worker.rebuilt.ms / 1000);
+    d.log.info({ event: 'partition_started', partition: p, rebuiltEvents: worker.rebuilt.events, rebuiltStreams: worker.rebuilt.streams, fromSnapshot: worker.rebuilt.fromSnapshot ?? null, ms: worker.rebuilt.ms }, 'partition started');
   }
 
   async #release(p: number): Promise<void> {
@@ -482,6 +509,67 @@ export class ClusterNode implements StreamService, FlagHistory {
     }
   }
 
+  /**
+   * Every stream shut down before this node started, so its console shows their banners: the last
+   * shutdown and the last restore of each stream on the events stream (a restore of the same epoch
+   * lifts it), and the partitions' snapshots for streams whose records the retention removed.
+   * Streams the events reader has seen since it started are left as it found them (newer).
+   */
+  async #knownShutdowns(): Promise<void> {
+    const state = new Map<string, { epoch: number; shut: boolean; reason?: string }>();
+    const note = (stream: string, epoch: number, shut: boolean, reason?: string) => {
+      const s = state.get(stream);
+      // Same epoch: the restore lifts that epoch's shutdown.
+      if (!s || epoch > s.epoch || (epoch === s.epoch && !shut)) state.set(stream, { epoch, shut, ...(reason !== undefined ? { reason } : {}) });
+    };
+    for (let p = 0; p < this.subjects.partitions; p++) {
+      const snap = await this.#snapshots.load(p);
+      if (snap.upTo === undefined) continue;
+      for (const s of snap.state.shutdown) note(s.stream, s.epoch, true, s.reason);
+    }
+    for (const [filter, shut] of [[this.subjects.shutdownsAll(), true], [this.subjects.restoresAll(), false]] as const) {
+      for await (const e of this.#lastPerSubject(filter)) {
+        const r = e as { stream?: string; epoch?: number; reason?: string };
+        if (typeof r.stream === 'string' && typeof r.epoch === 'number') note(r.stream, r.epoch, shut, r.reason);
+      }
+    }
+    let shut = 0;
+    for (const [stream, s] of state) {
+      if (!s.shut || this.#summaries.has(stream)) continue;
+      const summary = this.#summary(stream);
+      summary.level = 'shutdown';
+      if (s.reason !== undefined) summary.reason = s.reason;
+      shut++;
+    }
+    this.#d.log.info({ event: 'shutdowns_known', streams: state.size, shutDown: shut }, 'streams shut down before this node started');
+  }
+
+  /** The last message of each subject under `filter`, read up to the newest as of now. */
+  async *#lastPerSubject(filter: string): AsyncGenerator<unknown> {
+    let last = 0;
+    try {
+      last = (await this.#jsm.streams.getMessage(this.subjects.eventsStream, { last_by_subj: filter }))?.seq ?? 0;
+    } catch (err) {
+      if (!/no message found|not found/i.test((err as Error).message)) throw err;
+    }
+    if (last === 0) return;
+    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: filter, deliver_policy: DeliverPolicy.LastPerSubject });
+    const iter = await oc.consume({ max_messages: 1000 });
+    try {
+      for await (const m of iter) {
+        try {
+          yield m.json();
+        } catch {
+          /* not JSON: skipped */
+        }
+        if (m.seq >= last) break;
+      }
+    } finally {
+      iter.stop();
+      void oc.delete().catch(() => {});
+    }
+  }
+
   #summary(stream: string): StreamSummary {
     let s = this.#summaries.get(stream);
     if (!s) {
@@ -510,18 +598,22 @@ export class ClusterNode implements StreamService, FlagHistory {
 
   /** `since` for `/feed`: flags after `after`, read from the events stream. */
   async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
-    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
-    const info = await oc.info(true);
-    if (info.num_pending === 0) {
-      void oc.delete().catch(() => {});
-      return;
+    // Up to the newest flag as of now, not by the consumer's pending count (nats-server 2.9 counts
+    // a filtered consumer's pending from a start sequence short: the last flags would be missed).
+    let last = 0;
+    try {
+      last = (await this.#jsm.streams.getMessage(this.subjects.eventsStream, { last_by_subj: this.subjects.flagsAll() }))?.seq ?? 0;
+    } catch (err) {
+      if (!/no message found|not found/i.test((err as Error).message)) throw err;
     }
+    if (last <= after) return;
+    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
     const iter = await oc.consume({ max_messages: 1000 });
     try {
       for await (const m of iter) {
         const e = m.json<FlagEvent>();
         yield e.prev !== undefined ? { flag: flagOf(e, m.seq), text: e.text, prev: e.prev } : { flag: flagOf(e, m.seq), text: e.text };
-        if (m.info.pending === 0) break;
+        if (m.seq >= last) break;
       }
     } finally {
       iter.stop();
@@ -535,6 +627,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#closed = true;
     clearInterval(this.#sweep);
     clearInterval(this.#watchdog);
+    this.#liveness.stop();
     await this.#leases.close();
     this.#membership.stop();
     await this.#follow?.stop();

@@ -30,6 +30,7 @@ import { Processor } from '../stream/processor.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ReplyBody } from './events.js';
 import { crashPoint } from './fault.js';
 import { JetStreamLog } from './jetstream-log.js';
+import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
 
 export interface WorkerDeps {
@@ -50,6 +51,9 @@ export interface WorkerDeps {
   leaseValid: (p: number) => boolean;
   /** Coalesces replies to one node per event-loop turn (shared by the node's partitions). */
   replies: ReplyBatcher;
+  /** Where the partition's state snapshots live, and how often one is taken (records; 0: never). */
+  snapshots: SnapshotStore;
+  snapshotEvery: number;
   /** Processing cannot go on (a publish failed, the lease lapsed): give the partition up. */
   onFailure: (p: number, err: Error) => void;
 }
@@ -81,7 +85,8 @@ export class PartitionWorker {
   #loop: Promise<void> | undefined;
   /** Acks leave in order, each after its records (and all earlier ones) are stored. */
   #ackChain: Promise<void> = Promise.resolve();
-  rebuilt = { events: 0, streams: 0, ms: 0 };
+  /** The last rebuild: events replayed, streams known, time taken, and the snapshot it started from. */
+  rebuilt: { events: number; streams: number; ms: number; fromSnapshot?: number } = { events: 0, streams: 0, ms: 0 };
 
   constructor(p: number, deps: WorkerDeps) {
     this.p = p;
@@ -99,7 +104,8 @@ export class PartitionWorker {
   async start(): Promise<void> {
     const t0 = Date.now();
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery });
+    log.snapshotFrom(() => this.#processor?.snapshot());
     const p = this.p;
     await log.fence(); // before the replay: an old owner's later appends are refused
     this.#processor = (
@@ -116,7 +122,10 @@ export class PartitionWorker {
         events: pinoCoreLog(d.log, { partition: p }, { journalFailed: (err) => this.#fail(err) }),
       })
     ).processor;
-    this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0 };
+    this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
+    // Even if the partition was released meanwhile: the fence says whether it is still ours, and a
+    // rebuild that lost its lease half-way (a starved machine) is not done again from the start.
+    log.snapshotIfDue();
     if (this.#stopped) return;
     await this.#consume();
     this.#started = true;

@@ -8,6 +8,7 @@
  *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
  *   <prefix>.ev.<p>.<stream>.msg|level|shutdown|restore|dismiss|pk|end   the other records (src/stream/records.ts)
  *   <prefix>.fence.<p>                           the partition's owner fence (stream <PREFIX>_FENCES, jetstream-log.ts)
+ *   <prefix>.snap.<p>                            the partition's last state snapshot (stream <PREFIX>_SNAPSHOTS, snapshots.ts)
  *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
  *
  * `<stream>` is the stream id as a subject token: letters, digits, `_` and `-` are kept, every other
@@ -45,6 +46,7 @@ export class Subjects {
   readonly eventsStream: string;
   readonly ownersBucket: string;
   readonly fencesStream: string;
+  readonly snapshotsStream: string;
 
   constructor(prefix: string, partitions: number) {
     this.prefix = prefix;
@@ -54,6 +56,7 @@ export class Subjects {
     this.eventsStream = `${upper}_EVENTS`;
     this.ownersBucket = `${prefix}-owners`;
     this.fencesStream = `${upper}_FENCES`;
+    this.snapshotsStream = `${upper}_SNAPSHOTS`;
   }
 
   partition(stream: string): number {
@@ -86,6 +89,15 @@ export class Subjects {
     return `${this.prefix}.fence.*`;
   }
 
+  /** The partition's state snapshot (snapshots.ts), on a stream that keeps the last per subject. */
+  snapshot(p: number): string {
+    return `${this.prefix}.snap.${p}`;
+  }
+
+  snapshotsAll(): string {
+    return `${this.prefix}.snap.*`;
+  }
+
   eventsOfPartition(p: number): string {
     return `${this.prefix}.ev.${p}.>`;
   }
@@ -94,8 +106,17 @@ export class Subjects {
     return `${this.prefix}.ev.*.*.flag.*`;
   }
 
+  restoresAll(): string {
+    return `${this.prefix}.ev.*.*.restore`;
+  }
+
   shutdownsAll(): string {
     return `${this.prefix}.ev.*.*.shutdown`;
+  }
+
+  /** A node answers liveness probes here (liveness.ts). */
+  alive(node: string): string {
+    return `${this.prefix}.alive.${node}`;
   }
 
   reply(node: string): string {

@@ -153,7 +153,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
         seqSeen(rec.stream, rec.seq);
         escalation.end(rec.stream);
         state.partials.delete(rec.stream);
-        state.opponents.delete(rec.stream);
+        // The opponent stays, as it does live (message-step.ts): a shut-down stream keeps its PK through `end`.
         state.carry.delete(rec.stream);
         break;
       case 'dismiss':
