@@ -55,16 +55,17 @@ export function startsWith(buf: Buffer, at: number, end: number, bytes: Buffer):
 
 /**
  * The closing quote of the string whose first content byte is at `from`, or -1 when it does not
- * close before `end`. Sets `escaped` when the string holds a backslash escape.
+ * close before `end`. Sets `escaped` when the string holds a backslash escape. One pass over the
+ * bytes (UTF-8 continuation bytes are never a quote or a backslash).
  */
 function stringEnd(buf: Buffer, from: number, end: number, state: { escaped: boolean }): number {
-  let j = buf.indexOf(QUOTE, from);
-  while (j !== -1 && j < end) {
-    let slashes = 0;
-    while (buf[j - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes > 0) state.escaped = true;
-    if ((slashes & 1) === 0) return j;
-    j = buf.indexOf(QUOTE, j + 1);
+  for (let j = from; j < end; j++) {
+    const c = buf[j];
+    if (c === QUOTE) return j;
+    if (c === BACKSLASH) {
+      state.escaped = true;
+      j++;
+    }
   }
   return -1;
 }
