@@ -5,6 +5,7 @@
  */
 import { CATEGORIES, type Category, type Flag } from '../flag.js';
 import type { RecordedMessage } from './journal-messages.js';
+import { sameFinding } from '../shadow/same-finding.js';
 
 export interface Example {
   stream: string;
@@ -41,10 +42,7 @@ export interface BacktestResult {
 
 const CONTEXT = 24;
 
-/** Two flags are the same finding when category and term agree and their spans overlap. */
-function same(a: Flag, b: Flag): boolean {
-  return a.category === b.category && a.term === b.term && a.start < b.end && b.start < a.end;
-}
+const same = sameFinding;
 
 export class BacktestTally {
   readonly #examples: number;
