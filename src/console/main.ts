@@ -10,6 +10,7 @@ import { FeedView } from './feed-view.js';
 import { matchesStream, parseStreams, subscribeMessage, widens, type FeedFilter, type Position } from './filter.js';
 import { FlagStore, type FlagEntry } from './flag-store.js';
 import { StreamBoard } from './stream-board.js';
+import { ShadowView, withShadow } from './shadow-view.js';
 import { CATEGORIES, SEVERITIES, type Category, type ServerMessage, type Severity } from './wire.js';
 
 /** How far back (in flag ids) a fresh subscribe starts, so an opened console shows recent flags. */
@@ -31,6 +32,8 @@ const board = new StreamBoard(byId('cards'), byId('more-cards'), {
   restore: (stream) => command(`restore:${stream}`, { type: 'restore', stream }, (t) => board.note(stream, t)),
 });
 const view = new FeedView(byId('feed'), store, (e) => dismiss(e));
+// The live/shadow difference (shadow-view.ts): hidden unless the server scans a shadow lexicon.
+const shadowView = new ShadowView(document.body, (m) => socket?.send(m) ?? false);
 
 // --- rendering ----------------------------------------------------------------------------------
 let frame = 0;
@@ -92,6 +95,7 @@ function answer(key: string, text: string): boolean {
 
 // --- feed messages ------------------------------------------------------------------------------
 function onMessage(m: ServerMessage): void {
+  if (shadowView.take(m)) return;
   switch (m.type) {
     case 'flag':
       changing();
@@ -208,7 +212,7 @@ function applyFilter(): void {
   if (wider && socket) {
     widened = true;
     socket.reopen();
-  } else socket?.send(subscribeMessage(f));
+  } else socket?.send(withShadow(subscribeMessage(f)));
   schedule();
 }
 
@@ -236,7 +240,7 @@ function connect(token: string): void {
       const last = store.lastId;
       const position: Position = last && !widened ? { since: last } : { history: HISTORY };
       widened = false;
-      return subscribeMessage(store.filter, position);
+      return withShadow(subscribeMessage(store.filter, position));
     },
     message: onMessage,
     status: onStatus,

@@ -10,6 +10,7 @@
  */
 import type { Scanner } from '../detect/scanner.js';
 import type { Flag } from '../flag.js';
+import { basename } from 'node:path';
 import { LexiconReloadRefusedError } from '../errors.js';
 import { DEFAULT_MAX_DROP_SHARE, lexiconDrops, type ReloadGuardOptions } from '../lexicon/reload-guard.js';
 import { wireError, type WireError } from '../protocol/codes.js';
@@ -69,7 +70,9 @@ export class ShadowLane {
     if (!shadow || dir === undefined) return wireError('no_shadow_lexicon', 'no shadow lexicon is configured (lexicons.shadow), or it was promoted already', { command: 'promote' });
     const drops = lexiconDrops(live.lexicon, shadow.lexicon, this.#opts.guard);
     if (drops.length > 0 && !force) {
-      const message = new LexiconReloadRefusedError(drops, this.#opts.guard?.maxDropShare ?? DEFAULT_MAX_DROP_SHARE).message;
+      // File names without the server's folders: a moderator is told what would be lost, not where the server keeps it.
+      const named = drops.map((d) => ({ ...d, file: d.file === null ? null : basename(d.file) }));
+      const message = new LexiconReloadRefusedError(named, this.#opts.guard?.maxDropShare ?? DEFAULT_MAX_DROP_SHARE).message;
       return wireError('lexicon_refused', `promote refused: ${message}; send {"type":"promote","force":true} to promote anyway`, { command: 'promote' });
     }
     live.swapLexicon(shadow.lexicon);
@@ -124,8 +127,10 @@ export class ShadowLane {
 /**
  * The feed's `shadow` frame: `{type:"shadow", stream, seq, kind, ts, text, flags, gained, lost}`,
  * `flags` the shadow lexicon's (flag objects as on `flag` frames), `gained` the ids of those no live
- * flag matches, `lost` the ids of live flags no shadow flag matches.
+ * flag matches, `lost` the live flags no shadow flag matches, as `{id, category, term, matched}`.
  */
 export function shadowFrame(o: ShadowOutcome): string {
-  return JSON.stringify({ type: 'shadow', stream: o.stream, seq: o.seq, kind: o.kind, ts: o.ts, text: o.text, flags: o.flags, gained: o.gained, lost: o.lost });
+  const lost = new Set(o.lost);
+  const lostFlags = o.live.filter((f) => lost.has(f.id)).map((f) => ({ id: f.id, category: f.category, term: f.term, matched: f.matched }));
+  return JSON.stringify({ type: 'shadow', stream: o.stream, seq: o.seq, kind: o.kind, ts: o.ts, text: o.text, flags: o.flags, gained: o.gained, lost: lostFlags });
 }

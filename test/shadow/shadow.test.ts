@@ -145,7 +145,7 @@ describe('shadow lexicon', () => {
     // The chat of the previous test: live 加微信, which the shadow lexicon has no file for.
     const frame = await watcher.next((m) => m.type === 'shadow' && m.stream === 'after');
     const live = plain.of('flag').find((m) => (m.flag as { stream: string }).stream === 'after')!;
-    expect(frame).toMatchObject({ flags: [], gained: [], lost: [(live.flag as { id: string }).id] });
+    expect(frame).toMatchObject({ flags: [], gained: [], lost: [{ id: (live.flag as { id: string }).id, category: 'contact', term: '加微信' }] });
     ingest.send(hotMessages('hot2', 2));
     await ingest.ack('hot2', 2);
     await watcher.next((m) => m.type === 'shadow' && m.stream === 'hot2' && m.seq === 2);
@@ -166,6 +166,7 @@ describe('shadow lexicon', () => {
     const refused = await watcher.next((m) => m.type === 'error' && m.command === 'promote');
     expect(refused).toMatchObject({ code: 'lexicon_refused' });
     expect(refused.message).toMatch(/contact\.test\.tsv/);
+    expect(refused.message).not.toContain(liveDir);
     // Still shadow: the hot phrase raises no live flag.
     ingest.send({ type: 'transcript', stream: 'p', seq: 1, ts: T0, text: HOT });
     await watcher.next((m) => m.type === 'shadow' && m.stream === 'p');
