@@ -73,8 +73,9 @@ export function backtestShard(job: ShardJob, onProgress: (bytes: number, message
   let bytes = 0;
   // Flags raised on partial hypotheses, per stream and seq, until the final chunk of that seq.
   const partialFlags = new Map<string, Map<number, Flag[]>>();
-  // One meta object for every scan: the scanner copies what it keeps into the flags it makes.
-  const meta: { kind: 'transcript' | 'chat'; seq: number } = { kind: 'transcript', seq: 0 };
+  // One meta object per kind for every scan: the scanner copies what it keeps into the flags it makes.
+  const meta: { kind: 'transcript'; seq: number } = { kind: 'transcript', seq: 0 };
+  const chatMeta: { kind: 'chat'; seq: number; stream: string } = { kind: 'chat', seq: 0, stream: '' };
   readJournal(
     job.segments,
     {
@@ -98,10 +99,16 @@ export function backtestShard(job: ShardJob, onProgress: (bytes: number, message
           counted.withoutText++;
           return;
         }
-        meta.kind = msg.kind;
-        meta.seq = msg.seq;
-        // Chat is scanned on its own, as the server does (a stream scanner leaves its carry alone for chat).
-        const flags = scanner.stream(msg.stream).push(text, meta);
+        let flags;
+        if (msg.kind === 'chat') {
+          // Chat is scanned on its own, as the server does (a stream scanner leaves its carry alone for chat).
+          chatMeta.seq = msg.seq;
+          chatMeta.stream = msg.stream;
+          flags = scanner.scan(text, chatMeta);
+        } else {
+          meta.seq = msg.seq;
+          flags = scanner.stream(msg.stream).push(text, meta);
+        }
         tally.compare(msg, text, flags, msg.kind === 'transcript' ? takePartialFlags(partialFlags, msg.stream, msg.seq) : undefined);
       },
     },
