@@ -1,20 +1,25 @@
 /**
- * `npm run bench:backtest -- [--messages N] [--streams N] [--journal DIR] [--keep] [--report FILE.html] [--screenshot FILE.png]`
+ * `npm run bench:backtest -- [--messages N] [--streams N] [--journal DIR] [--keep] [--workers N] [--ab] [--report FILE.html] [--screenshot FILE.png]`
  *
  * Backtest throughput on a journal a real server wrote: a generated live-commerce session (host
  * transcripts, viewer chat, a few partial hypotheses; 1M messages by default) is sent with
  * `pkguard replay --speed max` to a `pkguard serve` process, then the journal is backtested against a
  * candidate lexicon (the bundled one with one file removed and a few terms added). `--journal DIR`
- * reuses a journal from an earlier `--keep` run. Figures are reported, never asserted.
+ * reuses a journal from an earlier `--keep` run. `--ab` runs, in this one process on the same journal,
+ * the pre-session-9 read loop (bench/backtest-baseline.ts), then the new one with 1 worker and with
+ * `--workers N` (default 2), each with wall and CPU rates and the load average. Figures are reported,
+ * never asserted.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/backtest/backtest.js';
 import { backtestHtml } from '../src/backtest/report-html.js';
 import { backtestSummary } from '../src/backtest/report-text.js';
+import type { BacktestResult } from '../src/backtest/tally.js';
+import { baselineBacktest } from './backtest-baseline.js';
 import { createScanner } from '../src/index.js';
 import { BUNDLED_LEXICON_DIR } from '../src/lexicon/load.js';
 import { launchChromium } from './browser.js';
@@ -92,19 +97,36 @@ try {
   const compileStart = performance.now();
   const scanner = createScanner({ lexiconDir: candidate });
   const compileS = (performance.now() - compileStart) / 1000;
-  const cpu = process.cpuUsage();
-  const result = await runBacktest({ journalDir: recorded.dir, candidate: scanner });
-  const cpuS = (() => {
+  const workers = Number(opt('--workers') ?? 2);
+  // Each run gets a scanner compiled before its clock starts (stream state is left behind in a scanner).
+  const fresh = () => createScanner({ lexiconDir: candidate });
+  const ab = argv.includes('--ab') ? [fresh(), fresh()] : [];
+  const runs: [string, () => Promise<BacktestResult>][] = argv.includes('--ab')
+    ? [
+        ['baseline (old loop)', () => baselineBacktest(recorded.dir, ab[0]!)],
+        ['new, 1 thread', () => runBacktest({ journalDir: recorded.dir, candidate: ab[1]!, workers: 1 })],
+        [`new, ${workers} workers`, () => runBacktest({ journalDir: recorded.dir, candidate: scanner, workers })],
+      ]
+    : [[`${workers} workers`, () => runBacktest({ journalDir: recorded.dir, candidate: scanner, workers })]];
+  let result!: BacktestResult;
+  const lines: string[] = [];
+  for (const [name, run] of runs) {
+    const load = loadavg()[0]!;
+    const cpu = process.cpuUsage();
+    // Worker threads' CPU is the process's: process.cpuUsage() covers every thread.
+    result = await run();
     const d = process.cpuUsage(cpu);
-    return (d.user + d.system) / 1e6;
-  })();
+    const cpuS = (d.user + d.system) / 1e6;
+    const m = result.messages;
+    lines.push(
+      `${name.padEnd(22)} ${result.seconds.toFixed(2).padStart(6)} s: ${String(Math.round(m.read / result.seconds)).padStart(7)} messages/s wall, ` +
+        `${cpuS.toFixed(2).padStart(6)} CPU s: ${String(Math.round(m.read / cpuS)).padStart(7)} messages per CPU second (load average ${load.toFixed(1)} at start)`,
+    );
+  }
   console.log(backtestSummary(result, 10));
   const m = result.messages;
-  console.log(
-    `\njournal ${(bytes / 1e6).toFixed(0)} MB; candidate compile ${compileS.toFixed(2)} s (not counted); ` +
-      `backtest ${result.seconds.toFixed(2)} s: ${Math.round(m.read / result.seconds)} messages/s read, ${Math.round(m.rescanned / result.seconds)} rescanned/s; ` +
-      `${cpuS.toFixed(2)} CPU s: ${Math.round(m.read / cpuS)} messages per CPU second (the wall-clock rate on a busy machine understates it)`,
-  );
+  console.log(`\njournal ${(bytes / 1e6).toFixed(0)} MB, ${m.read} messages (${m.rescanned} rescanned); candidate compile ${compileS.toFixed(2)} s (not counted); ${cpus().length} cores`);
+  for (const l of lines) console.log(l);
   const report = opt('--report');
   if (report) writeFileSync(report, backtestHtml(result, `pkguard backtest (bench): ${m.read} messages`));
   const shot = opt('--screenshot');

@@ -90,8 +90,13 @@ export const serverConfigSchema = z
       .strict()
       .optional(),
     journal: journalConfigSchema.default(journalConfigSchema.parse({})),
-    /** Lexicon directory; default: the bundled lexicons. */
+    /**
+     * Lexicon directory; default: the bundled lexicons. In a config file also
+     * `{"live": DIR, "shadow": DIR}` (`lexicons.shadow` becomes `shadowLexicons`).
+     */
     lexicons: z.string().min(1).optional(),
+    /** A candidate lexicon scanned beside the live one: its flags are journaled as shadow, never escalated (src/shadow). */
+    shadowLexicons: z.string().min(1).optional(),
     /**
      * The compiled lexicon artifact loaded at start and refreshed by reloads (lexicon/artifact-store.ts):
      * a file path, or false for none. Default: one per lexicon folder in the cache folder.
@@ -132,7 +137,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       throw new ConfigError(file, '', `not valid JSON: ${(err as Error).message}`);
     }
   }
-  const parsed = serverConfigSchema.safeParse(raw);
+  const lifted = liftLexicons(raw);
+  if (typeof lifted === 'string') throw new ConfigError(file, 'lexicons', lifted);
+  const parsed = serverConfigSchema.safeParse(lifted);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(file, issue.path.join('.'), issue.message);
@@ -141,6 +148,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   const base = file !== undefined ? dirname(resolve(file)) : process.cwd();
   config.journal.dir = resolve(base, config.journal.dir);
   if (config.lexicons) config.lexicons = resolve(base, config.lexicons);
+  if (config.shadowLexicons) config.shadowLexicons = resolve(base, config.shadowLexicons);
   if (typeof config.lexiconArtifact === 'string') config.lexiconArtifact = resolve(base, config.lexiconArtifact);
   if (config.cluster?.credsFile) config.cluster.credsFile = resolve(base, config.cluster.credsFile); // cluster hook
   if (env.PKGUARD_PORT !== undefined) {
@@ -149,6 +157,17 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     config.port = port;
   }
   return config;
+}
+
+/** `lexicons: {live, shadow}` as `lexicons` and `shadowLexicons`; a string `lexicons` stays as it is. */
+function liftLexicons(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || !('lexicons' in raw)) return raw;
+  const l = (raw as { lexicons: unknown }).lexicons;
+  if (l === null || typeof l !== 'object' || Array.isArray(l)) return raw;
+  const parsed = z.object({ live: z.string().min(1).optional(), shadow: z.string().min(1).optional() }).strict().safeParse(l);
+  if (!parsed.success) return `expected a folder, or {"live": DIR, "shadow": DIR}: ${parsed.error.issues[0]!.path.join('.')} ${parsed.error.issues[0]!.message}`;
+  const { lexicons: _, ...rest } = raw as Record<string, unknown>;
+  return { ...rest, ...(parsed.data.live !== undefined ? { lexicons: parsed.data.live } : {}), ...(parsed.data.shadow !== undefined ? { shadowLexicons: parsed.data.shadow } : {}) };
 }
 
 const tokenFileSchema = z.object({ ingest: roleTokens, moderator: roleTokens, control: roleTokens, shown: z.boolean().optional() });

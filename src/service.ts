@@ -21,6 +21,8 @@ import type { Outbox, StreamService } from './stream/contracts.js';
 import { pinoCoreLog } from './stream/pino-core-log.js';
 import { Processor } from './stream/processor.js';
 import { RuntimeMonitor } from './runtime-monitor.js';
+import { ShadowLane } from './shadow/shadow-lane.js';
+import { ShadowMetrics } from './shadow/shadow-metrics.js';
 
 /** How long a cut-off feed client gets to read its backlog and the close frame. */
 const SLOW_CONSUMER_GRACE_MS = 30_000;
@@ -56,10 +58,24 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     },
   });
-  const outbox = socketOutbox(hub);
+  let reloader: ReturnType<typeof lexiconReloader> | undefined;
+  const shadow = await openShadow(config, scanner, ids, log, (dir) => {
+    // The promoted folder is the live one now: reloads (file changes, SIGHUP) compile it, not the old one.
+    reloader?.stop();
+    reloader = lexiconReloader({ ...config, lexicons: dir }, scanner, metrics, log);
+    log.warn({ event: 'shadow_promoted', dir, was: config.lexicons ?? null }, 'shadow lexicon promoted to live; set "lexicons" to it in the config to keep it after a restart');
+  });
+  const shadowMetrics = shadow ? new ShadowMetrics(metrics.registry) : undefined;
+  const outbox: Outbox = {
+    ...socketOutbox(hub),
+    shadow: (o) => {
+      shadowMetrics?.count(o);
+      hub.shadow(o);
+    },
+  };
   const core: StreamService = await (config.cluster
     ? ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
-    : openEmbedded(config, scanner, ids, outbox, metrics, runtime, log)
+    : openEmbedded(config, scanner, ids, outbox, metrics, runtime, log, shadow)
   ).catch((err: unknown) => {
     runtime.stop();
     throw err;
@@ -80,7 +96,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   }, Math.max(1000, Math.floor(config.limits.idleStreamMs / 4)));
   sweep.unref();
 
-  const reloader = lexiconReloader(config, scanner, metrics, log);
+  reloader = lexiconReloader(config, scanner, metrics, log);
   log.info({ event: 'listening', port: transport.port, host: config.host }, `listening on ${config.host}:${transport.port}`);
 
   let closing: Promise<void> | undefined;
@@ -89,7 +105,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       // 503 first, while the listener is still open, so a load balancer sees the drain.
       transport.refuseNew();
       core.drain();
-      reloader.stop();
+      reloader?.stop();
       clearInterval(sweep);
       await new Promise((r) => setTimeout(r, config.limits.drainNoticeMs));
       const deadline = Date.now() + config.limits.drainMs;
@@ -100,11 +116,11 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       log.info({ event: 'stopped', inFlightLeft: core.inFlight }, 'server stopped');
     })());
 
-  return { port: transport.port, metrics, reload: reloader.reload, close };
+  return { port: transport.port, metrics, reload: (reason, opts) => reloader!.reload(reason, opts), close };
 }
 
 /** The embedded core: the processor over the file journal, replayed before it takes a message. */
-async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, runtime: RuntimeMonitor, log: Logger): Promise<Processor> {
+async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, runtime: RuntimeMonitor, log: Logger, shadow: ShadowLane | undefined): Promise<Processor> {
   let processor: Processor | undefined;
   const journal = await Journal.open({
     ...config.journal,
@@ -125,6 +141,7 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
     outbox,
     metrics,
     limits: config.limits,
+    ...(shadow ? { shadow } : {}),
     events: pinoCoreLog(log, {}, { journalFailed: () => metrics.journalWritable.set(0), journalRecovered: () => metrics.journalWritable.set(1) }),
   }).catch(async (err: unknown) => {
     await journal.close();
@@ -135,6 +152,22 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
   const r = opened.replayed;
   log.info({ event: 'journal_replayed', records: r.records, flags: r.flags, nextFlag: `f${r.nextFlag}`, shutDown: r.shutDown, badRecords: journal.badRecords }, 'journal replayed');
   return processor;
+}
+
+/** The shadow lexicon (`lexicons.shadow`), compiled at start; embedded mode only. */
+async function openShadow(config: ServerConfig, live: Scanner, ids: FlagIdAllocator, log: Logger, onPromote: (dir: string) => void): Promise<ShadowLane | undefined> {
+  const dir = config.shadowLexicons;
+  if (dir === undefined) return undefined;
+  if (config.cluster) {
+    log.warn({ event: 'shadow_unsupported', dir }, 'a shadow lexicon is not scanned in cluster mode; ignoring lexicons.shadow');
+    return undefined;
+  }
+  const started = Date.now();
+  const opened = await openCompiledLexicon({ lexiconDir: dir, log: (e) => logArtifact(log, e) });
+  // Same id allocator as the live scanner: a shadow flag's id is never a live flag's.
+  const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
+  log.info({ event: 'shadow_lexicon_loaded', dir, patterns: scanner.lexicon.automaton.patternCount, livePatterns: live.lexicon.automaton.patternCount, ms: Date.now() - started }, 'shadow lexicon loaded');
+  return new ShadowLane({ scanner, dir, ...(config.lexicons ? { liveDir: config.lexicons } : {}), guard: config.lexiconReload, onPromote });
 }
 
 /** Hot reload through the guarded reloader: compile in a worker, refuse a lexicon that lost files or entries, swap in. */

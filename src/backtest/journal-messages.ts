@@ -9,7 +9,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATEGORIES, type Flag } from '../flag.js';
-import { readLines } from '../journal/lines.js';
+import { LineKind, readLineFields, shardOf, startsWith, type MsgFields, type Shard } from './record-bytes.js';
+import { SegmentLines } from './segment-lines.js';
 import { InputError } from '../errors.js';
 
 const SEGMENT = /^segment-(\d{12})\.ndjson$/;
@@ -46,55 +47,78 @@ export interface RecordedMessage {
   flags: Flag[];
 }
 
-export type JournalItem =
-  | { t: 'msg'; msg: RecordedMessage }
-  /** A message recorded without text (so without flags): counted, not parsed. */
-  | { t: 'untold'; partial: boolean }
-  | { t: 'end'; stream: string }
-  | { t: 'bad'; line: number; reason: string };
-
-/**
- * Every `msg` and `end` record, in journal order. Records the backtest does not use are passed over
- * without parsing; a line that cannot be read is reported as `bad` and the replay goes on.
- * `onBytes` reports progress as bytes read (of the segments' total size).
- */
-export async function* journalItems(segments: readonly JournalSegment[], onBytes?: (bytes: number) => void): AsyncGenerator<JournalItem> {
-  let lineNo = 0;
-  for (const seg of segments) {
-    for await (const line of readLines(seg.path)) {
-      lineNo++;
-      onBytes?.(Buffer.byteLength(line) + 1);
-      if (line.startsWith('{"t":"end"')) {
-        const v = parse(line);
-        if (v && typeof v.stream === 'string') yield { t: 'end', stream: v.stream };
-        else yield { t: 'bad', line: lineNo, reason: 'end record without a stream' };
-        continue;
-      }
-      if (!line.startsWith('{"t":"msg"')) continue;
-      // Most chat is unflagged and journaled without text: nothing to rescan, so not worth a parse.
-      // (A "text" key cannot hide inside a string value: the quotes there are escaped.)
-      if (!line.includes('"text":')) {
-        yield { t: 'untold', partial: line.includes('"final":false') };
-        continue;
-      }
-      const v = parse(line);
-      const msg = v && recordedMessage(v);
-      if (msg) yield { t: 'msg', msg };
-      else yield { t: 'bad', line: lineNo, reason: v ? 'msg record of the wrong shape' : 'not JSON' };
-    }
-  }
+/** What a backtest is told about each record it uses, in journal order. */
+export interface JournalVisitor {
+  /** A message with its recorded text (or without, when the journal kept none). Reused: copy what you keep. */
+  msg(msg: RecordedMessage): void;
+  end(stream: string): void;
+  bad(line: number, reason: string): void;
 }
 
-/** Ids of dismissed flags, with the moderator's reason when one was given (a first pass over the journal). */
-export async function dismissedFlags(segments: readonly JournalSegment[]): Promise<Map<string, string | undefined>> {
-  const out = new Map<string, string | undefined>();
-  for (const seg of segments) {
-    for await (const line of readLines(seg.path)) {
-      if (!line.startsWith('{"t":"dismiss"')) continue;
-      const v = parse(line);
-      if (v && typeof v.flagId === 'string') out.set(v.flagId, typeof v.reason === 'string' ? v.reason : undefined);
+const NO_FLAGS: Flag[] = [];
+const DISMISS = Buffer.from('{"t":"dismiss"');
+
+/**
+ * Every `msg` and `end` record, in journal order, to `visitor`. Records the backtest does not use
+ * are passed over unparsed; a flagless message is read from its bytes (record-bytes.ts) into one
+ * reused object; a line that cannot be read is reported as `bad` and the replay goes on.
+ * `onBytes` reports progress as bytes read (of the segments' total size).
+ */
+export function readJournal(segments: readonly JournalSegment[], visitor: JournalVisitor, onBytes?: (bytes: number) => void, shard: Shard = { of: 1, mine: 0 }): void {
+  const lines = new SegmentLines();
+  const fields: MsgFields = { stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, owner: -1 };
+  // With shards, each reads every line but takes only its streams; a line with no readable stream is shard 0's.
+  const mine = (stream: string) => shard.of === 1 || shardOf(stream, shard.of) === shard.mine;
+  const msg: RecordedMessage = { stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, flags: NO_FLAGS };
+  let lineNo = 0;
+  const onLine = (buf: Buffer, start: number, end: number): void => {
+    lineNo++;
+    const kind = readLineFields(buf, start, end, fields, shard);
+    if (kind === LineKind.Other) return;
+    if (kind === LineKind.Msg) {
+      msg.stream = fields.stream;
+      msg.seq = fields.seq;
+      msg.kind = fields.kind;
+      msg.final = fields.final;
+      msg.text = fields.text;
+      msg.flags = NO_FLAGS;
+      visitor.msg(msg);
+      return;
     }
-  }
+    if (kind === LineKind.End) {
+      visitor.end(fields.stream);
+      return;
+    }
+    // The exact way: flagged messages, escapes where they matter, damaged lines.
+    const v = parse(buf.toString('utf8', start, end));
+    const bad = (reason: string) => {
+      const owner = typeof v?.stream === 'string' ? shardOf(v.stream, shard.of) : Math.max(0, fields.owner);
+      if (owner === shard.mine) visitor.bad(lineNo, reason);
+    };
+    if (v?.t === 'end') {
+      if (typeof v.stream !== 'string') bad('end record without a stream');
+      else if (mine(v.stream)) visitor.end(v.stream);
+      return;
+    }
+    if (v && v.t !== 'msg') return;
+    const m = v && recordedMessage(v);
+    if (!m) bad(v ? 'msg record of the wrong shape' : 'not JSON');
+    else if (mine(m.stream)) visitor.msg(m);
+  };
+  for (const seg of segments) lines.read(seg.path, onLine, onBytes);
+}
+
+/** Ids of dismissed flags, with the moderator's reason when one was given (a first pass over the journal, by byte search). */
+export function dismissedFlags(segments: readonly JournalSegment[]): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  const lines = new SegmentLines();
+  const onLine = (buf: Buffer, start: number, end: number): void => {
+    // A record kind is at the start of its line; inside a string the quotes would be escaped.
+    if (!startsWith(buf, start, end, DISMISS)) return;
+    const v = parse(buf.toString('utf8', start, end));
+    if (v && typeof v.flagId === 'string') out.set(v.flagId, typeof v.reason === 'string' ? v.reason : undefined);
+  };
+  for (const seg of segments) lines.read(seg.path, onLine);
   return out;
 }
 

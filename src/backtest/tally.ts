@@ -5,6 +5,7 @@
  */
 import { CATEGORIES, type Category, type Flag } from '../flag.js';
 import type { RecordedMessage } from './journal-messages.js';
+import { sameFinding } from '../shadow/same-finding.js';
 
 export interface Example {
   stream: string;
@@ -41,10 +42,7 @@ export interface BacktestResult {
 
 const CONTEXT = 24;
 
-/** Two flags are the same finding when category and term agree and their spans overlap. */
-function same(a: Flag, b: Flag): boolean {
-  return a.category === b.category && a.term === b.term && a.start < b.end && b.start < a.end;
-}
+const same = sameFinding;
 
 export class BacktestTally {
   readonly #examples: number;
@@ -110,7 +108,7 @@ export class BacktestTally {
   }
 
   result(seconds: number): BacktestResult {
-    const terms = [...this.#terms.values()].sort((a, b) => b.gained + b.lost - (a.gained + a.lost) || (a.term < b.term ? -1 : 1));
+    const terms = sortTerms([...this.#terms.values()]);
     return { messages: { ...this.messages }, categories: this.#categories, terms, dismissed: { ...this.#dismissedSeen }, seconds };
   }
 
@@ -127,4 +125,40 @@ function example(msg: RecordedMessage, text: string, f: Flag): Example {
   const from = Math.max(0, Math.min(text.length, f.start) - CONTEXT);
   const to = Math.min(text.length, Math.max(0, f.end) + CONTEXT);
   return { stream: msg.stream, seq: msg.seq, matched: f.matched, context: text.slice(from, to) };
+}
+
+/**
+ * The results of shards that each backtested their own streams, as one: counts add up; examples are
+ * kept up to the same caps, shard by shard; terms sort as `result()` sorts them.
+ */
+export function mergeResults(parts: readonly BacktestResult[], examplesPerTerm = 3, seconds = 0): BacktestResult {
+  const messages = { read: 0, rescanned: 0, withoutText: 0, partials: 0, bad: 0 };
+  const categories = Object.fromEntries(CATEGORIES.map((c) => [c, { recorded: 0, candidate: 0, gained: 0, lost: 0 }])) as Record<Category, CategoryChange>;
+  const terms = new Map<string, TermChange>();
+  const dismissed = { total: 0, dropped: 0, kept: 0, keptExamples: [] as Example[] };
+  for (const p of parts) {
+    for (const k of Object.keys(messages) as (keyof typeof messages)[]) messages[k] += p.messages[k];
+    for (const c of CATEGORIES) for (const k of ['recorded', 'candidate', 'gained', 'lost'] as const) categories[c][k] += p.categories[c][k];
+    for (const t of p.terms) {
+      const key = `${t.category}\u0000${t.term}`;
+      const into = terms.get(key);
+      if (!into) {
+        terms.set(key, { ...t, examples: { gained: t.examples.gained.slice(0, examplesPerTerm), lost: t.examples.lost.slice(0, examplesPerTerm) } });
+        continue;
+      }
+      into.gained += t.gained;
+      into.lost += t.lost;
+      into.examples.gained.push(...t.examples.gained.slice(0, examplesPerTerm - into.examples.gained.length));
+      into.examples.lost.push(...t.examples.lost.slice(0, examplesPerTerm - into.examples.lost.length));
+    }
+    dismissed.total += p.dismissed.total;
+    dismissed.dropped += p.dismissed.dropped;
+    dismissed.kept += p.dismissed.kept;
+    dismissed.keptExamples.push(...p.dismissed.keptExamples.slice(0, examplesPerTerm * 4 - dismissed.keptExamples.length));
+  }
+  return { messages, categories, terms: sortTerms([...terms.values()]), dismissed, seconds };
+}
+
+function sortTerms(terms: TermChange[]): TermChange[] {
+  return terms.sort((a, b) => b.gained + b.lost - (a.gained + a.lost) || (a.term < b.term ? -1 : 1));
 }

@@ -1,8 +1,9 @@
 /**
- * `pkguard backtest --journal DIR --lexicons NEWDIR [--report FILE.html] [--json FILE]`: what a
+ * `pkguard backtest --journal DIR --lexicons NEWDIR [--report FILE.html] [--json FILE] [--workers N]`: what a
  * candidate lexicon would have flagged on the messages a server recorded, before it goes live.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { runBacktest, type BacktestProgress } from '../backtest/backtest.js';
 import { backtestHtml } from '../backtest/report-html.js';
 import { backtestSummary } from '../backtest/report-text.js';
@@ -16,11 +17,13 @@ export interface BacktestArgs {
   json: string | undefined;
   examples: number;
   progress: boolean;
+  /** Worker threads streams are sharded across (default: the cores, at most 4). */
+  workers: number;
 }
 
 /** The options, or a usage message. */
 export function parseBacktestArgs(args: readonly string[], stderrIsTTY: boolean): BacktestArgs | string {
-  const out: Partial<BacktestArgs> = { examples: 3, progress: stderrIsTTY };
+  const out: Partial<BacktestArgs> = { examples: 3, progress: stderrIsTTY, workers: Math.min(4, availableParallelism()) };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string | undefined => (i + 1 < args.length ? args[++i] : undefined);
@@ -38,6 +41,12 @@ export function parseBacktestArgs(args: readonly string[], stderrIsTTY: boolean)
         const n = Number(value());
         if (!Number.isInteger(n) || n < 0 || n > 100) return '--examples needs an integer from 0 to 100';
         out.examples = n;
+        break;
+      }
+      case '--workers': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 64) return '--workers needs an integer from 1 to 64';
+        out.workers = n;
         break;
       }
       case '--progress':
@@ -69,7 +78,7 @@ export async function runBacktestCli(args: BacktestArgs, stdout: (s: string) => 
   const bar = args.progress ? progressBar(stderr) : undefined;
   let result;
   try {
-    result = await runBacktest({ journalDir: args.journal, candidate, examplesPerTerm: args.examples, ...(bar ? { onProgress: bar.update } : {}) });
+    result = await runBacktest({ journalDir: args.journal, candidate, examplesPerTerm: args.examples, workers: args.workers, ...(bar ? { onProgress: bar.update } : {}) });
   } catch (err) {
     bar?.done();
     if (err instanceof PkguardError || (err as NodeJS.ErrnoException).code !== undefined) {

@@ -18,7 +18,7 @@ commands:
       compile lexicons into the artifact that scan and serve load at start (default: the cache folder)
   pkguard replay FILE [--speed N|max] [--url ws://HOST:PORT] [--token TOKEN] [--batch N]
       send a recorded NDJSON session to a running server
-  pkguard backtest --journal DIR --lexicons DIR [--report FILE.html] [--json FILE]
+  pkguard backtest --journal DIR --lexicons DIR [--report FILE.html] [--json FILE] [--workers N]
       what a candidate lexicon would have flagged on a server's recorded messages
   pkguard ingest [FILE] [--url ws://HOST:PORT] [--token TOKEN] [--window N] [--batch N] [--timeout S] [--quiet]
       send NDJSON ingest messages (FILE or stdin) to a running server; exit 0 only if all were acked
@@ -72,7 +72,7 @@ matches (else they compile and rewrite it); a stale or damaged artifact is never
 
 exit: 0 valid (warnings allowed) / written, 1 refused, 73 the artifact could not be written`,
   backtest: `usage: pkguard backtest --journal DIR --lexicons DIR [--report FILE.html] [--json FILE]
-                        [--examples N] [--progress|--no-progress]
+                        [--examples N] [--workers N] [--progress|--no-progress]
 
 Replays the messages a server journaled (journal.dir) through a candidate lexicon folder, each
 stream's final transcript chunks in order with their cross-chunk carry and chat on its own, and
@@ -87,6 +87,7 @@ options:
   --report FILE      also write an HTML report (chart, terms with examples)
   --json FILE        also write the full result as JSON
   --examples N       examples kept per term and direction (default 3)
+  --workers N        worker threads the streams are sharded across (default: cores, at most 4)
   --progress         a progress bar on stderr (default when stderr is a terminal)
 
 exit: 0 compared, 1 journal unreadable or lexicons refused, 2 usage`,

@@ -350,6 +350,7 @@ export class ClusterNode implements StreamService, FlagHistory {
 
   async command(cmd: ModeratorCommand): Promise<CommandResult | WireError> {
     let stream: string;
+    if (cmd.type === 'promote') return wireError('no_shadow_lexicon', 'a shadow lexicon is not scanned in cluster mode', { command: 'promote' });
     if (cmd.type === 'dismiss') {
       const n = Number(cmd.flagId.slice(1));
       let e: ClusterEvent | undefined;
@@ -465,7 +466,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   }
 
   #dispatch(e: ClusterEvent, seq: number): void {
-    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'msg' || e.t === 'dismiss') return; // nothing to show
+    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'msg' || e.t === 'dismiss' || e.t === 'promote') return; // nothing to show
     const out = this.#d.outbox;
     const conns = this.#conns.get(e.stream) ?? NO_PEERS;
     switch (e.t) {

@@ -15,6 +15,7 @@ import { FlagStore, type FlagEntry } from './flag-store.js';
 import { StreamBoard } from './stream-board.js';
 import { StreamView } from './stream-view.js';
 import { keyboardTriage } from './triage.js';
+import { ShadowView, withShadow } from './shadow-view.js';
 import { CATEGORIES, SEVERITIES, type Category, type Level, type ServerMessage, type Severity } from './wire.js';
 
 /** How far back (in flag ids) a fresh subscribe starts, so an opened console shows recent flags. */
@@ -52,6 +53,8 @@ const board = new StreamBoard(byId('cards'), byId('more-cards'), {
 const queue = new ConfirmQueue(byId('queue'), { confirm: (s) => decide('confirm', s), decline: (s) => decide('decline', s), open: openStream });
 const streamView = new StreamView(byId('stream-view'), { token: () => sessionStorage.getItem(TOKEN_KEY) ?? undefined, info: (s) => board.info(s) });
 const view = new FeedView(byId('feed'), store, (e) => dismiss(e));
+// The live/shadow difference (shadow-view.ts): hidden unless the server scans a shadow lexicon.
+const shadowView = new ShadowView(document.body, (m) => socket?.send(m) ?? false);
 
 // --- rendering ----------------------------------------------------------------------------------
 let frame = 0;
@@ -134,6 +137,7 @@ const NOOP: Record<string, string> = { dismiss: 'no change: already dismissed', 
 
 // --- feed messages ------------------------------------------------------------------------------
 function onMessage(m: ServerMessage): void {
+  if (shadowView.take(m)) return;
   switch (m.type) {
     case 'flag':
       changing();
@@ -286,7 +290,7 @@ function applyFilter(): void {
   if (wider && socket) {
     widened = true;
     socket.reopen();
-  } else socket?.send(subscribeMessage(f));
+  } else socket?.send(withShadow(subscribeMessage(f)));
   schedule();
 }
 
@@ -314,7 +318,7 @@ function connect(token: string): void {
       const last = store.lastId;
       const position: Position = last && !widened ? { since: last } : { history: HISTORY };
       widened = false;
-      return subscribeMessage(store.filter, position);
+      return withShadow(subscribeMessage(store.filter, position));
     },
     message: onMessage,
     status: onStatus,

@@ -22,6 +22,10 @@ export const WIRE_ERRORS = {
   shutting_down: 'shutting_down',
   /** A bug or an I/O failure; the message was not acked. */
   internal: 'internal',
+  /** `promote` without a shadow lexicon configured (or after it was promoted). */
+  no_shadow_lexicon: 'no_shadow_lexicon',
+  /** `promote` refused: the shadow lexicon would lose files or entries of the live one (send `force: true` to promote anyway). */
+  lexicon_refused: 'lexicon_refused',
   /** Cluster mode: the partition's owner could not be reached in time (NATS down, a takeover under way); not acked, send it again. */
   unavailable: 'unavailable',
 } as const;

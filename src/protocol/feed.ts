@@ -29,6 +29,11 @@ export const subscribeSchema = z.object({
    * history). Ids are counted, not matching flags; in cluster mode ids are sparser than flags.
    */
   history: z.number().int().min(0).max(100_000).optional(),
+  /**
+   * Moderators: also receive `shadow` frames, what the shadow lexicon (`lexicons.shadow`) raised on
+   * each message against the live flags. Live only (not replayed by `since`); default false.
+   */
+  shadow: z.boolean().optional(),
 });
 
 export const dismissSchema = z.object({
@@ -62,13 +67,23 @@ export const declineSchema = z.object({
   stream: streamId,
 });
 
+/**
+ * Makes the shadow lexicon the live one (moderators). Refused like a lexicon reload when it would
+ * lose files or entries of the live lexicon, unless `force`; journaled as a `promote` record.
+ */
+export const promoteSchema = z.object({
+  type: z.literal('promote'),
+  force: z.boolean().optional(),
+});
+
 export type SubscribeCommand = z.infer<typeof subscribeSchema>;
+export type PromoteCommand = z.infer<typeof promoteSchema>;
 export type DismissCommand = z.infer<typeof dismissSchema>;
 export type ShutdownCommand = z.infer<typeof shutdownCommandSchema>;
 export type RestoreCommand = z.infer<typeof restoreSchema>;
 export type ConfirmCommand = z.infer<typeof confirmSchema>;
 export type DeclineCommand = z.infer<typeof declineSchema>;
-export type FeedCommand = SubscribeCommand | DismissCommand | ShutdownCommand | RestoreCommand | ConfirmCommand | DeclineCommand;
+export type FeedCommand = SubscribeCommand | DismissCommand | ShutdownCommand | RestoreCommand | ConfirmCommand | DeclineCommand | PromoteCommand;
 
 export const FEED_SCHEMAS = {
   subscribe: subscribeSchema,
@@ -77,6 +92,7 @@ export const FEED_SCHEMAS = {
   restore: restoreSchema,
   confirm: confirmSchema,
   decline: declineSchema,
+  promote: promoteSchema,
 } as const;
 export type FeedType = keyof typeof FEED_SCHEMAS;
 

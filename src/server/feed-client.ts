@@ -18,6 +18,8 @@ interface Filter {
   categories: Set<string> | undefined;
   minSeverity: number;
   streams: Set<string> | undefined;
+  /** Asked for `shadow` frames (subscribe `shadow: true`). */
+  shadow?: boolean;
 }
 
 /**
@@ -109,6 +111,7 @@ export class FeedClient {
       categories: cmd.categories ? new Set(cmd.categories) : undefined,
       minSeverity: cmd.minSeverity ? severityRank(cmd.minSeverity) : 0,
       streams: cmd.streams ? new Set(cmd.streams) : undefined,
+      shadow: cmd.shadow === true,
     };
   }
 

@@ -35,7 +35,7 @@ export function feedFrameHandler(d: FeedFrameDeps): (client: FeedClient, data: B
         return;
       }
       if (client.role !== 'moderator') return reply(wireError('forbidden', `type: ${cmd.type} is a moderator command; a control connection only subscribes`, { index }));
-      const where = { index, command: cmd.type, ...('stream' in cmd ? { stream: cmd.stream } : { flagId: cmd.flagId }) };
+      const where = { index, command: cmd.type, ...('stream' in cmd ? { stream: cmd.stream } : 'flagId' in cmd ? { flagId: cmd.flagId } : {}) };
       d.core.command(cmd).then(reply, (err: unknown) => reply(wireError('internal', `${cmd.type} failed: ${(err as Error).message}`, where)));
     });
   };

@@ -23,6 +23,7 @@ import type { PkEvent } from '../stream/contracts.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
 import { FeedStreams, StatePages, type PageLimits, type Signal } from './feed-state.js';
+import { shadowFrame, type ShadowOutcome } from '../shadow/shadow-lane.js';
 
 export { FeedClient } from './feed-client.js';
 
@@ -145,6 +146,18 @@ export class FeedHub {
     for (const c of this.#clients) {
       if (c.closed || c.role !== 'moderator' || !c.wantsStream(e.stream)) continue;
       this.#send(c, (text ??= JSON.stringify({ type: 'retract', stream: e.stream, seq: e.seq, flagId: e.flagId, ts: e.ts })));
+    }
+  }
+
+  /**
+   * What the shadow lexicon raised on a message, to moderators that subscribed with `shadow: true`
+   * (and whose stream filter takes the stream). Not held or replayed: shadow frames are a live view.
+   */
+  shadow(o: ShadowOutcome): void {
+    let text: string | undefined;
+    for (const c of this.#clients) {
+      if (c.closed || c.role !== 'moderator' || !c.filter.shadow || !c.wantsStream(o.stream)) continue;
+      this.#send(c, (text ??= shadowFrame(o)));
     }
   }
 

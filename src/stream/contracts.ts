@@ -5,8 +5,9 @@
  */
 import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
+import type { ShadowOutcome } from '../shadow/shadow-lane.js';
 import type { WireError } from '../protocol/codes.js';
-import type { ConfirmCommand, DeclineCommand, DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
+import type { ConfirmCommand, DeclineCommand, DismissCommand, PromoteCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 
 /** An ingest connection as the core sees it: something signals for its streams go to. */
@@ -24,7 +25,7 @@ export interface Ack {
   duplicate?: true;
 }
 
-export type ModeratorCommand = DismissCommand | ShutdownCommand | RestoreCommand | ConfirmCommand | DeclineCommand;
+export type ModeratorCommand = DismissCommand | ShutdownCommand | RestoreCommand | ConfirmCommand | DeclineCommand | PromoteCommand;
 
 export interface CommandResult {
   type: 'ok';
@@ -65,6 +66,8 @@ export interface Outbox {
   shutdown(event: ShutdownEvent, streamConns: Iterable<IngestPeer>): void;
   /** A stream's standing shutdown, to one ingest connection that sends for it and has not heard it (a reconnect, a restart). */
   standing(event: ShutdownEvent, peer: IngestPeer): void;
+  /** What the shadow lexicon raised on a message (only with `lexicons.shadow`): counted, and sent to feed clients that ask. */
+  shadow?(outcome: ShadowOutcome): void;
 }
 
 /** A journaled flag with the message it came from (and, for a carried flag, the text before it). */

@@ -4,7 +4,8 @@
  * processor owns the waiting; this owns the meaning.
  */
 import type { Escalation, EscalationEvent, LevelEvent, ShutdownEvent } from '../escalate/escalation.js';
-import type { Scanner } from '../detect/scanner.js';
+import type { ChunkMeta, Scanner } from '../detect/scanner.js';
+import { ShadowLane, type ShadowOutcome } from '../shadow/shadow-lane.js';
 import type { Flag, FlagIdAllocator } from '../flag.js';
 import type { Metrics } from '../metrics.js';
 import { wireError, type WireError } from '../protocol/codes.js';
@@ -45,6 +46,8 @@ export interface Outcome {
   pk: PkEvent | undefined;
   /** The stream is shut down and this connection sends for it for the first time: tell it. */
   standing?: { event: ShutdownEvent; peer: IngestPeer };
+  /** What the shadow lexicon raised on this message, against the live flags. */
+  shadow?: ShadowOutcome;
 }
 
 export interface StepDeps {
@@ -57,6 +60,20 @@ export interface StepDeps {
   metrics: Metrics;
   log: CoreLog;
   limits: StepLimits;
+  /** The shadow lexicon, scanned beside the live one (shadow/shadow-lane.ts); its flags never reach escalation. */
+  shadow?: ShadowLane;
+}
+
+/**
+ * A final transcript chunk (with its stream's carry) or a chat message (on its own) through a
+ * scanner, with who said it on its flags: the one scan the live and the shadow lexicon share.
+ */
+export function scanMessage(scanner: Scanner, msg: IngestMessage & { type: 'transcript' | 'chat' }, meta: ChunkMeta): Flag[] {
+  const flags = scanner.stream(msg.stream).push(msg.text, meta);
+  if (msg.type === 'chat') {
+    if (msg.user !== undefined) for (const f of flags) f.user = msg.user;
+  } else if (msg.speaker !== undefined) for (const f of flags) f.speaker = msg.speaker;
+  return flags;
 }
 
 const NO_FLAGS: Flag[] = [];
@@ -128,8 +145,14 @@ export class MessageStep {
           this.#d.log.dropped(msg.stream, msg.seq, dropped);
         }
         records.push(rec);
+        const shadow = partial ? undefined : this.#shadow(msg, flags);
         // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence.
-        if (flags.length > 0 || (msg.type === 'transcript' && !partial)) rec.text = msg.text;
+        if (flags.length > 0 || shadow?.flags.length || (msg.type === 'transcript' && !partial)) rec.text = msg.text;
+        if (shadow) {
+          // After the text: a backtest reads flagless records from their bytes up to here.
+          if (shadow.flags.length > 0) rec.shadow = shadow.flags;
+          out.shadow = shadow;
+        }
         if (flags.length > 0) {
           out.flags = flags;
           out.text = msg.text;
@@ -155,7 +178,10 @@ export class MessageStep {
     if (!partial) st.seqs.mark(msg.seq);
     for (const e of events) records.push(eventRecord(e));
     out.events = events;
-    if (msg.type === 'end') this.#d.streams.release(msg.stream, st, escalation, this.#d.scanner);
+    if (msg.type === 'end') {
+      this.#d.streams.release(msg.stream, st, escalation, this.#d.scanner);
+      this.#d.shadow?.endStream(msg.stream);
+    }
     return out;
   }
 
@@ -165,6 +191,7 @@ export class MessageStep {
     if (o.pk) this.#d.outbox.pk(o.pk);
     if (o.retractions) this.#publish(NO_FLAGS, '', o.retractions, NO_PEERS);
     if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st?.conns ?? NO_PEERS, o.prev);
+    if (o.shadow) this.#d.outbox.shadow?.(o.shadow);
   }
 
   publishEvents(events: readonly EscalationEvent[], stream: string): void {
@@ -177,6 +204,12 @@ export class MessageStep {
    */
   command(cmd: ModeratorCommand): { records: StreamRecord[]; events: EscalationEvent[]; stream: string; result: CommandResult } | CommandResult | WireError {
     const { streams, escalation } = this.#d;
+    if (cmd.type === 'promote') {
+      // The shadow lexicon goes live (shadow/shadow-lane.ts checks it as a reload would be checked).
+      const done = this.#d.shadow?.promote(this.#d.scanner, cmd.force === true, Date.now()) ?? wireError('no_shadow_lexicon', 'no shadow lexicon is configured (lexicons.shadow)', { command: 'promote' });
+      if ('type' in done) return done;
+      return { records: [done], events: [], stream: '', result: { type: 'ok', command: 'promote', stream: '' } };
+    }
     if (cmd.type === 'dismiss') {
       const stream = this.flagStreams.get(cmd.flagId) ?? null;
       if (stream === null && !this.#issued(cmd.flagId)) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`, { command: 'dismiss', flagId: cmd.flagId });
@@ -220,22 +253,30 @@ export class MessageStep {
     const scanner = this.#d.scanner;
     let flags: Flag[];
     let retracted: readonly string[] = NO_IDS;
-    if (msg.type === 'chat') {
-      flags = scanner.stream(msg.stream).push(msg.text, meta);
-      if (msg.user !== undefined) for (const f of flags) f.user = msg.user;
-    } else {
+    if (msg.type === 'chat') flags = scanMessage(scanner, msg, meta);
+    else {
       if (partial) {
         const tracker = (st.partials ??= new PartialTracker());
         flags = tracker.fresh(msg.seq, scanPartial(scanner, this.#d.ids, msg.stream, msg.text, meta));
         for (const f of flags) f.partial = true;
+        if (msg.speaker !== undefined) for (const f of flags) f.speaker = msg.speaker;
       } else {
-        flags = scanner.stream(msg.stream).push(msg.text, meta);
+        flags = scanMessage(scanner, msg, meta);
         if (st.partials) ({ flags, retracted } = st.partials.final(msg.seq, flags));
       }
-      if (msg.speaker !== undefined) for (const f of flags) f.speaker = msg.speaker;
     }
     this.#d.metrics.scanSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     return { flags, retracted };
+  }
+
+  /** The shadow lexicon's flags on a final chunk or chat message, through the same scan as the live ones. */
+  #shadow(msg: IngestMessage & { type: 'transcript' | 'chat' }, live: readonly Flag[]): ShadowOutcome | undefined {
+    const lane = this.#d.shadow;
+    const scanner = lane?.scanner;
+    if (!lane || !scanner) return undefined;
+    lane.touch(msg.stream, Date.now());
+    const flags = scanMessage(scanner, msg, { seq: msg.seq, ts: msg.ts, kind: msg.type });
+    return ShadowLane.compare({ stream: msg.stream, seq: msg.seq, kind: msg.type, ts: msg.ts, text: msg.text, flags }, live);
   }
 
   #publish(flags: readonly Flag[], text: string, events: readonly EscalationEvent[], conns: Iterable<IngestPeer>, prev?: string): void {

@@ -26,6 +26,7 @@ import { MessageStep, type CoreLog, type Outcome, type StepLimits } from './mess
 import { eventRecord, type StreamRecord } from './records.js';
 import { replayLog } from './replay.js';
 import { StreamTable } from './stream-table.js';
+import type { ShadowLane } from '../shadow/shadow-lane.js';
 
 export interface ProcessorParts {
   scanner: Scanner;
@@ -44,6 +45,8 @@ export interface ProcessorParts {
   metrics: Metrics;
   events: CoreLog;
   limits: StepLimits;
+  /** The shadow lexicon scanned beside the live one (`lexicons.shadow`); absent: none. */
+  shadow?: ShadowLane;
   /** How often a failed log is probed for space again. Default 500 ms. */
   probeMs?: number;
 }
@@ -148,7 +151,7 @@ export class Processor implements StreamService {
   }
 
   async command(cmd: ModeratorCommand): Promise<CommandResult | WireError> {
-    const where = { command: cmd.type, ...('stream' in cmd ? { stream: cmd.stream } : { flagId: cmd.flagId }) };
+    const where = { command: cmd.type, ...('stream' in cmd ? { stream: cmd.stream } : 'flagId' in cmd ? { flagId: cmd.flagId } : {}) };
     if (this.#broken) return wireError('internal', 'the journal cannot be written (disk full or failing); command not done, send it again', where);
     const done = this.#step.command(cmd);
     if (!('records' in done)) return done;
@@ -171,11 +174,12 @@ export class Processor implements StreamService {
   }
 
   sweepIdle(idleMs: number, now = Date.now()): number {
+    this.#p.shadow?.sweepIdle(idleMs, now);
     return this.#streams.sweepIdle(idleMs, now, this.#escalation, this.#p.scanner);
   }
 
   #newStep(): MessageStep {
-    return new MessageStep({ scanner: this.#p.scanner, ids: this.#p.ids, escalation: this.#escalation, streams: this.#streams, outbox: this.#p.outbox, metrics: this.#p.metrics, log: this.#p.events, limits: this.#p.limits });
+    return new MessageStep({ scanner: this.#p.scanner, ids: this.#p.ids, escalation: this.#escalation, streams: this.#streams, outbox: this.#p.outbox, metrics: this.#p.metrics, log: this.#p.events, limits: this.#p.limits, ...(this.#p.shadow ? { shadow: this.#p.shadow } : {}) });
   }
 
   /** Records and signals the shutdowns a replay found implied but unrecorded (a torn batch held their flags). */
@@ -243,7 +247,10 @@ export class Processor implements StreamService {
   /** Builds every piece of state from the log, as a restart does. */
   async #rebuild() {
     const { scanner, ids, limits } = this.#p;
-    for (const stream of this.#streams.ids()) scanner.endStream(stream);
+    for (const stream of this.#streams.ids()) {
+      scanner.endStream(stream);
+      this.#p.shadow?.endStream(stream);
+    }
     this.#escalation = new Escalation(this.#p.escalation);
     const r = await replayLog(this.#p.log, this.#escalation, limits.seqWindow);
     this.#streams = StreamTable.recovered(limits.seqWindow, r, this.#streams);
@@ -251,6 +258,8 @@ export class Processor implements StreamService {
     // The carry is rebuilt by scanning each live stream's last chunks again, before ids are set:
     // what that finds was reported before the restart and is thrown away.
     for (const [stream, texts] of r.carry) for (const text of texts) scanner.stream(stream).push(text, { kind: 'transcript' });
+    const shadow = this.#p.shadow?.scanner;
+    if (shadow) for (const [stream, texts] of r.carry) for (const text of texts) shadow.stream(stream).push(text, { kind: 'transcript' });
     if (!this.#p.idsFromLog) {
       ids.reset(r.nextFlag);
       this.#reservedBelow = r.nextFlag;

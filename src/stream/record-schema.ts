@@ -60,6 +60,7 @@ const schemas = {
     prev: z.string().optional(),
     speaker: z.enum(SPEAKERS).optional(),
     dropped: count.optional(),
+    shadow: z.array(flag).optional(),
   }),
   pk: z.object({ t: z.literal('pk'), stream, seq: count, ts, state: z.enum(['start', 'end']), opponent: z.string().optional() }),
   end: z.object({ t: z.literal('end'), stream, seq: count, ts }),
@@ -71,6 +72,7 @@ const schemas = {
   retract: z.object({ t: z.literal('retract'), stream, seq: count, flagId, ts }),
   dismiss: z.object({ t: z.literal('dismiss'), flagId, stream: stream.nullable(), ts, reason: z.string().optional() }),
   ids: z.object({ t: z.literal('ids'), below: count.min(1) }),
+  promote: z.object({ t: z.literal('promote'), dir: z.string().min(1), from: z.string().optional(), forced: z.boolean(), ts }),
 } as const;
 
 export type RecordCheck = { ok: true; record: StreamRecord } | { ok: false; reason: string };

@@ -48,6 +48,11 @@ export interface MessageRecord {
   dropped?: number;
   /** The end of the stream's earlier text, kept only when a flag was `carried` across the seam. */
   prev?: string;
+  /**
+   * Flags the shadow lexicon (`lexicons.shadow`) raised on this message: evidence for the
+   * live/shadow comparison only, never escalated or replayed as flags (absent: none, or older journals).
+   */
+  shadow?: Flag[];
 }
 
 export interface PkRecord {
@@ -87,6 +92,17 @@ export interface DismissRecord {
   reason?: string;
 }
 
+/** A moderator promoted the shadow lexicon to live (journaled before it took effect). */
+export interface PromoteRecord {
+  t: 'promote';
+  /** The shadow lexicon folder that became live, and the one it replaced (absent: the bundled lexicons). */
+  dir: string;
+  from?: string;
+  /** Promoted although the reload guard found it would lose entries. */
+  forced: boolean;
+  ts: number;
+}
+
 /** Flag ids below `below` may have been handed out: a restart never allocates under it (see processor.ts). */
 export interface IdsRecord {
   t: 'ids';
@@ -105,6 +121,7 @@ export type StreamRecord =
   | DeclineRecord
   | RetractRecord
   | DismissRecord
+  | PromoteRecord
   | IdsRecord;
 
 /** An escalation event as its record. */

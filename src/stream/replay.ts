@@ -118,6 +118,8 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
           state.nextFlag = Math.max(state.nextFlag, state.lastFlag + 1);
           rememberFlagStream(state.flagStreams, f.id, rec.stream);
         }
+        // Shadow flags drew their ids from the same allocator: never hand those out again (and nothing else).
+        for (const f of rec.shadow ?? []) state.nextFlag = Math.max(state.nextFlag, Number(f.id.slice(1)) + 1);
         // One incident per message, decided as it was live (message-step.ts makes the same call).
         notePending(escalation.onMessage(rec.stream, { seq: rec.seq, kind: rec.kind, final: rec.final, speaker: rec.speaker }, rec.flags, rec.ts));
         let tracker = state.partials.get(rec.stream);

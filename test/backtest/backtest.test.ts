@@ -121,6 +121,22 @@ describe('pkguard backtest', () => {
     }
   });
 
+  it('gives the same result with the streams sharded across worker threads', () => {
+    const out = mkdtempSync(join(tmpdir(), 'pkguard-bt-workers-'));
+    try {
+      const results = [1, 3].map((workers) => {
+        const json = join(out, `w${workers}.json`);
+        execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--json', json, '--no-progress', '--workers', String(workers)], { encoding: 'utf8' });
+        const { seconds: _s, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+        return r;
+      });
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0]!.messages.read).toBe(10);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('shows a progress bar on stderr when asked', () => {
     const r = spawnSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--progress'], { encoding: 'utf8' });
     expect(r.status).toBe(0);

@@ -1,0 +1,187 @@
+/**
+ * Reads the few fields a backtest needs straight from a journal line's bytes, without `JSON.parse`
+ * and without building the record: the top-level keys are walked in order and only `stream`,
+ * `seq`, `kind`, `final` and `text` are decoded (into one reused object). A line this cannot read
+ * with certainty — flags present, an escaped string where it matters, anything unexpected — is
+ * answered `FULL` and the caller parses it the slow, exact way. A record never needs to be in the
+ * server's key order for this to be right; only to be fast.
+ *
+ * Why: parsing every line as JSON allocated a full object graph per message, and garbage
+ * collection was the largest cost of a 1M-message backtest (see bench/backtest.ts).
+ */
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+
+/** The fields of a `msg` record a rescan needs; one instance is reused line after line. */
+export interface MsgFields {
+  stream: string;
+  seq: number;
+  kind: 'transcript' | 'chat';
+  final: boolean;
+  /** Absent when the journal did not keep it. */
+  text: string | undefined;
+  /** The shard of the stream, when the line's stream could be read (else -1): a damaged line is counted by its owner only. */
+  owner: number;
+}
+
+/** What a line is, as far as the bytes tell. */
+export const LineKind = {
+  /** A `msg` record with no flags: its fields are in the `MsgFields` passed in. */
+  Msg: 0,
+  /** Some other record the backtest skips. */
+  Other: 1,
+  /** An `end` record: the stream is in `MsgFields.stream`. */
+  End: 2,
+  /** Needs the exact parse (flags, escapes in a key field, an unexpected shape, or not JSON at all). */
+  Full: 3,
+} as const;
+export type LineKind = (typeof LineKind)[keyof typeof LineKind];
+
+const T_PREFIX = Buffer.from('{"t":"');
+
+/** Whether `buf[at..]` starts with `bytes`. */
+export function startsWith(buf: Buffer, at: number, end: number, bytes: Buffer): boolean {
+  if (end - at < bytes.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (buf[at + k] !== bytes[k]) return false;
+  return true;
+}
+
+/**
+ * The closing quote of the string whose first content byte is at `from`, or -1 when it does not
+ * close before `end`. Sets `escaped` when the string holds a backslash escape. One pass over the
+ * bytes (UTF-8 continuation bytes are never a quote or a backslash).
+ */
+function stringEnd(buf: Buffer, from: number, end: number, state: { escaped: boolean }): number {
+  for (let j = from; j < end; j++) {
+    const c = buf[j];
+    if (c === QUOTE) return j;
+    if (c === BACKSLASH) {
+      state.escaped = true;
+      j++;
+    }
+  }
+  return -1;
+}
+
+const esc = { escaped: false };
+
+/**
+ * Which of `of` shards a stream belongs to: FNV-1a over its UTF-8 bytes. A stream's records all go
+ * to one shard, so its chunks are scanned in order with their carry in one worker.
+ */
+export function shardOfBytes(buf: Uint8Array, start: number, end: number, of: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return (h >>> 0) % of;
+}
+
+export function shardOf(stream: string, of: number): number {
+  if (of === 1) return 0;
+  const bytes = Buffer.from(stream, 'utf8');
+  return shardOfBytes(bytes, 0, bytes.length, of);
+}
+
+/** Records of other shards are answered `Other` as soon as their stream is read (their text is never decoded). */
+export interface Shard {
+  of: number;
+  mine: number;
+}
+
+/**
+ * Reads the line `buf[start..end)` (no newline). For `Msg` and `End`, `out` holds the fields;
+ * `text` is decoded only for a `msg` record (it is the one long field).
+ */
+export function readLineFields(buf: Buffer, start: number, end: number, out: MsgFields, shard?: Shard): LineKind {
+  out.owner = -1;
+  if (!startsWith(buf, start, end, T_PREFIX)) return LineKind.Full;
+  // The record kind, by its first letters: msg, end, or anything else (skipped unparsed).
+  const k0 = buf[start + 6];
+  const isMsg = k0 === 0x6d /* m */ && buf[start + 7] === 0x73 && buf[start + 8] === 0x67 && buf[start + 9] === QUOTE;
+  const isEnd = k0 === 0x65 /* e */ && buf[start + 7] === 0x6e && buf[start + 8] === 0x64 && buf[start + 9] === QUOTE;
+  if (!isMsg && !isEnd) return LineKind.Other;
+  let i = start + 10;
+  let stream: string | undefined;
+  let seq = -1;
+  let kind: 'transcript' | 'chat' | undefined;
+  let final: boolean | undefined;
+  let text: string | undefined;
+  let flagsSeen = false;
+  while (i < end) {
+    const c = buf[i];
+    if (c === CLOSE_BRACE) break;
+    if (c !== COMMA || buf[i + 1] !== QUOTE) return LineKind.Full;
+    const keyStart = i + 2;
+    const keyEnd = buf.indexOf(QUOTE, keyStart);
+    if (keyEnd === -1 || keyEnd >= end || buf[keyEnd + 1] !== COLON) return LineKind.Full;
+    const keyLen = keyEnd - keyStart;
+    const k = buf[keyStart];
+    const v = keyEnd + 2;
+    const vc = buf[v];
+    let next: number;
+    if (vc === QUOTE) {
+      esc.escaped = false;
+      const close = stringEnd(buf, v + 1, end, esc);
+      if (close === -1) return LineKind.Full;
+      next = close + 1;
+      if (keyLen === 6 && k === 0x73 /* stream */ && buf[keyStart + 1] === 0x74) {
+        if (esc.escaped) return LineKind.Full;
+        if (shard && shard.of > 1) {
+          out.owner = shardOfBytes(buf, v + 1, close, shard.of);
+          if (out.owner !== shard.mine) return LineKind.Other;
+        }
+        stream = buf.toString('utf8', v + 1, close);
+      } else if (keyLen === 4 && k === 0x6b /* kind */) {
+        const first = buf[v + 1];
+        if (first === 0x74 && close - v - 1 === 10) kind = 'transcript';
+        else if (first === 0x63 && close - v - 1 === 4) kind = 'chat';
+        else return LineKind.Full;
+      } else if (keyLen === 4 && k === 0x74 /* text */ && buf[keyStart + 1] === 0x65) {
+        if (isMsg) text = esc.escaped ? (JSON.parse(buf.toString('utf8', v, close + 1)) as string) : buf.toString('utf8', v + 1, close);
+      }
+    } else if (vc === OPEN_BRACKET || vc === OPEN_BRACE) {
+      // Only an empty array is read here; flags (or any nested value) go to the exact parse.
+      if (vc !== OPEN_BRACKET || buf[v + 1] !== CLOSE_BRACKET) return LineKind.Full;
+      if (keyLen === 5 && k === 0x66 && buf[keyStart + 1] === 0x6c /* flags */) flagsSeen = true;
+      next = v + 2;
+    } else {
+      // A number or a literal: up to the next comma or the closing brace.
+      let j = v;
+      let n = 0;
+      let digits = true;
+      for (; j < end; j++) {
+        const d = buf[j]!;
+        if (d === COMMA || d === CLOSE_BRACE) break;
+        if (d >= 0x30 && d <= 0x39) n = n * 10 + (d - 0x30);
+        else digits = false;
+      }
+      if (j === end) return LineKind.Full;
+      next = j;
+      if (keyLen === 3 && k === 0x73 /* seq */) {
+        if (!digits || j === v || n > Number.MAX_SAFE_INTEGER) return LineKind.Full;
+        seq = n;
+      } else if (keyLen === 5 && k === 0x66 && buf[keyStart + 1] === 0x69 /* final */) {
+        if (vc === 0x74 && j - v === 4) final = true;
+        else if (vc === 0x66 && j - v === 5) final = false;
+        else return LineKind.Full;
+      }
+    }
+    i = next;
+  }
+  if (i >= end || buf[i] !== CLOSE_BRACE || i !== end - 1) return LineKind.Full;
+  if (stream === undefined || stream.length === 0) return LineKind.Full;
+  out.stream = stream;
+  if (isEnd) return LineKind.End;
+  if (seq < 0 || kind === undefined || final === undefined || !flagsSeen) return LineKind.Full;
+  out.seq = seq;
+  out.kind = kind;
+  out.final = final;
+  out.text = text;
+  return LineKind.Msg;
+}

@@ -1,0 +1,79 @@
+/**
+ * The byte reader of journal lines against the model it replaces (JSON.parse): on every line it
+ * either reads exactly what JSON.parse reads, or hands the line to the exact parse. Random texts with
+ * quotes, backslashes, escapes and non-BMP characters; damaged and reordered records; shards.
+ */
+import { describe, expect, it } from 'vitest';
+import { LineKind, readLineFields, shardOf, type MsgFields } from '../../src/backtest/record-bytes.js';
+
+const fields = (): MsgFields => ({ stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, owner: -1 });
+const read = (line: string, shard?: { of: number; mine: number }) => {
+  const buf = Buffer.from('garbage\n' + line + '\nmore', 'utf8');
+  const start = 8;
+  const out = fields();
+  const kind = readLineFields(buf, start, start + Buffer.byteLength(line), out, shard);
+  return { kind, out };
+};
+
+const ALPHABET = ['a', '价', '"', '\\', '\n', '\u0001', '😀', '\\"', '"t":"msg"', ',', '}', '{', 'é', ' ', '\\\\'];
+function rnd(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+describe('readLineFields', () => {
+  it('reads flagless msg records exactly as JSON.parse does, or hands them to it', () => {
+    const r = rnd(42);
+    let fast = 0;
+    for (let i = 0; i < 3000; i++) {
+      const pick = () => ALPHABET[Math.floor(r() * ALPHABET.length)]!;
+      const text = Array.from({ length: Math.floor(r() * 12) }, pick).join('');
+      const stream = r() < 0.8 ? `room-${Math.floor(r() * 50)}` : Array.from({ length: 1 + Math.floor(r() * 4) }, pick).join('');
+      const rec: Record<string, unknown> = { t: 'msg', stream, seq: Math.floor(r() * 1e9), ts: 1.7e12 + i, kind: r() < 0.5 ? 'chat' : 'transcript', final: r() < 0.8, flags: [] };
+      if (r() < 0.2) rec.speaker = 'guest';
+      if (r() < 0.1) rec.dropped = 3;
+      if (r() < 0.7) rec.text = text;
+      if (r() < 0.1) rec.prev = text;
+      const line = JSON.stringify(r() < 0.1 ? Object.fromEntries(Object.entries(rec).reverse().filter(([k]) => k !== 't').concat([['t', 'msg']]).reverse()) : rec);
+      const { kind, out } = read(line);
+      const model = JSON.parse(line) as Record<string, unknown>;
+      if (kind === LineKind.Msg) {
+        fast++;
+        expect({ stream: out.stream, seq: out.seq, kind: out.kind, final: out.final, text: out.text }).toEqual({ stream: model.stream, seq: model.seq, kind: model.kind, final: model.final, text: model.text });
+      } else expect(kind).toBe(LineKind.Full);
+    }
+    // Plain records (an unescaped stream id) take the fast path; the rest are the exception.
+    expect(fast).toBeGreaterThan(2000);
+  });
+
+  it('hands flagged, damaged and odd records to the exact parse, and skips other kinds unparsed', () => {
+    const flagged = JSON.stringify({ t: 'msg', stream: 'a', seq: 1, ts: 1, kind: 'chat', final: true, flags: [{ id: 'f1' }], text: 'x' });
+    expect(read(flagged).kind).toBe(LineKind.Full);
+    expect(read(flagged.slice(0, -5)).kind).toBe(LineKind.Full); // torn
+    expect(read('{"t":"msg","stream":"a","seq":-1,"ts":1,"kind":"chat","final":true,"flags":[]}').kind).toBe(LineKind.Full);
+    expect(read('{"t":"msg","stream":"a","seq":1,"ts":1,"kind":"chats","final":true,"flags":[]}').kind).toBe(LineKind.Full);
+    expect(read('{"t":"msg","stream":"a","seq":1,"ts":1,"kind":"chat","final":tru,"flags":[]}').kind).toBe(LineKind.Full);
+    expect(read('{"t":"msg","stream":"a","seq":1,"ts":1,"kind":"chat","final":true}').kind).toBe(LineKind.Full); // no flags key
+    expect(read('{"t":"msg","stream":"a","seq":1,"ts":1,"kind":"chat","final":true,"flags":[]} ').kind).toBe(LineKind.Full);
+    expect(read('not json').kind).toBe(LineKind.Full);
+    expect(read('{"t":"level","stream":"a","level":"high","risk":3,"ts":1}').kind).toBe(LineKind.Other);
+    expect(read('{"t":"messages"}').kind).toBe(LineKind.Other);
+    const end = read('{"t":"end","stream":"room-7","seq":3,"ts":1}');
+    expect(end.kind).toBe(LineKind.End);
+    expect(end.out.stream).toBe('room-7');
+  });
+
+  it('with shards, answers only the records of its streams and never decodes the others', () => {
+    const streams = Array.from({ length: 200 }, (_, i) => `room-${i}`);
+    const of = 3;
+    for (const stream of streams) {
+      const line = JSON.stringify({ t: 'msg', stream, seq: 1, ts: 1, kind: 'transcript', final: true, flags: [], text: 'hello' });
+      const kinds = [0, 1, 2].map((mine) => read(line, { of, mine }).kind);
+      expect(kinds.filter((k) => k === LineKind.Msg)).toHaveLength(1);
+      expect(kinds[shardOf(stream, of)]).toBe(LineKind.Msg);
+    }
+    const counts = [0, 0, 0];
+    for (const s of streams) counts[shardOf(s, of)]!++;
+    for (const c of counts) expect(c).toBeGreaterThan(40);
+  });
+});
