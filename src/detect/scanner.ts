@@ -227,8 +227,8 @@ export class Scanner {
     }
     if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried);
     if (ctx) {
-      ctx.textOrigins.remember(norm.text.codes, norm.text.starts, norm.text.length, textBase, base, ctx.text);
-      ctx.soundOrigins.remember(norm.sounds.codes, norm.sounds.starts, norm.sounds.length, soundBase, base, ctx.sounds);
+      ctx.textOrigins.remember(norm.text.codes, norm.text.starts, norm.text.length, textBase, base);
+      ctx.soundOrigins.remember(norm.sounds.codes, norm.sounds.starts, norm.sounds.length, soundBase, base);
     }
 
     const n = this.#normalizer;

@@ -6,8 +6,8 @@
  * never flagged twice), and an open digit run.
  */
 import type { Automaton } from '../match/automaton.js';
-import { LaneOrigins } from '../match/lane-origins.js';
-import { SearchState } from '../match/search.js';
+import { LaneOrigins, originCapacity } from '../match/lane-origins.js';
+import { laneWindow, SearchState } from '../match/search.js';
 import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 import type { HeldCandidate } from './open-ends.js';
@@ -38,13 +38,15 @@ export class StreamContext {
 
   constructor(automaton: Automaton) {
     this.automaton = automaton;
-    // A stream holds only what it needs: each lane's ring of repeats from its first repeat
-    // (search.ts), the origins when a chunk ends inside a prefix (lane-origins.ts); thousands of
-    // streams, see bench:e2e --memory.
-    this.text = new SearchState(automaton);
-    this.sounds = new SearchState(automaton);
-    this.textOrigins = new LaneOrigins(automaton);
-    this.soundOrigins = new LaneOrigins(automaton);
+    // One buffer for both lanes' search states and origins: a stream costs one ArrayBuffer, not
+    // six (thousands of streams; see bench:e2e --memory).
+    const n = laneWindow(automaton);
+    const o = originCapacity(automaton);
+    const buf = new Int32Array(4 * n + 4 * o);
+    this.text = new SearchState(automaton, buf.subarray(0, 2 * n));
+    this.sounds = new SearchState(automaton, buf.subarray(2 * n, 4 * n));
+    this.textOrigins = new LaneOrigins(automaton, buf.subarray(4 * n, 4 * n + 2 * o));
+    this.soundOrigins = new LaneOrigins(automaton, buf.subarray(4 * n + 2 * o, 4 * n + 4 * o));
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */

@@ -46,8 +46,6 @@ export class MatchBuffer {
   }
 }
 
-const NO_RUNS = new Int32Array(0);
-
 /**
  * What a stream carries between chunks: the automaton state, the previous code unit (for the pair
  * filter and repeat collapsing), the last runs of skipped repeats and the matches waiting for their
@@ -60,15 +58,10 @@ export class SearchState {
   prev = -1;
   /** Lane position of the next code unit to be searched. */
   position = 0;
-  /**
-   * Skip runs recorded so far; run r is lane `[runFrom[r & mask], runTo[r & mask]]`. The ring
-   * (laneWindow entries) is allocated at the first repeat, unless the caller gave a buffer: a
-   * stream whose text never repeats a unit holds none.
-   */
+  /** Skip runs recorded so far; run r is lane `[runFrom[r & mask], runTo[r & mask]]`. */
   runs = 0;
-  runFrom: Int32Array = NO_RUNS;
-  runTo: Int32Array = NO_RUNS;
-  readonly #window: number;
+  readonly runFrom: Int32Array;
+  readonly runTo: Int32Array;
   /**
    * Matches whose last run must reach `pendingEnd` (they end there), found when the run began at
    * `pendingFirst`; they are dropped when another run begins first. Allocated on first use.
@@ -81,18 +74,10 @@ export class SearchState {
 
   /** `buf` (2 × laneWindow units) lets a caller carve several states out of one buffer. */
   constructor(automaton: Automaton, buf?: Int32Array) {
-    this.#window = laneWindow(automaton);
-    if (buf !== undefined) this.#useRuns(buf);
-  }
-
-  /** @internal The ring, allocated (repeated() calls this at the first repeat). */
-  allocateRuns(): void {
-    if (this.runTo.length === 0) this.#useRuns(new Int32Array(2 * this.#window));
-  }
-
-  #useRuns(b: Int32Array): void {
-    this.runFrom = b.subarray(0, this.#window);
-    this.runTo = b.subarray(this.#window, 2 * this.#window);
+    const n = laneWindow(automaton);
+    const b = buf ?? new Int32Array(2 * n);
+    this.runFrom = b.subarray(0, n);
+    this.runTo = b.subarray(n, 2 * n);
   }
 
   reset(): void {
@@ -379,7 +364,6 @@ function addPending(st: SearchState, p: number, start: number, first: number, en
  * enough, and one-run patterns (扣扣 in 扣扣扣 twice, as plain search finds it).
  */
 function repeated(a: Automaton, st: SearchState, c: number, at: number, out: MatchBuffer): void {
-  if (st.runTo.length === 0) st.allocateRuns();
   const mask = st.runTo.length - 1;
   const last = (st.runs - 1) & mask;
   if (st.runs > 0 && st.runTo[last] === at - 1) st.runTo[last] = at;
