@@ -84,7 +84,8 @@ export class MessageStep {
     if (refused) return { reply: refused, st: undefined, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };
     const st = streams.open(msg.stream);
     st.lastActive = Date.now();
-    if (!st.conns.includes(peer)) st.conns.push(peer);
+    // A new array of the exact size: a pushed one reserves 17 slots, per stream.
+    if (!st.conns.includes(peer)) st.conns = st.conns.length === 0 ? [peer] : [...st.conns, peer];
     const partial = msg.type === 'transcript' && !msg.final;
     const ack: Ack = { type: 'ack', stream: msg.stream, seq: msg.seq };
     const out: Outcome = { reply: ack, st, flags: NO_FLAGS, text: '', events: NO_EVENTS, pk: undefined };

@@ -90,9 +90,13 @@ export class SeqWindow {
   }
 
   #append(s: number): void {
-    const b = (this.#below ??= []);
-    const n = b.length;
     this.#count++;
+    const b = this.#below;
+    if (b === undefined) {
+      this.#below = [s];
+      return;
+    }
+    const n = b.length;
     if (n > 0) {
       const last = b[n - 1]!;
       if (last < 0 && -last === s - 1) {
@@ -100,11 +104,17 @@ export class SeqWindow {
         return;
       }
       if (last >= 0 && last === s - 1) {
-        b.push(-s);
+        this.#push(b, -s);
         return;
       }
     }
-    b.push(s);
+    this.#push(b, s);
+  }
+
+  /** The first two entries in an array of exactly that size (a pushed one reserves 17 slots; most streams never hold more than one run). */
+  #push(b: number[], x: number): void {
+    if (b.length === 1) this.#below = [b[0]!, x];
+    else b.push(x);
   }
 
   #dropLowest(): void {
