@@ -1,6 +1,6 @@
 /**
  * A stream's lane carry at rest, packed: between two chunks a stream keeps only what the next chunk
- * can read, in one small Int32Array, and the search states and origin rings it is scanned with are
+ * can read, as varints in one small byte array, and the search states and origin rings it is scanned with are
  * full-size working copies shared by every stream of the automaton (`lanesFor`). Unpacked before a
  * chunk, packed after it; the copy is a few dozen integers, against the ~3.5 KB of rings and views
  * each stream held before (bench:e2e --memory).
@@ -11,6 +11,10 @@
  * `maxPatternLength` consumed units, and between them only skipped units, which the skip runs
  * record; so it starts at or after the seam minus the longest pattern minus the skip runs reached
  * walking back. If that walk runs past the oldest run the ring still holds, everything is kept.
+ *
+ * The integers are laid out per lane (header, skip runs, pending matches, origin pairs) and each is
+ * stored as the zigzag varint of its difference to the integer two before it: positions and
+ * origins rise by a few units per entry, so a pair takes about two bytes instead of eight.
  */
 import type { Automaton } from '../match/automaton.js';
 import { LaneOrigins, originCapacity } from '../match/lane-origins.js';
@@ -37,20 +41,53 @@ export class Lanes {
     this.#maxPattern = automaton.maxPatternLength;
   }
 
+  /** Integers of the carry being packed or unpacked. */
+  #ints = new Int32Array(256);
+  #bytes = new Uint8Array(1024);
+
   /** A stream's packed carry into the working lanes (`undefined`: a stream's first chunk). */
-  unpack(packed: Int32Array | undefined): void {
-    const at = unpackLane(this.text, this.textOrigins, packed, 0);
-    unpackLane(this.sounds, this.soundOrigins, packed, at);
+  unpack(packed: Uint8Array | undefined): void {
+    if (packed === undefined) {
+      unpackLane(this.text, this.textOrigins, undefined, 0);
+      unpackLane(this.sounds, this.soundOrigins, undefined, 0);
+      return;
+    }
+    // The count first, then the integers.
+    let n = 0;
+    let at = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = packed[at++]!;
+      n |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    if (this.#ints.length < n) this.#ints = new Int32Array(n);
+    decode(packed, at, this.#ints, n);
+    unpackLane(this.sounds, this.soundOrigins, this.#ints, unpackLane(this.text, this.textOrigins, this.#ints, 0));
   }
 
   /** The working lanes packed, into `reuse` when it fits (a stream's carry is about the same size chunk after chunk). */
-  pack(reuse: Int32Array | undefined): Int32Array {
+  pack(reuse: Uint8Array | undefined): Uint8Array {
     const fromText = this.#keepFrom(this.text);
     const fromSounds = this.#keepFrom(this.sounds);
-    const need = laneSize(this.text, this.textOrigins, fromText) + laneSize(this.sounds, this.soundOrigins, fromSounds);
-    const out = reuse !== undefined && reuse.length >= need && reuse.length <= need + 32 ? reuse : new Int32Array(need + 8);
-    const at = packLane(this.text, this.textOrigins, fromText, out, 0);
-    packLane(this.sounds, this.soundOrigins, fromSounds, out, at);
+    const n = laneSize(this.text, this.textOrigins, fromText) + laneSize(this.sounds, this.soundOrigins, fromSounds);
+    if (this.#ints.length < n) this.#ints = new Int32Array(n);
+    const ints = this.#ints;
+    const at = packLane(this.text, this.textOrigins, fromText, ints, 0);
+    packLane(this.sounds, this.soundOrigins, fromSounds, ints, at);
+    // At most 5 bytes per integer (two's complement differences of int32 fit 33 bits: 5 varint bytes).
+    if (this.#bytes.length < 5 + 5 * n) this.#bytes = new Uint8Array(5 + 5 * n);
+    const bytes = this.#bytes;
+    let len = 0;
+    for (let c = n; ; c >>>= 7) {
+      if (c < 0x80) {
+        bytes[len++] = c;
+        break;
+      }
+      bytes[len++] = (c & 0x7f) | 0x80;
+    }
+    len = encode(ints, n, bytes, len);
+    const out = reuse !== undefined && reuse.length >= len && reuse.length <= len + 16 ? reuse : new Uint8Array(len + 4);
+    out.set(bytes.subarray(0, len));
     return out;
   }
 
@@ -141,3 +178,32 @@ function unpackLane(st: SearchState, origins: LaneOrigins, packed: Int32Array | 
 }
 
 const EMPTY = new Int32Array(0);
+
+/** `ints[0..n)` as zigzag varints of each one's difference to the integer two before it; returns the end. */
+function encode(ints: Int32Array, n: number, out: Uint8Array, at: number): number {
+  for (let i = 0; i < n; i++) {
+    const d = ints[i]! - (i >= 2 ? ints[i - 2]! : 0);
+    let z = d >= 0 ? 2 * d : -2 * d - 1;
+    while (z >= 0x80) {
+      out[at++] = (z & 0x7f) | 0x80;
+      z = Math.floor(z / 0x80);
+    }
+    out[at++] = z;
+  }
+  return at;
+}
+
+function decode(bytes: Uint8Array, at: number, ints: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    let z = 0;
+    let scale = 1;
+    for (;;) {
+      const b = bytes[at++]!;
+      z += (b & 0x7f) * scale;
+      if (b < 0x80) break;
+      scale *= 0x80;
+    }
+    const d = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    ints[i] = d + (i >= 2 ? ints[i - 2]! : 0);
+  }
+}

@@ -27,7 +27,7 @@ export class StreamContext {
   readonly textOrigins: LaneOrigins;
   readonly soundOrigins: LaneOrigins;
   readonly #lanes: Lanes;
-  #packed: Int32Array | undefined;
+  #packed: Uint8Array | undefined;
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';

@@ -31,7 +31,7 @@ describe('lane carry', () => {
           const want = new Map<string, number>();
           for (let i = 0; i < whole.count; i++) want.set(`${whole.patterns[i]}:${whole.ends[i]}`, starts[whole.starts[i]!]!);
           const ends = [...[...new Set(cuts.map((c) => Math.min(c, codes.length)))].sort((x, y) => x - y), codes.length];
-          return { codes, starts, want, total: whole.count, ends, next: 0, at: 0, seen: 0, packed: undefined as Int32Array | undefined };
+          return { codes, starts, want, total: whole.count, ends, next: 0, at: 0, seen: 0, packed: undefined as Uint8Array | undefined };
         });
         const out = new MatchBuffer();
         // Round robin over the streams, one chunk each.
@@ -66,7 +66,7 @@ describe('lane carry', () => {
     const patterns = ['abcdefgh', 'xyz', 'bcd'];
     const a = buildAutomaton(patterns, { collapseRepeats: true });
     const lanes = new Lanes(a);
-    let packed: Int32Array | undefined;
+    let packed: Uint8Array | undefined;
     const out = new MatchBuffer();
     for (let chunk = 0, at = 0; chunk < 50; chunk++) {
       const codes = Uint16Array.from('qabcdefgxyzpqrstuvw', (ch) => ch.charCodeAt(0));
@@ -78,12 +78,34 @@ describe('lane carry', () => {
       packed = lanes.pack(packed);
       at += codes.length;
     }
-    // Two headers (7 each), up to maxPatternLength + 1 origin pairs in the text lane, slack.
-    expect(packed!.length).toBeLessThanOrEqual(2 * 7 + 2 * (a.maxPatternLength + 1) + 8 + 32);
+    // Two headers of 7 integers (state and position take up to 3 bytes), then about two bytes per
+    // origin pair for the last maxPatternLength + 1 units, plus the reuse slack; the ring holds 128 pairs.
+    expect(packed!.length).toBeLessThanOrEqual(1 + 2 * 12 + 2 * 2 * (a.maxPatternLength + 2) + 4 + 16);
   });
 
   test('the packing knows every field of the search state (a new field must be carried too)', () => {
     const st = new SearchState(buildAutomaton(['ab'], {}));
     expect(Object.keys(st).sort()).toEqual(['pending', 'pendingEnd', 'pendingFirst', 'pendingPattern', 'pendingStart', 'position', 'prev', 'runFrom', 'runTo', 'runs', 'state'].sort());
   });
+});
+
+test('large positions and origins, and a ring full of repeats, survive the varints exactly', () => {
+  const a = buildAutomaton(['ab', '低价'], { collapseRepeats: true });
+  const lanes = new Lanes(a);
+  const codes = Uint16Array.from('低'.repeat(300) + 'a', (ch) => ch.charCodeAt(0));
+  const base = 2_000_000_000;
+  const starts = Int32Array.from(codes, (_, i) => 7 * i);
+  lanes.unpack(undefined);
+  const out = new MatchBuffer();
+  lanes.text.position = 1_900_000_000;
+  findOverlapping(a, codes, codes.length, out, lanes.text);
+  lanes.textOrigins.remember(codes, starts, codes.length, 1_900_000_000, base - 7 * codes.length);
+  const before = { state: lanes.text.state, prev: lanes.text.prev, position: lanes.text.position, runs: lanes.text.runs };
+  const probe = (p: number) => lanes.textOrigins.originOf(p);
+  const want = [1, 2, 3, 10, 40].map((k) => probe(lanes.text.position - k));
+  const packed = lanes.pack(undefined);
+  lanes.unpack(undefined); // another stream in between
+  lanes.unpack(packed);
+  expect({ state: lanes.text.state, prev: lanes.text.prev, position: lanes.text.position, runs: lanes.text.runs }).toEqual(before);
+  expect([1, 2, 3, 10, 40].map((k) => probe(lanes.text.position - k))).toEqual(want);
 });
