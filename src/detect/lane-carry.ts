@@ -67,13 +67,11 @@ export class Lanes {
 
   /** The working lanes packed, into `reuse` when it fits (a stream's carry is about the same size chunk after chunk). */
   pack(reuse: Uint8Array | undefined): Uint8Array {
-    const fromText = this.#keepFrom(this.text);
-    const fromSounds = this.#keepFrom(this.sounds);
-    const n = laneSize(this.text, this.textOrigins, fromText) + laneSize(this.sounds, this.soundOrigins, fromSounds);
-    if (this.#ints.length < n) this.#ints = new Int32Array(n);
+    // Room for the most the lanes can hold; then one pass writes what they keep.
+    const most = laneMost(this.text, this.textOrigins) + laneMost(this.sounds, this.soundOrigins);
+    if (this.#ints.length < most) this.#ints = new Int32Array(most);
     const ints = this.#ints;
-    const at = packLane(this.text, this.textOrigins, fromText, ints, 0);
-    packLane(this.sounds, this.soundOrigins, fromSounds, ints, at);
+    const n = packLane(this.sounds, this.soundOrigins, this.#keepFrom(this.sounds), ints, packLane(this.text, this.textOrigins, this.#keepFrom(this.text), ints, 0));
     // At most 5 bytes per integer (two's complement differences of int32 fit 33 bits: 5 varint bytes).
     if (this.#bytes.length < 5 + 5 * n) this.#bytes = new Uint8Array(5 + 5 * n);
     const bytes = this.#bytes;
@@ -87,7 +85,7 @@ export class Lanes {
     }
     len = encode(ints, n, bytes, len);
     const out = reuse !== undefined && reuse.length >= len && reuse.length <= len + 16 ? reuse : new Uint8Array(len + 4);
-    out.set(bytes.subarray(0, len));
+    for (let i = 0; i < len; i++) out[i] = bytes[i]!;
     return out;
   }
 
@@ -117,8 +115,8 @@ function keptRuns(st: SearchState): number {
   return Math.min(st.runs, st.runTo.length);
 }
 
-function laneSize(st: SearchState, origins: LaneOrigins, from: number): number {
-  return HEADER + 2 * keptRuns(st) + 4 * st.pending + 2 * origins.newestFrom(from);
+function laneMost(st: SearchState, origins: LaneOrigins): number {
+  return HEADER + 2 * keptRuns(st) + 4 * st.pending + 2 * origins.capacity;
 }
 
 function packLane(st: SearchState, origins: LaneOrigins, from: number, out: Int32Array, at: number): number {
@@ -183,6 +181,11 @@ const EMPTY = new Int32Array(0);
 function encode(ints: Int32Array, n: number, out: Uint8Array, at: number): number {
   for (let i = 0; i < n; i++) {
     const d = ints[i]! - (i >= 2 ? ints[i - 2]! : 0);
+    if (d >= 0 && d < 0x40) {
+      // Most: a rise of a few units, one byte.
+      out[at++] = 2 * d;
+      continue;
+    }
     let z = d >= 0 ? 2 * d : -2 * d - 1;
     while (z >= 0x80) {
       out[at++] = (z & 0x7f) | 0x80;
@@ -195,12 +198,16 @@ function encode(ints: Int32Array, n: number, out: Uint8Array, at: number): numbe
 
 function decode(bytes: Uint8Array, at: number, ints: Int32Array, n: number): void {
   for (let i = 0; i < n; i++) {
-    let z = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[at++]!;
+    let b = bytes[at++]!;
+    if (b < 0x80 && (b & 1) === 0) {
+      ints[i] = b / 2 + (i >= 2 ? ints[i - 2]! : 0);
+      continue;
+    }
+    let z = b & 0x7f;
+    let scale = 0x80;
+    while (b >= 0x80) {
+      b = bytes[at++]!;
       z += (b & 0x7f) * scale;
-      if (b < 0x80) break;
       scale *= 0x80;
     }
     const d = z % 2 === 0 ? z / 2 : -(z + 1) / 2;

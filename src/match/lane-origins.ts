@@ -87,6 +87,11 @@ export class LaneOrigins {
     return this.#count - e;
   }
 
+  /** Entries the ring holds at most. */
+  get capacity(): number {
+    return this.#pos.length;
+  }
+
   /** Replaces every entry by `k` position/origin pairs (as `newestFrom` wrote them) read from `src[at]`. */
   load(src: Int32Array, at: number, k: number): void {
     for (let i = 0; i < k; i++, at += 2) (this.#pos[i] = src[at]!), (this.#origin[i] = src[at + 1]!);
