@@ -179,11 +179,16 @@ const EMPTY = new Int32Array(0);
 
 /** `ints[0..n)` as zigzag varints of each one's difference to the integer two before it; returns the end. */
 function encode(ints: Int32Array, n: number, out: Uint8Array, at: number): number {
+  let back2 = 0;
+  let back1 = 0;
   for (let i = 0; i < n; i++) {
-    const d = ints[i]! - (i >= 2 ? ints[i - 2]! : 0);
+    const v = ints[i]!;
+    const d = v - back2;
+    back2 = back1;
+    back1 = v;
     if (d >= 0 && d < 0x40) {
       // Most: a rise of a few units, one byte.
-      out[at++] = 2 * d;
+      out[at++] = d << 1;
       continue;
     }
     let z = d >= 0 ? 2 * d : -2 * d - 1;
@@ -197,20 +202,24 @@ function encode(ints: Int32Array, n: number, out: Uint8Array, at: number): numbe
 }
 
 function decode(bytes: Uint8Array, at: number, ints: Int32Array, n: number): void {
+  let back2 = 0;
+  let back1 = 0;
   for (let i = 0; i < n; i++) {
     let b = bytes[at++]!;
-    if (b < 0x80 && (b & 1) === 0) {
-      ints[i] = b / 2 + (i >= 2 ? ints[i - 2]! : 0);
-      continue;
+    let v: number;
+    if ((b & 0x81) === 0) v = (b >> 1) + back2;
+    else {
+      let z = b & 0x7f;
+      let scale = 0x80;
+      while (b >= 0x80) {
+        b = bytes[at++]!;
+        z += (b & 0x7f) * scale;
+        scale *= 0x80;
+      }
+      v = (z % 2 === 0 ? z / 2 : -(z + 1) / 2) + back2;
     }
-    let z = b & 0x7f;
-    let scale = 0x80;
-    while (b >= 0x80) {
-      b = bytes[at++]!;
-      z += (b & 0x7f) * scale;
-      scale *= 0x80;
-    }
-    const d = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    ints[i] = d + (i >= 2 ? ints[i - 2]! : 0);
+    ints[i] = v;
+    back2 = back1;
+    back1 = v;
   }
 }
