@@ -7,7 +7,7 @@
  *   --url ws://host:port --ingest-token T --moderator-token T [--metrics-token T]   target a running server instead
  *   --find-max [--p99-bound MS (20)] [--step-duration S (8)] [--tries N (2)]
  *                                                                ramp the rate ×1.25 until p99 passes the bound (best of N per rate)
- *   --memory N [--chunks K (20)]                                 heap + typed arrays and RSS per stream, N streams of K chunks each
+ *   --memory N [--chunks K (20)] [--heap-snapshot]               heap + typed arrays and RSS per stream, N streams of K chunks each; what grew, by constructor
  *   --profile                                                    CPU profile summary of the server
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
@@ -17,14 +17,15 @@
  *   --nice N                                                     run the server under `nice -n N` (negative: needs root)
  */
 import { fork } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IngestSocket } from '../../src/client/ingest-socket.js';
 import type { LoadConfig, LoadResult, SecondSample } from './loadgen.js';
 import { compare, htmlReport, stepLine, type ResourceSample, type RunResult, type StepResult } from './report.js';
 import { runAb } from './ab.js';
+import { heapGrowth, summarizeHeap } from './heap-summary.js';
 import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
 import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
 import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
@@ -155,7 +156,7 @@ function capped(p99: number, p999: number, max: number): { p99: number; p999: nu
  * carry's worst case). Counts the JS heap AND typed arrays (ArrayBuffers live outside the heap),
  * above the idle process, and RSS.
  */
-async function measureMemory(server: ServerUnderTest, streams: number, chunks: number) {
+async function measureMemory(server: ServerUnderTest, streams: number, chunks: number, snapshotDir?: string) {
   const read = async () => {
     const text = await (await fetch(server.url.replace(/^ws/, 'http') + '/metrics')).text();
     const num = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
@@ -176,6 +177,8 @@ async function measureMemory(server: ServerUnderTest, streams: number, chunks: n
   const client = await IngestSocket.connect(server.url, BENCH_TOKENS.ingest[0]!);
   client.send([{ type: 'transcript', stream: 'warm', seq: 1, ts: Date.now(), text: '家人们这是全网最' }]);
   const idle = await settle();
+  const idleSnap = snapshotDir !== undefined ? join(snapshotDir, 'idle.heapsnapshot') : undefined;
+  if (idleSnap) await server.heapSnapshot(idleSnap);
   const started = performance.now();
   const texts = ['家人们看一下这款面霜，质地很清爽', '今天直播间福利多多，大家抓紧时间拍', '这个颜色特别显白，姐妹们冲', '家人们今天这款是全网最'];
   for (let c = 1; c <= chunks; c++) {
@@ -191,6 +194,11 @@ async function measureMemory(server: ServerUnderTest, streams: number, chunks: n
   while (client.outstanding > 0) await new Promise((r) => setTimeout(r, 5));
   process.stderr.write(`\n  ${streams * chunks} messages in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   const loaded = await settle();
+  if (idleSnap) {
+    const loadedSnap = join(snapshotDir!, 'loaded.heapsnapshot');
+    await server.heapSnapshot(loadedSnap);
+    process.stdout.write(heapGrowth(summarizeHeap(idleSnap), summarizeHeap(loadedSnap), streams) + `\n(snapshots in ${snapshotDir})\n`);
+  }
   await client.close();
   const heapPerStreamBytes = (loaded.heap - idle.heap) / streams;
   const arraysPerStreamBytes = (loaded.arrays - idle.arrays) / streams;
@@ -248,7 +256,7 @@ async function main(): Promise<number> {
   try {
     if (opts.memory !== undefined) {
       if (!server) throw new Error('--memory needs the bench to start its own server (no --url)');
-      const mem = (result.memory = await measureMemory(server, num('memory', 10_000), num('chunks', 20)));
+      const mem = (result.memory = await measureMemory(server, num('memory', 10_000), num('chunks', 20), opts['heap-snapshot'] !== undefined ? mkdtempSync(join(tmpdir(), 'pkguard-heap-')) : undefined));
       process.stdout.write(
         `memory: ${mem.streams} streams × ${mem.chunks} chunks → ${Math.round(mem.totalPerStreamBytes)} B per stream = ${Math.round(mem.heapPerStreamBytes)} B heap + ${Math.round(mem.arraysPerStreamBytes)} B typed arrays; ${Math.round(mem.rssPerStreamBytes)} B RSS per stream (idle heap ${mem.idleHeapMB.toFixed(1)} MB, RSS ${mem.idleRssMB.toFixed(1)} → ${mem.loadedRssMB.toFixed(1)} MB)\n`,
       );

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ export interface ServerUnderTest {
   profileDir: string | undefined;
   /** Started with `inspect`: a full garbage collection in the server, through the inspector protocol. */
   collectGarbage(): Promise<void>;
+  /** Started with `inspect`: writes a V8 heap snapshot of the server to `path`. */
+  heapSnapshot(path: string): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -82,18 +84,12 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
     dir,
     profileDir,
     async collectGarbage() {
-      const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
-      if (!inspector) throw new Error('server not started with inspect');
-      const ws = new WebSocket(inspector);
-      await new Promise((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', reject);
-      });
-      await new Promise<void>((resolve) => {
-        ws.on('message', (d: Buffer) => (JSON.parse(d.toString()) as { id?: number }).id === 1 && resolve());
-        ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-      });
-      ws.close();
+      await inspectorCall(stderr, 'HeapProfiler.collectGarbage');
+    },
+    async heapSnapshot(path: string) {
+      const out = createWriteStream(path);
+      await inspectorCall(stderr, 'HeapProfiler.takeHeapSnapshot', (m) => m.method === 'HeapProfiler.addHeapSnapshotChunk' && out.write((m.params as { chunk: string }).chunk));
+      await new Promise((r) => out.end(r));
     },
     async stop() {
       if (proc.exitCode === null) {
@@ -103,6 +99,26 @@ export async function startServerProcess(opts: { profile?: boolean; config?: Rec
       }
     },
   };
+}
+
+/** One inspector protocol call on the server's inspector (found in its stderr); `onEvent` sees the notifications before the answer. */
+async function inspectorCall(stderr: string, method: string, onEvent?: (m: { method?: string; params?: unknown }) => unknown): Promise<void> {
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+  if (!inspector) throw new Error('server not started with inspect');
+  const ws = new WebSocket(inspector, { maxPayload: 2 ** 30 });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  await new Promise<void>((resolve) => {
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as { id?: number; method?: string; params?: unknown };
+      if (m.id === 1) resolve();
+      else onEvent?.(m);
+    });
+    ws.send(JSON.stringify({ id: 1, method }));
+  });
+  ws.close();
 }
 
 export function removeServerDir(s: ServerUnderTest): void {

@@ -21,7 +21,7 @@ import { detectNumbers } from './contact-numbers.js';
 import { detectSpokenLinks } from './contact-spoken.js';
 import { detectPlusCues } from './contact-plus.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
-import { NearParts, pairNear, reachable } from './near.js';
+import { NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
 import { scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
@@ -49,6 +49,7 @@ export class Scanner {
   readonly #candidates = new CandidateList();
   readonly #allows = new AllowSpans();
   readonly #near = new NearParts();
+  #nearScratch: NearPart[] = [];
   readonly #breaks = new ClauseIndex();
   #kept = new Int32Array(256);
   /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
@@ -274,7 +275,13 @@ export class Scanner {
       return !(wordAt(aEnd - 1) && wordAt(aEnd)) && !(wordAt(bStart - 1) && wordAt(bStart));
     };
     pairNear(this.#lexicon, scanTables(this.#lexicon), this.#near, carried, breakBetween, bounded, this.#candidates);
-    if (ctx) reachable(this.#near, ctx.text.position, (ctx.near ??= []));
+    if (ctx) {
+      // A stream keeps an array only while it has parts to carry (thousands of streams).
+      const into = ctx.near ?? this.#nearScratch;
+      reachable(this.#near, ctx.text.position, into);
+      if (into.length === 0) ctx.near = undefined;
+      else if (into === this.#nearScratch) (ctx.near = into), (this.#nearScratch = []);
+    }
   }
 }
 
@@ -333,11 +340,17 @@ export class StreamScanner {
         // After a lexicon swap: keep offsets and reports so nothing is re-flagged.
         fresh.base = this.#ctx.base;
         fresh.tail = this.#ctx.tail;
-        fresh.reportedEnd.set(this.#ctx.reportedEnd);
+        for (let c = 0; c < fresh.reportedEnd.length; c++) fresh.reportedEnd[c] = this.#ctx.reportedEnd[c]!;
       }
       this.#ctx = fresh;
     }
-    return this.#scanner.scanInStream(text, this.#ctx, full);
+    const ctx = this.#ctx;
+    ctx.enter();
+    try {
+      return this.#scanner.scanInStream(text, ctx, full);
+    } finally {
+      ctx.leave();
+    }
   }
 
   /** The end of the text before the next chunk (up to 256 UTF-16 units): where a `carried` part came from. */

@@ -6,8 +6,9 @@
  * never flagged twice), and an open digit run.
  */
 import type { Automaton } from '../match/automaton.js';
-import { LaneOrigins, originCapacity } from '../match/lane-origins.js';
-import { laneWindow, SearchState } from '../match/search.js';
+import type { LaneOrigins } from '../match/lane-origins.js';
+import type { SearchState } from '../match/search.js';
+import { lanesFor, type Lanes } from './lane-carry.js';
 import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 import type { HeldCandidate } from './open-ends.js';
@@ -17,16 +18,23 @@ export const TAIL_UNITS = 256;
 
 export class StreamContext {
   readonly automaton: Automaton;
+  /**
+   * The lanes' search states and origins (stream-global original starts of the lane units a later
+   * match may start at): the automaton's working copies, holding this stream's carry between
+   * `enter` and `leave`; at rest the stream keeps it packed (lane-carry.ts).
+   */
   readonly text: SearchState;
   readonly sounds: SearchState;
-  /** Stream-global original starts of the lane units a later match may start at. */
   readonly textOrigins: LaneOrigins;
   readonly soundOrigins: LaneOrigins;
+  readonly #lanes: Lanes;
+  #packed: Uint8Array | undefined;
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';
   /** By category code (candidate.ts): the end of what the stream already reported in that category. */
-  readonly reportedEnd = new Float64Array(4);
+  // A plain array: a Float64Array of four costs a view and an ArrayBuffer per stream (~230 B).
+  readonly reportedEnd: number[] = [0, 0, 0, 0];
   readonly digits = new DigitCarry();
   /** Near-term A parts a later chunk could still pair with (allocated on first use). */
   near: NearPart[] | undefined;
@@ -38,15 +46,21 @@ export class StreamContext {
 
   constructor(automaton: Automaton) {
     this.automaton = automaton;
-    // One buffer for both lanes' search states and origins: a stream costs one ArrayBuffer, not
-    // six (thousands of streams; see bench:e2e --memory).
-    const n = laneWindow(automaton);
-    const o = originCapacity(automaton);
-    const buf = new Int32Array(4 * n + 4 * o);
-    this.text = new SearchState(automaton, buf.subarray(0, 2 * n));
-    this.sounds = new SearchState(automaton, buf.subarray(2 * n, 4 * n));
-    this.textOrigins = new LaneOrigins(automaton, buf.subarray(4 * n, 4 * n + 2 * o));
-    this.soundOrigins = new LaneOrigins(automaton, buf.subarray(4 * n + 2 * o, 4 * n + 4 * o));
+    const lanes = (this.#lanes = lanesFor(automaton));
+    this.text = lanes.text;
+    this.sounds = lanes.sounds;
+    this.textOrigins = lanes.textOrigins;
+    this.soundOrigins = lanes.soundOrigins;
+  }
+
+  /** Before scanning a chunk: this stream's carry into the working lanes. */
+  enter(): void {
+    this.#lanes.unpack(this.#packed);
+  }
+
+  /** After the chunk: the carry packed again (thousands of streams each keep one; bench:e2e --memory). */
+  leave(): void {
+    this.#packed = this.#lanes.pack(this.#packed);
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */

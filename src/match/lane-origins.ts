@@ -73,6 +73,31 @@ export class LaneOrigins {
     this.#count = e;
   }
 
+  /**
+   * How many of the newest entries lie at lane position `from` or later, and (with `out`) those
+   * entries, oldest first, as position/origin pairs from `out[at]`: what a stream keeps between
+   * chunks (src/detect/lane-carry.ts), not the whole ring.
+   */
+  newestFrom(from: number, out?: Int32Array, at = 0): number {
+    const mask = this.#pos.length - 1;
+    const oldest = Math.max(0, this.#count - this.#pos.length);
+    let e = this.#count;
+    while (e > oldest && this.#pos[(e - 1) & mask]! >= from) e--;
+    if (out) for (let i = e; i < this.#count; i++, at += 2) (out[at] = this.#pos[i & mask]!), (out[at + 1] = this.#origin[i & mask]!);
+    return this.#count - e;
+  }
+
+  /** Entries the ring holds at most. */
+  get capacity(): number {
+    return this.#pos.length;
+  }
+
+  /** Replaces every entry by `k` position/origin pairs (as `newestFrom` wrote them) read from `src[at]`. */
+  load(src: Int32Array, at: number, k: number): void {
+    for (let i = 0; i < k; i++, at += 2) (this.#pos[i] = src[at]!), (this.#origin[i] = src[at + 1]!);
+    this.#count = k;
+  }
+
   /** The original start of lane position `p`, or the oldest one kept when `p` was not kept (never, for a match start). */
   originOf(p: number): number {
     const mask = this.#pos.length - 1;

@@ -105,7 +105,8 @@ export class MessageStep {
     st.lastActive = Date.now();
     let standing: Outcome['standing'];
     if (!st.conns.includes(peer)) {
-      st.conns.push(peer);
+      // A new array of the exact size: a pushed one reserves 17 slots, per stream.
+      st.conns = st.conns.length === 0 ? [peer] : [...st.conns, peer];
       const event = escalation.standingShutdown(msg.stream);
       if (event) standing = { event, peer };
     }

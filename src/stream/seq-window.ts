@@ -4,16 +4,23 @@
  * two pipelines interleaving seqs of one stream each get every distinct seq processed once. Below
  * the window nothing is known any more, and such a seq is refused rather than silently acked.
  *
- * A plain sorted array, not a Set: seqs almost always rise, so the common case is one compare and
- * a push; a stream costs a few hundred bytes however many seqs it has seen.
+ * The seqs below the highest are kept as runs, since seqs almost always rise by one: a stream then
+ * holds one run (two numbers) however many seqs it has seen, and the common case is one compare and
+ * one store. Seqs with gaps (millisecond timestamps) cost one number each, as a sorted array would.
+ * Tens of thousands of streams each hold one (bench:e2e --memory).
  */
 export type SeqVerdict = 'new' | 'duplicate' | 'stale';
 
 export class SeqWindow {
   /** Highest final seq processed; -1 before the first. */
   high = -1;
-  /** Seqs above `floor` and below `high` that were processed, ascending. */
-  readonly #below: number[] = [];
+  /**
+   * Seqs above `floor` and below `high` that were processed, ascending, as groups: a seq `s` (≥ 0)
+   * alone, or followed by `-t` for the run `s..t`. Allocated with the second seq.
+   */
+  #below: number[] | undefined;
+  /** How many seqs `#below` holds. */
+  #count = 0;
   /** Everything at or under this is outside the window. */
   #floor = -1;
   readonly #size: number;
@@ -29,10 +36,12 @@ export class SeqWindow {
     if (kept === undefined || kept.length === 0) w.#floor = high;
     else {
       w.#floor = kept[0]!;
-      for (let i = 1; i + 1 < kept.length && w.#below.length <= size; i += 2) {
-        for (let s = kept[i]!; s <= kept[i + 1]! && w.#below.length <= size; s++) if (s > w.#floor && s < high) w.#below.push(s);
+      const seqs: number[] = [];
+      for (let i = 1; i + 1 < kept.length && seqs.length <= size; i += 2) {
+        for (let s = kept[i]!; s <= kept[i + 1]! && seqs.length <= size; s++) if (s > w.#floor && s < high) seqs.push(s);
       }
-      w.#below.sort((a, b) => a - b);
+      seqs.sort((a, b) => a - b);
+      w.#setAll(seqs);
     }
     return w;
   }
@@ -41,28 +50,36 @@ export class SeqWindow {
     if (seq > this.high) return 'new';
     if (seq === this.high) return 'duplicate';
     if (seq <= this.#floor) return 'stale';
-    return this.#indexOf(seq) >= 0 ? 'duplicate' : 'new';
+    return this.#has(seq) ? 'duplicate' : 'new';
   }
 
   /** Marks a final seq processed (call only after `verdict` said `new`). */
   mark(seq: number): void {
     if (seq > this.high) {
-      if (this.high >= 0) this.#below.push(this.high);
+      if (this.high >= 0) this.#append(this.high);
       this.high = seq;
     } else {
-      let i = this.#below.length;
-      while (i > 0 && this.#below[i - 1]! > seq) i--;
-      this.#below.splice(i, 0, seq);
+      // Out of order (rare): insert into the plain list and group again.
+      const all = this.#all();
+      let i = all.length;
+      while (i > 0 && all[i - 1]! > seq) i--;
+      all.splice(i, 0, seq);
+      this.#setAll(all);
     }
-    if (this.#below.length > this.#size) this.#floor = Math.max(this.#floor, this.#below.shift()!);
+    if (this.#count > this.#size) this.#dropLowest();
   }
 
-  /** `[floor, first, last, first, last, ...]`: the seqs below high as inclusive runs (seqs mostly come in runs), for a snapshot. */
+  /** `[floor, first, last, first, last, ...]`: the seqs below high as inclusive runs, for a snapshot. */
   save(): number[] {
     const out = [this.#floor];
-    for (const s of this.#below) {
-      if (out.length > 1 && out[out.length - 1] === s - 1) out[out.length - 1] = s;
-      else out.push(s, s);
+    const b = this.#below;
+    if (b) {
+      for (let i = 0; i < b.length; i++) {
+        const s = b[i]!;
+        const t = i + 1 < b.length && b[i + 1]! < 0 ? -b[++i]! : s;
+        if (out.length > 1 && out[out.length - 1] === s - 1) out[out.length - 1] = t;
+        else out.push(s, t);
+      }
     }
     return out;
   }
@@ -72,16 +89,74 @@ export class SeqWindow {
     return this.#floor;
   }
 
-  #indexOf(seq: number): number {
-    let lo = 0;
-    let hi = this.#below.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.#below[mid]!;
-      if (v === seq) return mid;
-      if (v < seq) lo = mid + 1;
-      else hi = mid - 1;
+  #append(s: number): void {
+    this.#count++;
+    const b = this.#below;
+    if (b === undefined) {
+      this.#below = [s];
+      return;
     }
-    return -1;
+    const n = b.length;
+    if (n > 0) {
+      const last = b[n - 1]!;
+      if (last < 0 && -last === s - 1) {
+        b[n - 1] = -s;
+        return;
+      }
+      if (last >= 0 && last === s - 1) {
+        this.#push(b, -s);
+        return;
+      }
+    }
+    this.#push(b, s);
+  }
+
+  /** The first two entries in an array of exactly that size (a pushed one reserves 17 slots; most streams never hold more than one run). */
+  #push(b: number[], x: number): void {
+    if (b.length === 1) this.#below = [b[0]!, x];
+    else b.push(x);
+  }
+
+  #dropLowest(): void {
+    const b = this.#below!;
+    const s = b[0]!;
+    this.#floor = Math.max(this.#floor, s);
+    this.#count--;
+    if (b.length > 1 && b[1]! < 0) {
+      // A run loses its first seq; a run of two becomes a single seq.
+      if (-b[1]! === s + 1) b.splice(0, 2, s + 1);
+      else b[0] = s + 1;
+    } else b.shift();
+  }
+
+  #has(seq: number): boolean {
+    const b = this.#below;
+    if (!b) return false;
+    for (let i = 0; i < b.length; i++) {
+      const s = b[i]!;
+      if (s > seq) return false;
+      const t = i + 1 < b.length && b[i + 1]! < 0 ? -b[++i]! : s;
+      if (seq <= t) return true;
+    }
+    return false;
+  }
+
+  #all(): number[] {
+    const out: number[] = [];
+    const b = this.#below;
+    if (b) {
+      for (let i = 0; i < b.length; i++) {
+        const s = b[i]!;
+        const t = i + 1 < b.length && b[i + 1]! < 0 ? -b[++i]! : s;
+        for (let x = s; x <= t; x++) out.push(x);
+      }
+    }
+    return out;
+  }
+
+  #setAll(seqs: readonly number[]): void {
+    this.#below = undefined;
+    this.#count = 0;
+    for (const s of seqs) this.#append(s);
   }
 }

@@ -17,11 +17,14 @@ export interface StreamState {
   /** Wall clock of the last message, for the idle sweep. */
   lastActive: number;
   /** Ingest connections that sent for this stream (almost always one; an array is smaller than a Set). */
-  conns: IngestPeer[];
+  conns: readonly IngestPeer[];
   partials: PartialTracker | undefined;
   /** The PK opponent while a PK with a named opponent is on. */
   opponent?: string | undefined;
 }
+
+/** Streams without a connection share one empty list (replaced, never mutated). */
+const NO_CONNS: readonly IngestPeer[] = Object.freeze([]);
 
 export class StreamTable {
   readonly #map = new Map<string, StreamState>();
@@ -37,7 +40,7 @@ export class StreamTable {
     const t = new StreamTable(windowSize);
     const now = Date.now();
     for (const [stream, seqs] of r.windows) {
-      t.#map.set(stream, { seqs, lastTs: r.lastTs.get(stream) ?? 0, lastActive: now, conns: previous?.get(stream)?.conns ?? [], partials: r.partials.get(stream), opponent: r.opponents.get(stream) });
+      t.#map.set(stream, { seqs, lastTs: r.lastTs.get(stream) ?? 0, lastActive: now, conns: previous?.get(stream)?.conns ?? NO_CONNS, partials: r.partials.get(stream), opponent: r.opponents.get(stream) });
     }
     for (const [id, stream] of r.flagStreams) t.flagStreams.set(id, stream);
     for (const id of r.dismissed) t.dismissed.add(id);
@@ -56,7 +59,7 @@ export class StreamTable {
   open(stream: string): StreamState {
     let st = this.#map.get(stream);
     if (!st) {
-      st = { seqs: new SeqWindow(this.#windowSize), lastTs: 0, lastActive: Date.now(), conns: [], partials: undefined };
+      st = { seqs: new SeqWindow(this.#windowSize), lastTs: 0, lastActive: Date.now(), conns: NO_CONNS, partials: undefined, opponent: undefined };
       this.#map.set(stream, st);
     }
     return st;
@@ -78,8 +81,7 @@ export class StreamTable {
 
   forget(peer: IngestPeer): void {
     for (const st of this.#map.values()) {
-      const i = st.conns.indexOf(peer);
-      if (i >= 0) st.conns.splice(i, 1);
+      if (st.conns.includes(peer)) st.conns = st.conns.length === 1 ? NO_CONNS : st.conns.filter((c) => c !== peer);
     }
   }
 

@@ -67,3 +67,52 @@ test('an older journal without windows: everything up to the highest seq is done
   expect(w.verdict(3)).toBe('stale');
   expect(w.verdict(11)).toBe('new');
 });
+
+/** The window as a plain sorted list of the last `size` seqs below high: what the runs must behave like. */
+class ListModel {
+  high = -1;
+  floor = -1;
+  below: number[] = [];
+  constructor(readonly size: number) {}
+  verdict(s: number): string {
+    if (s > this.high) return 'new';
+    if (s === this.high) return 'duplicate';
+    if (s <= this.floor) return 'stale';
+    return this.below.includes(s) ? 'duplicate' : 'new';
+  }
+  mark(s: number): void {
+    if (s > this.high) {
+      if (this.high >= 0) this.below.push(this.high);
+      this.high = s;
+    } else {
+      this.below.push(s);
+      this.below.sort((a, b) => a - b);
+    }
+    if (this.below.length > this.size) this.floor = Math.max(this.floor, this.below.shift()!);
+  }
+}
+
+test('runs behave exactly like a sorted list: rising runs, gaps, resends and pipelines out of order, timestamp-sized seqs', () => {
+  const step = fc.oneof(fc.constant(1), fc.constant(1), fc.constant(1), fc.integer({ min: 2, max: 5 }), fc.integer({ min: -12, max: 0 }), fc.integer({ min: 900, max: 2000 }));
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 300 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), (steps, size, big) => {
+      const w = new SeqWindow(size);
+      const m = new ListModel(size);
+      let s = big ? 1_733_000_000_000 : 0;
+      for (const d of steps) {
+        s = Math.max(0, s + d);
+        const v = w.verdict(s);
+        expect(v).toBe(m.verdict(s));
+        if (v === 'new') {
+          w.mark(s);
+          m.mark(s);
+        }
+        expect(w.floor).toBe(m.floor);
+      }
+      for (let x = s - 80; x <= s + 1; x++) expect(w.verdict(x)).toBe(m.verdict(x));
+      const r = SeqWindow.restore(size, w.high, w.save());
+      for (let x = s - 80; x <= s + 1; x++) expect(r.verdict(x)).toBe(w.verdict(x));
+    }),
+    { numRuns: 300 },
+  );
+});
