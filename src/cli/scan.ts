@@ -88,6 +88,8 @@ interface ScanRequest {
   text: string;
   kind?: 'transcript' | 'chat';
   stream?: string;
+  user?: string;
+  speaker?: (typeof SPEAKER_VALUES)[number];
 }
 
 /**
@@ -97,7 +99,14 @@ interface ScanRequest {
 function isScanRequest(value: unknown): value is ScanRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.id === 'string' && typeof v.text === 'string' && (v.kind === undefined || v.kind === 'transcript' || v.kind === 'chat') && (v.stream === undefined || typeof v.stream === 'string');
+  return (
+    typeof v.id === 'string' &&
+    typeof v.text === 'string' &&
+    (v.kind === undefined || v.kind === 'transcript' || v.kind === 'chat') &&
+    (v.stream === undefined || typeof v.stream === 'string') &&
+    (v.user === undefined || typeof v.user === 'string') &&
+    (v.speaker === undefined || (SPEAKER_VALUES as readonly unknown[]).includes(v.speaker))
+  );
 }
 
 /** The JSON.parse road: any line, valid or not. */

@@ -42,9 +42,12 @@ test('a recorded PK session is replayed at 20× speed: all acked, flags on the f
   expect(terms).toContain('全网最低价');
   expect(terms.some((t) => /微信|薇信/.test(t))).toBe(true);
   feed.close();
-  // Replaying again: every message is a duplicate, nothing is processed twice.
+  // Replaying again: every message is a duplicate, nothing is processed twice; no new shutdown, and
+  // this new connection is told the standing one (same epoch) for the stream it sends for.
   const again = await replay([SESSION, '--speed', 'max', '--batch', '5', '--url', `ws://127.0.0.1:${server.port}`]);
-  expect(JSON.parse(again.stdout.trim().split('\n').at(-1)!)).toMatchObject({ acked: 18, duplicates: 18, shutdowns: 0 });
+  const againLines = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(againLines.at(-1)).toMatchObject({ acked: 18, duplicates: 18, shutdowns: 1 });
+  expect(againLines.filter((l) => l.type === 'shutdown')).toEqual([expect.objectContaining({ stream: 'room-a', epoch: 1 })]);
 });
 
 test('usage errors exit 2 with a reason', () => {
