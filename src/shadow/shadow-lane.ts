@@ -14,8 +14,17 @@ import { basename } from 'node:path';
 import { LexiconReloadRefusedError } from '../errors.js';
 import { DEFAULT_MAX_DROP_SHARE, lexiconDrops, type ReloadGuardOptions } from '../lexicon/reload-guard.js';
 import { wireError, type WireError } from '../protocol/codes.js';
-import type { PromoteRecord } from '../stream/records.js';
 import { sameFinding } from './same-finding.js';
+
+/** A promotion done: journaled by the stream core as a `promote` record (stream/records.ts). */
+export interface Promotion {
+  /** The shadow lexicon folder that became live, and the one it replaced (absent: the bundled lexicons). */
+  dir: string;
+  from?: string;
+  /** Promoted although the reload guard found it would lose entries. */
+  forced: boolean;
+  ts: number;
+}
 
 /** What the shadow lexicon made of one message, compared with the live flags. */
 export interface ShadowOutcome {
@@ -64,7 +73,7 @@ export class ShadowLane {
    * lose files or entries of the live lexicon, unless forced. The record to journal, or the refusal.
    * Shadow scanning stops: the candidate is what the live scanner runs now.
    */
-  promote(live: Scanner, force: boolean, ts: number): PromoteRecord | WireError {
+  promote(live: Scanner, force: boolean, ts: number): Promotion | WireError {
     const shadow = this.#scanner;
     const dir = this.#dir;
     if (!shadow || dir === undefined) return wireError('no_shadow_lexicon', 'no shadow lexicon is configured (lexicons.shadow), or it was promoted already', { command: 'promote' });
@@ -82,7 +91,7 @@ export class ShadowLane {
     for (const stream of this.#active.keys()) shadow.endStream(stream);
     this.#active.clear();
     this.#opts.onPromote?.(dir);
-    return { t: 'promote', dir, ...(from !== undefined ? { from } : {}), forced: drops.length > 0, ts };
+    return { dir, ...(from !== undefined ? { from } : {}), forced: drops.length > 0, ts };
   }
 
   /** The shadow scanner while a shadow lexicon is configured (and not yet promoted). */

@@ -209,7 +209,7 @@ export class MessageStep {
       // The shadow lexicon goes live (shadow/shadow-lane.ts checks it as a reload would be checked).
       const done = this.#d.shadow?.promote(this.#d.scanner, cmd.force === true, Date.now()) ?? wireError('no_shadow_lexicon', 'no shadow lexicon is configured (lexicons.shadow)', { command: 'promote' });
       if ('type' in done) return done;
-      return { records: [done], events: [], stream: '', result: { type: 'ok', command: 'promote', stream: '' } };
+      return { records: [{ t: 'promote', ...done }], events: [], stream: '', result: { type: 'ok', command: 'promote', stream: '' } };
     }
     if (cmd.type === 'dismiss') {
       const stream = this.flagStreams.get(cmd.flagId) ?? null;

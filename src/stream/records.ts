@@ -7,6 +7,7 @@
 import type { Flag } from '../flag.js';
 import type { Speaker } from '../protocol/ingest.js';
 import type { DeclineEvent, EscalationEvent, LevelEvent, RecommendEvent, Recommendation, RestoreEvent, RetractEvent, RiskState, ShutdownEvent } from '../escalate/escalation.js';
+import type { Promotion } from '../shadow/shadow-lane.js';
 
 /** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
 export interface SnapshotRecord {
@@ -93,14 +94,8 @@ export interface DismissRecord {
 }
 
 /** A moderator promoted the shadow lexicon to live (journaled before it took effect). */
-export interface PromoteRecord {
+export interface PromoteRecord extends Promotion {
   t: 'promote';
-  /** The shadow lexicon folder that became live, and the one it replaced (absent: the bundled lexicons). */
-  dir: string;
-  from?: string;
-  /** Promoted although the reload guard found it would lose entries. */
-  forced: boolean;
-  ts: number;
 }
 
 /** Flag ids below `below` may have been handed out: a restart never allocates under it (see processor.ts). */
