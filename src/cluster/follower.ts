@@ -169,7 +169,10 @@ export class StreamFollower {
     try {
       const info = await this.#o.jsm.consumers.info(this.#o.stream, this.#consumer);
       if (gen !== this.#gen) return;
-      if (info.num_pending > 0 || info.num_ack_pending > 0) {
+      // nats-server 2.9 undercounts num_pending on a filtered consumer started at a sequence, so
+      // "0 pending" is checked against the stream itself.
+      if (info.num_pending > 0 || info.num_ack_pending > 0 || (await this.#streamHasMore())) {
+        if (gen !== this.#gen) return;
         this.#stalled = true;
         this.restart('stalled', `${info.num_pending} pending, ${info.num_waiting} pull requests waiting`);
       } else this.#lastProgress = Date.now(); // idle, and fine
@@ -190,10 +193,12 @@ export class StreamFollower {
     }
   }
 
-  /** True if the stream holds a message after the last one handed on (false if it cannot say). */
+  /** True if the stream holds a message for the filter after the last one handed on (false if it cannot say). */
   async #streamHasMore(): Promise<boolean> {
     try {
-      return (await this.#o.jsm.streams.info(this.#o.stream)).state.last_seq > this.#lastSeq;
+      // The newest message the filter takes (not the stream's last: other subjects may be in it).
+      const last = await this.#o.jsm.streams.getMessage(this.#o.stream, { last_by_subj: this.#o.filter });
+      return (last?.seq ?? 0) > this.#lastSeq;
     } catch {
       return false;
     }
