@@ -358,6 +358,12 @@ export class StreamScanner {
     return this.#ctx?.tail ?? '';
   }
 
+  /** A match or digit run is held at the last chunk's end, waiting for the next (open-ends.ts). */
+  get holding(): boolean {
+    const c = this.#ctx;
+    return c !== undefined && (c.held.length > 0 || c.digits.held.length > 0);
+  }
+
   /** Chunks scanned so far. */
   get chunks(): number {
     return this.#ctx?.chunks ?? 0;

@@ -128,44 +128,9 @@ export class MessageStep {
     let events: EscalationEvent[] = NO_EVENTS;
     switch (msg.type) {
       case 'transcript':
-      case 'chat': {
-        // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
-        const prior = msg.type === 'transcript' ? this.#d.scanner.stream(msg.stream).tail : '';
-        const { flags, retracted } = this.#scan(msg, st, partial);
-        // A final's retractions go first in the log, so a replay takes their weight out before it decides on the final.
-        const retractions: EscalationEvent[] = [];
-        for (const id of retracted) retractions.push(...escalation.retract(msg.stream, msg.seq, id, msg.ts));
-        for (const e of retractions) records.push(eventRecord(e));
-        const speaker = msg.type === 'transcript' ? msg.speaker : undefined;
-        const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags, ...(speaker ? { speaker } : {}) };
-        // The scanner caps flags per message (the server gives it limits.maxFlagsPerMessage) and counts the rest.
-        const dropped = this.#d.scanner.droppedInLastScan;
-        if (dropped > 0) {
-          rec.dropped = dropped;
-          this.#d.metrics.droppedFlags.inc(dropped);
-          this.#d.log.dropped(msg.stream, msg.seq, dropped);
-        }
-        records.push(rec);
-        const shadow = partial ? undefined : this.#shadow(msg, flags);
-        // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence.
-        if (flags.length > 0 || shadow?.flags.length || (msg.type === 'transcript' && !partial)) rec.text = msg.text;
-        if (shadow) {
-          // After the text: a backtest reads flagless records from their bytes up to here.
-          if (shadow.flags.length > 0) rec.shadow = shadow.flags;
-          out.shadow = shadow;
-        }
-        if (flags.length > 0) {
-          out.flags = flags;
-          out.text = msg.text;
-          if (prior !== '' && flags.some((f) => f.carried !== undefined)) rec.prev = out.prev = prior;
-          for (const f of flags) rememberFlagStream(this.flagStreams, f.id, msg.stream);
-        }
-        events = escalation.onMessage(msg.stream, { seq: msg.seq, kind: msg.type, final: !partial, speaker }, flags, msg.ts);
-        if (retractions.length > 0) {
-          out.retractions = retractions;
-        }
+      case 'chat':
+        events = this.#text(msg, st, partial, records, out);
         break;
-      }
       case 'pk':
         records.push({ t: 'pk', stream: msg.stream, seq: msg.seq, ts: msg.ts, state: msg.state, ...(msg.opponent ? { opponent: msg.opponent } : {}) });
         out.pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
@@ -173,17 +138,58 @@ export class MessageStep {
         st.opponent = msg.state === 'start' ? msg.opponent : undefined;
         break;
       case 'end':
-        records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
+        // A match held at the last chunk's end (detect/open-ends.ts) can no longer be completed:
+        // flagged now, as an empty final chunk would flag it, before the stream is released.
+        if (this.#d.scanner.stream(msg.stream).holding) events = this.#text({ type: 'transcript', stream: msg.stream, seq: msg.seq, ts: msg.ts, text: '', final: true }, st, false, records, out);
         break;
     }
     if (!partial) st.seqs.mark(msg.seq);
     for (const e of events) records.push(eventRecord(e));
+    if (msg.type === 'end') records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
     out.events = events;
     if (msg.type === 'end') {
       this.#d.streams.release(msg.stream, st, escalation, this.#d.scanner);
       this.#d.shadow?.endStream(msg.stream);
     }
     return out;
+  }
+
+  /** A transcript chunk or chat line: scan, retract, record, escalate; returns the escalation's events. */
+  #text(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean, records: StreamRecord[], out: Outcome): EscalationEvent[] {
+    const { escalation } = this.#d;
+    // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
+    const prior = msg.type === 'transcript' ? this.#d.scanner.stream(msg.stream).tail : '';
+    const { flags, retracted } = this.#scan(msg, st, partial);
+    // A final's retractions go first in the log, so a replay takes their weight out before it decides on the final.
+    const retractions: EscalationEvent[] = [];
+    for (const id of retracted) retractions.push(...escalation.retract(msg.stream, msg.seq, id, msg.ts));
+    for (const e of retractions) records.push(eventRecord(e));
+    const speaker = msg.type === 'transcript' ? msg.speaker : undefined;
+    const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags, ...(speaker ? { speaker } : {}) };
+    // The scanner caps flags per message (the server gives it limits.maxFlagsPerMessage) and counts the rest.
+    const dropped = this.#d.scanner.droppedInLastScan;
+    if (dropped > 0) {
+      rec.dropped = dropped;
+      this.#d.metrics.droppedFlags.inc(dropped);
+      this.#d.log.dropped(msg.stream, msg.seq, dropped);
+    }
+    records.push(rec);
+    const shadow = partial ? undefined : this.#shadow(msg, flags);
+    // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence.
+    if (flags.length > 0 || shadow?.flags.length || (msg.type === 'transcript' && !partial)) rec.text = msg.text;
+    if (shadow) {
+      // After the text: a backtest reads flagless records from their bytes up to here.
+      if (shadow.flags.length > 0) rec.shadow = shadow.flags;
+      out.shadow = shadow;
+    }
+    if (flags.length > 0) {
+      out.flags = flags;
+      out.text = msg.text;
+      if (prior !== '' && flags.some((f) => f.carried !== undefined)) rec.prev = out.prev = prior;
+      for (const f of flags) rememberFlagStream(this.flagStreams, f.id, msg.stream);
+    }
+    if (retractions.length > 0) out.retractions = retractions;
+    return escalation.onMessage(msg.stream, { seq: msg.seq, kind: msg.type, final: !partial, speaker }, flags, msg.ts);
   }
 
   /** Publishes what a durable message caused: PK, flags, level changes, shutdown. */

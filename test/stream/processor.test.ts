@@ -196,3 +196,25 @@ test('a shut-down stream known only from a snapshot is still told to a new conne
   expect(b.outbox.rec.standing).toEqual([{ peer: 9, event: expect.objectContaining({ type: 'shutdown', stream: 'r', epoch: signal.epoch, reason: signal.reason }) }]);
   await b.processor.close();
 });
+
+test("a match held at the last chunk's end is flagged by the stream's end, journaled before the end; nothing held, no extra record", async () => {
+  const dir = fresh();
+  const a = await open(dir);
+  const end = (stream: string, seq: number) => ({ type: 'end' as const, stream, seq, ts: 1_700_000_000_000 + seq * 1000 });
+  await a.send(say('held', 1, '这款药能根治'));
+  expect(flagsOf(a)).toEqual([]); // held: the next chunk might complete a longer claim
+  const [ack] = await a.send(end('held', 2));
+  expect(ack).toMatchObject({ type: 'ack', stream: 'held', seq: 2 });
+  expect(flagsOf(a)).toEqual([expect.objectContaining({ stream: 'held', category: 'medical', term: '根治', carried: '根治' })]);
+  await a.send(say('plain', 1, '今天的衣服是纯棉的'), end('plain', 2));
+  await a.processor.close();
+  const lines = readFileSync(segment(dir), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; stream?: string; flags?: { term: string }[] });
+  const flagged = lines.findIndex((r) => r.t === 'msg' && r.stream === 'held' && r.flags?.some((f) => f.term === '根治'));
+  expect(flagged).toBeGreaterThan(-1);
+  expect(flagged).toBeLessThan(lines.findIndex((r) => r.t === 'end' && r.stream === 'held'));
+  expect(lines.filter((r) => r.t === 'msg' && r.stream === 'plain')).toHaveLength(1);
+  // The replay takes it as the live core did: the flag's id is not handed out again.
+  const b = await open(dir);
+  await b.send(say('next', 1, '全网最低价'));
+  expect(Number(flagsOf(b)[0]!.id.slice(1))).toBeGreaterThan(Number(flagsOf(a)[0]!.id.slice(1)));
+});
