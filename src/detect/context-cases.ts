@@ -1,0 +1,156 @@
+/**
+ * The context case table: which words around a match make it no claim or contact, per category.
+ * contextDrops (context.ts) reads them; see its header for what each case means. Words are written
+ * as spoken; they are folded like the text on first use.
+ */
+export const EXTREME = 0;
+export const EXCLUSIVE = 1;
+export const MEDICAL = 2;
+export const CONTACT = 3;
+
+export type Look = 'bare-emoji' | 'payment' | 'homograph' | 'before' | 'after' | 'later' | 'clause' | 'frame' | 'question' | 'next' | 'en-before' | 'en-after' | 'en-after-phrase' | 'en-before-phrase';
+
+export interface ContextCase {
+  name: string;
+  /** Category codes (candidate.ts) the case applies to. */
+  categories: readonly number[];
+  look: Look;
+  words: readonly string[];
+  /** For 'frame': what must follow one of `words` within a few units; for the English cases, words that undo it. */
+  then?: readonly string[];
+}
+
+export const CONTEXT_CASES: readonly ContextCase[] = [
+  // The pictograph case first: it fails at once on text and decides emoji runs before the wider reads.
+  {
+    name: 'bare-emoji',
+    categories: [CONTACT],
+    look: 'bare-emoji',
+    // A pictograph alone (🛰 a satellite) is a contact only with an action or handle words near it.
+    words: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留'],
+  },
+  {
+    name: 'prohibition',
+    categories: [CONTACT],
+    look: 'before',
+    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号', '冒充', '假冒', '假扮'],
+  },
+  {
+    name: 'refusal',
+    categories: [CONTACT],
+    look: 'frame',
+    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有', '不开', '没开', '不做', '没做'],
+    then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去', '让你', '让大家', '叫你', '任何'],
+  },
+  {
+    name: 'unsafe',
+    categories: [CONTACT],
+    look: 'after',
+    // A word with … reads its parts in order, anything between (不受平台保护).
+    words: ['没有保障', '没保障', '不安全', '被骗', '骗子', '诈骗', '是假的', '不靠谱', '不受…保护', '不保护', '不保障', '没有…保障', '得不到…保障', '封号', '违规', '冒充', '假冒', '搜不到', '找不到', '买不到'],
+  },
+  {
+    name: 'warned-later',
+    categories: [CONTACT],
+    look: 'later',
+    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒'],
+  },
+  {
+    name: 'english-rule',
+    categories: [CONTACT],
+    look: 'en-after-phrase',
+    words: ['not allowed', 'not permitted', 'is prohibited', 'is forbidden', 'is banned', 'against the rules', 'against our rules', 'will get you banned'],
+  },
+  {
+    name: 'disclaimer',
+    categories: [MEDICAL],
+    look: 'before',
+    words: ['不宣传', '不能说', '不得', '禁止', '不可以说', '不承诺', '不保证', '不具备', '不能当', '不能代替', '不是药', '不要当', '别当', '不夸大', '不涉及', '不能宣称', '不许说', '不准说'],
+  },
+  {
+    name: 'english-warning',
+    categories: [CONTACT],
+    look: 'en-before',
+    words: ['never', 'dont', 'not', 'no', 'beware', 'avoid', 'forbidden', 'prohibited', 'banned', 'forbid', 'forbids', 'prohibit', 'prohibits', 'ban', 'bans', 'disallow', 'disallows', 'scam', 'scammers'],
+    then: ['forget', 'hesitate', 'miss', 'wait'],
+  },
+  {
+    name: 'denied',
+    categories: [CONTACT],
+    look: 'after',
+    // A channel named, then said not to exist (独立站我们是没有的, 小号我们一个都没有).
+    words: ['是没有的', '我们没有', '我们没开', '我们不做', '一个都没有', '都没有', '从来没有', '一律没有'],
+  },
+  {
+    name: 'payment',
+    categories: [CONTACT],
+    look: 'payment',
+    // A channel named as a way to pay (微信或者支付宝付款, 用微信支付也行) is no contact, unless an
+    // action before it asks for the contact (加微信付款, 私我微信转账).
+    words: ['支付', '付款', '付钱', '买单', '结账', '收款', '扫码付'],
+    then: ['加', '私', '联系', '找', '添加', '留'],
+  },
+  {
+    name: 'homograph',
+    categories: [CONTACT],
+    look: 'homograph',
+    // A sound-alike of a channel that is a word of its own (威信 prestige, 卫星 a satellite) is that
+    // word unless an action or handle word in its clause makes it a channel (加我威信, 威信号).
+    words: ['威信', '卫星'],
+    then: ['加', '私', '找', '联系', '号', '搜', '扫', '戳', '滴滴', '留', '聊', '发', '关注'],
+  },
+  {
+    name: 'which-question',
+    categories: [EXTREME],
+    look: 'question',
+    words: ['哪个', '哪款', '哪种', '哪件', '哪一', '哪些', '哪家', '哪位', '哪只', '哪条', '哪双', '哪套', '哪色', 'which', 'what'],
+  },
+  {
+    name: 'not-goods',
+    categories: [EXCLUSIVE, EXTREME],
+    look: 'next',
+    words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间'],
+  },
+  {
+    name: 'title',
+    categories: [EXTREME],
+    look: 'next',
+    words: ['女主角', '男主角', '女主', '男主', '女演员', '男演员', '女配角', '男配角', '导演', '编剧', '新人奖', '影片', '纪录片', '歌手', '球员', '运动员', '关', '泉'],
+  },
+  {
+    name: 'contest',
+    categories: [EXTREME],
+    look: 'before',
+    words: ['省队', '国家队', '球队', '校队', '队伍', '战队', '代表队', '俱乐部', '女排', '男排', '女足', '男足', '国足', '比赛', '联赛', '运动会', '奥运', '锦标赛', '选手', '荣获', '评选'],
+  },
+  {
+    name: 'which-link',
+    categories: [EXTREME],
+    look: 'before',
+    words: ['哪个链接', '哪条链接', '几号链接', '哪个号链接', '哪一个链接', '链接哪个', '链接哪条', '链接哪一个', '哪个号'],
+  },
+  {
+    name: 'licence',
+    categories: [EXTREME],
+    look: 'next',
+    words: ['的销售授权', '销售授权', '授权', '的授权', '的代理', '代理', '的经销商', '经销商', '总代'],
+  },
+  {
+    name: 'news-en',
+    categories: [EXCLUSIVE],
+    look: 'en-after',
+    words: ['interview', 'interviews', 'report', 'footage', 'story', 'news', 'coverage', 'scoop', 'photos', 'look'],
+  },
+  {
+    name: 'idiom',
+    categories: [EXTREME],
+    look: 'en-after',
+    words: ['rule', 'priority', 'question', 'fan', 'fans', 'concern', 'complaint', 'mistake', 'tip', 'reason', 'goal', 'fear', 'enemy', 'request', 'thing'],
+  },
+  {
+    name: 'idiom-before',
+    categories: [EXTREME],
+    look: 'en-before-phrase',
+    words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her', 'you are', 'youre', 'you guys are', 'yall are', 'you all are'],
+  },
+];
