@@ -13,14 +13,15 @@ import { Client, TOKENS, type ServerProcess } from '../server/harness.js';
 export const T0 = 1_790_000_000_000;
 const CLAIMS = ['全网最低价', '史上最强', '销量第一', '根治', '加微信', '独家合作'];
 
-export interface Msg {
+/** A type, not an interface: the client's send takes any record. */
+export type Msg = {
   type: 'transcript' | 'chat';
   stream: string;
   seq: number;
   ts: number;
   text: string;
   user?: string;
-}
+};
 
 /** `total` messages over `streams` streams, streams picked at random (each one's own in order); every 5th stream is chat. */
 export function workload(total: number, streams: number, seed: number, prefix = 's'): Msg[] {

@@ -253,7 +253,7 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
 
     // No shutdown twice: not on the JetStream control consumer, not on a control feed.
     await sleep(1500); // let the control consumer see everything (and any redelivery)
-    const key = (s: { stream: unknown; epoch: unknown }) => `${s.stream}#${s.epoch}`;
+    const key = (s: Record<string, unknown>) => `${String(s.stream)}#${String(s.epoch)}`;
     const js = shutdownsSeen.map(key);
     expect(js.length).toBeGreaterThan(1);
     expect(js.length - new Set(js).size).toBe(0);

@@ -28,7 +28,7 @@ describe('decodeMessage', () => {
   test('errors name the field, and carry stream, seq and batch index', () => {
     const d = decodeMessage({ ...ok, seq: 'x' }, INGEST_SCHEMAS, 3);
     expect(d.ok).toBe(false);
-    const e = (d as { error: Record<string, unknown> }).error;
+    const e = (d as unknown as { error: Record<string, unknown> }).error;
     expect(e).toMatchObject({ code: 'invalid_message', stream: 'r1', index: 3 });
     expect(e.message).toMatch(/^seq: /);
     expect(e.seq).toBeUndefined(); // not a number, so not echoed

@@ -8,7 +8,7 @@ import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scanner } from '../../src/detect/scanner.js';
-import type { LevelEvent, RestoreEvent, ShutdownEvent } from '../../src/escalate/escalation.js';
+import type { ShutdownEvent } from '../../src/escalate/escalation.js';
 import { DEFAULT_ESCALATION, type EscalationConfig } from '../../src/escalate/risk.js';
 import { FlagIdAllocator, type Flag } from '../../src/flag.js';
 import { Journal, type JournalOptions } from '../../src/journal/journal.js';
@@ -63,7 +63,7 @@ export interface Recording {
   shutdowns: ShutdownEvent[];
   /** Standing shutdowns told to one connection: the peer's id and the event. */
   standing: { peer: number; event: ShutdownEvent }[];
-  events: (LevelEvent | RestoreEvent)[];
+  events: Parameters<Outbox['event']>[0][];
   pk: PkEvent[];
 }
 
