@@ -10,6 +10,8 @@
  *   --memory N [--chunks K (20)] [--heap-snapshot]               heap + typed arrays and RSS per stream, N streams of K chunks each; what grew, by constructor
  *   --profile                                                    CPU profile summary of the server
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
+ *   --core-thread                                                the server runs its stream core in a worker thread (config coreThread)
+ *   --ab DIST --core-thread-b                                    B runs with coreThread (with --ab dist: one build, one thread against two)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
  *   --ab BASELINE_DIST [--rounds N (4)] [--nice-b N]             server CPU µs per message, a baseline build's server against this one's, alternating
@@ -39,7 +41,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) rest.push(a);
-    else if (['--find-max', '--profile', '--no-fsync'].includes(a)) opts[a.slice(2)] = true;
+    else if (['--find-max', '--profile', '--no-fsync', '--core-thread', '--core-thread-b'].includes(a)) opts[a.slice(2)] = true;
     else if (a === '--compare') {
       opts.compare = true;
     } else opts[a.slice(2)] = argv[++i] ?? '';
@@ -217,7 +219,7 @@ async function main(): Promise<number> {
     // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
     const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
     const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined);
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, opts['core-thread-b'] === true ? { coreThread: true } : {});
     const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
     process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
     process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}\n`);
@@ -225,7 +227,7 @@ async function main(): Promise<number> {
   }
   const own = opts.url === undefined;
   // --no-fsync: journal writes without fsync, to tell disk latency apart from CPU.
-  const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
+  const journal = { ...(opts['no-fsync'] === true ? { journal: { fsync: false } } : {}), ...(opts['core-thread'] === true ? { coreThread: true } : {}) };
   const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal, ...(opts.nice !== undefined ? { nice: num('nice', 0) } : {}), inspect: opts.memory !== undefined }) : undefined;
   const target = { url: (opts.url as string | undefined) ?? server!.url, pid: server?.pid };
   const base: LoadConfig = {
