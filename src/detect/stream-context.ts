@@ -13,8 +13,13 @@ import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 import type { HeldCandidate } from './open-ends.js';
 
-/** Original text kept from earlier chunks, in UTF-16 units. */
-export const TAIL_UNITS = 256;
+/**
+ * Original text kept from earlier chunks, in UTF-16 units: what a match or near part carried across
+ * the seam can start at (the longest pattern, 24 lane units, × 3 collapsed repeats = 72) plus the
+ * negation look-back before it (48), and the partial-hypothesis prefix (64). 256 cost ~600 B per
+ * stream at rest; this ~270 B (bench:e2e --memory, issue 17: ≤ 1.5 KB per stream).
+ */
+export const TAIL_UNITS = 128;
 
 export class StreamContext {
   readonly automaton: Automaton;
@@ -28,7 +33,7 @@ export class StreamContext {
   readonly textOrigins: LaneOrigins;
   readonly soundOrigins: LaneOrigins;
   readonly #lanes: Lanes;
-  #packed: Uint8Array | undefined;
+  #packed: string | undefined;
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';
@@ -60,7 +65,7 @@ export class StreamContext {
 
   /** After the chunk: the carry packed again (thousands of streams each keep one; bench:e2e --memory). */
   leave(): void {
-    this.#packed = this.#lanes.pack(this.#packed);
+    this.#packed = this.#lanes.pack();
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */
@@ -71,8 +76,16 @@ export class StreamContext {
 
   /** Called after a chunk: remember its tail and move the base on. */
   advance(chunk: string): void {
-    this.tail = chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS);
+    this.tail = flatTail(chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS));
     this.base += chunk.length;
     this.chunks++;
   }
+}
+
+/**
+ * A copy of exactly the tail: `slice` gives a view that keeps the whole string it was cut from alive
+ * (the previous tail joined with the chunk, or a 64K chunk), for as long as the stream lives.
+ */
+function flatTail(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
 }
