@@ -13,6 +13,9 @@ import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 import type { HeldCandidate } from './open-ends.js';
 
+/** The digit carry of streams that have none open; clean between chunks (scanning is synchronous). */
+let spareDigits = new DigitCarry();
+
 /**
  * Original text kept from earlier chunks, in UTF-16 units: what a match or near part carried across
  * the seam can start at (the longest pattern, 24 lane units, × 3 collapsed repeats = 72) plus the
@@ -40,7 +43,8 @@ export class StreamContext {
   /** By category code (candidate.ts): the end of what the stream already reported in that category. */
   // A plain array: a Float64Array of four costs a view and an ArrayBuffer per stream (~230 B).
   readonly reportedEnd: number[] = [0, 0, 0, 0];
-  readonly digits = new DigitCarry();
+  /** This stream's open digit run, only while it has one (most streams never end a chunk inside a number). */
+  #digits: DigitCarry | undefined;
   /** Near-term A parts a later chunk could still pair with (allocated on first use). */
   near: NearPart[] | undefined;
   /** Candidates open at the last chunk's end, put back among the next chunk's (open-ends.ts). */
@@ -63,9 +67,25 @@ export class StreamContext {
     this.#lanes.unpack(this.#packed);
   }
 
+  /**
+   * The open digit run: the stream's own, or else the shared clean one, which a chunk that ends in a
+   * number fills and `leave` then hands to the stream (~140 B a stream does not keep otherwise).
+   */
+  get digits(): DigitCarry {
+    return this.#digits ?? spareDigits;
+  }
+
   /** After the chunk: the carry packed again (thousands of streams each keep one; bench:e2e --memory). */
   leave(): void {
     this.#packed = this.#lanes.pack();
+    const d = this.digits;
+    const open = d.length > 0 || d.held.length > 0;
+    if (this.#digits === undefined) {
+      if (open) {
+        this.#digits = d;
+        spareDigits = new DigitCarry();
+      }
+    } else if (!open) this.#digits = undefined;
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */
