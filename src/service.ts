@@ -55,7 +55,20 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   const outbox: Outbox = { ...socketOutbox(hub), shadow: (o) => hub.shadow(o) };
   const noteJournal = (w: number, s: number, wait: number) => runtime.noteJournal(w, s, wait);
   // `coreThread`: the stream core runs in a worker thread (ingest-core-thread.ts), this thread keeps the sockets.
-  const side: CoreSide = await (useCoreThread(config) ? CoreThread.start({ config, log, metrics, outbox, noteJournal }) : openCoreSide({ config, log, metrics, outbox, noteJournal })).catch((err: unknown) => {
+  const side: CoreSide = await (useCoreThread(config)
+      ? CoreThread.start({
+          config,
+          log,
+          metrics,
+          outbox,
+          noteJournal,
+          // The core is gone with every stream's state: exit as a crash in one thread would, so a supervisor restarts the node and it replays its journal.
+          onDeath: (err) => {
+            log.fatal({ event: 'core_thread_died', err: err.message }, 'stream core thread died; exiting');
+            log.flush();
+            setTimeout(() => process.exit(70), 100).unref();
+          },
+        }) : openCoreSide({ config, log, metrics, outbox, noteJournal })).catch((err: unknown) => {
     runtime.stop();
     throw err;
   });

@@ -21,6 +21,15 @@ import type { Ack, CommandResult, CoreHealth, FlagEntry, FlagHistory, IngestPeer
 import type { CoreSide } from '../service.js';
 import { type FromCore, type Signal, type ToCore, HISTORY_PAGE } from './ingest-core-wire.js';
 
+export interface CoreThreadParts {
+  log: Logger;
+  metrics: Metrics;
+  outbox: Outbox;
+  noteJournal: (w: number, s: number, wait: number) => void;
+  /** The worker died while serving (not at close): in one thread that would have been the process. */
+  onDeath?: (err: Error) => void;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
@@ -41,10 +50,12 @@ export class CoreThread implements StreamService, CoreSide {
   #health: CoreHealth & { patterns: number } = { ready: false, writable: false, pending: 0, streams: 0, patterns: 0 };
   #exited: Error | undefined;
   #closing = false;
+  readonly #onDeath: ((err: Error) => void) | undefined;
   readonly history: FlagHistory;
 
-  private constructor(worker: Worker, p: { log: Logger; metrics: Metrics; outbox: Outbox; noteJournal: (w: number, s: number, wait: number) => void }) {
+  private constructor(worker: Worker, p: CoreThreadParts) {
     this.#worker = worker;
+    this.#onDeath = p.onDeath;
     this.#outbox = p.outbox;
     this.#log = p.log;
     this.#noteJournal = p.noteJournal;
@@ -69,10 +80,11 @@ export class CoreThread implements StreamService, CoreSide {
   }
 
   /** Starts the worker and waits until its core has replayed the journal and takes messages. */
-  static async start(p: { config: ServerConfig; log: Logger; metrics: Metrics; outbox: Outbox; noteJournal: (w: number, s: number, wait: number) => void }): Promise<CoreThread> {
+  static async start(p: CoreThreadParts & { config: ServerConfig }): Promise<CoreThread> {
     const worker = new Worker(new URL('./ingest-core-worker.js', import.meta.url), { workerData: { config: p.config } });
     const self = new CoreThread(worker, p);
     await self.#call({ t: 'started', id: 0 }).catch(async (err: unknown) => {
+      self.#closing = true;
       await worker.terminate();
       throw err;
     });
@@ -258,6 +270,7 @@ export class CoreThread implements StreamService, CoreSide {
     this.#log.error({ event: 'core_thread_exit', err: err.message }, 'stream core thread stopped');
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    this.#onDeath?.(err);
   }
 }
 
