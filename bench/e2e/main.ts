@@ -30,7 +30,7 @@ import { runAb } from './ab.js';
 import { heapGrowth, summarizeHeap } from './heap-summary.js';
 import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
 import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
-import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
+import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, sampleThreads, startServerProcess, summarizeProfile, threadCosts, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -78,6 +78,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
   const loadSeconds = new Map<number, SecondSample>();
   const joined: JoinedSecond[] = [];
   let atWarmupEnd: Scrape | undefined;
+  let threadsAtWarmupEnd: ReturnType<typeof sampleThreads> | undefined;
   let warm = false;
   let stopScraping = false;
   const printed = new Set<number>();
@@ -95,7 +96,10 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
         joined.push(j);
         process.stderr.write(`  ${secondLine(j)}\n`);
       }
-      if (warm && !atWarmupEnd) atWarmupEnd = await scrape(server.url, metricsToken);
+      if (warm && !atWarmupEnd) {
+        threadsAtWarmupEnd = server.pid ? sampleThreads(server.pid) : undefined;
+        atWarmupEnd = await scrape(server.url, metricsToken);
+      }
     }
   })();
   const cpu0 = machineCpu();
@@ -106,6 +110,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
   clearInterval(sampler);
   stopScraping = true;
   await scrapeLoop;
+  const threadsAtEnd = server.pid ? sampleThreads(server.pid) : undefined;
   const atEnd = await scrape(server.url, metricsToken);
   for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
   const cpu1 = machineCpu();
@@ -141,6 +146,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
       gcShare: (counterDelta(atWarmupEnd, atEnd, 'pkguard_gc_pause_seconds_total') / Math.max(1e-9, load.measuredSeconds)) * 100,
       cpuUsPerMessage: (cpuSeconds / Math.max(1, ackedInWindow)) * 1e6,
       loopThreadUsPerMessage: (loopThreadSeconds / Math.max(1, ackedInWindow)) * 1e6,
+      threads: server.pid && threadsAtWarmupEnd && threadsAtEnd ? threadCosts(server.pid, threadsAtWarmupEnd, threadsAtEnd, ackedInWindow) : [],
       memory: atEnd?.second ? { heapUsedMB: atEnd.second.heapUsedMB, arrayBuffersMB: atEnd.second.arrayBuffersMB, externalMB: atEnd.second.externalMB, rssMB: atEnd.second.rssMB } : undefined,
     },
   };
