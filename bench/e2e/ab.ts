@@ -45,7 +45,7 @@ export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: numbe
         const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : NaN;
         const row = { side, cpuUsPerMessage: (cpu / Math.max(1, load.acked)) * 1e6, acked: load.acked, ackP99: load.ack.p99, ackP50: load.ack.p50 };
         out.push(row);
-        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message, ${row.acked} acked (${(row.acked / cfg.durationS).toFixed(0)}/s), ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
+        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message, ${row.acked} acked (${(row.acked / (cfg.durationS + cfg.warmupS)).toFixed(0)}/s over warm-up + run), ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
       }
     }
   } finally {
