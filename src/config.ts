@@ -111,6 +111,12 @@ export const serverConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Cluster hook: with this section the node joins a NATS JetStream cluster (src/cluster); without it, embedded. */
     cluster: clusterConfigSchema.optional(),
+    /**
+     * Run the stream core (scanner, seq windows, escalation, journal) in a worker thread while the main
+     * thread keeps the sockets, frame parsing and validation: two cores for one node (bench/README
+     * "Both cores"). Embedded mode only. `PKGUARD_CORE_THREAD=1|0` overrides it.
+     */
+    coreThread: z.boolean().default(false),
   })
   .strict();
 

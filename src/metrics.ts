@@ -2,7 +2,7 @@
  * Prometheus metrics on `GET /metrics`, in a registry of their own (not prom-client's global one),
  * so two servers in one process never share counters.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 /** Runtime seconds kept for `GET /metrics/runtime` (the e2e bench reads them; a stall must not lose its own seconds). */
@@ -42,8 +42,24 @@ export interface RuntimeSecond {
   rssMB: number;
 }
 
+/** The metrics of another thread of this process, as `Registry.getMetricsAsJSON` gives them. */
+export type RemoteMetrics = () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+
+/**
+ * A registry whose text also sums in another thread's metrics of the same names (the stream core's
+ * thread, `coreThread`): one `/metrics` for the process, as prom-client's cluster aggregation does.
+ */
+class MergingRegistry extends Registry {
+  remote: RemoteMetrics | undefined;
+  override async metrics(): Promise<string> {
+    if (!this.remote) return super.metrics();
+    const [own, other] = await Promise.all([this.getMetricsAsJSON(), this.remote()]);
+    return AggregatorRegistry.aggregate([own, other] as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  }
+}
+
 export class Metrics {
-  readonly registry = new Registry();
+  readonly registry: Registry & { remote: RemoteMetrics | undefined } = new MergingRegistry();
   // Per message or per frame: the cheap kind (fast-metrics.ts).
   readonly messages = new FastCounter({ name: 'pkguard_messages_total', help: 'Ingest messages processed, by type (partial = final:false transcript)', labelNames: ['type'] as const, registers: [this.registry] });
   readonly flags = new FastCounter({ name: 'pkguard_flags_total', help: 'Flags raised, by category and severity', labelNames: ['category', 'severity'] as const, registers: [this.registry] });
@@ -107,7 +123,8 @@ export class Metrics {
   readonly recentSeconds: RuntimeSecond[] = [];
   readonly lastSecond = new Gauge({ name: 'pkguard_runtime_last_second', help: 'The last completed wall-clock second (runtime-monitor.ts RuntimeSecond; stat=second is its epoch second)', labelNames: ['stat'] as const, registers: [this.registry] });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'pkguard_' });
+  /** `defaults: false` in the core thread: process metrics are the main thread's to report (once). */
+  constructor(opts: { defaults?: boolean } = {}) {
+    if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'pkguard_' });
   }
 }

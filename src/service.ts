@@ -21,6 +21,7 @@ import type { Outbox, StreamService } from './stream/contracts.js';
 import { pinoCoreLog } from './stream/pino-core-log.js';
 import { Processor } from './stream/processor.js';
 import { RuntimeMonitor } from './runtime-monitor.js';
+import { CoreThread } from './server/ingest-core-thread.js';
 import { ShadowLane } from './shadow/shadow-lane.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
 
@@ -38,13 +39,6 @@ export interface RunningServer {
 
 export async function startServer(config: ServerConfig, tokens: Tokens, log: Logger): Promise<RunningServer> {
   const metrics = new Metrics();
-  const started = Date.now();
-  // Cluster mode: the events stream assigns flag ids as it stores them; the scanner's are provisional.
-  const ids = new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
-  const opened = await openCompiledLexicon({ lexiconDir: config.lexicons, artifact: config.lexiconArtifact, log: (e) => logArtifact(log, e) });
-  const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
-  log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
-
   const runtime = new RuntimeMonitor(metrics);
   const hub = new FeedHub({
     maxBufferedBytes: config.limits.maxBufferedBytes,
@@ -58,46 +52,38 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     },
   });
-  let reloader: ReturnType<typeof lexiconReloader> | undefined;
-  const shadow = await openShadow(config, scanner, ids, log, (dir) => {
-    // The promoted folder is the live one now: reloads (file changes, SIGHUP) compile it, not the old one.
-    reloader?.stop();
-    reloader = lexiconReloader({ ...config, lexicons: dir }, scanner, metrics, log);
-    log.warn({ event: 'shadow_promoted', dir, was: config.lexicons ?? null }, 'shadow lexicon promoted to live; set "lexicons" to it in the config to keep it after a restart');
-  });
-  const shadowMetrics = shadow ? new ShadowMetrics(metrics.registry) : undefined;
-  const outbox: Outbox = {
-    ...socketOutbox(hub),
-    shadow: (o) => {
-      shadowMetrics?.count(o);
-      hub.shadow(o);
-    },
-  };
-  const core: StreamService = await (config.cluster
-    ? ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
-    : openEmbedded(config, scanner, ids, outbox, metrics, runtime, log, shadow)
-  ).catch((err: unknown) => {
+  const outbox: Outbox = { ...socketOutbox(hub), shadow: (o) => hub.shadow(o) };
+  const noteJournal = (w: number, s: number, wait: number) => runtime.noteJournal(w, s, wait);
+  // `coreThread`: the stream core runs in a worker thread (ingest-core-thread.ts), this thread keeps the sockets.
+  const side: CoreSide = await (useCoreThread(config)
+      ? CoreThread.start({
+          config,
+          log,
+          metrics,
+          outbox,
+          noteJournal,
+          // The core is gone with every stream's state: exit as a crash in one thread would, so a supervisor restarts the node and it replays its journal.
+          onDeath: (err) => {
+            log.fatal({ event: 'core_thread_died', err: err.message }, 'stream core thread died; exiting');
+            log.flush();
+            setTimeout(() => process.exit(70), 100).unref();
+          },
+        }) : openCoreSide({ config, log, metrics, outbox, noteJournal })).catch((err: unknown) => {
     runtime.stop();
     throw err;
   });
+  const { core } = side;
 
   let transport;
   try {
-    transport = await listen({ config, tokens, log, metrics, core, hub, patterns: () => scanner.lexicon.automaton.patternCount });
+    transport = await listen({ config, tokens, log, metrics, core, hub, patterns: () => side.patterns() });
   } catch (err) {
+    side.stop();
     await core.close();
     runtime.stop();
     throw err;
   }
-
-  const sweep = setInterval(() => {
-    const released = core.sweepIdle(config.limits.idleStreamMs);
-    if (released > 0) log.debug({ event: 'idle_streams_released', count: released }, 'idle streams released');
-  }, Math.max(1000, Math.floor(config.limits.idleStreamMs / 4)));
-  sweep.unref();
-
-  reloader = lexiconReloader(config, scanner, metrics, log);
-  log.info({ event: 'listening', port: transport.port, host: config.host }, `listening on ${config.host}:${transport.port}`);
+  log.info({ event: 'listening', port: transport.port, host: config.host, coreThread: side instanceof CoreThread }, `listening on ${config.host}:${transport.port}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -105,8 +91,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       // 503 first, while the listener is still open, so a load balancer sees the drain.
       transport.refuseNew();
       core.drain();
-      reloader?.stop();
-      clearInterval(sweep);
+      side.stop();
       await new Promise((r) => setTimeout(r, config.limits.drainNoticeMs));
       const deadline = Date.now() + config.limits.drainMs;
       while (core.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -116,11 +101,83 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       log.info({ event: 'stopped', inFlightLeft: core.inFlight }, 'server stopped');
     })());
 
-  return { port: transport.port, metrics, reload: (reason, opts) => reloader!.reload(reason, opts), close };
+  return { port: transport.port, metrics, reload: (reason, opts) => side.reload(reason, opts), close };
+}
+
+/** `coreThread` in the config, or `PKGUARD_CORE_THREAD=1|0` over it (so a test suite can run either way); embedded mode only. */
+export function useCoreThread(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (config.cluster) return false;
+  const e = env.PKGUARD_CORE_THREAD;
+  return e === '1' ? true : e === '0' ? false : config.coreThread;
+}
+
+/** What the transport needs from the core's side of the server, in this thread or in a worker. */
+export interface CoreSide {
+  readonly core: StreamService;
+  /** Patterns in the lexicon serving now (for `/healthz`). */
+  patterns(): number;
+  reload(reason: string, opts?: { force?: boolean }): Promise<boolean>;
+  /** Stops the lexicon watch and the idle sweep (the drain's first step). */
+  stop(): void;
+}
+
+export interface CoreSideParts {
+  config: ServerConfig;
+  log: Logger;
+  metrics: Metrics;
+  outbox: Outbox;
+  /** One journal batch's write, fsync and wait, seconds (runtime-monitor.ts). */
+  noteJournal: (write: number, sync: number, wait: number) => void;
+}
+
+/** Lexicon, scanner, shadow lane, stream core (embedded or cluster), hot reload and idle sweep: one home, in-process or in the core thread. */
+export async function openCoreSide(p: CoreSideParts): Promise<CoreSide> {
+  const { config, log, metrics } = p;
+  const started = Date.now();
+  // Cluster mode: the events stream assigns flag ids as it stores them; the scanner's are provisional.
+  const ids = new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
+  const opened = await openCompiledLexicon({ lexiconDir: config.lexicons, artifact: config.lexiconArtifact, log: (e) => logArtifact(log, e) });
+  const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
+  log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
+
+  let reloader: ReturnType<typeof lexiconReloader> | undefined;
+  const shadow = await openShadow(config, scanner, ids, log, (dir) => {
+    // The promoted folder is the live one now: reloads (file changes, SIGHUP) compile it, not the old one.
+    reloader?.stop();
+    reloader = lexiconReloader({ ...config, lexicons: dir }, scanner, metrics, log);
+    log.warn({ event: 'shadow_promoted', dir, was: config.lexicons ?? null }, 'shadow lexicon promoted to live; set "lexicons" to it in the config to keep it after a restart');
+  });
+  const shadowMetrics = shadow ? new ShadowMetrics(metrics.registry) : undefined;
+  const outbox: Outbox = {
+    ...p.outbox,
+    shadow: (o) => {
+      shadowMetrics?.count(o);
+      p.outbox.shadow?.(o);
+    },
+  };
+  const core: StreamService = await (config.cluster
+    ? ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
+    : openEmbedded(config, scanner, ids, outbox, metrics, p.noteJournal, log, shadow));
+
+  const sweep = setInterval(() => {
+    const released = core.sweepIdle(config.limits.idleStreamMs);
+    if (released > 0) log.debug({ event: 'idle_streams_released', count: released }, 'idle streams released');
+  }, Math.max(1000, Math.floor(config.limits.idleStreamMs / 4)));
+  sweep.unref();
+  reloader = lexiconReloader(config, scanner, metrics, log);
+  return {
+    core,
+    patterns: () => scanner.lexicon.automaton.patternCount,
+    reload: (reason, opts) => reloader!.reload(reason, opts),
+    stop: () => {
+      reloader?.stop();
+      clearInterval(sweep);
+    },
+  };
 }
 
 /** The embedded core: the processor over the file journal, replayed before it takes a message. */
-async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, runtime: RuntimeMonitor, log: Logger, shadow: ShadowLane | undefined): Promise<Processor> {
+async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, noteJournal: CoreSideParts['noteJournal'], log: Logger, shadow: ShadowLane | undefined): Promise<Processor> {
   let processor: Processor | undefined;
   const journal = await Journal.open({
     ...config.journal,
@@ -129,7 +186,7 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
     onWrite: (records, _bytes, seconds, detail) => {
       metrics.journalWriteSeconds.observe(seconds);
       metrics.journalBatchRecords.observe(records);
-      runtime.noteJournal(detail.write, detail.sync, detail.wait);
+      noteJournal(detail.write, detail.sync, detail.wait);
     },
   });
   const opened = await Processor.open({

@@ -27,9 +27,9 @@ async function idle(s: ServerUnderTest): Promise<void> {
   }
 }
 
-export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[] }> {
+export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number, configB: Record<string, unknown> = {}): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[] }> {
   const a = await startServerProcess({ main: baselineMain, config });
-  const b = await startServerProcess({ config, ...(niceB !== undefined ? { nice: niceB } : {}) });
+  const b = await startServerProcess({ config: { ...config, ...configB }, ...(niceB !== undefined ? { nice: niceB } : {}) });
   const out: AbRound[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -45,7 +45,7 @@ export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: numbe
         const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : NaN;
         const row = { side, cpuUsPerMessage: (cpu / Math.max(1, load.acked)) * 1e6, acked: load.acked, ackP99: load.ack.p99, ackP50: load.ack.p50 };
         out.push(row);
-        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message, ${row.acked} acked, ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
+        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message, ${row.acked} acked (${(row.acked / (cfg.durationS + cfg.warmupS)).toFixed(0)}/s over warm-up + run), ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
       }
     }
   } finally {

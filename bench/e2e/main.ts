@@ -10,6 +10,8 @@
  *   --memory N [--chunks K (20)] [--heap-snapshot]               heap + typed arrays and RSS per stream, N streams of K chunks each; what grew, by constructor
  *   --profile                                                    CPU profile summary of the server
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
+ *   --core-thread                                                the server runs its stream core in a worker thread (config coreThread)
+ *   --ab DIST --core-thread-b                                    B runs with coreThread (with --ab dist: one build, one thread against two)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
  *   --ab BASELINE_DIST [--rounds N (4)] [--nice-b N]             server CPU µs per message, a baseline build's server against this one's, alternating
@@ -28,7 +30,7 @@ import { runAb } from './ab.js';
 import { heapGrowth, summarizeHeap } from './heap-summary.js';
 import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
 import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
-import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, startServerProcess, summarizeProfile, type ServerUnderTest } from './server-process.js';
+import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, sampleThreads, startServerProcess, summarizeProfile, threadCosts, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -39,7 +41,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) rest.push(a);
-    else if (['--find-max', '--profile', '--no-fsync'].includes(a)) opts[a.slice(2)] = true;
+    else if (['--find-max', '--profile', '--no-fsync', '--core-thread', '--core-thread-b'].includes(a)) opts[a.slice(2)] = true;
     else if (a === '--compare') {
       opts.compare = true;
     } else opts[a.slice(2)] = argv[++i] ?? '';
@@ -76,6 +78,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
   const loadSeconds = new Map<number, SecondSample>();
   const joined: JoinedSecond[] = [];
   let atWarmupEnd: Scrape | undefined;
+  let threadsAtWarmupEnd: ReturnType<typeof sampleThreads> | undefined;
   let warm = false;
   let stopScraping = false;
   const printed = new Set<number>();
@@ -93,7 +96,10 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
         joined.push(j);
         process.stderr.write(`  ${secondLine(j)}\n`);
       }
-      if (warm && !atWarmupEnd) atWarmupEnd = await scrape(server.url, metricsToken);
+      if (warm && !atWarmupEnd) {
+        threadsAtWarmupEnd = server.pid ? sampleThreads(server.pid) : undefined;
+        atWarmupEnd = await scrape(server.url, metricsToken);
+      }
     }
   })();
   const cpu0 = machineCpu();
@@ -104,6 +110,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
   clearInterval(sampler);
   stopScraping = true;
   await scrapeLoop;
+  const threadsAtEnd = server.pid ? sampleThreads(server.pid) : undefined;
   const atEnd = await scrape(server.url, metricsToken);
   for (const sec of await recentSeconds(server.url, metricsToken)) serverSeconds.set(sec.second, sec);
   const cpu1 = machineCpu();
@@ -139,6 +146,7 @@ async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p
       gcShare: (counterDelta(atWarmupEnd, atEnd, 'pkguard_gc_pause_seconds_total') / Math.max(1e-9, load.measuredSeconds)) * 100,
       cpuUsPerMessage: (cpuSeconds / Math.max(1, ackedInWindow)) * 1e6,
       loopThreadUsPerMessage: (loopThreadSeconds / Math.max(1, ackedInWindow)) * 1e6,
+      threads: server.pid && threadsAtWarmupEnd && threadsAtEnd ? threadCosts(server.pid, threadsAtWarmupEnd, threadsAtEnd, ackedInWindow) : [],
       memory: atEnd?.second ? { heapUsedMB: atEnd.second.heapUsedMB, arrayBuffersMB: atEnd.second.arrayBuffersMB, externalMB: atEnd.second.externalMB, rssMB: atEnd.second.rssMB } : undefined,
     },
   };
@@ -217,7 +225,7 @@ async function main(): Promise<number> {
     // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
     const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
     const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined);
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, opts['core-thread-b'] === true ? { coreThread: true } : {});
     const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
     process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
     process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}\n`);
@@ -225,7 +233,7 @@ async function main(): Promise<number> {
   }
   const own = opts.url === undefined;
   // --no-fsync: journal writes without fsync, to tell disk latency apart from CPU.
-  const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
+  const journal = { ...(opts['no-fsync'] === true ? { journal: { fsync: false } } : {}), ...(opts['core-thread'] === true ? { coreThread: true } : {}) };
   const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal, ...(opts.nice !== undefined ? { nice: num('nice', 0) } : {}), inspect: opts.memory !== undefined }) : undefined;
   const target = { url: (opts.url as string | undefined) ?? server!.url, pid: server?.pid };
   const base: LoadConfig = {

@@ -50,6 +50,8 @@ export interface StepResult {
     /** Server CPU (all threads) per acked message, and the event-loop thread's alone. */
     cpuUsPerMessage: number;
     loopThreadUsPerMessage: number;
+    /** The busiest threads of the server, CPU µs per message (bench:e2e --core-thread: main vs the core thread). */
+    threads?: { thread: string; usPerMessage: number }[];
     memory: { heapUsedMB: number; arrayBuffersMB: number; externalMB: number; rssMB: number } | undefined;
   };
 }
@@ -73,6 +75,7 @@ function serverLines(s: StepResult): string[] {
   const m = v.memory;
   return [
     `server per message: ${fmt(v.cpuUsPerMessage, 1)} µs CPU (event-loop thread ${fmt(v.loopThreadUsPerMessage, 1)} µs) · event-loop thread busy ${fmt(v.loopThreadPctMean, 0)}%, waiting for a CPU ${fmt(v.cpuWaitPctMean, 0)}% · GC pauses ${fmt(v.gcShare, 1)}% of the time`,
+    ...(v.threads && v.threads.length > 0 ? [`busiest threads, µs CPU per message: ${v.threads.map((t) => `${t.thread} ${fmt(t.usPerMessage, 1)}`).join(' · ')}`] : []),
     `event-loop delay p99 ${fmt(v.loopDelay.p99, 1)} p99.9 ${fmt(v.loopDelay.p999, 1)} max ${fmt(v.loopDelay.max, 1)} ms · fsync p50 ${fmt(v.fsync.p50, 2)} p99 ${fmt(v.fsync.p99, 2)} max ${fmt(v.fsync.max, 1)} ms` +
       (m ? ` · memory: heap ${fmt(m.heapUsedMB)} MB, typed arrays ${fmt(m.arrayBuffersMB)} MB, external ${fmt(m.externalMB)} MB, RSS ${fmt(m.rssMB)} MB` : ''),
     ...correlationText(s.correlation).split('\n'),

@@ -138,6 +138,38 @@ export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: numb
   }
 }
 
+/** CPU seconds of each thread of a process, by thread id (the main thread's id is the pid). */
+export function sampleThreads(pid: number): Map<number, { name: string; cpuSeconds: number }> {
+  const out = new Map<number, { name: string; cpuSeconds: number }>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(f[11]) + Number(f[12])) / 100 });
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // the process is gone
+  }
+  return out;
+}
+
+/**
+ * The threads that worked in a window, busiest first, in CPU µs per message: what bounds the rate
+ * on a quiet machine is the busiest thread (each can have at most one core) and the sum (two cores).
+ */
+export function threadCosts(pid: number, before: ReturnType<typeof sampleThreads>, after: ReturnType<typeof sampleThreads>, messages: number): { thread: string; usPerMessage: number }[] {
+  const rows: { thread: string; usPerMessage: number }[] = [];
+  for (const [tid, a] of after) {
+    const d = a.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0);
+    if (d > 0) rows.push({ thread: tid === pid ? 'main' : `${a.name}:${tid}`, usPerMessage: (d / Math.max(1, messages)) * 1e6 });
+  }
+  return rows.sort((x, y) => y.usPerMessage - x.usPerMessage).slice(0, 4);
+}
+
 /** Where a profile node's self time belongs, by the stage of the ingest path its code serves. */
 const STAGES: [RegExp, string][] = [
   [/^\(garbage collector\)/, 'GC'],

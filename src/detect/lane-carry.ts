@@ -15,6 +15,9 @@
  * The integers are laid out per lane (header, skip runs, pending matches, origin pairs) and each is
  * stored as the zigzag varint of its difference to the integer two before it: positions and
  * origins rise by a few units per entry, so a pair takes about two bytes instead of eight.
+ *
+ * The bytes are kept as a one-byte (Latin-1) string, not a Uint8Array: ~16 bytes of header against
+ * a view, an ArrayBuffer and its backing store (~350 B per stream at rest, bench:e2e --memory).
  */
 import type { Automaton } from '../match/automaton.js';
 import { LaneOrigins, originCapacity } from '../match/lane-origins.js';
@@ -43,10 +46,10 @@ export class Lanes {
 
   /** Integers of the carry being packed or unpacked. */
   #ints = new Int32Array(256);
-  #bytes = new Uint8Array(1024);
+  #bytes = Buffer.alloc(1024);
 
   /** A stream's packed carry into the working lanes (`undefined`: a stream's first chunk). */
-  unpack(packed: Uint8Array | undefined): void {
+  unpack(packed: string | undefined): void {
     if (packed === undefined) {
       unpackLane(this.text, this.textOrigins, undefined, 0);
       unpackLane(this.sounds, this.soundOrigins, undefined, 0);
@@ -56,7 +59,7 @@ export class Lanes {
     let n = 0;
     let at = 0;
     for (let shift = 0; ; shift += 7) {
-      const b = packed[at++]!;
+      const b = packed.charCodeAt(at++);
       n |= (b & 0x7f) << shift;
       if (b < 0x80) break;
     }
@@ -65,15 +68,15 @@ export class Lanes {
     unpackLane(this.sounds, this.soundOrigins, this.#ints, unpackLane(this.text, this.textOrigins, this.#ints, 0));
   }
 
-  /** The working lanes packed, into `reuse` when it fits (a stream's carry is about the same size chunk after chunk). */
-  pack(reuse: Uint8Array | undefined): Uint8Array {
+  /** The working lanes packed (one byte per char of the string). */
+  pack(): string {
     // Room for the most the lanes can hold; then one pass writes what they keep.
     const most = laneMost(this.text, this.textOrigins) + laneMost(this.sounds, this.soundOrigins);
     if (this.#ints.length < most) this.#ints = new Int32Array(most);
     const ints = this.#ints;
     const n = packLane(this.sounds, this.soundOrigins, this.#keepFrom(this.sounds), ints, packLane(this.text, this.textOrigins, this.#keepFrom(this.text), ints, 0));
     // At most 5 bytes per integer (two's complement differences of int32 fit 33 bits: 5 varint bytes).
-    if (this.#bytes.length < 5 + 5 * n) this.#bytes = new Uint8Array(5 + 5 * n);
+    if (this.#bytes.length < 5 + 5 * n) this.#bytes = Buffer.alloc(5 + 5 * n);
     const bytes = this.#bytes;
     let len = 0;
     for (let c = n; ; c >>>= 7) {
@@ -84,9 +87,7 @@ export class Lanes {
       bytes[len++] = (c & 0x7f) | 0x80;
     }
     len = encode(ints, n, bytes, len);
-    const out = reuse !== undefined && reuse.length >= len && reuse.length <= len + 16 ? reuse : new Uint8Array(len + 4);
-    for (let i = 0; i < len; i++) out[i] = bytes[i]!;
-    return out;
+    return bytes.toString('latin1', 0, len);
   }
 
   /** The lowest lane position a match crossing the seam can start at (see the file comment). */
@@ -201,18 +202,18 @@ function encode(ints: Int32Array, n: number, out: Uint8Array, at: number): numbe
   return at;
 }
 
-function decode(bytes: Uint8Array, at: number, ints: Int32Array, n: number): void {
+function decode(bytes: string, at: number, ints: Int32Array, n: number): void {
   let back2 = 0;
   let back1 = 0;
   for (let i = 0; i < n; i++) {
-    let b = bytes[at++]!;
+    let b = bytes.charCodeAt(at++);
     let v: number;
     if ((b & 0x81) === 0) v = (b >> 1) + back2;
     else {
       let z = b & 0x7f;
       let scale = 0x80;
       while (b >= 0x80) {
-        b = bytes[at++]!;
+        b = bytes.charCodeAt(at++);
         z += (b & 0x7f) * scale;
         scale *= 0x80;
       }

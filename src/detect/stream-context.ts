@@ -13,8 +13,16 @@ import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 import type { HeldCandidate } from './open-ends.js';
 
-/** Original text kept from earlier chunks, in UTF-16 units. */
-export const TAIL_UNITS = 256;
+/** The digit carry of streams that have none open; clean between chunks (scanning is synchronous). */
+let spareDigits = new DigitCarry();
+
+/**
+ * Original text kept from earlier chunks, in UTF-16 units: what a match or near part carried across
+ * the seam can start at (the longest pattern, 24 lane units, × 3 collapsed repeats = 72) plus the
+ * negation look-back before it (48), and the partial-hypothesis prefix (64). 256 cost ~600 B per
+ * stream at rest; this ~270 B (bench:e2e --memory, issue 17: ≤ 1.5 KB per stream).
+ */
+export const TAIL_UNITS = 128;
 
 export class StreamContext {
   readonly automaton: Automaton;
@@ -28,14 +36,15 @@ export class StreamContext {
   readonly textOrigins: LaneOrigins;
   readonly soundOrigins: LaneOrigins;
   readonly #lanes: Lanes;
-  #packed: Uint8Array | undefined;
+  #packed: string | undefined;
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';
   /** By category code (candidate.ts): the end of what the stream already reported in that category. */
   // A plain array: a Float64Array of four costs a view and an ArrayBuffer per stream (~230 B).
   readonly reportedEnd: number[] = [0, 0, 0, 0];
-  readonly digits = new DigitCarry();
+  /** This stream's open digit run, only while it has one (most streams never end a chunk inside a number). */
+  #digits: DigitCarry | undefined;
   /** Near-term A parts a later chunk could still pair with (allocated on first use). */
   near: NearPart[] | undefined;
   /** Candidates open at the last chunk's end, put back among the next chunk's (open-ends.ts). */
@@ -58,9 +67,25 @@ export class StreamContext {
     this.#lanes.unpack(this.#packed);
   }
 
+  /**
+   * The open digit run: the stream's own, or else the shared clean one, which a chunk that ends in a
+   * number fills and `leave` then hands to the stream (~140 B a stream does not keep otherwise).
+   */
+  get digits(): DigitCarry {
+    return this.#digits ?? spareDigits;
+  }
+
   /** After the chunk: the carry packed again (thousands of streams each keep one; bench:e2e --memory). */
   leave(): void {
-    this.#packed = this.#lanes.pack(this.#packed);
+    this.#packed = this.#lanes.pack();
+    const d = this.digits;
+    const open = d.length > 0 || d.held.length > 0;
+    if (this.#digits === undefined) {
+      if (open) {
+        this.#digits = d;
+        spareDigits = new DigitCarry();
+      }
+    } else if (!open) this.#digits = undefined;
   }
 
   /** The original text between stream-global offsets `from` and `to`, as far as the tail reaches. */
@@ -71,8 +96,16 @@ export class StreamContext {
 
   /** Called after a chunk: remember its tail and move the base on. */
   advance(chunk: string): void {
-    this.tail = chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS);
+    this.tail = flatTail(chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS));
     this.base += chunk.length;
     this.chunks++;
   }
+}
+
+/**
+ * A copy of exactly the tail: `slice` gives a view that keeps the whole string it was cut from alive
+ * (the previous tail joined with the chunk, or a 64K chunk), for as long as the stream lives.
+ */
+function flatTail(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf16le').toString('utf16le');
 }

@@ -193,7 +193,9 @@ export class FeedHub {
       client.droppedAfter = undefined;
     }
 
-    const list = this.#told.over(source.summaries()).filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
+    const summaries = await source.summaries();
+    if (this.#stale(client, generation)) return;
+    const list = this.#told.over(summaries).filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
     const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator));
     while (!pages.done) {
       const frame = pages.next(this.#pages);

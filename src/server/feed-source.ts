@@ -8,7 +8,7 @@ import type { FlagHistory, StreamSummary } from '../stream/contracts.js';
 export interface FeedSource {
   history: FlagHistory;
   lastFlagNumber(): number | Promise<number>;
-  summaries(): StreamSummary[];
+  summaries(): StreamSummary[] | Promise<StreamSummary[]>;
   /** Escalation thresholds, so a console can scale its risk gauges. */
   thresholds: { watch: number; alert: number; shutdown: number };
 }

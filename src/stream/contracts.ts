@@ -107,8 +107,8 @@ export interface StreamService {
   command(cmd: ModeratorCommand): Promise<CommandResult | WireError>;
   /** An ingest connection closed: it no longer receives its streams' signals. */
   forget(peer: IngestPeer): void;
-  /** Every stream known with its level, risk, PK state and shut-down reason. */
-  summaries(): StreamSummary[];
+  /** Every stream known with its level, risk, PK state and shut-down reason (a promise when the core runs in its own thread). */
+  summaries(): StreamSummary[] | Promise<StreamSummary[]>;
   readonly history: FlagHistory;
   /** The number of the newest flag (0 before the first): where `history` on subscribe counts back from. */
   lastFlagNumber(): number | Promise<number>;
