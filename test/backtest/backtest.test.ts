@@ -69,7 +69,7 @@ afterAll(() => rmSync(candidate, { recursive: true, force: true }));
 
 describe('runBacktest', () => {
   it('counts what it read and what it could not rescan', () => {
-    expect(result.messages).toMatchObject({ read: 10, rescanned: 8, withoutText: 1, partials: 1, bad: 0 });
+    expect(result.messages).toMatchObject({ read: 10, rescanned: 8, withoutText: 1, chatWithoutText: 1, partials: 1, bad: 0 });
   });
 
   it('reports a removed term as lost on every message that raised it, with examples', () => {
@@ -108,7 +108,9 @@ describe('pkguard backtest', () => {
       const report = join(out, 'r.html');
       const json = join(out, 'r.json');
       const stdout = execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--report', report, '--json', json, '--no-progress'], { encoding: 'utf8' });
-      expect(stdout).toMatch(/10 messages read, 8 rescanned/);
+      expect(stdout).toMatch(/10 messages read, 8 rescanned .* on 1 thread; candidate lexicon (compiled|loaded from its artifact)/);
+      // The unflagged chat line: its text was not journaled, and the summary says what that means.
+      expect(stdout).toMatch(/chat not replayable: 1 messages/);
       expect(stdout).toMatch(/dismissed by moderators .*: 2; the candidate drops 1, keeps 1/);
       expect(stdout).toMatch(/extreme\s+4\s+2\s+\+1\s+-3/);
       const html = readFileSync(report, 'utf8');
@@ -127,7 +129,8 @@ describe('pkguard backtest', () => {
       const results = [1, 3].map((workers) => {
         const json = join(out, `w${workers}.json`);
         execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--json', json, '--no-progress', '--workers', String(workers)], { encoding: 'utf8' });
-        const { seconds: _s, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+        const { seconds: _s, workers: used, lexicon: _l, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+        expect(used).toBe(workers);
         return r;
       });
       expect(results[1]).toEqual(results[0]);
