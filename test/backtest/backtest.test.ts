@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/backtest/backtest.js';
+import { backtestSummary } from '../../src/backtest/report-text.js';
 import type { BacktestResult } from '../../src/backtest/tally.js';
 import { createScanner } from '../../src/index.js';
 import type { IngestMessage } from '../../src/protocol/ingest.js';
@@ -98,6 +99,30 @@ describe('runBacktest', () => {
   it('says which dismissed flags the candidate drops and which it keeps', () => {
     expect(result.dismissed).toMatchObject({ total: 2, dropped: 1, kept: 1 });
     expect(result.dismissed.keptExamples[0]).toMatchObject({ stream: 'b', matched: '独家合作' });
+  });
+});
+
+describe('runBacktest on a journal that keeps chat text (journal.keepChatText)', () => {
+  it('rescans unflagged chat, so a term the candidate adds is gained in chat too, and nothing is reported as not replayable', async () => {
+    const dir = newDir();
+    const core = await openCore(dir, { keepChatText: true });
+    await core.send(chat('c', 1, '这个最便宜吗'), chat('c', 2, '好看'), t('c', 3, '今天销量第一'));
+    await core.processor.close();
+    const kept = await runBacktest({ journalDir: dir, candidate: createScanner({ lexiconDir: candidate }) });
+    expect(kept.messages).toMatchObject({ read: 3, rescanned: 3, withoutText: 0, chatWithoutText: 0 });
+    const cheapest = kept.terms.find((x) => x.term === '最便宜')!;
+    expect(cheapest).toMatchObject({ gained: 1, lost: 0 });
+    expect(cheapest.examples.gained[0]).toMatchObject({ stream: 'c', seq: 1, context: '这个最便宜吗' });
+    expect(backtestSummary(kept)).not.toMatch(/not replayable/);
+    // The same messages without the option: the chat has no text, and the report says so.
+    const off = newDir();
+    const plain = await openCore(off);
+    await plain.send(chat('c', 1, '这个最便宜吗'), chat('c', 2, '好看'), t('c', 3, '今天销量第一'));
+    await plain.processor.close();
+    const gap = await runBacktest({ journalDir: off, candidate: createScanner({ lexiconDir: candidate }) });
+    expect(gap.messages).toMatchObject({ read: 3, rescanned: 1, withoutText: 2, chatWithoutText: 2 });
+    expect(gap.terms.find((x) => x.term === '最便宜')).toBeUndefined();
+    expect(backtestSummary(gap)).toMatch(/chat not replayable: 2 messages/);
   });
 });
 
