@@ -8,6 +8,7 @@ import { reviveCompiled } from '../lexicon/compile-async.js';
 import { backtestShard, PROGRESS_SLOTS, type LexiconSource, type WorkerReply } from './backtest.js';
 import type { JournalSegment } from './journal-messages.js';
 import type { Shard } from './record-bytes.js';
+import { threadCpuSeconds } from './thread-cpu.js';
 
 interface Job {
   segments: JournalSegment[];
@@ -28,11 +29,15 @@ try {
   // readOnly: a stale artifact (the folder changed since) is compiled here, never rewritten by a backtest.
   const lexicon = job.source ? (await openCompiledLexicon({ lexiconDir: job.source.dir, artifact: job.source.artifact, readOnly: true })).lexicon : reviveCompiled(job.lexicon!);
   const candidate = new Scanner(lexicon, new FlagIdAllocator(1));
+  const cpu0 = threadCpuSeconds();
   const slot = PROGRESS_SLOTS * job.shard.mine;
   const result = backtestShard({ segments: job.segments, candidate, dismissed: new Map(job.dismissed), examples: job.examples, every: job.every, shard: job.shard }, (bytes, messages) => {
     job.progress[slot] = bytes;
     job.progress[slot + 1] = messages;
   });
+  // This thread's CPU from its start (module load and lexicon decode included: it is the worker's cost).
+  const cpu = threadCpuSeconds();
+  if (cpu !== undefined && cpu0 !== undefined) result.threadCpu = [cpu];
   post({ t: 'done', result });
 } catch (err) {
   post({ t: 'failed', message: (err as Error).message });

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Scanner } from '../detect/scanner.js';
 import type { Flag } from '../flag.js';
 import type { Shard } from './record-bytes.js';
+import { threadCpuSeconds } from './thread-cpu.js';
 import { BacktestTally, mergeResults, type BacktestResult } from './tally.js';
 import { dismissedFlags, journalSegments, readJournal, type JournalSegment } from './journal-messages.js';
 
@@ -69,12 +70,15 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const every = opts.progressEvery ?? 20_000;
   const progress = { bytes: 0, totalBytes, messages: 0 };
   let result: BacktestResult;
+  const cpu0 = threadCpuSeconds();
   if (workers === 1) {
     result = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every, shard: { of: 1, mine: 0 } }, (bytes, messages) => {
       progress.bytes = bytes;
       progress.messages = messages;
       opts.onProgress?.(progress);
     });
+    const cpu1 = threadCpuSeconds();
+    if (cpu0 !== undefined && cpu1 !== undefined) result.threadCpu = [cpu1 - cpu0];
   } else {
     result = await sharded(workers, segments, opts, dismissed, examples, every, progress);
   }
@@ -177,6 +181,7 @@ async function sharded(n: number, segments: readonly JournalSegment[], opts: Bac
   // A worker that fails while this thread scans is reported once this shard is done.
   const all = Promise.all(running);
   all.catch(() => undefined);
+  const cpu0 = threadCpuSeconds();
   const mine = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine: 0 } }, (bytes, messages) => {
     shared[0] = bytes;
     shared[1] = messages;
@@ -191,7 +196,12 @@ async function sharded(n: number, segments: readonly JournalSegment[], opts: Bac
     progress.messages = m;
     opts.onProgress?.(progress);
   });
-  return mergeResults([mine, ...(await all)], examples);
+  const cpu1 = threadCpuSeconds();
+  const parts = [mine, ...(await all)];
+  const merged = mergeResults(parts, examples);
+  const cpus = [cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, ...parts.slice(1).map((p) => p.threadCpu?.[0])];
+  if (cpus.every((c) => c !== undefined)) merged.threadCpu = cpus as number[];
+  return merged;
 }
 
 /** Seqs remembered per stream: an ASR engine revises only its last few chunks. */

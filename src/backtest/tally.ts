@@ -45,6 +45,8 @@ export interface BacktestResult {
   seconds: number;
   /** Threads the streams were sharded across. */
   workers?: number;
+  /** CPU seconds each thread spent on its shard (this thread first), where the platform tells: how evenly the work was split. */
+  threadCpu?: number[];
   /** How the CLI got the candidate lexicon, and how long that took (not in `seconds`). */
   lexicon?: { from: 'artifact' | 'compile'; seconds: number };
 }

@@ -133,7 +133,7 @@ describe('pkguard backtest', () => {
       const report = join(out, 'r.html');
       const json = join(out, 'r.json');
       const stdout = execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--report', report, '--json', json, '--no-progress'], { encoding: 'utf8' });
-      expect(stdout).toMatch(/10 messages read, 8 rescanned .* on 1 thread; candidate lexicon (compiled|loaded from its artifact)/);
+      expect(stdout).toMatch(/10 messages read, 8 rescanned .* on 1 thread.*; candidate lexicon (compiled|loaded from its artifact)/);
       // The unflagged chat line: its text was not journaled, and the summary says what that means.
       expect(stdout).toMatch(/chat not replayable: 1 messages/);
       expect(stdout).toMatch(/dismissed by moderators .*: 2; the candidate drops 1, keeps 1/);
@@ -154,7 +154,7 @@ describe('pkguard backtest', () => {
       const results = [1, 3].map((workers) => {
         const json = join(out, `w${workers}.json`);
         execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--json', json, '--no-progress', '--workers', String(workers)], { encoding: 'utf8' });
-        const { seconds: _s, workers: used, lexicon: _l, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+        const { seconds: _s, workers: used, lexicon: _l, threadCpu: _c, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
         expect(used).toBe(workers);
         return r;
       });
