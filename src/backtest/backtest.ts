@@ -50,10 +50,12 @@ export interface BacktestOptions {
 }
 
 /**
- * Below this journal size `'auto'` scans in one thread: a worker costs a thread start and a lexicon
- * load (~0.2 s of CPU with an artifact), which a small journal does not pay back (bench/backtest.ts --small).
+ * Below this journal size `'auto'` scans in one thread: a worker costs a thread start, its own
+ * artifact decode and its own JIT warm-up, measured at 0.7-1.1 CPU s on the loaded 2-core machine,
+ * and on a 16 MB journal (90k messages) 1 and 2 threads took the same time; at 32 MB (about 180k
+ * messages) half the scan is worth more than the worker costs.
  */
-export const AUTO_WORKERS_MIN_BYTES = 16 * 1024 * 1024;
+export const AUTO_WORKERS_MIN_BYTES = 32 * 1024 * 1024;
 
 /** How many threads `'auto'` uses for a journal of `bytes` on `cores` cores. */
 export function autoWorkers(bytes: number, cores: number): number {

@@ -18,7 +18,7 @@ export interface BacktestArgs {
   json: string | undefined;
   examples: number;
   progress: boolean;
-  /** Threads streams are sharded across; 'auto' (the default): the cores, at most 4, for a journal of 16 MB or more, else 1. */
+  /** Threads streams are sharded across; 'auto' (the default): the cores, at most 4, for a journal of 32 MB or more, else 1. */
   workers: number | 'auto';
 }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBacktest } from '../../src/backtest/backtest.js';
+import { AUTO_WORKERS_MIN_BYTES, autoWorkers, runBacktest } from '../../src/backtest/backtest.js';
 import { backtestSummary } from '../../src/backtest/report-text.js';
 import type { BacktestResult } from '../../src/backtest/tally.js';
 import { createScanner } from '../../src/index.js';
@@ -123,6 +123,15 @@ describe('runBacktest on a journal that keeps chat text (journal.keepChatText)',
     expect(gap.messages).toMatchObject({ read: 3, rescanned: 1, withoutText: 2, chatWithoutText: 2 });
     expect(gap.terms.find((x) => x.term === '最便宜')).toBeUndefined();
     expect(backtestSummary(gap)).toMatch(/chat not replayable: 2 messages/);
+  });
+});
+
+describe('autoWorkers', () => {
+  it('scans a small journal in one thread and a large one on the cores, at most 4', () => {
+    expect(autoWorkers(AUTO_WORKERS_MIN_BYTES - 1, 2)).toBe(1);
+    expect(autoWorkers(AUTO_WORKERS_MIN_BYTES, 2)).toBe(2);
+    expect(autoWorkers(AUTO_WORKERS_MIN_BYTES, 1)).toBe(1);
+    expect(autoWorkers(10 * AUTO_WORKERS_MIN_BYTES, 16)).toBe(4);
   });
 });
 
