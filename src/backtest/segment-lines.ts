@@ -13,7 +13,12 @@ const CHUNK = 4 * 1024 * 1024;
 export type LineVisitor = (buf: Buffer, start: number, end: number) => void;
 
 export class SegmentLines {
-  #buf = Buffer.allocUnsafe(CHUNK);
+  #buf: Buffer;
+
+  /** `chunk`: bytes per read (tests use small ones to put lines across reads). */
+  constructor(chunk = CHUNK) {
+    this.#buf = Buffer.allocUnsafe(chunk);
+  }
 
   /**
    * Calls `onLine` only for the complete lines that start with `prefix`, found by a byte search over
