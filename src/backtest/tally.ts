@@ -52,9 +52,9 @@ export interface BacktestResult {
 }
 
 /** What the reports say about the messages a backtest could not rescan (one wording for text and HTML). */
-export function notRescanned(m: BacktestResult['messages']): string[] {
+export function notRescanned(m: BacktestResult['messages'], why = true): string[] {
   const out: string[] = [];
-  if (m.chatWithoutText > 0) out.push(`chat not replayable: ${m.chatWithoutText} messages (the journal kept unflagged chat without its text, so what the candidate would newly flag in chat is unknown; set journal.keepChatText to record it)`);
+  if (m.chatWithoutText > 0) out.push(`chat not replayable: ${m.chatWithoutText} messages` + (why ? ' (the journal kept unflagged chat without its text, so what the candidate would newly flag in chat is unknown; set journal.keepChatText to record it)' : ''));
   const other = m.withoutText - m.chatWithoutText;
   if (other > 0) out.push(`${other} other messages without recorded text`);
   out.push(`${m.partials} partial hypotheses (their final chunks are rescanned)`);
