@@ -78,6 +78,12 @@ export const journalConfigSchema = z
     retainBytes: z.number().int().min(4096).default(1024 * 1024 * 1024),
     retainMs: z.number().int().min(60_000).default(7 * 24 * 3600 * 1000),
     fsync: z.boolean().default(true),
+    /**
+     * Keep the text of every chat message, not only of flagged ones, so `pkguard backtest` can
+     * replay chat (what a candidate lexicon would newly flag there). Off by default: viewers' chat
+     * is kept only as evidence, and the journal grows by the chat text.
+     */
+    keepChatText: z.boolean().default(false),
   })
   .strict();
 

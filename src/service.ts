@@ -199,6 +199,7 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
     metrics,
     limits: config.limits,
     ...(shadow ? { shadow } : {}),
+    keepChatText: config.journal.keepChatText,
     events: pinoCoreLog(log, {}, { journalFailed: () => metrics.journalWritable.set(0), journalRecovered: () => metrics.journalWritable.set(1) }),
   }).catch(async (err: unknown) => {
     await journal.close();

@@ -2,26 +2,42 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Scanner } from '../detect/scanner.js';
 import { FlagIdAllocator } from '../flag.js';
+import { openCompiledLexicon } from '../lexicon/artifact-store.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import { reviveCompiled } from '../lexicon/compile-async.js';
-import { backtestShard, type WorkerReply } from './backtest.js';
+import { backtestShard, PROGRESS_SLOTS, type LexiconSource, type WorkerReply } from './backtest.js';
 import type { JournalSegment } from './journal-messages.js';
 import type { Shard } from './record-bytes.js';
+import { threadCpuSeconds } from './thread-cpu.js';
 
 interface Job {
   segments: JournalSegment[];
-  lexicon: CompiledLexicon;
+  /** The candidate's artifact (decoded here, with its fold tables), or failing that the compiled lexicon itself. */
+  source?: LexiconSource;
+  lexicon?: CompiledLexicon;
   dismissed: [string, string | undefined][];
   examples: number;
   every: number;
   shard: Shard;
+  /** Shared with the thread that started this one: [bytes, messages] per shard. */
+  progress: Float64Array;
 }
 
 const job = workerData as Job;
 const post = (m: WorkerReply) => parentPort!.postMessage(m);
 try {
-  const candidate = new Scanner(reviveCompiled(job.lexicon), new FlagIdAllocator(1));
-  const result = backtestShard({ segments: job.segments, candidate, dismissed: new Map(job.dismissed), examples: job.examples, every: job.every, shard: job.shard }, (bytes, messages) => post({ t: 'progress', bytes, messages }));
+  // readOnly: a stale artifact (the folder changed since) is compiled here, never rewritten by a backtest.
+  const lexicon = job.source ? (await openCompiledLexicon({ lexiconDir: job.source.dir, artifact: job.source.artifact, readOnly: true })).lexicon : reviveCompiled(job.lexicon!);
+  const candidate = new Scanner(lexicon, new FlagIdAllocator(1));
+  const cpu0 = threadCpuSeconds();
+  const slot = PROGRESS_SLOTS * job.shard.mine;
+  const result = backtestShard({ segments: job.segments, candidate, dismissed: new Map(job.dismissed), examples: job.examples, every: job.every, shard: job.shard }, (bytes, messages) => {
+    job.progress[slot] = bytes;
+    job.progress[slot + 1] = messages;
+  });
+  // This thread's CPU from its start (module load and lexicon decode included: it is the worker's cost).
+  const cpu = threadCpuSeconds();
+  if (cpu !== undefined && cpu0 !== undefined) result.threadCpu = [cpu];
   post({ t: 'done', result });
 } catch (err) {
   post({ t: 'failed', message: (err as Error).message });

@@ -3,14 +3,17 @@
  * stream's final transcript chunks in order with their cross-chunk carry (as the server scans them),
  * chat on its own, and tallies what the candidate would have flagged differently.
  *
- * Scanning is most of the cost, so with `workers` > 1 the streams are sharded across worker threads
- * (backtest-worker.ts): each reads the journal and takes only its streams (a stream's messages stay
- * in order, with their carry, in one worker), and the shards' tallies are merged.
+ * Scanning is most of the cost (a CPU profile: about two thirds of a 1M-message run is the
+ * scanner), so with `workers` > 1 the streams are sharded across threads: this one and worker
+ * threads (backtest-worker.ts). Each reads the journal and takes only its streams (a stream's
+ * messages stay in order, with their carry, in one thread), and the shards' tallies are merged.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Scanner } from '../detect/scanner.js';
 import type { Flag } from '../flag.js';
 import type { Shard } from './record-bytes.js';
+import { threadCpuSeconds } from './thread-cpu.js';
 import { BacktestTally, mergeResults, type BacktestResult } from './tally.js';
 import { dismissedFlags, journalSegments, readJournal, type JournalSegment } from './journal-messages.js';
 
@@ -20,18 +23,43 @@ export interface BacktestProgress {
   messages: number;
 }
 
+/** Where worker threads take the candidate lexicon from: its compiled artifact (artifact-store.ts), decoded in each worker in parallel. */
+export interface LexiconSource {
+  dir: string;
+  artifact: string;
+}
+
 export interface BacktestOptions {
   /** The journal directory (`journal.dir` of the server that wrote it). Read only. */
   journalDir: string;
-  /** A scanner over the candidate lexicon; its stream state is used and left behind (workers get a copy of its lexicon). */
+  /** A scanner over the candidate lexicon; its stream state is used and left behind. */
   candidate: Scanner;
+  /** The candidate's artifact, for workers; without one they get a structured clone of `candidate.lexicon` (slower to start). */
+  lexiconSource?: LexiconSource;
   /** Examples kept per term and direction. Default 3. */
   examplesPerTerm?: number;
   /** Called every `progressEvery` messages and once at the end. */
   onProgress?: (p: BacktestProgress) => void;
   progressEvery?: number;
-  /** Worker threads the streams are sharded across; 1 (the default) scans in this thread. */
-  workers?: number;
+  /**
+   * Threads the streams are sharded across: this one plus `workers - 1` worker threads. 1 (the
+   * default) scans in this thread only; `'auto'` takes the cores (at most 4) for a journal of at
+   * least `AUTO_WORKERS_MIN_BYTES`, else 1 (see `autoWorkers`).
+   */
+  workers?: number | 'auto';
+}
+
+/**
+ * Below this journal size `'auto'` scans in one thread: a worker costs a thread start, its own
+ * artifact decode and its own JIT warm-up, measured at 0.7-1.1 CPU s on the loaded 2-core machine,
+ * and on a 16 MB journal (90k messages) 1 and 2 threads took the same time; at 32 MB (about 180k
+ * messages) half the scan is worth more than the worker costs.
+ */
+export const AUTO_WORKERS_MIN_BYTES = 32 * 1024 * 1024;
+
+/** How many threads `'auto'` uses for a journal of `bytes` on `cores` cores. */
+export function autoWorkers(bytes: number, cores: number): number {
+  return bytes < AUTO_WORKERS_MIN_BYTES ? 1 : Math.max(1, Math.min(4, cores));
 }
 
 export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult> {
@@ -40,20 +68,24 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
   const dismissed = dismissedFlags(segments);
   const examples = opts.examplesPerTerm ?? 3;
-  const workers = Math.max(1, Math.floor(opts.workers ?? 1));
+  const workers = opts.workers === 'auto' ? autoWorkers(totalBytes, availableParallelism()) : Math.max(1, Math.floor(opts.workers ?? 1));
+  const every = opts.progressEvery ?? 20_000;
   const progress = { bytes: 0, totalBytes, messages: 0 };
   let result: BacktestResult;
+  const cpu0 = threadCpuSeconds();
   if (workers === 1) {
-    result = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every: opts.progressEvery ?? 20_000, shard: { of: 1, mine: 0 } }, (bytes, messages) => {
+    result = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every, shard: { of: 1, mine: 0 } }, (bytes, messages) => {
       progress.bytes = bytes;
       progress.messages = messages;
       opts.onProgress?.(progress);
     });
+    const cpu1 = threadCpuSeconds();
+    if (cpu0 !== undefined && cpu1 !== undefined) result.threadCpu = [cpu1 - cpu0];
   } else {
-    result = await inWorkers(workers, segments, opts, dismissed, examples, progress);
+    result = await sharded(workers, segments, opts, dismissed, examples, every, progress);
   }
   opts.onProgress?.({ ...progress, bytes: totalBytes, messages: result.messages.read });
-  return { ...result, seconds: (performance.now() - started) / 1000 };
+  return { ...result, workers, seconds: (performance.now() - started) / 1000 };
 }
 
 export interface ShardJob {
@@ -96,7 +128,9 @@ export function backtestShard(job: ShardJob, onProgress: (bytes: number, message
         }
         const text = msg.text;
         if (text === undefined) {
+          // The journal kept no text: unflagged chat (journal.keepChatText off), counted apart.
           counted.withoutText++;
+          if (msg.kind === 'chat') counted.chatWithoutText++;
           return;
         }
         let flags;
@@ -109,7 +143,7 @@ export function backtestShard(job: ShardJob, onProgress: (bytes: number, message
           meta.seq = msg.seq;
           flags = scanner.stream(msg.stream).push(text, meta);
         }
-        tally.compare(msg, text, flags, msg.kind === 'transcript' ? takePartialFlags(partialFlags, msg.stream, msg.seq) : undefined);
+        tally.compare(msg, text, flags, msg.kind === 'transcript' && partialFlags.size > 0 ? takePartialFlags(partialFlags, msg.stream, msg.seq) : undefined);
       },
     },
     (b) => (bytes += b),
@@ -118,34 +152,58 @@ export function backtestShard(job: ShardJob, onProgress: (bytes: number, message
   return tally.result(0);
 }
 
-/** What a backtest worker posts: progress now and then, then its result (or why it failed). */
-export type WorkerReply = { t: 'progress'; bytes: number; messages: number } | { t: 'done'; result: BacktestResult } | { t: 'failed'; message: string };
+/** What a backtest worker posts: its result (or why it failed). Progress goes through shared counters. */
+export type WorkerReply = { t: 'done'; result: BacktestResult } | { t: 'failed'; message: string };
 
-async function inWorkers(n: number, segments: readonly JournalSegment[], opts: BacktestOptions, dismissed: Map<string, string | undefined>, examples: number, progress: BacktestProgress): Promise<BacktestResult> {
-  const shards = Array.from({ length: n }, () => ({ bytes: 0, messages: 0 }));
-  const every = opts.progressEvery ?? 20_000;
-  const running = shards.map(
-    (state, mine) =>
-      new Promise<BacktestResult>((resolve, reject) => {
-        const worker = new Worker(new URL('./backtest-worker.js', import.meta.url), {
-          workerData: { segments, lexicon: opts.candidate.lexicon, dismissed: [...dismissed], examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine } },
-        });
-        worker.on('message', (m: WorkerReply) => {
-          if (m.t === 'progress') {
-            state.bytes = m.bytes;
-            state.messages = m.messages;
-            // Every worker reads every byte: the journal is as far read as the average worker.
-            progress.bytes = Math.round(shards.reduce((s, x) => s + x.bytes, 0) / n);
-            progress.messages = shards.reduce((s, x) => s + x.messages, 0);
-            opts.onProgress?.(progress);
-          } else if (m.t === 'done') resolve(m.result);
-          else reject(new Error(`backtest worker ${mine}: ${m.message}`));
-        });
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`backtest worker ${mine} exited with code ${code}`)));
-      }),
-  );
-  return mergeResults(await Promise.all(running), examples);
+/** Per worker in the shared progress array: bytes read, messages read. */
+export const PROGRESS_SLOTS = 2;
+
+/**
+ * Shard 0 in this thread (it has the candidate compiled already), shards 1..n-1 in worker threads
+ * started first. This thread is busy with its shard, so workers report progress through a shared
+ * array it reads when it reports its own, and their results are taken when it is done.
+ */
+async function sharded(n: number, segments: readonly JournalSegment[], opts: BacktestOptions, dismissed: Map<string, string | undefined>, examples: number, every: number, progress: BacktestProgress): Promise<BacktestResult> {
+  const shared = new Float64Array(new SharedArrayBuffer(8 * PROGRESS_SLOTS * n));
+  const source = opts.lexiconSource;
+  const running = Array.from({ length: n - 1 }, (_, k) => {
+    const mine = k + 1;
+    return new Promise<BacktestResult>((resolve, reject) => {
+      const worker = new Worker(new URL('./backtest-worker.js', import.meta.url), {
+        workerData: { segments, ...(source ? { source } : { lexicon: opts.candidate.lexicon }), dismissed: [...dismissed], examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine }, progress: shared },
+      });
+      worker.on('message', (m: WorkerReply) => {
+        if (m.t === 'done') resolve(m.result);
+        else reject(new Error(`backtest worker ${mine}: ${m.message}`));
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`backtest worker ${mine} exited with code ${code}`)));
+    });
+  });
+  // A worker that fails while this thread scans is reported once this shard is done.
+  const all = Promise.all(running);
+  all.catch(() => undefined);
+  const cpu0 = threadCpuSeconds();
+  const mine = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine: 0 } }, (bytes, messages) => {
+    shared[0] = bytes;
+    shared[1] = messages;
+    let b = 0;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      b += shared[PROGRESS_SLOTS * i]!;
+      m += shared[PROGRESS_SLOTS * i + 1]!;
+    }
+    // Every shard reads every byte: the journal is as far read as the average shard.
+    progress.bytes = Math.round(b / n);
+    progress.messages = m;
+    opts.onProgress?.(progress);
+  });
+  const cpu1 = threadCpuSeconds();
+  const parts = [mine, ...(await all)];
+  const merged = mergeResults(parts, examples);
+  const cpus = [cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, ...parts.slice(1).map((p) => p.threadCpu?.[0])];
+  if (cpus.every((c) => c !== undefined)) merged.threadCpu = cpus as number[];
+  return merged;
 }
 
 /** Seqs remembered per stream: an ASR engine revises only its last few chunks. */

@@ -9,7 +9,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATEGORIES, type Flag } from '../flag.js';
-import { LineKind, readLineFields, shardOf, startsWith, type MsgFields, type Shard } from './record-bytes.js';
+import { LineKind, readLineFields, shardOf, type MsgFields, type Shard } from './record-bytes.js';
 import { SegmentLines } from './segment-lines.js';
 import { InputError } from '../errors.js';
 
@@ -112,13 +112,12 @@ export function readJournal(segments: readonly JournalSegment[], visitor: Journa
 export function dismissedFlags(segments: readonly JournalSegment[]): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
   const lines = new SegmentLines();
+  // A record kind is at the start of its line; inside a string the quotes would be escaped.
   const onLine = (buf: Buffer, start: number, end: number): void => {
-    // A record kind is at the start of its line; inside a string the quotes would be escaped.
-    if (!startsWith(buf, start, end, DISMISS)) return;
     const v = parse(buf.toString('utf8', start, end));
     if (v && typeof v.flagId === 'string') out.set(v.flagId, typeof v.reason === 'string' ? v.reason : undefined);
   };
-  for (const seg of segments) lines.read(seg.path, onLine);
+  for (const seg of segments) lines.readStarting(seg.path, DISMISS, onLine);
   return out;
 }
 

@@ -77,15 +77,48 @@ const esc = { escaped: false };
  * to one shard, so its chunks are scanned in order with their carry in one worker.
  */
 export function shardOfBytes(buf: Uint8Array, start: number, end: number, of: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return (h >>> 0) % of;
+  return fnv(buf, start, end) % of;
 }
 
 export function shardOf(stream: string, of: number): number {
   if (of === 1) return 0;
   const bytes = Buffer.from(stream, 'utf8');
   return shardOfBytes(bytes, 0, bytes.length, of);
+}
+
+/**
+ * Stream ids read from bytes, interned: a journal names the same few thousand streams over and
+ * over, and a fresh string per record was a million allocations (and a million string hashes in
+ * the scanner's stream map) per million messages. Direct-mapped by the FNV hash of the bytes, so
+ * it never grows; a collision only costs a decode.
+ */
+class StreamNames {
+  static readonly SLOTS = 8192;
+  readonly #bytes: (Uint8Array | undefined)[] = new Array(StreamNames.SLOTS).fill(undefined);
+  readonly #names: string[] = new Array<string>(StreamNames.SLOTS).fill('');
+
+  name(buf: Buffer, start: number, end: number, hash: number): string {
+    const slot = hash & (StreamNames.SLOTS - 1);
+    const have = this.#bytes[slot];
+    const len = end - start;
+    if (have !== undefined && have.length === len) {
+      let k = 0;
+      while (k < len && have[k] === buf[start + k]) k++;
+      if (k === len) return this.#names[slot]!;
+    }
+    const name = buf.toString('utf8', start, end);
+    this.#bytes[slot] = new Uint8Array(buf.subarray(start, end)); // a copy: the read buffer is reused
+    this.#names[slot] = name;
+    return name;
+  }
+}
+
+const streamNames = new StreamNames();
+
+function fnv(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /** Records of other shards are answered `Other` as soon as their stream is read (their text is never decoded). */
@@ -132,11 +165,12 @@ export function readLineFields(buf: Buffer, start: number, end: number, out: Msg
       next = close + 1;
       if (keyLen === 6 && k === 0x73 /* stream */ && buf[keyStart + 1] === 0x74) {
         if (esc.escaped) return LineKind.Full;
+        const hash = fnv(buf, v + 1, close);
         if (shard && shard.of > 1) {
-          out.owner = shardOfBytes(buf, v + 1, close, shard.of);
+          out.owner = hash % shard.of;
           if (out.owner !== shard.mine) return LineKind.Other;
         }
-        stream = buf.toString('utf8', v + 1, close);
+        stream = streamNames.name(buf, v + 1, close, hash);
       } else if (keyLen === 4 && k === 0x6b /* kind */) {
         const first = buf[v + 1];
         if (first === 0x74 && close - v - 1 === 10) kind = 'transcript';

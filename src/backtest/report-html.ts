@@ -4,7 +4,7 @@
  * dismissed-flag outcome. Every piece of journal text is escaped: stream text is untrusted.
  */
 import { CATEGORIES } from '../flag.js';
-import type { BacktestResult, Example, TermChange } from './tally.js';
+import { notRescanned, type BacktestResult, type Example, type TermChange } from './tally.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
@@ -24,6 +24,7 @@ body{font:14px/1.45 system-ui,"WenQuanYi Micro Hei",sans-serif;margin:24px;color
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.g{color:${GAIN}}.l{color:${LOSS}}
+.warn{background:#fff4e5;border-left:4px solid #e65100;padding:6px 10px}
 .ex{color:#555;font-size:12px}.ex mark{background:#ffe08a}.meta{color:#555}
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
@@ -42,7 +43,8 @@ ${termTable(r.terms)}
 
 function summaryBlock(r: BacktestResult): string {
   const m = r.messages;
-  return `<p class="meta">${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s. Not rescanned: ${m.withoutText} without recorded text (the journal keeps unflagged chat without its text), ${m.partials} partial hypotheses${m.bad > 0 ? `, ${m.bad} unreadable records` : ''}.</p>`;
+  const warn = m.chatWithoutText > 0 ? `<p class="warn" id="chat-gap"><b>Chat not replayable: ${m.chatWithoutText} messages.</b> The journal kept unflagged chat without its text, so flags the candidate would newly raise in chat are not counted below; set <code>journal.keepChatText</code> to record it.</p>` : '';
+  return `<p class="meta">${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s. Not rescanned: ${notRescanned(m, false).map(escapeHtml).join('; ')}.</p>${warn}`;
 }
 
 /** Horizontal bars, gains right of the axis and losses left, scaled to the largest count. */

@@ -31,25 +31,49 @@ export interface CategoryChange {
 }
 
 export interface BacktestResult {
-  messages: { read: number; rescanned: number; withoutText: number; partials: number; bad: number };
+  /**
+   * `withoutText`: final messages the journal kept no text of, so not rescanned; `chatWithoutText`
+   * of them chat (unflagged chat when `journal.keepChatText` is off): what a candidate would newly
+   * flag there is unknown, and the reports say so.
+   */
+  messages: { read: number; rescanned: number; withoutText: number; chatWithoutText: number; partials: number; bad: number };
   categories: Record<Category, CategoryChange>;
   /** Terms that gained or lost flags, most changed first. */
   terms: TermChange[];
   /** Flags moderators dismissed: `dropped` the candidate no longer raises, `kept` it still does. */
   dismissed: { total: number; dropped: number; kept: number; keptExamples: Example[] };
   seconds: number;
+  /** Threads the streams were sharded across. */
+  workers?: number;
+  /** CPU seconds each thread spent on its shard (this thread first), where the platform tells: how evenly the work was split. */
+  threadCpu?: number[];
+  /** How the CLI got the candidate lexicon, and how long that took (not in `seconds`). */
+  lexicon?: { from: 'artifact' | 'compile'; seconds: number };
+}
+
+/** What the reports say about the messages a backtest could not rescan (one wording for text and HTML). */
+export function notRescanned(m: BacktestResult['messages'], why = true): string[] {
+  const out: string[] = [];
+  if (m.chatWithoutText > 0) out.push(`chat not replayable: ${m.chatWithoutText} messages` + (why ? ' (the journal kept unflagged chat without its text, so what the candidate would newly flag in chat is unknown; set journal.keepChatText to record it)' : ''));
+  const other = m.withoutText - m.chatWithoutText;
+  if (other > 0) out.push(`${other} other messages without recorded text`);
+  out.push(`${m.partials} partial hypotheses (their final chunks are rescanned)`);
+  if (m.bad > 0) out.push(`${m.bad} unreadable records`);
+  return out;
 }
 
 const CONTEXT = 24;
+const NONE: readonly Flag[] = [];
 
 const same = sameFinding;
 
 export class BacktestTally {
   readonly #examples: number;
   readonly #dismissed: ReadonlyMap<string, string | undefined>;
-  readonly #terms = new Map<string, TermChange>();
+  // By category, then term: no key string built per flag.
+  readonly #terms = new Map<Category, Map<string, TermChange>>(CATEGORIES.map((c) => [c, new Map()]));
   readonly #categories = Object.fromEntries(CATEGORIES.map((c) => [c, { recorded: 0, candidate: 0, gained: 0, lost: 0 }])) as Record<Category, CategoryChange>;
-  readonly messages = { read: 0, rescanned: 0, withoutText: 0, partials: 0, bad: 0 };
+  readonly messages = { read: 0, rescanned: 0, withoutText: 0, chatWithoutText: 0, partials: 0, bad: 0 };
   readonly #dismissedSeen = { total: 0, dropped: 0, kept: 0, keptExamples: [] as Example[] };
 
   constructor(dismissed: ReadonlyMap<string, string | undefined>, examplesPerTerm = 3) {
@@ -62,9 +86,17 @@ export class BacktestTally {
    * recorded on partial hypotheses of the same chunk, which the server does not raise again on the
    * final; their offsets were in another text, so they match a candidate flag by category and term.
    */
-  compare(msg: RecordedMessage, text: string, candidate: readonly Flag[], earlier: readonly Flag[] = []): void {
+  compare(msg: RecordedMessage, text: string, candidate: readonly Flag[], earlier: readonly Flag[] = NONE): void {
     this.messages.rescanned++;
     const recorded = msg.flags;
+    // Most messages: nothing recorded, nothing earlier; each candidate flag is a gain (no copies, no closures).
+    if (recorded.length === 0 && earlier.length === 0) {
+      for (const f of candidate) {
+        this.#categories[f.category].candidate++;
+        this.#gained(msg, text, f);
+      }
+      return;
+    }
     for (const f of recorded) this.#categories[f.category].recorded++;
     for (const f of earlier) this.#categories[f.category].recorded++;
     for (const f of candidate) this.#categories[f.category].candidate++;
@@ -78,10 +110,7 @@ export class BacktestTally {
     };
     for (const f of candidate) {
       if (recorded.some((r) => same(r, f)) || takeEarlier(f)) continue;
-      this.#categories[f.category].gained++;
-      const t = this.#term(f);
-      t.gained++;
-      if (t.examples.gained.length < this.#examples) t.examples.gained.push(example(msg, text, f));
+      this.#gained(msg, text, f);
     }
     // An earlier flag no candidate flag took: the final no longer says it, or the candidate drops it.
     for (const e of unusedEarlier) if (this.#dismissed.has(e.id)) this.#dismissedOutcome(msg, text, e, false);
@@ -96,6 +125,13 @@ export class BacktestTally {
     }
   }
 
+  #gained(msg: RecordedMessage, text: string, f: Flag): void {
+    this.#categories[f.category].gained++;
+    const t = this.#term(f);
+    t.gained++;
+    if (t.examples.gained.length < this.#examples) t.examples.gained.push(example(msg, text, f));
+  }
+
   #dismissedOutcome(msg: RecordedMessage, text: string, f: Flag, kept: boolean): void {
     const d = this.#dismissedSeen;
     d.total++;
@@ -108,14 +144,14 @@ export class BacktestTally {
   }
 
   result(seconds: number): BacktestResult {
-    const terms = sortTerms([...this.#terms.values()]);
+    const terms = sortTerms([...this.#terms.values()].flatMap((m) => [...m.values()]));
     return { messages: { ...this.messages }, categories: this.#categories, terms, dismissed: { ...this.#dismissedSeen }, seconds };
   }
 
   #term(f: Flag): TermChange {
-    const key = `${f.category}\u0000${f.term}`;
-    let t = this.#terms.get(key);
-    if (!t) this.#terms.set(key, (t = { category: f.category, term: f.term, gained: 0, lost: 0, examples: { gained: [], lost: [] } }));
+    const byTerm = this.#terms.get(f.category)!;
+    let t = byTerm.get(f.term);
+    if (!t) byTerm.set(f.term, (t = { category: f.category, term: f.term, gained: 0, lost: 0, examples: { gained: [], lost: [] } }));
     return t;
   }
 }
@@ -132,7 +168,7 @@ function example(msg: RecordedMessage, text: string, f: Flag): Example {
  * kept up to the same caps, shard by shard; terms sort as `result()` sorts them.
  */
 export function mergeResults(parts: readonly BacktestResult[], examplesPerTerm = 3, seconds = 0): BacktestResult {
-  const messages = { read: 0, rescanned: 0, withoutText: 0, partials: 0, bad: 0 };
+  const messages = { read: 0, rescanned: 0, withoutText: 0, chatWithoutText: 0, partials: 0, bad: 0 };
   const categories = Object.fromEntries(CATEGORIES.map((c) => [c, { recorded: 0, candidate: 0, gained: 0, lost: 0 }])) as Record<Category, CategoryChange>;
   const terms = new Map<string, TermChange>();
   const dismissed = { total: 0, dropped: 0, kept: 0, keptExamples: [] as Example[] };

@@ -79,7 +79,9 @@ stream's final transcript chunks in order with their cross-chunk carry and chat 
 compares with the flags the live lexicon raised: flags gained and lost per category and per term,
 with examples, and how many flags moderators dismissed (known false positives) the candidate drops
 or keeps. The journal is only read; a running server's journal can be backtested.
-The journal keeps unflagged chat without its text: those messages are counted, not rescanned.
+Unless the server ran with journal.keepChatText, the journal keeps unflagged chat without its
+text: the summary says "chat not replayable: N messages" (counted, not rescanned). The candidate
+is compiled once and its artifact cached; later runs on the same folder load it.
 
 options:
   --journal DIR      the journal directory to read
@@ -87,7 +89,8 @@ options:
   --report FILE      also write an HTML report (chart, terms with examples)
   --json FILE        also write the full result as JSON
   --examples N       examples kept per term and direction (default 3)
-  --workers N        worker threads the streams are sharded across (default: cores, at most 4)
+  --workers N|auto   threads the streams are sharded across (default auto: the cores, at most 4,
+                     for a journal of 32 MB or more, else 1)
   --progress         a progress bar on stderr (default when stderr is a terminal)
 
 exit: 0 compared, 1 journal unreadable or lexicons refused, 2 usage`,

@@ -62,6 +62,8 @@ export interface StepDeps {
   limits: StepLimits;
   /** The shadow lexicon, scanned beside the live one (shadow/shadow-lane.ts); its flags never reach escalation. */
   shadow?: ShadowLane;
+  /** Journal the text of unflagged chat too (`journal.keepChatText`): a backtest can then replay chat. */
+  keepChatText?: boolean;
 }
 
 /**
@@ -175,8 +177,9 @@ export class MessageStep {
     }
     records.push(rec);
     const shadow = partial ? undefined : this.#shadow(msg, flags);
-    // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence.
-    if (flags.length > 0 || shadow?.flags.length || (msg.type === 'transcript' && !partial)) rec.text = msg.text;
+    // A final chunk's text rebuilds the stream's carry on replay; a flagged one is the evidence;
+    // chat's when the operator keeps it for backtests (journal.keepChatText).
+    if (flags.length > 0 || shadow?.flags.length || (!partial && (msg.type === 'transcript' || this.#d.keepChatText === true))) rec.text = msg.text;
     if (shadow) {
       // After the text: a backtest reads flagless records from their bytes up to here.
       if (shadow.flags.length > 0) rec.shadow = shadow.flags;

@@ -47,6 +47,8 @@ export interface ProcessorParts {
   limits: StepLimits;
   /** The shadow lexicon scanned beside the live one (`lexicons.shadow`); absent: none. */
   shadow?: ShadowLane;
+  /** Journal the text of unflagged chat too (`journal.keepChatText`), for backtests. */
+  keepChatText?: boolean;
   /** How often a failed log is probed for space again. Default 500 ms. */
   probeMs?: number;
 }
@@ -179,7 +181,7 @@ export class Processor implements StreamService {
   }
 
   #newStep(): MessageStep {
-    return new MessageStep({ scanner: this.#p.scanner, ids: this.#p.ids, escalation: this.#escalation, streams: this.#streams, outbox: this.#p.outbox, metrics: this.#p.metrics, log: this.#p.events, limits: this.#p.limits, ...(this.#p.shadow ? { shadow: this.#p.shadow } : {}) });
+    return new MessageStep({ scanner: this.#p.scanner, ids: this.#p.ids, escalation: this.#escalation, streams: this.#streams, outbox: this.#p.outbox, metrics: this.#p.metrics, log: this.#p.events, limits: this.#p.limits, ...(this.#p.shadow ? { shadow: this.#p.shadow } : {}), keepChatText: this.#p.keepChatText === true });
   }
 
   /** Records and signals the shutdowns a replay found implied but unrecorded (a torn batch held their flags). */

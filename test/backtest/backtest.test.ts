@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBacktest } from '../../src/backtest/backtest.js';
+import { AUTO_WORKERS_MIN_BYTES, autoWorkers, runBacktest } from '../../src/backtest/backtest.js';
+import { backtestSummary } from '../../src/backtest/report-text.js';
 import type { BacktestResult } from '../../src/backtest/tally.js';
 import { createScanner } from '../../src/index.js';
 import type { IngestMessage } from '../../src/protocol/ingest.js';
@@ -69,7 +70,7 @@ afterAll(() => rmSync(candidate, { recursive: true, force: true }));
 
 describe('runBacktest', () => {
   it('counts what it read and what it could not rescan', () => {
-    expect(result.messages).toMatchObject({ read: 10, rescanned: 8, withoutText: 1, partials: 1, bad: 0 });
+    expect(result.messages).toMatchObject({ read: 10, rescanned: 8, withoutText: 1, chatWithoutText: 1, partials: 1, bad: 0 });
   });
 
   it('reports a removed term as lost on every message that raised it, with examples', () => {
@@ -101,6 +102,39 @@ describe('runBacktest', () => {
   });
 });
 
+describe('runBacktest on a journal that keeps chat text (journal.keepChatText)', () => {
+  it('rescans unflagged chat, so a term the candidate adds is gained in chat too, and nothing is reported as not replayable', async () => {
+    const dir = newDir();
+    const core = await openCore(dir, { keepChatText: true });
+    await core.send(chat('c', 1, '这个最便宜吗'), chat('c', 2, '好看'), t('c', 3, '今天销量第一'));
+    await core.processor.close();
+    const kept = await runBacktest({ journalDir: dir, candidate: createScanner({ lexiconDir: candidate }) });
+    expect(kept.messages).toMatchObject({ read: 3, rescanned: 3, withoutText: 0, chatWithoutText: 0 });
+    const cheapest = kept.terms.find((x) => x.term === '最便宜')!;
+    expect(cheapest).toMatchObject({ gained: 1, lost: 0 });
+    expect(cheapest.examples.gained[0]).toMatchObject({ stream: 'c', seq: 1, context: '这个最便宜吗' });
+    expect(backtestSummary(kept)).not.toMatch(/not replayable/);
+    // The same messages without the option: the chat has no text, and the report says so.
+    const off = newDir();
+    const plain = await openCore(off);
+    await plain.send(chat('c', 1, '这个最便宜吗'), chat('c', 2, '好看'), t('c', 3, '今天销量第一'));
+    await plain.processor.close();
+    const gap = await runBacktest({ journalDir: off, candidate: createScanner({ lexiconDir: candidate }) });
+    expect(gap.messages).toMatchObject({ read: 3, rescanned: 1, withoutText: 2, chatWithoutText: 2 });
+    expect(gap.terms.find((x) => x.term === '最便宜')).toBeUndefined();
+    expect(backtestSummary(gap)).toMatch(/chat not replayable: 2 messages/);
+  });
+});
+
+describe('autoWorkers', () => {
+  it('scans a small journal in one thread and a large one on the cores, at most 4', () => {
+    expect(autoWorkers(AUTO_WORKERS_MIN_BYTES - 1, 2)).toBe(1);
+    expect(autoWorkers(AUTO_WORKERS_MIN_BYTES, 2)).toBe(2);
+    expect(autoWorkers(AUTO_WORKERS_MIN_BYTES, 1)).toBe(1);
+    expect(autoWorkers(10 * AUTO_WORKERS_MIN_BYTES, 16)).toBe(4);
+  });
+});
+
 describe('pkguard backtest', () => {
   it('prints a summary, writes an HTML report that escapes stream text and a JSON result', () => {
     const out = mkdtempSync(join(tmpdir(), 'pkguard-bt-out-'));
@@ -108,7 +142,9 @@ describe('pkguard backtest', () => {
       const report = join(out, 'r.html');
       const json = join(out, 'r.json');
       const stdout = execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--report', report, '--json', json, '--no-progress'], { encoding: 'utf8' });
-      expect(stdout).toMatch(/10 messages read, 8 rescanned/);
+      expect(stdout).toMatch(/10 messages read, 8 rescanned .* on 1 thread.*; candidate lexicon (compiled|loaded from its artifact)/);
+      // The unflagged chat line: its text was not journaled, and the summary says what that means.
+      expect(stdout).toMatch(/chat not replayable: 1 messages/);
       expect(stdout).toMatch(/dismissed by moderators .*: 2; the candidate drops 1, keeps 1/);
       expect(stdout).toMatch(/extreme\s+4\s+2\s+\+1\s+-3/);
       const html = readFileSync(report, 'utf8');
@@ -127,7 +163,8 @@ describe('pkguard backtest', () => {
       const results = [1, 3].map((workers) => {
         const json = join(out, `w${workers}.json`);
         execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--json', json, '--no-progress', '--workers', String(workers)], { encoding: 'utf8' });
-        const { seconds: _s, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+        const { seconds: _s, workers: used, lexicon: _l, threadCpu: _c, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+        expect(used).toBe(workers);
         return r;
       });
       expect(results[1]).toEqual(results[0]);

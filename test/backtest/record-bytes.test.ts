@@ -46,6 +46,20 @@ describe('readLineFields', () => {
     expect(fast).toBeGreaterThan(2000);
   });
 
+  it('names streams right when thousands of ids share the intern slots (reused lines, colliding hashes)', () => {
+    // 12,000 ids over 8,192 slots: slots are shared; a wrong reuse would return another id.
+    const ids = Array.from({ length: 12_000 }, (_, i) => (i % 3 === 0 ? `room-${i}` : i % 3 === 1 ? `直播间${i}` : `r${i}😀`));
+    const lines = ids.map((stream) => JSON.stringify({ t: 'msg', stream, seq: 1, ts: 1, kind: 'chat', final: true, flags: [] }));
+    const model = lines.map((l) => (JSON.parse(l) as { stream: string }).stream);
+    for (let pass = 0; pass < 2; pass++) {
+      const got = lines.map((l) => {
+        const { kind, out } = read(l);
+        return kind === LineKind.Msg ? out.stream : `kind ${kind}`;
+      });
+      expect(got).toEqual(model);
+    }
+  });
+
   it('hands flagged, damaged and odd records to the exact parse, and skips other kinds unparsed', () => {
     const flagged = JSON.stringify({ t: 'msg', stream: 'a', seq: 1, ts: 1, kind: 'chat', final: true, flags: [{ id: 'f1' }], text: 'x' });
     expect(read(flagged).kind).toBe(LineKind.Full);

@@ -103,6 +103,8 @@ export interface CoreOptions {
   lexicon?: CompiledLexicon;
   /** The scanner's cap (default 100). */
   maxFlagsPerMessage?: number;
+  /** Journal unflagged chat's text too (`journal.keepChatText`). */
+  keepChatText?: boolean;
 }
 
 export interface Core {
@@ -163,6 +165,7 @@ export async function coreOver(log: StreamLog, history: FlagHistory, o: CoreOpti
     metrics,
     limits: { ...DEFAULT_LIMITS, ...o.limits },
     probeMs: o.probeMs ?? 5,
+    ...(o.keepChatText ? { keepChatText: true } : {}),
     events: {
       flag: () => undefined,
       shutdown: () => undefined,
