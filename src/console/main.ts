@@ -76,7 +76,7 @@ function schedule(): void {
     queue.render(board.recommendations());
     streamView.refresh();
     const n = board.counts;
-    setText(boardCountEl, `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.shown} match the board filters`);
+    setText(boardCountEl, `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.ended} ended · ${n.shown} match the board filters`);
     setText(countEl, `${store.size} flags shown`);
     updatePill();
     const down = board.shutDown();
@@ -168,6 +168,9 @@ function onMessage(m: ServerMessage): void {
       break;
     case 'decline':
       board.decline(m.stream);
+      break;
+    case 'end':
+      board.end(m.stream, m.ts);
       break;
     case 'streams':
       if (m.thresholds) board.setThresholds(m.thresholds);

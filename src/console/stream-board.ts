@@ -1,12 +1,12 @@
 /**
  * The risk board: one card per stream with a risk gauge moved by `level` events (scaled to the
  * server's thresholds), a sparkline of the stream's flags over the last minutes of event time, its
- * PK state and opponent, a red banner once it is shut down and a pending recommendation in
- * `recommend` mode. Sorted and filtered by board-order.ts; only the top cards exist in the DOM, the
+ * PK state and opponent, a red banner once it is shut down, a pending recommendation in
+ * `recommend` mode, and an "ended" tag once the stream sent `end` (until it is heard from again). Sorted and filtered by board-order.ts; only the top cards exist in the DOM, the
  * rest are counted. Drawing happens in `render`, which the page calls once per animation frame.
  */
 import { ALL_CARDS, LEVELS, orderCards, matchesCard, type BoardFilter, type Ranked } from './board-order.js';
-import { el, svg } from './dom.js';
+import { clockTime, el, svg } from './dom.js';
 import { CATEGORIES, type Category, type Level, type StreamSummary, type Thresholds } from './wire.js';
 
 const SPARK_WINDOW_MS = 5 * 60_000;
@@ -15,6 +15,10 @@ const MAX_TIMES = 600;
 /** Cards drawn; the rest are counted. Enough to fill a large screen twice over. */
 export const MAX_CARDS = 48;
 const MAX_HISTORY = 50;
+/** The card grid (px): cards at least CARD_MIN wide, CARD_HEIGHT high (console.css fixes it), GAP apart. */
+const CARD_MIN = 210;
+const CARD_HEIGHT = 168;
+const GAP = 8;
 
 export interface CardActions {
   shutdown(stream: string): void;
@@ -42,6 +46,9 @@ interface Card extends Ranked {
   shutdownReason: string | undefined;
   /** `recommend` mode: why pkguard recommends shutting it down, while that waits for a moderator. */
   recommended: string | undefined;
+  ended: boolean;
+  /** Event time of the `end`, when told. */
+  endedAt: number | undefined;
   recent: number;
   categories: number[];
   history: LevelChange[];
@@ -63,6 +70,7 @@ interface CardDom {
   pk: HTMLElement;
   pkLabel: HTMLElement;
   opponent: HTMLButtonElement;
+  endedTag: HTMLElement;
   recommend: HTMLElement;
   recommendText: HTMLElement;
   banner: HTMLElement;
@@ -83,6 +91,7 @@ export interface BoardCounts {
   total: number;
   shown: number;
   byLevel: Record<Level, number>;
+  ended: number;
 }
 
 export class StreamBoard {
@@ -99,14 +108,25 @@ export class StreamBoard {
   #focused: string | undefined;
   /** Newest event time seen on any stream: the "recent flags" window ends here. */
   #now = 0;
-  counts: BoardCounts = { total: 0, shown: 0, byLevel: { normal: 0, watch: 0, alert: 0, shutdown: 0 } };
+  counts: BoardCounts = { total: 0, shown: 0, byLevel: { normal: 0, watch: 0, alert: 0, shutdown: 0 }, ended: 0 };
   /** Set by any change; `render` does nothing until then (scrolling the feed must not redraw cards). */
   #dirty = true;
+  /** The board's width (from a ResizeObserver: never read during a frame) and the width placed at. */
+  #width: number;
+  #placedWidth = -1;
 
   constructor(root: HTMLElement, more: HTMLElement, actions: CardActions) {
     this.#root = root;
     this.#more = more;
     this.#actions = actions;
+    this.#width = root.clientWidth;
+    new ResizeObserver((entries) => {
+      const width = Math.floor(entries[entries.length - 1]!.contentRect.width);
+      if (width === this.#width) return;
+      this.#width = width;
+      this.#dirty = true;
+      this.#actions.changed();
+    }).observe(root);
     const streamOf = (t: EventTarget | null) => ((t as Element | null)?.closest?.('.card') as HTMLElement | null)?.dataset.stream;
     // The pointer's own moves only: cards moving under a still pointer must not move the pin.
     let at = '';
@@ -164,6 +184,8 @@ export class StreamBoard {
     if (s.level !== 'shutdown') c.shutdownReason = undefined;
     else c.shutdownReason = s.reason ?? c.shutdownReason ?? 'shut down';
     c.recommended = s.level === 'shutdown' ? undefined : s.recommended;
+    c.ended = s.ended !== undefined;
+    c.endedAt = s.ended;
     if (c.history.length === 0) c.history.push({ level: s.level, risk: s.risk, ts: undefined });
   }
 
@@ -185,6 +207,20 @@ export class StreamBoard {
     this.#card(stream).recommended = undefined;
   }
 
+  /**
+   * The stream sent `end`: ended (its PK with it) until a flag or a PK start says it is live again.
+   * The server's feed state (src/server/feed-state.ts, applySignal) folds the same frames the same
+   * way, so a reloaded page shows what this one does. A shut-down stream keeps its banner.
+   */
+  end(stream: string, ts?: number): void {
+    const c = this.#card(stream);
+    c.ended = true;
+    c.endedAt = ts;
+    c.pk = false;
+    c.opponent = undefined;
+    if (ts !== undefined) this.#seen(c, ts);
+  }
+
   /** Streams waiting for a moderator to confirm or decline pkguard's shutdown recommendation, riskiest first. */
   recommendations(): { stream: string; reason: string; risk: number }[] {
     const out: { stream: string; reason: string; risk: number }[] = [];
@@ -193,20 +229,22 @@ export class StreamBoard {
   }
 
   /** What the drill-down shows from the console's own state. */
-  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; history: readonly LevelChange[] } | undefined {
+  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; ended: boolean; endedAt: number | undefined; history: readonly LevelChange[] } | undefined {
     const c = this.#cards.get(stream);
-    return c && { level: c.level, risk: c.risk, pk: c.pk, opponent: c.opponent, reason: c.shutdownReason, recommended: c.recommended, history: c.history };
+    return c && { level: c.level, risk: c.risk, pk: c.pk, opponent: c.opponent, reason: c.shutdownReason, recommended: c.recommended, ended: c.ended, endedAt: c.endedAt, history: c.history };
   }
 
   pk(stream: string, state: 'start' | 'end', opponent?: string): void {
     const c = this.#card(stream);
     c.pk = state === 'start';
+    if (c.pk) c.ended = false;
     c.opponent = c.pk ? opponent : undefined;
   }
 
   flag(stream: string | undefined, ts: number | undefined, category?: Category): void {
     if (stream === undefined) return;
     const c = this.#card(stream);
+    c.ended = false; // heard from again
     const k = category === undefined ? -1 : CATEGORIES.indexOf(category);
     if (k >= 0) c.categories[k]!++;
     if (ts === undefined) return;
@@ -256,14 +294,16 @@ export class StreamBoard {
     if (!this.#dirty) return;
     this.#dirty = false;
     const byLevel: Record<Level, number> = { normal: 0, watch: 0, alert: 0, shutdown: 0 };
+    let ended = 0;
     const shown: Card[] = [];
     const from = this.#now - SPARK_WINDOW_MS;
     for (const c of this.#cards.values()) {
       byLevel[c.level]++;
+      if (c.ended) ended++;
       c.recent = recentCount(c.times, from);
       if (this.#visible(c.stream) && matchesCard(this.#filter, c)) shown.push(c);
     }
-    this.counts = { total: this.#cards.size, shown: shown.length, byLevel };
+    this.counts = { total: this.#cards.size, shown: shown.length, byLevel, ended };
     const top = orderCards(shown, this.pinned, this.#order).slice(0, MAX_CARDS);
     for (const c of top) {
       this.#fill(c);
@@ -272,7 +312,7 @@ export class StreamBoard {
       if (c.dom!.root.dataset.recent !== recent) c.dom!.root.dataset.recent = recent;
     }
     const order = top.map((c) => c.stream);
-    if (order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
+    if (this.#placedWidth !== this.#width || order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
       this.#place(top);
       this.#order = order;
     }
@@ -281,19 +321,33 @@ export class StreamBoard {
   }
 
   /**
-   * Puts the cards in order moving as few as possible: a card that moves is re-inserted (which
-   * restarts its animations and relayouts it), so a one-place swap must not move all 48.
+   * Puts the cards in order without moving them in the DOM or relaying them out: a card keeps its
+   * element while it stays in the top cards, and its place on the grid is a whole-pixel
+   * `translate` (its rank is `data-rank`, which tests and the bench read). Each card is its own
+   * composited layer (`will-change: transform`), so a re-sort only moves layers: no layout, no
+   * paint. Re-inserting nodes in order (before) rebuilt and repainted every moved card, and a grid
+   * placement (CSS `order`) repainted all 48 on every re-sort (fractional column offsets).
    */
   #place(top: readonly Card[]): void {
     const root = this.#root;
+    const width = (this.#placedWidth = this.#width);
+    const cols = Math.max(1, Math.floor((width + GAP) / (CARD_MIN + GAP)));
+    const cardWidth = Math.max(CARD_MIN, Math.floor((width - GAP * (cols - 1)) / cols));
+    const rows = Math.ceil(top.length / cols);
+    const cw = `${cardWidth}px`;
+    if (root.style.getPropertyValue('--card-w') !== cw) root.style.setProperty('--card-w', cw);
+    const height = `${Math.max(0, rows * (CARD_HEIGHT + GAP) - GAP)}px`;
+    if (root.style.height !== height) root.style.height = height;
     const keep = new Set(top.map((c) => c.dom!.root));
     for (const child of [...root.children]) if (!keep.has(child as HTMLElement)) child.remove();
-    let at = root.firstElementChild;
-    for (const c of top) {
+    top.forEach((c, i) => {
       const node = c.dom!.root;
-      if (at === node) at = at.nextElementSibling;
-      else root.insertBefore(node, at);
-    }
+      const rank = String(i);
+      if (node.dataset.rank !== rank) node.dataset.rank = rank;
+      const at = `translate(${(i % cols) * (cardWidth + GAP)}px, ${Math.floor(i / cols) * (CARD_HEIGHT + GAP)}px)`;
+      if (node.style.transform !== at) node.style.transform = at;
+      if (node.parentElement !== root) root.append(node);
+    });
   }
 
   /** Streams in board order as drawn (the first MAX_CARDS). */
@@ -305,7 +359,7 @@ export class StreamBoard {
   #card(stream: string): Card {
     let c = this.#cards.get(stream);
     if (!c) {
-      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
+      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, ended: false, endedAt: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
       this.#cards.set(stream, c);
     }
     c.version++;
@@ -330,6 +384,10 @@ export class StreamBoard {
     const t = this.#thresholds;
     d.root.dataset.level = c.level;
     d.root.classList.toggle('is-shutdown', c.shutdownReason !== undefined);
+    d.root.classList.toggle('is-ended', c.ended);
+    d.root.dataset.ended = String(c.ended);
+    d.endedTag.hidden = !c.ended;
+    d.endedTag.textContent = c.ended ? `ended ${clockTime(c.endedAt)}` : '';
     d.pkLabel.textContent = c.pk ? (c.opponent ? 'PK vs ' : 'PK') : '';
     d.pk.hidden = !c.pk;
     d.opponent.textContent = c.opponent ?? '';
@@ -348,7 +406,7 @@ export class StreamBoard {
     d.gauge.dataset.risk = String(c.risk);
     d.gauge.setAttribute('aria-valuenow', String(c.risk));
     d.gauge.setAttribute('aria-valuemax', String(t.shutdown));
-    d.label.textContent = `${c.level} · risk ${c.risk.toFixed(1)}`;
+    d.label.textContent = `${c.ended ? 'ended · ' : ''}${c.level} · risk ${c.risk.toFixed(1)}`;
     const counts = this.#buckets(c);
     const max = Math.max(1, ...counts);
     d.spark.setAttribute('points', counts.map((n, i) => `${((i / (SPARK_BUCKETS - 1)) * 100).toFixed(1)},${(22 - (n / max) * 20).toFixed(1)}`).join(' '));
@@ -385,7 +443,8 @@ export class StreamBoard {
     const pkLabel = el('span', 'pk-label');
     const opponent = el('button', 'opponent link');
     pk.append(pkLabel, opponent);
-    head.append(title, pk);
+    const endedTag = el('span', 'ended-tag');
+    head.append(title, pk, endedTag);
     const recommend = el('div', 'recommend');
     const recommendText = el('span', 'recommend-text');
     const confirm = el('button', 'confirm-rec', 'Confirm shutdown');
@@ -453,7 +512,7 @@ export class StreamBoard {
       this.render();
     });
     restore.addEventListener('click', () => this.#actions.restore(c.stream));
-    return { root, title, pk, pkLabel, opponent, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
+    return { root, title, pk, pkLabel, opponent, endedTag, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
   }
 }
 

@@ -19,7 +19,7 @@ import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEve
 import type { Flag } from '../flag.js';
 import { wireError } from '../protocol/codes.js';
 import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
-import type { PkEvent } from '../stream/contracts.js';
+import type { EndEvent, PkEvent } from '../stream/contracts.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
 import { FeedStreams, StatePages, type PageLimits, type Signal } from './feed-state.js';
@@ -101,6 +101,9 @@ export class FeedHub {
 
   /** `text` is the message the flags came from (sent once per connection); `prev` the text before a carried flag. */
   flags(flags: readonly Flag[], text: string, prev?: string): void {
+    // A flag for a stream the feed said ended: it is live again (the console clears "ended" on the flag).
+    const stream = flags[0]?.stream;
+    if (stream !== undefined && this.#told.ended(stream)) this.#resumed(stream);
     if (this.#clients.size === 0) return;
     const msg = new MessageText(text);
     for (const flag of flags) {
@@ -116,6 +119,20 @@ export class FeedHub {
 
   level(e: LevelEvent): void {
     this.#broadcast(e, false, () => JSON.stringify({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts }));
+  }
+
+  /**
+   * A stream's `end` message was processed (moderators only): `{"type":"end","stream","seq","ts"}`.
+   * A frame type older clients skip; the `streams` pages carry `ended` (its time) while it holds.
+   */
+  end(e: EndEvent): void {
+    this.#broadcast(e, false, () => JSON.stringify({ type: 'end', stream: e.stream, seq: e.seq, ts: e.ts }));
+  }
+
+  #resumed(stream: string): void {
+    const e = { type: 'resumed', stream } as const;
+    this.#told.apply(e);
+    for (const c of this.#clients) c.state?.apply(e);
   }
 
   /** `json` is the signal as the ingest connections got it. */

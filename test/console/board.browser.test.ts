@@ -131,7 +131,7 @@ describe('risk board, 1,000 streams at 50 flags/s', () => {
     expect(held[i]!.stream).toBe(target);
     expect(orderBreaks(held, target)).toEqual([]);
     await page.mouse.move(5, 5);
-    await page.waitForFunction(({ s, i }) => [...document.querySelectorAll('#cards .card')].findIndex((c) => (c as HTMLElement).dataset.stream === s) < i, { s: target, i });
+    await page.waitForFunction(({ s, i }) => Number((document.querySelector(`#cards .card[data-stream="${s}"]`) as HTMLElement | null)?.dataset.rank ?? Infinity) < i, { s: target, i });
     expect(orderBreaks(await board())).toEqual([]);
   });
 
