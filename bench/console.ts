@@ -166,6 +166,8 @@ async function benchBoard(url: string): Promise<object> {
     await cdp.send('Tracing.end');
     await traced;
     const cpu = frameCpu(trace);
+    const traceOut = process.argv.indexOf('--trace');
+    if (traceOut > 0) writeFileSync(process.argv[traceOut + 1]!, JSON.stringify(trace));
     if (PROFILE) console.log(`  slowest 5% of frames, CPU by trace event (ms, summed; nested events count in their parents too):\n${profileSlowFrames(trace)}`);
     mkdirSync(RESULTS, { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
@@ -184,7 +186,7 @@ interface TraceEvent {
   dur?: number;
   tdur?: number;
   tid: number;
-  args?: { name?: string };
+  args?: { name?: string; data?: Record<string, unknown> };
 }
 
 /**

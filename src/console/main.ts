@@ -141,7 +141,7 @@ function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'flag':
       changing();
-      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts, m.flag.category);
+      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts, m.flag.category, m.flag.seq);
       break;
     case 'level':
       board.level(m.stream, m.level, m.risk, m.ts);
@@ -170,7 +170,7 @@ function onMessage(m: ServerMessage): void {
       board.decline(m.stream);
       break;
     case 'end':
-      board.end(m.stream, m.ts);
+      board.end(m.stream, m.seq, m.ts);
       break;
     case 'streams':
       if (m.thresholds) board.setThresholds(m.thresholds);

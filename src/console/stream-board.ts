@@ -47,8 +47,8 @@ interface Card extends Ranked {
   /** `recommend` mode: why pkguard recommends shutting it down, while that waits for a moderator. */
   recommended: string | undefined;
   ended: boolean;
-  /** Event time of the `end`, when told. */
-  endedAt: number | undefined;
+  /** The `end` (seq and event time) while ended. */
+  endedAt: { seq: number; ts: number } | undefined;
   recent: number;
   categories: number[];
   history: LevelChange[];
@@ -58,13 +58,20 @@ interface Card extends Ranked {
   now: number;
   note: string;
   confirming: boolean;
+  /** Disarms an armed Shut down button after 6 s. */
+  disarm: ReturnType<typeof setTimeout> | undefined;
+  /** The pooled element drawing this card while it is in the top cards. */
   dom: CardDom | undefined;
   /** Bumped on every change; a card is redrawn only when it moved past what was drawn. */
   version: number;
   drawn: number;
 }
 
+/** One of the (at most MAX_CARDS) card elements, drawing whichever card is bound to it. */
 interface CardDom {
+  card: Card | undefined;
+  /** The stream it was last filled for: the title and labels change only when it is rebound. */
+  bound: string | undefined;
   root: HTMLElement;
   title: HTMLButtonElement;
   pk: HTMLElement;
@@ -114,6 +121,12 @@ export class StreamBoard {
   /** The board's width (from a ResizeObserver: never read during a frame) and the width placed at. */
   #width: number;
   #placedWidth = -1;
+  /**
+   * The card elements, reused: a card entering the top cards takes the element of one that left
+   * (refilled, not rebuilt), so the elements, and their compositor layers, stay the same as cards
+   * come and go. A fresh element costs a style, layout, paint and a new layer; a re-sort none.
+   */
+  readonly #doms: CardDom[] = [];
 
   constructor(root: HTMLElement, more: HTMLElement, actions: CardActions) {
     this.#root = root;
@@ -212,13 +225,13 @@ export class StreamBoard {
    * The server's feed state (src/server/feed-state.ts, applySignal) folds the same frames the same
    * way, so a reloaded page shows what this one does. A shut-down stream keeps its banner.
    */
-  end(stream: string, ts?: number): void {
+  end(stream: string, seq: number, ts: number): void {
     const c = this.#card(stream);
     c.ended = true;
-    c.endedAt = ts;
+    c.endedAt = { seq, ts };
     c.pk = false;
     c.opponent = undefined;
-    if (ts !== undefined) this.#seen(c, ts);
+    this.#seen(c, ts);
   }
 
   /** Streams waiting for a moderator to confirm or decline pkguard's shutdown recommendation, riskiest first. */
@@ -229,7 +242,7 @@ export class StreamBoard {
   }
 
   /** What the drill-down shows from the console's own state. */
-  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; ended: boolean; endedAt: number | undefined; history: readonly LevelChange[] } | undefined {
+  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; ended: boolean; endedAt: { seq: number; ts: number } | undefined; history: readonly LevelChange[] } | undefined {
     const c = this.#cards.get(stream);
     return c && { level: c.level, risk: c.risk, pk: c.pk, opponent: c.opponent, reason: c.shutdownReason, recommended: c.recommended, ended: c.ended, endedAt: c.endedAt, history: c.history };
   }
@@ -237,14 +250,21 @@ export class StreamBoard {
   pk(stream: string, state: 'start' | 'end', opponent?: string): void {
     const c = this.#card(stream);
     c.pk = state === 'start';
-    if (c.pk) c.ended = false;
+    if (c.pk) {
+      c.ended = false;
+      c.endedAt = undefined;
+    }
     c.opponent = c.pk ? opponent : undefined;
   }
 
-  flag(stream: string | undefined, ts: number | undefined, category?: Category): void {
+  flag(stream: string | undefined, ts: number | undefined, category?: Category, seq?: number): void {
     if (stream === undefined) return;
     const c = this.#card(stream);
-    c.ended = false; // heard from again
+    // Heard from again, if the flag is past the end (a replayed older flag is not): as the server's feedState.flagAfterEnd.
+    if (c.endedAt && (seq === undefined || seq > c.endedAt.seq || (ts !== undefined && ts > c.endedAt.ts))) {
+      c.ended = false;
+      c.endedAt = undefined;
+    }
     const k = category === undefined ? -1 : CATEGORIES.indexOf(category);
     if (k >= 0) c.categories[k]!++;
     if (ts === undefined) return;
@@ -305,12 +325,28 @@ export class StreamBoard {
     }
     this.counts = { total: this.#cards.size, shown: shown.length, byLevel, ended };
     const top = orderCards(shown, this.pinned, this.#order).slice(0, MAX_CARDS);
+    const inTop = new Set(top);
+    for (const d of this.#doms) {
+      if (d.card && !inTop.has(d.card)) {
+        d.card.dom = undefined;
+        d.card = undefined;
+      }
+    }
+    const free = this.#doms.filter((d) => d.card === undefined);
     for (const c of top) {
+      if (!c.dom) {
+        const d = free.pop() ?? this.#build();
+        d.card = c;
+        c.dom = d;
+        c.drawn = -1;
+      }
       this.#fill(c);
       // The recent count moves with time, not only with the card: kept current for what reads the order.
       const recent = String(c.recent);
       if (c.dom!.root.dataset.recent !== recent) c.dom!.root.dataset.recent = recent;
     }
+    // Elements no card took (fewer cards shown than before) leave the page until needed.
+    for (const d of free) d.root.remove();
     const order = top.map((c) => c.stream);
     if (this.#placedWidth !== this.#width || order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
       this.#place(top);
@@ -338,8 +374,6 @@ export class StreamBoard {
     if (root.style.getPropertyValue('--card-w') !== cw) root.style.setProperty('--card-w', cw);
     const height = `${Math.max(0, rows * (CARD_HEIGHT + GAP) - GAP)}px`;
     if (root.style.height !== height) root.style.height = height;
-    const keep = new Set(top.map((c) => c.dom!.root));
-    for (const child of [...root.children]) if (!keep.has(child as HTMLElement)) child.remove();
     top.forEach((c, i) => {
       const node = c.dom!.root;
       const rank = String(i);
@@ -359,7 +393,7 @@ export class StreamBoard {
   #card(stream: string): Card {
     let c = this.#cards.get(stream);
     if (!c) {
-      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, ended: false, endedAt: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
+      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, ended: false, endedAt: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, disarm: undefined, dom: undefined, version: 0, drawn: -1 };
       this.#cards.set(stream, c);
     }
     c.version++;
@@ -377,47 +411,58 @@ export class StreamBoard {
     this.#dirty = true;
   }
 
+  /** Draws a card on its element (bound by `render`) when it changed since last drawn there. */
   #fill(c: Card): void {
-    if (c.dom && c.drawn === c.version) return;
+    if (c.drawn === c.version) return;
     c.drawn = c.version;
-    const d = (c.dom ??= this.#build(c));
+    const d = c.dom!;
     const t = this.#thresholds;
-    d.root.dataset.level = c.level;
+    if (d.bound !== c.stream) {
+      d.bound = c.stream;
+      d.root.dataset.stream = c.stream;
+      text(d.title, c.stream);
+      d.title.title = `open ${c.stream}`;
+      d.gauge.setAttribute('aria-label', `risk of ${c.stream}`);
+    }
+    data(d.root, 'level', c.level);
     d.root.classList.toggle('is-shutdown', c.shutdownReason !== undefined);
     d.root.classList.toggle('is-ended', c.ended);
-    d.root.dataset.ended = String(c.ended);
-    d.endedTag.hidden = !c.ended;
-    d.endedTag.textContent = c.ended ? `ended ${clockTime(c.endedAt)}` : '';
-    d.pkLabel.textContent = c.pk ? (c.opponent ? 'PK vs ' : 'PK') : '';
-    d.pk.hidden = !c.pk;
-    d.opponent.textContent = c.opponent ?? '';
-    d.opponent.hidden = !c.pk || c.opponent === undefined;
-    d.recommend.hidden = c.recommended === undefined;
-    d.recommendText.textContent = c.recommended !== undefined ? `pkguard recommends shutdown: ${c.recommended}` : '';
-    d.banner.hidden = c.shutdownReason === undefined;
-    d.banner.textContent = c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '';
+    data(d.root, 'ended', String(c.ended));
+    hide(d.endedTag, !c.ended);
+    text(d.endedTag, c.ended ? `ended ${clockTime(c.endedAt?.ts)}` : '');
+    text(d.pkLabel, c.pk ? (c.opponent ? 'PK vs ' : 'PK') : '');
+    hide(d.pk, !c.pk);
+    text(d.opponent, c.opponent ?? '');
+    hide(d.opponent, !c.pk || c.opponent === undefined);
+    hide(d.recommend, c.recommended === undefined);
+    text(d.recommendText, c.recommended !== undefined ? `pkguard recommends shutdown: ${c.recommended}` : '');
+    hide(d.banner, c.shutdownReason === undefined);
+    text(d.banner, c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '');
     d.banner.title = d.banner.textContent; // the whole reason on hover: the banner is one line
     const frac = Math.min(1, Math.max(0, c.risk / t.shutdown));
     // A transform, not a width: the gauge moves without relayout, and its transition runs on the compositor.
-    d.fill.style.transform = `scaleX(${frac.toFixed(3)})`;
-    d.tickWatch.style.left = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
-    d.tickAlert.style.left = `${((t.alert / t.shutdown) * 100).toFixed(1)}%`;
-    d.gauge.dataset.level = c.level;
-    d.gauge.dataset.risk = String(c.risk);
+    const scale = `scaleX(${frac.toFixed(3)})`;
+    if (d.fill.style.transform !== scale) d.fill.style.transform = scale;
+    const watch = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
+    if (d.tickWatch.style.left !== watch) d.tickWatch.style.left = watch;
+    const alert = `${((t.alert / t.shutdown) * 100).toFixed(1)}%`;
+    if (d.tickAlert.style.left !== alert) d.tickAlert.style.left = alert;
+    data(d.gauge, 'level', c.level);
+    data(d.gauge, 'risk', String(c.risk));
     d.gauge.setAttribute('aria-valuenow', String(c.risk));
     d.gauge.setAttribute('aria-valuemax', String(t.shutdown));
-    d.label.textContent = `${c.ended ? 'ended · ' : ''}${c.level} · risk ${c.risk.toFixed(1)}`;
+    text(d.label, `${c.ended ? 'ended · ' : ''}${c.level} · risk ${c.risk.toFixed(1)}`);
     const counts = this.#buckets(c);
     const max = Math.max(1, ...counts);
     d.spark.setAttribute('points', counts.map((n, i) => `${((i / (SPARK_BUCKETS - 1)) * 100).toFixed(1)},${(22 - (n / max) * 20).toFixed(1)}`).join(' '));
     const total = counts.reduce((a, b) => a + b, 0);
-    d.sparkCount.textContent = `${total} in 5 min`;
-    d.shutdown.hidden = c.shutdownReason !== undefined;
-    d.shutdown.textContent = c.confirming ? 'Confirm shutdown' : 'Shut down';
+    text(d.sparkCount, `${total} in 5 min`);
+    hide(d.shutdown, c.shutdownReason !== undefined);
+    text(d.shutdown, c.confirming ? 'Confirm shutdown' : 'Shut down');
     d.shutdown.classList.toggle('confirm', c.confirming);
-    d.cancel.hidden = !c.confirming || c.shutdownReason !== undefined;
-    d.restore.hidden = c.shutdownReason === undefined;
-    d.note.textContent = c.note;
+    hide(d.cancel, !c.confirming || c.shutdownReason !== undefined);
+    hide(d.restore, c.shutdownReason === undefined);
+    text(d.note, c.note);
   }
 
   #buckets(c: Card): number[] {
@@ -431,14 +476,13 @@ export class StreamBoard {
     return counts;
   }
 
-  #build(c: Card): CardDom {
+  /** A new card element; its buttons act on whichever card is bound to it when clicked. */
+  #build(): CardDom {
     const root = el('article', 'card');
-    root.dataset.stream = c.stream;
     root.tabIndex = -1;
     const head = el('header', 'card-head');
     // The title opens the stream's drill-down; the opponent opens the opponent's.
-    const title = el('button', 'card-title link', c.stream);
-    title.title = `open ${c.stream}`;
+    const title = el('button', 'card-title link');
     const pk = el('span', 'pk');
     const pkLabel = el('span', 'pk-label');
     const opponent = el('button', 'opponent link');
@@ -455,7 +499,6 @@ export class StreamBoard {
     const gauge = el('div', 'gauge');
     gauge.setAttribute('role', 'meter');
     gauge.setAttribute('aria-valuemin', '0');
-    gauge.setAttribute('aria-label', `risk of ${c.stream}`);
     const fill = el('div', 'fill');
     const tickWatch = el('span', 'tick');
     const tickAlert = el('span', 'tick');
@@ -476,21 +519,25 @@ export class StreamBoard {
     note.setAttribute('aria-live', 'polite');
     actions.append(shutdown, cancel, restore);
     root.append(head, banner, recommend, gauge, label, sparkBox, actions, note);
-    title.addEventListener('click', () => this.#actions.open(c.stream));
-    opponent.addEventListener('click', () => {
+    const d: CardDom = { card: undefined, bound: undefined, root, title, pk, pkLabel, opponent, endedTag, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
+    const on = (button: HTMLElement, act: (c: Card) => void) =>
+      button.addEventListener('click', () => {
+        if (d.card) act(d.card);
+      });
+    on(title, (c) => this.#actions.open(c.stream));
+    on(opponent, (c) => {
       if (c.opponent !== undefined) this.#actions.open(c.opponent);
     });
-    confirm.addEventListener('click', () => this.#actions.confirm(c.stream));
-    decline.addEventListener('click', () => this.#actions.decline(c.stream));
+    on(confirm, (c) => this.#actions.confirm(c.stream));
+    on(decline, (c) => this.#actions.decline(c.stream));
     // A shutdown takes a stream off the air: the first click only arms it (for 6 s).
-    let disarm: ReturnType<typeof setTimeout> | undefined;
-    shutdown.addEventListener('click', () => {
+    on(shutdown, (c) => {
+      clearTimeout(c.disarm);
       if (!c.confirming) {
         c.confirming = true;
         c.note = 'Click again to shut this stream down';
         this.#touch(c);
-        clearTimeout(disarm);
-        disarm = setTimeout(() => {
+        c.disarm = setTimeout(() => {
           c.confirming = false;
           c.note = '';
           this.#touch(c);
@@ -499,21 +546,37 @@ export class StreamBoard {
       } else {
         c.confirming = false;
         this.#touch(c);
-        clearTimeout(disarm);
         this.#actions.shutdown(c.stream);
       }
       this.render();
     });
-    cancel.addEventListener('click', () => {
+    on(cancel, (c) => {
       c.confirming = false;
       c.note = '';
       this.#touch(c);
-      clearTimeout(disarm);
+      clearTimeout(c.disarm);
       this.render();
     });
-    restore.addEventListener('click', () => this.#actions.restore(c.stream));
-    return { root, title, pk, pkLabel, opponent, endedTag, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
+    on(restore, (c) => this.#actions.restore(c.stream));
+    this.#doms.push(d);
+    return d;
   }
+}
+
+/**
+ * Sets text only when it differs: setting the same text still replaces the text node and relays
+ * out its box, which for 48 cards refilled after a burst of flags was most of a slow frame's layout.
+ */
+function text(e: Element, value: string): void {
+  if (e.textContent !== value) e.textContent = value;
+}
+
+function data(e: HTMLElement, key: string, value: string): void {
+  if (e.dataset[key] !== value) e.dataset[key] = value;
+}
+
+function hide(e: HTMLElement | SVGElement, hidden: boolean): void {
+  if ((e as HTMLElement).hidden !== hidden) (e as HTMLElement).hidden = hidden;
 }
 
 /** Flags at or after `from` in ascending `times` (binary search: 1,000 cards per frame stay cheap). */

@@ -51,7 +51,7 @@ export interface StreamInfo {
   reason: string | undefined;
   recommended: string | undefined;
   ended: boolean;
-  endedAt: number | undefined;
+  endedAt: { seq: number; ts: number } | undefined;
   history: readonly LevelChange[];
 }
 
@@ -132,7 +132,7 @@ export class StreamView {
     const info = this.#deps.info(stream);
     this.#state.dataset.level = info?.level ?? 'normal';
     this.#state.dataset.ended = String(info?.ended ?? false);
-    this.#state.textContent = info ? `${info.ended ? `ENDED ${clockTime(info.endedAt)} · ` : ''}${info.level} · risk ${info.risk.toFixed(1)}${info.reason ? ` · SHUT DOWN: ${info.reason}` : ''}${info.recommended ? ` · recommended: ${info.recommended}` : ''}` : 'not on the board';
+    this.#state.textContent = info ? `${info.ended ? `ENDED ${clockTime(info.endedAt?.ts)} · ` : ''}${info.level} · risk ${info.risk.toFixed(1)}${info.reason ? ` · SHUT DOWN: ${info.reason}` : ''}${info.recommended ? ` · recommended: ${info.recommended}` : ''}` : 'not on the board';
     this.#pk.replaceChildren();
     if (info?.pk) {
       this.#pk.append(document.createTextNode('PK session'));

@@ -41,8 +41,8 @@ export interface StreamSummary {
   reason?: string;
   /** `recommend` mode: a shutdown recommendation waiting for a moderator. */
   recommended?: string;
-  /** Event time of the stream's `end`, while it has not been heard from since. */
-  ended?: number;
+  /** The stream's `end` (seq and event time), while it has not been heard from since. */
+  ended?: { seq: number; ts: number };
 }
 
 export interface Thresholds {
@@ -66,7 +66,7 @@ export type ServerMessage =
   | { type: 'recommend'; stream: string; reason: string; flagIds?: string[]; ts?: number }
   | { type: 'decline'; stream: string; ts?: number }
   /** The stream sent `end`: ended until a flag or a PK start says it is live again. */
-  | { type: 'end'; stream: string; seq?: number; ts?: number }
+  | { type: 'end'; stream: string; seq: number; ts: number }
   /** The state on subscribe, in pages; the last has `done: true`. */
   | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds; page?: number; done?: boolean }
   | { type: 'ok'; command: Command; stream?: string; flagId?: string; noop?: boolean }

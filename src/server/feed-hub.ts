@@ -22,7 +22,7 @@ import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
 import type { EndEvent, PkEvent } from '../stream/contracts.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
-import { FeedStreams, StatePages, type PageLimits, type Signal } from './feed-state.js';
+import { FeedStreams, StatePages, flagAfterEnd, type PageLimits, type Signal } from './feed-state.js';
 import { shadowFrame, type ShadowOutcome } from '../shadow/shadow-lane.js';
 
 export { FeedClient } from './feed-client.js';
@@ -101,9 +101,10 @@ export class FeedHub {
 
   /** `text` is the message the flags came from (sent once per connection); `prev` the text before a carried flag. */
   flags(flags: readonly Flag[], text: string, prev?: string): void {
-    // A flag for a stream the feed said ended: it is live again (the console clears "ended" on the flag).
+    // A flag past the end of a stream the feed said ended: it is live again (the console does the same).
     const stream = flags[0]?.stream;
-    if (stream !== undefined && this.#told.ended(stream)) this.#resumed(stream);
+    const end = stream !== undefined ? this.#told.ended(stream) : undefined;
+    if (end && flags.some((f) => flagAfterEnd(f, end))) this.#resumed(stream!);
     if (this.#clients.size === 0) return;
     const msg = new MessageText(text);
     for (const flag of flags) {

@@ -21,7 +21,7 @@ export interface PageLimits {
 
 export type Signal = LevelEvent | ShutdownEvent | RestoreEvent | PkEvent | RecommendEvent | DeclineEvent | EndEvent;
 
-/** A stream heard from again after its `end` (a flag): live, not ended. Not sent as a signal. */
+/** A stream heard from again after its `end` (a flag past it): live, not ended. Not sent as a signal. */
 export interface ResumedEvent {
   type: 'resumed';
   stream: string;
@@ -80,12 +80,13 @@ export class StatePages {
  * A summary as it is after signal `e` (a new object: pages already taken keep theirs). An `end`
  * marks the stream ended (its PK with it) until it is heard from again: a flag (`resumed`) or a PK
  * start; a level event alone does not (after an end it comes from a command, such as a restore).
+ * A flag resumes it only if it is past the end (`flagAfterEnd`): a replay of older flags does not.
  * The console's board (src/console/stream-board.ts) applies the same rules to the same frames.
  */
 export function applySignal(s: StreamSummary, e: Signal | ResumedEvent): StreamSummary {
   const next: StreamSummary = { ...s };
   if (e.type === 'end') {
-    next.ended = e.ts;
+    next.ended = { seq: e.seq, ts: e.ts };
     next.pk = false;
     delete next.opponent;
   } else if (e.type === 'resumed') {
@@ -141,9 +142,9 @@ export class FeedStreams {
     }
   }
 
-  /** Whether the feed last said `stream` ended (a flag for it then means it resumed). */
-  ended(stream: string): boolean {
-    return this.#told.get(stream)?.s.ended !== undefined;
+  /** The end the feed last said of `stream`, while it holds. */
+  ended(stream: string): { seq: number; ts: number } | undefined {
+    return this.#told.get(stream)?.s.ended;
   }
 
   /** The core's summaries with what the feed said laid over them, plus the streams only the feed remembers. */
@@ -189,4 +190,13 @@ function overlay(core: StreamSummary, t: Told): StreamSummary {
   // Only the feed knows a stream ended (the core released it).
   if (t.s.ended !== undefined) out.ended = t.s.ended;
   return out;
+}
+
+/**
+ * Whether a flag was raised after the stream's `end` (a later seq, or a later event time: a stream
+ * forgotten after its end may start its seqs again). The console applies the same test to the
+ * flags it receives (src/console/stream-board.ts), live or replayed.
+ */
+export function flagAfterEnd(flag: { seq?: number; ts?: number }, end: { seq: number; ts: number }): boolean {
+  return flag.seq === undefined || flag.seq > end.seq || (flag.ts !== undefined && flag.ts > end.ts);
 }

@@ -63,8 +63,8 @@ export interface StreamSummary {
   reason?: string;
   /** `recommend` mode: why pkguard recommends shutting it down, while the recommendation waits for a moderator. */
   recommended?: string;
-  /** Event time of the stream's `end`, while it has not been heard from since (feed state only). */
-  ended?: number;
+  /** The stream's `end` (its seq and event time), while it has not been heard from since (feed state only). */
+  ended?: { seq: number; ts: number };
 }
 
 /** Where signals go once they are durable: the feed hub and the ingest connections of a stream. */

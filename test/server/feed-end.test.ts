@@ -1,8 +1,8 @@
 /**
  * A stream's `end` on the feed (real server, real sockets): moderators get `{"type":"end"}` after
  * what the end itself flagged, control connections do not, a re-sent end is not told twice, and a
- * subscriber's `streams` pages carry `ended` (the end's event time) until the stream is flagged
- * again, with the level the feed last said (the core released the stream: normal, risk 0).
+ * subscriber's `streams` pages carry `ended` (the end's seq and event time) until the stream is
+ * flagged past it, with the level the feed last said (the core released the stream: normal, risk 0).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Client, removeDir, sleep, startServer, TOKENS, type ServerProcess } from './harness.js';
@@ -66,7 +66,7 @@ test('state pages carry ended with the level the feed last said; a flag after th
   const lastLevel = [...feed.of('level')].reverse().find((m) => m.stream === 'e1')!;
   expect(lastLevel.level).not.toBe('normal');
   const ended = (await statePages()).get('e1')!;
-  expect(ended).toMatchObject({ stream: 'e1', level: lastLevel.level, risk: lastLevel.risk, pk: false, ended: T0 + 3 });
+  expect(ended).toMatchObject({ stream: 'e1', level: lastLevel.level, risk: lastLevel.risk, pk: false, ended: { seq: 4, ts: T0 + 3 } });
   // A stream filter that leaves it out leaves its end out too.
   expect((await statePages({ streams: ['other'] })).has('e1')).toBe(false);
 
@@ -86,6 +86,6 @@ test('a PK ends with its stream; a shut-down stream that ended stays shut down w
   ingest.send({ type: 'end', stream: 'e2', seq: 3, ts: T0 + 2 });
   await feed.next((m) => m.type === 'end' && m.stream === 'e2');
   const s = (await statePages()).get('e2')!;
-  expect(s).toMatchObject({ level: 'shutdown', reason: shutdown.reason, pk: false, ended: T0 + 2 });
+  expect(s).toMatchObject({ level: 'shutdown', reason: shutdown.reason, pk: false, ended: { seq: 3, ts: T0 + 2 } });
   expect(s.opponent).toBeUndefined();
 });
