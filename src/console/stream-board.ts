@@ -6,7 +6,7 @@
  * rest are counted. Drawing happens in `render`, which the page calls once per animation frame.
  */
 import { ALL_CARDS, LEVELS, orderCards, matchesCard, type BoardFilter, type Ranked } from './board-order.js';
-import { clockTime, el, svg } from './dom.js';
+import { clockTime, data, el, hide, svg, text } from './dom.js';
 import { CATEGORIES, type Category, type Level, type StreamSummary, type Thresholds } from './wire.js';
 
 const SPARK_WINDOW_MS = 5 * 60_000;
@@ -561,22 +561,6 @@ export class StreamBoard {
     this.#doms.push(d);
     return d;
   }
-}
-
-/**
- * Sets text only when it differs: setting the same text still replaces the text node and relays
- * out its box, which for 48 cards refilled after a burst of flags was most of a slow frame's layout.
- */
-function text(e: Element, value: string): void {
-  if (e.textContent !== value) e.textContent = value;
-}
-
-function data(e: HTMLElement, key: string, value: string): void {
-  if (e.dataset[key] !== value) e.dataset[key] = value;
-}
-
-function hide(e: HTMLElement | SVGElement, hidden: boolean): void {
-  if ((e as HTMLElement).hidden !== hidden) (e as HTMLElement).hidden = hidden;
 }
 
 /** Flags at or after `from` in ascending `times` (binary search: 1,000 cards per frame stay cheap). */
