@@ -221,7 +221,8 @@ export class StreamBoard {
   }
 
   /**
-   * The stream sent `end`: ended (its PK with it) until a flag or a PK start says it is live again.
+   * The stream sent `end`: ended until a flag past the end or a PK start says it is live again (its
+   * last PK state stays on the card: who it was up against).
    * The server's feed state (src/server/feed-state.ts, applySignal) folds the same frames the same
    * way, so a reloaded page shows what this one does. A shut-down stream keeps its banner.
    */
@@ -229,8 +230,6 @@ export class StreamBoard {
     const c = this.#card(stream);
     c.ended = true;
     c.endedAt = { seq, ts };
-    c.pk = false;
-    c.opponent = undefined;
     this.#seen(c, ts);
   }
 
@@ -353,7 +352,7 @@ export class StreamBoard {
       this.#order = order;
     }
     const rest = shown.length - top.length;
-    this.#more.textContent = rest > 0 ? `+${rest} more streams not drawn (narrow with the board filters)` : '';
+    text(this.#more, rest > 0 ? `+${rest} more streams not drawn (narrow with the board filters)` : '');
   }
 
   /**

@@ -78,8 +78,8 @@ export class StatePages {
 
 /**
  * A summary as it is after signal `e` (a new object: pages already taken keep theirs). An `end`
- * marks the stream ended (its PK with it) until it is heard from again: a flag (`resumed`) or a PK
- * start; a level event alone does not (after an end it comes from a command, such as a restore).
+ * marks the stream ended until it is heard from again: a flag (`resumed`) or a PK start (its last
+ * PK state stays, as the console's card keeps it: who it was up against); a level event alone does not (after an end it comes from a command, such as a restore).
  * A flag resumes it only if it is past the end (`flagAfterEnd`): a replay of older flags does not.
  * The console's board (src/console/stream-board.ts) applies the same rules to the same frames.
  */
@@ -87,8 +87,6 @@ export function applySignal(s: StreamSummary, e: Signal | ResumedEvent): StreamS
   const next: StreamSummary = { ...s };
   if (e.type === 'end') {
     next.ended = { seq: e.seq, ts: e.ts };
-    next.pk = false;
-    delete next.opponent;
   } else if (e.type === 'resumed') {
     delete next.ended;
   } else if (e.type === 'level') {
@@ -131,8 +129,7 @@ export class FeedStreams {
   apply(e: Signal | ResumedEvent): void {
     const t = this.#told.get(e.stream) ?? { s: { stream: e.stream, level: 'normal', risk: 0, pk: false }, level: false, pk: false };
     this.#told.delete(e.stream); // re-inserted: the map's order is the order of last change
-    // An end also said the PK is over.
-    this.#told.set(e.stream, { s: applySignal(t.s, e), level: t.level || e.type === 'level' || e.type === 'shutdown', pk: t.pk || e.type === 'pk' || e.type === 'end' });
+    this.#told.set(e.stream, { s: applySignal(t.s, e), level: t.level || e.type === 'level' || e.type === 'shutdown', pk: t.pk || e.type === 'pk' });
     if (this.#told.size > MAX_FOLDED) {
       for (const [stream, old] of this.#told) {
         if (old.s.level === 'shutdown') continue;

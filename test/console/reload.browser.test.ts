@@ -4,8 +4,9 @@
  * server). The cases are the ones that differed: a shut-down stream that kept being flagged (its
  * risk grew on the server without a `level` event), a stream that ended (its escalation state was
  * released), a stream between level changes, one restored, one in PK. Ended streams say so
- * (the feed's `end`), sort below the live ones of their level, a shut-down one keeps its banner, a
- * PK ends with its stream, and one flagged again after its end is live. Times from another day
+ * (the feed's `end`), sort below the live ones of their level, a shut-down one keeps its banner, one
+ * in PK keeps its opponent, and one flagged again after its end is live (its older flags, replayed
+ * after the reload, do not make it live). Times from another day
  * carry their date.
  */
 import type { Page } from 'playwright-core';
@@ -57,7 +58,7 @@ test('risk, level, shut-down reason, PK and ended streams are the same after a r
   // Shut down, then ended: the banner stays.
   await say('down-end-1', '喝了能治癌');
   await send({ type: 'end', stream: 'down-end-1' });
-  // In PK, then ended: the PK ends with it.
+  // In PK, then ended: the card keeps who it was up against.
   await send({ type: 'pk', stream: 'pk-end-1', state: 'start', opponent: 'pk-1' });
   await say('pk-end-1', '这款全网最低价');
   await send({ type: 'end', stream: 'pk-end-1' });
@@ -96,13 +97,13 @@ test('risk, level, shut-down reason, PK and ended streams are the same after a r
   expect(before.endedTags).toHaveLength(ended.length);
   expect(card('down-end-1').banner).toMatch(/^SHUT DOWN: /);
   expect(card('down-end-1').level).toBe('shutdown');
-  expect(card('pk-end-1').pk).toBe(false);
+  expect(card('pk-end-1').pk).toBe(true);
   expect(card('live-1').level).toBe(card('ended-1').level);
   const drawn = (await page.evaluate(readBoard)).map((c) => c.stream);
   expect(drawn.indexOf('ended-1')).toBeGreaterThan(drawn.indexOf('live-1'));
   expect(before.orderBreaks).toEqual([]);
   expect(before.counts).toContain(`${ended.length} ended`);
-  expect(before.pk).toEqual(['PK vs <img src=x onerror=alert(1)>']);
+  expect(before.pk).toEqual(['PK vs <img src=x onerror=alert(1)>', 'PK vs pk-1']);
   const dateRe = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/;
   expect(await page.locator(`.flag-row[data-flag-id="${oldFlag.id}"] .time`).textContent()).toMatch(dateRe);
 

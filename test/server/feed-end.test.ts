@@ -66,7 +66,7 @@ test('state pages carry ended with the level the feed last said; a flag after th
   const lastLevel = [...feed.of('level')].reverse().find((m) => m.stream === 'e1')!;
   expect(lastLevel.level).not.toBe('normal');
   const ended = (await statePages()).get('e1')!;
-  expect(ended).toMatchObject({ stream: 'e1', level: lastLevel.level, risk: lastLevel.risk, pk: false, ended: { seq: 4, ts: T0 + 3 } });
+  expect(ended).toMatchObject({ stream: 'e1', level: lastLevel.level, risk: lastLevel.risk, ended: { seq: 4, ts: T0 + 3 } });
   // A stream filter that leaves it out leaves its end out too.
   expect((await statePages({ streams: ['other'] })).has('e1')).toBe(false);
 
@@ -77,7 +77,7 @@ test('state pages carry ended with the level the feed last said; a flag after th
   expect((await statePages()).get('e1')!.ended).toBeUndefined();
 });
 
-test('a PK ends with its stream; a shut-down stream that ended stays shut down with its reason', async () => {
+test('a shut-down stream that ended stays shut down with its reason; its PK reads as the feed last told it', async () => {
   ingest.send([
     { type: 'pk', stream: 'e2', seq: 1, ts: T0, state: 'start', opponent: 'e3' },
     { type: 'transcript', stream: 'e2', seq: 2, ts: T0 + 1, text: '喝了能治癌' },
@@ -86,6 +86,6 @@ test('a PK ends with its stream; a shut-down stream that ended stays shut down w
   ingest.send({ type: 'end', stream: 'e2', seq: 3, ts: T0 + 2 });
   await feed.next((m) => m.type === 'end' && m.stream === 'e2');
   const s = (await statePages()).get('e2')!;
-  expect(s).toMatchObject({ level: 'shutdown', reason: shutdown.reason, pk: false, ended: { seq: 3, ts: T0 + 2 } });
-  expect(s.opponent).toBeUndefined();
+  // The core released the stream (no PK); the feed said PK start and nothing since.
+  expect(s).toMatchObject({ level: 'shutdown', reason: shutdown.reason, pk: true, opponent: 'e3', ended: { seq: 3, ts: T0 + 2 } });
 });

@@ -50,13 +50,13 @@ describe('FeedStreams', () => {
     expect(JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams).toEqual([core({ stream: 'r', level: 'watch', risk: 3 })]);
   });
 
-  test('an end marks the stream ended (and its PK over) until a flag or a PK start; level events leave it ended', () => {
+  test('an end marks the stream ended (its last PK state stays) until a flag or a PK start; level events leave it ended', () => {
     const f = new FeedStreams();
     f.apply({ type: 'pk', stream: 'e', state: 'start', opponent: 'o', ts: 1 });
     f.apply({ type: 'level', stream: 'e', level: 'alert', risk: 9, ts: 1 });
     f.apply({ type: 'end', stream: 'e', seq: 7, ts: 2 });
-    // The core released it (normal, 0, no PK): the fold says alert, 9, ended.
-    expect(f.over([core({ stream: 'e' })])).toEqual([core({ stream: 'e', level: 'alert', risk: 9, ended: { seq: 7, ts: 2 } })]);
+    // The core released it (normal, 0, no PK): the fold says alert, 9, the PK as told, ended.
+    expect(f.over([core({ stream: 'e' })])).toEqual([core({ stream: 'e', level: 'alert', risk: 9, pk: true, opponent: 'o', ended: { seq: 7, ts: 2 } })]);
     expect(f.ended('e')).toEqual({ seq: 7, ts: 2 });
     // Ended without a level ever told: still listed once the core forgets it.
     f.apply({ type: 'end', stream: 'quiet', seq: 1, ts: 3 });
@@ -64,13 +64,13 @@ describe('FeedStreams', () => {
     f.apply({ type: 'level', stream: 'e', level: 'normal', risk: 0, ts: 4 });
     expect(f.ended('e')).toEqual({ seq: 7, ts: 2 });
     f.apply({ type: 'resumed', stream: 'e' });
-    expect(f.over([core({ stream: 'e' })])[0]).toEqual(core({ stream: 'e' }));
+    expect(f.over([core({ stream: 'e' })])[0]).toEqual(core({ stream: 'e', pk: true, opponent: 'o' }));
     f.apply({ type: 'pk', stream: 'quiet', state: 'start', opponent: 'x', ts: 5 });
     expect(f.ended('quiet')).toBeUndefined();
     // Pages still to come are patched the same way.
     const pages = new StatePages([core({ stream: 'p', pk: true, opponent: 'o' })], {});
     pages.apply({ type: 'end', stream: 'p', seq: 1, ts: 9 });
-    expect(JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams).toEqual([core({ stream: 'p', ended: { seq: 1, ts: 9 } })]);
+    expect(JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams).toEqual([core({ stream: 'p', pk: true, opponent: 'o', ended: { seq: 1, ts: 9 } })]);
   });
 
   test('a flag resumes an ended stream only if it is past the end: a later seq, or a later event time (seqs restarted)', () => {
