@@ -82,14 +82,17 @@ export class BoardLoad {
  * Runs in the page: the board's cards in the order drawn, with what the order is by. Pass to
  * `page.evaluate`; plain DOM reads only.
  */
-export function readBoard(): { stream: string; level: string; risk: number; recent: number; pk: boolean; label: string; banner: string }[] {
+export function readBoard(): { stream: string; level: string; risk: number; recent: number; pk: boolean; ended: boolean; label: string; banner: string }[] {
   const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<any> } }).document;
-  return Array.from(doc.querySelectorAll('#cards .card')).map((c: any) => ({
+  // In drawn order: the board places cards by their rank (CSS `order`), not by where they are in the DOM.
+  const drawn = Array.from(doc.querySelectorAll('#cards .card')).sort((a: any, b: any) => Number(a.dataset.rank) - Number(b.dataset.rank));
+  return drawn.map((c: any) => ({
     stream: c.dataset.stream,
     level: c.dataset.level,
     risk: Number(c.querySelector('.gauge').dataset.risk),
     recent: Number(c.dataset.recent),
     pk: !c.querySelector('.pk').hidden,
+    ended: c.dataset.ended === 'true',
     label: c.querySelector('.gauge-label').textContent,
     banner: c.querySelector('.banner').hidden ? '' : c.querySelector('.banner').textContent,
   }));
@@ -97,14 +100,14 @@ export function readBoard(): { stream: string; level: string; risk: number; rece
 
 const RANK: Record<string, number> = { normal: 0, watch: 1, alert: 2, shutdown: 3 };
 
-/** Where `cards` break the board's order (level, risk, recent flags, id), skipping `pinned`; [] when sorted. */
-export function orderBreaks(cards: readonly { stream: string; level: string; risk: number; recent: number }[], pinned?: string): string[] {
+/** Where `cards` break the board's order (level, live before ended, risk, recent flags, id), skipping `pinned`; [] when sorted. */
+export function orderBreaks(cards: readonly { stream: string; level: string; risk: number; recent: number; ended?: boolean }[], pinned?: string): string[] {
   const list = cards.filter((c) => c.stream !== pinned);
   const out: string[] = [];
   for (let i = 1; i < list.length; i++) {
     const a = list[i - 1]!;
     const b = list[i]!;
-    const cmp = RANK[b.level]! - RANK[a.level]! || b.risk - a.risk || b.recent - a.recent || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
+    const cmp = RANK[b.level]! - RANK[a.level]! || Number(a.ended ?? false) - Number(b.ended ?? false) || b.risk - a.risk || b.recent - a.recent || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
     if (cmp > 0) out.push(`${a.stream}(${a.level} ${a.risk} ${a.recent}) before ${b.stream}(${b.level} ${b.risk} ${b.recent})`);
   }
   return out;

@@ -39,6 +39,9 @@ const STREAMS_ON_BOARD = arg('--streams', 1_000);
 const RATE = arg('--rate', 50);
 const SECONDS = arg('--seconds', 15);
 const BOARD_ONLY = process.argv.includes('--board-only');
+/** `--profile`: what the slowest 5% of frames spent their CPU on, by trace event name. */
+const PROFILE = process.argv.includes('--profile');
+const SCREENSHOT = fileURLToPath(new URL('../../bench/results/console-board.png', import.meta.url));
 const BATCH = 500;
 const STREAMS = 40;
 
@@ -163,6 +166,11 @@ async function benchBoard(url: string): Promise<object> {
     await cdp.send('Tracing.end');
     await traced;
     const cpu = frameCpu(trace);
+    const traceOut = process.argv.indexOf('--trace');
+    if (traceOut > 0) writeFileSync(process.argv[traceOut + 1]!, JSON.stringify(trace));
+    if (PROFILE) console.log(`  slowest 5% of frames, CPU by trace event (ms, summed; nested events count in their parents too):\n${profileSlowFrames(trace)}`);
+    mkdirSync(RESULTS, { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
     const cards = await page.evaluate(() => document.querySelectorAll('#cards .card').length);
     await client.close();
     return { streams: STREAMS_ON_BOARD, flagsPerSecond: RATE, seconds: SECONDS, flagsSent: sent, frameCpu: stats(cpu.frames), mainThreadCpuShare: cpu.share, frameWork: stats(work), frameIntervals: stats(intervals), orderChecks: checks, unsortedChecks: unsorted, cardsDrawn: cards };
@@ -178,7 +186,7 @@ interface TraceEvent {
   dur?: number;
   tdur?: number;
   tid: number;
-  args?: { name?: string };
+  args?: { name?: string; data?: Record<string, unknown> };
 }
 
 /**
@@ -204,6 +212,27 @@ function frameCpu(trace: readonly TraceEvent[]): { frames: number[]; share: numb
   return { frames, share: +(cpu / span).toFixed(3) };
 }
 
+/** For the slowest 5% of frame tasks: thread time by event name inside them, and the count of each. */
+function profileSlowFrames(trace: readonly TraceEvent[]): string {
+  const main = trace.find((e) => e.name === 'FireAnimationFrame')?.tid;
+  const onMain = trace.filter((e) => e.tid === main && e.ph === 'X').sort((a, b) => a.ts - b.ts);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && onMain.some((m) => m.name === 'FireAnimationFrame' && m.ts >= e.ts && m.ts <= e.ts + (e.dur ?? 0)));
+  const slow = [...tasks].sort((a, b) => (b.tdur ?? 0) - (a.tdur ?? 0)).slice(0, Math.max(1, Math.ceil(tasks.length * 0.05)));
+  const by = new Map<string, { ms: number; n: number }>();
+  for (const t of slow) {
+    for (const e of onMain) {
+      if (e === t || e.ts < t.ts || e.ts > t.ts + (t.dur ?? 0) || e.name === 'RunTask') continue;
+      const s = by.get(e.name) ?? { ms: 0, n: 0 };
+      s.ms += (e.tdur ?? e.dur ?? 0) / 1000;
+      s.n++;
+      by.set(e.name, s);
+    }
+  }
+  const total = slow.reduce((a, t) => a + (t.tdur ?? 0) / 1000, 0);
+  const rows = [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
+  return [`    ${slow.length} frames, ${total.toFixed(1)} ms CPU in all`, ...rows.map(([name, s]) => `    ${name.padEnd(28)} ${(s.ms / slow.length).toFixed(2).padStart(7)} ms/frame  x${(s.n / slow.length).toFixed(1)}`)].join('\n');
+}
+
 function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
@@ -219,6 +248,7 @@ try {
   console.log(`  frame time (main-thread CPU of each rendering task): p50 ${board.frameCpu.p50} ms, p95 ${board.frameCpu.p95} ms, max ${board.frameCpu.max} ms over ${board.frameCpu.frames} frames; main thread on CPU ${(board.mainThreadCpuShare * 100).toFixed(0)}% of the time`);
   console.log(`  frame wall time (frame start to the next task, includes waiting for a CPU): p50 ${board.frameWork.p50} ms, p95 ${board.frameWork.p95} ms, max ${board.frameWork.max} ms over ${board.frameWork.frames} frames`);
   console.log(`  frame interval: p50 ${board.frameIntervals.p50} ms, p95 ${board.frameIntervals.p95} ms, max ${board.frameIntervals.max} ms, ${board.frameIntervals.over50ms} over 50 ms`);
+  console.log(`  screenshot: ${SCREENSHOT}`);
   console.log(`  board order checked ${board.orderChecks} times, out of order ${board.unsortedChecks} times`);
   writeResult(BOARD_ONLY ? { board } : { board, flood: await benchFlood() });
 } finally {

@@ -1,7 +1,7 @@
 /**
  * Which stream cards the board shows and in what order, kept apart from the DOM so it is tested on
- * its own: shut-down and riskier streams first (level, then risk, then flags in the last minutes,
- * then id), under the moderator's board filter (levels, categories, PK, a search on the stream id).
+ * its own: shut-down and riskier streams first (level, then live before ended, then risk, then
+ * flags in the last minutes, then id), under the moderator's board filter (levels, categories, PK, a search on the stream id).
  * A card the moderator is reading (pointer over it, or focus in it) keeps its place.
  */
 import { CATEGORIES, type Category, type Level } from './wire.js';
@@ -15,6 +15,8 @@ export interface Ranked {
   level: Level;
   risk: number;
   pk: boolean;
+  /** The stream ended: below the live ones of its level. */
+  ended: boolean;
   /** Flags of the stream in the recent window (event time). */
   recent: number;
   /** Flags held per category (index of CATEGORIES). */
@@ -41,7 +43,7 @@ export function matchesCard(f: BoardFilter, c: Ranked): boolean {
 }
 
 export function compareCards(a: Ranked, b: Ranked): number {
-  return LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || b.risk - a.risk || b.recent - a.recent || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
+  return LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || Number(a.ended) - Number(b.ended) || b.risk - a.risk || b.recent - a.recent || (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0);
 }
 
 /**

@@ -18,6 +18,22 @@ export function byId<T extends HTMLElement>(id: string): T {
   return e as T;
 }
 
+/**
+ * Sets text only when it differs: setting the same text still replaces the text node and relays
+ * out its box, which for the cards and flag rows refilled after a burst of flags was most of a slow frame's layout.
+ */
+export function text(e: Element, value: string): void {
+  if (e.textContent !== value) e.textContent = value;
+}
+
+export function data(e: HTMLElement, key: string, value: string): void {
+  if (e.dataset[key] !== value) e.dataset[key] = value;
+}
+
+export function hide(e: HTMLElement | SVGElement, hidden: boolean): void {
+  if ((e as HTMLElement).hidden !== hidden) (e as HTMLElement).hidden = hidden;
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /**

@@ -3,7 +3,7 @@
  * exist in the DOM, recycled as the list scrolls, so 10,000 flags cost as much as 30. When new
  * flags arrive while the moderator has scrolled down, the row they are reading stays in place.
  */
-import { el, clockTime } from './dom.js';
+import { clockTime, data, el, hide, text } from './dom.js';
 import type { FlagEntry, FlagStore } from './flag-store.js';
 import { carriedSnippet, snippet } from './highlight.js';
 
@@ -199,37 +199,37 @@ export class FeedView {
     row.shown = key;
     const f = e.flag;
     row.root.dataset.flagId = f.id;
-    row.root.dataset.category = f.category;
-    row.root.dataset.severity = f.severity;
+    data(row.root, 'category', f.category);
+    data(row.root, 'severity', f.severity);
     row.root.classList.toggle('dismissed', e.dismissed);
     row.root.classList.toggle('retracted', e.retracted);
     row.root.classList.toggle('selected', selected);
     if (selected) row.root.setAttribute('aria-current', 'true');
     else row.root.removeAttribute('aria-current');
-    row.time.textContent = clockTime(f.ts);
-    row.stream.textContent = f.stream ?? '';
-    row.category.textContent = f.category;
-    row.category.dataset.category = f.category;
-    row.severity.textContent = f.severity;
-    row.severity.dataset.severity = f.severity;
-    row.term.textContent = f.term;
+    text(row.time, clockTime(f.ts));
+    text(row.stream, f.stream ?? '');
+    text(row.category, f.category);
+    data(row.category, 'category', f.category);
+    text(row.severity, f.severity);
+    data(row.severity, 'severity', f.severity);
+    text(row.term, f.term);
     // Stream text: textContent only. A viewer's name is whatever the viewer chose.
-    row.who.textContent = f.user !== undefined ? `@${f.user}` : f.speaker !== undefined && f.speaker !== 'host' ? f.speaker : '';
-    row.tags.textContent = [f.kind === 'chat' ? 'chat' : '', f.evasion ? 'evasion' : '', f.via === 'pinyin' ? 'pinyin' : '', e.retracted ? 'retracted' : f.partial ? 'partial' : ''].filter(Boolean).join(' · ');
-    row.note.textContent = e.note;
+    text(row.who, f.user !== undefined ? `@${f.user}` : f.speaker !== undefined && f.speaker !== 'host' ? f.speaker : '');
+    text(row.tags, [f.kind === 'chat' ? 'chat' : '', f.evasion ? 'evasion' : '', f.via === 'pinyin' ? 'pinyin' : '', e.retracted ? 'retracted' : f.partial ? 'partial' : ''].filter(Boolean).join(' · '));
+    text(row.note, e.note);
     row.dismiss.disabled = e.dismissed || e.retracted;
-    row.dismiss.textContent = e.dismissed ? 'Dismissed' : 'Dismiss';
+    text(row.dismiss, e.dismissed ? 'Dismissed' : 'Dismiss');
     const s = snippet(e.text || f.matched, e.text ? f.start : 0, e.text ? f.end : f.matched.length);
-    row.before.textContent = s.before;
-    row.match.textContent = s.match;
-    row.after.textContent = s.after;
+    text(row.before, s.before);
+    text(row.match, s.match);
+    text(row.after, s.after);
     // The whole message on hover (the row shows a window around the match); a title is text, not markup.
     row.root.title = f.carried !== undefined && e.prev !== undefined ? `${e.prev} ⏎ ${e.text}` : e.text;
-    row.prev.hidden = f.carried === undefined;
+    hide(row.prev, f.carried === undefined);
     if (f.carried !== undefined) {
       const c = carriedSnippet(e.prev, f.carried);
-      row.prevBefore.textContent = c.before;
-      row.prevMatch.textContent = c.match;
+      text(row.prevBefore, c.before);
+      text(row.prevMatch, c.match);
     }
   }
 }

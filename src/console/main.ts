@@ -7,7 +7,7 @@
 import { soundAlarm, unlockAudio } from './alarm.js';
 import { LEVELS, type BoardFilter } from './board-order.js';
 import { ConfirmQueue } from './confirm-queue.js';
-import { byId, el } from './dom.js';
+import { byId, el, text } from './dom.js';
 import { FeedSocket, type SocketStatus } from './feed-socket.js';
 import { FeedView } from './feed-view.js';
 import { matchesStream, parseStreams, subscribeMessage, widens, type FeedFilter, type Position } from './filter.js';
@@ -76,13 +76,13 @@ function schedule(): void {
     queue.render(board.recommendations());
     streamView.refresh();
     const n = board.counts;
-    setText(boardCountEl, `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.shown} match the board filters`);
-    setText(countEl, `${store.size} flags shown`);
+    text(boardCountEl, `${n.total} streams · ${n.byLevel.shutdown} shut down · ${n.byLevel.alert} alert · ${n.byLevel.watch} watch · ${n.ended} ended · ${n.shown} match the board filters`);
+    text(countEl, `${store.size} flags shown`);
     updatePill();
     const down = board.shutDown();
     if (alarmEl.hidden !== (down.length === 0)) alarmEl.hidden = down.length === 0;
     // A few in full; past that the banner names them and the board has the rest (it must not push the page down).
-    setText(
+    text(
       alarmEl,
       down.length <= 3
         ? down.map((d) => `${d.stream} SHUT DOWN: ${d.reason}`).join('  ·  ')
@@ -92,11 +92,6 @@ function schedule(): void {
             .join(', ')}${down.length > 12 ? ` and ${down.length - 12} more` : ''}`,
     );
   });
-}
-
-/** Text that did not change is not set again: setting it relayouts the page even when equal. */
-function setText(e: HTMLElement, text: string): void {
-  if (e.textContent !== text) e.textContent = text;
 }
 
 function updatePill(): void {
@@ -141,7 +136,7 @@ function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'flag':
       changing();
-      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts, m.flag.category);
+      if (store.add(m.flag, m.text ?? store.textOf(m.textOf), m.prev)) board.flag(m.flag.stream, m.flag.ts, m.flag.category, m.flag.seq);
       break;
     case 'level':
       board.level(m.stream, m.level, m.risk, m.ts);
@@ -168,6 +163,9 @@ function onMessage(m: ServerMessage): void {
       break;
     case 'decline':
       board.decline(m.stream);
+      break;
+    case 'end':
+      board.end(m.stream, m.seq, m.ts);
       break;
     case 'streams':
       if (m.thresholds) board.setThresholds(m.thresholds);

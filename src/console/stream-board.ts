@@ -1,12 +1,12 @@
 /**
  * The risk board: one card per stream with a risk gauge moved by `level` events (scaled to the
  * server's thresholds), a sparkline of the stream's flags over the last minutes of event time, its
- * PK state and opponent, a red banner once it is shut down and a pending recommendation in
- * `recommend` mode. Sorted and filtered by board-order.ts; only the top cards exist in the DOM, the
+ * PK state and opponent, a red banner once it is shut down, a pending recommendation in
+ * `recommend` mode, and an "ended" tag once the stream sent `end` (until it is heard from again). Sorted and filtered by board-order.ts; only the top cards exist in the DOM, the
  * rest are counted. Drawing happens in `render`, which the page calls once per animation frame.
  */
 import { ALL_CARDS, LEVELS, orderCards, matchesCard, type BoardFilter, type Ranked } from './board-order.js';
-import { el, svg } from './dom.js';
+import { clockTime, data, el, hide, svg, text } from './dom.js';
 import { CATEGORIES, type Category, type Level, type StreamSummary, type Thresholds } from './wire.js';
 
 const SPARK_WINDOW_MS = 5 * 60_000;
@@ -15,6 +15,10 @@ const MAX_TIMES = 600;
 /** Cards drawn; the rest are counted. Enough to fill a large screen twice over. */
 export const MAX_CARDS = 48;
 const MAX_HISTORY = 50;
+/** The card grid (px): cards at least CARD_MIN wide, CARD_HEIGHT high (console.css fixes it), GAP apart. */
+const CARD_MIN = 210;
+const CARD_HEIGHT = 168;
+const GAP = 8;
 
 export interface CardActions {
   shutdown(stream: string): void;
@@ -42,6 +46,9 @@ interface Card extends Ranked {
   shutdownReason: string | undefined;
   /** `recommend` mode: why pkguard recommends shutting it down, while that waits for a moderator. */
   recommended: string | undefined;
+  ended: boolean;
+  /** The `end` (seq and event time) while ended. */
+  endedAt: { seq: number; ts: number } | undefined;
   recent: number;
   categories: number[];
   history: LevelChange[];
@@ -51,18 +58,26 @@ interface Card extends Ranked {
   now: number;
   note: string;
   confirming: boolean;
+  /** Disarms an armed Shut down button after 6 s. */
+  disarm: ReturnType<typeof setTimeout> | undefined;
+  /** The pooled element drawing this card while it is in the top cards. */
   dom: CardDom | undefined;
   /** Bumped on every change; a card is redrawn only when it moved past what was drawn. */
   version: number;
   drawn: number;
 }
 
+/** One of the (at most MAX_CARDS) card elements, drawing whichever card is bound to it. */
 interface CardDom {
+  card: Card | undefined;
+  /** The stream it was last filled for: the title and labels change only when it is rebound. */
+  bound: string | undefined;
   root: HTMLElement;
   title: HTMLButtonElement;
   pk: HTMLElement;
   pkLabel: HTMLElement;
   opponent: HTMLButtonElement;
+  endedTag: HTMLElement;
   recommend: HTMLElement;
   recommendText: HTMLElement;
   banner: HTMLElement;
@@ -83,6 +98,7 @@ export interface BoardCounts {
   total: number;
   shown: number;
   byLevel: Record<Level, number>;
+  ended: number;
 }
 
 export class StreamBoard {
@@ -99,14 +115,31 @@ export class StreamBoard {
   #focused: string | undefined;
   /** Newest event time seen on any stream: the "recent flags" window ends here. */
   #now = 0;
-  counts: BoardCounts = { total: 0, shown: 0, byLevel: { normal: 0, watch: 0, alert: 0, shutdown: 0 } };
+  counts: BoardCounts = { total: 0, shown: 0, byLevel: { normal: 0, watch: 0, alert: 0, shutdown: 0 }, ended: 0 };
   /** Set by any change; `render` does nothing until then (scrolling the feed must not redraw cards). */
   #dirty = true;
+  /** The board's width (from a ResizeObserver: never read during a frame) and the width placed at. */
+  #width: number;
+  #placedWidth = -1;
+  /**
+   * The card elements, reused: a card entering the top cards takes the element of one that left
+   * (refilled, not rebuilt), so the elements, and their compositor layers, stay the same as cards
+   * come and go. A fresh element costs a style, layout, paint and a new layer; a re-sort none.
+   */
+  readonly #doms: CardDom[] = [];
 
   constructor(root: HTMLElement, more: HTMLElement, actions: CardActions) {
     this.#root = root;
     this.#more = more;
     this.#actions = actions;
+    this.#width = root.clientWidth;
+    new ResizeObserver((entries) => {
+      const width = Math.floor(entries[entries.length - 1]!.contentRect.width);
+      if (width === this.#width) return;
+      this.#width = width;
+      this.#dirty = true;
+      this.#actions.changed();
+    }).observe(root);
     const streamOf = (t: EventTarget | null) => ((t as Element | null)?.closest?.('.card') as HTMLElement | null)?.dataset.stream;
     // The pointer's own moves only: cards moving under a still pointer must not move the pin.
     let at = '';
@@ -164,6 +197,8 @@ export class StreamBoard {
     if (s.level !== 'shutdown') c.shutdownReason = undefined;
     else c.shutdownReason = s.reason ?? c.shutdownReason ?? 'shut down';
     c.recommended = s.level === 'shutdown' ? undefined : s.recommended;
+    c.ended = s.ended !== undefined;
+    c.endedAt = s.ended;
     if (c.history.length === 0) c.history.push({ level: s.level, risk: s.risk, ts: undefined });
   }
 
@@ -185,6 +220,19 @@ export class StreamBoard {
     this.#card(stream).recommended = undefined;
   }
 
+  /**
+   * The stream sent `end`: ended until a flag past the end or a PK start says it is live again (its
+   * last PK state stays on the card: who it was up against).
+   * The server's feed state (src/server/feed-state.ts, applySignal) folds the same frames the same
+   * way, so a reloaded page shows what this one does. A shut-down stream keeps its banner.
+   */
+  end(stream: string, seq: number, ts: number): void {
+    const c = this.#card(stream);
+    c.ended = true;
+    c.endedAt = { seq, ts };
+    this.#seen(c, ts);
+  }
+
   /** Streams waiting for a moderator to confirm or decline pkguard's shutdown recommendation, riskiest first. */
   recommendations(): { stream: string; reason: string; risk: number }[] {
     const out: { stream: string; reason: string; risk: number }[] = [];
@@ -193,20 +241,29 @@ export class StreamBoard {
   }
 
   /** What the drill-down shows from the console's own state. */
-  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; history: readonly LevelChange[] } | undefined {
+  info(stream: string): { level: Level; risk: number; pk: boolean; opponent: string | undefined; reason: string | undefined; recommended: string | undefined; ended: boolean; endedAt: { seq: number; ts: number } | undefined; history: readonly LevelChange[] } | undefined {
     const c = this.#cards.get(stream);
-    return c && { level: c.level, risk: c.risk, pk: c.pk, opponent: c.opponent, reason: c.shutdownReason, recommended: c.recommended, history: c.history };
+    return c && { level: c.level, risk: c.risk, pk: c.pk, opponent: c.opponent, reason: c.shutdownReason, recommended: c.recommended, ended: c.ended, endedAt: c.endedAt, history: c.history };
   }
 
   pk(stream: string, state: 'start' | 'end', opponent?: string): void {
     const c = this.#card(stream);
     c.pk = state === 'start';
+    if (c.pk) {
+      c.ended = false;
+      c.endedAt = undefined;
+    }
     c.opponent = c.pk ? opponent : undefined;
   }
 
-  flag(stream: string | undefined, ts: number | undefined, category?: Category): void {
+  flag(stream: string | undefined, ts: number | undefined, category?: Category, seq?: number): void {
     if (stream === undefined) return;
     const c = this.#card(stream);
+    // Heard from again, if the flag is past the end (a replayed older flag is not): as the server's feedState.flagAfterEnd.
+    if (c.endedAt && (seq === undefined || seq > c.endedAt.seq || (ts !== undefined && ts > c.endedAt.ts))) {
+      c.ended = false;
+      c.endedAt = undefined;
+    }
     const k = category === undefined ? -1 : CATEGORIES.indexOf(category);
     if (k >= 0) c.categories[k]!++;
     if (ts === undefined) return;
@@ -256,44 +313,74 @@ export class StreamBoard {
     if (!this.#dirty) return;
     this.#dirty = false;
     const byLevel: Record<Level, number> = { normal: 0, watch: 0, alert: 0, shutdown: 0 };
+    let ended = 0;
     const shown: Card[] = [];
     const from = this.#now - SPARK_WINDOW_MS;
     for (const c of this.#cards.values()) {
       byLevel[c.level]++;
+      if (c.ended) ended++;
       c.recent = recentCount(c.times, from);
       if (this.#visible(c.stream) && matchesCard(this.#filter, c)) shown.push(c);
     }
-    this.counts = { total: this.#cards.size, shown: shown.length, byLevel };
+    this.counts = { total: this.#cards.size, shown: shown.length, byLevel, ended };
     const top = orderCards(shown, this.pinned, this.#order).slice(0, MAX_CARDS);
+    const inTop = new Set(top);
+    for (const d of this.#doms) {
+      if (d.card && !inTop.has(d.card)) {
+        d.card.dom = undefined;
+        d.card = undefined;
+      }
+    }
+    const free = this.#doms.filter((d) => d.card === undefined);
     for (const c of top) {
+      if (!c.dom) {
+        const d = free.pop() ?? this.#build();
+        d.card = c;
+        c.dom = d;
+        c.drawn = -1;
+      }
       this.#fill(c);
       // The recent count moves with time, not only with the card: kept current for what reads the order.
       const recent = String(c.recent);
       if (c.dom!.root.dataset.recent !== recent) c.dom!.root.dataset.recent = recent;
     }
+    // Elements no card took (fewer cards shown than before) leave the page until needed.
+    for (const d of free) d.root.remove();
     const order = top.map((c) => c.stream);
-    if (order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
+    if (this.#placedWidth !== this.#width || order.length !== this.#order.length || order.some((s, i) => s !== this.#order[i])) {
       this.#place(top);
       this.#order = order;
     }
     const rest = shown.length - top.length;
-    this.#more.textContent = rest > 0 ? `+${rest} more streams not drawn (narrow with the board filters)` : '';
+    text(this.#more, rest > 0 ? `+${rest} more streams not drawn (narrow with the board filters)` : '');
   }
 
   /**
-   * Puts the cards in order moving as few as possible: a card that moves is re-inserted (which
-   * restarts its animations and relayouts it), so a one-place swap must not move all 48.
+   * Puts the cards in order without moving them in the DOM or relaying them out: a card keeps its
+   * element while it stays in the top cards, and its place on the grid is a whole-pixel
+   * `translate` (its rank is `data-rank`, which tests and the bench read). Each card is its own
+   * composited layer (`will-change: transform`), so a re-sort only moves layers: no layout, no
+   * paint. Re-inserting nodes in order (before) rebuilt and repainted every moved card, and a grid
+   * placement (CSS `order`) repainted all 48 on every re-sort (fractional column offsets).
    */
   #place(top: readonly Card[]): void {
     const root = this.#root;
-    const keep = new Set(top.map((c) => c.dom!.root));
-    for (const child of [...root.children]) if (!keep.has(child as HTMLElement)) child.remove();
-    let at = root.firstElementChild;
-    for (const c of top) {
+    const width = (this.#placedWidth = this.#width);
+    const cols = Math.max(1, Math.floor((width + GAP) / (CARD_MIN + GAP)));
+    const cardWidth = Math.max(CARD_MIN, Math.floor((width - GAP * (cols - 1)) / cols));
+    const rows = Math.ceil(top.length / cols);
+    const cw = `${cardWidth}px`;
+    if (root.style.getPropertyValue('--card-w') !== cw) root.style.setProperty('--card-w', cw);
+    const height = `${Math.max(0, rows * (CARD_HEIGHT + GAP) - GAP)}px`;
+    if (root.style.height !== height) root.style.height = height;
+    top.forEach((c, i) => {
       const node = c.dom!.root;
-      if (at === node) at = at.nextElementSibling;
-      else root.insertBefore(node, at);
-    }
+      const rank = String(i);
+      if (node.dataset.rank !== rank) node.dataset.rank = rank;
+      const at = `translate(${(i % cols) * (cardWidth + GAP)}px, ${Math.floor(i / cols) * (CARD_HEIGHT + GAP)}px)`;
+      if (node.style.transform !== at) node.style.transform = at;
+      if (node.parentElement !== root) root.append(node);
+    });
   }
 
   /** Streams in board order as drawn (the first MAX_CARDS). */
@@ -305,7 +392,7 @@ export class StreamBoard {
   #card(stream: string): Card {
     let c = this.#cards.get(stream);
     if (!c) {
-      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, dom: undefined, version: 0, drawn: -1 };
+      c = { stream, level: 'normal', risk: 0, pk: false, opponent: undefined, shutdownReason: undefined, recommended: undefined, ended: false, endedAt: undefined, recent: 0, categories: [0, 0, 0, 0], history: [], times: [], now: 0, note: '', confirming: false, disarm: undefined, dom: undefined, version: 0, drawn: -1 };
       this.#cards.set(stream, c);
     }
     c.version++;
@@ -323,43 +410,58 @@ export class StreamBoard {
     this.#dirty = true;
   }
 
+  /** Draws a card on its element (bound by `render`) when it changed since last drawn there. */
   #fill(c: Card): void {
-    if (c.dom && c.drawn === c.version) return;
+    if (c.drawn === c.version) return;
     c.drawn = c.version;
-    const d = (c.dom ??= this.#build(c));
+    const d = c.dom!;
     const t = this.#thresholds;
-    d.root.dataset.level = c.level;
+    if (d.bound !== c.stream) {
+      d.bound = c.stream;
+      d.root.dataset.stream = c.stream;
+      text(d.title, c.stream);
+      d.title.title = `open ${c.stream}`;
+      d.gauge.setAttribute('aria-label', `risk of ${c.stream}`);
+    }
+    data(d.root, 'level', c.level);
     d.root.classList.toggle('is-shutdown', c.shutdownReason !== undefined);
-    d.pkLabel.textContent = c.pk ? (c.opponent ? 'PK vs ' : 'PK') : '';
-    d.pk.hidden = !c.pk;
-    d.opponent.textContent = c.opponent ?? '';
-    d.opponent.hidden = !c.pk || c.opponent === undefined;
-    d.recommend.hidden = c.recommended === undefined;
-    d.recommendText.textContent = c.recommended !== undefined ? `pkguard recommends shutdown: ${c.recommended}` : '';
-    d.banner.hidden = c.shutdownReason === undefined;
-    d.banner.textContent = c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '';
+    d.root.classList.toggle('is-ended', c.ended);
+    data(d.root, 'ended', String(c.ended));
+    hide(d.endedTag, !c.ended);
+    text(d.endedTag, c.ended ? `ended ${clockTime(c.endedAt?.ts)}` : '');
+    text(d.pkLabel, c.pk ? (c.opponent ? 'PK vs ' : 'PK') : '');
+    hide(d.pk, !c.pk);
+    text(d.opponent, c.opponent ?? '');
+    hide(d.opponent, !c.pk || c.opponent === undefined);
+    hide(d.recommend, c.recommended === undefined);
+    text(d.recommendText, c.recommended !== undefined ? `pkguard recommends shutdown: ${c.recommended}` : '');
+    hide(d.banner, c.shutdownReason === undefined);
+    text(d.banner, c.shutdownReason !== undefined ? `SHUT DOWN: ${c.shutdownReason}` : '');
     d.banner.title = d.banner.textContent; // the whole reason on hover: the banner is one line
     const frac = Math.min(1, Math.max(0, c.risk / t.shutdown));
     // A transform, not a width: the gauge moves without relayout, and its transition runs on the compositor.
-    d.fill.style.transform = `scaleX(${frac.toFixed(3)})`;
-    d.tickWatch.style.left = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
-    d.tickAlert.style.left = `${((t.alert / t.shutdown) * 100).toFixed(1)}%`;
-    d.gauge.dataset.level = c.level;
-    d.gauge.dataset.risk = String(c.risk);
+    const scale = `scaleX(${frac.toFixed(3)})`;
+    if (d.fill.style.transform !== scale) d.fill.style.transform = scale;
+    const watch = `${((t.watch / t.shutdown) * 100).toFixed(1)}%`;
+    if (d.tickWatch.style.left !== watch) d.tickWatch.style.left = watch;
+    const alert = `${((t.alert / t.shutdown) * 100).toFixed(1)}%`;
+    if (d.tickAlert.style.left !== alert) d.tickAlert.style.left = alert;
+    data(d.gauge, 'level', c.level);
+    data(d.gauge, 'risk', String(c.risk));
     d.gauge.setAttribute('aria-valuenow', String(c.risk));
     d.gauge.setAttribute('aria-valuemax', String(t.shutdown));
-    d.label.textContent = `${c.level} · risk ${c.risk.toFixed(1)}`;
+    text(d.label, `${c.ended ? 'ended · ' : ''}${c.level} · risk ${c.risk.toFixed(1)}`);
     const counts = this.#buckets(c);
     const max = Math.max(1, ...counts);
     d.spark.setAttribute('points', counts.map((n, i) => `${((i / (SPARK_BUCKETS - 1)) * 100).toFixed(1)},${(22 - (n / max) * 20).toFixed(1)}`).join(' '));
     const total = counts.reduce((a, b) => a + b, 0);
-    d.sparkCount.textContent = `${total} in 5 min`;
-    d.shutdown.hidden = c.shutdownReason !== undefined;
-    d.shutdown.textContent = c.confirming ? 'Confirm shutdown' : 'Shut down';
+    text(d.sparkCount, `${total} in 5 min`);
+    hide(d.shutdown, c.shutdownReason !== undefined);
+    text(d.shutdown, c.confirming ? 'Confirm shutdown' : 'Shut down');
     d.shutdown.classList.toggle('confirm', c.confirming);
-    d.cancel.hidden = !c.confirming || c.shutdownReason !== undefined;
-    d.restore.hidden = c.shutdownReason === undefined;
-    d.note.textContent = c.note;
+    hide(d.cancel, !c.confirming || c.shutdownReason !== undefined);
+    hide(d.restore, c.shutdownReason === undefined);
+    text(d.note, c.note);
   }
 
   #buckets(c: Card): number[] {
@@ -373,19 +475,19 @@ export class StreamBoard {
     return counts;
   }
 
-  #build(c: Card): CardDom {
+  /** A new card element; its buttons act on whichever card is bound to it when clicked. */
+  #build(): CardDom {
     const root = el('article', 'card');
-    root.dataset.stream = c.stream;
     root.tabIndex = -1;
     const head = el('header', 'card-head');
     // The title opens the stream's drill-down; the opponent opens the opponent's.
-    const title = el('button', 'card-title link', c.stream);
-    title.title = `open ${c.stream}`;
+    const title = el('button', 'card-title link');
     const pk = el('span', 'pk');
     const pkLabel = el('span', 'pk-label');
     const opponent = el('button', 'opponent link');
     pk.append(pkLabel, opponent);
-    head.append(title, pk);
+    const endedTag = el('span', 'ended-tag');
+    head.append(title, pk, endedTag);
     const recommend = el('div', 'recommend');
     const recommendText = el('span', 'recommend-text');
     const confirm = el('button', 'confirm-rec', 'Confirm shutdown');
@@ -396,7 +498,6 @@ export class StreamBoard {
     const gauge = el('div', 'gauge');
     gauge.setAttribute('role', 'meter');
     gauge.setAttribute('aria-valuemin', '0');
-    gauge.setAttribute('aria-label', `risk of ${c.stream}`);
     const fill = el('div', 'fill');
     const tickWatch = el('span', 'tick');
     const tickAlert = el('span', 'tick');
@@ -417,21 +518,25 @@ export class StreamBoard {
     note.setAttribute('aria-live', 'polite');
     actions.append(shutdown, cancel, restore);
     root.append(head, banner, recommend, gauge, label, sparkBox, actions, note);
-    title.addEventListener('click', () => this.#actions.open(c.stream));
-    opponent.addEventListener('click', () => {
+    const d: CardDom = { card: undefined, bound: undefined, root, title, pk, pkLabel, opponent, endedTag, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
+    const on = (button: HTMLElement, act: (c: Card) => void) =>
+      button.addEventListener('click', () => {
+        if (d.card) act(d.card);
+      });
+    on(title, (c) => this.#actions.open(c.stream));
+    on(opponent, (c) => {
       if (c.opponent !== undefined) this.#actions.open(c.opponent);
     });
-    confirm.addEventListener('click', () => this.#actions.confirm(c.stream));
-    decline.addEventListener('click', () => this.#actions.decline(c.stream));
+    on(confirm, (c) => this.#actions.confirm(c.stream));
+    on(decline, (c) => this.#actions.decline(c.stream));
     // A shutdown takes a stream off the air: the first click only arms it (for 6 s).
-    let disarm: ReturnType<typeof setTimeout> | undefined;
-    shutdown.addEventListener('click', () => {
+    on(shutdown, (c) => {
+      clearTimeout(c.disarm);
       if (!c.confirming) {
         c.confirming = true;
         c.note = 'Click again to shut this stream down';
         this.#touch(c);
-        clearTimeout(disarm);
-        disarm = setTimeout(() => {
+        c.disarm = setTimeout(() => {
           c.confirming = false;
           c.note = '';
           this.#touch(c);
@@ -440,20 +545,20 @@ export class StreamBoard {
       } else {
         c.confirming = false;
         this.#touch(c);
-        clearTimeout(disarm);
         this.#actions.shutdown(c.stream);
       }
       this.render();
     });
-    cancel.addEventListener('click', () => {
+    on(cancel, (c) => {
       c.confirming = false;
       c.note = '';
       this.#touch(c);
-      clearTimeout(disarm);
+      clearTimeout(c.disarm);
       this.render();
     });
-    restore.addEventListener('click', () => this.#actions.restore(c.stream));
-    return { root, title, pk, pkLabel, opponent, recommend, recommendText, banner, gauge, fill, tickWatch, tickAlert, label, spark, sparkCount, shutdown, cancel, restore, note };
+    on(restore, (c) => this.#actions.restore(c.stream));
+    this.#doms.push(d);
+    return d;
   }
 }
 

@@ -50,6 +50,8 @@ export interface StreamInfo {
   opponent: string | undefined;
   reason: string | undefined;
   recommended: string | undefined;
+  ended: boolean;
+  endedAt: { seq: number; ts: number } | undefined;
   history: readonly LevelChange[];
 }
 
@@ -129,7 +131,8 @@ export class StreamView {
     if (stream === undefined) return;
     const info = this.#deps.info(stream);
     this.#state.dataset.level = info?.level ?? 'normal';
-    this.#state.textContent = info ? `${info.level} · risk ${info.risk.toFixed(1)}${info.reason ? ` · SHUT DOWN: ${info.reason}` : ''}${info.recommended ? ` · recommended: ${info.recommended}` : ''}` : 'not on the board';
+    this.#state.dataset.ended = String(info?.ended ?? false);
+    this.#state.textContent = info ? `${info.ended ? `ENDED ${clockTime(info.endedAt?.ts)} · ` : ''}${info.level} · risk ${info.risk.toFixed(1)}${info.reason ? ` · SHUT DOWN: ${info.reason}` : ''}${info.recommended ? ` · recommended: ${info.recommended}` : ''}` : 'not on the board';
     this.#pk.replaceChildren();
     if (info?.pk) {
       this.#pk.append(document.createTextNode('PK session'));

@@ -41,6 +41,8 @@ export interface StreamSummary {
   reason?: string;
   /** `recommend` mode: a shutdown recommendation waiting for a moderator. */
   recommended?: string;
+  /** The stream's `end` (seq and event time), while it has not been heard from since. */
+  ended?: { seq: number; ts: number };
 }
 
 export interface Thresholds {
@@ -63,6 +65,8 @@ export type ServerMessage =
   | { type: 'retract'; stream: string; seq: number; flagId: string; ts?: number }
   | { type: 'recommend'; stream: string; reason: string; flagIds?: string[]; ts?: number }
   | { type: 'decline'; stream: string; ts?: number }
+  /** The stream sent `end`: ended until a flag or a PK start says it is live again. */
+  | { type: 'end'; stream: string; seq: number; ts: number }
   /** The state on subscribe, in pages; the last has `done: true`. */
   | { type: 'streams'; streams: StreamSummary[]; lastFlag?: string | null; thresholds?: Thresholds; page?: number; done?: boolean }
   | { type: 'ok'; command: Command; stream?: string; flagId?: string; noop?: boolean }

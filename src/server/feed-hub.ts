@@ -19,10 +19,10 @@ import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEve
 import type { Flag } from '../flag.js';
 import { wireError } from '../protocol/codes.js';
 import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
-import type { PkEvent } from '../stream/contracts.js';
+import type { EndEvent, PkEvent } from '../stream/contracts.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
-import { FeedStreams, StatePages, type PageLimits, type Signal } from './feed-state.js';
+import { FeedStreams, StatePages, flagAfterEnd, type PageLimits, type Signal } from './feed-state.js';
 import { shadowFrame, type ShadowOutcome } from '../shadow/shadow-lane.js';
 
 export { FeedClient } from './feed-client.js';
@@ -101,6 +101,10 @@ export class FeedHub {
 
   /** `text` is the message the flags came from (sent once per connection); `prev` the text before a carried flag. */
   flags(flags: readonly Flag[], text: string, prev?: string): void {
+    // A flag past the end of a stream the feed said ended: it is live again (the console does the same).
+    const stream = flags[0]?.stream;
+    const end = stream !== undefined ? this.#told.ended(stream) : undefined;
+    if (end && flags.some((f) => flagAfterEnd(f, end))) this.#resumed(stream!);
     if (this.#clients.size === 0) return;
     const msg = new MessageText(text);
     for (const flag of flags) {
@@ -116,6 +120,20 @@ export class FeedHub {
 
   level(e: LevelEvent): void {
     this.#broadcast(e, false, () => JSON.stringify({ type: 'level', stream: e.stream, level: e.level, risk: e.risk, ts: e.ts }));
+  }
+
+  /**
+   * A stream's `end` message was processed (moderators only): `{"type":"end","stream","seq","ts"}`.
+   * A frame type older clients skip; the `streams` pages carry `ended` (its time) while it holds.
+   */
+  end(e: EndEvent): void {
+    this.#broadcast(e, false, () => JSON.stringify({ type: 'end', stream: e.stream, seq: e.seq, ts: e.ts }));
+  }
+
+  #resumed(stream: string): void {
+    const e = { type: 'resumed', stream } as const;
+    this.#told.apply(e);
+    for (const c of this.#clients) c.state?.apply(e);
   }
 
   /** `json` is the signal as the ingest connections got it. */

@@ -12,14 +12,20 @@
  * takes a client back to the state before it.
  */
 import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
-import type { PkEvent, StreamSummary } from '../stream/contracts.js';
+import type { EndEvent, PkEvent, StreamSummary } from '../stream/contracts.js';
 
 export interface PageLimits {
   streams: number;
   bytes: number;
 }
 
-export type Signal = LevelEvent | ShutdownEvent | RestoreEvent | PkEvent | RecommendEvent | DeclineEvent;
+export type Signal = LevelEvent | ShutdownEvent | RestoreEvent | PkEvent | RecommendEvent | DeclineEvent | EndEvent;
+
+/** A stream heard from again after its `end` (a flag past it): live, not ended. Not sent as a signal. */
+export interface ResumedEvent {
+  type: 'resumed';
+  stream: string;
+}
 
 export class StatePages {
   readonly #pending = new Map<string, StreamSummary>();
@@ -43,7 +49,7 @@ export class StatePages {
   }
 
   /** A signal went out to the client: the summary it changes is patched if its page is still to come. */
-  apply(e: Signal): void {
+  apply(e: Signal | ResumedEvent): void {
     const s = this.#pending.get(e.stream);
     if (s) this.#pending.set(e.stream, applySignal(s, e));
   }
@@ -70,10 +76,20 @@ export class StatePages {
   }
 }
 
-/** A summary as it is after signal `e` (a new object: pages already taken keep theirs). */
-export function applySignal(s: StreamSummary, e: Signal): StreamSummary {
+/**
+ * A summary as it is after signal `e` (a new object: pages already taken keep theirs). An `end`
+ * marks the stream ended until it is heard from again: a flag (`resumed`) or a PK start (its last
+ * PK state stays, as the console's card keeps it: who it was up against); a level event alone does not (after an end it comes from a command, such as a restore).
+ * A flag resumes it only if it is past the end (`flagAfterEnd`): a replay of older flags does not.
+ * The console's board (src/console/stream-board.ts) applies the same rules to the same frames.
+ */
+export function applySignal(s: StreamSummary, e: Signal | ResumedEvent): StreamSummary {
   const next: StreamSummary = { ...s };
-  if (e.type === 'level') {
+  if (e.type === 'end') {
+    next.ended = { seq: e.seq, ts: e.ts };
+  } else if (e.type === 'resumed') {
+    delete next.ended;
+  } else if (e.type === 'level') {
     next.level = e.level;
     next.risk = e.risk;
   } else if (e.type === 'shutdown') {
@@ -88,6 +104,7 @@ export function applySignal(s: StreamSummary, e: Signal): StreamSummary {
     delete next.recommended;
   } else {
     next.pk = e.state === 'start';
+    if (next.pk) delete next.ended;
     if (next.pk && e.opponent !== undefined) next.opponent = e.opponent;
     else delete next.opponent;
   }
@@ -109,7 +126,7 @@ const MAX_FOLDED = 200_000;
 export class FeedStreams {
   readonly #told = new Map<string, Told>();
 
-  apply(e: Signal): void {
+  apply(e: Signal | ResumedEvent): void {
     const t = this.#told.get(e.stream) ?? { s: { stream: e.stream, level: 'normal', risk: 0, pk: false }, level: false, pk: false };
     this.#told.delete(e.stream); // re-inserted: the map's order is the order of last change
     this.#told.set(e.stream, { s: applySignal(t.s, e), level: t.level || e.type === 'level' || e.type === 'shutdown', pk: t.pk || e.type === 'pk' });
@@ -122,6 +139,11 @@ export class FeedStreams {
     }
   }
 
+  /** The end the feed last said of `stream`, while it holds. */
+  ended(stream: string): { seq: number; ts: number } | undefined {
+    return this.#told.get(stream)?.s.ended;
+  }
+
   /** The core's summaries with what the feed said laid over them, plus the streams only the feed remembers. */
   over(core: readonly StreamSummary[]): StreamSummary[] {
     const out: StreamSummary[] = [];
@@ -131,7 +153,7 @@ export class FeedStreams {
       const t = this.#told.get(c.stream);
       out.push(t ? overlay(c, t) : c);
     }
-    for (const [stream, t] of this.#told) if (!seen.has(stream) && t.level) out.push({ ...t.s });
+    for (const [stream, t] of this.#told) if (!seen.has(stream) && (t.level || t.s.ended !== undefined)) out.push({ ...t.s });
     return out;
   }
 }
@@ -162,5 +184,16 @@ function overlay(core: StreamSummary, t: Told): StreamSummary {
   }
   // Recommend and decline are always told; the core's own is kept only when the feed said nothing.
   if (t.s.recommended !== undefined) out.recommended = t.s.recommended;
+  // Only the feed knows a stream ended (the core released it).
+  if (t.s.ended !== undefined) out.ended = t.s.ended;
   return out;
+}
+
+/**
+ * Whether a flag was raised after the stream's `end` (a later seq, or a later event time: a stream
+ * forgotten after its end may start its seqs again). The console applies the same test to the
+ * flags it receives (src/console/stream-board.ts), live or replayed.
+ */
+export function flagAfterEnd(flag: { seq?: number; ts?: number }, end: { seq: number; ts: number }): boolean {
+  return flag.seq === undefined || flag.seq > end.seq || (flag.ts !== undefined && flag.ts > end.ts);
 }

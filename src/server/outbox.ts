@@ -4,7 +4,7 @@
  */
 import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, RetractEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { Flag } from '../flag.js';
-import type { IngestPeer, Outbox, PkEvent } from '../stream/contracts.js';
+import type { EndEvent, IngestPeer, Outbox, PkEvent } from '../stream/contracts.js';
 import type { FeedHub } from './feed-hub.js';
 import type { IngestConnection } from './ingest-connection.js';
 
@@ -26,6 +26,9 @@ export function socketOutbox(hub: FeedHub): Outbox {
     },
     pk(e: PkEvent) {
       hub.pk(e);
+    },
+    end(e: EndEvent) {
+      hub.end(e);
     },
     event(e: LevelEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent) {
       if (e.type === 'level') hub.level(e);

@@ -44,6 +44,14 @@ export interface PkEvent {
   ts: number;
 }
 
+/** A stream's `end` message was processed: on the feed as `{"type":"end","stream","seq","ts"}`. */
+export interface EndEvent {
+  type: 'end';
+  stream: string;
+  seq: number;
+  ts: number;
+}
+
 /** A stream as the console's cards show it. */
 export interface StreamSummary {
   stream: string;
@@ -55,6 +63,8 @@ export interface StreamSummary {
   reason?: string;
   /** `recommend` mode: why pkguard recommends shutting it down, while the recommendation waits for a moderator. */
   recommended?: string;
+  /** The stream's `end` (its seq and event time), while it has not been heard from since (feed state only). */
+  ended?: { seq: number; ts: number };
 }
 
 /** Where signals go once they are durable: the feed hub and the ingest connections of a stream. */
@@ -62,6 +72,8 @@ export interface Outbox {
   /** `text` is the message the flags came from; `prev` the stream's text before it when a flag was carried across the seam. */
   flags(flags: readonly Flag[], text: string, streamConns: Iterable<IngestPeer>, prev?: string): void;
   pk(event: PkEvent): void;
+  /** A stream ended (optional: an outbox without it tells no one). */
+  end?(event: EndEvent): void;
   event(event: LevelEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent): void;
   shutdown(event: ShutdownEvent, streamConns: Iterable<IngestPeer>): void;
   /** A stream's standing shutdown, to one ingest connection that sends for it and has not heard it (a reconnect, a restart). */

@@ -10,7 +10,7 @@ import type { Flag, FlagIdAllocator } from '../flag.js';
 import type { Metrics } from '../metrics.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
-import type { Ack, CommandResult, IngestPeer, ModeratorCommand, Outbox, PkEvent } from './contracts.js';
+import type { Ack, CommandResult, EndEvent, IngestPeer, ModeratorCommand, Outbox, PkEvent } from './contracts.js';
 import { PartialTracker, scanPartial } from './partials.js';
 import { eventRecord, type MessageRecord, type StreamRecord } from './records.js';
 import { rememberDismissed, rememberFlagStream } from './replay.js';
@@ -44,6 +44,8 @@ export interface Outcome {
   /** Flags of earlier partial hypotheses that this final retracts (published before its flags). */
   retractions?: EscalationEvent[];
   pk: PkEvent | undefined;
+  /** The stream's `end`: published after what the end itself flagged. */
+  end?: EndEvent;
   /** The stream is shut down and this connection sends for it for the first time: tell it. */
   standing?: { event: ShutdownEvent; peer: IngestPeer };
   /** What the shadow lexicon raised on this message, against the live flags. */
@@ -150,6 +152,7 @@ export class MessageStep {
     if (msg.type === 'end') records.push({ t: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts });
     out.events = events;
     if (msg.type === 'end') {
+      out.end = { type: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts };
       this.#d.streams.release(msg.stream, st, escalation, this.#d.scanner);
       this.#d.shadow?.endStream(msg.stream);
     }
@@ -202,6 +205,7 @@ export class MessageStep {
     if (o.retractions) this.#publish(NO_FLAGS, '', o.retractions, NO_PEERS);
     if (o.flags.length > 0 || o.events.length > 0) this.#publish(o.flags, o.text, o.events, o.st?.conns ?? NO_PEERS, o.prev);
     if (o.shadow) this.#d.outbox.shadow?.(o.shadow);
+    if (o.end) this.#d.outbox.end?.(o.end);
   }
 
   publishEvents(events: readonly EscalationEvent[], stream: string): void {

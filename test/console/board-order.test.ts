@@ -5,12 +5,17 @@ import { clockTime } from '../../src/console/dom.js';
 import { marked } from '../../src/console/stream-view.js';
 import type { Level } from '../../src/console/wire.js';
 
-const card = (stream: string, level: Level, risk: number, recent = 0, extra: Partial<Ranked> = {}): Ranked => ({ stream, level, risk, pk: false, recent, categories: [0, 0, 0, 0], ...extra });
+const card = (stream: string, level: Level, risk: number, recent = 0, extra: Partial<Ranked> = {}): Ranked => ({ stream, level, risk, pk: false, ended: false, recent, categories: [0, 0, 0, 0], ...extra });
 
 describe('board order', () => {
   test('level first, then risk, then recent flags, then id', () => {
     const cards = [card('b', 'watch', 5, 1), card('a', 'watch', 5, 1), card('c', 'normal', 9, 9), card('d', 'shutdown', 1), card('e', 'watch', 5, 3), card('f', 'alert', 8)];
     expect(orderCards(cards, undefined, []).map((c) => c.stream)).toEqual(['d', 'f', 'e', 'a', 'b', 'c']);
+  });
+
+  test('an ended stream sorts below the live ones of its level, above the level under it', () => {
+    const cards = [card('live-alert', 'alert', 3), card('ended-alert', 'alert', 12, 9, { ended: true }), card('live-watch', 'watch', 7, 9), card('ended-down', 'shutdown', 20, 0, { ended: true }), card('live-down', 'shutdown', 1)];
+    expect(orderCards(cards, undefined, []).map((c) => c.stream)).toEqual(['live-down', 'ended-down', 'live-alert', 'ended-alert', 'live-watch']);
   });
 
   test('a pinned card stays where it was drawn; the others sort around it', () => {

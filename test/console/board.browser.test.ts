@@ -6,23 +6,22 @@
  * screenshot of the board to console-board.png at the repository root.
  */
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchChromium } from '../../bench/browser.js';
 import { BoardLoad, HOSTILE, orderBreaks, readBoard, type LoadMessage } from '../../bench/console-load.js';
-import { Client, TOKENS, removeDir, startServer, type ServerProcess } from '../server/harness.js';
+import type { Client } from '../server/harness.js';
+import { closeConsolePage, openConsolePage, type ConsolePage } from './console-page.js';
 
 const SCREENSHOT = fileURLToPath(new URL('../../console-board.png', import.meta.url));
 const STREAMS = 1000;
 const RATE = 50;
 const MAX_CARDS = 48;
 
-let server: ServerProcess;
-let browser: Browser;
+const world: Partial<ConsolePage> = {};
 let page: Page;
 let ingest: Client;
-const dialogs: string[] = [];
-const pageErrors: string[] = [];
+let dialogs: string[];
+let pageErrors: string[];
 const load = new BoardLoad(STREAMS);
 
 /** Sends messages in frames of 250 and waits for the last ack of each frame. */
@@ -53,27 +52,12 @@ async function steady(ms: number, check: () => Promise<void>): Promise<void> {
 const board = () => page.evaluate(readBoard);
 
 beforeAll(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`http://127.0.0.1:${server.port}/?token=${TOKENS.moderator[0]}`);
-  await page.waitForSelector('#status[data-status="live"]');
-  ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
+  ({ page, ingest, dialogs, pageErrors } = await openConsolePage({ viewport: { width: 1600, height: 1000 }, feed: false }, world));
   await send(load.seed());
   await page.waitForFunction((n) => /^(\d+) streams/.exec(document.getElementById('board-count')!.textContent ?? '')?.[1] === String(n), STREAMS, { timeout: 30_000 });
 }, 120_000);
 
-afterAll(async () => {
-  ingest?.close();
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dir);
-});
+afterAll(() => closeConsolePage(world));
 
 describe('risk board, 1,000 streams at 50 flags/s', () => {
   test('stays sorted by level, risk and recent flags; draws the top cards and counts the rest', { timeout: 120_000 }, async () => {
@@ -131,7 +115,7 @@ describe('risk board, 1,000 streams at 50 flags/s', () => {
     expect(held[i]!.stream).toBe(target);
     expect(orderBreaks(held, target)).toEqual([]);
     await page.mouse.move(5, 5);
-    await page.waitForFunction(({ s, i }) => [...document.querySelectorAll('#cards .card')].findIndex((c) => (c as HTMLElement).dataset.stream === s) < i, { s: target, i });
+    await page.waitForFunction(({ s, i }) => Number((document.querySelector(`#cards .card[data-stream="${s}"]`) as HTMLElement | null)?.dataset.rank ?? Infinity) < i, { s: target, i });
     expect(orderBreaks(await board())).toEqual([]);
   });
 

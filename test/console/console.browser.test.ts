@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Client, MAIN, TOKENS, removeDir, startServer, type ServerProcess } from '../server/harness.js';
-import { launchChromium } from '../../bench/browser.js';
+import { closeConsolePage, openClients, openConsolePage, type ConsolePage } from './console-page.js';
 
 const MODERATOR = TOKENS.moderator[0]!;
 const INGEST = TOKENS.ingest[0]!;
@@ -21,18 +21,22 @@ interface FlagMessage {
   text: string;
 }
 
+const world: Partial<ConsolePage> = {};
 let server: ServerProcess;
 let browser: Browser;
 let page: Page;
 let ingest: Client;
 let feed: Client;
-const dialogs: string[] = [];
-const pageErrors: string[] = [];
+let dialogs: string[];
+let pageErrors: string[];
 const seqs = new Map<string, number>();
 
+/** Ingest and feed clients on the (restarted) server; `world` closes these at the end. */
 async function openIngest(): Promise<void> {
-  ingest = await Client.open(server.url('/ingest', INGEST));
-  feed = await Client.open(server.url('/feed', MODERATOR));
+  const c = await openClients(server);
+  world.server = server;
+  world.ingest = ingest = c.ingest;
+  world.feed = feed = c.feed!;
 }
 
 /** Sends a final transcript (or chat) and waits for its ack: it is journaled and its flags are out. */
@@ -58,26 +62,10 @@ const card = (stream: string) => page.locator(`.card[data-stream="${stream}"]`);
 const shownCount = async () => Number(((await page.locator('#count').textContent()) ?? '').match(/\d+/)?.[0] ?? -1);
 
 beforeAll(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(`http://127.0.0.1:${server.port}/?token=${MODERATOR}`);
-  await page.waitForSelector('#status[data-status="live"]');
-  await openIngest();
+  ({ server, browser, page, ingest, feed, dialogs, pageErrors } = await openConsolePage({}, world));
 }, 60_000);
 
-afterAll(async () => {
-  ingest?.close();
-  feed?.close();
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dir);
-});
+afterAll(() => closeConsolePage(world));
 
 describe('moderator console', () => {
   test('takes the token from the URL and removes it from the address bar', async () => {

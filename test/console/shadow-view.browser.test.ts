@@ -7,10 +7,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium } from '../../bench/browser.js';
-import { Client, TOKENS, removeDir, startServer, type ServerProcess } from '../server/harness.js';
+import type { Client } from '../server/harness.js';
+import { closeConsolePage, openConsolePage, type ConsolePage } from './console-page.js';
 import { SMALL_LEXICON } from '../stream/embedded.js';
 
 function lexiconDir(files: Record<string, string>): string {
@@ -19,37 +19,21 @@ function lexiconDir(files: Record<string, string>): string {
   return dir;
 }
 
-let server: ServerProcess;
-let browser: Browser;
+const world: Partial<ConsolePage> = {};
 let page: Page;
 let ingest: Client;
+let dialogs: string[];
 const dirs: string[] = [];
-const dialogs: string[] = [];
 
 beforeAll(async () => {
   const live = lexiconDir({ ...SMALL_LEXICON, 'extreme.test.tsv': SMALL_LEXICON['extreme.test.tsv']!.replace('全网最低价\thigh\n', '') });
   const { 'contact.test.tsv': _c, ...shadowFiles } = SMALL_LEXICON;
   const shadow = lexiconDir(shadowFiles);
   dirs.push(live, shadow);
-  server = await startServer({ config: { lexicons: { live, shadow } } });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(`http://127.0.0.1:${server.port}/?token=${TOKENS.moderator[0]}`);
-  await page.waitForSelector('#status[data-status="live"]');
-  ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
+  ({ page, ingest, dialogs } = await openConsolePage({ config: { lexicons: { live, shadow } }, feed: false }, world));
 }, 60_000);
 
-afterAll(async () => {
-  ingest?.close();
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dir);
-  for (const d of dirs) removeDir(d);
-});
+afterAll(() => closeConsolePage(world, dirs));
 
 test('shows what the shadow lexicon gains and loses against live, escaped, and promote asks first then shows the refusal', { timeout: 60_000 }, async () => {
   expect(await page.locator('.shadow-view').isHidden()).toBe(true);

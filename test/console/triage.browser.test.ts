@@ -5,41 +5,25 @@
  * previous flag, dismiss, open, shutdown only after a yes) and the queue of recommended shutdowns
  * (confirm, decline).
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launchChromium } from '../../bench/browser.js';
-import { Client, TOKENS, removeDir, startServer, type ServerProcess } from '../server/harness.js';
+import { TOKENS, type Client, type ServerProcess } from '../server/harness.js';
+import { closeConsolePage, openConsolePage, type ConsolePage } from './console-page.js';
 
+const world: Partial<ConsolePage> = {};
 let server: ServerProcess;
-let browser: Browser;
 let page: Page;
 let ingest: Client;
 let feed: Client;
-const dialogs: string[] = [];
+let dialogs: string[];
 const seqs = new Map<string, number>();
 const HOSTILE_USER = '<img src=x onerror=alert(1)>';
 
 beforeAll(async () => {
-  server = await startServer({ config: { escalation: { mode: 'recommend' } } });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(`http://127.0.0.1:${server.port}/?token=${TOKENS.moderator[0]}`);
-  await page.waitForSelector('#status[data-status="live"]');
-  ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
-  feed = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+  ({ server, page, ingest, feed, dialogs } = await openConsolePage({ config: { escalation: { mode: 'recommend' } } }, world));
 }, 60_000);
 
-afterAll(async () => {
-  ingest?.close();
-  feed?.close();
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dir);
-});
+afterAll(() => closeConsolePage(world));
 
 async function send(msg: Record<string, unknown> & { stream: string }): Promise<number> {
   const seq = (seqs.get(msg.stream) ?? 0) + 1;

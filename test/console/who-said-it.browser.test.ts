@@ -2,39 +2,22 @@
  * The console's flag row says who said it (the chat viewer, a guest or the PK opponent) as text,
  * never markup, and crosses out a flag the ASR's final retracted. Real chromium, real server.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium } from '../../bench/browser.js';
-import { Client, TOKENS, removeDir, startServer, type ServerProcess } from '../server/harness.js';
+import type { Client } from '../server/harness.js';
+import { closeConsolePage, openConsolePage, type ConsolePage } from './console-page.js';
 
-let server: ServerProcess;
-let browser: Browser;
+const world: Partial<ConsolePage> = {};
 let page: Page;
 let ingest: Client;
 let feed: Client;
-const dialogs: string[] = [];
+let dialogs: string[];
 
 beforeAll(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  await page.goto(`http://127.0.0.1:${server.port}/?token=${TOKENS.moderator[0]}`);
-  await page.waitForSelector('#status[data-status="live"]');
-  ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
-  feed = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+  ({ page, ingest, feed, dialogs } = await openConsolePage({}, world));
 }, 60_000);
 
-afterAll(async () => {
-  ingest?.close();
-  feed?.close();
-  await browser?.close();
-  await server?.stop();
-  if (server) removeDir(server.dir);
-});
+afterAll(() => closeConsolePage(world));
 
 const row = (id: string) => page.locator(`.flag-row[data-flag-id="${id}"]:not([hidden])`);
 

@@ -3,7 +3,7 @@
  * over the core's summaries, so a subscriber that reloads sees what one that stayed saw.
  */
 import { describe, expect, test } from 'vitest';
-import { FeedStreams, StatePages } from '../../src/server/feed-state.js';
+import { FeedStreams, StatePages, flagAfterEnd } from '../../src/server/feed-state.js';
 import type { StreamSummary } from '../../src/stream/contracts.js';
 
 const core = (s: Partial<StreamSummary> & { stream: string }): StreamSummary => ({ level: 'normal', risk: 0, pk: false, ...s });
@@ -48,5 +48,36 @@ describe('FeedStreams', () => {
     const pages = new StatePages([core({ stream: 'r' })], {});
     pages.apply({ type: 'level', stream: 'r', level: 'watch', risk: 3, ts: 5 });
     expect(JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams).toEqual([core({ stream: 'r', level: 'watch', risk: 3 })]);
+  });
+
+  test('an end marks the stream ended (its last PK state stays) until a flag or a PK start; level events leave it ended', () => {
+    const f = new FeedStreams();
+    f.apply({ type: 'pk', stream: 'e', state: 'start', opponent: 'o', ts: 1 });
+    f.apply({ type: 'level', stream: 'e', level: 'alert', risk: 9, ts: 1 });
+    f.apply({ type: 'end', stream: 'e', seq: 7, ts: 2 });
+    // The core released it (normal, 0, no PK): the fold says alert, 9, the PK as told, ended.
+    expect(f.over([core({ stream: 'e' })])).toEqual([core({ stream: 'e', level: 'alert', risk: 9, pk: true, opponent: 'o', ended: { seq: 7, ts: 2 } })]);
+    expect(f.ended('e')).toEqual({ seq: 7, ts: 2 });
+    // Ended without a level ever told: still listed once the core forgets it.
+    f.apply({ type: 'end', stream: 'quiet', seq: 1, ts: 3 });
+    expect(f.over([]).map((s) => [s.stream, s.ended?.ts])).toEqual([['e', 2], ['quiet', 3]]);
+    f.apply({ type: 'level', stream: 'e', level: 'normal', risk: 0, ts: 4 });
+    expect(f.ended('e')).toEqual({ seq: 7, ts: 2 });
+    f.apply({ type: 'resumed', stream: 'e' });
+    expect(f.over([core({ stream: 'e' })])[0]).toEqual(core({ stream: 'e', pk: true, opponent: 'o' }));
+    f.apply({ type: 'pk', stream: 'quiet', state: 'start', opponent: 'x', ts: 5 });
+    expect(f.ended('quiet')).toBeUndefined();
+    // Pages still to come are patched the same way.
+    const pages = new StatePages([core({ stream: 'p', pk: true, opponent: 'o' })], {});
+    pages.apply({ type: 'end', stream: 'p', seq: 1, ts: 9 });
+    expect(JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams).toEqual([core({ stream: 'p', pk: true, opponent: 'o', ended: { seq: 1, ts: 9 } })]);
+  });
+
+  test('a flag resumes an ended stream only if it is past the end: a later seq, or a later event time (seqs restarted)', () => {
+    const end = { seq: 20, ts: 1000 };
+    expect(flagAfterEnd({ seq: 19, ts: 999 }, end)).toBe(false);
+    expect(flagAfterEnd({ seq: 20, ts: 1000 }, end)).toBe(false);
+    expect(flagAfterEnd({ seq: 21, ts: 1000 }, end)).toBe(true);
+    expect(flagAfterEnd({ seq: 1, ts: 1001 }, end)).toBe(true);
   });
 });
