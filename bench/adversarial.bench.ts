@@ -6,6 +6,11 @@
  *
  *   npm run bench:adversarial                     64K units, 15 rounds
  *   npm run bench:adversarial -- --size 16384 --rounds 31 --only 'partial,negat'
+ *   npm run bench:adversarial -- --baseline /tmp/baseline    A/B: a baseline build's scanner too
+ *
+ * With --baseline DIST (a copy of `dist/` built from the baseline commit, as for bench:ab) both
+ * scanners time every text in the same rounds, alternating, and each is judged against its own
+ * speech time: the × speech columns of the two builds are the figures to compare on a busy machine.
  *
  * Rounds are interleaved (each round times every text once, in alternating order), so a burst of
  * CPU steal on a shared machine lands on every row of a round instead of deciding one row.
@@ -13,7 +18,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createScanner } from '../src/index.js';
 import { ADVERSARIES } from './adversarial.js';
 import { makeLexicon, makeMessages } from './corpus.js';
@@ -22,6 +28,7 @@ interface Options {
   size: number;
   rounds: number;
   only: string[];
+  baseline?: string;
 }
 
 const LIMIT_MS = 250;
@@ -39,7 +46,8 @@ function parseArgs(argv: string[]): Options {
     if (a === '--size') o.size = num();
     else if (a === '--rounds') o.rounds = num();
     else if (a === '--only') o.only = (argv[++i] ?? '').split(',');
-    else throw new Error(`unknown option ${a} (known: --size UNITS, --rounds N, --only a,b)`);
+    else if (a === '--baseline') o.baseline = argv[++i];
+    else throw new Error(`unknown option ${a} (known: --size UNITS, --rounds N, --only a,b, --baseline DIST)`);
   }
   return o;
 }
@@ -54,26 +62,57 @@ interface Row {
   text: string;
   times: number[];
   flags: number;
+  /** The baseline build's times and flags (with --baseline). */
+  baseTimes: number[];
+  baseFlags: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-function main(): void {
+async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const scanner = createScanner();
+  const other = o.baseline
+    ? ((await import(pathToFileURL(resolve(o.baseline, 'src/index.js')).href)) as { createScanner: typeof createScanner }).createScanner()
+    : undefined;
+  const row = (name: string, text: string): Row => ({ name, text, times: [], flags: 0, baseTimes: [], baseFlags: 0 });
   const rows: Row[] = [
-    { name: 'ordinary speech (baseline)', text: speech(o.size), times: [], flags: 0 },
-    ...ADVERSARIES.filter((a) => o.only.length === 0 || o.only.some((x) => a.name.includes(x))).map((a) => ({ name: a.name, text: a.make(o.size), times: [], flags: 0 })),
+    row('ordinary speech (baseline)', speech(o.size)),
+    ...ADVERSARIES.filter((a) => o.only.length === 0 || o.only.some((x) => a.name.includes(x))).map((a) => row(a.name, a.make(o.size))),
   ];
   // Warm-up: JIT tiers and the scanner's buffers grown to the size, for every text.
-  for (let i = 0; i < 3; i++) for (const r of rows) r.flags = scanner.scan(r.text).length;
+  for (let i = 0; i < 3; i++) {
+    for (const r of rows) {
+      r.flags = scanner.scan(r.text).length;
+      if (other) r.baseFlags = other.scan(r.text).length;
+    }
+  }
+  const time = (s: Pick<typeof scanner, 'scan'>, text: string) => {
+    const t = performance.now();
+    s.scan(text);
+    return performance.now() - t;
+  };
   for (let round = 0; round < o.rounds; round++) {
     const order = round % 2 === 0 ? rows : [...rows].reverse();
     for (const r of order) {
-      const t = performance.now();
-      scanner.scan(r.text);
-      r.times.push(performance.now() - t);
+      // Alternating which build goes first, so neither always runs right after the other's garbage.
+      if (other && round % 4 >= 2) r.baseTimes.push(time(other, r.text));
+      r.times.push(time(scanner, r.text));
+      if (other && round % 4 < 2) r.baseTimes.push(time(other, r.text));
     }
+  }
+  if (other) {
+    const b0 = median(rows[0]!.baseTimes);
+    const c0 = median(rows[0]!.times);
+    console.log(`A/B against ${o.baseline}: median ms and × speech of each build (its own speech time)\n`);
+    console.log(`${'text'.padEnd(46)}${'base ms'.padStart(9)}${'×'.padStart(7)}${'this ms'.padStart(9)}${'×'.padStart(7)}${'this/base'.padStart(10)}`);
+    for (const r of rows) {
+      const b = median(r.baseTimes);
+      const c = median(r.times);
+      const differ = r.flags === r.baseFlags ? '' : `  FLAGS DIFFER ${r.baseFlags} → ${r.flags}`;
+      console.log(`${r.name.padEnd(46)}${b.toFixed(2).padStart(9)}${(b / b0).toFixed(2).padStart(7)}${c.toFixed(2).padStart(9)}${(c / c0).toFixed(2).padStart(7)}${(c / b).toFixed(2).padStart(10)}${differ}`);
+    }
+    console.log('');
   }
   const base = median(rows[0]!.times);
   console.log(`pkguard adversarial bench: one message of ${o.size} UTF-16 units each, ${o.rounds} interleaved rounds, median ms`);
@@ -96,4 +135,4 @@ function main(): void {
   console.log(`results: ${file}`);
 }
 
-main();
+await main();

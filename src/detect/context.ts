@@ -33,6 +33,7 @@
  */
 import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import { work } from '../work-meter.js';
+import { LOWER_TO_LATIN } from './negation.js';
 import { CONTEXT_CASES, type ContextCase } from './context-cases.js';
 
 export { CONTEXT_CASES } from './context-cases.js';
@@ -44,8 +45,34 @@ const FRAME_GAP = 3;
 
 /** Cases by category code, their Chinese words folded as the text is (队伍 reads 队5: 伍 is a numeral), built on first use. */
 let byCategory: readonly (readonly ContextCase[])[] | undefined;
+/**
+ * heads[u], bit b: a word of case b (its place in its category's list) begins with folded unit u.
+ * A case whose bit no unit of its window carries cannot match there and is not compared word by
+ * word: most matches meet few case words, and ~150 contact words compared across a 20-unit window
+ * per match made the warnings row (千万别加微信都是骗子 × 6,500) the slowest hostile text.
+ */
+let headsByCategory: readonly Uint32Array[] | undefined;
+/** Cases (bit per place) holding an empty word, which matches anywhere: never filtered. */
+let alwaysByCategory: readonly number[] | undefined;
 function casesFor(category: number, fold: Uint16Array): readonly ContextCase[] | undefined {
-  byCategory ??= [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
+  if (!byCategory) {
+    const lists = [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
+    const always = lists.map(() => 0);
+    headsByCategory = lists.map((cases, c) => {
+      const heads = new Uint32Array(0x10000);
+      cases.forEach((k, b) => {
+        // Past 32 cases a case shares bit 31 (filtered less, never wrongly).
+        const bit = 1 << Math.min(b, 31);
+        for (const w of k.words) {
+          if (w.length === 0) always[c]! |= bit;
+          else heads[w.charCodeAt(0)]! |= bit;
+        }
+      });
+      return heads;
+    });
+    alwaysByCategory = always;
+    byCategory = lists;
+  }
   return byCategory[category];
 }
 const ELLIPSIS = 0x2026;
@@ -63,6 +90,40 @@ function foldWord(w: string, fold: Uint16Array): string {
 function foldCase(k: ContextCase, fold: Uint16Array): ContextCase {
   return { ...k, words: k.words.map((w) => foldWord(w, fold)), ...(k.then ? { then: k.then.map((w) => foldWord(w, fold)) } : {}) };
 }
+
+/** Clause breaks by unit (a table: read for every unit of every window). */
+const BREAK = new Uint8Array(0x10000);
+for (const u of CLAUSE_BREAKS) BREAK[u] = 1;
+
+/**
+ * Noise already read in one text: `[from, to)` holds no significant unit and no clause break. A
+ * caller judging many matches of one text passes the same NoiseSpan for all of them (and resets
+ * it for another text), so a long run of noise is read once, not once per match each side (🛰 in a
+ * run of emoji, every unit noise, read 128 units a match). Any span is right; a stale one is not.
+ */
+export class NoiseSpan {
+  from = 0;
+  to = 0;
+  /** @param keeps false for a span that never records (a caller without one). */
+  constructor(readonly keeps = true) {}
+  reset(): void {
+    this.from = 0;
+    this.to = 0;
+  }
+  /** Records that `[from, to)` is noise, kept when at least MIN_NOISE long; joined to the span it touches. */
+  note(from: number, to: number): void {
+    if (to - from < MIN_NOISE || !this.keeps) return;
+    if (from <= this.to && to >= this.from && this.to > this.from) {
+      this.from = Math.min(this.from, from);
+      this.to = Math.max(this.to, to);
+    } else {
+      this.from = from;
+      this.to = to;
+    }
+  }
+}
+const MIN_NOISE = 8;
+const NO_SPAN = new NoiseSpan(false);
 
 // Scratch (scanning is synchronous and not re-entrant).
 const before = new Uint16Array(WINDOW);
@@ -88,94 +149,173 @@ const ADD = '加'.charCodeAt(0);
  * The WINDOW significant units after the match, across clause breaks (a warning often is its own
  * clause: 有人发微信号，千万别加，都是骗子), into `later`; returns how many.
  */
-function readLater(text: string, end: number, fold: Uint16Array): number {
+function readLater(text: string, end: number, fold: Uint16Array, noise: NoiseSpan): number {
   let n = 0;
   let j = end;
-  for (; j < text.length && j < end + MAX_READ && n < WINDOW; j++) {
+  let read = 0;
+  const to = Math.min(text.length, end + MAX_READ);
+  for (; j < to && n < WINDOW; j++) {
+    if (j >= noise.from && j < noise.to) {
+      j = noise.to - 1;
+      continue;
+    }
+    read++;
     const f = fold[text.charCodeAt(j)]!;
     if (f === 0 || f >= 0xfffe) continue;
     later[n++] = f;
   }
-  work.steps += j - end;
+  work.steps += read;
   return n;
+}
+
+/** The OR of heads[u] over `buf[from, to)`: the cases a word of which may begin there. */
+function headsIn(heads: Uint32Array, buf: Uint16Array, from: number, to: number): number {
+  let m = 0;
+  for (let i = from; i < to; i++) m |= heads[buf[i]!]!;
+  return m;
+}
+
+/** Is any unit of `text[from, to)` one whose lower case holds a Latin letter (the English cases read nothing else)? */
+function latinIn(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const u = text.charCodeAt(i);
+    if (((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a) || u === LOWER_TO_LATIN[0] || u === LOWER_TO_LATIN[1]) return true;
+  }
+  return false;
 }
 
 /**
  * Does the context of the match `text[start, end)` (category code `category`) make it no claim or
- * contact? `fold` is the shared fold table. Reads at most MAX_READ units each side.
+ * contact? `fold` is the shared fold table; `noise`, if given, the NoiseSpan of this text (see
+ * there). Reads at most MAX_READ units each side. The first case of the table that holds decides.
  */
-export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array): ContextCase | undefined {
+export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array, noise: NoiseSpan = NO_SPAN): ContextCase | undefined {
   const cases = casesFor(category, fold);
   if (!cases || cases.length === 0) return undefined;
-  // The clause before (nearest last, right-aligned in `before`) and after the match, folded.
+  const heads = headsByCategory![category]!;
+  const always = alwaysByCategory![category]!;
+  // The clause before (nearest last, right-aligned in `before`) and after the match, folded; a
+  // known noise span is stepped over (it holds no break and nothing significant).
   let nb = 0;
   let k = start - 1;
-  for (; k >= 0 && k >= start - MAX_READ && nb < WINDOW; k--) {
+  let read = 0;
+  let quiet = start; // the noise read since the last significant unit is [k + 1, quiet)
+  const lo = Math.max(0, start - MAX_READ);
+  for (; k >= lo && nb < WINDOW; k--) {
+    if (k < noise.to && k >= noise.from) {
+      k = noise.from;
+      continue;
+    }
+    read++;
     const u = text.charCodeAt(k);
-    if (CLAUSE_BREAKS.has(u)) break;
+    if (BREAK[u] === 1) break;
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
+    noise.note(k + 1, quiet);
+    quiet = k;
     before[WINDOW - 1 - nb++] = f;
   }
+  noise.note(Math.max(k + 1, lo), quiet);
   let na = 0;
   let j = end;
   let question = false;
-  for (; j < text.length && j < end + MAX_READ && na < WINDOW; j++) {
+  quiet = end; // the noise read since the last significant unit is [quiet, j)
+  const hi = Math.min(text.length, end + MAX_READ);
+  for (; j < hi && na < WINDOW; j++) {
+    if (j >= noise.from && j < noise.to) {
+      j = noise.to - 1;
+      continue;
+    }
+    read++;
     const u = text.charCodeAt(j);
-    if (CLAUSE_BREAKS.has(u)) {
+    if (BREAK[u] === 1) {
       question = u === 0xff1f || u === 0x3f;
       break;
     }
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
+    noise.note(quiet, j);
+    quiet = j + 1;
     after[na++] = f;
   }
+  noise.note(quiet, Math.min(j, hi));
   if (j >= text.length) question = false;
-  work.steps += j - k;
+  work.steps += read;
   const b0 = WINDOW - nb;
-  for (const c of cases) {
+  const inBefore = headsIn(heads, before, b0, WINDOW) | always;
+  const inAfter = headsIn(heads, after, 0, na) | always;
+  // Read when a case first needs them.
+  let ni = -1;
+  let inInside = 0;
+  const readOwn = () => {
+    if (ni < 0) {
+      ni = readInside(text, start, end, fold);
+      inInside = headsIn(heads, inside, 0, ni) | always;
+    }
+  };
+  let enFrom = -1;
+  let enTo = -1;
+  let latinBefore = false;
+  let latinAfter = false;
+  for (let b = 0; b < cases.length; b++) {
+    const c = cases[b]!;
+    const bit = 1 << Math.min(b, 31);
     switch (c.look) {
       case 'before': {
         // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
-        const ni = readInside(text, start, end, fold);
-        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+        readOwn();
+        if ((inBefore | inInside) & bit && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
         break;
       }
       case 'after':
-        if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
+        if (inAfter & bit && c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
         break;
       case 'payment':
-        if (c.words.some((w) => indexIn(after, 0, na, w) >= 0) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, readInside(text, start, end, fold), w) >= 0))
-          return c;
+        if (inAfter & bit && c.words.some((w) => indexIn(after, 0, na, w) >= 0)) {
+          readOwn();
+          if (!c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+        }
         break;
       case 'homograph': {
-        const ni = readInside(text, start, end, fold);
-        if (c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        readOwn();
+        if (inInside & bit && c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
         break;
       }
       case 'bare-emoji':
-        if (pictographsOnly(text, start, end, fold) && !c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (pictographsOnly(text, start, end, fold) && !((inBefore | inAfter) & bit && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0))) return c;
         break;
       case 'later': {
-        const nl = readLater(text, end, fold);
-        if (c.words.some((w) => indexIn(later, 0, nl, w) >= 0)) return c;
+        const nl = readLater(text, end, fold, noise);
+        if ((headsIn(heads, later, 0, nl) | always) & bit && c.words.some((w) => indexIn(later, 0, nl, w) >= 0)) return c;
         break;
       }
       case 'frame':
-        if (frame(c, b0)) return c;
+        if (inBefore & bit && frame(c, b0)) return c;
         break;
       case 'question':
-        if (question && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (question && (inBefore | inAfter) & bit && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
         break;
       case 'next':
-        if (c.words.some((w) => startsWith(after, 0, na, w))) return c;
+        if (((na > 0 ? heads[after[0]!]! : 0) | always) & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
         break;
       case 'en-before':
       case 'en-after':
       case 'en-after-phrase':
-      case 'en-before-phrase':
-        if (englishCase(c, text, start, end)) return c;
+      case 'en-before-phrase': {
+        // The English clause window, once: a case reads only Latin words, so a side without one is decided at once.
+        if (enFrom < 0) {
+          enFrom = start;
+          while (enFrom > 0 && start - enFrom < EN_READ && BREAK[text.charCodeAt(enFrom - 1)] !== 1) enFrom--;
+          enTo = end;
+          while (enTo < text.length && enTo - end < EN_READ && BREAK[text.charCodeAt(enTo)] !== 1) enTo++;
+          latinBefore = latinIn(text, enFrom, start);
+          latinAfter = latinIn(text, end, enTo);
+          work.steps += enTo - end + start - enFrom;
+        }
+        const side = c.look === 'en-before' || c.look === 'en-before-phrase' ? latinBefore : latinAfter;
+        if ((side || always & bit) && englishCase(c, text, start, end, enFrom, enTo)) return c;
         break;
+      }
       default:
         break;
     }
@@ -243,12 +383,8 @@ function wordsOf(text: string, from: number, to: number): string[] {
     .filter((w) => w.length > 0);
 }
 
-/** The English cases, on words of the clause (at most EN_READ units each side). */
-function englishCase(c: ContextCase, text: string, start: number, end: number): boolean {
-  let from = start;
-  while (from > 0 && start - from < EN_READ && !CLAUSE_BREAKS.has(text.charCodeAt(from - 1))) from--;
-  let to = end;
-  while (to < text.length && to - end < EN_READ && !CLAUSE_BREAKS.has(text.charCodeAt(to))) to++;
+/** The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side). */
+function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
   if (c.look === 'en-after') {
     const next = wordsOf(text, end, to)[0];
     return next !== undefined && c.words.includes(next);
