@@ -52,28 +52,33 @@ let byCategory: readonly (readonly ContextCase[])[] | undefined;
  * per match made the warnings row (千万别加微信都是骗子 × 6,500) the slowest hostile text.
  */
 let headsByCategory: readonly Uint32Array[] | undefined;
-/** Cases (bit per place) holding an empty word, which matches anywhere: never filtered. */
-let alwaysByCategory: readonly number[] | undefined;
+/** Each case's words by their first unit (byHead[category][place]). */
+let byHeadByCategory: readonly (readonly ByHead[])[] | undefined;
+type ByHead = ReadonlyMap<number, readonly string[]>;
 function casesFor(category: number, fold: Uint16Array): readonly ContextCase[] | undefined {
   if (!byCategory) {
     const lists = [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
-    const always = lists.map(() => 0);
-    headsByCategory = lists.map((cases, c) => {
+    headsByCategory = lists.map((cases) => {
       const heads = new Uint32Array(0x10000);
-      cases.forEach((k, b) => {
-        // Past 32 cases a case shares bit 31 (filtered less, never wrongly).
-        const bit = 1 << Math.min(b, 31);
-        for (const w of k.words) {
-          if (w.length === 0) always[c]! |= bit;
-          else heads[w.charCodeAt(0)]! |= bit;
-        }
-      });
+      // Past 32 cases a case shares bit 31 (filtered less, never wrongly).
+      cases.forEach((k, b) => k.words.forEach((w) => (heads[w.charCodeAt(0)]! |= 1 << Math.min(b, 31))));
       return heads;
     });
-    alwaysByCategory = always;
+    byHeadByCategory = lists.map((cases) => cases.map((k) => wordsByHead(k.words)));
     byCategory = lists;
   }
   return byCategory[category];
+}
+function wordsByHead(words: readonly string[]): ByHead {
+  const m = new Map<number, string[]>();
+  for (const w of words) {
+    // An empty word would hold everywhere: a slip in the table, not a case.
+    if (w.length === 0 || w.startsWith('…')) throw new Error(`context-cases.ts: a word is empty or begins with a gap (${JSON.stringify(words)})`);
+    const list = m.get(w.charCodeAt(0)) ?? [];
+    list.push(w);
+    m.set(w.charCodeAt(0), list);
+  }
+  return m;
 }
 const ELLIPSIS = 0x2026;
 function foldWord(w: string, fold: Uint16Array): string {
@@ -193,7 +198,7 @@ export function contextDrops(category: number, text: string, start: number, end:
   const cases = casesFor(category, fold);
   if (!cases || cases.length === 0) return undefined;
   const heads = headsByCategory![category]!;
-  const always = alwaysByCategory![category]!;
+  const byHead = byHeadByCategory![category]!;
   // The clause before (nearest last, right-aligned in `before`) and after the match, folded; a
   // known noise span is stepped over (it holds no break and nothing significant).
   let nb = 0;
@@ -242,15 +247,15 @@ export function contextDrops(category: number, text: string, start: number, end:
   if (j >= text.length) question = false;
   work.steps += read;
   const b0 = WINDOW - nb;
-  const inBefore = headsIn(heads, before, b0, WINDOW) | always;
-  const inAfter = headsIn(heads, after, 0, na) | always;
+  const inBefore = headsIn(heads, before, b0, WINDOW);
+  const inAfter = headsIn(heads, after, 0, na);
   // Read when a case first needs them.
   let ni = -1;
   let inInside = 0;
   const readOwn = () => {
     if (ni < 0) {
       ni = readInside(text, start, end, fold);
-      inInside = headsIn(heads, inside, 0, ni) | always;
+      inInside = headsIn(heads, inside, 0, ni);
     }
   };
   let enFrom = -1;
@@ -260,18 +265,21 @@ export function contextDrops(category: number, text: string, start: number, end:
   for (let b = 0; b < cases.length; b++) {
     const c = cases[b]!;
     const bit = 1 << Math.min(b, 31);
+    const words = byHead[b]!;
+    // Is one of the case's words in buf[from, to)?
+    const any = (buf: Uint16Array, from: number, to: number) => anyWordIn(words, heads, bit, buf, from, to);
     switch (c.look) {
       case 'before': {
         // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
         readOwn();
-        if ((inBefore | inInside) & bit && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+        if ((inBefore | inInside) & bit && (any(before, b0, WINDOW) || any(inside, 0, ni))) return c;
         break;
       }
       case 'after':
-        if (inAfter & bit && c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
+        if (inAfter & bit && any(after, 0, na)) return c;
         break;
       case 'payment':
-        if (inAfter & bit && c.words.some((w) => indexIn(after, 0, na, w) >= 0)) {
+        if (inAfter & bit && any(after, 0, na)) {
           readOwn();
           if (!c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
         }
@@ -282,21 +290,21 @@ export function contextDrops(category: number, text: string, start: number, end:
         break;
       }
       case 'bare-emoji':
-        if (pictographsOnly(text, start, end, fold) && !((inBefore | inAfter) & bit && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0))) return c;
+        if (pictographsOnly(text, start, end, fold) && !((inBefore | inAfter) & bit && (any(before, b0, WINDOW) || any(after, 0, na)))) return c;
         break;
       case 'later': {
         const nl = readLater(text, end, fold, noise);
-        if ((headsIn(heads, later, 0, nl) | always) & bit && c.words.some((w) => indexIn(later, 0, nl, w) >= 0)) return c;
+        if (headsIn(heads, later, 0, nl) & bit && any(later, 0, nl)) return c;
         break;
       }
       case 'frame':
-        if (inBefore & bit && frame(c, b0)) return c;
+        if (inBefore & bit && frame(c, words, heads, bit, b0)) return c;
         break;
       case 'question':
-        if (question && (inBefore | inAfter) & bit && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (question && (inBefore | inAfter) & bit && (any(before, b0, WINDOW) || any(after, 0, na))) return c;
         break;
       case 'next':
-        if (((na > 0 ? heads[after[0]!]! : 0) | always) & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
+        if (na > 0 && heads[after[0]!]! & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
         break;
       case 'en-before':
       case 'en-after':
@@ -313,7 +321,7 @@ export function contextDrops(category: number, text: string, start: number, end:
           work.steps += enTo - end + start - enFrom;
         }
         const side = c.look === 'en-before' || c.look === 'en-before-phrase' ? latinBefore : latinAfter;
-        if ((side || always & bit) && englishCase(c, text, start, end, enFrom, enTo)) return c;
+        if (side && englishCase(c, text, start, end, enFrom, enTo)) return c;
         break;
       }
       default:
@@ -335,23 +343,40 @@ function pictographsOnly(text: string, start: number, end: number, fold: Uint16A
 }
 
 /** A weak negator in the clause before, followed within FRAME_GAP units by a contact action. */
-function frame(c: ContextCase, b0: number): boolean {
-  for (const w of c.words) {
-    for (let from = b0; ; ) {
-      const at = indexIn(before, from, WINDOW, w);
-      if (at < 0) break;
+function frame(c: ContextCase, words: ByHead, heads: Uint32Array, bit: number, b0: number): boolean {
+  for (let at = b0; at < WINDOW; at++) {
+    if ((heads[before[at]!]! & bit) === 0) continue;
+    for (const w of words.get(before[at]!) ?? NONE) {
+      if (!wordAt(before, at, WINDOW, w)) continue;
       const next = at + w.length;
       // An A-not-A question (有没有微信, 要不要加微信, 能不能加) asks; it does not refuse.
-      if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) {
-        from = at + 1;
-        continue;
-      }
+      if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) continue;
       if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
       for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
-      from = at + 1;
     }
   }
   return false;
+}
+const NONE: readonly string[] = [];
+
+/**
+ * Does one of a case's `words` occur in `buf[from, to)`? Only where a unit can begin one (its bit
+ * in `heads`) are words compared, and only those beginning with it.
+ */
+function anyWordIn(words: ByHead, heads: Uint32Array, bit: number, buf: Uint16Array, from: number, to: number): boolean {
+  for (let at = from; at < to; at++) {
+    if ((heads[buf[at]!]! & bit) === 0) continue;
+    for (const w of words.get(buf[at]!) ?? NONE) if (wordAt(buf, at, to, w)) return true;
+  }
+  return false;
+}
+
+/** Does `word` occur at `at` of `buf[.., to)`; for a gapped word (不受…保护), its first part at `at` and the rest after it? */
+function wordAt(buf: Uint16Array, at: number, to: number, word: string): boolean {
+  const gap = word.indexOf('…');
+  if (gap < 0) return startsWith(buf, at, to, word);
+  if (!startsWith(buf, at, to, word.slice(0, gap))) return false;
+  return indexIn(buf, at + gap, to, word.slice(gap + 1)) >= 0;
 }
 
 function startsWith(buf: Uint16Array, at: number, to: number, word: string): boolean {
