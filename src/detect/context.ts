@@ -201,6 +201,9 @@ export function contextDrops(category: number, text: string, start: number, end:
   const byHead = byHeadByCategory![category]!;
   // The clause before (nearest last, right-aligned in `before`) and after the match, folded; a
   // known noise span is stepped over (it holds no break and nothing significant).
+  // inBefore, inAfter: the cases a word of which may begin in the window (heads).
+  let inBefore = 0;
+  let inAfter = 0;
   let nb = 0;
   let k = start - 1;
   let read = 0;
@@ -216,9 +219,10 @@ export function contextDrops(category: number, text: string, start: number, end:
     if (BREAK[u] === 1) break;
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
-    noise.note(k + 1, quiet);
+    if (quiet - k > MIN_NOISE) noise.note(k + 1, quiet);
     quiet = k;
     before[WINDOW - 1 - nb++] = f;
+    inBefore |= heads[f]!;
   }
   noise.note(Math.max(k + 1, lo), quiet);
   let na = 0;
@@ -239,16 +243,15 @@ export function contextDrops(category: number, text: string, start: number, end:
     }
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
-    noise.note(quiet, j);
+    if (j - quiet >= MIN_NOISE) noise.note(quiet, j);
     quiet = j + 1;
     after[na++] = f;
+    inAfter |= heads[f]!;
   }
   noise.note(quiet, Math.min(j, hi));
   if (j >= text.length) question = false;
   work.steps += read;
   const b0 = WINDOW - nb;
-  const inBefore = headsIn(heads, before, b0, WINDOW);
-  const inAfter = headsIn(heads, after, 0, na);
   // Read when a case first needs them.
   let ni = -1;
   let inInside = 0;
@@ -332,7 +335,7 @@ export function contextDrops(category: number, text: string, start: number, end:
 }
 
 /** Is `text[start, end)` made of pictographs only (surrogate pairs, dingbats, arrows, joiners), none an action (➕)? */
-function pictographsOnly(text: string, start: number, end: number, fold: Uint16Array): boolean {
+export function pictographsOnly(text: string, start: number, end: number, fold: Uint16Array): boolean {
   for (let i = start; i < end; i++) {
     const u = text.charCodeAt(i);
     if (fold[u] === ADD) return false;
