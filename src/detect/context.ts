@@ -100,24 +100,19 @@ function foldCase(k: ContextCase, fold: Uint16Array): ContextCase {
 const BREAK = new Uint8Array(0x10000);
 for (const u of CLAUSE_BREAKS) BREAK[u] = 1;
 
-/**
- * Noise already read in one text: `[from, to)` holds no significant unit and no clause break. A
- * caller judging many matches of one text passes the same NoiseSpan for all of them (and resets
- * it for another text), so a long run of noise is read once, not once per match each side (🛰 in a
- * run of emoji, every unit noise, read 128 units a match). Any span is right; a stale one is not.
- */
-export class NoiseSpan {
+/** A stretch `[from, to)` of one text known to hold no unit of some kind (see ContextMemo). */
+export class KnownSpan {
   from = 0;
   to = 0;
-  /** @param keeps false for a span that never records (a caller without one). */
+  /** @param keeps false for a span that never records (a caller without a memo). */
   constructor(readonly keeps = true) {}
   reset(): void {
     this.from = 0;
     this.to = 0;
   }
-  /** Records that `[from, to)` is noise, kept when at least MIN_NOISE long; joined to the span it touches. */
+  /** Records `[from, to)`, kept when at least MIN_SPAN long; joined to the span it touches, else in its place. */
   note(from: number, to: number): void {
-    if (to - from < MIN_NOISE || !this.keeps) return;
+    if (to - from < MIN_SPAN || !this.keeps) return;
     if (from <= this.to && to >= this.from && this.to > this.from) {
       this.from = Math.min(this.from, from);
       this.to = Math.max(this.to, to);
@@ -127,8 +122,29 @@ export class NoiseSpan {
     }
   }
 }
-const MIN_NOISE = 8;
-const NO_SPAN = new NoiseSpan(false);
+const MIN_SPAN = 8;
+
+/**
+ * What the reads already know of one text: a stretch of noise (no significant unit, no clause
+ * break) and a plain stretch (no Latin letter, no clause break). A caller judging many matches of
+ * one text passes the same memo for all of them (and resets it for another text), so a run of
+ * noise is read once, not once per match each side (🛰 in a run of emoji read 128 units a match),
+ * nor a clause without English once per match for the English cases. Any span is right; a stale
+ * one (another text's) is not.
+ */
+export class ContextMemo {
+  readonly noise: KnownSpan;
+  readonly plain: KnownSpan;
+  constructor(keeps = true) {
+    this.noise = new KnownSpan(keeps);
+    this.plain = new KnownSpan(keeps);
+  }
+  reset(): void {
+    this.noise.reset();
+    this.plain.reset();
+  }
+}
+const NO_MEMO = new ContextMemo(false);
 
 // Scratch (scanning is synchronous and not re-entrant).
 const before = new Uint16Array(WINDOW);
@@ -154,7 +170,7 @@ const ADD = '加'.charCodeAt(0);
  * The WINDOW significant units after the match, across clause breaks (a warning often is its own
  * clause: 有人发微信号，千万别加，都是骗子), into `later`; returns how many.
  */
-function readLater(text: string, end: number, fold: Uint16Array, noise: NoiseSpan): number {
+function readLater(text: string, end: number, fold: Uint16Array, noise: KnownSpan): number {
   let n = 0;
   let j = end;
   let read = 0;
@@ -180,21 +196,64 @@ function headsIn(heads: Uint32Array, buf: Uint16Array, from: number, to: number)
   return m;
 }
 
-/** Is any unit of `text[from, to)` one whose lower case holds a Latin letter (the English cases read nothing else)? */
-function latinIn(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const u = text.charCodeAt(i);
-    if (((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a) || u === LOWER_TO_LATIN[0] || u === LOWER_TO_LATIN[1]) return true;
+/** Does the lower case of `u` hold a Latin letter (A-Z, a-z, İ, the Kelvin sign)? */
+const latinUnit = (u: number) => ((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a) || u === LOWER_TO_LATIN[0] || u === LOWER_TO_LATIN[1];
+
+/** Is there a Latin unit in the clause within EN_READ units before `start`? A known plain span is stepped over. */
+function latinBeforeIn(text: string, start: number, plain: KnownSpan): boolean {
+  const lo = Math.max(0, start - EN_READ);
+  let read = 0;
+  let found = false;
+  let k = start - 1;
+  for (; k >= lo; k--) {
+    if (k < plain.to && k >= plain.from) {
+      k = plain.from;
+      continue;
+    }
+    read++;
+    const u = text.charCodeAt(k);
+    if (BREAK[u] === 1) break;
+    if (latinUnit(u)) {
+      found = true;
+      break;
+    }
   }
-  return false;
+  plain.note(Math.max(k + 1, lo), start);
+  work.steps += read;
+  return found;
+}
+
+/** Is there a Latin unit in the clause within EN_READ units after `end`? */
+function latinAfterIn(text: string, end: number, plain: KnownSpan): boolean {
+  const hi = Math.min(text.length, end + EN_READ);
+  let read = 0;
+  let found = false;
+  let j = end;
+  for (; j < hi; j++) {
+    if (j >= plain.from && j < plain.to) {
+      j = plain.to - 1;
+      continue;
+    }
+    read++;
+    const u = text.charCodeAt(j);
+    if (BREAK[u] === 1) break;
+    if (latinUnit(u)) {
+      found = true;
+      break;
+    }
+  }
+  plain.note(end, Math.min(j, hi));
+  work.steps += read;
+  return found;
 }
 
 /**
  * Does the context of the match `text[start, end)` (category code `category`) make it no claim or
- * contact? `fold` is the shared fold table; `noise`, if given, the NoiseSpan of this text (see
+ * contact? `fold` is the shared fold table; `memo`, if given, the ContextMemo of this text (see
  * there). Reads at most MAX_READ units each side. The first case of the table that holds decides.
  */
-export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array, noise: NoiseSpan = NO_SPAN): ContextCase | undefined {
+export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array, memo: ContextMemo = NO_MEMO): ContextCase | undefined {
+  const noise = memo.noise;
   const cases = casesFor(category, fold);
   if (!cases || cases.length === 0) return undefined;
   const heads = headsByCategory![category]!;
@@ -219,7 +278,7 @@ export function contextDrops(category: number, text: string, start: number, end:
     if (BREAK[u] === 1) break;
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
-    if (quiet - k > MIN_NOISE) noise.note(k + 1, quiet);
+    if (quiet - k > MIN_SPAN) noise.note(k + 1, quiet);
     quiet = k;
     before[WINDOW - 1 - nb++] = f;
     inBefore |= heads[f]!;
@@ -243,7 +302,7 @@ export function contextDrops(category: number, text: string, start: number, end:
     }
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
-    if (j - quiet >= MIN_NOISE) noise.note(quiet, j);
+    if (j - quiet >= MIN_SPAN) noise.note(quiet, j);
     quiet = j + 1;
     after[na++] = f;
     inAfter |= heads[f]!;
@@ -313,15 +372,17 @@ export function contextDrops(category: number, text: string, start: number, end:
       case 'en-after':
       case 'en-after-phrase':
       case 'en-before-phrase': {
-        // The English clause window, once: a case reads only Latin words, so a side without one is decided at once.
+        // A case reads only Latin words: a side without one (most Chinese speech) is decided at
+        // once, and the clause window is found only for a side with one.
         if (enFrom < 0) {
+          latinBefore = latinBeforeIn(text, start, memo.plain);
+          latinAfter = latinAfterIn(text, end, memo.plain);
           enFrom = start;
-          while (enFrom > 0 && start - enFrom < EN_READ && BREAK[text.charCodeAt(enFrom - 1)] !== 1) enFrom--;
           enTo = end;
-          while (enTo < text.length && enTo - end < EN_READ && BREAK[text.charCodeAt(enTo)] !== 1) enTo++;
-          latinBefore = latinIn(text, enFrom, start);
-          latinAfter = latinIn(text, end, enTo);
-          work.steps += enTo - end + start - enFrom;
+          if (latinBefore) while (enFrom > 0 && start - enFrom < EN_READ && BREAK[text.charCodeAt(enFrom - 1)] !== 1) enFrom--;
+          if (latinAfter) while (enTo < text.length && enTo - end < EN_READ && BREAK[text.charCodeAt(enTo)] !== 1) enTo++;
+          // The window walks and englishCase's words (at most 2 × EN_READ units a match, Latin near
+          // it) stay uncounted as they always were; the Latin reads above are counted.
         }
         const side = c.look === 'en-before' || c.look === 'en-before-phrase' ? latinBefore : latinAfter;
         if (side && englishCase(c, text, start, end, enFrom, enTo)) return c;
