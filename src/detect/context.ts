@@ -328,20 +328,18 @@ export function contextDrops(category: number, text: string, start: number, end:
     const c = cases[b]!;
     const bit = 1 << Math.min(b, 31);
     const words = byHead[b]!;
-    // Is one of the case's words in buf[from, to)?
-    const any = (buf: Uint16Array, from: number, to: number) => anyWordIn(words, heads, bit, buf, from, to);
     switch (c.look) {
       case 'before': {
         // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
         readOwn();
-        if ((inBefore | inInside) & bit && (any(before, b0, WINDOW) || any(inside, 0, ni))) return c;
+        if ((inBefore | inInside) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, inside, 0, ni))) return c;
         break;
       }
       case 'after':
-        if (inAfter & bit && any(after, 0, na)) return c;
+        if (inAfter & bit && anyWordIn(words, heads, bit, after, 0, na)) return c;
         break;
       case 'payment':
-        if (inAfter & bit && any(after, 0, na)) {
+        if (inAfter & bit && anyWordIn(words, heads, bit, after, 0, na)) {
           readOwn();
           if (!c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
         }
@@ -352,18 +350,18 @@ export function contextDrops(category: number, text: string, start: number, end:
         break;
       }
       case 'bare-emoji':
-        if (pictographsOnly(text, start, end, fold) && !((inBefore | inAfter) & bit && (any(before, b0, WINDOW) || any(after, 0, na)))) return c;
+        if (pictographsOnly(text, start, end, fold) && !((inBefore | inAfter) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, after, 0, na)))) return c;
         break;
       case 'later': {
         const nl = readLater(text, end, fold, noise);
-        if (headsIn(heads, later, 0, nl) & bit && any(later, 0, nl)) return c;
+        if (headsIn(heads, later, 0, nl) & bit && anyWordIn(words, heads, bit, later, 0, nl)) return c;
         break;
       }
       case 'frame':
         if (inBefore & bit && frame(c, words, heads, bit, b0)) return c;
         break;
       case 'question':
-        if (question && (inBefore | inAfter) & bit && (any(before, b0, WINDOW) || any(after, 0, na))) return c;
+        if (question && (inBefore | inAfter) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, after, 0, na))) return c;
         break;
       case 'next':
         if (na > 0 && heads[after[0]!]! & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
