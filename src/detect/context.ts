@@ -33,6 +33,7 @@
  */
 import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import { work } from '../work-meter.js';
+import { LOWER_TO_LATIN } from './negation.js';
 import { CONTEXT_CASES, type ContextCase } from './context-cases.js';
 
 export { CONTEXT_CASES } from './context-cases.js';
@@ -44,9 +45,40 @@ const FRAME_GAP = 3;
 
 /** Cases by category code, their Chinese words folded as the text is (队伍 reads 队5: 伍 is a numeral), built on first use. */
 let byCategory: readonly (readonly ContextCase[])[] | undefined;
+/**
+ * heads[u], bit b: a word of case b (its place in its category's list) begins with folded unit u.
+ * A case whose bit no unit of its window carries cannot match there and is not compared word by
+ * word: most matches meet few case words, and ~150 contact words compared across a 20-unit window
+ * per match made the warnings row (千万别加微信都是骗子 × 6,500) the slowest hostile text.
+ */
+let headsByCategory: readonly Uint32Array[] | undefined;
+/** Each case's words by their first unit (byHead[category][place]). */
+let byHeadByCategory: readonly (readonly ByHead[])[] | undefined;
+type ByHead = ReadonlyMap<number, readonly string[]>;
 function casesFor(category: number, fold: Uint16Array): readonly ContextCase[] | undefined {
-  byCategory ??= [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
+  if (!byCategory) {
+    const lists = [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
+    headsByCategory = lists.map((cases) => {
+      const heads = new Uint32Array(0x10000);
+      // Past 32 cases a case shares bit 31 (filtered less, never wrongly).
+      cases.forEach((k, b) => k.words.forEach((w) => (heads[w.charCodeAt(0)]! |= 1 << Math.min(b, 31))));
+      return heads;
+    });
+    byHeadByCategory = lists.map((cases) => cases.map((k) => wordsByHead(k.words)));
+    byCategory = lists;
+  }
   return byCategory[category];
+}
+function wordsByHead(words: readonly string[]): ByHead {
+  const m = new Map<number, string[]>();
+  for (const w of words) {
+    // An empty word would hold everywhere: a slip in the table, not a case.
+    if (w.length === 0 || w.startsWith('…')) throw new Error(`context-cases.ts: a word is empty or begins with a gap (${JSON.stringify(words)})`);
+    const list = m.get(w.charCodeAt(0)) ?? [];
+    list.push(w);
+    m.set(w.charCodeAt(0), list);
+  }
+  return m;
 }
 const ELLIPSIS = 0x2026;
 function foldWord(w: string, fold: Uint16Array): string {
@@ -63,6 +95,56 @@ function foldWord(w: string, fold: Uint16Array): string {
 function foldCase(k: ContextCase, fold: Uint16Array): ContextCase {
   return { ...k, words: k.words.map((w) => foldWord(w, fold)), ...(k.then ? { then: k.then.map((w) => foldWord(w, fold)) } : {}) };
 }
+
+/** Clause breaks by unit (a table: read for every unit of every window). */
+const BREAK = new Uint8Array(0x10000);
+for (const u of CLAUSE_BREAKS) BREAK[u] = 1;
+
+/** A stretch `[from, to)` of one text known to hold no unit of some kind (see ContextMemo). */
+export class KnownSpan {
+  from = 0;
+  to = 0;
+  /** @param keeps false for a span that never records (a caller without a memo). */
+  constructor(readonly keeps = true) {}
+  reset(): void {
+    this.from = 0;
+    this.to = 0;
+  }
+  /** Records `[from, to)`, kept when at least MIN_SPAN long; joined to the span it touches, else in its place. */
+  note(from: number, to: number): void {
+    if (to - from < MIN_SPAN || !this.keeps) return;
+    if (from <= this.to && to >= this.from && this.to > this.from) {
+      this.from = Math.min(this.from, from);
+      this.to = Math.max(this.to, to);
+    } else {
+      this.from = from;
+      this.to = to;
+    }
+  }
+}
+const MIN_SPAN = 8;
+
+/**
+ * What the reads already know of one text: a stretch of noise (no significant unit, no clause
+ * break) and a plain stretch (no Latin letter, no clause break). A caller judging many matches of
+ * one text passes the same memo for all of them (and resets it for another text), so a run of
+ * noise is read once, not once per match each side (🛰 in a run of emoji read 128 units a match),
+ * nor a clause without English once per match for the English cases. Any span is right; a stale
+ * one (another text's) is not.
+ */
+export class ContextMemo {
+  readonly noise: KnownSpan;
+  readonly plain: KnownSpan;
+  constructor(keeps = true) {
+    this.noise = new KnownSpan(keeps);
+    this.plain = new KnownSpan(keeps);
+  }
+  reset(): void {
+    this.noise.reset();
+    this.plain.reset();
+  }
+}
+const NO_MEMO = new ContextMemo(false);
 
 // Scratch (scanning is synchronous and not re-entrant).
 const before = new Uint16Array(WINDOW);
@@ -88,94 +170,222 @@ const ADD = '加'.charCodeAt(0);
  * The WINDOW significant units after the match, across clause breaks (a warning often is its own
  * clause: 有人发微信号，千万别加，都是骗子), into `later`; returns how many.
  */
-function readLater(text: string, end: number, fold: Uint16Array): number {
+function readLater(text: string, end: number, fold: Uint16Array, noise: KnownSpan): number {
   let n = 0;
   let j = end;
-  for (; j < text.length && j < end + MAX_READ && n < WINDOW; j++) {
+  let read = 0;
+  const to = Math.min(text.length, end + MAX_READ);
+  for (; j < to && n < WINDOW; j++) {
+    if (j >= noise.from && j < noise.to) {
+      j = noise.to - 1;
+      continue;
+    }
+    read++;
     const f = fold[text.charCodeAt(j)]!;
     if (f === 0 || f >= 0xfffe) continue;
     later[n++] = f;
   }
-  work.steps += j - end;
+  work.steps += read;
   return n;
+}
+
+/** The OR of heads[u] over `buf[from, to)`: the cases a word of which may begin there. */
+function headsIn(heads: Uint32Array, buf: Uint16Array, from: number, to: number): number {
+  let m = 0;
+  for (let i = from; i < to; i++) m |= heads[buf[i]!]!;
+  return m;
+}
+
+/** Does the lower case of `u` hold a Latin letter (A-Z, a-z, İ, the Kelvin sign)? */
+const latinUnit = (u: number) => ((u | 0x20) >= 0x61 && (u | 0x20) <= 0x7a) || u === LOWER_TO_LATIN[0] || u === LOWER_TO_LATIN[1];
+
+/** Is there a Latin unit in the clause within EN_READ units before `start`? A known plain span is stepped over. */
+function latinBeforeIn(text: string, start: number, plain: KnownSpan): boolean {
+  const lo = Math.max(0, start - EN_READ);
+  let read = 0;
+  let found = false;
+  let k = start - 1;
+  for (; k >= lo; k--) {
+    if (k < plain.to && k >= plain.from) {
+      k = plain.from;
+      continue;
+    }
+    read++;
+    const u = text.charCodeAt(k);
+    if (BREAK[u] === 1) break;
+    if (latinUnit(u)) {
+      found = true;
+      break;
+    }
+  }
+  plain.note(Math.max(k + 1, lo), start);
+  work.steps += read;
+  return found;
+}
+
+/** Is there a Latin unit in the clause within EN_READ units after `end`? */
+function latinAfterIn(text: string, end: number, plain: KnownSpan): boolean {
+  const hi = Math.min(text.length, end + EN_READ);
+  let read = 0;
+  let found = false;
+  let j = end;
+  for (; j < hi; j++) {
+    if (j >= plain.from && j < plain.to) {
+      j = plain.to - 1;
+      continue;
+    }
+    read++;
+    const u = text.charCodeAt(j);
+    if (BREAK[u] === 1) break;
+    if (latinUnit(u)) {
+      found = true;
+      break;
+    }
+  }
+  plain.note(end, Math.min(j, hi));
+  work.steps += read;
+  return found;
 }
 
 /**
  * Does the context of the match `text[start, end)` (category code `category`) make it no claim or
- * contact? `fold` is the shared fold table. Reads at most MAX_READ units each side.
+ * contact? `fold` is the shared fold table; `memo`, if given, the ContextMemo of this text (see
+ * there). Reads at most MAX_READ units each side. The first case of the table that holds decides.
  */
-export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array): ContextCase | undefined {
+export function contextDrops(category: number, text: string, start: number, end: number, fold: Uint16Array, memo: ContextMemo = NO_MEMO): ContextCase | undefined {
+  const noise = memo.noise;
   const cases = casesFor(category, fold);
   if (!cases || cases.length === 0) return undefined;
-  // The clause before (nearest last, right-aligned in `before`) and after the match, folded.
+  const heads = headsByCategory![category]!;
+  const byHead = byHeadByCategory![category]!;
+  // The clause before (nearest last, right-aligned in `before`) and after the match, folded; a
+  // known noise span is stepped over (it holds no break and nothing significant).
+  // inBefore, inAfter: the cases a word of which may begin in the window (heads).
+  let inBefore = 0;
+  let inAfter = 0;
   let nb = 0;
   let k = start - 1;
-  for (; k >= 0 && k >= start - MAX_READ && nb < WINDOW; k--) {
+  let read = 0;
+  let quiet = start; // the noise read since the last significant unit is [k + 1, quiet)
+  const lo = Math.max(0, start - MAX_READ);
+  for (; k >= lo && nb < WINDOW; k--) {
+    if (k < noise.to && k >= noise.from) {
+      k = noise.from;
+      continue;
+    }
+    read++;
     const u = text.charCodeAt(k);
-    if (CLAUSE_BREAKS.has(u)) break;
+    if (BREAK[u] === 1) break;
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
+    if (quiet - k > MIN_SPAN) noise.note(k + 1, quiet);
+    quiet = k;
     before[WINDOW - 1 - nb++] = f;
+    inBefore |= heads[f]!;
   }
+  noise.note(Math.max(k + 1, lo), quiet);
   let na = 0;
   let j = end;
   let question = false;
-  for (; j < text.length && j < end + MAX_READ && na < WINDOW; j++) {
+  quiet = end; // the noise read since the last significant unit is [quiet, j)
+  const hi = Math.min(text.length, end + MAX_READ);
+  for (; j < hi && na < WINDOW; j++) {
+    if (j >= noise.from && j < noise.to) {
+      j = noise.to - 1;
+      continue;
+    }
+    read++;
     const u = text.charCodeAt(j);
-    if (CLAUSE_BREAKS.has(u)) {
+    if (BREAK[u] === 1) {
       question = u === 0xff1f || u === 0x3f;
       break;
     }
     const f = fold[u]!;
     if (f === 0 || f >= 0xfffe) continue;
+    if (j - quiet >= MIN_SPAN) noise.note(quiet, j);
+    quiet = j + 1;
     after[na++] = f;
+    inAfter |= heads[f]!;
   }
+  noise.note(quiet, Math.min(j, hi));
   if (j >= text.length) question = false;
-  work.steps += j - k;
+  work.steps += read;
   const b0 = WINDOW - nb;
-  for (const c of cases) {
+  // Read when a case first needs them.
+  let ni = -1;
+  let inInside = 0;
+  const readOwn = () => {
+    if (ni < 0) {
+      ni = readInside(text, start, end, fold);
+      inInside = headsIn(heads, inside, 0, ni);
+    }
+  };
+  let enFrom = -1;
+  let enTo = -1;
+  let latinBefore = false;
+  let latinAfter = false;
+  for (let b = 0; b < cases.length; b++) {
+    const c = cases[b]!;
+    const bit = 1 << Math.min(b, 31);
+    const words = byHead[b]!;
     switch (c.look) {
       case 'before': {
         // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
-        const ni = readInside(text, start, end, fold);
-        if (c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+        readOwn();
+        if ((inBefore | inInside) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, inside, 0, ni))) return c;
         break;
       }
       case 'after':
-        if (c.words.some((w) => indexIn(after, 0, na, w) >= 0)) return c;
+        if (inAfter & bit && anyWordIn(words, heads, bit, after, 0, na)) return c;
         break;
       case 'payment':
-        if (c.words.some((w) => indexIn(after, 0, na, w) >= 0) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, readInside(text, start, end, fold), w) >= 0))
-          return c;
+        if (inAfter & bit && anyWordIn(words, heads, bit, after, 0, na)) {
+          readOwn();
+          if (!c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+        }
         break;
       case 'homograph': {
-        const ni = readInside(text, start, end, fold);
-        if (c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        readOwn();
+        if (inInside & bit && c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
         break;
       }
       case 'bare-emoji':
-        if (pictographsOnly(text, start, end, fold) && !c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (pictographsOnly(text, start, end, fold) && !((inBefore | inAfter) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, after, 0, na)))) return c;
         break;
       case 'later': {
-        const nl = readLater(text, end, fold);
-        if (c.words.some((w) => indexIn(later, 0, nl, w) >= 0)) return c;
+        const nl = readLater(text, end, fold, noise);
+        if (headsIn(heads, later, 0, nl) & bit && anyWordIn(words, heads, bit, later, 0, nl)) return c;
         break;
       }
       case 'frame':
-        if (frame(c, b0)) return c;
+        if (inBefore & bit && frame(c, words, heads, bit, b0)) return c;
         break;
       case 'question':
-        if (question && c.words.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (question && (inBefore | inAfter) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, after, 0, na))) return c;
         break;
       case 'next':
-        if (c.words.some((w) => startsWith(after, 0, na, w))) return c;
+        if (na > 0 && heads[after[0]!]! & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
         break;
       case 'en-before':
       case 'en-after':
       case 'en-after-phrase':
-      case 'en-before-phrase':
-        if (englishCase(c, text, start, end)) return c;
+      case 'en-before-phrase': {
+        // A case reads only Latin words: a side without one (most Chinese speech) is decided at
+        // once, and the clause window is found only for a side with one.
+        if (enFrom < 0) {
+          latinBefore = latinBeforeIn(text, start, memo.plain);
+          latinAfter = latinAfterIn(text, end, memo.plain);
+          enFrom = start;
+          enTo = end;
+          if (latinBefore) while (enFrom > 0 && start - enFrom < EN_READ && BREAK[text.charCodeAt(enFrom - 1)] !== 1) enFrom--;
+          if (latinAfter) while (enTo < text.length && enTo - end < EN_READ && BREAK[text.charCodeAt(enTo)] !== 1) enTo++;
+          // The window walks and englishCase's words (at most 2 × EN_READ units a match, Latin near
+          // it) stay uncounted as they always were; the Latin reads above are counted.
+        }
+        const side = c.look === 'en-before' || c.look === 'en-before-phrase' ? latinBefore : latinAfter;
+        if (side && englishCase(c, text, start, end, enFrom, enTo)) return c;
         break;
+      }
       default:
         break;
     }
@@ -184,7 +394,7 @@ export function contextDrops(category: number, text: string, start: number, end:
 }
 
 /** Is `text[start, end)` made of pictographs only (surrogate pairs, dingbats, arrows, joiners), none an action (➕)? */
-function pictographsOnly(text: string, start: number, end: number, fold: Uint16Array): boolean {
+export function pictographsOnly(text: string, start: number, end: number, fold: Uint16Array): boolean {
   for (let i = start; i < end; i++) {
     const u = text.charCodeAt(i);
     if (fold[u] === ADD) return false;
@@ -195,23 +405,40 @@ function pictographsOnly(text: string, start: number, end: number, fold: Uint16A
 }
 
 /** A weak negator in the clause before, followed within FRAME_GAP units by a contact action. */
-function frame(c: ContextCase, b0: number): boolean {
-  for (const w of c.words) {
-    for (let from = b0; ; ) {
-      const at = indexIn(before, from, WINDOW, w);
-      if (at < 0) break;
+function frame(c: ContextCase, words: ByHead, heads: Uint32Array, bit: number, b0: number): boolean {
+  for (let at = b0; at < WINDOW; at++) {
+    if ((heads[before[at]!]! & bit) === 0) continue;
+    for (const w of words.get(before[at]!) ?? NONE) {
+      if (!wordAt(before, at, WINDOW, w)) continue;
       const next = at + w.length;
       // An A-not-A question (有没有微信, 要不要加微信, 能不能加) asks; it does not refuse.
-      if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) {
-        from = at + 1;
-        continue;
-      }
+      if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) continue;
       if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
       for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
-      from = at + 1;
     }
   }
   return false;
+}
+const NONE: readonly string[] = [];
+
+/**
+ * Does one of a case's `words` occur in `buf[from, to)`? Only where a unit can begin one (its bit
+ * in `heads`) are words compared, and only those beginning with it.
+ */
+function anyWordIn(words: ByHead, heads: Uint32Array, bit: number, buf: Uint16Array, from: number, to: number): boolean {
+  for (let at = from; at < to; at++) {
+    if ((heads[buf[at]!]! & bit) === 0) continue;
+    for (const w of words.get(buf[at]!) ?? NONE) if (wordAt(buf, at, to, w)) return true;
+  }
+  return false;
+}
+
+/** Does `word` occur at `at` of `buf[.., to)`; for a gapped word (不受…保护), its first part at `at` and the rest after it? */
+function wordAt(buf: Uint16Array, at: number, to: number, word: string): boolean {
+  const gap = word.indexOf('…');
+  if (gap < 0) return startsWith(buf, at, to, word);
+  if (!startsWith(buf, at, to, word.slice(0, gap))) return false;
+  return indexIn(buf, at + gap, to, word.slice(gap + 1)) >= 0;
 }
 
 function startsWith(buf: Uint16Array, at: number, to: number, word: string): boolean {
@@ -243,12 +470,8 @@ function wordsOf(text: string, from: number, to: number): string[] {
     .filter((w) => w.length > 0);
 }
 
-/** The English cases, on words of the clause (at most EN_READ units each side). */
-function englishCase(c: ContextCase, text: string, start: number, end: number): boolean {
-  let from = start;
-  while (from > 0 && start - from < EN_READ && !CLAUSE_BREAKS.has(text.charCodeAt(from - 1))) from--;
-  let to = end;
-  while (to < text.length && to - end < EN_READ && !CLAUSE_BREAKS.has(text.charCodeAt(to))) to++;
+/** The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side). */
+function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
   if (c.look === 'en-after') {
     const next = wordsOf(text, end, to)[0];
     return next !== undefined && c.words.includes(next);
