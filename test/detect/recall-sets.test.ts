@@ -85,6 +85,8 @@ const found: [mechanism: string, text: string, category: string][] = [
   ['a viewer asking for the account', '姐姐有小红书吗，想看更多搭配', 'contact'],
   ['a viewer asking for the owner’s number', '谁知道老板手机号，漏发了一件', 'contact'],
   ['asking whether the shop is on another app', '京东有店吗，想开发票', 'contact'],
+  ['best within a price band, slang', '这台空气炸锅在同档次里最能打', 'extreme'],
+  ['condition … unblocked', '过敏性鼻炎的，喷了三天鼻子就通了', 'medical'],
 ];
 
 const clean: [mechanism: string, text: string][] = [
@@ -126,6 +128,7 @@ const clean: [mechanism: string, text: string][] = [
   ['first batch', '第一批货已经发完了'],
   ['a customer-service line of the platform', '售后热线在订单详情里，是平台客服的'],
   ['nothing compares: about a person', '主播唱歌谁都比不上'],
+  ['the same item, a taste question', '同款里最好看的颜色是哪个'],
 ];
 
 describe('found by mechanism', () => {
