@@ -29,3 +29,8 @@ export function attribute(flags: Flag[], a: Attribution): Flag[] {
   } else if (a.speaker !== undefined) for (const f of flags) f.speaker = a.speaker;
   return flags;
 }
+
+/** The attribution of a wire message: its kind, the chat viewer's `user`, the transcript's `speaker`. */
+export function attributionOf(msg: { type: string; user?: string | undefined; speaker?: Flag['speaker'] | undefined }): Attribution {
+  return { kind: msg.type === 'chat' ? 'chat' : 'transcript', user: msg.user, speaker: msg.speaker };
+}

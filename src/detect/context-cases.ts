@@ -33,7 +33,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'prohibition',
     categories: [CONTACT],
     look: 'before',
-    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号', '冒充', '假冒', '假扮'],
+    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号', '冒充', '假冒', '假扮', '不支持', '不提倡', '不鼓励', '规定', '平台不让', '不让私下', '不让加', '不让留'],
   },
   {
     name: 'refusal',
@@ -53,7 +53,21 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'warned-later',
     categories: [CONTACT],
     look: 'later',
-    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒'],
+    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服'],
+  },
+  {
+    name: 'reported',
+    categories: [CONTACT],
+    look: 'before',
+    // Someone else's solicitation, reported or asked about (有人私信让我加他微信, 有个号叫我加V，是你们的人吗).
+    words: ['有人…让', '有人…叫我', '有人…叫你', '有人…私信', '有人…说', '有人…发广告', '有个号…让', '有个号…私信', '有个号…叫', '有个人…让', '有个人…叫', '别人…让你', '别人…让我', '陌生人…让', '骗子…让'],
+  },
+  {
+    name: 'seen-there',
+    categories: [CONTACT],
+    look: 'after',
+    // Another platform named as where a price or the goods were seen, no buyer sent there (在某宝看到卖一百多).
+    words: ['看到这', '看到同款', '看到过', '看到一样', '看到有', '看到卖', '看过', '见过', '要卖', '卖得', '卖到', '卖了', '买过', '标价', '比过价'],
   },
   {
     name: 'english-rule',

@@ -32,7 +32,17 @@ const MAX_LOOKBACK = 48;
 /** Is the claim starting at `start` of `text` negated? `fold` is the shared fold table. */
 export function negatedBefore(text: string, start: number, fold: Uint16Array): boolean {
   const first = fold[text.charCodeAt(start)] ?? 0;
-  return first >= 0x61 && first <= 0x7a ? englishNegated(text, start) : chineseNegated(text, start, fold);
+  return first >= 0x61 && first <= 0x7a ? englishNegated(text, start) : chineseNegated(text, start, fold) || askedAsANotA(text, start, fold);
+}
+
+const NOT = '不'.charCodeAt(0);
+const NOT_HAVE = '没'.charCodeAt(0);
+/** 有没有副作用 read from the claim 没有副作用: a claim that starts with 不/没 and repeats the word before it asks (A-not-A), it claims nothing. */
+function askedAsANotA(text: string, start: number, fold: Uint16Array): boolean {
+  const first = fold[text.charCodeAt(start)]!;
+  if ((first !== NOT && first !== NOT_HAVE) || start === 0 || start + 1 >= text.length) return false;
+  const prev = fold[text.charCodeAt(start - 1)]!;
+  return prev !== 0 && prev === fold[text.charCodeAt(start + 1)]!;
 }
 
 /** Warnings before a contact word: don't add, don't trust, beware, impostors. */
@@ -117,7 +127,7 @@ function chineseNegated(text: string, start: number, fold: Uint16Array, words: N
   for (let strip = 0; strip <= maxFillers; strip++) {
     // The negator must end right where the claim (or its fillers) starts: 不仅能降压 ends in 仅, not 不.
     const neg = firstEnding(negators, before, rest);
-    if (neg !== undefined) return !aNotAQuestion(before, rest, neg);
+    if (neg !== undefined) return !aNotAQuestion(before, rest, neg) && !(strip === 0 && aNotAOnClaim(before, rest, neg, fold[text.charCodeAt(start)]!));
     const filler = firstEnding(fillers, before, rest);
     if (filler === undefined) return false;
     rest -= filler.length;
@@ -133,6 +143,15 @@ function aNotAQuestion(buf: Uint16Array, len: number, negator: string): boolean 
   if (negator.length < 2 || (negator[0] !== '不' && negator[0] !== '没')) return false;
   const at = len - negator.length;
   return at > 0 && buf[at - 1] === negator.charCodeAt(1);
+}
+
+/**
+ * 是不是最便宜的 read from the claim 是最便宜的: a lone 不/没 right before a claim that starts with the
+ * word before the 不 (是 不 | 是…) is the same question.
+ */
+function aNotAOnClaim(buf: Uint16Array, len: number, negator: string, claimFirst: number): boolean {
+  if (negator.length !== 1 || (negator !== '不' && negator !== '没')) return false;
+  return len >= 2 && buf[len - 2] === claimFirst;
 }
 
 const EN_LOOKBACK = 40;

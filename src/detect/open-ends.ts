@@ -5,14 +5,16 @@
  *   治疗 → 治疗湿疹) with nothing but spaces after it: its object may open the next chunk
  *   (这个膏药能根治 | 腰椎间盘突出), and the longer term, found across the seam, is the flag;
  * - a term followed only by the start of a Latin word that begins some term, perhaps after a short
- *   word or two (Message me on What | sApp).
+ *   word or two (Message me on What | sApp);
+ * - a contact cue followed only by the first digits of a number, written or spoken (打我电话幺三五 |
+ *   八八六七…): the cue and its number are one phrase, which completes on the next chunk.
  *
  * A held match is put back among the next chunk's candidates: a longer one found across the seam
  * hides it (resolve.ts, leftmost-longest), and otherwise it is flagged there, late by one chunk,
  * with its text in `carried`. A single message (`scan`) holds nothing: it is whole.
  */
 import type { CompiledLexicon } from '../lexicon/compile.js';
-import { VIA_DETECTOR, type CandidateList } from './candidate.js';
+import { categoryCode, VIA_DETECTOR, type CandidateList } from './candidate.js';
 
 /** Longer terms a term must head to be held: verbs put on a set of objects (≥ 32), not a claim with a variant or two (全网最低 → 全网最低价). */
 export const MIN_FAMILY = 32;
@@ -82,11 +84,30 @@ function isOpen(c: CandidateList, i: number, text: string, base: number, ends: O
   if (j <= 0 || text.length - j > 40) return false;
   while (j < text.length && SPACE.test(text[j]!)) j++;
   if (j === text.length) return c.alt[i]! < 0 && ends.heads[c.term[i]!] === 1;
+  if (c.category[i] === CONTACT && numberBegunAtEnd(text, j)) return true;
   // The chunk ends inside a Latin word that begins a term, with at most two short words before it (on, via).
   const rest = LATIN_REST.exec(text.slice(j));
   return rest !== null && ends.latinStarts.has(rest[1]!.toLowerCase());
 }
 const LATIN_REST = /^(?:[A-Za-z]{1,4}\s+){0,2}([A-Za-z]+)$/;
+
+const CONTACT = categoryCode('contact');
+/** Digits as written (half/full width, circled) or spoken (幺, 两, 洞, 壹 …), and what groups them. */
+const DIGIT_UNITS = new Set([...'0123456789０１２３４５６７８９零〇一二三四五六七八九幺两洞壹贰叁肆伍陆柒捌玖']);
+const GROUPING = new Set([...' -.·、_－—\u3000']);
+/** Fewer digits than the number detector reads (5): a longer run is its own held reading (contact-numbers.ts). */
+const MAX_BEGUN = 4;
+/** Does `text` from `j` hold only the start of a number (1 to MAX_BEGUN digits, maybe grouped) to its end? */
+function numberBegunAtEnd(text: string, j: number): boolean {
+  let digits = 0;
+  for (; j < text.length; j++) {
+    const ch = text[j]!;
+    const u = ch.charCodeAt(0);
+    if (DIGIT_UNITS.has(ch) || (u >= 0x2460 && u <= 0x2473)) digits++;
+    else if (!GROUPING.has(ch) && !SPACE.test(ch)) return false;
+  }
+  return digits > 0 && digits <= MAX_BEGUN;
+}
 
 /**
  * Moves the kept candidates open at the chunk's end (see the module comment) from `kept[0, n)` to

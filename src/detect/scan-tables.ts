@@ -14,6 +14,8 @@ export const CHECK_BOUNDARY_START = 2;
 export const CHECK_BOUNDARY_END = 4;
 export const CHECK_EXACT = 8;
 export const CHECK_SOUND_ID = 16;
+/** A two-character claim (not contact: those have `idafter`): on the pinyin lane it needs a character of its own or typed pinyin (sound-alike.ts). */
+export const CHECK_SOUND_SHORT = 32;
 
 /** `kind` of a target. */
 export const TARGET_WHOLE = 0;
@@ -87,7 +89,8 @@ function build(lex: CompiledLexicon): ScanTables {
       (e.boundaryStart ? CHECK_BOUNDARY_START : 0) |
       (e.boundaryEnd ? CHECK_BOUNDARY_END : 0) |
       (e.exact ? CHECK_EXACT : 0) |
-      (e.soundNeedsId ? CHECK_SOUND_ID : 0);
+      (e.soundNeedsId ? CHECK_SOUND_ID : 0) |
+      (e.category !== null && e.category !== 'contact' && !e.near && e.phrase.length === 2 ? CHECK_SOUND_SHORT : 0);
   });
   const total = lex.targets.reduce((n, ts) => n + ts.length, 0);
   const from = new Int32Array(lex.targets.length + 1);

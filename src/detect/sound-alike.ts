@@ -32,3 +32,18 @@ export function unsupportedSoundAlike(text: string, start: number, end: number, 
   }
   return true;
 }
+
+/**
+ * A two-character claim (独家) heard on the pinyin lane in none of its characters and with no
+ * typed pinyin (嘟假 in 尊嘟假嘟, slang for 真的假的): two syllables alike by sound alone are
+ * too often other words. Evasion keeps a character (独佳, du家) or types the pinyin.
+ */
+export function soundOnlyShortClaim(text: string, start: number, end: number, phrase: string, fold: Uint16Array): boolean {
+  if (phrase.length !== 2) return false;
+  work.steps += end - start;
+  for (let i = start; i < end; i++) {
+    const f = fold[text.charCodeAt(i)]!;
+    if (isLatinOrDigit(f) || f === fold[phrase.charCodeAt(0)] || f === fold[phrase.charCodeAt(1)]) return false;
+  }
+  return true;
+}

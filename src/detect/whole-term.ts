@@ -7,8 +7,8 @@
 import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
 import { VIA_PINYIN, type CandidateList } from './candidate.js';
 import type { AllowSpans } from './resolve.js';
-import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, type ScanTables } from './scan-tables.js';
-import { unsupportedSoundAlike } from './sound-alike.js';
+import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_SHORT, type ScanTables } from './scan-tables.js';
+import { soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
 
 export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
@@ -46,10 +46,25 @@ export function addWholeTerm(
   if ((target?.boundaryStart ?? (checks & CHECK_BOUNDARY_START) !== 0) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
   // A romanized spelling (si v for 私V) must not start inside a word spelled out letter by letter (e x c l u s i v e).
   if (target?.boundaryStart && insideSpelledWord(text, start - base)) return;
-  if ((target?.boundaryEnd ?? (checks & CHECK_BOUNDARY_END) !== 0) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!)) return;
+  if ((target?.boundaryEnd ?? (checks & CHECK_BOUNDARY_END) !== 0) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!) && !countedAfterNumeral(text, end - base, entry.phrase))
+    return;
   if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, entry.phrase)) return;
   if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
+  // A short claim heard by sound alone (嘟假 for 独家) is another word.
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_SHORT) !== 0 && start >= base && soundOnlyShortClaim(text, start - base, end - base, entry.phrase, fold)) return;
   candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
+}
+
+const ONE = 0x4e00; // 一
+/**
+ * A term ending in the numeral 一 (唯一, 第一) followed by 一 and a measure word (唯一一颗, 唯一一款):
+ * the second 一 counts the goods, it does not lengthen the number (第一 vs 第12 is what the
+ * boundary guards).
+ */
+function countedAfterNumeral(text: string, at: number, phrase: string): boolean {
+  if (phrase.charCodeAt(phrase.length - 1) !== ONE || text.charCodeAt(at) !== ONE || at + 1 >= text.length) return false;
+  const next = text.charCodeAt(at + 1);
+  return next >= 0x4e00 && next <= 0x9fff && !'一二三四五六七八九十百千万两零'.includes(text[at + 1]!);
 }
 
 const isLetter = (u: number) => (u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a);

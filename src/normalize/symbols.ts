@@ -26,6 +26,8 @@ export const EMOJI_FOR: readonly (readonly [word: string, emoji: string])[] = [
   ['电话', '📞☎'],
   ['手机', '📱📲'],
   ['第1', '🥇'], // first-place medal
+  ['王', '👑'], // a crown: 性价比👑 = 性价比王
+  ['冠军', '🏆'], // a trophy: 销量🏆 = 销量冠军
   ['顶级', '🔝'], // 全网🔝; 🔝级 still reads 顶级
   ['100', '💯'],
   ['鱼', '🐟🐠'], // 闲🐟 = 闲鱼

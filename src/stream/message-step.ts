@@ -4,6 +4,7 @@
  * processor owns the waiting; this owns the meaning.
  */
 import type { Escalation, EscalationEvent, LevelEvent, ShutdownEvent } from '../escalate/escalation.js';
+import { attribute, attributionOf } from '../detect/attribution.js';
 import type { ChunkMeta, Scanner } from '../detect/scanner.js';
 import { ShadowLane, type ShadowOutcome } from '../shadow/shadow-lane.js';
 import type { Flag, FlagIdAllocator } from '../flag.js';
@@ -73,11 +74,7 @@ export interface StepDeps {
  * scanner, with who said it on its flags: the one scan the live and the shadow lexicon share.
  */
 export function scanMessage(scanner: Scanner, msg: IngestMessage & { type: 'transcript' | 'chat' }, meta: ChunkMeta): Flag[] {
-  const flags = scanner.stream(msg.stream).push(msg.text, meta);
-  if (msg.type === 'chat') {
-    if (msg.user !== undefined) for (const f of flags) f.user = msg.user;
-  } else if (msg.speaker !== undefined) for (const f of flags) f.speaker = msg.speaker;
-  return flags;
+  return attribute(scanner.stream(msg.stream).push(msg.text, meta), attributionOf(msg));
 }
 
 const NO_FLAGS: Flag[] = [];
@@ -273,7 +270,7 @@ export class MessageStep {
         const tracker = (st.partials ??= new PartialTracker());
         flags = tracker.fresh(msg.seq, scanPartial(scanner, this.#d.ids, msg.stream, msg.text, meta));
         for (const f of flags) f.partial = true;
-        if (msg.speaker !== undefined) for (const f of flags) f.speaker = msg.speaker;
+        attribute(flags, attributionOf(msg));
       } else {
         flags = scanMessage(scanner, msg, meta);
         if (st.partials) ({ flags, retracted } = st.partials.final(msg.seq, flags));

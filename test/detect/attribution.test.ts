@@ -3,7 +3,7 @@
  * rule in src/detect/attribution.ts, and `pkguard scan` lines keep them as the server does.
  */
 import { describe, expect, test } from 'vitest';
-import { attribute } from '../../src/detect/attribution.js';
+import { attribute, attributionOf } from '../../src/detect/attribution.js';
 import { scanLine } from '../../src/cli/scan.js';
 import { createScanner } from '../../src/index.js';
 
@@ -17,6 +17,16 @@ describe('attribute', () => {
     const said = attribute(scanner.scan('今晚这款是全网最低价'), { kind: 'transcript', user: 'x', speaker: 'opponent' });
     for (const f of said) expect([f.user, f.speaker]).toEqual([undefined, 'opponent']);
     expect(attribute(scanner.scan('今晚这款是全网最低价'), {})[0]!.speaker).toBeUndefined();
+  });
+});
+
+describe('attributionOf (the server message step reads wire messages through it)', () => {
+  test('a chat message names its viewer, a transcript its speaker', () => {
+    const chat = attribute(scanner.scan('想买的私我，加vx'), attributionOf({ type: 'chat', user: 'v7' }));
+    expect(chat.length).toBeGreaterThan(0);
+    for (const f of chat) expect([f.user, f.speaker]).toEqual(['v7', undefined]);
+    const said = attribute(scanner.scan('全网最低价就在今晚'), attributionOf({ type: 'transcript', speaker: 'guest' }));
+    for (const f of said) expect([f.user, f.speaker]).toEqual([undefined, 'guest']);
   });
 });
 

@@ -67,6 +67,15 @@ const rows: [string, string, number, string | undefined][] = [
   ['小号我们是没有的，认准这一个', '小号', 3, 'denied'],
   ['我们家不开独立站', '独立站', 3, 'refusal'],
   ['第三个链接哪个码最小', '最小', 0, 'which-link'],
+  ['群里有人私聊让我加他的vx领返现，是官方的吗', 'vx', 3, 'reported'],
+  ['有个号冒领你们名义叫我加绿泡泡', '绿泡泡', 3, 'reported'],
+  ['有人想要同款的加我微信', '加我微信', 3, undefined], // 有人 with no one made to act
+  ['我在拼夕夕看到过一模一样的，便宜一半', '拼夕夕', 3, 'seen-there'],
+  ['去拼夕夕搜我们店名', '拼夕夕', 3, undefined],
+  ['本台不支持私下交易，售后都走订单', '私下交易', 3, 'prohibition'],
+  ['后台规定不许在公屏留微信号', '微信号', 3, 'prohibition'],
+  ['刚才评论区那个报手机号的，那是骗子，别理', '手机号', 3, 'warned-later'],
+  ['客服热线印在说明书背面，是平台客服的', '客服热线', 3, 'warned-later'],
 ];
 
 describe('context cases decide each row', () => {

@@ -55,6 +55,15 @@ describe('a number that may still grow waits at a chunk end', () => {
     expect(first).toEqual([]);
     expect(second).toEqual(['contact:phone']);
   });
+  test('a cue with the first spoken digits of its number waits for the rest (one phrase, flagged once complete)', () => {
+    const [first, second] = pushAll(['坏了的话拨我手机洞二', '五八三六七四一九零，随时打']);
+    expect(first).toEqual([]);
+    expect(second.every((f) => f.startsWith('contact:'))).toBe(true);
+    expect(second.length).toBeGreaterThan(0);
+  });
+  test('a cue with no digits after it is flagged at once', () => {
+    expect(pushAll(['有事打我电话', '明天再说'])[0].length).toBeGreaterThan(0);
+  });
   test('when the next chunk does not go on with digits, the reading held stands', () => {
     const [first, second] = pushAll(['售后直接打这个电话159 8765', '白天都有人接']);
     expect(first).toEqual([]);
