@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { createScanner, type Scanner } from '../../src/index.js';
 import { buildAutomaton } from '../../src/match/builder.js';
+import { TAIL_UNITS } from '../../src/detect/stream-context.js';
 import { LaneOrigins } from '../../src/match/lane-origins.js';
 import { findOverlapping, MatchBuffer, SearchState } from '../../src/match/search.js';
 
@@ -63,12 +64,17 @@ describe('lane origins', () => {
     );
   });
 
-  test('bundled lexicons: a phrase stretched over three chunks carries its whole earlier part', () => {
-    const long = '低'.repeat(200);
+  test('bundled lexicons: a phrase stretched over three chunks carries its whole earlier part, up to the stream tail', () => {
+    const within = '低'.repeat(TAIL_UNITS - 10);
     const s = scanner.stream('origins');
-    const flags = [...s.push('最'), ...s.push(long), ...s.push('价')];
+    const flags = [...s.push('最'), ...s.push(within), ...s.push('价')];
     const hit = flags.find((f) => f.category === 'extreme')!;
-    expect(hit.carried).toBe('最' + long);
+    expect(hit).toMatchObject({ start: 0, end: 1, carried: '最' + within });
+    // Stretched past the tail a stream keeps: still flagged, carrying the tail's last units.
+    const long = '低'.repeat(200);
+    const t = scanner.stream('origins-long');
+    const far = [...t.push('最'), ...t.push(long), ...t.push('价')].find((f) => f.category === 'extreme')!;
+    expect(far).toMatchObject({ start: 0, end: 1, carried: long.slice(-TAIL_UNITS) });
     expect(scanner.scan('最' + long + '价').find((f) => f.category === 'extreme')).toMatchObject({ start: 0, end: 202 });
   });
 
