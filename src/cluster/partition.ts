@@ -23,7 +23,7 @@ import { wireError, type WireError } from '../protocol/codes.js';
 import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import { decodeMessage } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
-import type { Ack, FlagHistory, Outbox } from '../stream/contracts.js';
+import type { Ack, FlagHistory, IngestPeer, Outbox } from '../stream/contracts.js';
 import type { StepLimits } from '../stream/message-step.js';
 import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
@@ -197,6 +197,19 @@ export class PartitionWorker {
       this.#restarting = false;
     }
     return reason;
+  }
+
+  /**
+   * Messages from a WebSocket of this node, for a partition this node serves: straight to the core,
+   * with no trip through the ingest stream (the owner's own messages need no forwarding). Answered
+   * once their records are stored in the events stream, as forwarded ones are; a crash before the
+   * answer leaves them unacked, and the client re-sends them (deduplicated by the seq window the
+   * next owner rebuilds). Undefined when this node cannot serve the partition now (starting,
+   * stopped, failed, or its lease not certainly valid): the caller forwards them instead.
+   */
+  ingestLocal(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> | undefined {
+    if (!this.#started || this.#stopped || this.#failed || !this.#d.leaseValid(this.p)) return undefined;
+    return this.#processor!.ingestBatch(msgs, peer);
   }
 
   /** Stops taking messages; resolves once every processed one is acked (or failed). */
