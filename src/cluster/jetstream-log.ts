@@ -40,6 +40,8 @@ import type { EventKind, Subjects } from './subjects.js';
 const noop = () => {};
 /** Renames remembered: more than a stream's risk keeps flags for (escalation.ts MAX_CONTRIBUTIONS). */
 const RENAMES_KEPT = 10_000;
+/** Replayed records between two turns of the event loop. */
+const REPLAY_YIELD_EVERY = 256;
 /** A provisional id as the node's allocator hands them out (PROVISIONAL_FLAG_BASE and up). */
 const PROVISIONAL = /f8\d{15}/g;
 
@@ -515,10 +517,18 @@ export class JetStreamLog implements StreamLog {
       return rec;
     };
     const iter = await oc.consume({ max_messages: 1000 });
+    let sinceYield = 0;
     try {
       for await (const m of iter) {
         this.replayed++;
+        sinceYield++;
         if (m.seq > this.#maxSeq) this.#maxSeq = m.seq;
+        // A pulled batch is handed on in microtasks: let timers and I/O in now and then, so lease
+        // renewals and served partitions are not held up behind a long replay.
+        if (sinceYield >= REPLAY_YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+        }
         let body: unknown;
         try {
           body = m.json();
@@ -547,6 +557,7 @@ export class JetStreamLog implements StreamLog {
           // stored in full: they come first, as they were stored.
           const claimed = new Set(recs.map((r) => keyOf(r.stream, r.seq, r.final)));
           for (const key of [...flags.keys()]) if (!claimed.has(key)) yield orphan(key);
+          sinceYield += recs.length;
           for (const rec of recs) yield joined(rec);
         } else {
           const checked = checkRecord(body);

@@ -32,6 +32,7 @@ import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
 
 export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
@@ -87,6 +88,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   #flushScheduled = false;
   readonly #replyBatcher: ReplyBatcher;
   readonly #snapshots: SnapshotStore;
+  readonly #rebuildSlots: RebuildSlots;
   #inFlight = 0;
   #closed = false;
   #draining = false;
@@ -101,6 +103,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
+    this.#rebuildSlots = new RebuildSlots(d.config.rebuildConcurrency);
     // A little under the server's max payload (the message carries headers too).
     this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
@@ -292,6 +295,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       leaseValid: (q) => this.#leases.valid(q),
       snapshots: this.#snapshots,
       snapshotEvery: d.config.snapshotEvery,
+      rebuildSlot: () => this.#rebuildSlots.take(),
       onFailure: (q, err) => {
         d.log.warn({ event: 'partition_failed', partition: q, err: err.message }, 'partition processing stopped; giving the partition up');
         void this.#leases.drop(q);

@@ -54,6 +54,8 @@ export interface WorkerDeps {
   /** Where the partition's state snapshots live, and how often one is taken (records; 0: never). */
   snapshots: SnapshotStore;
   snapshotEvery: number;
+  /** A rebuild slot (rebuild-slots.ts): the fence and the replay run only while one is held. */
+  rebuildSlot: () => Promise<() => void>;
   /** Processing cannot go on (a publish failed, the lease lapsed): give the partition up. */
   onFailure: (p: number, err: Error) => void;
 }
@@ -102,13 +104,34 @@ export class PartitionWorker {
   }
 
   async start(): Promise<void> {
-    const t0 = Date.now();
     const d = this.#d;
     const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery });
     log.snapshotFrom(() => this.#processor?.snapshot());
+    const slot = await d.rebuildSlot();
+    if (this.#stopped) {
+      slot();
+      return; // released while waiting its turn
+    }
+    const t0 = Date.now(); // the rebuild's own time, not its wait for a slot
+    try {
+      await log.fence(); // before the replay: an old owner's later appends are refused
+      this.#processor = await this.#open(log);
+    } finally {
+      slot();
+    }
+    this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
+    // Even if the partition was released meanwhile: the fence says whether it is still ours, and a
+    // rebuild that lost its lease half-way (a starved machine) is not done again from the start.
+    log.snapshotIfDue();
+    if (this.#stopped) return;
+    await this.#consume();
+    this.#started = true;
+  }
+
+  async #open(log: JetStreamLog): Promise<Processor> {
+    const d = this.#d;
     const p = this.p;
-    await log.fence(); // before the replay: an old owner's later appends are refused
-    this.#processor = (
+    return (
       await Processor.open({
         scanner: d.scanner,
         ids: d.ids,
@@ -122,13 +145,6 @@ export class PartitionWorker {
         events: pinoCoreLog(d.log, { partition: p }, { journalFailed: (err) => this.#fail(err) }),
       })
     ).processor;
-    this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
-    // Even if the partition was released meanwhile: the fence says whether it is still ours, and a
-    // rebuild that lost its lease half-way (a starved machine) is not done again from the start.
-    log.snapshotIfDue();
-    if (this.#stopped) return;
-    await this.#consume();
-    this.#started = true;
   }
 
   /** A fresh consumer starts at the first message the previous owner (or consumer) did not ack. */
