@@ -296,6 +296,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       snapshots: this.#snapshots,
       snapshotEvery: d.config.snapshotEvery,
       rebuildSlot: () => this.#rebuildSlots.take(),
+      outbox: d.outbox,
       onFailure: (q, err) => {
         d.log.warn({ event: 'partition_failed', partition: q, err: err.message }, 'partition processing stopped; giving the partition up');
         void this.#leases.drop(q);
@@ -349,6 +350,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   }
 
   forget(peer: IngestPeer): void {
+    for (const w of this.#workers.values()) w.forget(peer);
     for (const [stream, conns] of this.#conns) {
       conns.delete(peer);
       if (conns.size === 0) this.#conns.delete(stream);

@@ -54,6 +54,8 @@ export interface WorkerDeps {
   /** Where the partition's state snapshots live, and how often one is taken (records; 0: never). */
   snapshots: SnapshotStore;
   snapshotEvery: number;
+  /** The node's outbox: a standing shutdown is told to this node's ingest connections (ingestLocal). */
+  outbox: Outbox;
   /** A rebuild slot (rebuild-slots.ts): the fence and the replay run only while one is held. */
   rebuildSlot: () => Promise<() => void>;
   /** Processing cannot go on (a publish failed, the lease lapsed): give the partition up. */
@@ -139,7 +141,14 @@ export class PartitionWorker {
         escalation: d.escalation,
         log,
         history: NO_HISTORY,
-        outbox: NO_OUTBOX,
+        // Signals reach feeds from the events stream; only a standing shutdown goes straight to a
+        // connection of this node that sends for a shut-down stream (ingestLocal), before its ack.
+        outbox: {
+          ...NO_OUTBOX,
+          standing: (e, peer) => {
+            if (peer !== PEER) d.outbox.standing(e, peer);
+          },
+        },
         metrics: d.metrics,
         limits: d.limits,
         events: pinoCoreLog(d.log, { partition: p }, { journalFailed: (err) => this.#fail(err) }),
@@ -235,6 +244,11 @@ export class PartitionWorker {
     await this.#loop?.catch(() => {});
     await this.#ackChain.catch(() => {});
     await this.#processor?.close();
+  }
+
+  /** An ingest connection of this node closed. */
+  forget(peer: IngestPeer): void {
+    this.#processor?.forget(peer);
   }
 
   /** Releases scanner state of idle streams. */
