@@ -125,7 +125,7 @@ async function main(): Promise<void> {
             const r = await load(side.url, rate, round * 1000 + s);
             const got = r.measuredAcked / r.measuredSeconds;
             step = { side: side.name, offered: rate * streams, rate: got, p99: r.ack.p99, errors: r.errors + r.unanswered, held: r.errors === 0 && r.unanswered === 0 && r.ack.p99 <= bound && got >= 0.95 * rate * streams };
-            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max })}\n`);
+            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}) })}\n`);
           }
           if (step!.held) best[side.name] = Math.max(best[side.name]!, step!.rate);
           else going[side.name] = false;
