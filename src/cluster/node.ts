@@ -69,6 +69,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly subjects: Subjects;
   readonly #d: ClusterDeps;
   readonly #nc: NatsConnection;
+  /** The leases' own connection (start). */
+  readonly #lc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #workers = new Map<number, PartitionWorker>();
@@ -95,7 +97,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   /** False while the NATS connection is down (reconnecting): /healthz says not ready. */
   #connected = true;
 
-  private constructor(d: ClusterDeps, node: string, nc: NatsConnection, jsm: JetStreamManager, kv: KV) {
+  private constructor(d: ClusterDeps, node: string, nc: NatsConnection, lc: NatsConnection, jsm: JetStreamManager, kv: KV) {
     this.#d = d;
     this.node = node;
     this.subjects = new Subjects(d.config.prefix, d.config.partitions);
@@ -107,9 +109,10 @@ export class ClusterNode implements StreamService, FlagHistory {
     // A little under the server's max payload (the message carries headers too).
     this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
+    this.#lc = lc;
     this.#membership = new Membership({
       kv,
-      nc,
+      nc: lc,
       ttlMs: d.config.leaseTtlMs,
       self: node,
       onRestart: (reason) => {
@@ -146,14 +149,16 @@ export class ClusterNode implements StreamService, FlagHistory {
         if (st.type === 'disconnect' || st.type === 'reconnect') d.log.warn({ event: `nats_${st.type}`, node }, `NATS ${st.type}`);
       }
     })().catch(() => {});
+    void (async () => {
+      for await (const st of lc.status()) if (st.type === 'reconnect') leases.tickNow(); // renew at once, as above
+    })().catch(() => {});
   }
 
   static async start(d: ClusterDeps): Promise<ClusterNode> {
     const c = d.config;
     const node = c.nodeId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const nc = await connect({
+    const options = {
       servers: c.servers,
-      name: `pkguard-${node}`,
       maxReconnectAttempts: -1,
       // Back within a second of nats-server's return (the default waits 2 s between attempts).
       reconnectTimeWait: 500,
@@ -164,7 +169,17 @@ export class ClusterNode implements StreamService, FlagHistory {
       ...(c.credsFile ? { authenticator: credsAuthenticator(readFileSync(c.credsFile)) } : {}),
       ...(c.nkeySeedFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(c.nkeySeedFile, 'utf8').trim())) } : {}),
       ...(c.tls ? { tls: { ...c.tls } } : {}),
-    });
+    };
+    const nc = await connect({ ...options, name: `pkguard-${node}` });
+    // Leases, heartbeats and the membership watch on a connection of their own: on the main one a
+    // renewal queued behind megabytes of replay or of hot-path publishes, and lapsed.
+    let lc: NatsConnection;
+    try {
+      lc = await connect({ ...options, name: `pkguard-${node}-leases` });
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
+    }
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
       const jsm = await jetstreamManager(nc);
@@ -205,8 +220,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       }));
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
       await settingUp(() => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
-      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
-      const self = new ClusterNode(d, node, nc, jsm, kv);
+      const kv = await new Kvm(jetstream(lc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
+      const self = new ClusterNode(d, node, nc, lc, jsm, kv);
       await self.#startFollowing();
       await self.#knownShutdowns().catch((err: unknown) => d.log.warn({ event: 'shutdowns_not_read', err: (err as Error).message }, 'could not read earlier shutdowns'));
       self.#replySub = nc.subscribe(subjects.reply(node), {
@@ -238,6 +253,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       return self;
     } catch (err) {
       await nc.close().catch(() => {});
+      await lc.close().catch(() => {});
       throw err;
     }
   }
@@ -336,7 +352,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       await Promise.all(
         [...groups].map(async ([p, g]) => {
           // A partition this node serves takes its messages at once; the others' go to their owner.
-          const replies = (await this.#workers.get(p)?.ingestLocal(g.msgs, peer)) ?? (await this.#enqueue(p, g.msgs));
+          const local = this.#connected ? this.#workers.get(p)?.ingestLocal(g.msgs, peer) : undefined;
+          const replies = local ? unavailableOnLogFailure(await local, g.msgs) : await this.#enqueue(p, g.msgs);
           g.idx.forEach((at, k) => {
             const m = g.msgs[k]!;
             out[at] = (replies?.[k] as Ack | WireError | undefined) ?? (replies ? wireError('internal', 'no reply for this message', m) : wireError('unavailable', 'not acked: the owning node or NATS could not be reached in time; send it again', m));
@@ -647,11 +664,20 @@ export class ClusterNode implements StreamService, FlagHistory {
       w.resolve(undefined);
     }
     await this.#nc.drain().catch(() => {});
+    await this.#lc.drain().catch(() => {});
     this.#d.log.info({ event: 'cluster_left', node: this.node }, 'left the cluster');
   }
 }
 
 const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+
+/**
+ * The core answers `internal` when its log failed; in cluster mode the log is JetStream, so that
+ * is NATS not storing (an outage, a timeout): `unavailable`, as for a forward that found NATS down.
+ */
+function unavailableOnLogFailure(replies: (Ack | WireError)[], msgs: readonly IngestMessage[]): (Ack | WireError)[] {
+  return replies.map((r, i) => ((r as WireError).code === 'internal' ? wireError('unavailable', 'not acked: NATS did not store it in time; send it again', msgs[i]) : r));
+}
 /** A consumer with work waiting that delivered nothing for this long is recreated. */
 const STALL_MS = 3000;
 
