@@ -655,16 +655,32 @@ export class ClusterNode implements StreamService, FlagHistory {
     clearInterval(this.#sweep);
     clearInterval(this.#watchdog);
     this.#liveness.stop();
-    await this.#leases.close();
+    // Handing the partitions back needs NATS; with NATS gone it would wait forever (a SIGTERMed
+    // node hung): bounded, after which the leases lapse by themselves.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 2 * this.#d.config.leaseTtlMs)));
+    const handedBack = await Promise.race([
+      (async () => {
+        await this.#leases.close();
+        this.#membership.stop();
+        await this.#follow?.stop();
+        return 'done' as const;
+      })(),
+      bound,
+    ]);
+    clearTimeout(timer);
     this.#membership.stop();
-    await this.#follow?.stop();
     this.#replySub?.unsubscribe();
     for (const w of this.#pending.values()) {
       clearTimeout(w.timer);
       w.resolve(undefined);
     }
-    await this.#nc.drain().catch(() => {});
-    await this.#lc.drain().catch(() => {});
+    if (handedBack !== 'done') this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node }, 'could not hand the partitions back (NATS unreachable); their leases lapse');
+    // A connection that cannot drain (NATS gone) is closed: left reconnecting, it kept the process alive.
+    for (const c of [this.#nc, this.#lc]) {
+      if (handedBack === 'done') await c.drain().catch(() => {});
+      if (!c.isClosed()) await c.close().catch(() => {});
+    }
     this.#d.log.info({ event: 'cluster_left', node: this.node }, 'left the cluster');
   }
 }
