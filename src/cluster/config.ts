@@ -48,6 +48,8 @@ export const clusterConfigSchema = z
      * replays at most about this many events after the snapshot instead of the whole history. 0: never.
      */
     snapshotEvery: z.number().int().min(0).default(10_000),
+    /** Partitions a node rebuilds (snapshot + replay) at once; the rest wait, their leases renewed. */
+    rebuildConcurrency: z.number().int().min(1).max(4096).default(4),
     /** How long a WebSocket frame waits for the owning node's acks before it gets `unavailable`. */
     replyTimeoutMs: z.number().int().min(1000).default(30_000),
   })

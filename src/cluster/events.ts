@@ -6,7 +6,7 @@
  * history: enough to rebuild every stream's state on failover and to serve `since` from any node.
  */
 import type { Flag } from '../flag.js';
-import type { StreamRecord } from '../stream/records.js';
+import type { MessageRecord, StreamRecord } from '../stream/records.js';
 
 export interface FlagEvent {
   t: 'flag';
@@ -21,7 +21,17 @@ export interface FlagEvent {
   prev?: string;
 }
 
-export type ClusterEvent = FlagEvent | StreamRecord;
+/**
+ * The message records of one commit's run (jetstream-log.ts), in order, on `<prefix>.ev.<p>.~.batch`:
+ * one JetStream message for many messages' records instead of one each. Their flags are stored
+ * before it, one message per flag, as for a single `msg` record.
+ */
+export interface BatchEvent {
+  t: 'batch';
+  records: MessageRecord[];
+}
+
+export type ClusterEvent = FlagEvent | BatchEvent | StreamRecord;
 
 /** Headers of an ingest message that wants its acks sent back (a WebSocket on some node). */
 export const H_REPLY = 'Pkguard-Reply';

@@ -32,7 +32,7 @@ import type { FlagRenames, StreamLog } from '../stream/log.js';
 import { checkRecord } from '../stream/record-schema.js';
 import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { SnapshotState } from '../stream/log.js';
-import type { FlagEvent } from './events.js';
+import type { BatchEvent, FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { EventKind, Subjects } from './subjects.js';
@@ -40,6 +40,8 @@ import type { EventKind, Subjects } from './subjects.js';
 const noop = () => {};
 /** Renames remembered: more than a stream's risk keeps flags for (escalation.ts MAX_CONTRIBUTIONS). */
 const RENAMES_KEPT = 10_000;
+/** Replayed records between two turns of the event loop. */
+const REPLAY_YIELD_EVERY = 256;
 /** A provisional id as the node's allocator hands them out (PROVISIONAL_FLAG_BASE and up). */
 const PROVISIONAL = /f8\d{15}/g;
 
@@ -56,8 +58,13 @@ export class JetStreamLog implements StreamLog {
   readonly #p: number;
   readonly #warn: (event: string, detail: Record<string, unknown>) => void;
   #last: Promise<unknown> = Promise.resolve();
-  /** Settles once the previous append's messages are published (its flag renames are known). */
-  #lastPublished: Promise<void> = Promise.resolve();
+  /** Appends waiting for the next commit (#pump). */
+  #queue: { records: readonly StreamRecord[]; snapshot: string | undefined; resolve: (r: FlagRenames) => void; reject: (err: Error) => void }[] = [];
+  #pumping = false;
+  /** Settles once every commit so far is stored (rejects once one failed). */
+  #committed: Promise<void> = Promise.resolve();
+  /** Settles once the flags of every commit sent so far have their ids. */
+  #flagsNamed: Promise<void> = Promise.resolve();
   /** Provisional id → stored id of recent flags: a shutdown cites flags of earlier appends too. */
   readonly #renamed = new Map<string, string>();
   #pending = 0;
@@ -75,8 +82,6 @@ export class JetStreamLog implements StreamLog {
   #sinceSnapshot = 0;
   /** Sequence of the partition's snapshot this owner read or wrote last (a write expects it). */
   #snapshotSeq = 0;
-  /** Settles once every record of the appends so far was sent (the next append's records follow them). */
-  #sent: Promise<void> = Promise.resolve();
   /** Appends wait for this before publishing: the stored end of a snapshot's appends (see above). */
   #cut: Promise<void> = Promise.resolve();
   /** The highest events stream sequence of this partition read or stored by this owner. */
@@ -124,42 +129,94 @@ export class JetStreamLog implements StreamLog {
   }
 
   /**
-   * Publishes in order. Appends are not awaited one by one (that would cost a round trip each):
-   * once one fails, every later one fails too, even if JetStream stored it; the processor rebuilds
-   * from what is stored and the re-sent messages are deduplicated.
+   * Queues the records for the next commit (group commit: see #pump). Resolves once they and
+   * every record appended before them are stored; once one append fails, every later one fails
+   * too, even if JetStream stored it: the processor rebuilds from what is stored and the re-sent
+   * messages are deduplicated.
    */
   append(records: readonly StreamRecord[]): Promise<FlagRenames> {
     if (this.#failure) return Promise.reject(this.#failure);
     this.#pending += records.length;
     // Taken now, synchronously: the state covers exactly the records appended so far, these included.
     const snapshot = this.#snapshotDue(records.length);
-    const published = this.#publish(records, this.#lastPublished, this.#cut); // starts at once: appends are pipelined
-    this.#lastPublished = published.then(noop, noop);
-    published.catch(noop); // awaited below unless an earlier append failed first
-    const previous = this.#last;
-    if (snapshot !== undefined) {
-      // Later appends publish only once this one and every earlier one is stored: then #maxSeq is the cut.
-      const upTo = Promise.all([previous, published]).then(() => this.#maxSeq);
-      this.#cut = upTo.then(noop, noop);
-      upTo.then(
-        (at) => this.#saveSnapshot(snapshot, at),
-        () => {}, // not stored: no snapshot of it (the processor rebuilds)
-      );
-    }
-    const result = (async () => {
-      try {
-        await previous;
-        return await published;
-      } catch (err) {
-        this.#failure ??= err as Error;
-        throw this.#failure;
-      } finally {
-        this.#pending -= records.length;
-      }
-    })();
+    const result = new Promise<FlagRenames>((resolve, reject) => this.#queue.push({ records, snapshot, resolve, reject }));
+    const done = () => {
+      this.#pending -= records.length;
+    };
+    result.then(done, done);
     this.#last = result.then(noop);
     this.#last.catch(noop); // the next append or barrier sees the rejection
+    if (!this.#pumping) void this.#pump();
     return result;
+  }
+
+  /**
+   * Group commit, one loop per partition: every append queued while the previous commit's fence
+   * was being stored goes out as one commit: the fence moved on (one round trip, the only one per
+   * commit that waits), then the commit's records sent at once, its `msg` records as one `batch`
+   * message per run. The next commit's fence is written right after, without waiting for this
+   * commit's acks: one connection's publishes are stored in the order sent, so the partition's
+   * history holds the records in the order the core made them. The per-message cost is then one
+   * share of a commit instead of a JetStream round trip, and the commit grows with the load.
+   *
+   * A commit ends at an append that carries a snapshot (its state covers exactly the records up
+   * to it): the next commit waits until it and every earlier one is stored (#cut), so the events
+   * stored up to `#maxSeq` then are exactly what the snapshot covers.
+   */
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0) {
+        await this.#cut;
+        const first = this.#queue.findIndex((q) => q.snapshot !== undefined);
+        const commit = this.#queue.splice(0, first < 0 ? this.#queue.length : first + 1);
+        const failed = (err: unknown) => {
+          this.#failure ??= err as Error;
+          for (const q of commit) q.reject(this.#failure);
+        };
+        if (this.#failure) {
+          failed(this.#failure);
+          continue;
+        }
+        const records = commit.length === 1 ? commit[0]!.records : commit.flatMap((q) => q.records);
+        try {
+          await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
+          await this.#advanceFence();
+        } catch (err) {
+          failed(err);
+          continue;
+        }
+        let stored: Promise<FlagRenames>;
+        try {
+          stored = (await this.#sendCommit(records)).stored;
+        } catch (err) {
+          failed(err);
+          continue;
+        }
+        // In order: a commit is stored once it and every earlier one is.
+        const previous = this.#committed;
+        const all = (async () => {
+          await previous;
+          return await stored;
+        })();
+        this.#committed = all.then(noop);
+        this.#committed.catch(noop);
+        all.then((renames) => {
+          for (const q of commit) q.resolve(renames);
+        }, failed);
+        const snapshot = commit.at(-1)!.snapshot;
+        if (snapshot !== undefined) {
+          const upTo = all.then(() => this.#maxSeq);
+          this.#cut = upTo.then(noop, noop);
+          upTo.then(
+            (at) => this.#saveSnapshot(snapshot, at),
+            () => {}, // not stored: no snapshot of it (the processor rebuilds)
+          );
+        }
+      }
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   /**
@@ -219,6 +276,7 @@ export class JetStreamLog implements StreamLog {
       await this.#jsm.streams.info(this.#subjects.eventsStream);
       this.#failure = undefined;
       this.#last = Promise.resolve();
+      this.#committed = Promise.resolve();
       return true;
     } catch {
       return false;
@@ -271,6 +329,9 @@ export class JetStreamLog implements StreamLog {
   async #saveSnapshot(stateJson: string, upTo: number): Promise<void> {
     const store = this.#snapshots!;
     try {
+      // The next commit's fence first: the appends waiting on the cut are sent before the snapshot
+      // is written, rather than behind its two round trips.
+      await new Promise((r) => setImmediate(r));
       await crashPoint('before_snapshot', () => [`snapshot-${this.#p}`], async () => {});
       const renamed = this.#renamed;
       const json = stateJson.replace(PROVISIONAL, (id) => renamed.get(id) ?? id);
@@ -288,20 +349,16 @@ export class JetStreamLog implements StreamLog {
   }
 
   /**
-   * Publishes one append's records. They are sent in append order, after every record of the
-   * earlier appends was sent (`#sent`): one connection's publishes are stored in the order sent, so
-   * the partition's history holds each stream's records in the order the core made them, and a
-   * replay rebuilds the state the core had (pipelined appends that interleaved would not). Only a
-   * record citing flags (shutdown, retract, recommend) waits for their ids before it is sent.
+   * Sends one commit's records, in order, and resolves (once all are sent) to a promise of their
+   * acks. A message record's flags go first, one message each (a flag's id is its sequence), then
+   * the message records of a run as one `batch` message; a record citing flags (shutdown, retract,
+   * recommend) waits for their ids before it is sent, which holds the next commit back.
    */
-  async #publish(records: readonly StreamRecord[], before: Promise<void>, cut: Promise<void>): Promise<FlagRenames> {
-    await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
-    await cut;
-    await this.#advanceFence();
+  async #sendCommit(records: readonly StreamRecord[]): Promise<{ stored: Promise<FlagRenames> }> {
     const renames = new Map<string, string>();
     const renamed = this.#renamed;
     const stored: Promise<unknown>[] = [];
-    /** This append's flags sent and not yet renamed. */
+    /** This commit's flags sent and not yet renamed. */
     let unnamed: { flags: Flag[]; acks: Promise<{ seq: number }[]> }[] = [];
     const rename = async () => {
       const groups = unnamed;
@@ -317,82 +374,98 @@ export class JetStreamLog implements StreamLog {
         });
       }
     };
+    const before = this.#flagsNamed;
     const cites = async () => {
-      await before; // the flags it cites from earlier appends have their ids
-      await rename(); // and those of this append
+      await before; // the flags it cites from earlier commits have their ids
+      await rename(); // and those of this commit
       return (p: string) => renamed.get(p) ?? p;
     };
-    const sentBefore = this.#sent;
-    let sent!: () => void;
-    this.#sent = new Promise<void>((r) => (sent = r));
-    try {
-      await sentBefore;
-      for (const rec of records) {
-        switch (rec.t) {
-          case 'ids':
-          case 'snapshot':
-            break; // ids are sequences; JetStream keeps the history itself
-          case 'msg': {
-            const kind = rec.final ? 'f' : 'p';
-            if (rec.flags.length > 0) {
-              const acks = Promise.all(
-                rec.flags.map((f, i) => {
-                  const { id: _id, ...flag } = f;
-                  const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
-                  return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
-                }),
-              );
-              acks.catch(noop); // awaited by rename()
-              unnamed.push({ flags: rec.flags, acks });
-              stored.push(acks);
-            }
-            // Without its flags (they are stored above). Every message, flagged or not: its seq and
-            // time are state too (the seq window, the risk's decay), which a replay must rebuild.
-            stored.push(this.#send('msg', { ...rec, flags: [] }, `msg:${rec.stream}:${rec.seq}:${kind}`));
-            break;
+    /** The message records of the current run, sent as one batch when the run ends. */
+    let run: MessageRecord[] = [];
+    const endRun = () => {
+      if (run.length === 0) return;
+      const first = run[0]!;
+      const last = run.at(-1)!;
+      const key = (r: MessageRecord) => `${r.stream}:${r.seq}:${r.final ? 'f' : 'p'}`;
+      const body: BatchEvent = { t: 'batch', records: run };
+      stored.push(this.#sendTo(this.#subjects.batch(this.#p), body, `batch:${key(first)}:${key(last)}:${run.length}`));
+      run = [];
+    };
+    for (const rec of records) {
+      if (rec.t !== 'msg') endRun();
+      switch (rec.t) {
+        case 'ids':
+        case 'snapshot':
+          break; // ids are sequences; JetStream keeps the history itself
+        case 'msg': {
+          const kind = rec.final ? 'f' : 'p';
+          if (rec.flags.length > 0) {
+            const acks = Promise.all(
+              rec.flags.map((f, i) => {
+                const { id: _id, ...flag } = f;
+                const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
+                return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
+              }),
+            );
+            acks.catch(noop); // awaited by rename()
+            unnamed.push({ flags: rec.flags, acks });
+            stored.push(acks);
           }
-          case 'shutdown': {
-            const id = await cites();
-            stored.push(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
-            break;
-          }
-          case 'restore':
-            stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
-            break;
-          case 'retract':
-          case 'recommend':
-          case 'decline': {
-            const id = rec.t === 'decline' ? (p: string) => p : await cites();
-            const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
-            stored.push(this.#send(rec.t, body));
-            break;
-          }
-          case 'dismiss':
-            stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
-            break;
-          case 'pk':
-            stored.push(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
-            break;
-          case 'end':
-            stored.push(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
-            break;
-          case 'level':
-            stored.push(this.#send('level', rec));
-            break;
+          // Without its flags (they are stored above). Every message, flagged or not: its seq and
+          // time are state too (the seq window, the risk's decay), which a replay must rebuild.
+          run.push({ ...rec, flags: [] });
+          break;
         }
+        case 'shutdown': {
+          const id = await cites();
+          stored.push(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
+          break;
+        }
+        case 'restore':
+          stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
+          break;
+        case 'retract':
+        case 'recommend':
+        case 'decline': {
+          const id = rec.t === 'decline' ? (p: string) => p : await cites();
+          const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
+          stored.push(this.#send(rec.t, body));
+          break;
+        }
+        case 'dismiss':
+          stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
+          break;
+        case 'pk':
+          stored.push(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
+          break;
+        case 'end':
+          stored.push(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
+          break;
+        case 'level':
+          stored.push(this.#send('level', rec));
+          break;
       }
-    } finally {
-      sent();
     }
+    endRun();
     for (const p of stored) p.catch(noop); // a rejection is reported below, once
-    await rename();
-    await Promise.all(stored);
-    return renames;
+    const named = rename();
+    this.#flagsNamed = named.catch(noop);
+    const all = (async () => {
+      await named;
+      await Promise.all(stored);
+      return renames;
+    })();
+    all.catch(noop); // awaited by the pump
+    return { stored: all };
   }
 
-  async #send(kind: EventKind, body: object, msgID?: string, category?: string) {
+  #send(kind: EventKind, body: object, msgID?: string, category?: string) {
     const stream = (body as { stream?: string | null }).stream ?? '';
-    const ack = await this.#js.publish(this.#subjects.event(stream, kind, category), JSON.stringify(body), msgID ? { msgID } : undefined);
+    return this.#sendTo(this.#subjects.event(stream, kind, category), body, msgID);
+  }
+
+  async #sendTo(subject: string, body: object, msgID?: string) {
+    const ack = await this.#js.publish(subject, JSON.stringify(body), msgID ? { msgID } : undefined);
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }
@@ -419,18 +492,43 @@ export class JetStreamLog implements StreamLog {
     this.#sinceSnapshot = 0;
     if (last < (from.opt_start_seq ?? 1)) return;
     const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: this.#subjects.eventsOfPartition(this.#p), ...from });
-    const flags = new Map<string, { seq: number; final: boolean; flags: Flag[]; ts: number; kind: 'transcript' | 'chat'; text: string; prev?: string }>();
-    const orphans = function* (stream: string): Generator<StreamRecord> {
-      const f = flags.get(stream);
-      if (!f) return;
-      flags.delete(stream);
-      yield { t: 'msg', stream, seq: f.seq, ts: f.ts, kind: f.kind, final: f.final, flags: f.flags, text: f.text, ...(f.prev !== undefined ? { prev: f.prev } : {}) };
+    // Flags wait here for their message record, keyed by stream, seq and final; a run's flags all
+    // come before its batch. Flags whose record never came (the owner died between the two) still
+    // count as their message processed: yielded as a record of their own, in their place.
+    const flags = new Map<string, { stream: string; seq: number; final: boolean; flags: Flag[]; ts: number; kind: 'transcript' | 'chat'; text: string; prev?: string }>();
+    const keyOf = (stream: string, seq: number, final: boolean) => `${stream}\0${seq}\0${final ? 1 : 0}`;
+    const orphan = (key: string): StreamRecord => {
+      const f = flags.get(key)!;
+      flags.delete(key);
+      return { t: 'msg', stream: f.stream, seq: f.seq, ts: f.ts, kind: f.kind, final: f.final, flags: f.flags, text: f.text, ...(f.prev !== undefined ? { prev: f.prev } : {}) };
+    };
+    /** Flags of `stream` still waiting (of a message other than `except`): orphans by now. */
+    const orphansOf = function* (stream: string, except?: string): Generator<StreamRecord> {
+      for (const [key, f] of flags) if (f.stream === stream && key !== except) yield orphan(key);
+    };
+    /** A message record, with its flags joined back. */
+    const joined = (rec: MessageRecord): MessageRecord => {
+      const key = keyOf(rec.stream, rec.seq, rec.final);
+      const group = flags.get(key);
+      if (group) {
+        flags.delete(key);
+        rec.flags = group.flags;
+      }
+      return rec;
     };
     const iter = await oc.consume({ max_messages: 1000 });
+    let sinceYield = 0;
     try {
       for await (const m of iter) {
         this.replayed++;
+        sinceYield++;
         if (m.seq > this.#maxSeq) this.#maxSeq = m.seq;
+        // A pulled batch is handed on in microtasks: let timers and I/O in now and then, so lease
+        // renewals and served partitions are not held up behind a long replay.
+        if (sinceYield >= REPLAY_YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+        }
         let body: unknown;
         try {
           body = m.json();
@@ -441,11 +539,26 @@ export class JetStreamLog implements StreamLog {
         if (t === 'flag') {
           const e = body as FlagEvent;
           const flag = { ...e.flag, id: `f${m.seq}` } as Flag;
-          let group = flags.get(e.stream);
-          if (group && (group.seq !== e.seq || group.final !== e.final)) yield* orphans(e.stream);
-          group = flags.get(e.stream);
-          if (!group) flags.set(e.stream, (group = { seq: e.seq, final: e.final, flags: [], ts: flag.ts ?? 0, kind: flag.kind ?? 'transcript', text: e.text, ...(e.prev !== undefined ? { prev: e.prev } : {}) }));
+          const key = keyOf(e.stream, e.seq, e.final);
+          let group = flags.get(key);
+          if (!group) flags.set(key, (group = { stream: e.stream, seq: e.seq, final: e.final, flags: [], ts: flag.ts ?? 0, kind: flag.kind ?? 'transcript', text: e.text, ...(e.prev !== undefined ? { prev: e.prev } : {}) }));
           group.flags.push(flag);
+        } else if (t === 'batch') {
+          const recs: MessageRecord[] = [];
+          for (const r of (body as { records?: unknown }).records instanceof Array ? (body as BatchEvent).records : []) {
+            const checked = checkRecord(r);
+            if (checked.ok && checked.record.t === 'msg') recs.push(checked.record);
+            else {
+              this.badRecords++;
+              this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.ok ? 'not a message record in a batch' : checked.reason });
+            }
+          }
+          // Flags waiting that no record of this batch claims belong to a commit that was never
+          // stored in full: they come first, as they were stored.
+          const claimed = new Set(recs.map((r) => keyOf(r.stream, r.seq, r.final)));
+          for (const key of [...flags.keys()]) if (!claimed.has(key)) yield orphan(key);
+          sinceYield += recs.length;
+          for (const rec of recs) yield joined(rec);
         } else {
           const checked = checkRecord(body);
           if (!checked.ok) {
@@ -453,15 +566,11 @@ export class JetStreamLog implements StreamLog {
             this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.reason });
           } else if (checked.record.t === 'msg') {
             const rec: MessageRecord = checked.record;
-            const group = flags.get(rec.stream);
-            if (group && group.seq === rec.seq && group.final === rec.final) {
-              flags.delete(rec.stream);
-              rec.flags = group.flags;
-            } else yield* orphans(rec.stream);
-            yield rec;
+            yield* orphansOf(rec.stream, keyOf(rec.stream, rec.seq, rec.final));
+            yield joined(rec);
           } else {
             const stream = (checked.record as { stream?: string | null }).stream;
-            if (typeof stream === 'string') yield* orphans(stream);
+            if (typeof stream === 'string') yield* orphansOf(stream);
             yield checked.record;
           }
         }
@@ -471,7 +580,7 @@ export class JetStreamLog implements StreamLog {
       iter.stop();
       void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
-    for (const stream of [...flags.keys()]) yield* orphans(stream);
+    for (const key of [...flags.keys()]) yield orphan(key);
     this.#sinceSnapshot = this.replayed;
   }
 

@@ -73,6 +73,13 @@ export class LeaseManager {
   }
 
   start(): void {
+    // Planned hand-off: a node that joins makes the others release their extra partitions now
+    // (each stopped, snapshotted, then its lease deleted), and a deleted lease is taken at once by
+    // a node below its share, fenced and started from that snapshot: no renewal round waited out
+    // on either side.
+    this.#membership.onChange((what) => {
+      if (what === 'node_joined' || this.#held.size < Math.ceil(this.#subjects.partitions / this.#membership.liveNodes())) this.tickNow();
+    });
     this.#loop();
   }
 

@@ -26,6 +26,7 @@ export class Membership {
   readonly #ttl: number;
   readonly #self: string;
   readonly #onRestart: (reason: string) => void;
+  #onChange: ((what: 'node_joined' | 'lease_freed') => void) | undefined;
   readonly #nodes = new Map<string, Seen>();
   readonly #leases = new Map<number, Seen>();
   #iter: { stop(): void } | undefined;
@@ -41,6 +42,14 @@ export class Membership {
     this.#ttl = o.ttlMs;
     this.#self = o.self;
     this.#onRestart = o.onRestart;
+  }
+
+  /**
+   * Told when a node joins or a lease is deleted (released, evicted): the planned hand-off
+   * (leases.ts) acts on these at once instead of at its next renewal round.
+   */
+  onChange(f: (what: 'node_joined' | 'lease_freed') => void): void {
+    this.#onChange = f;
   }
 
   async start(): Promise<void> {
@@ -146,13 +155,17 @@ export class Membership {
     const gone = e.operation !== 'PUT';
     if (e.key.startsWith('node.')) {
       const id = e.key.slice(5);
+      const before = this.#nodes.get(id);
       if (gone) this.#nodes.delete(id);
       else this.#nodes.set(id, { value: '', revision: e.revision, at });
       if (id === this.#self && !gone) this.#selfSeenAt = now;
+      else if (!gone && e.isUpdate && (!before || now - before.at >= this.#ttl)) this.#onChange?.('node_joined');
     } else if (e.key.startsWith('p.')) {
       const p = Number(e.key.slice(2));
-      if (gone) this.#leases.delete(p);
-      else this.#leases.set(p, { value: e.string(), revision: e.revision, at });
+      if (gone) {
+        const had = this.#leases.delete(p);
+        if (had && e.isUpdate) this.#onChange?.('lease_freed');
+      } else this.#leases.set(p, { value: e.string(), revision: e.revision, at });
     }
   }
 }

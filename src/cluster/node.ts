@@ -32,6 +32,7 @@ import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
 
 export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
@@ -68,6 +69,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly subjects: Subjects;
   readonly #d: ClusterDeps;
   readonly #nc: NatsConnection;
+  /** The leases' own connection (start). */
+  readonly #lc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #workers = new Map<number, PartitionWorker>();
@@ -87,13 +90,14 @@ export class ClusterNode implements StreamService, FlagHistory {
   #flushScheduled = false;
   readonly #replyBatcher: ReplyBatcher;
   readonly #snapshots: SnapshotStore;
+  readonly #rebuildSlots: RebuildSlots;
   #inFlight = 0;
   #closed = false;
   #draining = false;
   /** False while the NATS connection is down (reconnecting): /healthz says not ready. */
   #connected = true;
 
-  private constructor(d: ClusterDeps, node: string, nc: NatsConnection, jsm: JetStreamManager, kv: KV) {
+  private constructor(d: ClusterDeps, node: string, nc: NatsConnection, lc: NatsConnection, jsm: JetStreamManager, kv: KV) {
     this.#d = d;
     this.node = node;
     this.subjects = new Subjects(d.config.prefix, d.config.partitions);
@@ -101,12 +105,14 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
+    this.#rebuildSlots = new RebuildSlots(d.config.rebuildConcurrency);
     // A little under the server's max payload (the message carries headers too).
     this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
+    this.#lc = lc;
     this.#membership = new Membership({
       kv,
-      nc,
+      nc: lc,
       ttlMs: d.config.leaseTtlMs,
       self: node,
       onRestart: (reason) => {
@@ -143,23 +149,37 @@ export class ClusterNode implements StreamService, FlagHistory {
         if (st.type === 'disconnect' || st.type === 'reconnect') d.log.warn({ event: `nats_${st.type}`, node }, `NATS ${st.type}`);
       }
     })().catch(() => {});
+    void (async () => {
+      for await (const st of lc.status()) if (st.type === 'reconnect') leases.tickNow(); // renew at once, as above
+    })().catch(() => {});
   }
 
   static async start(d: ClusterDeps): Promise<ClusterNode> {
     const c = d.config;
     const node = c.nodeId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const nc = await connect({
+    const options = {
       servers: c.servers,
-      name: `pkguard-${node}`,
       maxReconnectAttempts: -1,
       // Back within a second of nats-server's return (the default waits 2 s between attempts).
       reconnectTimeWait: 500,
+      // No stack captured per request (every publish is one): it cost ~5 % of a node's CPU under load.
+      noAsyncTraces: true,
       ...(c.user ? { user: c.user, pass: c.pass } : {}),
       ...(c.token ? { token: c.token } : {}),
       ...(c.credsFile ? { authenticator: credsAuthenticator(readFileSync(c.credsFile)) } : {}),
       ...(c.nkeySeedFile ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(c.nkeySeedFile, 'utf8').trim())) } : {}),
       ...(c.tls ? { tls: { ...c.tls } } : {}),
-    });
+    };
+    const nc = await connect({ ...options, name: `pkguard-${node}` });
+    // Leases, heartbeats and the membership watch on a connection of their own: on the main one a
+    // renewal queued behind megabytes of replay or of hot-path publishes, and lapsed.
+    let lc: NatsConnection;
+    try {
+      lc = await connect({ ...options, name: `pkguard-${node}-leases` });
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
+    }
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
       const jsm = await jetstreamManager(nc);
@@ -200,8 +220,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       }));
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
       await settingUp(() => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
-      const kv = await new Kvm(jetstream(nc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
-      const self = new ClusterNode(d, node, nc, jsm, kv);
+      const kv = await new Kvm(jetstream(lc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
+      const self = new ClusterNode(d, node, nc, lc, jsm, kv);
       await self.#startFollowing();
       await self.#knownShutdowns().catch((err: unknown) => d.log.warn({ event: 'shutdowns_not_read', err: (err as Error).message }, 'could not read earlier shutdowns'));
       self.#replySub = nc.subscribe(subjects.reply(node), {
@@ -233,6 +253,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       return self;
     } catch (err) {
       await nc.close().catch(() => {});
+      await lc.close().catch(() => {});
       throw err;
     }
   }
@@ -290,6 +311,8 @@ export class ClusterNode implements StreamService, FlagHistory {
       leaseValid: (q) => this.#leases.valid(q),
       snapshots: this.#snapshots,
       snapshotEvery: d.config.snapshotEvery,
+      rebuildSlot: () => this.#rebuildSlots.take(),
+      outbox: d.outbox,
       onFailure: (q, err) => {
         d.log.warn({ event: 'partition_failed', partition: q, err: err.message }, 'partition processing stopped; giving the partition up');
         void this.#leases.drop(q);
@@ -328,7 +351,9 @@ export class ClusterNode implements StreamService, FlagHistory {
     try {
       await Promise.all(
         [...groups].map(async ([p, g]) => {
-          const replies = await this.#enqueue(p, g.msgs);
+          // A partition this node serves takes its messages at once; the others' go to their owner.
+          const local = this.#connected ? this.#workers.get(p)?.ingestLocal(g.msgs, peer) : undefined;
+          const replies = local ? unavailableOnLogFailure(await local, g.msgs) : await this.#enqueue(p, g.msgs);
           g.idx.forEach((at, k) => {
             const m = g.msgs[k]!;
             out[at] = (replies?.[k] as Ack | WireError | undefined) ?? (replies ? wireError('internal', 'no reply for this message', m) : wireError('unavailable', 'not acked: the owning node or NATS could not be reached in time; send it again', m));
@@ -342,6 +367,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   }
 
   forget(peer: IngestPeer): void {
+    for (const w of this.#workers.values()) w.forget(peer);
     for (const [stream, conns] of this.#conns) {
       conns.delete(peer);
       if (conns.size === 0) this.#conns.delete(stream);
@@ -466,7 +492,7 @@ export class ClusterNode implements StreamService, FlagHistory {
   }
 
   #dispatch(e: ClusterEvent, seq: number): void {
-    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'msg' || e.t === 'dismiss' || e.t === 'promote') return; // nothing to show
+    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'msg' || e.t === 'batch' || e.t === 'dismiss' || e.t === 'promote') return; // nothing to show
     const out = this.#d.outbox;
     const conns = this.#conns.get(e.stream) ?? NO_PEERS;
     switch (e.t) {
@@ -629,20 +655,45 @@ export class ClusterNode implements StreamService, FlagHistory {
     clearInterval(this.#sweep);
     clearInterval(this.#watchdog);
     this.#liveness.stop();
-    await this.#leases.close();
+    // Handing the partitions back needs NATS; with NATS gone it would wait forever (a SIGTERMed
+    // node hung): bounded, after which the leases lapse by themselves.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 2 * this.#d.config.leaseTtlMs)));
+    const handedBack = await Promise.race([
+      (async () => {
+        await this.#leases.close();
+        this.#membership.stop();
+        await this.#follow?.stop();
+        return 'done' as const;
+      })(),
+      bound,
+    ]);
+    clearTimeout(timer);
     this.#membership.stop();
-    await this.#follow?.stop();
     this.#replySub?.unsubscribe();
     for (const w of this.#pending.values()) {
       clearTimeout(w.timer);
       w.resolve(undefined);
     }
-    await this.#nc.drain().catch(() => {});
+    if (handedBack !== 'done') this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node }, 'could not hand the partitions back (NATS unreachable); their leases lapse');
+    // A connection that cannot drain (NATS gone) is closed: left reconnecting, it kept the process alive.
+    for (const c of [this.#nc, this.#lc]) {
+      if (handedBack === 'done') await c.drain().catch(() => {});
+      if (!c.isClosed()) await c.close().catch(() => {});
+    }
     this.#d.log.info({ event: 'cluster_left', node: this.node }, 'left the cluster');
   }
 }
 
 const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
+
+/**
+ * The core answers `internal` when its log failed; in cluster mode the log is JetStream, so that
+ * is NATS not storing (an outage, a timeout): `unavailable`, as for a forward that found NATS down.
+ */
+function unavailableOnLogFailure(replies: (Ack | WireError)[], msgs: readonly IngestMessage[]): (Ack | WireError)[] {
+  return replies.map((r, i) => ((r as WireError).code === 'internal' ? wireError('unavailable', 'not acked: NATS did not store it in time; send it again', msgs[i]) : r));
+}
 /** A consumer with work waiting that delivered nothing for this long is recreated. */
 const STALL_MS = 3000;
 

@@ -23,7 +23,7 @@ import { wireError, type WireError } from '../protocol/codes.js';
 import type { DismissCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import { decodeMessage } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
-import type { Ack, FlagHistory, Outbox } from '../stream/contracts.js';
+import type { Ack, FlagHistory, IngestPeer, Outbox } from '../stream/contracts.js';
 import type { StepLimits } from '../stream/message-step.js';
 import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
@@ -54,6 +54,10 @@ export interface WorkerDeps {
   /** Where the partition's state snapshots live, and how often one is taken (records; 0: never). */
   snapshots: SnapshotStore;
   snapshotEvery: number;
+  /** The node's outbox: a standing shutdown is told to this node's ingest connections (ingestLocal). */
+  outbox: Outbox;
+  /** A rebuild slot (rebuild-slots.ts): the fence and the replay run only while one is held. */
+  rebuildSlot: () => Promise<() => void>;
   /** Processing cannot go on (a publish failed, the lease lapsed): give the partition up. */
   onFailure: (p: number, err: Error) => void;
 }
@@ -102,26 +106,21 @@ export class PartitionWorker {
   }
 
   async start(): Promise<void> {
-    const t0 = Date.now();
     const d = this.#d;
     const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery });
     log.snapshotFrom(() => this.#processor?.snapshot());
-    const p = this.p;
-    await log.fence(); // before the replay: an old owner's later appends are refused
-    this.#processor = (
-      await Processor.open({
-        scanner: d.scanner,
-        ids: d.ids,
-        idsFromLog: true,
-        escalation: d.escalation,
-        log,
-        history: NO_HISTORY,
-        outbox: NO_OUTBOX,
-        metrics: d.metrics,
-        limits: d.limits,
-        events: pinoCoreLog(d.log, { partition: p }, { journalFailed: (err) => this.#fail(err) }),
-      })
-    ).processor;
+    const slot = await d.rebuildSlot();
+    if (this.#stopped) {
+      slot();
+      return; // released while waiting its turn
+    }
+    const t0 = Date.now(); // the rebuild's own time, not its wait for a slot
+    try {
+      await log.fence(); // before the replay: an old owner's later appends are refused
+      this.#processor = await this.#open(log);
+    } finally {
+      slot();
+    }
     this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
     // Even if the partition was released meanwhile: the fence says whether it is still ours, and a
     // rebuild that lost its lease half-way (a starved machine) is not done again from the start.
@@ -129,6 +128,32 @@ export class PartitionWorker {
     if (this.#stopped) return;
     await this.#consume();
     this.#started = true;
+  }
+
+  async #open(log: JetStreamLog): Promise<Processor> {
+    const d = this.#d;
+    const p = this.p;
+    return (
+      await Processor.open({
+        scanner: d.scanner,
+        ids: d.ids,
+        idsFromLog: true,
+        escalation: d.escalation,
+        log,
+        history: NO_HISTORY,
+        // Signals reach feeds from the events stream; only a standing shutdown goes straight to a
+        // connection of this node that sends for a shut-down stream (ingestLocal), before its ack.
+        outbox: {
+          ...NO_OUTBOX,
+          standing: (e, peer) => {
+            if (peer !== PEER) d.outbox.standing(e, peer);
+          },
+        },
+        metrics: d.metrics,
+        limits: d.limits,
+        events: pinoCoreLog(d.log, { partition: p }, { journalFailed: (err) => this.#fail(err) }),
+      })
+    ).processor;
   }
 
   /** A fresh consumer starts at the first message the previous owner (or consumer) did not ack. */
@@ -199,6 +224,19 @@ export class PartitionWorker {
     return reason;
   }
 
+  /**
+   * Messages from a WebSocket of this node, for a partition this node serves: straight to the core,
+   * with no trip through the ingest stream (the owner's own messages need no forwarding). Answered
+   * once their records are stored in the events stream, as forwarded ones are; a crash before the
+   * answer leaves them unacked, and the client re-sends them (deduplicated by the seq window the
+   * next owner rebuilds). Undefined when this node cannot serve the partition now (starting,
+   * stopped, failed, or its lease not certainly valid): the caller forwards them instead.
+   */
+  ingestLocal(msgs: readonly IngestMessage[], peer: IngestPeer): Promise<(Ack | WireError)[]> | undefined {
+    if (!this.#started || this.#stopped || this.#failed || !this.#d.leaseValid(this.p)) return undefined;
+    return this.#processor!.ingestBatch(msgs, peer);
+  }
+
   /** Stops taking messages; resolves once every processed one is acked (or failed). */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -206,6 +244,11 @@ export class PartitionWorker {
     await this.#loop?.catch(() => {});
     await this.#ackChain.catch(() => {});
     await this.#processor?.close();
+  }
+
+  /** An ingest connection of this node closed. */
+  forget(peer: IngestPeer): void {
+    this.#processor?.forget(peer);
   }
 
   /** Releases scanner state of idle streams. */

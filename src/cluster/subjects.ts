@@ -7,12 +7,14 @@
  *   <prefix>.ingest.<p>                          ingest messages (a JSON message or an array)
  *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
  *   <prefix>.ev.<p>.<stream>.msg|level|shutdown|restore|dismiss|pk|end   the other records (src/stream/records.ts)
+ *   <prefix>.ev.<p>.~.batch                      the message records of one commit (events.ts BatchEvent)
  *   <prefix>.fence.<p>                           the partition's owner fence (stream <PREFIX>_FENCES, jetstream-log.ts)
  *   <prefix>.snap.<p>                            the partition's last state snapshot (stream <PREFIX>_SNAPSHOTS, snapshots.ts)
  *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
  *
  * `<stream>` is the stream id as a subject token: letters, digits, `_` and `-` are kept, every other
- * byte is written `~XX` (hex), so `.`/`*`/`>`/spaces cannot break the subject.
+ * byte is written `~XX` (hex), so `.`/`*`/`>`/spaces cannot break the subject. A bare `~` is no
+ * stream's token: the partition's batches use it.
  */
 
 export function partitionOf(stream: string, partitions: number): number {
@@ -74,6 +76,11 @@ export class Subjects {
   event(stream: string, kind: EventKind, category?: string): string {
     const base = `${this.prefix}.ev.${this.partition(stream)}.${streamToken(stream)}.${kind}`;
     return kind === 'flag' ? `${base}.${category}` : base;
+  }
+
+  /** A partition's batches of message records (a bare `~` is no stream's token). */
+  batch(p: number): string {
+    return `${this.prefix}.ev.${p}.~.batch`;
   }
 
   eventsAll(): string {

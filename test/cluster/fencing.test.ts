@@ -19,19 +19,22 @@ const subjects = new Subjects('pkguard', P);
 let nats: NatsProcess;
 let nodes: ServerProcess[] = [];
 
-/** The records stored for `stream`, by kind. */
+/** The records stored for `stream`, by kind (its message records are read out of the partition's batches). */
 async function storedKinds(stream: string): Promise<Record<string, number>> {
   const nc = await connect({ servers: nats.url });
   try {
     const js = jetstream(nc);
-    const filter = `pkguard.ev.${partitionOf(stream, P)}.${streamToken(stream)}.>`;
+    const filter = `pkguard.ev.${partitionOf(stream, P)}.>`;
+    const token = streamToken(stream);
     const oc = await js.consumers.get(subjects.eventsStream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
     const out: Record<string, number> = {};
     if ((await oc.info(true)).num_pending === 0) return out;
     const iter = await oc.consume();
     for await (const m of iter) {
-      const kind = m.subject.split('.')[4]!;
-      out[kind] = (out[kind] ?? 0) + 1;
+      const [, , , streamPart, kind] = m.subject.split('.');
+      if (streamPart === '~' && kind === 'batch') {
+        for (const r of m.json<{ records: { stream: string }[] }>().records) if (r.stream === stream) out.msg = (out.msg ?? 0) + 1;
+      } else if (streamPart === token) out[kind!] = (out[kind!] ?? 0) + 1;
       if (m.info.pending === 0) break;
     }
     iter.stop();

@@ -1,0 +1,157 @@
+/**
+ * One cluster node against the single process, on this machine, same load, back to back: issue 18's
+ * "one cluster node carries >= 0.7 of the single-process rate at p99 ack <= 50 ms".
+ *
+ * Starts a fresh `nats-server -js`, one `pkguard serve` in cluster mode on it (all 64 partitions,
+ * default leases) and one embedded `pkguard serve` (file journal with fsync), both unpaced. Then
+ * ramps the offered rate (x1.25 a step) with the e2e bench's load generator (bench/e2e/loadgen.ts),
+ * each step run on both sides one after the other (the order alternating step by step, so both see
+ * the same machine state), until neither side holds: p99 ack <= the bound, no errors, >= 95 % of
+ * the offered rate acked. Reports each side's highest held rate and their ratio, per round.
+ *
+ *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
+ *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20]
+ * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LoadConfig, LoadResult } from '../e2e/loadgen.js';
+import { BENCH_TOKENS, freePort, removeServerDir, startServerProcess, summarizeProfile, type ServerUnderTest } from '../e2e/server-process.js';
+
+const CHILD = fileURLToPath(new URL('../e2e/loadgen-child.js', import.meta.url));
+
+const { values: o } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '2' },
+    step: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '3' },
+    p99: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '1' },
+    tries: { type: 'string', default: '2' },
+    'max-steps': { type: 'string', default: '20' },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const streams = Number(o.streams);
+const bound = Number(o.p99);
+
+function load(url: string, rate: number, seed: number): Promise<LoadResult> {
+  const cfg: LoadConfig = {
+    url,
+    ingestToken: BENCH_TOKENS.ingest[0]!,
+    moderatorToken: BENCH_TOKENS.moderator[0]!,
+    streams,
+    connections: 20,
+    rate,
+    batch: 20,
+    durationS: Number(o.step),
+    warmupS: Number(o.warmup),
+    chatShare: 0.3,
+    chars: 30,
+    violationRate: 0.05,
+    evasionRate: 0.3,
+    seed,
+  };
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.on('message', (m: { type: string; result?: LoadResult; message?: string }) => {
+      if (m.type === 'result') resolve(m.result!);
+      else if (m.type === 'failed') reject(new Error(m.message));
+    });
+    child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+  });
+}
+
+interface Step {
+  side: string;
+  offered: number;
+  rate: number;
+  p99: number;
+  errors: number;
+  held: boolean;
+}
+
+async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 800));
+  return { url: `nats://127.0.0.1:${port}`, proc };
+}
+
+async function clusterReady(server: ServerUnderTest): Promise<void> {
+  const http = server.url.replace(/^ws/, 'http');
+  for (let i = 0; i < 240; i++) {
+    try {
+      const h = (await (await fetch(`${http}/healthz`)).json()) as { ready: boolean; cluster: { partitions: number[]; unserved: number[] } };
+      if (h.ready && h.cluster.partitions.length === 64 && h.cluster.unserved.length === 0) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the cluster node did not take all 64 partitions');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'pkguard-cluster-tp-'));
+  const nats = await startNats(dir);
+  const servers: ServerUnderTest[] = [];
+  try {
+    const single = await startServerProcess();
+    servers.push(single);
+    const node = await startServerProcess({ profile: o.profile, config: { cluster: { servers: nats.url, nodeId: 'tp1' } } });
+    servers.push(node);
+    await clusterReady(node);
+    const sides = [
+      { name: 'single', url: single.url },
+      { name: 'cluster', url: node.url },
+    ];
+    const summary: { single: number; cluster: number }[] = [];
+    for (let round = 1; round <= Number(o.rounds); round++) {
+      const best: Record<string, number> = { single: 0, cluster: 0 };
+      const going: Record<string, boolean> = { single: true, cluster: true };
+      let rate = Number(o.rate);
+      for (let s = 0; s < Number(o['max-steps']) && (going.single || going.cluster); s++) {
+        const order = s % 2 === 0 ? sides : [...sides].reverse();
+        for (const side of order) {
+          if (!going[side.name]) continue;
+          let step: Step | undefined;
+          for (let t = 0; t < Number(o.tries) && !step?.held; t++) {
+            const r = await load(side.url, rate, round * 1000 + s);
+            const got = r.measuredAcked / r.measuredSeconds;
+            step = { side: side.name, offered: rate * streams, rate: got, p99: r.ack.p99, errors: r.errors + r.unanswered, held: r.errors === 0 && r.unanswered === 0 && r.ack.p99 <= bound && got >= 0.95 * rate * streams };
+            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}) })}\n`);
+          }
+          if (step!.held) best[side.name] = Math.max(best[side.name]!, step!.rate);
+          else going[side.name] = false;
+        }
+        rate *= 1.25;
+      }
+      summary.push({ single: best.single!, cluster: best.cluster! });
+      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}\n`);
+    }
+    const ratios = summary.map((x) => x.cluster / Math.max(1, x.single)).sort((a, b) => a - b);
+    process.stdout.write(`ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}\n`);
+  } finally {
+    for (const s of servers) await s.stop().catch(() => {});
+    const node = servers[1];
+    if (node?.profileDir) {
+      process.stdout.write(`cluster node CPU profile, self time:\n${summarizeProfile(node.profileDir, 30).map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+      process.stdout.write(`by file:\n${summarizeProfile(node.profileDir, 20, 'file').map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+    }
+    for (const s of servers) removeServerDir(s);
+    nats.proc.kill('SIGTERM');
+    await new Promise((r) => nats.proc.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
