@@ -532,6 +532,7 @@ export class ClusterNode implements StreamService, FlagHistory {
         break;
       case 'end':
         if (this.#summaries.get(e.stream)?.level !== 'shutdown') this.#summaries.delete(e.stream);
+        out.end?.({ type: 'end', stream: e.stream, seq: e.seq, ts: e.ts });
         break;
     }
   }

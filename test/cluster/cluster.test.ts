@@ -89,6 +89,10 @@ describe.skipIf(!hasNatsServer)('cluster over NATS JetStream', () => {
     const ids = moderator.of('flag').map((m) => num(flagOf(m).id));
     expect(new Set(ids).size).toBe(ids.length);
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
+    // A stream's end, processed on C, reaches A's moderators as an end frame.
+    ingest.send({ type: 'end', stream: onC[0]!, seq: 2, ts: T0 + 10 });
+    await ingest.ack(onC[0]!, 2);
+    expect(await moderator.next((m) => m.type === 'end' && m.stream === onC[0])).toEqual({ type: 'end', stream: onC[0], seq: 2, ts: T0 + 10 });
 
     // A phrase split across chunks on B's stream: the flag reaches A with the text before the seam.
     const seam = streamsOwnedBy(b, 'seam', 1)[0]!;
