@@ -20,6 +20,9 @@ test('the core thread: acks, flags, state on connect, paged since after SIGKILL,
   let s = await startServer({ dir, config });
   expect(s.logs.find((l) => l.event === 'listening')?.coreThread).toBe(true);
   const moderator = await Client.open(s.url('/feed', TOKENS.moderator[0]));
+  // Live from now (without a subscribe it would hold flags for the grace and replay them after).
+  moderator.send({ type: 'subscribe' });
+  await moderator.next((m) => m.type === 'streams');
   const ingest = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
   // 600 messages with one flag each in 30 batches over 30 streams: more than one history page (512).
   let seq = 0;
