@@ -3,8 +3,9 @@
  * live streams and 50 flags/s. The board stays sorted by level, risk and recent flags; only the top
  * cards are drawn and the rest counted; the filters (level, PK, id search) hold; a card under the
  * pointer keeps its place; hostile stream ids, viewer names and texts stay text. Saves a
- * screenshot of the board to console-board.png at the repository root.
+ * screenshot of the board to test-results/console/board.png.
  */
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,7 +13,7 @@ import { BoardLoad, HOSTILE, orderBreaks, readBoard, type LoadMessage } from '..
 import type { Client } from '../server/harness.js';
 import { closeConsolePage, openConsolePage, type ConsolePage } from './console-page.js';
 
-const SCREENSHOT = fileURLToPath(new URL('../../console-board.png', import.meta.url));
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const STREAMS = 1000;
 const RATE = 50;
 const MAX_CARDS = 48;
@@ -76,7 +77,8 @@ describe('risk board, 1,000 streams at 50 flags/s', () => {
     expect(new Set(cards.map((c) => c.level)).size).toBeGreaterThan(1);
     expect(await page.locator('#more-cards').textContent()).toBe(`+${STREAMS - MAX_CARDS} more streams not drawn (narrow with the board filters)`);
     expect(await page.locator('#cards .card').count()).toBe(MAX_CARDS);
-    await page.screenshot({ path: SCREENSHOT });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}board.png` });
   });
 
   test('filters by level, PK and stream id; the count says how many match', { timeout: 60_000 }, async () => {
