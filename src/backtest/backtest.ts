@@ -101,6 +101,8 @@ export interface ShardJob {
 export function backtestShard(job: ShardJob, onProgress: (bytes: number, messages: number) => void): BacktestResult {
   const tally = new BacktestTally(job.dismissed, job.examples);
   const scanner = job.candidate;
+  // A replay pushes many chunks per stream: carries stay live in each stream's lanes (same flags, no pack/unpack per chunk).
+  scanner.liveCarries = true;
   const counted = tally.messages;
   let bytes = 0;
   // Flags raised on partial hypotheses, per stream and seq, until the final chunk of that seq.

@@ -8,7 +8,7 @@
 import type { Automaton } from '../match/automaton.js';
 import type { LaneOrigins } from '../match/lane-origins.js';
 import type { SearchState } from '../match/search.js';
-import { lanesFor, type Lanes } from './lane-carry.js';
+import { Lanes, lanesFor } from './lane-carry.js';
 import { DigitCarry } from './contact-numbers.js';
 import type { NearPart } from './near.js';
 import type { HeldCandidate } from './open-ends.js';
@@ -37,6 +37,9 @@ export class StreamContext {
   readonly soundOrigins: LaneOrigins;
   readonly #lanes: Lanes;
   #packed: string | undefined;
+  /** Lanes of its own, carry kept in them between chunks (Scanner.liveCarries): no pack/unpack. */
+  readonly #live: boolean;
+  #started = false;
   /** Stream-global original offset where the next chunk begins. */
   base = 0;
   tail = '';
@@ -53,9 +56,10 @@ export class StreamContext {
   pendingCue = 0;
   chunks = 0;
 
-  constructor(automaton: Automaton) {
+  constructor(automaton: Automaton, live = false) {
     this.automaton = automaton;
-    const lanes = (this.#lanes = lanesFor(automaton));
+    this.#live = live;
+    const lanes = (this.#lanes = live ? new Lanes(automaton) : lanesFor(automaton));
     this.text = lanes.text;
     this.sounds = lanes.sounds;
     this.textOrigins = lanes.textOrigins;
@@ -64,6 +68,12 @@ export class StreamContext {
 
   /** Before scanning a chunk: this stream's carry into the working lanes. */
   enter(): void {
+    if (this.#live) {
+      // Live lanes hold the carry already; only the first chunk starts them clean.
+      if (!this.#started) this.#lanes.unpack(undefined);
+      this.#started = true;
+      return;
+    }
     this.#lanes.unpack(this.#packed);
   }
 
@@ -77,7 +87,7 @@ export class StreamContext {
 
   /** After the chunk: the carry packed again (thousands of streams each keep one; bench:e2e --memory). */
   leave(): void {
-    this.#packed = this.#lanes.pack();
+    if (!this.#live) this.#packed = this.#lanes.pack();
     const d = this.digits;
     const open = d.length > 0 || d.held.length > 0;
     if (this.#digits === undefined) {
