@@ -125,6 +125,9 @@ export class StreamView {
     this.#flags.replaceChildren(...ctx.flagged.slice().reverse().map((f) => flagged(f)));
   }
 
+  #pkKey = '';
+  #pkStream: string | undefined;
+
   /** Redraws the header from the board (level, risk, PK) while the view is open. */
   refresh(): void {
     const stream = this.stream;
@@ -133,6 +136,12 @@ export class StreamView {
     this.#state.dataset.level = info?.level ?? 'normal';
     this.#state.dataset.ended = String(info?.ended ?? false);
     this.#state.textContent = info ? `${info.ended ? `ENDED ${clockTime(info.endedAt?.ts)} · ` : ''}${info.level} · risk ${info.risk.toFixed(1)}${info.reason ? ` · SHUT DOWN: ${info.reason}` : ''}${info.recommended ? ` · recommended: ${info.recommended}` : ''}` : 'not on the board';
+    // Rebuilt only when it changes: refresh runs every frame, and a link replaced under the pointer
+    // between press and release never gets its click (a moderator's click on a busy board).
+    const pkKey = info?.pk ? `pk:${info.opponent ?? ''}` : '';
+    if (pkKey === this.#pkKey && this.#pkStream === stream) return;
+    this.#pkKey = pkKey;
+    this.#pkStream = stream;
     this.#pk.replaceChildren();
     if (info?.pk) {
       this.#pk.append(document.createTextNode('PK session'));
