@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import WebSocket from 'ws';
 
 export const MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -30,6 +31,17 @@ export interface ServerProcess {
   url(path: string, token?: string): string;
 }
 
+/**
+ * Servers still running when a test file ends (a test that failed before its `stop()`) are
+ * killed, so none outlives its file and holds ports, disk and CPU under the next ones.
+ */
+const running = new Set<ChildProcess>();
+const killRunning = () => {
+  for (const proc of running) proc.kill('SIGKILL');
+};
+afterAll(killRunning);
+process.once('exit', killRunning);
+
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'pkguard-server-'));
 }
@@ -51,6 +63,8 @@ export async function startServer(opts: { dir?: string; config?: Record<string, 
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
   const proc = spawn(process.execPath, [MAIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   const logs: Record<string, unknown>[] = [];
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
