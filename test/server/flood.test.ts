@@ -5,7 +5,8 @@
  * is answered, and it is answered in turn, not after the flooders' queued frames: each frame of
  * twelve dense lines is ~100+ ms of work, processed in time-bounded slices, least-served connection
  * first (src/server/ingest-scheduler.ts). Processed a frame per turn, the light client waited behind
- * several of them. The bound is loose (a loaded CI machine); the timing target is bench:flood's.
+ * several of them, for seconds under load. The bound is loose (a loaded CI machine); the timing
+ * target is bench:flood's.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -63,7 +64,7 @@ test('four connections flooding flag-dense frames: the light client is answered 
 
   const light = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
   const latencies: number[] = [];
-  for (let seq = 1; seq <= 20; seq++) {
+  for (let seq = 1; seq <= 40; seq++) {
     const t0 = performance.now();
     light.send({ type: 'transcript', stream: 'light', seq, ts: 1_790_000_000_000 + seq, text: '这个颜色特别显白' });
     await light.ack('light', seq, 30_000);
@@ -72,14 +73,15 @@ test('four connections flooding flag-dense frames: the light client is answered 
   flooding = false;
   const floodedMeanwhile = floodAcked;
   latencies.sort((a, b) => a - b);
-  const median = latencies[10]!;
-  console.log(`[flood] light client ack median ${median.toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms; flood acked ${floodedMeanwhile}; moderators got ${moderators.map((m) => m.seen.flags).join('/')} flags`);
+  console.log(`[flood] light client acks ${latencies.map((l) => l.toFixed(0)).join(' ')} ms; flood acked ${floodedMeanwhile}; moderators got ${moderators.map((m) => m.seen.flags).join('/')} flags`);
 
   expect(moderators.every((m) => !m.seen.cutOff)).toBe(true);
   expect(moderators.every((m) => m.seen.flags > 1000)).toBe(true);
   expect(floodedMeanwhile).toBeGreaterThan(48); // the flood went on, paced, not refused
-  // Behind a frame per flooder per turn (4 × 12 dense lines) the median was 300+ ms even on a quiet machine.
-  expect(median).toBeLessThan(250);
+  // A frame of twelve dense lines processed in one turn, per flooder, held the light client for
+  // seconds on a loaded machine (3.3 and 3.9 s); in time-bounded slices it waits about one slice
+  // and the journal commits it shares (0.7 s at most at load 10-14 on 2 cores).
+  expect(latencies.at(-1)!).toBeLessThan(1500);
 
   light.close();
   for (const ws of flooders) ws.terminate();
