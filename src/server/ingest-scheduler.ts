@@ -61,7 +61,8 @@ export class IngestScheduler {
   /** `lane` has queued messages. */
   wake(lane: IngestLane): void {
     if (!this.#ready.has(lane)) {
-      this.#served.set(lane, this.#bounded(this.#served.get(lane) ?? 0));
+      // It starts at the clock, owing nothing: one that was idle waits behind at most one slice of each other lane.
+      this.#served.set(lane, this.#clock);
       this.#ready.add(lane);
     }
     this.#schedule();
