@@ -33,10 +33,18 @@ export const limitsSchema = z
     cpuBurstMs: z.number().positive().default(50),
     /** Messages of one frame processed per event-loop turn; a big frame yields to other connections between slices. */
     sliceSize: z.number().int().min(1).max(100_000).default(64),
+    /**
+     * CPU milliseconds of ingest processing per event-loop turn before it yields to I/O; queued
+     * messages are served least-served connection first, so a light client waits behind about
+     * one such slice of another connection at most.
+     */
+    sliceMs: z.number().positive().max(1000).default(5),
     /** Burst allowance on top of the rate. */
     rateBurst: z.number().int().min(1).default(10_000),
     /** Messages of one connection being processed (not yet acked) before its socket is paused. */
     maxInFlight: z.number().int().min(1).default(2000),
+    /** Frame bytes of one connection accepted and not yet acked (queued for their turn or in the core) before its socket is paused. */
+    maxInFlightBytes: z.number().int().min(64 * 1024).default(4 * 1024 * 1024),
     /** Bytes queued to one client before it counts as not reading: feed clients are told and cut off. */
     maxBufferedBytes: z.number().int().min(64 * 1024).default(8 * 1024 * 1024),
     /** How long a `/feed` connection that has not subscribed holds live flags (so a late `since` misses none) before it goes live. */

@@ -6,12 +6,12 @@
  */
 import WebSocket from 'ws';
 
-const [url, token, connections, batch, seconds, mode] = process.argv.slice(2) as [string, string, string, string, string, string | undefined];
+const [url, token, connections, batch, seconds, mode, interval] = process.argv.slice(2) as [string, string, string, string, string, string | undefined, string | undefined];
 /** `dense`: each frame is one chat line of 全网最低价， × 3,000 (18k units, 3,000 claims). */
 const DENSE = '全网最低价，'.repeat(3000);
 const until = Date.now() + Number(seconds) * 1000;
-// Dense frames are 54 KB each: pace them (one per connection every 20 ms) rather than filling every buffer.
-const pauseMs = mode === 'dense' ? 20 : 0;
+// Dense frames are 54 KB each: paced (by default one per connection every 20 ms) rather than filling every buffer.
+const pauseMs = Number(interval ?? (mode === 'dense' ? 20 : 0));
 let acked = 0;
 
 async function flood(c: number): Promise<void> {

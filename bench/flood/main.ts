@@ -7,13 +7,21 @@
  * With `--dense` the flooders send flag-dense chat lines instead (全网最低价， × 3,000 each) while
  * three moderators read the feed: none may be cut off as a slow consumer.
  *
- *   npm run bench:flood -- [--seconds 10] [--flooders 4] [--batch 500] [--same-token] [--dense] [--moderators 3] [--limits '{"ratePerSecond":…}']
+ * `--timeline` prints, per wall-clock second, the good client's worst ack beside this process's own
+ * event-loop delay (is it the bench that lags?) and the server's runtime second (loop delay, GC,
+ * journal fsync, main-thread CPU and run-queue wait): what lines up with the spikes.
+ *
+ * `--interval <ms>` paces each flooder (default: 20 ms dense, none for batches), so two builds can
+ * be compared under the same offered flood; `--server <path>` runs another build's server.
+ *
+ *   npm run bench:flood -- [--seconds 10] [--flooders 4] [--batch 500] [--same-token] [--dense] [--moderators 3] [--timeline] [--limits '{"ratePerSecond":…}']
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { BENCH_TOKENS, startServerProcess } from '../e2e/server-process.js';
+import { recentSeconds } from '../e2e/server-stats.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -31,9 +39,11 @@ const FLOOD_TOKEN = 'bench-flood-token-0123456789';
 
 // The server's default limits (not the e2e bench's unlimited ones): this measures the defaults.
 const profile = args.includes('--profile');
-const server = await startServerProcess({ profile, config: { tokens: { ...BENCH_TOKENS, ingest: [...BENCH_TOKENS.ingest, FLOOD_TOKEN] }, limits } });
+// `--server <dist/src/cli/main.js of another build>`: the same bench against that build (A/B).
+const otherMain = args.includes('--server') ? opt('--server', '') : undefined;
+const server = await startServerProcess({ profile, main: otherMain, config: { tokens: { ...BENCH_TOKENS, ingest: [...BENCH_TOKENS.ingest, FLOOD_TOKEN] }, limits } });
 try {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./flooders.js', import.meta.url)), server.url, sameToken ? BENCH_TOKENS.ingest[0]! : FLOOD_TOKEN, String(flooders), String(batch), String(seconds), dense ? 'dense' : 'batch'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./flooders.js', import.meta.url)), server.url, sameToken ? BENCH_TOKENS.ingest[0]! : FLOOD_TOKEN, String(flooders), String(batch), String(seconds), dense ? 'dense' : 'batch', opt('--interval', dense ? '20' : '0')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   // Three moderators reading everything live: a flood of flags must not cut them off.
@@ -62,11 +72,19 @@ try {
   let errors = 0;
   const start = performance.now();
   const timeline: [number, number][] = [];
+  // This process's own event-loop delay per wall-clock second: a lagging bench inflates every ack.
+  const benchLoop = new Map<number, number>();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const loopTimer = setInterval(() => {
+    benchLoop.set(Math.floor(Date.now() / 1000) - 1, loopDelay.max / 1e6);
+    loopDelay.reset();
+  }, 1000 - (Date.now() % 1000));
   good.on('message', (data: Buffer) => {
     const r = JSON.parse(data.toString()) as { type: string; seq: number };
     const t0 = sent.get(r.seq);
     if (r.type === 'error') errors++;
-    if (t0 !== undefined && args.includes('--timeline')) timeline.push([Math.round(t0 - start), Math.round(performance.now() - t0)]);
+    if (t0 !== undefined && args.includes('--timeline')) timeline.push([Date.now() - (performance.now() - t0), performance.now() - t0]);
     if (t0 !== undefined) latency.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
     sent.delete(r.seq);
   });
@@ -81,13 +99,22 @@ try {
   }
   await new Promise((r) => child.once('exit', r));
   await new Promise((r) => setTimeout(r, 200));
+  const serverUrl = server.url;
   good.terminate();
   for (const { m } of moderators) m.terminate();
+  clearInterval(loopTimer);
   if (timeline.length > 0) {
-    // The worst latency per half second: shows whether spikes are a start-up burst or steady.
+    // Per wall-clock second (the server's runtime seconds are aligned the same way): the good
+    // client's worst ack (by send time), the bench's own loop delay, and the server's second.
     const worst = new Map<number, number>();
-    for (const [at, l] of timeline) worst.set(Math.floor(at / 500), Math.max(worst.get(Math.floor(at / 500)) ?? 0, l));
-    console.error([...worst].map(([b, l]) => `${b / 2}s:${l}`).join(' '));
+    for (const [at, l] of timeline) worst.set(Math.floor(at / 1000), Math.max(worst.get(Math.floor(at / 1000)) ?? 0, l));
+    const server = new Map((await recentSeconds(serverUrl)).map((s) => [s.second - 1, s]));
+    const f = (n: number | undefined) => (n === undefined ? '-' : n.toFixed(0)).padStart(6);
+    console.error('second  ackMax benchLoop loopMax loopP99  gcMax syncMax writeMax mainCpu% mainWait% machine%');
+    for (const [sec, l] of [...worst].sort((a, b) => a[0] - b[0])) {
+      const s = server.get(sec);
+      console.error(`${String(sec % 100).padStart(6)} ${f(l)} ${f(benchLoop.get(sec))}    ${f(s?.loopDelayMaxMs)}  ${f(s?.loopDelayP99Ms)} ${f(s?.gcMaxMs)} ${f(s?.journalSyncMaxMs)}  ${f(s?.journalWriteMaxMs)}   ${f(s?.mainCpuPct)}    ${f(s?.mainWaitPct)}   ${f(s?.machineBusyPct)}`);
+    }
   }
   const ms = (us: number) => (us / 1000).toFixed(1);
   const flood = JSON.parse(out || '{}') as { ackedPerSecond?: number };

@@ -96,6 +96,8 @@ export class FeedClient {
   /** Counts subscribes, so a newer one stops an older one's state pages and replay. */
   generation = 0;
   closed = false;
+  /** Its socket is corked for the fan-out in progress. */
+  corked = false;
   /** Set by the hub when it takes the connection. */
   source: FeedSource | undefined;
   /** Pending while the connection has neither subscribed nor gone live by itself. */

@@ -18,6 +18,7 @@ import type { Limits } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { IngestPeer, StreamService } from '../stream/contracts.js';
 import type { IngestBudget } from './ingest-budget.js';
+import type { IngestLane, IngestScheduler } from './ingest-scheduler.js';
 import { decodeIngest } from './ingest-decode.js';
 
 /** Close code for a peer cut off for not reading what it is sent. */
@@ -26,7 +27,7 @@ export const CLOSE_NOT_READING = 4008;
 /** Every feed command (confirm and decline too): on /ingest each is `forbidden`, not `unknown_type`. */
 const FEED_COMMANDS: ReadonlySet<string> = new Set(Object.keys(FEED_SCHEMAS));
 
-export class IngestConnection implements IngestPeer {
+export class IngestConnection implements IngestPeer, IngestLane {
   readonly id: number;
   readonly ws: WebSocket;
   /** Opened with `?flags=1`: also receives the flags of the streams it sends. */
@@ -35,7 +36,9 @@ export class IngestConnection implements IngestPeer {
   readonly #limits: Limits;
   readonly #metrics: Metrics;
   readonly #onCutOff: (reason: string) => void;
+  /** Messages accepted (queued or in the core) and not yet answered, and their frames' bytes. */
   #inFlight = 0;
+  #inFlightBytes = 0;
   #tokens: number;
   #refilledAt = Date.now();
   #pausedFor = { inFlight: false, rate: false, cpu: false };
@@ -54,11 +57,14 @@ export class IngestConnection implements IngestPeer {
   readonly #budget: IngestBudget;
   /** Which token it authenticated with (a digest prefix, not the token): connections of one token share its cap. */
   readonly #tokenId: string;
-  /** Slices of big frames waiting for their turn. */
-  readonly #slices: { msgs: IngestMessage[]; batch: boolean }[] = [];
-  #sliceScheduled = false;
+  readonly #scheduler: IngestScheduler;
+  /** Frames waiting for their turn (the first from `#at`). */
+  readonly #queue: { msgs: IngestMessage[]; batch: boolean; bytes: number }[] = [];
+  #at = 0;
+  /** Measured CPU ms per cost unit (a message's text units + 64): how many messages fit in a slice. */
+  #msPerUnit = 0.0005;
 
-  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { core: StreamService; limits: Limits; metrics: Metrics; budget: IngestBudget; tokenId: string; onCutOff: (reason: string) => void }) {
+  constructor(id: number, ws: WebSocket, wantsFlags: boolean, deps: { core: StreamService; limits: Limits; metrics: Metrics; budget: IngestBudget; scheduler: IngestScheduler; tokenId: string; onCutOff: (reason: string) => void }) {
     this.id = id;
     this.ws = ws;
     this.wantsFlags = wantsFlags;
@@ -67,6 +73,7 @@ export class IngestConnection implements IngestPeer {
     this.#metrics = deps.metrics;
     this.#onCutOff = deps.onCutOff;
     this.#budget = deps.budget;
+    this.#scheduler = deps.scheduler;
     this.#tokenId = deps.tokenId;
     this.#tokens = deps.limits.rateBurst;
     this.#cpuMs = deps.limits.cpuBurstMs;
@@ -96,25 +103,44 @@ export class IngestConnection implements IngestPeer {
       else valid.push(decoded.message);
     }
     if (valid.length === 0) return;
-    // A big frame is processed a slice per event-loop turn, so other connections' frames interleave.
-    const size = this.#limits.sliceSize;
-    if (valid.length <= size && this.#slices.length === 0) return this.#process(valid, frame.batch);
-    for (let i = 0; i < valid.length; i += size) this.#slices.push({ msgs: valid.slice(i, i + size), batch: frame.batch });
-    this.#nextSlice();
+    // Counted from acceptance, so a connection whose frames wait for their turn stops being read.
+    const bytes = Math.ceil((data.length * valid.length) / frame.items.length);
+    this.#inFlight += valid.length;
+    this.#inFlightBytes += bytes;
+    if ((this.#inFlight >= this.#limits.maxInFlight || this.#inFlightBytes >= this.#limits.maxInFlightBytes) && !this.#pausedFor.inFlight) this.#pause('inFlight');
+    // At once when nobody waits and the turn has room; otherwise in turn, a time-bounded slice at
+    // a time, least-served connection first (ingest-scheduler.ts).
+    if (this.#queue.length === 0 && valid.length <= this.#limits.sliceSize && this.#scheduler.mayRunNow()) {
+      this.#scheduler.account(this, this.#process(valid, frame.batch, bytes));
+      return;
+    }
+    this.#queue.push({ msgs: valid, batch: frame.batch, bytes });
+    this.#scheduler.wake(this);
   }
 
-  #nextSlice(): void {
-    if (this.#sliceScheduled || this.#closed) return;
-    const slice = this.#slices.shift();
-    if (!slice) return;
-    this.#process(slice.msgs, slice.batch);
-    if (this.#slices.length > 0) {
-      this.#sliceScheduled = true;
-      setImmediate(() => {
-        this.#sliceScheduled = false;
-        this.#nextSlice();
-      });
-    }
+  get pending(): boolean {
+    return this.#queue.length > 0 && !this.#closed;
+  }
+
+  /** The next messages of the head frame, as many as the measured cost per unit expects to fit in `maxMs`. */
+  runSlice(maxMs: number): number {
+    const head = this.#queue[0];
+    if (!head || this.#closed) return 0;
+    let end = this.#at;
+    let units = 0;
+    const max = Math.min(head.msgs.length, this.#at + this.#limits.sliceSize);
+    do units += costUnits(head.msgs[end++]!);
+    while (end < max && (units + costUnits(head.msgs[end]!)) * this.#msPerUnit <= maxMs);
+    const msgs = this.#at === 0 && end === head.msgs.length ? head.msgs : head.msgs.slice(this.#at, end);
+    const bytes = Math.ceil((head.bytes * msgs.length) / head.msgs.length);
+    if (end === head.msgs.length) {
+      this.#queue.shift();
+      this.#at = 0;
+    } else this.#at = end;
+    const ms = this.#process(msgs, head.batch, bytes);
+    // A moving average, so one slow slice (a GC, a cold path) does not shrink the next ones for long.
+    this.#msPerUnit = this.#msPerUnit * 0.7 + (ms / units) * 0.3;
+    return ms;
   }
 
   /** Sends unless the peer has stopped reading, in which case it is cut off. */
@@ -137,29 +163,31 @@ export class IngestConnection implements IngestPeer {
 
   closed(): void {
     this.#closed = true;
-    this.#slices.length = 0;
+    this.#queue.length = 0;
     this.#budget.forget(this);
+    this.#scheduler.forget(this);
     clearTimeout(this.#resumeTimer);
     clearTimeout(this.#cpuTimer);
     this.#core.forget(this);
   }
 
-  #process(msgs: IngestMessage[], batch: boolean): void {
+  /** Hands messages to the core; returns the ms that took (scan, escalation, records), before the log. */
+  #process(msgs: IngestMessage[], batch: boolean, bytes: number): number {
     if (batch) this.#speaksArrays = true;
-    this.#inFlight += msgs.length;
-    if (this.#inFlight >= this.#limits.maxInFlight && !this.#pausedFor.inFlight) this.#pause('inFlight');
     const started = performance.now();
     const replies = this.#core.ingestBatch(msgs, this);
-    // What the core spent on these messages before waiting for the log (scan, escalation, records).
-    this.#spendCpu(performance.now() - started);
+    const ms = performance.now() - started;
+    this.#spendCpu(ms);
     replies.then(
-      (replies) => this.#done(msgs.length, replies, started),
-      (err: unknown) => this.#done(msgs.length, msgs.map((m) => wireError('internal', `message not processed: ${(err as Error).message}`, m)), started),
+      (replies) => this.#done(msgs.length, bytes, replies, started),
+      (err: unknown) => this.#done(msgs.length, bytes, msgs.map((m) => wireError('internal', `message not processed: ${(err as Error).message}`, m)), started),
     );
+    return ms;
   }
 
-  #done(count: number, replies: object[], started: number): void {
+  #done(count: number, bytes: number, replies: object[], started: number): void {
     this.#inFlight -= count;
+    this.#inFlightBytes -= bytes;
     this.#metrics.journalCommitSeconds.observe((performance.now() - started) / 1000);
     for (const r of replies) {
       if ((r as WireError).type === 'error') this.#metrics.errors.inc({ code: (r as WireError).code });
@@ -170,7 +198,7 @@ export class IngestConnection implements IngestPeer {
       // Every batch that became durable in this turn (one journal commit) answers in one frame.
       setImmediate(() => this.#flushReplies());
     }
-    if (this.#pausedFor.inFlight && this.#inFlight <= this.#limits.maxInFlight / 2) this.#resume('inFlight');
+    if (this.#pausedFor.inFlight && this.#inFlight <= this.#limits.maxInFlight / 2 && this.#inFlightBytes <= this.#limits.maxInFlightBytes / 2) this.#resume('inFlight');
   }
 
   /** A client that has sent array frames gets its replies as arrays; one that never has, one object per frame. */
@@ -202,6 +230,8 @@ export class IngestConnection implements IngestPeer {
   /** The core's fan-out of this connection's flags and signals (feed frames) counts against its CPU budget too. */
   charge(ms: number): void {
     this.#spendCpu(ms);
+    // And the scheduler's: a connection whose flags cost the fan-out is served after lighter ones.
+    this.#scheduler.account(this, ms);
   }
 
   /**
@@ -213,7 +243,9 @@ export class IngestConnection implements IngestPeer {
     const now = performance.now();
     const msPerSecond = this.#budget.cpuFor(this);
     const { cpuBurstMs } = this.#limits;
-    this.#cpuMs = Math.min(cpuBurstMs, this.#cpuMs + ((now - this.#cpuRefilledAt) * msPerSecond) / 1000) - ms;
+    // Owing at most one burst: a slice measured long by a GC, a cold path or a busy machine (wall
+    // time) must not pause a light client for seconds.
+    this.#cpuMs = Math.max(-cpuBurstMs, Math.min(cpuBurstMs, this.#cpuMs + ((now - this.#cpuRefilledAt) * msPerSecond) / 1000) - ms);
     this.#cpuRefilledAt = now;
     if (this.#cpuMs < 0 && !this.#pausedFor.cpu) {
       this.#pause('cpu');
@@ -239,4 +271,9 @@ export class IngestConnection implements IngestPeer {
     // terminate, not close: a peer that does not read would never take the close frame either.
     this.ws.terminate();
   }
+}
+
+/** What a message costs to process, roughly: its text's units plus a fixed part (parse, record, ack). */
+function costUnits(m: IngestMessage): number {
+  return 64 + ('text' in m && typeof m.text === 'string' ? m.text.length : 0);
 }

@@ -16,6 +16,7 @@ import { FeedClient, type FeedHub, type FeedSource } from './feed-hub.js';
 import { httpRoutes } from './http-routes.js';
 import { IngestBudget } from './ingest-budget.js';
 import { IngestConnection } from './ingest-connection.js';
+import { IngestScheduler } from './ingest-scheduler.js';
 
 const ROUTES: Record<string, readonly Role[]> = { '/ingest': ['ingest'], '/feed': ['moderator', 'control'] };
 
@@ -70,6 +71,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
   const alive = new WeakSet<WebSocket>();
   let nextConnId = 1;
   const budget = new IngestBudget(config.limits);
+  const scheduler = new IngestScheduler(config.limits.sliceMs);
   const onConnection = (ws: WebSocket, role: Role, tokenId: string, url: URL, req: IncomingMessage) => {
     const id = nextConnId++;
     alive.add(ws);
@@ -87,6 +89,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
         limits: config.limits,
         metrics,
         budget,
+        scheduler,
         tokenId,
         onCutOff: (reason) => {
           metrics.disconnects.inc({ reason });
