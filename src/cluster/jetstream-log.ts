@@ -45,11 +45,31 @@ const REPLAY_YIELD_EVERY = 256;
 /** A provisional id as the node's allocator hands them out (PROVISIONAL_FLAG_BASE and up). */
 const PROVISIONAL = /f8\d{15}/g;
 
+/**
+ * A commit rides this owner's last stored fence while that fence was sent less than this long ago
+ * (monotonic clock, which keeps running through a SIGSTOP); an older one is moved on first. Far
+ * below any lease (leaseTtlMs >= 1 s): a takeover needs the lease lapsed, released or evicted.
+ */
+export const FENCE_FRESH_MS = 100;
+
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
 
 /** Another owner wrote the partition's fence: this node lost the partition and must not write. */
 export class FencedError extends Error {}
+
+/** One commit's timeline in ms (metrics.ts commitTiming): where an ack's wait goes. */
+export interface CommitTiming {
+  /** From the oldest append of the commit to the commit starting. */
+  queuedMs: number;
+  /** Its fence stored (including the wait for the previous commit's fence). */
+  fenceMs: number;
+  /** Its records handed to the connection. */
+  sendMs: number;
+  /** Their acks from JetStream, and every earlier commit's. */
+  storedMs: number;
+  records: number;
+}
 
 export class JetStreamLog implements StreamLog {
   readonly #js: JetStreamClient;
@@ -59,7 +79,7 @@ export class JetStreamLog implements StreamLog {
   readonly #warn: (event: string, detail: Record<string, unknown>) => void;
   #last: Promise<unknown> = Promise.resolve();
   /** Appends waiting for the next commit (#pump). */
-  #queue: { records: readonly StreamRecord[]; snapshot: string | undefined; resolve: (r: FlagRenames) => void; reject: (err: Error) => void }[] = [];
+  #queue: { records: readonly StreamRecord[]; snapshot: string | undefined; at: number; resolve: (r: FlagRenames) => void; reject: (err: Error) => void }[] = [];
   #pumping = false;
   /** Settles once every commit so far is stored (rejects once one failed). */
   #committed: Promise<void> = Promise.resolve();
@@ -73,9 +93,13 @@ export class JetStreamLog implements StreamLog {
   #fenceSeq = 0;
   /** Settles once the previous append's fence is stored (fences chain). */
   #lastFence: Promise<void> = Promise.resolve();
+  /** When the newest stored fence of this owner was sent (performance.now(); -Infinity: none). */
+  #fenceSentAt = -Infinity;
+  #fenceInFlight = false;
   readonly #node: string;
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
+  readonly #timing: ((t: CommitTiming) => void) | undefined;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
   #snapshotSource: (() => SnapshotState | undefined) | undefined;
   /** Records appended (or replayed) since the last snapshot was taken. */
@@ -104,7 +128,10 @@ export class JetStreamLog implements StreamLog {
     snapshots?: SnapshotStore;
     /** Take a snapshot after this many records (0 or absent: never). */
     snapshotEvery?: number;
+    /** Told each commit's timeline. */
+    timing?: (t: CommitTiming) => void;
   }) {
+    this.#timing = d.timing;
     this.#node = d.node;
     this.#snapshots = d.snapshots;
     this.#snapshotEvery = d.snapshotEvery ?? 0;
@@ -139,14 +166,18 @@ export class JetStreamLog implements StreamLog {
     this.#pending += records.length;
     // Taken now, synchronously: the state covers exactly the records appended so far, these included.
     const snapshot = this.#snapshotDue(records.length);
-    const result = new Promise<FlagRenames>((resolve, reject) => this.#queue.push({ records, snapshot, resolve, reject }));
+    const result = new Promise<FlagRenames>((resolve, reject) => this.#queue.push({ records, snapshot, at: performance.now(), resolve, reject }));
     const done = () => {
       this.#pending -= records.length;
     };
     result.then(done, done);
     this.#last = result.then(noop);
     this.#last.catch(noop); // the next append or barrier sees the rejection
-    if (!this.#pumping) void this.#pump();
+    if (!this.#pumping) {
+      // Next turn: the appends of every frame read in this one go out as one commit.
+      this.#pumping = true;
+      setImmediate(() => void this.#pump());
+    }
     return result;
   }
 
@@ -179,16 +210,22 @@ export class JetStreamLog implements StreamLog {
           continue;
         }
         const records = commit.length === 1 ? commit[0]!.records : commit.flatMap((q) => q.records);
+        const t0 = performance.now();
+        let t1 = t0;
         try {
           await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
-          await this.#advanceFence();
+          await this.#freshFence();
+          t1 = performance.now();
         } catch (err) {
           failed(err);
           continue;
         }
         let stored: Promise<FlagRenames>;
+        let t2 = t1;
         try {
           stored = (await this.#sendCommit(records)).stored;
+          t2 = performance.now();
+          this.#keepFenceFresh();
         } catch (err) {
           failed(err);
           continue;
@@ -202,6 +239,7 @@ export class JetStreamLog implements StreamLog {
         this.#committed = all.then(noop);
         this.#committed.catch(noop);
         all.then((renames) => {
+          this.#timing?.({ queuedMs: t0 - commit[0]!.at, fenceMs: t1 - t0, sendMs: t2 - t1, storedMs: performance.now() - t2, records: records.length });
           for (const q of commit) q.resolve(renames);
         }, failed);
         const snapshot = commit.at(-1)!.snapshot;
@@ -233,7 +271,9 @@ export class JetStreamLog implements StreamLog {
         if (!/no message found|not found/i.test((err as Error).message)) throw err;
       }
       try {
+        const sentAt = performance.now();
         this.#fenceSeq = await this.#writeFence(last);
+        this.#fenceSentAt = sentAt;
         return;
       } catch (err) {
         if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
@@ -250,18 +290,47 @@ export class JetStreamLog implements StreamLog {
   #advanceFence(): Promise<void> {
     const step = this.#lastFence.then(async () => {
       if (this.#fenceSeq === 0) throw new FencedError(`partition ${this.#p}: no fence written; not the owner`);
+      const sentAt = performance.now();
+      this.#fenceInFlight = true;
       try {
         this.#fenceSeq = await this.#writeFence(this.#fenceSeq);
+        this.#fenceSentAt = sentAt;
       } catch (err) {
         if (/wrong last sequence/i.test((err as Error).message)) {
           this.#fenceSeq = 0;
           throw new FencedError(`partition ${this.#p}: another node took it over (fence moved)`);
         }
         throw err;
+      } finally {
+        this.#fenceInFlight = false;
       }
     });
     this.#lastFence = step.catch(noop);
     return step;
+  }
+
+  #fenceFresh(): boolean {
+    return this.#fenceSeq !== 0 && performance.now() - this.#fenceSentAt < FENCE_FRESH_MS;
+  }
+
+  /**
+   * Before a commit's records are sent: this owner's fence was stored, and sent less than
+   * FENCE_FRESH_MS ago (a fence in flight is waited for; a stale one is moved on). The records then
+   * follow in the same turn of the event loop, so an owner paused (or cut off) longer than that
+   * must move its fence again before it writes, and finds it moved if the partition was taken.
+   */
+  async #freshFence(): Promise<void> {
+    if (this.#fenceFresh()) return;
+    if (this.#fenceInFlight) await this.#lastFence;
+    if (this.#fenceFresh()) return;
+    await this.#advanceFence();
+    if (!this.#fenceFresh()) await this.#advanceFence(); // its round trip alone took longer (a starved loop)
+  }
+
+  /** While commits flow, the next fence is written ahead of need, off the ack path. */
+  #keepFenceFresh(): void {
+    if (this.#fenceInFlight || this.#fenceSeq === 0 || performance.now() - this.#fenceSentAt < FENCE_FRESH_MS / 2) return;
+    this.#advanceFence().catch(noop); // a FencedError leaves #fenceSeq 0: the next commit fails with it
   }
 
   barrier(): Promise<void> {
@@ -378,6 +447,7 @@ export class JetStreamLog implements StreamLog {
     const cites = async () => {
       await before; // the flags it cites from earlier commits have their ids
       await rename(); // and those of this commit
+      await this.#freshFence(); // the records after this wait are sent in a later turn
       return (p: string) => renamed.get(p) ?? p;
     };
     /** The message records of the current run, sent as one batch when the run ends. */
