@@ -10,8 +10,12 @@
  * the offered rate acked. Reports each side's highest held rate and their ratio, per round.
  *
  *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
- *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20]
+ *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20] [--fence-each]
  * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
+ * `--fence-each` adds a third side in the same ramp: a second cluster node (its own prefix on the
+ * same nats-server) with `fenceFreshMs: 0`, i.e. a fence round trip before every commit (the
+ * commit path before session 11), so the two commit paths are compared on the same machine state.
+ * Each cluster step also prints the node's commit timeline (queued, fence, send, stored).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +39,7 @@ const { values: o } = parseArgs({
     tries: { type: 'string', default: '2' },
     'max-steps': { type: 'string', default: '20' },
     profile: { type: 'boolean', default: false },
+    'fence-each': { type: 'boolean', default: false },
   },
 });
 const streams = Number(o.streams);
@@ -149,18 +154,24 @@ async function main(): Promise<void> {
       { name: 'single', url: single.url },
       { name: 'cluster', url: node.url },
     ];
+    if (o['fence-each']) {
+      const each = await startServerProcess({ config: { cluster: { servers: nats.url, nodeId: 'tp2', prefix: 'pkab', fenceFreshMs: 0 } } });
+      servers.push(each);
+      await clusterReady(each);
+      sides.push({ name: 'cluster-fence-each', url: each.url });
+    }
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
-      const best: Record<string, number> = { single: 0, cluster: 0 };
-      const going: Record<string, boolean> = { single: true, cluster: true };
+      const best: Record<string, number> = Object.fromEntries(sides.map((x) => [x.name, 0]));
+      const going: Record<string, boolean> = Object.fromEntries(sides.map((x) => [x.name, true]));
       let rate = Number(o.rate);
-      for (let s = 0; s < Number(o['max-steps']) && (going.single || going.cluster); s++) {
+      for (let s = 0; s < Number(o['max-steps']) && Object.values(going).some(Boolean); s++) {
         const order = s % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
           if (!going[side.name]) continue;
           let step: Step | undefined;
           for (let t = 0; t < Number(o.tries) && !step?.held; t++) {
-            const before = side.name === 'cluster' ? await commitHistograms(side.url) : undefined;
+            const before = side.name.startsWith('cluster') ? await commitHistograms(side.url) : undefined;
             const r = await load(side.url, rate, round * 1000 + s);
             const timeline = before ? commitTimeline(before, await commitHistograms(side.url)) : undefined;
             const got = r.measuredAcked / r.measuredSeconds;
@@ -173,7 +184,8 @@ async function main(): Promise<void> {
         rate *= 1.25;
       }
       summary.push({ single: best.single!, cluster: best.cluster! });
-      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}\n`);
+      const each = o['fence-each'] ? `; fenced each commit ${Math.round(best['cluster-fence-each']!)} msg/s, ratio ${(best['cluster-fence-each']! / Math.max(1, best.single!)).toFixed(2)}` : '';
+      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}${each}\n`);
     }
     const ratios = summary.map((x) => x.cluster / Math.max(1, x.single)).sort((a, b) => a - b);
     process.stdout.write(`ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}\n`);

@@ -100,6 +100,7 @@ export class JetStreamLog implements StreamLog {
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
   readonly #timing: ((t: CommitTiming) => void) | undefined;
+  readonly #fenceFreshMs: number;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
   #snapshotSource: (() => SnapshotState | undefined) | undefined;
   /** Records appended (or replayed) since the last snapshot was taken. */
@@ -130,8 +131,11 @@ export class JetStreamLog implements StreamLog {
     snapshotEvery?: number;
     /** Told each commit's timeline. */
     timing?: (t: CommitTiming) => void;
+    /** How long a stored fence lets commits through (default FENCE_FRESH_MS; 0: a fence before every commit). */
+    fenceFreshMs?: number;
   }) {
     this.#timing = d.timing;
+    this.#fenceFreshMs = d.fenceFreshMs ?? FENCE_FRESH_MS;
     this.#node = d.node;
     this.#snapshots = d.snapshots;
     this.#snapshotEvery = d.snapshotEvery ?? 0;
@@ -310,7 +314,7 @@ export class JetStreamLog implements StreamLog {
   }
 
   #fenceFresh(): boolean {
-    return this.#fenceSeq !== 0 && performance.now() - this.#fenceSentAt < FENCE_FRESH_MS;
+    return this.#fenceSeq !== 0 && performance.now() - this.#fenceSentAt < this.#fenceFreshMs;
   }
 
   /**
@@ -323,13 +327,14 @@ export class JetStreamLog implements StreamLog {
     if (this.#fenceFresh()) return;
     if (this.#fenceInFlight) await this.#lastFence;
     if (this.#fenceFresh()) return;
+    // Its ack lets this commit through even if the round trip took longer (a starved loop): the
+    // records then follow at once, as they did when every commit moved the fence.
     await this.#advanceFence();
-    if (!this.#fenceFresh()) await this.#advanceFence(); // its round trip alone took longer (a starved loop)
   }
 
   /** While commits flow, the next fence is written ahead of need, off the ack path. */
   #keepFenceFresh(): void {
-    if (this.#fenceInFlight || this.#fenceSeq === 0 || performance.now() - this.#fenceSentAt < FENCE_FRESH_MS / 2) return;
+    if (this.#fenceInFlight || this.#fenceSeq === 0 || performance.now() - this.#fenceSentAt < this.#fenceFreshMs / 2) return;
     this.#advanceFence().catch(noop); // a FencedError leaves #fenceSeq 0: the next commit fails with it
   }
 
