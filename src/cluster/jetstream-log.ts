@@ -10,12 +10,14 @@
  * Replay joins them again; flags whose `msg` record never came (the owner died between the two)
  * still count as their message processed.
  *
- * Fencing: each append first writes the partition's fence message (`fence.<p>` on a stream of its
- * own that keeps the last message per subject) with `Nats-Expected-Last-Subject-Sequence` set to
- * the fence this owner wrote last,
- * and publishes its records only once that is stored. A new owner writes its own fence before
- * replaying, so an old owner that was paused or cut off past its lease finds the fence moved and
- * its append fails (FencedError) before anything of it is stored. (nats-server 2.9 checks that
+ * Fencing: the owner moves the partition's fence message (`fence.<p>` on a stream of its own that
+ * keeps the last message per subject) on with `Nats-Expected-Last-Subject-Sequence` set to the
+ * fence it wrote last, and sends a commit only while its last stored fence was sent less than
+ * `fenceFreshMs` ago (otherwise it moves the fence first and waits for that). A new owner writes
+ * its own fence before replaying, so an old owner that was paused or cut off past its lease finds
+ * the fence moved and its commit fails (FencedError) before anything of it is stored. Not covered:
+ * records already sent (or in the client's buffer) when the owner was paused, which can reach the
+ * server after the takeover (test/cluster/paused-owner.test.ts). (nats-server 2.9 checks that
  * header against the message's own subject only, hence a fence subject rather than a check on
  * every record's subject; and not on the events stream, where a rollup would disturb the readers.)
  *
@@ -186,13 +188,13 @@ export class JetStreamLog implements StreamLog {
   }
 
   /**
-   * Group commit, one loop per partition: every append queued while the previous commit's fence
-   * was being stored goes out as one commit: the fence moved on (one round trip, the only one per
-   * commit that waits), then the commit's records sent at once, its `msg` records as one `batch`
-   * message per run. The next commit's fence is written right after, without waiting for this
-   * commit's acks: one connection's publishes are stored in the order sent, so the partition's
-   * history holds the records in the order the core made them. The per-message cost is then one
-   * share of a commit instead of a JetStream round trip, and the commit grows with the load.
+   * Group commit, one loop per partition: every append queued in one turn of the event loop (or
+   * while the previous commit waited) goes out as one commit, its `msg` records as one `batch`
+   * message per run, at once if this owner's fence is fresh (#freshFence), else after moving it.
+   * Commits do not wait for each other's acks: one connection's publishes are stored in the order
+   * sent, so the partition's history holds the records in the order the core made them. An ack
+   * then waits for one JetStream round trip (its commit stored), and the fences, one per
+   * `fenceFreshMs / 2` at most while commits flow, are written off the ack path (#keepFenceFresh).
    *
    * A commit ends at an append that carries a snapshot (its state covers exactly the records up
    * to it): the next commit waits until it and every earlier one is stored (#cut), so the events
