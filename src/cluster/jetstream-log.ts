@@ -98,14 +98,6 @@ export class JetStreamLog implements StreamLog {
   /** When the newest stored fence of this owner was sent (performance.now(); -Infinity: none). */
   #fenceSentAt = -Infinity;
   #fenceInFlight = false;
-  /**
-   * Sequence of the partition's last batch this owner stored or read at its takeover: every batch
-   * is published expecting it (`Nats-Expected-Last-Subject-Sequence` on the batch subject), so a
-   * batch of an owner that lost the partition is refused by the server even if it arrives late.
-   */
-  #batchSeq = 0;
-  /** The message id of a batch whose publish failed (it may be stored): probe() looks for it. */
-  #batchInDoubt: string | undefined;
   readonly #node: string;
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
@@ -288,66 +280,10 @@ export class JetStreamLog implements StreamLog {
         const sentAt = performance.now();
         this.#fenceSeq = await this.#writeFence(last);
         this.#fenceSentAt = sentAt;
-        await this.#takeBatches();
         return;
       } catch (err) {
         if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
       }
-    }
-  }
-
-  /**
-   * The takeover's empty batch, expecting the partition's last batch: from here on a batch of the
-   * previous owner (which expects its own last one) is refused, however late it arrives.
-   */
-  async #takeBatches(): Promise<void> {
-    const subject = this.#subjects.batch(this.#p);
-    for (let attempt = 0; ; attempt++) {
-      const last = await this.#lastOf(subject);
-      try {
-        this.#batchSeq = (await this.#publishBatch({ t: 'batch', records: [] }, undefined, last.seq)).seq;
-        return;
-      } catch (err) {
-        if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
-      }
-    }
-  }
-
-  /** The last message on `subject` in the events stream (seq 0: none). */
-  async #lastOf(subject: string): Promise<{ seq: number; msgID?: string }> {
-    try {
-      const sm = await this.#jsm.streams.getMessage(this.#subjects.eventsStream, { last_by_subj: subject });
-      return sm ? { seq: sm.seq, ...(sm.header?.get('Nats-Msg-Id') ? { msgID: sm.header.get('Nats-Msg-Id') } : {}) } : { seq: 0 };
-    } catch (err) {
-      if (/no message found|not found/i.test((err as Error).message)) return { seq: 0 };
-      throw err;
-    }
-  }
-
-  async #publishBatch(body: BatchEvent, msgID: string | undefined, expect: number) {
-    const ack = await this.#js.publish(this.#subjects.batch(this.#p), JSON.stringify(body), { ...(msgID ? { msgID } : {}), expect: { lastSubjectSequence: expect } });
-    if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
-    return ack;
-  }
-
-  /**
-   * One batch of this owner, expecting its previous one; resolves once stored. Refused (another
-   * owner's batch came in between): FencedError. A duplicate (the same batch stored before, within
-   * JetStream's duplicate window) stores nothing, so the last batch stays what it was.
-   */
-  async #sendBatch(body: BatchEvent, msgID: string): Promise<void> {
-    const sentAt = performance.now();
-    try {
-      const ack = await this.#publishBatch(body, msgID, this.#batchSeq);
-      if (!ack.duplicate) this.#batchSeq = ack.seq;
-      this.#fenceSentAt = Math.max(this.#fenceSentAt, sentAt); // no takeover before it: as good as a fence
-    } catch (err) {
-      if (/wrong last sequence/i.test((err as Error).message)) {
-        this.#fenceSeq = 0;
-        throw new FencedError(`partition ${this.#p}: another node took it over (batch refused)`);
-      }
-      this.#batchInDoubt = msgID;
-      throw err;
     }
   }
 
@@ -414,17 +350,6 @@ export class JetStreamLog implements StreamLog {
     try {
       await this.#last.catch(() => undefined);
       await this.#jsm.streams.info(this.#subjects.eventsStream);
-      if (this.#batchInDoubt !== undefined) {
-        // A batch whose publish failed may be stored: if the partition's last batch is it, it is
-        // this owner's last; if it is not and not the one before, another owner wrote since.
-        const last = await this.#lastOf(this.#subjects.batch(this.#p));
-        if (last.msgID === this.#batchInDoubt) this.#batchSeq = last.seq;
-        else if (last.seq !== this.#batchSeq) {
-          this.#failure = new FencedError(`partition ${this.#p}: another node took it over (its batch is the last)`);
-          return false;
-        }
-        this.#batchInDoubt = undefined;
-      }
       this.#failure = undefined;
       this.#last = Promise.resolve();
       this.#committed = Promise.resolve();
@@ -534,79 +459,72 @@ export class JetStreamLog implements StreamLog {
     };
     /** The message records of the current run, sent as one batch when the run ends. */
     let run: MessageRecord[] = [];
-    const endRun = async () => {
+    const endRun = () => {
       if (run.length === 0) return;
       const first = run[0]!;
       const last = run.at(-1)!;
       const key = (r: MessageRecord) => `${r.stream}:${r.seq}:${r.final ? 'f' : 'p'}`;
       const body: BatchEvent = { t: 'batch', records: run };
+      stored.push(this.#sendTo(this.#subjects.batch(this.#p), body, `batch:${key(first)}:${key(last)}:${run.length}`));
       run = [];
-      // Stored before anything after it is sent: the next batch expects its sequence.
-      const sent = this.#sendBatch(body, `batch:${key(first)}:${key(last)}:${(body.records as MessageRecord[]).length}`);
-      stored.push(sent);
-      await sent;
-      await this.#freshFence(); // records after this wait are sent in a later turn
     };
-    try {
-      for (const rec of records) {
-        if (rec.t !== 'msg') await endRun();
-        switch (rec.t) {
-          case 'ids':
-          case 'snapshot':
-            break; // ids are sequences; JetStream keeps the history itself
-          case 'msg': {
-            const kind = rec.final ? 'f' : 'p';
-            if (rec.flags.length > 0) {
-              const acks = Promise.all(
-                rec.flags.map((f, i) => {
-                  const { id: _id, ...flag } = f;
-                  const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
-                  return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
-                }),
-              );
-              acks.catch(noop); // awaited by rename()
-              unnamed.push({ flags: rec.flags, acks });
-              stored.push(acks);
-            }
-            // Without its flags (they are stored above). Every message, flagged or not: its seq and
-            // time are state too (the seq window, the risk's decay), which a replay must rebuild.
-            run.push({ ...rec, flags: [] });
-            break;
+    for (const rec of records) {
+      if (rec.t !== 'msg') endRun();
+      switch (rec.t) {
+        case 'ids':
+        case 'snapshot':
+          break; // ids are sequences; JetStream keeps the history itself
+        case 'msg': {
+          const kind = rec.final ? 'f' : 'p';
+          if (rec.flags.length > 0) {
+            const acks = Promise.all(
+              rec.flags.map((f, i) => {
+                const { id: _id, ...flag } = f;
+                const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
+                return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
+              }),
+            );
+            acks.catch(noop); // awaited by rename()
+            unnamed.push({ flags: rec.flags, acks });
+            stored.push(acks);
           }
-          case 'shutdown': {
-            const id = await cites();
-            stored.push(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
-            break;
-          }
-          case 'restore':
-            stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
-            break;
-          case 'retract':
-          case 'recommend':
-          case 'decline': {
-            const id = rec.t === 'decline' ? (p: string) => p : await cites();
-            const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
-            stored.push(this.#send(rec.t, body));
-            break;
-          }
-          case 'dismiss':
-            stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
-            break;
-          case 'pk':
-            stored.push(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
-            break;
-          case 'end':
-            stored.push(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
-            break;
-          case 'level':
-            stored.push(this.#send('level', rec));
-            break;
+          // Without its flags (they are stored above). Every message, flagged or not: its seq and
+          // time are state too (the seq window, the risk's decay), which a replay must rebuild.
+          run.push({ ...rec, flags: [] });
+          break;
         }
+        case 'shutdown': {
+          const id = await cites();
+          stored.push(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
+          break;
+        }
+        case 'restore':
+          stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
+          break;
+        case 'retract':
+        case 'recommend':
+        case 'decline': {
+          const id = rec.t === 'decline' ? (p: string) => p : await cites();
+          const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
+          stored.push(this.#send(rec.t, body));
+          break;
+        }
+        case 'dismiss':
+          stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
+          break;
+        case 'pk':
+          stored.push(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
+          break;
+        case 'end':
+          stored.push(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
+          break;
+        case 'level':
+          stored.push(this.#send('level', rec));
+          break;
       }
-      await endRun();
-    } finally {
-      for (const p of stored) p.catch(noop); // a rejection is reported below, once
     }
+    endRun();
+    for (const p of stored) p.catch(noop); // a rejection is reported below, once
     const named = rename();
     this.#flagsNamed = named.catch(noop);
     const all = (async () => {

@@ -114,12 +114,6 @@ describe.skipIf(!hasNatsServer || !process.env.PKGUARD_TEST_PAUSED_OWNER)('clust
       viaVictim.acked();
     }
     const unacked = all().filter((s) => s.acked === undefined);
-    if (process.env.PAUSED_DEBUG && unacked.length > 0)
-      for (const n of nodes) {
-        const counts: Record<string, number> = {};
-        for (const l of n.logs) counts[String(l.event)] = (counts[String(l.event)] ?? 0) + 1;
-        console.log(JSON.stringify(counts), n.logs.filter((l) => l.event === 'partition_failed' || l.event === 'journal_failed' || String(l.level) === '50').slice(0, 8).map((l) => JSON.stringify(l)).join('\n'));
-      }
     expect(unacked.map((s) => `${s.stream}/${s.seq}`)).toEqual([]);
     await sleep(1000);
 
