@@ -144,6 +144,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-cluster-tp-'));
   const nats = await startNats(dir);
   const servers: ServerUnderTest[] = [];
+  // Interrupted: leave no server or nats-server behind (they are not in this process group's reach otherwise).
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      for (const s of servers) s.proc.kill('SIGKILL');
+      nats.proc.kill('SIGKILL');
+      for (const s of servers) removeServerDir(s);
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
   try {
     const single = await startServerProcess();
     servers.push(single);

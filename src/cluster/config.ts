@@ -53,7 +53,7 @@ export const clusterConfigSchema = z
      * this long ago, and waits for a new fence otherwise (jetstream-log.ts). 0: a fence round trip
      * before every commit. At most a tenth of `leaseTtlMs`.
      */
-    fenceFreshMs: z.number().int().min(0).max(1000).default(100),
+    fenceFreshMs: z.number().int().min(0).max(1000).default(250),
     /** Partitions a node rebuilds (snapshot + replay) at once; the rest wait, their leases renewed. */
     rebuildConcurrency: z.number().int().min(1).max(4096).default(4),
     /** How long a WebSocket frame waits for the owning node's acks before it gets `unavailable`. */

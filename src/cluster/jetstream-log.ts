@@ -52,7 +52,7 @@ const PROVISIONAL = /f8\d{15}/g;
  * (monotonic clock, which keeps running through a SIGSTOP); an older one is moved on first. Far
  * below any lease (leaseTtlMs >= 1 s): a takeover needs the lease lapsed, released or evicted.
  */
-export const FENCE_FRESH_MS = 100;
+export const FENCE_FRESH_MS = 250;
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
