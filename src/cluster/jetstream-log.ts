@@ -52,7 +52,7 @@ const PROVISIONAL = /f8\d{15}/g;
  * (monotonic clock, which keeps running through a SIGSTOP); an older one is moved on first. Far
  * below any lease (leaseTtlMs >= 1 s): a takeover needs the lease lapsed, released or evicted.
  */
-export const FENCE_FRESH_MS = 250;
+export const FENCE_FRESH_MS = 0;
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
@@ -180,9 +180,11 @@ export class JetStreamLog implements StreamLog {
     this.#last = result.then(noop);
     this.#last.catch(noop); // the next append or barrier sees the rejection
     if (!this.#pumping) {
-      // Next turn: the appends of every frame read in this one go out as one commit.
       this.#pumping = true;
-      setImmediate(() => void this.#pump());
+      // Riding fresh fences, a commit does not wait, so the appends of every frame read in this
+      // turn are gathered for the next one; fencing each commit, the fence's wait gathers them.
+      if (this.#fenceFreshMs > 0) setImmediate(() => void this.#pump());
+      else void this.#pump();
     }
     return result;
   }
@@ -326,6 +328,7 @@ export class JetStreamLog implements StreamLog {
    * must move its fence again before it writes, and finds it moved if the partition was taken.
    */
   async #freshFence(): Promise<void> {
+    if (this.#fenceFreshMs <= 0) return this.#advanceFence(); // a fence before every commit
     if (this.#fenceFresh()) return;
     if (this.#fenceInFlight) await this.#lastFence;
     if (this.#fenceFresh()) return;
@@ -336,7 +339,7 @@ export class JetStreamLog implements StreamLog {
 
   /** While commits flow, the next fence is written ahead of need, off the ack path. */
   #keepFenceFresh(): void {
-    if (this.#fenceInFlight || this.#fenceSeq === 0 || performance.now() - this.#fenceSentAt < this.#fenceFreshMs / 2) return;
+    if (this.#fenceFreshMs <= 0 || this.#fenceInFlight || this.#fenceSeq === 0 || performance.now() - this.#fenceSentAt < this.#fenceFreshMs / 2) return;
     this.#advanceFence().catch(noop); // a FencedError leaves #fenceSeq 0: the next commit fails with it
   }
 
@@ -454,7 +457,7 @@ export class JetStreamLog implements StreamLog {
     const cites = async () => {
       await before; // the flags it cites from earlier commits have their ids
       await rename(); // and those of this commit
-      await this.#freshFence(); // the records after this wait are sent in a later turn
+      if (this.#fenceFreshMs > 0) await this.#freshFence(); // the records after this wait are sent in a later turn
       return (p: string) => renamed.get(p) ?? p;
     };
     /** The message records of the current run, sent as one batch when the run ends. */
