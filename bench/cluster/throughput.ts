@@ -10,11 +10,8 @@
  * the offered rate acked. Reports each side's highest held rate and their ratio, per round.
  *
  *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
- *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20] [--fresh-fence MS]
+ *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20]
  * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
- * `--fresh-fence MS` adds a third side in the same ramp: a second cluster node (its own prefix on
- * the same nats-server) with `fenceFreshMs: MS` (commits ride a fence sent less than MS ago; the
- * default 0 fences each commit), so the two commit paths are compared on the same machine state.
  * Each cluster step also prints the node's commit timeline (queued, fence, send, stored).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -39,7 +36,6 @@ const { values: o } = parseArgs({
     tries: { type: 'string', default: '2' },
     'max-steps': { type: 'string', default: '20' },
     profile: { type: 'boolean', default: false },
-    'fresh-fence': { type: 'string' },
   },
 });
 const streams = Number(o.streams);
@@ -163,12 +159,6 @@ async function main(): Promise<void> {
       { name: 'single', url: single.url },
       { name: 'cluster', url: node.url },
     ];
-    if (o['fresh-fence'] !== undefined) {
-      const fresh = await startServerProcess({ config: { cluster: { servers: nats.url, nodeId: 'tp2', prefix: 'pkab', fenceFreshMs: Number(o['fresh-fence']) } } });
-      servers.push(fresh);
-      await clusterReady(fresh);
-      sides.push({ name: 'cluster-fresh-fence', url: fresh.url });
-    }
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
       const best: Record<string, number> = Object.fromEntries(sides.map((x) => [x.name, 0]));
@@ -193,8 +183,7 @@ async function main(): Promise<void> {
         rate *= 1.25;
       }
       summary.push({ single: best.single!, cluster: best.cluster! });
-      const each = o['fresh-fence'] !== undefined ? `; riding fresh fences ${Math.round(best['cluster-fresh-fence']!)} msg/s, ratio ${(best['cluster-fresh-fence']! / Math.max(1, best.single!)).toFixed(2)}` : '';
-      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}${each}\n`);
+      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}\n`);
     }
     const ratios = summary.map((x) => x.cluster / Math.max(1, x.single)).sort((a, b) => a - b);
     process.stdout.write(`ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}\n`);

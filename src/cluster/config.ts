@@ -48,20 +48,12 @@ export const clusterConfigSchema = z
      * replays at most about this many events after the snapshot instead of the whole history. 0: never.
      */
     snapshotEvery: z.number().int().min(0).default(10_000),
-    /**
-     * A partition's commit is sent at once while its owner's last stored fence was sent less than
-     * this long ago, and waits for a new fence otherwise (jetstream-log.ts). 0 (default): a fence
-     * round trip before every commit. At most a tenth of `leaseTtlMs`. Experimental (250 measured):
-     * snapshots.test.ts failed under parallel load with it (bench/README.md, cluster section).
-     */
-    fenceFreshMs: z.number().int().min(0).max(1000).default(0),
     /** Partitions a node rebuilds (snapshot + replay) at once; the rest wait, their leases renewed. */
     rebuildConcurrency: z.number().int().min(1).max(4096).default(4),
     /** How long a WebSocket frame waits for the owning node's acks before it gets `unavailable`. */
     replyTimeoutMs: z.number().int().min(1000).default(30_000),
   })
   .strict()
-  .refine((c) => c.renewMs * 2 <= c.leaseTtlMs, { message: 'renewMs must be at most half of leaseTtlMs', path: ['renewMs'] })
-  .refine((c) => c.fenceFreshMs * 10 <= c.leaseTtlMs, { message: 'fenceFreshMs must be at most a tenth of leaseTtlMs', path: ['fenceFreshMs'] });
+  .refine((c) => c.renewMs * 2 <= c.leaseTtlMs, { message: 'renewMs must be at most half of leaseTtlMs', path: ['renewMs'] });
 
 export type ClusterConfig = z.infer<typeof clusterConfigSchema>;

@@ -10,14 +10,12 @@
  * Replay joins them again; flags whose `msg` record never came (the owner died between the two)
  * still count as their message processed.
  *
- * Fencing: the owner moves the partition's fence message (`fence.<p>` on a stream of its own that
- * keeps the last message per subject) on with `Nats-Expected-Last-Subject-Sequence` set to the
- * fence it wrote last, and sends a commit only while its last stored fence was sent less than
- * `fenceFreshMs` ago (otherwise it moves the fence first and waits for that). A new owner writes
- * its own fence before replaying, so an old owner that was paused or cut off past its lease finds
- * the fence moved and its commit fails (FencedError) before anything of it is stored. Not covered:
- * records already sent (or in the client's buffer) when the owner was paused, which can reach the
- * server after the takeover (test/cluster/paused-owner.test.ts). (nats-server 2.9 checks that
+ * Fencing: each append first writes the partition's fence message (`fence.<p>` on a stream of its
+ * own that keeps the last message per subject) with `Nats-Expected-Last-Subject-Sequence` set to
+ * the fence this owner wrote last,
+ * and publishes its records only once that is stored. A new owner writes its own fence before
+ * replaying, so an old owner that was paused or cut off past its lease finds the fence moved and
+ * its append fails (FencedError) before anything of it is stored. (nats-server 2.9 checks that
  * header against the message's own subject only, hence a fence subject rather than a check on
  * every record's subject; and not on the events stream, where a rollup would disturb the readers.)
  *
@@ -46,13 +44,6 @@ const RENAMES_KEPT = 10_000;
 const REPLAY_YIELD_EVERY = 256;
 /** A provisional id as the node's allocator hands them out (PROVISIONAL_FLAG_BASE and up). */
 const PROVISIONAL = /f8\d{15}/g;
-
-/**
- * A commit rides this owner's last stored fence while that fence was sent less than this long ago
- * (monotonic clock, which keeps running through a SIGSTOP); an older one is moved on first. Far
- * below any lease (leaseTtlMs >= 1 s): a takeover needs the lease lapsed, released or evicted.
- */
-export const FENCE_FRESH_MS = 0;
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
@@ -95,14 +86,10 @@ export class JetStreamLog implements StreamLog {
   #fenceSeq = 0;
   /** Settles once the previous append's fence is stored (fences chain). */
   #lastFence: Promise<void> = Promise.resolve();
-  /** When the newest stored fence of this owner was sent (performance.now(); -Infinity: none). */
-  #fenceSentAt = -Infinity;
-  #fenceInFlight = false;
   readonly #node: string;
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
   readonly #timing: ((t: CommitTiming) => void) | undefined;
-  readonly #fenceFreshMs: number;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
   #snapshotSource: (() => SnapshotState | undefined) | undefined;
   /** Records appended (or replayed) since the last snapshot was taken. */
@@ -133,11 +120,8 @@ export class JetStreamLog implements StreamLog {
     snapshotEvery?: number;
     /** Told each commit's timeline. */
     timing?: (t: CommitTiming) => void;
-    /** How long a stored fence lets commits through (default FENCE_FRESH_MS; 0: a fence before every commit). */
-    fenceFreshMs?: number;
   }) {
     this.#timing = d.timing;
-    this.#fenceFreshMs = d.fenceFreshMs ?? FENCE_FRESH_MS;
     this.#node = d.node;
     this.#snapshots = d.snapshots;
     this.#snapshotEvery = d.snapshotEvery ?? 0;
@@ -179,24 +163,18 @@ export class JetStreamLog implements StreamLog {
     result.then(done, done);
     this.#last = result.then(noop);
     this.#last.catch(noop); // the next append or barrier sees the rejection
-    if (!this.#pumping) {
-      this.#pumping = true;
-      // Riding fresh fences, a commit does not wait, so the appends of every frame read in this
-      // turn are gathered for the next one; fencing each commit, the fence's wait gathers them.
-      if (this.#fenceFreshMs > 0) setImmediate(() => void this.#pump());
-      else void this.#pump();
-    }
+    if (!this.#pumping) void this.#pump();
     return result;
   }
 
   /**
-   * Group commit, one loop per partition: every append queued in one turn of the event loop (or
-   * while the previous commit waited) goes out as one commit, its `msg` records as one `batch`
-   * message per run, at once if this owner's fence is fresh (#freshFence), else after moving it.
-   * Commits do not wait for each other's acks: one connection's publishes are stored in the order
-   * sent, so the partition's history holds the records in the order the core made them. An ack
-   * then waits for one JetStream round trip (its commit stored), and the fences, one per
-   * `fenceFreshMs / 2` at most while commits flow, are written off the ack path (#keepFenceFresh).
+   * Group commit, one loop per partition: every append queued while the previous commit's fence
+   * was being stored goes out as one commit: the fence moved on (one round trip, the only one per
+   * commit that waits), then the commit's records sent at once, its `msg` records as one `batch`
+   * message per run. The next commit's fence is written right after, without waiting for this
+   * commit's acks: one connection's publishes are stored in the order sent, so the partition's
+   * history holds the records in the order the core made them. The per-message cost is then one
+   * share of a commit instead of a JetStream round trip, and the commit grows with the load.
    *
    * A commit ends at an append that carries a snapshot (its state covers exactly the records up
    * to it): the next commit waits until it and every earlier one is stored (#cut), so the events
@@ -222,7 +200,7 @@ export class JetStreamLog implements StreamLog {
         let t1 = t0;
         try {
           await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
-          await this.#freshFence();
+          await this.#advanceFence();
           t1 = performance.now();
         } catch (err) {
           failed(err);
@@ -233,7 +211,6 @@ export class JetStreamLog implements StreamLog {
         try {
           stored = (await this.#sendCommit(records)).stored;
           t2 = performance.now();
-          this.#keepFenceFresh();
         } catch (err) {
           failed(err);
           continue;
@@ -279,9 +256,7 @@ export class JetStreamLog implements StreamLog {
         if (!/no message found|not found/i.test((err as Error).message)) throw err;
       }
       try {
-        const sentAt = performance.now();
         this.#fenceSeq = await this.#writeFence(last);
-        this.#fenceSentAt = sentAt;
         return;
       } catch (err) {
         if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
@@ -298,49 +273,18 @@ export class JetStreamLog implements StreamLog {
   #advanceFence(): Promise<void> {
     const step = this.#lastFence.then(async () => {
       if (this.#fenceSeq === 0) throw new FencedError(`partition ${this.#p}: no fence written; not the owner`);
-      const sentAt = performance.now();
-      this.#fenceInFlight = true;
       try {
         this.#fenceSeq = await this.#writeFence(this.#fenceSeq);
-        this.#fenceSentAt = sentAt;
       } catch (err) {
         if (/wrong last sequence/i.test((err as Error).message)) {
           this.#fenceSeq = 0;
           throw new FencedError(`partition ${this.#p}: another node took it over (fence moved)`);
         }
         throw err;
-      } finally {
-        this.#fenceInFlight = false;
       }
     });
     this.#lastFence = step.catch(noop);
     return step;
-  }
-
-  #fenceFresh(): boolean {
-    return this.#fenceSeq !== 0 && performance.now() - this.#fenceSentAt < this.#fenceFreshMs;
-  }
-
-  /**
-   * Before a commit's records are sent: this owner's fence was stored, and sent less than
-   * FENCE_FRESH_MS ago (a fence in flight is waited for; a stale one is moved on). The records then
-   * follow in the same turn of the event loop, so an owner paused (or cut off) longer than that
-   * must move its fence again before it writes, and finds it moved if the partition was taken.
-   */
-  async #freshFence(): Promise<void> {
-    if (this.#fenceFreshMs <= 0) return this.#advanceFence(); // a fence before every commit
-    if (this.#fenceFresh()) return;
-    if (this.#fenceInFlight) await this.#lastFence;
-    if (this.#fenceFresh()) return;
-    // Its ack lets this commit through even if the round trip took longer (a starved loop): the
-    // records then follow at once, as they did when every commit moved the fence.
-    await this.#advanceFence();
-  }
-
-  /** While commits flow, the next fence is written ahead of need, off the ack path. */
-  #keepFenceFresh(): void {
-    if (this.#fenceFreshMs <= 0 || this.#fenceInFlight || this.#fenceSeq === 0 || performance.now() - this.#fenceSentAt < this.#fenceFreshMs / 2) return;
-    this.#advanceFence().catch(noop); // a FencedError leaves #fenceSeq 0: the next commit fails with it
   }
 
   barrier(): Promise<void> {
@@ -457,7 +401,6 @@ export class JetStreamLog implements StreamLog {
     const cites = async () => {
       await before; // the flags it cites from earlier commits have their ids
       await rename(); // and those of this commit
-      if (this.#fenceFreshMs > 0) await this.#freshFence(); // the records after this wait are sent in a later turn
       return (p: string) => renamed.get(p) ?? p;
     };
     /** The message records of the current run, sent as one batch when the run ends. */

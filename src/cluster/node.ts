@@ -311,7 +311,6 @@ export class ClusterNode implements StreamService, FlagHistory {
       leaseValid: (q) => this.#leases.valid(q),
       snapshots: this.#snapshots,
       snapshotEvery: d.config.snapshotEvery,
-      fenceFreshMs: d.config.fenceFreshMs,
       commitTiming: (t) => this.#cm.commitTiming(t),
       rebuildSlot: () => this.#rebuildSlots.take(),
       outbox: d.outbox,

@@ -54,8 +54,6 @@ export interface WorkerDeps {
   /** Where the partition's state snapshots live, and how often one is taken (records; 0: never). */
   snapshots: SnapshotStore;
   snapshotEvery: number;
-  /** How long a stored fence lets commits through (config fenceFreshMs). */
-  fenceFreshMs?: number;
   /** Told each commit's timeline (the node's cluster metrics). */
   commitTiming?: (t: CommitTiming) => void;
   /** The node's outbox: a standing shutdown is told to this node's ingest connections (ingestLocal). */
@@ -111,7 +109,7 @@ export class PartitionWorker {
 
   async start(): Promise<void> {
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.fenceFreshMs !== undefined ? { fenceFreshMs: d.fenceFreshMs } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
     log.snapshotFrom(() => this.#processor?.snapshot());
     const slot = await d.rebuildSlot();
     if (this.#stopped) {
