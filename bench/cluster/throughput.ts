@@ -12,6 +12,7 @@
  *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
  *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20]
  * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
+ * Each cluster step also prints the node's commit timeline (queued, fence, send, stored).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,6 +77,44 @@ interface Step {
   held: boolean;
 }
 
+/** The cluster node's commit histograms (metrics.ts): bucket counts, sums and counts by series. */
+type Histograms = Map<string, number>;
+
+async function commitHistograms(url: string): Promise<Histograms> {
+  const text = await (await fetch(`${url.replace(/^ws/, 'http')}/metrics`)).text();
+  const out: Histograms = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('pkguard_cluster_commit_')) continue;
+    const sp = line.lastIndexOf(' ');
+    out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+/**
+ * Where one commit's time went during a step (the difference of two scrapes): per phase the mean
+ * and the bucket bound below which half and 99 % of the commits fell, in ms; and records per commit.
+ */
+function commitTimeline(before: Histograms, after: Histograms): Record<string, unknown> {
+  const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  const quantile = (prefix: string, labels: string, q: number, scale: number): number | string => {
+    const count = d(`${prefix}_count${labels ? `{${labels}}` : ''}`);
+    const les = [...after.keys()].filter((k) => k.startsWith(`${prefix}_bucket{`) && (!labels || k.includes(labels))).map((k) => ({ k, le: k.match(/le="([^"]+)"/)![1]! }));
+    for (const { k, le } of les) if (d(k) >= q * count) return le === '+Inf' ? '>max' : Number(le) * scale;
+    return '?';
+  };
+  const out: Record<string, unknown> = {};
+  const commits = d('pkguard_cluster_commit_records_count');
+  out.commits = commits;
+  out.recordsPerCommit = +(d('pkguard_cluster_commit_records_sum') / Math.max(1, commits)).toFixed(2);
+  for (const phase of ['queued', 'fence', 'send', 'stored']) {
+    const labels = `phase="${phase}"`;
+    const n = d(`pkguard_cluster_commit_phase_seconds_count{${labels}}`);
+    out[phase] = { meanMs: +((d(`pkguard_cluster_commit_phase_seconds_sum{${labels}}`) / Math.max(1, n)) * 1000).toFixed(2), p50Ms: quantile('pkguard_cluster_commit_phase_seconds', labels, 0.5, 1000), p99Ms: quantile('pkguard_cluster_commit_phase_seconds', labels, 0.99, 1000) };
+  }
+  return out;
+}
+
 async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' });
@@ -101,6 +140,15 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-cluster-tp-'));
   const nats = await startNats(dir);
   const servers: ServerUnderTest[] = [];
+  // Interrupted: leave no server or nats-server behind (they are not in this process group's reach otherwise).
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      for (const s of servers) s.proc.kill('SIGKILL');
+      nats.proc.kill('SIGKILL');
+      for (const s of servers) removeServerDir(s);
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
   try {
     const single = await startServerProcess();
     servers.push(single);
@@ -113,19 +161,21 @@ async function main(): Promise<void> {
     ];
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
-      const best: Record<string, number> = { single: 0, cluster: 0 };
-      const going: Record<string, boolean> = { single: true, cluster: true };
+      const best: Record<string, number> = Object.fromEntries(sides.map((x) => [x.name, 0]));
+      const going: Record<string, boolean> = Object.fromEntries(sides.map((x) => [x.name, true]));
       let rate = Number(o.rate);
-      for (let s = 0; s < Number(o['max-steps']) && (going.single || going.cluster); s++) {
+      for (let s = 0; s < Number(o['max-steps']) && Object.values(going).some(Boolean); s++) {
         const order = s % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
           if (!going[side.name]) continue;
           let step: Step | undefined;
           for (let t = 0; t < Number(o.tries) && !step?.held; t++) {
+            const before = side.name.startsWith('cluster') ? await commitHistograms(side.url) : undefined;
             const r = await load(side.url, rate, round * 1000 + s);
+            const timeline = before ? commitTimeline(before, await commitHistograms(side.url)) : undefined;
             const got = r.measuredAcked / r.measuredSeconds;
             step = { side: side.name, offered: rate * streams, rate: got, p99: r.ack.p99, errors: r.errors + r.unanswered, held: r.errors === 0 && r.unanswered === 0 && r.ack.p99 <= bound && got >= 0.95 * rate * streams };
-            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}) })}\n`);
+            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}), ...(timeline ? { commit: timeline } : {}) })}\n`);
           }
           if (step!.held) best[side.name] = Math.max(best[side.name]!, step!.rate);
           else going[side.name] = false;

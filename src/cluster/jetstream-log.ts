@@ -51,6 +51,19 @@ export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
 /** Another owner wrote the partition's fence: this node lost the partition and must not write. */
 export class FencedError extends Error {}
 
+/** One commit's timeline in ms (metrics.ts commitTiming): where an ack's wait goes. */
+export interface CommitTiming {
+  /** From the oldest append of the commit to the commit starting. */
+  queuedMs: number;
+  /** Its fence stored (including the wait for the previous commit's fence). */
+  fenceMs: number;
+  /** Its records handed to the connection. */
+  sendMs: number;
+  /** Their acks from JetStream, and every earlier commit's. */
+  storedMs: number;
+  records: number;
+}
+
 export class JetStreamLog implements StreamLog {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
@@ -59,7 +72,7 @@ export class JetStreamLog implements StreamLog {
   readonly #warn: (event: string, detail: Record<string, unknown>) => void;
   #last: Promise<unknown> = Promise.resolve();
   /** Appends waiting for the next commit (#pump). */
-  #queue: { records: readonly StreamRecord[]; snapshot: string | undefined; resolve: (r: FlagRenames) => void; reject: (err: Error) => void }[] = [];
+  #queue: { records: readonly StreamRecord[]; snapshot: string | undefined; at: number; resolve: (r: FlagRenames) => void; reject: (err: Error) => void }[] = [];
   #pumping = false;
   /** Settles once every commit so far is stored (rejects once one failed). */
   #committed: Promise<void> = Promise.resolve();
@@ -76,6 +89,7 @@ export class JetStreamLog implements StreamLog {
   readonly #node: string;
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
+  readonly #timing: ((t: CommitTiming) => void) | undefined;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
   #snapshotSource: (() => SnapshotState | undefined) | undefined;
   /** Records appended (or replayed) since the last snapshot was taken. */
@@ -104,7 +118,10 @@ export class JetStreamLog implements StreamLog {
     snapshots?: SnapshotStore;
     /** Take a snapshot after this many records (0 or absent: never). */
     snapshotEvery?: number;
+    /** Told each commit's timeline. */
+    timing?: (t: CommitTiming) => void;
   }) {
+    this.#timing = d.timing;
     this.#node = d.node;
     this.#snapshots = d.snapshots;
     this.#snapshotEvery = d.snapshotEvery ?? 0;
@@ -139,7 +156,7 @@ export class JetStreamLog implements StreamLog {
     this.#pending += records.length;
     // Taken now, synchronously: the state covers exactly the records appended so far, these included.
     const snapshot = this.#snapshotDue(records.length);
-    const result = new Promise<FlagRenames>((resolve, reject) => this.#queue.push({ records, snapshot, resolve, reject }));
+    const result = new Promise<FlagRenames>((resolve, reject) => this.#queue.push({ records, snapshot, at: performance.now(), resolve, reject }));
     const done = () => {
       this.#pending -= records.length;
     };
@@ -179,16 +196,21 @@ export class JetStreamLog implements StreamLog {
           continue;
         }
         const records = commit.length === 1 ? commit[0]!.records : commit.flatMap((q) => q.records);
+        const t0 = performance.now();
+        let t1 = t0;
         try {
           await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
           await this.#advanceFence();
+          t1 = performance.now();
         } catch (err) {
           failed(err);
           continue;
         }
         let stored: Promise<FlagRenames>;
+        let t2 = t1;
         try {
           stored = (await this.#sendCommit(records)).stored;
+          t2 = performance.now();
         } catch (err) {
           failed(err);
           continue;
@@ -202,6 +224,7 @@ export class JetStreamLog implements StreamLog {
         this.#committed = all.then(noop);
         this.#committed.catch(noop);
         all.then((renames) => {
+          this.#timing?.({ queuedMs: t0 - commit[0]!.at, fenceMs: t1 - t0, sendMs: t2 - t1, storedMs: performance.now() - t2, records: records.length });
           for (const q of commit) q.resolve(renames);
         }, failed);
         const snapshot = commit.at(-1)!.snapshot;

@@ -15,6 +15,9 @@ export class ClusterMetrics {
   readonly eventLag: Gauge;
   readonly forwards: Counter<'outcome'>;
   readonly liveNodes: Gauge;
+  /** One commit's timeline (jetstream-log.ts CommitTiming): where an ack's wait goes. */
+  readonly commitPhase: Histogram<'phase'>;
+  readonly commitRecords: Histogram;
 
   constructor(m: Metrics) {
     const registers = [m.registry];
@@ -27,5 +30,22 @@ export class ClusterMetrics {
     this.eventLag = new Gauge({ name: 'pkguard_cluster_event_lag', help: 'Events stored but not yet seen by this node (last stream sequence minus last delivered)', registers });
     this.forwards = new Counter({ name: 'pkguard_cluster_forwards_total', help: 'Ingest batches and commands forwarded through the ingest stream, by outcome', labelNames: ['outcome'] as const, registers });
     this.liveNodes = new Gauge({ name: 'pkguard_cluster_nodes', help: 'Live nodes in the membership this node sees', registers });
+    this.commitPhase = new Histogram({
+      name: 'pkguard_cluster_commit_phase_seconds',
+      help: 'One partition commit, by phase: queued (oldest append waiting for the commit to start), fence (its fence stored), send (its records handed to the connection), stored (their acks from JetStream, in order)',
+      labelNames: ['phase'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.commitRecords = new Histogram({ name: 'pkguard_cluster_commit_records', help: 'Records per partition commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
+  }
+
+  /** Records one commit's timeline. */
+  commitTiming(t: { queuedMs: number; fenceMs: number; sendMs: number; storedMs: number; records: number }): void {
+    this.commitPhase.observe({ phase: 'queued' }, t.queuedMs / 1000);
+    this.commitPhase.observe({ phase: 'fence' }, t.fenceMs / 1000);
+    this.commitPhase.observe({ phase: 'send' }, t.sendMs / 1000);
+    this.commitPhase.observe({ phase: 'stored' }, t.storedMs / 1000);
+    this.commitRecords.observe(t.records);
   }
 }

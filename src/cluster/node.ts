@@ -311,6 +311,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       leaseValid: (q) => this.#leases.valid(q),
       snapshots: this.#snapshots,
       snapshotEvery: d.config.snapshotEvery,
+      commitTiming: (t) => this.#cm.commitTiming(t),
       rebuildSlot: () => this.#rebuildSlots.take(),
       outbox: d.outbox,
       onFailure: (q, err) => {

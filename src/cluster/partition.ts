@@ -29,7 +29,7 @@ import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ReplyBody } from './events.js';
 import { crashPoint } from './fault.js';
-import { JetStreamLog } from './jetstream-log.js';
+import { JetStreamLog, type CommitTiming } from './jetstream-log.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
 
@@ -54,6 +54,8 @@ export interface WorkerDeps {
   /** Where the partition's state snapshots live, and how often one is taken (records; 0: never). */
   snapshots: SnapshotStore;
   snapshotEvery: number;
+  /** Told each commit's timeline (the node's cluster metrics). */
+  commitTiming?: (t: CommitTiming) => void;
   /** The node's outbox: a standing shutdown is told to this node's ingest connections (ingestLocal). */
   outbox: Outbox;
   /** A rebuild slot (rebuild-slots.ts): the fence and the replay run only while one is held. */
@@ -107,7 +109,7 @@ export class PartitionWorker {
 
   async start(): Promise<void> {
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
     log.snapshotFrom(() => this.#processor?.snapshot());
     const slot = await d.rebuildSlot();
     if (this.#stopped) {
