@@ -53,7 +53,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'warned-later',
     categories: [CONTACT],
     look: 'later',
-    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服'],
+    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服', '别理', '不要理', '别搭理', '不要搭理', '不用理', '平台不管', '平台是不管的', '是不保护的', '不受保护', '没有保障', '没保障'],
   },
   {
     name: 'reported',
@@ -67,7 +67,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [CONTACT],
     look: 'after',
     // Another platform named as where a price or the goods were seen, no buyer sent there (在某宝看到卖一百多).
-    words: ['看到这', '看到同款', '看到过', '看到一样', '看到有', '看到卖', '看过', '见过', '要卖', '卖得', '卖到', '卖了', '买过', '标价', '比过价'],
+    words: ['看到这', '看到同款', '看到过', '看到一样', '看到有', '看到卖', '看过', '见过', '要卖', '卖得', '卖到', '卖了', '买过', '标价', '比过价', '上看到一个', '上看到个', '上看到一条', '上看到新闻', '上刷到', '里看到一个', '里刷到', '上看新闻'],
   },
   {
     name: 'english-rule',
@@ -123,7 +123,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'not-goods',
     categories: [EXCLUSIVE, EXTREME],
     look: 'next',
-    words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间'],
+    words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间', '视频', '花絮', '幕后', '剧透', '路透', '照片', '访谈', '彩蛋', '直拍', '预告', '猛料', '故事', '透露', '爆出', '曝出', '放出'],
   },
   {
     name: 'title',
@@ -160,6 +160,13 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [EXTREME],
     look: 'en-after',
     words: ['rule', 'priority', 'question', 'fan', 'fans', 'concern', 'complaint', 'mistake', 'tip', 'reason', 'goal', 'fear', 'enemy', 'request', 'thing'],
+  },
+  {
+    name: 'idiom-heart',
+    categories: [EXTREME],
+    look: 'en-after-phrase',
+    // Affection, not a ranking of goods (number one in our hearts).
+    words: ['in your heart', 'in your hearts', 'in my heart', 'in our hearts', 'in their hearts'],
   },
   {
     name: 'idiom-before',
