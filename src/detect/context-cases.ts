@@ -82,6 +82,14 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     words: ['不宣传', '不能说', '不得', '禁止', '不可以说', '不承诺', '不保证', '不具备', '不能当', '不能代替', '不是药', '不要当', '别当', '不夸大', '不涉及', '不能宣称', '不许说', '不准说'],
   },
   {
+    name: 'treated',
+    categories: [MEDICAL],
+    look: 'before',
+    // A recovery credited to a hospital, surgery or prescribed medicine (住院了半个月，现在好了): the
+    // speaker's own health, no product efficacy. 医生 alone is not here: 比看医生还管用 is a claim.
+    words: ['住院', '做了手术', '动了手术', '开了刀', '输了液', '挂了水', '吃了药', '吃了西药', '医院治', '医院看', '看了医生', '医生开的', '医生给开'],
+  },
+  {
     name: 'english-warning',
     categories: [CONTACT],
     look: 'en-before',
