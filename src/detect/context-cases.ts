@@ -53,7 +53,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'warned-later',
     categories: [CONTACT],
     look: 'later',
-    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服', '别理', '不要理', '别搭理', '不要搭理', '不用理', '平台不管', '平台是不管的', '是不保护的', '不受保护', '没有保障', '没保障'],
+    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服', '别理', '不要理', '别搭理', '不要搭理', '不用理', '平台不管', '平台是不管的', '是不保护的'],
   },
   {
     name: 'reported',
@@ -170,6 +170,12 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     words: ['rule', 'priority', 'question', 'fan', 'fans', 'concern', 'complaint', 'mistake', 'tip', 'reason', 'goal', 'fear', 'enemy', 'request', 'thing'],
   },
   {
+    name: 'idiom-before',
+    categories: [EXTREME],
+    look: 'en-before-phrase',
+    words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her', 'you are', 'youre', 'you guys are', 'yall are', 'you all are'],
+  },
+  {
     name: 'idiom-heart',
     categories: [EXTREME],
     look: 'en-after-phrase',
@@ -177,9 +183,26 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     words: ['in your heart', 'in your hearts', 'in my heart', 'in our hearts', 'in their hearts'],
   },
   {
-    name: 'idiom-before',
+    name: 'mood',
+    categories: [MEDICAL],
+    look: 'homograph',
+    // 治愈 as slang for soothing (这个颜色好治愈, 被可爱治愈了) unless its clause names an illness or a
+    // cure (能治愈湿疹, 彻底治愈, 治愈率).
+    words: ['治愈'],
+    then: ['病', '症', '炎', '疾', '伤', '痛', '疼', '痒', '癌', '瘤', '疮', '斑', '痘', '疹', '眠', '药', '能', '可以', '彻底', '完全', '根', '率', '疗', '患', '医', '康复'],
+  },
+  {
+    name: 'ordinal-en',
     categories: [EXTREME],
     look: 'en-before-phrase',
-    words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her', 'you are', 'youre', 'you guys are', 'yall are', 'you all are'],
+    // A numbered thing, not a rank (link number one, item number one, size number one).
+    words: ['link', 'links', 'item', 'size', 'page', 'row', 'table', 'gate', 'seat', 'step', 'part', 'round', 'level', 'episode', 'chapter', 'track', 'lot', 'box', 'bag', 'color', 'colour', 'option', 'style'],
+  },
+  {
+    name: 'contest-en',
+    categories: [EXTREME],
+    look: 'en-after-phrase',
+    // A PK or a game won, not the goods ranked (ranked first in our PK tonight).
+    words: ['in our pk', 'in the pk', 'in pk', 'in the battle', 'in the race', 'in class', 'in the contest', 'in the competition', 'in the game', 'in the match', 'in the tournament', 'in the quiz'],
   },
 ];

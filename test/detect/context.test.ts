@@ -76,6 +76,22 @@ const rows: [string, string, number, string | undefined][] = [
   ['后台规定不许在公屏留微信号', '微信号', 3, 'prohibition'],
   ['刚才评论区那个报手机号的，那是骗子，别理', '手机号', 3, 'warned-later'],
   ['客服热线印在说明书背面，是平台客服的', '客服热线', 3, 'warned-later'],
+  // Session 11 rows (mechanisms measured on bench/quality's innocent pool).
+  ['明天有个独家花絮放出来', '独家', 1, 'not-goods'],
+  ['这个八卦是朋友独家透露给我的', '独家', 1, 'not-goods'],
+  ['我们这款香水是独家调配的', '独家', 1, undefined],
+  ['昨天在微信上看到一个新闻说要降温', '微信', 3, 'seen-there'],
+  ['谁让你加微信，你都别理', '加微信', 3, 'warned-later'],
+  ['想要优惠的加微信，我单独发你', '加微信', 3, undefined],
+  ['we are number one in our hearts', 'number one', 0, 'idiom-heart'],
+  ['number one in sales this month', 'number one', 0, undefined],
+  ['我之前湿疹住院了一周，现在好了', '湿疹住院了一周，现在好了', 2, 'treated'],
+  ['我之前湿疹，抹了一周，现在好了', '湿疹，抹了一周，现在好了', 2, undefined],
+  ['这只小猫的视频太治愈了', '治愈', 2, 'mood'],
+  ['这个药膏能治愈脚气', '治愈', 2, undefined],
+  ['please add item number one to my order', 'number one', 0, 'ordinal-en'],
+  ['we ranked first in the quiz last night', 'ranked first', 0, 'contest-en'],
+  ['this kettle ranked first in every review', 'ranked first', 0, undefined],
 ];
 
 describe('context cases decide each row', () => {
