@@ -64,6 +64,17 @@ const TEMPLATES: Record<string, { kind: 'transcript' | 'chat'; gold: string[]; l
     gold: ['medical'],
     lines: ['我{病}{用}{时长}{好}，谢谢主播', '{人}{病}，{用}{时长}真的{好}'],
   },
+  'med-negform': {
+    kind: 'transcript',
+    gold: ['medical'],
+    // Claims said as a negation of their own: a refutation case must not take them for a denial.
+    lines: [
+      '这款{类}纯天然，没有任何副作用',
+      '{人}{用}{时长}，再也不用吃药了',
+      '{病}的家人们，{用}{时长}，药都停了',
+      '绝对没有副作用，{人}{用}{时长}了',
+    ],
+  },
   'ext-rank': {
     kind: 'transcript',
     gold: ['extreme'],

@@ -65,6 +65,12 @@ const SLOTS: Record<string, readonly string[]> = {
   不能: split('不能|不可以|不允许|禁止|不让'),
   留: split('留|发|说|引导|报|私发'),
   联系: split('微信|联系方式|电话|QQ|手机号|微信号|私人号码'),
+  器: split('血压计|血糖仪|体温计|护膝|护腰|颈椎枕|护眼台灯|晕车贴|创可贴|口罩|足浴盆|按摩椅|艾草贴|暖宫贴|痘痘贴|热敷袋|腰靠|理疗仪'),
+  人群: split('糖尿病人|高血压的老人|孕妇|过敏体质的宝宝|痛风的朋友|胃不好的人|小朋友|控糖的宝宝|三高人群|减脂期的姐妹'),
+  特性: split('无糖的|低脂的|没有香精|不含酒精|成分简单|零添加|低盐的|低嘌呤的|不辣的|温和不刺激'),
+  美: split('补水|保湿|提亮|抗皱|抗老|抗氧化|去角质|控油|修复发质|改善毛躁|滋润|紧致|淡化细纹|防晒|防水|防滑|抗摔|抗压|除螨|除菌|去污|去油|除湿|防臭|去味|护色'),
+  说法: split('包治百病|根治{病}|能治{病}|降血压|治癌|全网最低价|全网第一|独家|神药|祛斑祛痘|药到病除'),
+  驳: split('都是骗子|那是瞎说|纯属瞎说|都是骗人的|那是虚假宣传|那是违法的'),
   英货: split('blanket|jacket|hoodie|mug|skillet|pillow|scarf|lipstick|moisturizer|phone case|backpack|rice cooker|hot sauce|tea set'),
   英色: split('black|white|navy|beige|olive|grey|burgundy|cream'),
   英价: split('$19.99|$24|$9.99|$49.50|$12|$35|29 dollars|fifteen bucks'),
@@ -626,6 +632,44 @@ const TEMPLATES: Record<string, { kind: 'transcript' | 'chat'; lines: readonly s
       'number one question: does it shrink?',
     ],
   },
+  medneg: {
+    kind: 'transcript',
+    lines: [
+      '这款{器}测得准，老人在家就能用',
+      '{器}今天{价}，{称呼}给家里老人备一个',
+      '{人群}也能吃，这款{食品}是{特性}',
+      '{人群}可以放心用，{特性}',
+      '这款{护肤}主打{美}，{部位}{肤感}',
+      '{货}{美}效果不错，{称呼}看细节',
+      '{美}{美}都有，一瓶搞定',
+      '量血压之前先坐五分钟，{器}说明书上写着',
+      '血糖仪的试纸送五十条，{称呼}记得拍',
+      '{器}是给你们日常用的，不是治病的',
+      '{器}用完记得收好，别让小孩玩',
+      '我妈有{病}，我给她买了个{器}，她说用着方便',
+      '这个{器}的包装升级了，{称呼}放心拍',
+      '上班久坐腰酸的{称呼}，可以买个{器}垫着',
+      '{人群}买之前看一下配料表',
+      '这是消毒湿巾，{称呼}出门带着',
+      '今晚降价了，{货}比昨天还便宜',
+      '降温了，{称呼}多穿一件',
+      '这个{护肤}能淡化黑眼圈，熬夜党可以看看',
+      '晕车的宝宝出门前贴一个晕车贴，{称呼}自己试试',
+    ],
+  },
+  refute: {
+    kind: 'transcript',
+    lines: [
+      '哪有什么{说法}的{货}，{称呼}别信',
+      '说{说法}的，{驳}',
+      '有人说这个{说法}，{驳}',
+      '它又不是药，怎么可能{说法}',
+      '这个{食品}不是什么{说法}，就是普通吃的',
+      '我们不说什么{说法}，{货}就是{货}',
+      '千万别说它{说法}，{驳}',
+      '别听别人说什么{说法}，{驳}',
+    ],
+  },
   english: {
     kind: 'chat',
     lines: [
@@ -666,11 +710,13 @@ const TEMPLATES: Record<string, { kind: 'transcript' | 'chat'; lines: readonly s
 };
 
 /** Fills a template's slots from the vocabulary. */
-function fill(rnd: Rnd, template: string): string {
-  return template.replace(/\{([^}]+)\}/g, (whole, name: string) => {
+function fill(rnd: Rnd, template: string, depth = 0): string {
+  const out = template.replace(/\{([^}]+)\}/g, (whole, name: string) => {
     const members = SLOTS[name];
     return members ? pick(rnd, members) : whole;
   });
+  // A member may name a slot of its own (根治{病}).
+  return depth < 2 && out.includes('{') ? fill(rnd, out, depth + 1) : out;
 }
 
 /**

@@ -205,4 +205,26 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     // A PK or a game won, not the goods ranked (ranked first in our PK tonight).
     words: ['in our pk', 'in the pk', 'in pk', 'in the battle', 'in the race', 'in class', 'in the contest', 'in the competition', 'in the game', 'in the match', 'in the tournament', 'in the quiz'],
   },
+  {
+    name: 'refuted',
+    categories: [EXTREME, EXCLUSIVE, MEDICAL],
+    look: 'before',
+    // A claim named to be denied or mocked (哪有什么包治百病的东西, 怎么可能根治, 不是什么神药,
+    // 千万别说它能治…): the speaker refutes it. Never 没有任何: 没有任何副作用 is itself a claim.
+    words: ['哪有什么', '哪有', '哪来的', '怎么可能', '不是什么', '并不是什么', '不说什么', '我们不说', '从来不说', '别说', '千万别说', '不要说', '别信', '不要信', '别相信', '不要相信', '别听', '不敢说', '不会说', '没说过'],
+  },
+  {
+    name: 'refuted-after',
+    categories: [EXTREME, EXCLUSIVE, MEDICAL],
+    look: 'after',
+    // The claim called a lie or unlawful right after it (说能治癌的都是骗子); never a bare 是瞎说,
+    // which 不是瞎说 holds.
+    words: ['都是骗子', '全是骗子', '那是骗子', '都是骗人的', '全是骗人的', '那是骗人的', '那是瞎说', '纯属瞎说', '都是瞎说', '纯属胡说', '都是胡说', '都是忽悠', '那是违法的', '这是违法的', '那是虚假宣传', '属于虚假宣传', '都是虚假宣传'],
+  },
+  {
+    name: 'refuted-later',
+    categories: [EXTREME, EXCLUSIVE, MEDICAL],
+    look: 'later',
+    words: ['都是骗子', '全是骗子', '那是骗子', '都是骗人的', '全是骗人的', '那是骗人的', '那是瞎说', '纯属瞎说', '都是瞎说', '纯属胡说', '都是胡说', '都是忽悠', '那是违法的', '这是违法的', '那是虚假宣传', '属于虚假宣传', '都是虚假宣传'],
+  },
 ];

@@ -92,6 +92,11 @@ const rows: [string, string, number, string | undefined][] = [
   ['please add item number one to my order', 'number one', 0, 'ordinal-en'],
   ['we ranked first in the quiz last night', 'ranked first', 0, 'contest-en'],
   ['this kettle ranked first in every review', 'ranked first', 0, undefined],
+  ['哪有什么能根治痛风的枕头', '根治痛风', 2, 'refuted'],
+  ['这款枕头能根治痛风', '根治痛风', 2, undefined],
+  ['说自己全网最低价的都是骗子', '全网最低价', 0, 'refuted-after'],
+  ['有人说这款是独家的，那是瞎说', '独家', 1, 'refuted-later'],
+  ['这款是独家的，不是瞎说', '独家', 1, undefined],
 ];
 
 describe('context cases decide each row', () => {
