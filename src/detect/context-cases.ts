@@ -227,4 +227,11 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     look: 'later',
     words: ['都是骗子', '全是骗子', '那是骗子', '都是骗人的', '全是骗人的', '那是骗人的', '那是瞎说', '纯属瞎说', '都是瞎说', '纯属胡说', '都是胡说', '都是忽悠', '那是违法的', '这是违法的', '那是虚假宣传', '属于虚假宣传', '都是虚假宣传'],
   },
+  {
+    name: 'pattern',
+    categories: [CONTACT],
+    look: 'next',
+    // A QR code as a print or a shape on the goods (二维码图案的手机壳), not one to scan.
+    words: ['图案', '印花', '图样', '造型', '形状', '花纹', '元素'],
+  },
 ];

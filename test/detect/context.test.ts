@@ -97,6 +97,8 @@ const rows: [string, string, number, string | undefined][] = [
   ['说自己全网最低价的都是骗子', '全网最低价', 0, 'refuted-after'],
   ['有人说这款是独家的，那是瞎说', '独家', 1, 'refuted-later'],
   ['这款是独家的，不是瞎说', '独家', 1, undefined],
+  ['这个帆布包是二维码图案的', '二维码', 3, 'pattern'],
+  ['扫二维码进群领券', '二维码', 3, undefined],
 ];
 
 describe('context cases decide each row', () => {
