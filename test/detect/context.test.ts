@@ -99,6 +99,8 @@ const rows: [string, string, number, string | undefined][] = [
   ['这款是独家的，不是瞎说', '独家', 1, undefined],
   ['这个帆布包是二维码图案的', '二维码', 3, 'pattern'],
   ['扫二维码进群领券', '二维码', 3, undefined],
+  ['我关节炎疼了几天，做了针灸，现在好多了', '关节炎疼了几天，做了针灸，现在好多了', 2, 'other-cause'],
+  ['我关节炎疼了几天，贴了这个，现在好多了', '关节炎疼了几天，贴了这个，现在好多了', 2, undefined],
 ];
 
 describe('context cases decide each row', () => {
