@@ -239,8 +239,9 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [MEDICAL],
     look: 'before',
     // An outcome credited to something other than goods, in the testimony's own span (腰疼了一周，
-    // 去做了推拿，现在好多了; 痘痘是因为熬夜，早睡几天就消了). Never 按摩 or 理疗 (按摩仪 and
-    // 理疗仪 are goods), 去医院 (比去医院打针还好使 is a claim) nor bare time (贴了过两天就好了).
-    words: ['请了', '请假', '推拿', '针灸', '拔罐', '刮痧', '换了工作', '早睡', '熬夜', '天气', '听歌', '听听歌', '锻炼', '自己就好', '是因为', '挂号', '打了点滴', '睡一觉', '动手术'],
+    // 去做了推拿，现在好多了; 痘痘是因为熬夜，早睡几天就消了). A treatment only as done (做了推拿),
+    // never its name (按摩仪, 拔罐器, 刮痧板 are goods); never 去医院 (比去医院打针还好使 is a claim)
+    // nor bare time (贴了过两天就好了).
+    words: ['请了', '请假', '做了推拿', '去推拿', '去做推拿', '做了针灸', '扎了针灸', '去扎针', '拔了罐', '刮了痧', '换了工作', '早睡', '熬夜', '天气', '听歌', '听听歌', '锻炼', '自己就好', '是因为', '挂号', '打了点滴', '睡一觉', '动手术'],
   },
 ];
