@@ -33,14 +33,14 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'prohibition',
     categories: [CONTACT],
     look: 'before',
-    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号', '冒充', '假冒', '假扮', '不支持', '不提倡', '不鼓励', '规定', '平台不让', '不让私下', '不让加', '不让留'],
+    words: ['禁止', '严禁', '不允许', '不准', '不许', '切勿', '谨防', '提防', '防止', '违规', '不得', '杜绝', '封号', '冒充', '假冒', '假扮', '不支持', '不提倡', '不鼓励', '规定', '平台不让', '不让私下', '不让加', '不让留', '请勿', '规则', '规矩', '平台规则', '切记不要', '切记别'],
   },
   {
     name: 'refusal',
     categories: [CONTACT],
     look: 'frame',
-    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有', '不开', '没开', '不做', '没做'],
-    then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去', '让你', '让大家', '叫你', '任何'],
+    words: ['不要', '别', '不能', '不会', '从来不', '从不', '不用', '千万别', '千万不要', '不可以', '不建议', '没有必要', '不必', '不加', '没有', '不开', '没开', '不做', '没做', '别轻易', '不要轻易', '一定不要', '一定别', '不要随便', '别随便'],
+    then: ['加', '相信', '信', '私下', '随便', '找', '留', '给', '转账', '付款', '私聊', '联系', '添加', '扫', '引导', '去', '让你', '让大家', '叫你', '任何', '回复', '点开', '理', '搭理', '私发', '什么'],
   },
   {
     name: 'unsafe',
@@ -53,7 +53,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'warned-later',
     categories: [CONTACT],
     look: 'later',
-    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服'],
+    words: ['别加', '不要加', '千万别加', '别扫', '不要扫', '别信', '别相信', '不要信', '不要相信', '冒充', '假冒', '那是骗子', '那些是骗子', '小心被骗', '我怕被骗', '当心被骗', '谨防被骗', '不是我们的人', '都不是我们', '不是我们的客服', '不是官方的', '是平台客服', '是平台的客服', '平台客服的', '是官方客服', '别理', '不要理', '别搭理', '不要搭理', '不用理', '平台不管', '平台是不管的', '是不保护的', '不能说', '都不回', '我不回', '一律不回', '别想了', '就别想了', '规定不让', '平台有规定', '规则不允许'],
   },
   {
     name: 'reported',
@@ -67,7 +67,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [CONTACT],
     look: 'after',
     // Another platform named as where a price or the goods were seen, no buyer sent there (在某宝看到卖一百多).
-    words: ['看到这', '看到同款', '看到过', '看到一样', '看到有', '看到卖', '看过', '见过', '要卖', '卖得', '卖到', '卖了', '买过', '标价', '比过价'],
+    words: ['看到这', '看到同款', '看到过', '看到一样', '看到有', '看到卖', '看过', '见过', '要卖', '卖得', '卖到', '卖了', '买过', '标价', '比过价', '上看到一个', '上看到个', '上看到一条', '上看到新闻', '上刷到', '里看到一个', '里刷到', '上看新闻'],
   },
   {
     name: 'english-rule',
@@ -80,6 +80,14 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [MEDICAL],
     look: 'before',
     words: ['不宣传', '不能说', '不得', '禁止', '不可以说', '不承诺', '不保证', '不具备', '不能当', '不能代替', '不是药', '不要当', '别当', '不夸大', '不涉及', '不能宣称', '不许说', '不准说'],
+  },
+  {
+    name: 'treated',
+    categories: [MEDICAL],
+    look: 'before',
+    // A recovery credited to a hospital, surgery or prescribed medicine (住院了半个月，现在好了): the
+    // speaker's own health, no product efficacy. 医生 alone is not here: 比看医生还管用 is a claim.
+    words: ['住院', '做了手术', '动了手术', '开了刀', '输了液', '挂了水', '吃了药', '吃了西药', '医院治', '医院看', '看了医生', '医生开的', '医生给开'],
   },
   {
     name: 'english-warning',
@@ -123,7 +131,7 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     name: 'not-goods',
     categories: [EXCLUSIVE, EXTREME],
     look: 'next',
-    words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间'],
+    words: ['爆料', '消息', '新闻', '报道', '专访', '采访', '曝光', '内幕', '揭秘', '八卦', '记忆', '回忆', '解读', '手消息', '手资料', '手新闻', '时间', '视频', '花絮', '幕后', '剧透', '路透', '照片', '访谈', '彩蛋', '直拍', '预告', '猛料', '故事', '透露', '爆出', '曝出', '放出'],
   },
   {
     name: 'title',
@@ -166,5 +174,74 @@ export const CONTEXT_CASES: readonly ContextCase[] = [
     categories: [EXTREME],
     look: 'en-before-phrase',
     words: ['looking out for', 'look out for', 'public enemy', 'take care of', 'my', 'your', 'his', 'her', 'you are', 'youre', 'you guys are', 'yall are', 'you all are'],
+  },
+  {
+    name: 'idiom-heart',
+    categories: [EXTREME],
+    look: 'en-after-phrase',
+    // Affection, not a ranking of goods (number one in our hearts).
+    words: ['in your heart', 'in your hearts', 'in my heart', 'in our hearts', 'in their hearts'],
+  },
+  {
+    name: 'mood',
+    categories: [MEDICAL],
+    look: 'homograph',
+    // 治愈 as slang for soothing (这个颜色好治愈, 被可爱治愈了) unless its clause names an illness or a
+    // cure (能治愈湿疹, 彻底治愈, 治愈率).
+    words: ['治愈'],
+    then: ['病', '症', '炎', '疾', '伤', '痛', '疼', '痒', '癌', '瘤', '疮', '斑', '痘', '疹', '眠', '药', '能', '可以', '彻底', '完全', '根', '率', '疗', '患', '医', '康复'],
+  },
+  {
+    name: 'ordinal-en',
+    categories: [EXTREME],
+    look: 'en-before-phrase',
+    // A numbered thing, not a rank (link number one, item number one, size number one).
+    words: ['link', 'links', 'item', 'size', 'page', 'row', 'table', 'gate', 'seat', 'step', 'part', 'round', 'level', 'episode', 'chapter', 'track', 'lot', 'box', 'bag', 'color', 'colour', 'option', 'style'],
+  },
+  {
+    name: 'contest-en',
+    categories: [EXTREME],
+    look: 'en-after-phrase',
+    // A PK or a game won, not the goods ranked (ranked first in our PK tonight).
+    words: ['in our pk', 'in the pk', 'in pk', 'in the battle', 'in the race', 'in class', 'in the contest', 'in the competition', 'in the game', 'in the match', 'in the tournament', 'in the quiz'],
+  },
+  {
+    name: 'refuted',
+    categories: [EXTREME, EXCLUSIVE, MEDICAL],
+    look: 'before',
+    // A claim named to be denied or mocked (哪有什么包治百病的东西, 怎么可能根治, 不是什么神药,
+    // 千万别说它能治…): the speaker refutes it. Never 没有任何: 没有任何副作用 is itself a claim.
+    words: ['哪有什么', '哪有', '哪来的', '怎么可能', '不是什么', '并不是什么', '不说什么', '我们不说', '从来不说', '别说', '千万别说', '不要说', '别信', '不要信', '别相信', '不要相信', '别听', '不敢说', '不会说', '没说过'],
+  },
+  {
+    name: 'refuted-after',
+    categories: [EXTREME, EXCLUSIVE, MEDICAL],
+    look: 'after',
+    // The claim called a lie or unlawful right after it (说能治癌的都是骗子); never a bare 是瞎说,
+    // which 不是瞎说 holds.
+    words: ['都是骗子', '全是骗子', '那是骗子', '都是骗人的', '全是骗人的', '那是骗人的', '那是瞎说', '纯属瞎说', '都是瞎说', '纯属胡说', '都是胡说', '都是忽悠', '那是违法的', '这是违法的', '那是虚假宣传', '属于虚假宣传', '都是虚假宣传'],
+  },
+  {
+    name: 'refuted-later',
+    categories: [EXTREME, EXCLUSIVE, MEDICAL],
+    look: 'later',
+    words: ['都是骗子', '全是骗子', '那是骗子', '都是骗人的', '全是骗人的', '那是骗人的', '那是瞎说', '纯属瞎说', '都是瞎说', '纯属胡说', '都是胡说', '都是忽悠', '那是违法的', '这是违法的', '那是虚假宣传', '属于虚假宣传', '都是虚假宣传'],
+  },
+  {
+    name: 'pattern',
+    categories: [CONTACT],
+    look: 'next',
+    // A QR code as a print or a shape on the goods (二维码图案的手机壳), not one to scan.
+    words: ['图案', '印花', '图样', '造型', '形状', '花纹', '元素'],
+  },
+  {
+    name: 'other-cause',
+    categories: [MEDICAL],
+    look: 'before',
+    // An outcome credited to something other than goods, in the testimony's own span (腰疼了一周，
+    // 去做了推拿，现在好多了; 痘痘是因为熬夜，早睡几天就消了). A treatment only as done (做了推拿),
+    // never its name (按摩仪, 拔罐器, 刮痧板 are goods); never 去医院 (比去医院打针还好使 is a claim)
+    // nor bare time (贴了过两天就好了).
+    words: ['请了', '请假', '做了推拿', '去推拿', '去做推拿', '做了针灸', '扎了针灸', '去扎针', '拔了罐', '刮了痧', '换了工作', '早睡', '熬夜', '天气', '听歌', '听听歌', '锻炼', '自己就好', '是因为', '挂号', '打了点滴', '睡一觉', '动手术'],
   },
 ];

@@ -7,6 +7,7 @@
  */
 import type { CompiledLexicon, PatternTarget } from '../lexicon/compile.js';
 import { categoryCode, severityCode } from './candidate.js';
+import { claimMarkerAt } from './sound-alike.js';
 
 /** `checks` bits: what a whole-term match of the entry must pass beyond matching (see whole-term.ts). */
 export const CHECK_ALLOW = 1;
@@ -16,6 +17,8 @@ export const CHECK_EXACT = 8;
 export const CHECK_SOUND_ID = 16;
 /** A two-character claim (not contact: those have `idafter`): on the pinyin lane it needs a character of its own or typed pinyin (sound-alike.ts). */
 export const CHECK_SOUND_SHORT = 32;
+/** An extreme claim with a marker (最, 第 …) after its first character: on the pinyin lane the marker and what follows must be its own (sound-alike.ts). */
+export const CHECK_SOUND_LEAD = 64;
 
 /** `kind` of a target. */
 export const TARGET_WHOLE = 0;
@@ -90,7 +93,8 @@ function build(lex: CompiledLexicon): ScanTables {
       (e.boundaryEnd ? CHECK_BOUNDARY_END : 0) |
       (e.exact ? CHECK_EXACT : 0) |
       (e.soundNeedsId ? CHECK_SOUND_ID : 0) |
-      (e.category !== null && e.category !== 'contact' && !e.near && e.phrase.length === 2 ? CHECK_SOUND_SHORT : 0);
+      (e.category !== null && e.category !== 'contact' && !e.near && e.phrase.length === 2 ? CHECK_SOUND_SHORT : 0) |
+      (e.category === 'extreme' && !e.near && claimMarkerAt(e.phrase) > 0 ? CHECK_SOUND_LEAD : 0);
   });
   const total = lex.targets.reduce((n, ts) => n + ts.length, 0);
   const from = new Int32Array(lex.targets.length + 1);

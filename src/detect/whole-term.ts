@@ -7,8 +7,8 @@
 import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
 import { VIA_PINYIN, type CandidateList } from './candidate.js';
 import type { AllowSpans } from './resolve.js';
-import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_SHORT, type ScanTables } from './scan-tables.js';
-import { soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
+import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, type ScanTables } from './scan-tables.js';
+import { claimMarkerAt, soundOnlyLead, soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
 
 export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
@@ -52,6 +52,8 @@ export function addWholeTerm(
   if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
   // A short claim heard by sound alone (嘟假 for 独家) is another word.
   if (via === VIA_PINYIN && (checks & CHECK_SOUND_SHORT) !== 0 && start >= base && soundOnlyShortClaim(text, start - base, end - base, entry.phrase, fold)) return;
+  // An ordinary word before a literal 最 heard as the claim's lead (坚果最好 as 见过最好).
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_LEAD) !== 0 && start >= base && soundOnlyLead(text, start - base, end - base, entry.phrase, claimMarkerAt(entry.phrase), fold)) return;
   candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
 }
 

@@ -193,22 +193,30 @@ export function parseLexiconText(file: string, text: string, problems: LexiconPr
     const cols = trimmed.split(COLUMN_SPLIT);
     const at = { file, line: i + 1 };
     const fail = (reason: string) => problems.push({ ...at, entry: raw, reason });
-    if (kind.kind === 'allow') {
+    if (kind.kind === 'allow' && !trimmed.startsWith('@')) {
       if (cols.length > 2) {
         fail(`expected "phrase<TAB>categories", found ${cols.length} columns`);
         continue;
       }
       const cats = cols[1] === undefined || cols[1] === '*' ? [] : cols[1].split(',').map((c) => c.trim());
-      const parsed = allowEntrySchema.safeParse({ phrase: cols[0], categories: cats });
-      if (!parsed.success) fail(describe(parsed.error));
-      else out.allow.push({ ...parsed.data, ...at } satisfies AllowEntry);
+      // An allow line may name sets too (最好用{方法}): one allow phrase per combination.
+      const phrases = cols[0]?.includes('{') ? expandPart(cols[0], sets) : [cols[0]];
+      if (typeof phrases === 'string') {
+        fail(phrases);
+        continue;
+      }
+      for (const phrase of phrases) {
+        const parsed = allowEntrySchema.safeParse({ phrase, categories: cats });
+        if (!parsed.success) fail(describe(parsed.error));
+        else out.allow.push({ ...parsed.data, ...at } satisfies AllowEntry);
+      }
     } else if (trimmed.startsWith('@')) {
       const set = parseSet(cols);
       if (typeof set === 'string') fail(set);
       else if (shared.has(set.name) && kind.kind !== 'sets') fail(`set @${set.name} is already defined in a set file`);
       else if (sets.has(set.name)) fail(`set @${set.name} is defined twice`);
       else sets.set(set.name, set.members);
-    } else if (kind.kind === 'sets') {
+    } else if (kind.kind !== 'terms') {
       fail('a set file holds set lines only ("@name<TAB>member|member|…")');
     } else {
       if (cols.length < 2 || cols.length > 3) {

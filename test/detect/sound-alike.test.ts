@@ -30,3 +30,29 @@ describe('idafter: a sound-alike in other characters needs an id after it', () =
     expect(terms(scanner.scan('主播有没有威芯'))).toEqual([['微信', '威芯']]);
   });
 });
+
+describe('an extreme claim heard by sound only in the words before its literal marker is another word', () => {
+  const lead = createScanner({
+    lexicon: {
+      terms: [
+        { phrase: '见过最好', category: 'extreme', severity: 'medium' },
+        { phrase: '是最久的', category: 'extreme', severity: 'medium' },
+        { phrase: '全网最便宜', category: 'extreme', severity: 'high' },
+      ],
+      allow: [],
+    },
+  });
+  const found = (text: string) => lead.scan(text).map((f) => [f.term, f.matched]);
+
+  test('an ordinary word before an ordinary 最 is no claim', () => {
+    expect(found('坚果最好冷藏')).toEqual([]); // 坚果 jian guo sounds like 见过
+    expect(found('她是我认识最久的朋友')).toEqual([]); // 识 shi sounds like 是
+  });
+
+  test('the claim as written, a disguised marker or tail, and typed pinyin stay claims', () => {
+    expect(found('这是我见过最好的')).toEqual([['见过最好', '见过最好']]);
+    expect(found('这是我见过醉好的')).toEqual([['见过最好', '见过醉好']]);
+    expect(found('全网最便谊')).toEqual([['全网最便宜', '全网最便谊']]);
+    expect(found('jian guo zui hao')).toEqual([['见过最好', 'jian guo zui hao']]);
+  });
+});

@@ -41,6 +41,16 @@ describe('sets compose', () => {
     expect(scanner.scan('我的湿疹三天就好了').map((f) => f.term)).toEqual(['湿疹…好了']);
     expect(scanner.scan('缓解湿疹').map((f) => f.severity)).toEqual(['medium']);
   }, 60_000);
+  test('an allow line may name sets: one allow phrase per combination, in its own file or a set file', () => {
+    const dir = dirOf({ ...files, 'extreme.tsv': '最好用\thigh\n', 'allow.tsv': '@法\t温水|小火\n最好{法}\textreme\n最好用{法}\textreme\n' });
+    const lex = loadLexiconDir(dir);
+    expect(lex.allow.map((a) => a.phrase).sort()).toEqual(['最好小火', '最好温水', '最好用小火', '最好用温水']);
+    expect(lex.allow.find((a) => a.phrase === '最好用小火')?.line).toBe(3);
+    const scanner = createScanner({ lexiconDir: dir });
+    expect(scanner.scan('洗的时候最好用温水')).toEqual([]);
+    expect(scanner.scan('这是最好用的锅').map((f) => f.term)).toEqual(['最好用']);
+    expect(problemsOf({ 'allow.tsv': '最好{没有}\textreme\n' })).toEqual(['allow.tsv:1 no set @没有 defined above in this file or in a set file']);
+  }, 60_000);
   test('{~set} adds the members half in pinyin, never all in pinyin', () => {
     const lex = loadLexiconDir(dirOf({ 'medical.tsv': '@病\t湿疹\n{~病}…好了\thigh\n' }));
     expect([...lex.terms[0]!.alternatives![0]].sort()).toEqual(['shi疹', '湿zhen', '湿疹'].sort());
