@@ -11,7 +11,7 @@ export function backtestSummary(r: BacktestResult, topTerms = 15): string {
   const threads = r.workers !== undefined ? ` on ${r.workers} thread${r.workers === 1 ? '' : 's'}${busy}` : '';
   const lexicon = r.lexicon ? `; candidate lexicon ${r.lexicon.from === 'artifact' ? 'loaded from its artifact' : 'compiled'} in ${r.lexicon.seconds.toFixed(1)} s` : '';
   const lines = [
-    `backtest: ${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s (${rate} messages/s)${threads}${lexicon}`,
+    `backtest: ${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s${r.timedFrom ? ` from ${r.timedFrom}` : ''} (${rate} messages/s)${threads}${lexicon}`,
     ...notRescanned(m).map((s, i) => (i === 0 ? '  not rescanned: ' : '                 ') + s),
     '',
     'category     recorded  candidate   gained     lost',

@@ -42,7 +42,9 @@ export interface BacktestResult {
   terms: TermChange[];
   /** Flags moderators dismissed: `dropped` the candidate no longer raises, `kept` it still does. */
   dismissed: { total: number; dropped: number; kept: number; keptExamples: Example[] };
+  /** Wall clock of `runBacktest`, or with `timedFrom`, from that point (the CLI: the process start, so its rate includes start-up). */
   seconds: number;
+  timedFrom?: 'process start';
   /** Threads the streams were sharded across. */
   workers?: number;
   /** CPU seconds each thread spent on its shard (this thread first), where the platform tells: how evenly the work was split. */
