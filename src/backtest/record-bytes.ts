@@ -115,6 +115,15 @@ class StreamNames {
 
 const streamNames = new StreamNames();
 
+/**
+ * `buf.toString('utf8', start, end)` without its argument checks and encoding lookup: Buffer's own
+ * `utf8Slice` (what `toString` ends in), once per rescanned message.
+ */
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+function utf8(buf: Buffer, start: number, end: number): string {
+  return utf8Slice ? utf8Slice.call(buf, start, end) : buf.toString('utf8', start, end);
+}
+
 function fnv(buf: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
@@ -151,8 +160,10 @@ export function readLineFields(buf: Buffer, start: number, end: number, out: Msg
     if (c === CLOSE_BRACE) break;
     if (c !== COMMA || buf[i + 1] !== QUOTE) return LineKind.Full;
     const keyStart = i + 2;
-    const keyEnd = buf.indexOf(QUOTE, keyStart);
-    if (keyEnd === -1 || keyEnd >= end || buf[keyEnd + 1] !== COLON) return LineKind.Full;
+    // Keys are a few bytes: a loop here, not Buffer#indexOf (a native call per key was most of this function's time).
+    let keyEnd = keyStart;
+    while (keyEnd < end && buf[keyEnd] !== QUOTE) keyEnd++;
+    if (keyEnd >= end || buf[keyEnd + 1] !== COLON) return LineKind.Full;
     const keyLen = keyEnd - keyStart;
     const k = buf[keyStart];
     const v = keyEnd + 2;
@@ -177,7 +188,7 @@ export function readLineFields(buf: Buffer, start: number, end: number, out: Msg
         else if (first === 0x63 && close - v - 1 === 4) kind = 'chat';
         else return LineKind.Full;
       } else if (keyLen === 4 && k === 0x74 /* text */ && buf[keyStart + 1] === 0x65) {
-        if (isMsg) text = esc.escaped ? (JSON.parse(buf.toString('utf8', v, close + 1)) as string) : buf.toString('utf8', v + 1, close);
+        if (isMsg) text = esc.escaped ? (JSON.parse(buf.toString('utf8', v, close + 1)) as string) : utf8(buf, v + 1, close);
       }
     } else if (vc === OPEN_BRACKET || vc === OPEN_BRACE) {
       // Only an empty array is read here; flags (or any nested value) go to the exact parse.
