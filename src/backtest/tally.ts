@@ -53,6 +53,11 @@ export interface BacktestResult {
   lexicon?: { from: 'artifact' | 'compile'; seconds: number };
 }
 
+/** The rate both reports give: messages read over `seconds` (with `timedFrom`, the CLI's wall clock from the process start). */
+export function messagesPerSecond(r: BacktestResult): number {
+  return r.seconds > 0 ? Math.round(r.messages.read / r.seconds) : 0;
+}
+
 /** What the reports say about the messages a backtest could not rescan (one wording for text and HTML). */
 export function notRescanned(m: BacktestResult['messages'], why = true): string[] {
   const out: string[] = [];
