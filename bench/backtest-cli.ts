@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/backtest-cli.js --journal DIR --candidate DIR [--rounds N] [--workers N|auto] [--a ROOT] [--b ROOT]`
+ * `node dist/bench/backtest-cli.js --journal DIR --candidate DIR [--rounds N] [--workers N|auto] [--a ROOT] [--b ROOT] [--report FILE.html [--screenshot FILE.png]]`
  *
  * The backtest figure a user sees, A/B: the `pkguard backtest` command of build A (default: this
  * build) and of build B (another checkout's root, e.g. main's, built), run alternately `--rounds`
@@ -8,12 +8,15 @@
  * reports (messages read over its own wall clock from the process start to the summary, for a
  * build that says "from process start"), its per-thread CPU and the load average; then min/median
  * per build. Each run's summary, its first line (timings) aside, must be the same for A and B:
- * a difference is printed and the exit code is 1. Figures are reported, never asserted.
+ * a difference is printed and the exit code is 1. `--report` has A's last run write its HTML report
+ * there, and `--screenshot` takes a picture of it in Debian chromium (bench/browser.ts). Figures are
+ * reported, never asserted.
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from './browser.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {
@@ -30,6 +33,8 @@ const rounds = Number(opt('--rounds') ?? 3);
 const workers = opt('--workers') ?? 'auto';
 const thisRoot = fileURLToPath(new URL('../..', import.meta.url));
 const builds: [string, string][] = [['A', resolve(opt('--a') ?? thisRoot)]];
+const report = opt('--report');
+const screenshot = opt('--screenshot');
 const b = opt('--b');
 if (b) builds.push(['B', resolve(b)]);
 
@@ -46,7 +51,9 @@ for (let round = 0; round < rounds; round++) {
   for (const [name, root] of order) {
     const load = loadavg()[0]!.toFixed(1);
     const t0 = performance.now();
-    const r = spawnSync('node', [resolve(root, 'dist/src/cli/main.js'), 'backtest', '--journal', journal, '--lexicons', candidate, '--workers', workers, '--no-progress'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    // A's report from its last run (one run per build per round); writing it is after the summary, so untimed.
+    const extra = report && name === 'A' && round === rounds - 1 ? ['--report', report] : [];
+    const r = spawnSync('node', [resolve(root, 'dist/src/cli/main.js'), 'backtest', '--journal', journal, '--lexicons', candidate, '--workers', workers, '--no-progress', ...extra], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const wall = (performance.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`${name}: exit ${r.status}: ${r.stderr}`);
     const [first = '', ...rest] = r.stdout.split('\n');
@@ -71,6 +78,14 @@ for (const [name, root] of builds) {
     return `min ${s[0]}, median ${s[Math.floor(s.length / 2)]}, max ${s.at(-1)}`;
   };
   console.log(`${name} (${root}): messages/s over the process wall clock: ${stat((r) => r.outsideRate)}; as reported: ${stat((r) => r.reportedRate)}`);
+}
+if (report && screenshot) {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1150, height: 1000 } });
+  await page.goto(`file://${resolve(report)}`);
+  await page.screenshot({ path: screenshot, fullPage: false });
+  await browser.close();
+  console.log(`report ${report} (A's last run), screenshot ${screenshot}`);
 }
 console.log(differs ? 'summaries DIFFER (first line aside)' : 'summaries identical (first line aside)');
 process.exitCode = differs ? 1 : 0;
