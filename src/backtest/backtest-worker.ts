@@ -1,4 +1,8 @@
-/** One shard of a backtest in a worker thread (see backtest.ts): its streams scanned, its tally posted back. */
+/**
+ * One shard of a backtest in a worker thread (see backtest.ts): its streams scanned, its tally
+ * posted back. It may start before the thread that started it knows the dismissed flags: it loads
+ * its lexicon meanwhile and waits for them (one message) before scanning.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Scanner } from '../detect/scanner.js';
 import { FlagIdAllocator } from '../flag.js';
@@ -15,7 +19,6 @@ interface Job {
   /** The candidate's artifact (decoded here, with its fold tables), or failing that the compiled lexicon itself. */
   source?: LexiconSource;
   lexicon?: CompiledLexicon;
-  dismissed: [string, string | undefined][];
   examples: number;
   every: number;
   shard: Shard;
@@ -27,11 +30,13 @@ const job = workerData as Job;
 const post = (m: WorkerReply) => parentPort!.postMessage(m);
 try {
   // readOnly: a stale artifact (the folder changed since) is compiled here, never rewritten by a backtest.
-  const lexicon = job.source ? (await openCompiledLexicon({ lexiconDir: job.source.dir, artifact: job.source.artifact, readOnly: true })).lexicon : reviveCompiled(job.lexicon!);
+  const dismissedPosted = new Promise<[string, string | undefined][]>((resolve) => parentPort!.once('message', resolve));
+  const lexicon = job.source ? (await openCompiledLexicon({ lexiconDir: job.source.dir, ...(job.source.artifact !== undefined ? { artifact: job.source.artifact } : {}), readOnly: true })).lexicon : reviveCompiled(job.lexicon!);
   const candidate = new Scanner(lexicon, new FlagIdAllocator(1));
+  const dismissed = new Map(await dismissedPosted);
   const cpu0 = threadCpuSeconds();
   const slot = PROGRESS_SLOTS * job.shard.mine;
-  const result = backtestShard({ segments: job.segments, candidate, dismissed: new Map(job.dismissed), examples: job.examples, every: job.every, shard: job.shard }, (bytes, messages) => {
+  const result = backtestShard({ segments: job.segments, candidate, dismissed, examples: job.examples, every: job.every, shard: job.shard }, (bytes, messages) => {
     job.progress[slot] = bytes;
     job.progress[slot + 1] = messages;
   });

@@ -23,17 +23,25 @@ export interface BacktestProgress {
   messages: number;
 }
 
-/** Where worker threads take the candidate lexicon from: its compiled artifact (artifact-store.ts), decoded in each worker in parallel. */
+/**
+ * Where worker threads take the candidate lexicon from: its compiled artifact (artifact-store.ts),
+ * decoded in each worker in parallel; without `artifact`, the folder's own cached one (compiled
+ * there, read only, when it is missing or stale).
+ */
 export interface LexiconSource {
   dir: string;
-  artifact: string;
+  artifact?: string;
 }
 
 export interface BacktestOptions {
   /** The journal directory (`journal.dir` of the server that wrote it). Read only. */
   journalDir: string;
-  /** A scanner over the candidate lexicon; its stream state is used and left behind. */
-  candidate: Scanner;
+  /**
+   * A scanner over the candidate lexicon; its stream state is used and left behind. Or a function
+   * that makes one: with a `lexiconSource`, worker threads are then started before it is called, so
+   * their start and lexicon decode overlap this thread's (if it throws, they are stopped).
+   */
+  candidate: Scanner | (() => Scanner | Promise<Scanner>);
   /** The candidate's artifact, for workers; without one they get a structured clone of `candidate.lexicon` (slower to start). */
   lexiconSource?: LexiconSource;
   /** Examples kept per term and direction. Default 3. */
@@ -66,15 +74,26 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
   const started = performance.now();
   const segments = journalSegments(opts.journalDir);
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
-  const dismissed = dismissedFlags(segments);
   const examples = opts.examplesPerTerm ?? 3;
   const workers = opts.workers === 'auto' ? autoWorkers(totalBytes, availableParallelism()) : Math.max(1, Math.floor(opts.workers ?? 1));
   const every = opts.progressEvery ?? 20_000;
   const progress = { bytes: 0, totalBytes, messages: 0 };
+  const make = opts.candidate;
+  // Workers first when they can load the candidate themselves: their start overlaps everything below.
+  const early = workers > 1 && opts.lexiconSource !== undefined ? startWorkers(workers, segments, { source: opts.lexiconSource }, examples, every) : undefined;
+  let candidate: Scanner;
+  let dismissed: Map<string, string | undefined>;
+  try {
+    candidate = typeof make === 'function' ? await make() : make;
+    dismissed = dismissedFlags(segments);
+  } catch (err) {
+    early?.stop();
+    throw err;
+  }
   let result: BacktestResult;
   const cpu0 = threadCpuSeconds();
   if (workers === 1) {
-    result = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every, shard: { of: 1, mine: 0 } }, (bytes, messages) => {
+    result = backtestShard({ segments, candidate, dismissed, examples, every, shard: { of: 1, mine: 0 } }, (bytes, messages) => {
       progress.bytes = bytes;
       progress.messages = messages;
       opts.onProgress?.(progress);
@@ -82,7 +101,8 @@ export async function runBacktest(opts: BacktestOptions): Promise<BacktestResult
     const cpu1 = threadCpuSeconds();
     if (cpu0 !== undefined && cpu1 !== undefined) result.threadCpu = [cpu1 - cpu0];
   } else {
-    result = await sharded(workers, segments, opts, dismissed, examples, every, progress);
+    const pool = early ?? startWorkers(workers, segments, { lexicon: candidate.lexicon }, examples, every);
+    result = await sharded(pool, segments, candidate, opts, dismissed, examples, every, progress);
   }
   opts.onProgress?.({ ...progress, bytes: totalBytes, messages: result.messages.read });
   return { ...result, workers, seconds: (performance.now() - started) / 1000 };
@@ -160,20 +180,25 @@ export type WorkerReply = { t: 'done'; result: BacktestResult } | { t: 'failed';
 /** Per worker in the shared progress array: bytes read, messages read. */
 export const PROGRESS_SLOTS = 2;
 
-/**
- * Shard 0 in this thread (it has the candidate compiled already), shards 1..n-1 in worker threads
- * started first. This thread is busy with its shard, so workers report progress through a shared
- * array it reads when it reports its own, and their results are taken when it is done.
- */
-async function sharded(n: number, segments: readonly JournalSegment[], opts: BacktestOptions, dismissed: Map<string, string | undefined>, examples: number, every: number, progress: BacktestProgress): Promise<BacktestResult> {
+/** Worker threads running shards 1..n-1, each waiting for the dismissed flags (posted once known) before it scans. */
+interface WorkerPool {
+  n: number;
+  shared: Float64Array;
+  results: Promise<BacktestResult[]>;
+  dismissed(entries: [string, string | undefined][]): void;
+  stop(): void;
+}
+
+function startWorkers(n: number, segments: readonly JournalSegment[], lexicon: { source: LexiconSource } | { lexicon: Scanner['lexicon'] }, examples: number, every: number): WorkerPool {
   const shared = new Float64Array(new SharedArrayBuffer(8 * PROGRESS_SLOTS * n));
-  const source = opts.lexiconSource;
+  const threads: Worker[] = [];
   const running = Array.from({ length: n - 1 }, (_, k) => {
     const mine = k + 1;
     return new Promise<BacktestResult>((resolve, reject) => {
       const worker = new Worker(new URL('./backtest-worker.js', import.meta.url), {
-        workerData: { segments, ...(source ? { source } : { lexicon: opts.candidate.lexicon }), dismissed: [...dismissed], examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine }, progress: shared },
+        workerData: { segments, ...lexicon, examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine }, progress: shared },
       });
+      threads.push(worker);
       worker.on('message', (m: WorkerReply) => {
         if (m.t === 'done') resolve(m.result);
         else reject(new Error(`backtest worker ${mine}: ${m.message}`));
@@ -183,25 +208,52 @@ async function sharded(n: number, segments: readonly JournalSegment[], opts: Bac
     });
   });
   // A worker that fails while this thread scans is reported once this shard is done.
-  const all = Promise.all(running);
-  all.catch(() => undefined);
+  const results = Promise.all(running);
+  results.catch(() => undefined);
+  return {
+    n,
+    shared,
+    results,
+    dismissed: (entries) => {
+      for (const w of threads) w.postMessage(entries);
+    },
+    stop: () => {
+      for (const w of threads) void w.terminate();
+    },
+  };
+}
+
+/**
+ * Shard 0 in this thread, shards 1..n-1 in the pool's worker threads. This thread is busy with its
+ * shard, so workers report progress through a shared array it reads when it reports its own, and
+ * their results are taken when it is done.
+ */
+async function sharded(pool: WorkerPool, segments: readonly JournalSegment[], candidate: Scanner, opts: BacktestOptions, dismissed: Map<string, string | undefined>, examples: number, every: number, progress: BacktestProgress): Promise<BacktestResult> {
+  const { n, shared } = pool;
+  pool.dismissed([...dismissed]);
   const cpu0 = threadCpuSeconds();
-  const mine = backtestShard({ segments, candidate: opts.candidate, dismissed, examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine: 0 } }, (bytes, messages) => {
-    shared[0] = bytes;
-    shared[1] = messages;
-    let b = 0;
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      b += shared[PROGRESS_SLOTS * i]!;
-      m += shared[PROGRESS_SLOTS * i + 1]!;
-    }
-    // Every shard reads every byte: the journal is as far read as the average shard.
-    progress.bytes = Math.round(b / n);
-    progress.messages = m;
-    opts.onProgress?.(progress);
-  });
+  let mine: BacktestResult;
+  try {
+    mine = backtestShard({ segments, candidate, dismissed, examples, every: Math.max(1, Math.floor(every / n)), shard: { of: n, mine: 0 } }, (bytes, messages) => {
+      shared[0] = bytes;
+      shared[1] = messages;
+      let b = 0;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        b += shared[PROGRESS_SLOTS * i]!;
+        m += shared[PROGRESS_SLOTS * i + 1]!;
+      }
+      // Every shard reads every byte: the journal is as far read as the average shard.
+      progress.bytes = Math.round(b / n);
+      progress.messages = m;
+      opts.onProgress?.(progress);
+    });
+  } catch (err) {
+    pool.stop();
+    throw err;
+  }
   const cpu1 = threadCpuSeconds();
-  const parts = [mine, ...(await all)];
+  const parts = [mine, ...(await pool.results)];
   const merged = mergeResults(parts, examples);
   const cpus = [cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined, ...parts.slice(1).map((p) => p.threadCpu?.[0])];
   if (cpus.every((c) => c !== undefined)) merged.threadCpu = cpus as number[];

@@ -8,8 +8,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATEGORIES, type Flag } from '../flag.js';
-import { LineKind, readLineFields, shardOf, type MsgFields, type Shard } from './record-bytes.js';
+import type { Flag } from '../flag.js';
+import { isRecordedFlag, LineKind, readLineFields, shardOf, type MsgFields, type Shard } from './record-bytes.js';
 import { SegmentLines } from './segment-lines.js';
 import { InputError } from '../errors.js';
 
@@ -66,7 +66,7 @@ const DISMISS = Buffer.from('{"t":"dismiss"');
  */
 export function readJournal(segments: readonly JournalSegment[], visitor: JournalVisitor, onBytes?: (bytes: number) => void, shard: Shard = { of: 1, mine: 0 }): void {
   const lines = new SegmentLines();
-  const fields: MsgFields = { stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, owner: -1 };
+  const fields: MsgFields = { stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, flags: NO_FLAGS, owner: -1 };
   // With shards, each reads every line but takes only its streams; a line with no readable stream is shard 0's.
   const mine = (stream: string) => shard.of === 1 || shardOf(stream, shard.of) === shard.mine;
   const msg: RecordedMessage = { stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, flags: NO_FLAGS };
@@ -81,7 +81,7 @@ export function readJournal(segments: readonly JournalSegment[], visitor: Journa
       msg.kind = fields.kind;
       msg.final = fields.final;
       msg.text = fields.text;
-      msg.flags = NO_FLAGS;
+      msg.flags = fields.flags;
       visitor.msg(msg);
       return;
     }
@@ -130,18 +130,12 @@ function parse(line: string): Record<string, unknown> | undefined {
   }
 }
 
-const CATEGORY_SET: ReadonlySet<string> = new Set(CATEGORIES);
-
 // Checked by hand, not with the journal's zod schema: the backtest reads millions of records and
 // needs only these fields (the server's replay validates everything it rebuilds state from).
 function recordedMessage(v: Record<string, unknown>): RecordedMessage | undefined {
   const { stream, seq, kind, final, text, flags } = v;
   if (typeof stream !== 'string' || typeof seq !== 'number' || (kind !== 'transcript' && kind !== 'chat')) return undefined;
   if (typeof final !== 'boolean' || (text !== undefined && typeof text !== 'string') || !Array.isArray(flags)) return undefined;
-  for (const f of flags as unknown[]) {
-    const g = f as Partial<Flag> | null;
-    if (!g || typeof g.id !== 'string' || typeof g.term !== 'string' || !CATEGORY_SET.has(g.category as string)) return undefined;
-    if (typeof g.start !== 'number' || typeof g.end !== 'number') return undefined;
-  }
+  for (const f of flags as unknown[]) if (!isRecordedFlag(f)) return undefined;
   return { stream, seq, kind, final, text, flags: flags as Flag[] };
 }

@@ -4,7 +4,7 @@
  * dismissed-flag outcome. Every piece of journal text is escaped: stream text is untrusted.
  */
 import { CATEGORIES } from '../flag.js';
-import { notRescanned, type BacktestResult, type Example, type TermChange } from './tally.js';
+import { messagesPerSecond, notRescanned, type BacktestResult, type Example, type TermChange } from './tally.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
@@ -44,7 +44,7 @@ ${termTable(r.terms)}
 function summaryBlock(r: BacktestResult): string {
   const m = r.messages;
   const warn = m.chatWithoutText > 0 ? `<p class="warn" id="chat-gap"><b>Chat not replayable: ${m.chatWithoutText} messages.</b> The journal kept unflagged chat without its text, so flags the candidate would newly raise in chat are not counted below; set <code>journal.keepChatText</code> to record it.</p>` : '';
-  return `<p class="meta">${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s. Not rescanned: ${notRescanned(m, false).map(escapeHtml).join('; ')}.</p>${warn}`;
+  return `<p class="meta">${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s${r.timedFrom ? ` from ${r.timedFrom}` : ''} (${messagesPerSecond(r)} messages/s${r.workers !== undefined ? ` on ${r.workers} thread${r.workers === 1 ? '' : 's'}` : ''}). Not rescanned: ${notRescanned(m, false).map(escapeHtml).join('; ')}.</p>${warn}`;
 }
 
 /** Horizontal bars, gains right of the axis and losses left, scaled to the largest count. */

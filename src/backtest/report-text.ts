@@ -1,17 +1,17 @@
 /** The plain-text summary of a backtest: what a maintainer reads in a terminal or a review comment. */
 import { CATEGORIES } from '../flag.js';
-import { notRescanned, type BacktestResult } from './tally.js';
+import { messagesPerSecond, notRescanned, type BacktestResult } from './tally.js';
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
 export function backtestSummary(r: BacktestResult, topTerms = 15): string {
   const m = r.messages;
-  const rate = r.seconds > 0 ? Math.round(m.read / r.seconds) : 0;
+  const rate = messagesPerSecond(r);
   const busy = r.threadCpu ? ` (CPU ${r.threadCpu.map((s) => s.toFixed(1)).join(' + ')} s)` : '';
   const threads = r.workers !== undefined ? ` on ${r.workers} thread${r.workers === 1 ? '' : 's'}${busy}` : '';
   const lexicon = r.lexicon ? `; candidate lexicon ${r.lexicon.from === 'artifact' ? 'loaded from its artifact' : 'compiled'} in ${r.lexicon.seconds.toFixed(1)} s` : '';
   const lines = [
-    `backtest: ${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s (${rate} messages/s)${threads}${lexicon}`,
+    `backtest: ${m.read} messages read, ${m.rescanned} rescanned in ${r.seconds.toFixed(1)} s${r.timedFrom ? ` from ${r.timedFrom}` : ''} (${rate} messages/s)${threads}${lexicon}`,
     ...notRescanned(m).map((s, i) => (i === 0 ? '  not rescanned: ' : '                 ') + s),
     '',
     'category     recorded  candidate   gained     lost',

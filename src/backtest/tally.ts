@@ -42,13 +42,20 @@ export interface BacktestResult {
   terms: TermChange[];
   /** Flags moderators dismissed: `dropped` the candidate no longer raises, `kept` it still does. */
   dismissed: { total: number; dropped: number; kept: number; keptExamples: Example[] };
+  /** Wall clock of `runBacktest`, or with `timedFrom`, from that point (the CLI: the process start, so its rate includes start-up). */
   seconds: number;
+  timedFrom?: 'process start';
   /** Threads the streams were sharded across. */
   workers?: number;
   /** CPU seconds each thread spent on its shard (this thread first), where the platform tells: how evenly the work was split. */
   threadCpu?: number[];
   /** How the CLI got the candidate lexicon, and how long that took (not in `seconds`). */
   lexicon?: { from: 'artifact' | 'compile'; seconds: number };
+}
+
+/** The rate both reports give: messages read over `seconds` (with `timedFrom`, the CLI's wall clock from the process start). */
+export function messagesPerSecond(r: BacktestResult): number {
+  return r.seconds > 0 ? Math.round(r.messages.read / r.seconds) : 0;
 }
 
 /** What the reports say about the messages a backtest could not rescan (one wording for text and HTML). */

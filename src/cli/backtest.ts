@@ -71,31 +71,27 @@ export function parseBacktestArgs(args: readonly string[], stderrIsTTY: boolean)
 }
 
 export async function runBacktestCli(args: BacktestArgs, stdout: (s: string) => void, stderr: NodeJS.WriteStream): Promise<number> {
-  let candidate: Scanner;
-  let lexiconSource: LexiconSource | undefined;
   let lexiconTaken: { from: 'artifact' | 'compile'; seconds: number } | undefined;
-  try {
-    // The candidate's compiled artifact when fresh (a second backtest of the same folder skips the
-    // compile), else compiled and the artifact written, so worker threads decode it instead of
-    // receiving a structured clone and rebuilding the fold tables each.
+  // The candidate's compiled artifact when fresh (a second backtest of the same folder skips the
+  // compile), else compiled and the artifact written. Worker threads open the folder's artifact
+  // themselves (read only), and are started before this thread opens it, so both load at once.
+  const candidate = async (): Promise<Scanner> => {
     const t0 = performance.now();
     const opened = await openCompiledLexicon({ lexiconDir: args.lexicons });
     lexiconTaken = { from: opened.from, seconds: (performance.now() - t0) / 1000 };
-    candidate = new Scanner(opened.lexicon, new FlagIdAllocator(1));
-    if (opened.file !== undefined) lexiconSource = { dir: args.lexicons, artifact: opened.file };
+    return new Scanner(opened.lexicon, new FlagIdAllocator(1));
+  };
+  const lexiconSource: LexiconSource = { dir: args.lexicons };
+  const bar = args.progress ? progressBar(stderr) : undefined;
+  let result;
+  try {
+    result = await runBacktest({ journalDir: args.journal, candidate, examplesPerTerm: args.examples, workers: args.workers, lexiconSource, ...(bar ? { onProgress: bar.update } : {}) });
   } catch (err) {
+    bar?.done();
     if (err instanceof LexiconError) {
       stderr.write(`pkguard backtest: candidate lexicons refused: ${err.message}\n`);
       return 1;
     }
-    throw err;
-  }
-  const bar = args.progress ? progressBar(stderr) : undefined;
-  let result;
-  try {
-    result = await runBacktest({ journalDir: args.journal, candidate, examplesPerTerm: args.examples, workers: args.workers, ...(lexiconSource ? { lexiconSource } : {}), ...(bar ? { onProgress: bar.update } : {}) });
-  } catch (err) {
-    bar?.done();
     if (err instanceof PkguardError || (err as NodeJS.ErrnoException).code !== undefined) {
       stderr.write(`pkguard backtest: ${(err as Error).message}\n`);
       return 1;
@@ -104,6 +100,10 @@ export async function runBacktestCli(args: BacktestArgs, stdout: (s: string) => 
   }
   bar?.done();
   if (lexiconTaken) result.lexicon = lexiconTaken;
+  // The rate a user sees: messages read over the wall clock from the process start (node start-up,
+  // module loading, the candidate lexicon and the workers' start included) to the summary.
+  result.seconds = performance.now() / 1000;
+  result.timedFrom = 'process start';
   stdout(backtestSummary(result));
   if (args.report) writeFileSync(args.report, backtestHtml(result, `pkguard backtest: ${args.lexicons} on ${args.journal}`));
   if (args.json) writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');

@@ -142,7 +142,7 @@ describe('pkguard backtest', () => {
       const report = join(out, 'r.html');
       const json = join(out, 'r.json');
       const stdout = execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--report', report, '--json', json, '--no-progress'], { encoding: 'utf8' });
-      expect(stdout).toMatch(/10 messages read, 8 rescanned .* on 1 thread.*; candidate lexicon (compiled|loaded from its artifact)/);
+      expect(stdout).toMatch(/10 messages read, 8 rescanned in [\d.]+ s from process start \(\d+ messages\/s\) on 1 thread.*; candidate lexicon (compiled|loaded from its artifact)/);
       // The unflagged chat line: its text was not journaled, and the summary says what that means.
       expect(stdout).toMatch(/chat not replayable: 1 messages/);
       expect(stdout).toMatch(/dismissed by moderators .*: 2; the candidate drops 1, keeps 1/);
@@ -160,15 +160,23 @@ describe('pkguard backtest', () => {
   it('gives the same result with the streams sharded across worker threads', () => {
     const out = mkdtempSync(join(tmpdir(), 'pkguard-bt-workers-'));
     try {
-      const results = [1, 3].map((workers) => {
-        const json = join(out, `w${workers}.json`);
-        execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', candidate, '--json', json, '--no-progress', '--workers', String(workers)], { encoding: 'utf8' });
-        const { seconds: _s, workers: used, lexicon: _l, threadCpu: _c, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
+      // A fresh copy of the candidate has no artifact yet: its 2 workers, started before this thread
+      // compiles it, compile it themselves (read only); the others load the one written since.
+      const fresh = candidateDir();
+      const runs: [number, string][] = [[1, candidate], [3, candidate], [2, fresh]];
+      const results = runs.map(([workers, lexicons], i) => {
+        const json = join(out, `w${i}.json`);
+        execFileSync('node', [CLI, 'backtest', '--journal', journal, '--lexicons', lexicons, '--json', json, '--no-progress', '--workers', String(workers)], { encoding: 'utf8' });
+        const { seconds: _s, timedFrom: _t, workers: used, lexicon: _l, threadCpu: _c, ...r } = JSON.parse(readFileSync(json, 'utf8')) as BacktestResult;
         expect(used).toBe(workers);
         return r;
       });
+      rmSync(fresh, { recursive: true, force: true });
       expect(results[1]).toEqual(results[0]);
+      expect(results[2]).toEqual(results[0]);
       expect(results[0]!.messages.read).toBe(10);
+      // The dismissed flags reach the workers (posted once known, after they started): both outcomes counted.
+      expect(results[1]!.dismissed).toMatchObject({ total: 2, dropped: 1, kept: 1 });
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -194,6 +202,10 @@ describe('pkguard backtest', () => {
       const badLex = run('--journal', journal, '--lexicons', empty);
       expect(badLex.status).toBe(1);
       expect(badLex.stderr).toMatch(/candidate lexicons refused/);
+      // With worker threads, started before the candidate is refused: stopped, one message, exit 1.
+      const badLexSharded = run('--journal', journal, '--lexicons', empty, '--workers', '3');
+      expect(badLexSharded.status).toBe(1);
+      expect(badLexSharded.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pkguard backtest: candidate lexicons refused/)]);
       const usage = run('--journal', journal);
       expect(usage.status).toBe(2);
       expect(usage.stderr).toMatch(/missing --lexicons/);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LineKind, readLineFields, shardOf, type MsgFields } from '../../src/backtest/record-bytes.js';
 
-const fields = (): MsgFields => ({ stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, owner: -1 });
+const fields = (): MsgFields => ({ stream: '', seq: 0, kind: 'transcript', final: true, text: undefined, flags: [], owner: -1 });
 const read = (line: string, shard?: { of: number; mine: number }) => {
   const buf = Buffer.from('garbage\n' + line + '\nmore', 'utf8');
   const start = 8;
@@ -46,6 +46,41 @@ describe('readLineFields', () => {
     expect(fast).toBeGreaterThan(2000);
   });
 
+  it('reads flagged msg records exactly as JSON.parse does, or hands them to it', () => {
+    const r = rnd(7);
+    const pick = () => ALPHABET[Math.floor(r() * ALPHABET.length)]!;
+    const str = () => Array.from({ length: Math.floor(r() * 6) }, pick).join('');
+    const CATS = ['extreme', 'exclusive', 'medical', 'contact'];
+    let fast = 0;
+    for (let i = 0; i < 3000; i++) {
+      const flags = Array.from({ length: 1 + Math.floor(r() * 3) }, (_, k) => {
+        const f: Record<string, unknown> = { id: `f${i}-${k}`, category: r() < 0.97 ? CATS[Math.floor(r() * 4)] : 'nope', term: str(), matched: str(), start: Math.floor(r() * 40) - 10, end: Math.floor(r() * 40), severity: 'high', evasion: r() < 0.5, via: 'text', stream: 'room-1', seq: i, ts: 1.7e12 + i };
+        if (r() < 0.2) f.partial = true;
+        if (r() < 0.05) f.note = null;
+        if (r() < 0.03) f.score = 0.5; // a fraction: the exact parse
+        if (r() < 0.03) f.span = [1, 2]; // nested: the exact parse
+        if (r() < 0.03) delete f.id; // not a flag a backtest can read: the exact parse (which refuses it)
+        return f;
+      });
+      const rec = { t: 'msg', stream: `room-${i % 7}`, seq: i, ts: 1.7e12 + i, kind: r() < 0.5 ? 'chat' : 'transcript', final: r() < 0.8, flags, text: str() };
+      const line = JSON.stringify(rec);
+      const { kind, out } = read(line);
+      const model = JSON.parse(line) as typeof rec;
+      if (kind === LineKind.Msg) {
+        fast++;
+        expect(out.flags).toEqual(model.flags);
+        expect(out.flags.map((f) => Object.keys(f))).toEqual(model.flags.map((f) => Object.keys(f)));
+        expect(out.text).toBe(model.text);
+      } else expect(kind).toBe(LineKind.Full);
+    }
+    expect(fast).toBeGreaterThan(2000);
+    // Odd shapes the byte reader must not take: __proto__ keys, leading zeros, exponents, whitespace.
+    const base = '{"id":"f1","category":"contact","term":"t","start":0,"end":1';
+    for (const odd of [`${base},"__proto__":{}}`, `${base},"__proto__":1}`, `${base},"x":01}`, `${base},"x":1e3}`, `${base}, "x":1}`, `${base},"x":-}`, `${base},"x":tru}`, `${base}`]) {
+      expect(read(`{"t":"msg","stream":"a","seq":1,"ts":1,"kind":"chat","final":true,"flags":[${odd}],"text":"x"}`).kind).toBe(LineKind.Full);
+    }
+  });
+
   it('names streams right when thousands of ids share the intern slots (reused lines, colliding hashes)', () => {
     // 12,000 ids over 8,192 slots: slots are shared; a wrong reuse would return another id.
     const ids = Array.from({ length: 12_000 }, (_, i) => (i % 3 === 0 ? `room-${i}` : i % 3 === 1 ? `直播间${i}` : `r${i}😀`));
@@ -62,7 +97,7 @@ describe('readLineFields', () => {
 
   it('hands flagged, damaged and odd records to the exact parse, and skips other kinds unparsed', () => {
     const flagged = JSON.stringify({ t: 'msg', stream: 'a', seq: 1, ts: 1, kind: 'chat', final: true, flags: [{ id: 'f1' }], text: 'x' });
-    expect(read(flagged).kind).toBe(LineKind.Full);
+    expect(read(flagged).kind).toBe(LineKind.Full); // a flag without what a backtest reads
     expect(read(flagged.slice(0, -5)).kind).toBe(LineKind.Full); // torn
     expect(read('{"t":"msg","stream":"a","seq":-1,"ts":1,"kind":"chat","final":true,"flags":[]}').kind).toBe(LineKind.Full);
     expect(read('{"t":"msg","stream":"a","seq":1,"ts":1,"kind":"chats","final":true,"flags":[]}').kind).toBe(LineKind.Full);
