@@ -104,6 +104,8 @@ class WordCache {
 export interface NormalizerOptions {
   /** Stem English words (default true). Lexicon terms are normalized with the same setting. */
   stemming?: boolean;
+  /** @internal Keep Latin words' stems and syllables between occurrences (default true); false reads every word afresh, for the test that checks the cache never changes a lane. */
+  cacheWords?: boolean;
 }
 
 export class Normalizer implements NormalizedText {
@@ -118,6 +120,7 @@ export class Normalizer implements NormalizedText {
   #letterAt = new Int32Array(MAX_WORD);
   #withSounds = true;
   readonly #words = new WordCache();
+  readonly #cacheWords: boolean;
   /** Original `[from, end)` of each Latin word of the last input, as pairs (the first `latinWords` of them). */
   latinSpans = new Int32Array(32);
   /** Latin words in the last input: link and handle detectors only run when there is one. */
@@ -131,6 +134,7 @@ export class Normalizer implements NormalizedText {
   constructor(options: NormalizerOptions = {}, tables: FoldTables = foldTables()) {
     this.#t = tables;
     this.#stemming = options.stemming ?? true;
+    this.#cacheWords = options.cacheWords ?? true;
   }
 
   /**
@@ -277,7 +281,7 @@ export class Normalizer implements NormalizedText {
   #wordSlot(word: Uint16Array, len: number, hash: number): number {
     const c = this.#words;
     // The hash's top bits after a multiplicative mix (2^32 / golden ratio); 1024 slots.
-    const slot = len > SLOT_LETTERS ? WORD_SLOTS : Math.imul(hash, 0x9e3779b1) >>> 22;
+    const slot = len > SLOT_LETTERS || !this.#cacheWords ? WORD_SLOTS : Math.imul(hash, 0x9e3779b1) >>> 22;
     const at = slot * SLOT_LETTERS;
     const letters = c.letters;
     if (c.length[slot] === len && slot < WORD_SLOTS) {
