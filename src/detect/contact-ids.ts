@@ -37,9 +37,12 @@ function cueKind(phrase: string): number {
 
 /** Cue kind by entry, per lexicon, worked out on first use (a claim-dense chunk has a cue per few units). */
 const kindsOf = new WeakMap<CompiledLexicon, Uint8Array>();
-function entryKind(lex: CompiledLexicon, e: number): number {
+function kindsFor(lex: CompiledLexicon): Uint8Array {
   let kinds = kindsOf.get(lex);
   if (!kinds) kindsOf.set(lex, (kinds = new Uint8Array(lex.entries.length)));
+  return kinds;
+}
+function entryKind(lex: CompiledLexicon, kinds: Uint8Array, e: number): number {
   if (kinds[e] === CUE_NONE) kinds[e] = cueKind(scanTables(lex).phrase(e));
   return kinds[e]!;
 }
@@ -53,11 +56,19 @@ export function idsAfterCues(c: CandidateList, lex: CompiledLexicon, text: strin
   const pending = ctx?.pendingCue ?? CUE_NONE;
   if (ctx) ctx.pendingCue = CUE_NONE;
   if (pending !== CUE_NONE) readId(c, text, base, 0, pending, ctx);
+  const kinds = kindsFor(lex);
+  // Cues that end together (加微信, 微信 and their pinyin-lane twins) read the same id: read it once.
+  let lastEnd = -1;
+  let lastKind = CUE_NONE;
   for (let i = 0; i < count; i++) {
     if (c.category[i] !== CONTACT || c.via[i] === VIA_DETECTOR || c.alt[i]! >= 0 || c.term[i]! < 0) continue;
     const end = c.end[i]! - base;
     if (end < 0 || end > text.length) continue;
-    readId(c, text, base, end, entryKind(lex, c.term[i]!), ctx);
+    const kind = entryKind(lex, kinds, c.term[i]!);
+    if (end === lastEnd && kind === lastKind) continue;
+    lastEnd = end;
+    lastKind = kind;
+    readId(c, text, base, end, kind, ctx);
   }
 }
 

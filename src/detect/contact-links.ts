@@ -14,10 +14,13 @@ import { work } from '../work-meter.js';
 import type { CandidateSink } from './candidate.js';
 
 // ---- URLs and e-mail addresses ----
-const TLDS = new Set([
+const TLDS = [
   'com', 'cn', 'net', 'org', 'io', 'co', 'cc', 'top', 'xyz', 'vip', 'shop', 'store', 'site', 'online',
   'me', 'tv', 'info', 'biz', 'link', 'club', 'app', 'hk', 'tw', 'live', 'fun', 'ltd', 'wang', 'ink',
-]);
+];
+/** A run of up to 7 letters a-z as a number (base 27, a = 1), so a TLD is looked up without building a string. */
+const letterKey = (word: string) => [...word].reduce((key, c) => key * 27 + (c.charCodeAt(0) - 0x60), 0);
+const TLD_KEYS = new Set(TLDS.map(letterKey));
 
 /** ASCII view of a unit for URL scanning: full-width forms and the ideographic full stop folded. */
 function urlUnitOf(u: number, fold: Uint16Array): number {
@@ -49,6 +52,19 @@ function urlUnit(u: number, fold: Uint16Array): number {
 const isAlnum = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c === 0x40 || c === 0x2f || c === 0x3a || c === 0x25 || c === 0x3f || c === 0x3d || c === 0x26 || c === 0x23 || c === 0x7e;
 
+const LINK_ALNUM = 1;
+const LINK_PUNCT = 2;
+/** By UTF-16 unit: LINK_ALNUM or LINK_PUNCT for what `urlUnitOf` makes alnum or URL punctuation, else 0 (one load a unit for the run reader). */
+let linkClasses: Uint8Array | undefined;
+function linkClassTable(fold: Uint16Array): Uint8Array {
+  if (linkClasses === undefined) {
+    const units = urlUnitTable(fold);
+    linkClasses = new Uint8Array(65536);
+    for (let u = 0; u < 65536; u++) linkClasses[u] = isAlnum(units[u]!) ? LINK_ALNUM : isUrlPunct(units[u]!) ? LINK_PUNCT : 0;
+  }
+  return linkClasses;
+}
+
 /**
  * Can `detectLinks` find anything in `text`? Every URL, e-mail and id run holds a Latin word next
  * to a digit or URL punctuation (or right after an `@`); the one exception, a scheme run such as
@@ -70,23 +86,22 @@ const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
 
 export function detectLinks(text: string, base: number, out: CandidateSink): void {
   const fold = foldTables().fold;
-  const units = urlUnitTable(fold);
+  const classes = linkClassTable(fold);
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (!isAlnum(units[text.charCodeAt(i)]!)) {
+    if (classes[text.charCodeAt(i)] !== LINK_ALNUM) {
       i++;
       continue;
     }
-    let j = i;
-    while (j < n) {
-      const c = units[text.charCodeAt(j)]!;
-      if (!isAlnum(c) && !isUrlPunct(c)) break;
-      j++;
-    }
-    // Trim trailing punctuation (a sentence's full stop is not part of the link).
+    // The run, and where its last alnum unit ends (trailing punctuation, a sentence's full stop, is not part of the link).
+    let j = i + 1;
     let end = j;
-    while (end > i && !isAlnum(urlUnit(text.charCodeAt(end - 1), fold))) end--;
+    for (; j < n; j++) {
+      const k = classes[text.charCodeAt(j)]!;
+      if (k === 0) break;
+      if (k === LINK_ALNUM) end = j + 1;
+    }
     const kind = classifyRun(text, i, end, fold);
     if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
     else {
@@ -98,13 +113,14 @@ export function detectLinks(text: string, base: number, out: CandidateSink): voi
 }
 
 function classifyRun(text: string, from: number, to: number, fold: Uint16Array): 'url' | 'email' | undefined {
+  const units = urlUnitTable(fold);
   let at = -1;
   let dots = 0;
   let lastDot = -1;
   let scheme = false;
   work.steps += to - from;
   for (let k = from; k < to; k++) {
-    const c = urlUnit(text.charCodeAt(k), fold);
+    const c = units[text.charCodeAt(k)]!;
     if (c === 0x40 && at < 0) at = k;
     else if (c === 0x2e) {
       dots++;
@@ -113,13 +129,13 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
   }
   if (scheme) return 'url';
   if (dots === 0 || lastDot <= from) return undefined;
-  // The last label must be a known top-level domain, for example .com or .cn.
-  let tld = '';
+  // The last label must be a known top-level domain, for example .com or .cn (read as a number, not built as a string).
+  let tld = 0;
   let k = lastDot + 1;
-  while (k < to && tld.length <= 6) {
-    const c = urlUnit(text.charCodeAt(k), fold);
+  while (k < to && k - lastDot <= 7) {
+    const c = units[text.charCodeAt(k)]!;
     if (!(c >= 0x61 && c <= 0x7a)) break;
-    tld += String.fromCharCode(c);
+    tld = tld * 27 + (c - 0x60);
     k++;
   }
   // A path may follow the domain: find the domain's end (first '/') for the TLD check instead.
@@ -128,7 +144,7 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
     if (slash < 0) return undefined;
     return classifyRun(text, from, slash, fold) === 'url' ? 'url' : undefined;
   }
-  if (!TLDS.has(tld)) return undefined;
+  if (!TLD_KEYS.has(tld)) return undefined;
   if (at > from && at < lastDot) return 'email';
   return at < 0 ? 'url' : undefined;
 }
@@ -162,6 +178,7 @@ const MAX_CUE_GAP = 12;
 
 /** Start of an account id in the run `from..to` (after its last colon, with a leading `@`), or -1. */
 function handleStart(text: string, from: number, to: number, fold: Uint16Array): number {
+  if (to - from < 5) return -1; // an id is 5 units or more, from `from` on
   let s = from;
   work.steps += to - from;
   for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x3a) s = k + 1; // "vx:mumu668"

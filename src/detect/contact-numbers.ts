@@ -99,9 +99,21 @@ const QUANTITY_UNITS = new Set([...'元块件单号个斤克米岁折分秒点�
 const BRIDGE_CUES = [...QQ_CUES.filter((c) => c !== 'q'), ...PHONE_CUES, '号码', '微信', '加我', 'vx', 'wx', '打给', '拨打'];
 const BRIDGE_CUE_WINDOW = 12;
 
+/** Bit u: some BRIDGE_CUES word ends in unit u (a lane position is compared with the cues only when one may end there). */
+const BRIDGE_LAST = new Int32Array(2048);
+for (const cue of BRIDGE_CUES) {
+  const u = cue.charCodeAt(cue.length - 1);
+  BRIDGE_LAST[u >>> 5]! |= 1 << (u & 31);
+}
+
 /** Is one of BRIDGE_CUES among the `BRIDGE_CUE_WINDOW` lane units before `at`? */
 function bridgeCue(lane: Lane, at: number): boolean {
-  for (let end = at; end > 0 && end > at - BRIDGE_CUE_WINDOW; end--) for (const cue of BRIDGE_CUES) if (cueEndsAt(lane.codes, end, cue)) return true;
+  const codes = lane.codes;
+  for (let end = at; end > 0 && end > at - BRIDGE_CUE_WINDOW; end--) {
+    const u = codes[end - 1]!;
+    if (((BRIDGE_LAST[u >>> 5]! >>> (u & 31)) & 1) === 0) continue;
+    for (const cue of BRIDGE_CUES) if (cueEndsAt(codes, end, cue)) return true;
+  }
   return false;
 }
 

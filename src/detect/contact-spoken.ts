@@ -15,8 +15,16 @@ import { urlUnitTable } from './contact-links.js';
 
 const SPOKEN_TLDS = ['com', 'cn', 'net', 'org', 'cc', 'top', 'vip', 'xyz', 'shop', 'me', 'io'];
 
+/** Bit `len` of TLD_HEADS[26 × first + second letter]: some SPOKEN_TLDS word of that length starts so. */
+const TLD_HEADS = new Uint8Array(26 * 26);
+for (const tld of SPOKEN_TLDS) TLD_HEADS[26 * (tld.charCodeAt(0) - 97) + tld.charCodeAt(1) - 97]! |= 1 << tld.length;
+
 /** Is the word `text[from, end)` one of SPOKEN_TLDS (compared unit by unit: a word per few units must not build strings)? */
 function isSpokenTld(text: string, from: number, end: number, units: Uint8Array): boolean {
+  // One load turns away most words (a pinyin run is a word per 3 or 4 units): their first two letters begin no TLD of their length.
+  const a = units[text.charCodeAt(from)]! - 97;
+  const b = units[text.charCodeAt(from + 1)]! - 97;
+  if (a >>> 0 > 25 || b >>> 0 > 25 || ((TLD_HEADS[26 * a + b]! >>> (end - from)) & 1) === 0) return false;
   next: for (const tld of SPOKEN_TLDS) {
     if (tld.length !== end - from) continue;
     for (let k = 0; k < tld.length; k++) if (units[text.charCodeAt(from + k)] !== tld.charCodeAt(k)) continue next;

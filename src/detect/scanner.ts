@@ -176,19 +176,27 @@ export class Scanner {
     // after which V8 reloads an object's properties on every iteration.
     const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
     const soleEntry = lex.soleEntry;
-    for (let m = 0; m < matches.count; m++) {
+    // Likewise the matches' and lanes' columns (nothing below writes them).
+    const { starts: matchStarts, ends: matchEnds, patterns: matchPatterns, count: matchCount } = matches;
+    let laneStarts = norm.text.starts;
+    let laneEnds = norm.text.ends;
+    let laneBase = textBase;
+    for (let m = 0; m < matchCount; m++) {
       const inText = m < split;
-      if (m === split) textCandidates = candidates.count;
-      const lane: Lane = inText ? norm.text : norm.sounds;
-      const laneBase = inText ? textBase : soundBase;
-      const ls = matches.starts[m]!;
-      const le = matches.ends[m]!;
+      if (m === split) {
+        textCandidates = candidates.count;
+        laneStarts = norm.sounds.starts;
+        laneEnds = norm.sounds.ends;
+        laneBase = soundBase;
+      }
+      const ls = matchStarts[m]!;
+      const le = matchEnds[m]!;
       let start: number;
-      if (ls >= laneBase) start = base + lane.starts[ls - laneBase]!;
+      if (ls >= laneBase) start = base + laneStarts[ls - laneBase]!;
       else start = (inText ? ctx!.textOrigins : ctx!.soundOrigins).originOf(ls);
-      const end = base + lane.ends[le - 1 - laneBase]!;
+      const end = base + laneEnds[le - 1 - laneBase]!;
       const via = inText ? VIA_TEXT : VIA_PINYIN;
-      const pattern = matches.patterns[m]!;
+      const pattern = matchPatterns[m]!;
       const sole = soleEntry[pattern]!;
       if (!inText) {
         const ce = candidates.end;

@@ -153,10 +153,17 @@ export function findOverlapping(
       if (((startPairs[pair >>> 5]! >>> pair) & 1) !== 0) from = rootNext[pc]!;
     } else if (((pairs[pair >>> 5]! >>> pair) & 1) === 0) from = -1;
     if (from >= 0) {
-      // Inline the common full step, a direct child that ends no pattern; `step` does the rest.
+      // Inline the common full step, a direct child (that ends a pattern or not); `step` does the rest.
       const t = base[from]! + c;
-      if (check[t] === from && outState[t]! < 0) s = t;
-      else {
+      if (check[t] === from) {
+        s = t;
+        if (outState[t]! >= 0) {
+          // Claim-dense text (全网最低价 × 13,000) ends a pattern on most units: report without walking the step again.
+          if (collapse) emitCollapsed(a, st, t, position + i, out);
+          else emit(a, t, position + i + 1, out);
+          if (s === rootNext[c]) s = -1;
+        }
+      } else {
         s = step(a, st, from, c, position + i, out);
         if (s === rootNext[c]) s = -1;
       }
@@ -212,10 +219,17 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
       if (((startPairs[pair >>> 5]! >>> pair) & 1) !== 0) from = rootNext[pc]!;
     } else if (((pairs[pair >>> 5]! >>> pair) & 1) === 0) from = -1;
     if (from >= 0) {
-      // Inline the common full step, a direct child that ends no pattern; `step` does the rest.
+      // Inline the common full step, a direct child (that ends a pattern or not); `step` does the rest.
       const t = base[from]! + c;
-      if (check[t] === from && outState[t]! < 0) s = t;
-      else {
+      if (check[t] === from) {
+        s = t;
+        if (outState[t]! >= 0) {
+          // Claim-dense text (全网最低价 × 13,000) ends a pattern on most units: report without walking the step again.
+          if (collapse) emitCollapsed(a, st, t, position + i, out);
+          else emit(a, t, position + i + 1, out);
+          if (s === rootNext[c]) s = -1;
+        }
+      } else {
         s = step(a, st, from, c, position + i, out);
         if (s === rootNext[c]) s = -1;
       }

@@ -44,7 +44,9 @@ export interface NormalizedText {
 }
 
 const MAX_WORD = 64;
-const STEM_SLOTS = 256;
+/** Cache slots for Latin words (a power of two) and the letters a slot holds: longer words are read afresh, in one more slot. */
+const WORD_SLOTS = 1024;
+const SLOT_LETTERS = 16;
 
 /**
  * Full-width clause marks (，。！？；、), which hosts' transcripts and chat put between clauses, not
@@ -77,14 +79,33 @@ const LEET: readonly number[] = (() => {
   return t;
 })();
 
-function sameUnits(s: string, units: Uint16Array, len: number): boolean {
-  for (let j = 0; j < len; j++) if (s.charCodeAt(j) !== units[j]) return false;
-  return true;
+/**
+ * What a Latin word's letters give in the lanes, for the words seen last: a direct-mapped cache
+ * keyed by the letters' hash, compared letter by letter (no string is built to look a word up).
+ * A stream repeats its words (PK, link, jia wei xin), so the stem and the pinyin segmentation are
+ * worked out once per distinct word, not once per occurrence. Slot `s` holds its letters, stem
+ * and syllables from `s × SLOT_LETTERS`; slot WORD_SLOTS, the last, holds a word of more than
+ * SLOT_LETTERS letters (up to MAX_WORD) only while it is being written.
+ */
+class WordCache {
+  /** Letters of the word in each slot; 0 length: empty. */
+  readonly letters = new Uint16Array(WORD_SLOTS * SLOT_LETTERS + MAX_WORD);
+  readonly length = new Int8Array(WORD_SLOTS + 1);
+  /** Length of the stem, or -1 when the word is its own stem (or is not stemmed). */
+  readonly stemLength = new Int8Array(WORD_SLOTS + 1);
+  readonly stems = new Uint16Array(WORD_SLOTS * SLOT_LETTERS + MAX_WORD);
+  /** Pinyin syllables the word segments into (0: not pinyin), or -1 until first asked. */
+  readonly syllableCount = new Int8Array(WORD_SLOTS + 1);
+  readonly syllables = new Uint16Array(WORD_SLOTS * SLOT_LETTERS + MAX_WORD);
+  /** Letter index where each syllable starts. */
+  readonly syllableAt = new Uint8Array(WORD_SLOTS * SLOT_LETTERS + MAX_WORD);
 }
 
 export interface NormalizerOptions {
   /** Stem English words (default true). Lexicon terms are normalized with the same setting. */
   stemming?: boolean;
+  /** @internal Keep Latin words' stems and syllables between occurrences (default true); false reads every word afresh, for the test that checks the cache never changes a lane. */
+  cacheWords?: boolean;
 }
 
 export class Normalizer implements NormalizedText {
@@ -98,8 +119,8 @@ export class Normalizer implements NormalizedText {
   /** Original offset of each letter of the current Latin word (hyphens between letters are skipped). */
   #letterAt = new Int32Array(MAX_WORD);
   #withSounds = true;
-  readonly #stemWords: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
-  readonly #stems: (string | undefined)[] = new Array<string | undefined>(STEM_SLOTS).fill(undefined);
+  readonly #words = new WordCache();
+  readonly #cacheWords: boolean;
   /** Original `[from, end)` of each Latin word of the last input, as pairs (the first `latinWords` of them). */
   latinSpans = new Int32Array(32);
   /** Latin words in the last input: link and handle detectors only run when there is one. */
@@ -113,6 +134,7 @@ export class Normalizer implements NormalizedText {
   constructor(options: NormalizerOptions = {}, tables: FoldTables = foldTables()) {
     this.#t = tables;
     this.#stemming = options.stemming ?? true;
+    this.#cacheWords = options.cacheWords ?? true;
   }
 
   /**
@@ -253,18 +275,50 @@ export class Normalizer implements NormalizedText {
   }
 
   /**
-   * The stem of `word[0..len)`, through a small direct-mapped cache keyed by the word's hash, so
-   * words a stream repeats ("PK", "link", "sale") are stemmed without building a string each time.
+   * The cache slot holding `word[0..len)` (len <= MAX_WORD, `hash` over its letters), filled with
+   * the word and its stem when another word held it.
    */
-  #stemOf(word: Uint16Array, len: number, hash: number): string {
-    const slot = (hash ^ (hash >>> 11)) & (STEM_SLOTS - 1);
-    const cached = this.#stemWords[slot];
-    if (cached !== undefined && cached.length === len && sameUnits(cached, word, len)) return this.#stems[slot]!;
-    const w = String.fromCharCode.apply(null, word.subarray(0, len) as unknown as number[]);
-    const s = stem(w);
-    this.#stemWords[slot] = w;
-    this.#stems[slot] = s;
-    return s;
+  #wordSlot(word: Uint16Array, len: number, hash: number): number {
+    const c = this.#words;
+    // The hash's top bits after a multiplicative mix (2^32 / golden ratio); 1024 slots.
+    const slot = len > SLOT_LETTERS || !this.#cacheWords ? WORD_SLOTS : Math.imul(hash, 0x9e3779b1) >>> 22;
+    const at = slot * SLOT_LETTERS;
+    const letters = c.letters;
+    if (c.length[slot] === len && slot < WORD_SLOTS) {
+      let j = 0;
+      while (j < len && letters[at + j] === word[j]) j++;
+      if (j === len) return slot;
+    }
+    letters.set(word.subarray(0, len), at);
+    c.length[slot] = len;
+    c.syllableCount[slot] = -1;
+    c.stemLength[slot] = -1;
+    if (this.#stemming && len >= 3) {
+      const s = stem(String.fromCharCode.apply(null, word.subarray(0, len) as unknown as number[]));
+      let same = s.length === len;
+      for (let j = 0; same && j < len; j++) same = s.charCodeAt(j) === word[j];
+      if (!same) {
+        for (let j = 0; j < s.length; j++) c.stems[at + j] = s.charCodeAt(j);
+        c.stemLength[slot] = s.length;
+      }
+    }
+    return slot;
+  }
+
+  /** The pinyin syllables of the word in cache slot `slot`, segmented on first use; returns their count. */
+  #syllablesOf(slot: number): number {
+    const c = this.#words;
+    let count = c.syllableCount[slot]!;
+    if (count < 0) {
+      const at = slot * SLOT_LETTERS;
+      count = this.#t.pinyin.segment(c.letters.subarray(at, at + c.length[slot]!), c.length[slot]!, this.#syllables, this.#syllableAt);
+      for (let j = 0; j < count; j++) {
+        c.syllables[at + j] = this.#syllables[j]!;
+        c.syllableAt[at + j] = this.#syllableAt[j]!;
+      }
+      c.syllableCount[slot] = count;
+    }
+    return count;
   }
 
   /**
@@ -308,34 +362,37 @@ export class Normalizer implements NormalizedText {
     }
     this.latinSpans[2 * w] = from;
     this.latinSpans[2 * w + 1] = end;
+    // Words past MAX_WORD letters are neither stemmed nor pinyin: they take no slot.
+    const slot = len <= MAX_WORD ? this.#wordSlot(word, len, hash) : -1;
+    const c = this.#words;
+    const at0 = slot * SLOT_LETTERS;
     const text = this.text;
+    const codes = text.codes;
+    const starts = text.starts;
+    const ends = text.ends;
+    let k = text.length;
     // Text lane: the stem, letter j keeping letter j's origin; the last one stretches to the word's end.
-    let stemmed: string | undefined;
-    if (this.#stemming && len >= 3 && len <= MAX_WORD) {
-      const s = this.#stemOf(word, len, hash);
-      if (s.length !== len || !sameUnits(s, word, len)) stemmed = s;
-    }
-    if (stemmed !== undefined) {
-      for (let j = 0; j < stemmed.length; j++) {
-        const k = text.length++;
+    const stemLength = slot >= 0 ? c.stemLength[slot]! : -1;
+    if (stemLength >= 0) {
+      for (let j = 0; j < stemLength; j++, k++) {
         const at = letterAt[Math.min(j, len - 1)]!;
-        text.codes[k] = stemmed.charCodeAt(j);
-        text.starts[k] = at;
-        text.ends[k] = j === stemmed.length - 1 ? end : at + 1;
+        codes[k] = c.stems[at0 + j]!;
+        starts[k] = at;
+        ends[k] = j === stemLength - 1 ? end : at + 1;
       }
     } else {
-      for (let j = 0; j < len; j++) {
-        const k = text.length++;
+      for (let j = 0; j < len; j++, k++) {
         const at = letterAt[j]!;
-        text.codes[k] = j < MAX_WORD ? word[j]! : fold[input.charCodeAt(at)]!; // word[j]: a leet digit read as its letter
-        text.starts[k] = at;
-        text.ends[k] = at + 1;
+        codes[k] = j < MAX_WORD ? word[j]! : fold[input.charCodeAt(at)]!; // word[j]: a leet digit read as its letter
+        starts[k] = at;
+        ends[k] = at + 1;
       }
     }
+    text.length = k;
     // Pinyin lane.
     if (!this.#withSounds) return end;
     const sounds = this.sounds;
-    const count = this.#t.pinyin.segment(word, len, this.#syllables, this.#syllableAt);
+    const count = slot >= 0 ? this.#syllablesOf(slot) : 0;
     if (count === 0) {
       if (sounds.length > 0 && sounds.codes[sounds.length - 1] !== LANE_BREAK) {
         const k = sounds.length++;
@@ -344,12 +401,18 @@ export class Normalizer implements NormalizedText {
         sounds.ends[k] = end;
       }
     } else {
-      for (let j = 0; j < count; j++) {
-        const k = sounds.length++;
-        sounds.codes[k] = this.#syllables[j]!;
-        sounds.starts[k] = letterAt[this.#syllableAt[j]!]!;
-        sounds.ends[k] = j + 1 < count ? letterAt[this.#syllableAt[j + 1]!]! : end;
+      const scodes = sounds.codes;
+      const sstarts = sounds.starts;
+      const sends = sounds.ends;
+      let k = sounds.length;
+      const syllables = c.syllables;
+      const syllableAt = c.syllableAt;
+      for (let j = 0; j < count; j++, k++) {
+        scodes[k] = syllables[at0 + j]!;
+        sstarts[k] = letterAt[syllableAt[at0 + j]!]!;
+        sends[k] = j + 1 < count ? letterAt[syllableAt[at0 + j + 1]!]! : end;
       }
+      sounds.length = k;
     }
     return end;
   }
