@@ -219,7 +219,9 @@ export class Scanner {
           if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
           near.add(e, 0, ls, le, start, end, targetAlt[k]!);
         } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
-          addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
+          // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
+          if (checks[e] === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
+          else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
         }
       }
       // B parts whose entry's A part came before (nearSeen): the live mask names them, in the pattern's order.
