@@ -266,9 +266,9 @@ interface LaneWalk {
  * Turns matches `[from, to)`, all found on `lane` (whose first unit is lane position `laneBase`;
  * `origins` maps earlier positions of a stream), into candidates, allow spans and near parts. With
  * `textCandidates` >= 0 the lane is the pinyin one and the first `textCandidates` candidates came
- * from the text lane: a match repeating one of them is passed over (readAgain). One call per lane,
- * in a function of its own: V8 keeps this loop's state in registers, which it did not inside the
- * whole scan (claim-dense text makes ~10 matches per 9 units, so the loop's per-match cost counts).
+ * from the text lane: a match repeating one of them is passed over (readAgain). One call per lane:
+ * the lane's columns are fixed for the call instead of switched mid-loop (claim-dense text makes
+ * ~10 matches per 8 units, so the loop's per-match cost counts).
  */
 function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneBase: number, origins: LaneOrigins | undefined, textCandidates: number): void {
   const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive } = w;
