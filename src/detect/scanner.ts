@@ -9,6 +9,7 @@
 import { InputError } from '../errors.js';
 import { FlagIdAllocator, type Flag, type MessageKind } from '../flag.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
+import type { LaneOrigins } from '../match/lane-origins.js';
 import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
@@ -141,11 +142,6 @@ export class Scanner {
     candidates.reset();
     allows.reset();
     near.reset();
-    // Text-lane candidates come first, in order of end (as their matches came); the pinyin lane's
-    // matches come in order of end too, so one cursor over the former finds a pinyin match that
-    // repeats a text candidate (see readAgain).
-    let textCandidates = 0;
-    let cursor = 0;
     const fold = foldTables().fold;
     // A B part is kept only when an A part of its entry came before it (matches arrive by end, so any
     // A that could pair already has): a common B such as 好了 shared by many entries costs nothing alone.
@@ -172,77 +168,12 @@ export class Scanner {
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
       }
     }
-    // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
-    // after which V8 reloads an object's properties on every iteration.
-    const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
-    const soleEntry = lex.soleEntry;
-    // Likewise the matches' and lanes' columns (nothing below writes them).
-    const { starts: matchStarts, ends: matchEnds, patterns: matchPatterns, count: matchCount } = matches;
-    let laneStarts = norm.text.starts;
-    let laneEnds = norm.text.ends;
-    let laneBase = textBase;
-    for (let m = 0; m < matchCount; m++) {
-      const inText = m < split;
-      if (m === split) {
-        textCandidates = candidates.count;
-        laneStarts = norm.sounds.starts;
-        laneEnds = norm.sounds.ends;
-        laneBase = soundBase;
-      }
-      const ls = matchStarts[m]!;
-      const le = matchEnds[m]!;
-      let start: number;
-      if (ls >= laneBase) start = base + laneStarts[ls - laneBase]!;
-      else start = (inText ? ctx!.textOrigins : ctx!.soundOrigins).originOf(ls);
-      const end = base + laneEnds[le - 1 - laneBase]!;
-      const via = inText ? VIA_TEXT : VIA_PINYIN;
-      const pattern = matchPatterns[m]!;
-      const sole = soleEntry[pattern]!;
-      if (!inText) {
-        const ce = candidates.end;
-        while (cursor < textCandidates && ce[cursor]! < end) cursor++;
-      }
-      if (sole >= 0) {
-        if (!inText && readAgain(candidates, cursor, textCandidates, sole, start, end)) continue;
-        // Most matches: a CJK term with nothing to check, added here without a call.
-        if (checks[sole] === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
-        else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
-        continue;
-      }
-      // Whole terms and A parts, then the B parts: an A part here ends inside any B part here, so
-      // pairing never joins them, whichever is listed first (pairNear walks back past it).
-      for (let j = firstFrom[pattern]!, to = firstFrom[pattern + 1]!; j < to; j++) {
-        const k = firstK[j]!;
-        const e = targetEntry[k]!;
-        const kind = targetKind[k]!;
-        if (kind === TARGET_NEAR_A) {
-          if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
-          near.add(e, 0, ls, le, start, end, targetAlt[k]!);
-        } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
-          addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
-        }
-      }
-      // B parts whose entry's A part came before (nearSeen): the live mask names them, in the pattern's order.
-      if (bStamp.length > pattern && bStamp[pattern] === stamp) {
-        const b0 = bFrom[pattern]!;
-        for (let mask = bLive[pattern]!; mask !== 0; ) {
-          const low = mask & -mask;
-          mask ^= low;
-          const bit = 31 - Math.clz32(low);
-          if (bit < 31) {
-            const k = bK[b0 + bit]!;
-            near.add(targetEntry[k]!, 1, ls, le, start, end, targetAlt[k]!);
-            continue;
-          }
-          // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
-          for (let j = b0 + 31, to = bFrom[pattern + 1]!; j < to; j++) {
-            const k = bK[j]!;
-            const e = targetEntry[k]!;
-            if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
-          }
-        }
-      }
-    }
+    const walk: LaneWalk = { lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive };
+    // Text-lane candidates come first, in order of end (as their matches came); the pinyin lane's
+    // matches come in order of end too, so one cursor over the former finds a pinyin match that
+    // repeats a text candidate (see readAgain).
+    laneCandidates(walk, 0, split, norm.text, textBase, ctx?.textOrigins, -1);
+    laneCandidates(walk, split, matches.count, norm.sounds, soundBase, ctx?.soundOrigins, candidates.count);
     if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried);
     if (ctx) {
       ctx.textOrigins.remember(norm.text.codes, norm.text.starts, norm.text.length, textBase, base);
@@ -312,6 +243,100 @@ export class Scanner {
 function readAgain(c: CandidateList, cursor: number, textCandidates: number, e: number, start: number, end: number): boolean {
   for (let i = cursor; i < textCandidates && c.end[i] === end; i++) if (c.term[i] === e && c.start[i] === start) return true;
   return false;
+}
+
+/** What `laneCandidates` reads: the chunk's tables, columns and near-part stamps. */
+interface LaneWalk {
+  lex: CompiledLexicon;
+  tables: ScanTables;
+  text: string;
+  base: number;
+  matches: MatchBuffer;
+  candidates: CandidateList;
+  allows: AllowSpans;
+  near: NearParts;
+  fold: Uint16Array;
+  nearSeen: Int32Array;
+  stamp: number;
+  bStamp: Int32Array;
+  bLive: Int32Array;
+}
+
+/**
+ * Turns matches `[from, to)`, all found on `lane` (whose first unit is lane position `laneBase`;
+ * `origins` maps earlier positions of a stream), into candidates, allow spans and near parts. With
+ * `textCandidates` >= 0 the lane is the pinyin one and the first `textCandidates` candidates came
+ * from the text lane: a match repeating one of them is passed over (readAgain). One call per lane:
+ * the lane's columns are fixed for the call instead of switched mid-loop (claim-dense text makes
+ * ~10 matches per 8 units, so the loop's per-match cost counts).
+ */
+function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneBase: number, origins: LaneOrigins | undefined, textCandidates: number): void {
+  const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive } = w;
+  // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
+  // after which V8 reloads an object's properties on every iteration.
+  const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
+  const soleEntry = lex.soleEntry;
+  // Likewise the matches' and lane's columns (nothing below writes them).
+  const { starts: matchStarts, ends: matchEnds, patterns: matchPatterns } = w.matches;
+  const laneStarts = lane.starts;
+  const laneEnds = lane.ends;
+  const inText = textCandidates < 0;
+  const via = inText ? VIA_TEXT : VIA_PINYIN;
+  let cursor = 0;
+  for (let m = from; m < to; m++) {
+    const ls = matchStarts[m]!;
+    const le = matchEnds[m]!;
+    const start = ls >= laneBase ? base + laneStarts[ls - laneBase]! : origins!.originOf(ls);
+    const end = base + laneEnds[le - 1 - laneBase]!;
+    const pattern = matchPatterns[m]!;
+    const sole = soleEntry[pattern]!;
+    if (!inText) {
+      const ce = candidates.end;
+      while (cursor < textCandidates && ce[cursor]! < end) cursor++;
+    }
+    if (sole >= 0) {
+      if (!inText && readAgain(candidates, cursor, textCandidates, sole, start, end)) continue;
+      // Most matches: a CJK term with nothing to check, added here without a call.
+      if (checks[sole] === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
+      else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
+      continue;
+    }
+    // Whole terms and A parts, then the B parts: an A part here ends inside any B part here, so
+    // pairing never joins them, whichever is listed first (pairNear walks back past it).
+    for (let j = firstFrom[pattern]!, jt = firstFrom[pattern + 1]!; j < jt; j++) {
+      const k = firstK[j]!;
+      const e = targetEntry[k]!;
+      const kind = targetKind[k]!;
+      if (kind === TARGET_NEAR_A) {
+        if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
+        near.add(e, 0, ls, le, start, end, targetAlt[k]!);
+      } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
+        // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
+        if (checks[e] === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
+        else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
+      }
+    }
+    // B parts whose entry's A part came before (nearSeen): the live mask names them, in the pattern's order.
+    if (bStamp.length > pattern && bStamp[pattern] === stamp) {
+      const b0 = bFrom[pattern]!;
+      for (let mask = bLive[pattern]!; mask !== 0; ) {
+        const low = mask & -mask;
+        mask ^= low;
+        const bit = 31 - Math.clz32(low);
+        if (bit < 31) {
+          const k = bK[b0 + bit]!;
+          near.add(targetEntry[k]!, 1, ls, le, start, end, targetAlt[k]!);
+          continue;
+        }
+        // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
+        for (let j = b0 + 31, jt = bFrom[pattern + 1]!; j < jt; j++) {
+          const k = bK[j]!;
+          const e = targetEntry[k]!;
+          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+        }
+      }
+    }
+  }
 }
 
 /** Entry `e` has an A part in this chunk (`stamp`): sets its B parts' bits in their patterns' live masks. */

@@ -106,6 +106,8 @@ export interface NormalizerOptions {
   stemming?: boolean;
   /** @internal Keep Latin words' stems and syllables between occurrences (default true); false reads every word afresh, for the test that checks the cache never changes a lane. */
   cacheWords?: boolean;
+  /** @internal Write expansions and astral units inside the main loop when the lanes have room (default true); false takes the general path for each, for the test that checks both give the same lanes. */
+  inlineExpansions?: boolean;
 }
 
 export class Normalizer implements NormalizedText {
@@ -121,6 +123,7 @@ export class Normalizer implements NormalizedText {
   #withSounds = true;
   readonly #words = new WordCache();
   readonly #cacheWords: boolean;
+  readonly #inlineExpansions: boolean;
   /** Original `[from, end)` of each Latin word of the last input, as pairs (the first `latinWords` of them). */
   latinSpans = new Int32Array(32);
   /** Latin words in the last input: link and handle detectors only run when there is one. */
@@ -135,6 +138,7 @@ export class Normalizer implements NormalizedText {
     this.#t = tables;
     this.#stemming = options.stemming ?? true;
     this.#cacheWords = options.cacheWords ?? true;
+    this.#inlineExpansions = options.inlineExpansions ?? true;
   }
 
   /**
@@ -213,6 +217,44 @@ export class Normalizer implements NormalizedText {
             sk++;
           }
           i++;
+          continue;
+        }
+      }
+      if (f >= FOLD_HIGH_SURROGATE && this.#inlineExpansions) {
+        // An expansion (⑮ → 15, ☎ → 电话) or an astral unit (emoji, styled letters), written here
+        // while the lanes have room: the general path below syncs both lanes' columns around each,
+        // which costs more than the writes in text dense with them (全網最低價ＶＸ⑮, emoji runs).
+        let exp: Expansion | undefined;
+        let width = 1;
+        if (f === FOLD_EXPAND) exp = this.#t.expansions.get(u)!;
+        else {
+          const lo = i + 1 < n ? input.charCodeAt(i + 1) : 0;
+          if (lo >= 0xdc00 && lo <= 0xdfff) {
+            exp = this.#t.astral.get(((u - 0xd800) << 10) + (lo - 0xdc00) + 0x10000);
+            width = 2;
+          }
+        }
+        if (exp === undefined) {
+          i += width; // noise: an astral unit that means nothing, or a lone high surrogate
+          continue;
+        }
+        const et = exp.text;
+        const es = exp.sounds;
+        const rest = n - i - width;
+        // Room for the expansion and one unit per remaining input unit, as the general path keeps.
+        if (k + et.length + rest <= codes.length && (!withSounds || sk + es.length + rest <= scodes.length)) {
+          for (let j = 0; j < et.length; j++, k++) {
+            codes[k] = et[j]!;
+            starts[k] = i;
+            ends[k] = i + width;
+          }
+          for (let j = 0; j < es.length && withSounds; j++, sk++) {
+            scodes[sk] = es[j]!;
+            sstarts[sk] = i;
+            sends[sk] = i + width;
+          }
+          digits += et.length;
+          i += width;
           continue;
         }
       }

@@ -1,6 +1,7 @@
 /**
  * The normalizer's fast paths give the same lanes as the general ones: the text lane without the
- * pinyin lane, and stems from the per-normalizer word cache (including slot collisions).
+ * pinyin lane, stems from the per-normalizer word cache (including slot collisions), and expansions
+ * and astral units written inside the main loop.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -37,5 +38,39 @@ describe('normalizer fast paths', () => {
     const reused = new Normalizer();
     for (let round = 0; round < 3; round++) expect(snapshot(reused.normalize(words.join(' ')).text)).toEqual(fresh());
     expect(snapshot(reused.normalize('curing cures').text)).toEqual(snapshot(new Normalizer().normalize('curing cures').text));
+  });
+  test('property: expansions and astral units written in the main loop give the lanes the general path gives', () => {
+    // Dense expansions (⑮ → 15, ☎ → 电话), emoji with and without meaning, styled letters and digits,
+    // lone surrogates, and runs long enough to outgrow the lanes' first capacity mid-text.
+    const hostile = ['⑮', '⑮⑮⑮⑮⑮⑮⑮⑮', '☎', '①③⑧', '🍑', '🛰️', '🎁', '🈶', '𝐯𝐱', '𝟏𝟑𝟖', '\ud800', '\udc00', '\ud83c', '全網最低價', 'ＶＸ', 'jia', ' ', '，', '8'];
+    const inline = new Normalizer();
+    const general = new Normalizer({ inlineExpansions: false });
+    const lanes = (n: Normalizer, s: string, withSounds: boolean) => {
+      const r = n.normalize(s, withSounds);
+      return { text: snapshot(r.text), sounds: snapshot(r.sounds), digits: n.digitUnits, words: n.latinWords };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...hostile), { maxLength: 400 }).map((a) => a.join('')), fc.boolean(), (s, withSounds) => {
+        expect(lanes(inline, s, withSounds)).toEqual(lanes(general, s, withSounds));
+        // A fresh normalizer starts from the smallest lanes: the room checks are exercised from the first unit.
+        expect(lanes(new Normalizer(), s, withSounds)).toEqual(lanes(general, s, withSounds));
+      }),
+      { numRuns: 300 },
+    );
+  });
+  test('expansions at the edge of the lanes\' capacity (a power of two) are written whole', () => {
+    const inline = new Normalizer();
+    const general = new Normalizer({ inlineExpansions: false });
+    const lanes = (n: Normalizer, s: string) => {
+      const r = n.normalize(s);
+      return { text: snapshot(r.text), sounds: snapshot(r.sounds), length: r.text.length, soundsLength: r.sounds.length };
+    };
+    for (const size of [256, 512, 1024])
+      for (let off = -4; off <= 1; off++)
+        for (const tail of ['⑮', '⑮⑮', '☎', '𝟏𝟑', '⑮8', '全⑮']) {
+          const s = '全'.repeat(size + off) + tail;
+          expect(lanes(inline, s)).toEqual(lanes(general, s));
+          expect(lanes(new Normalizer(), s)).toEqual(lanes(general, s));
+        }
   });
 });
