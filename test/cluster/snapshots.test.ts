@@ -63,6 +63,13 @@ async function load(node: ServerProcess, o: { tag: string; streams: number; coun
   const seqs = new Map<string, number>();
   let sent = 0;
   try {
+    // A critical claim opens three streams, so the model has shutdowns before the first snapshot
+    // whatever the timing of the fault (the random load alone may reach none by record 120).
+    for (let at = 0; at < 3; at++, sent++) {
+      const stream = `${o.tag}-${at}`;
+      seqs.set(stream, 1);
+      clients[at % 3]!.send({ type: 'transcript', stream, seq: 1, ts: T0 + sent * 1500, text: '这款茶可以抗癌' });
+    }
     while (sent < o.count && !(o.until?.() ?? false)) {
       for (let k = 0; k < 12; k++, sent++) {
         const at = Math.floor(rand() * o.streams);
