@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ClusterNode, PROVISIONAL_FLAG_BASE } from './cluster/node.js';
 import type { ServerConfig, Tokens } from './config.js';
 import { Scanner } from './detect/scanner.js';
+import { warmUp } from './detect/warm-up.js';
 import { FlagIdAllocator } from './flag.js';
 import { Journal } from './journal/journal.js';
 import { compileInWorker } from './lexicon/compile-async.js';
@@ -139,6 +140,9 @@ export async function openCoreSide(p: CoreSideParts): Promise<CoreSide> {
   const opened = await openCompiledLexicon({ lexiconDir: config.lexicons, artifact: config.lexiconArtifact, log: (e) => logArtifact(log, e) });
   const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
   log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
+  // Before any client: a server that opens under a flood must not pay the JIT's cold scans in its first second.
+  const warmMs = warmUp(opened.lexicon);
+  log.info({ event: 'scanner_warmed', ms: Math.round(warmMs) }, 'scanner warmed up');
 
   let reloader: ReturnType<typeof lexiconReloader> | undefined;
   const shadow = await openShadow(config, scanner, ids, log, (dir) => {
