@@ -110,16 +110,21 @@ export class IngestConnection implements IngestPeer, IngestLane {
     if ((this.#inFlight >= this.#limits.maxInFlight || this.#inFlightBytes >= this.#limits.maxInFlightBytes) && !this.#pausedFor.inFlight) this.#pause('inFlight');
     // At once when nobody waits and the turn has room; otherwise in turn, a time-bounded slice at
     // a time, least-served connection first (ingest-scheduler.ts).
-    if (this.#queue.length === 0 && valid.length <= this.#limits.sliceSize && this.#scheduler.mayRunNow()) {
+    if (this.#queue.length === 0 && valid.length <= this.#limits.sliceSize && !this.#pausedFor.cpu && this.#scheduler.mayRunNow()) {
       this.#scheduler.account(this, this.#process(valid, frame.batch, bytes));
       return;
     }
     this.#queue.push({ msgs: valid, batch: frame.batch, bytes });
-    this.#scheduler.wake(this);
+    if (this.pending) this.#scheduler.wake(this);
   }
 
+  /**
+   * Has queued messages it may run now. A connection over its CPU budget waits for the refill with
+   * its queue: pausing the socket alone stops new frames, while the ones already queued (up to
+   * `maxInFlight` messages or `maxInFlightBytes`) would still take the core at full speed.
+   */
   get pending(): boolean {
-    return this.#queue.length > 0 && !this.#closed;
+    return this.#queue.length > 0 && !this.#closed && !this.#pausedFor.cpu;
   }
 
   /** The next messages of the head frame, as many as the measured cost per unit expects to fit in `maxMs`. */
@@ -261,6 +266,7 @@ export class IngestConnection implements IngestPeer, IngestLane {
 
   #resume(why: 'inFlight' | 'rate' | 'cpu'): void {
     this.#pausedFor[why] = false;
+    if (why === 'cpu' && this.pending) this.#scheduler.wake(this);
     if (!this.#pausedFor.inFlight && !this.#pausedFor.rate && !this.#pausedFor.cpu && !this.#closed) this.ws.resume();
   }
 

@@ -13,7 +13,7 @@
 
 /** A connection as the scheduler sees it: a queue it can run a slice of. */
 export interface IngestLane {
-  /** Has queued messages. */
+  /** Has queued messages it may run now (not while over its CPU budget). */
   readonly pending: boolean;
   /** Processes the next queued messages, as many as it expects to fit in `maxMs` (at least one); returns the ms spent. */
   runSlice(maxMs: number): number;
@@ -97,6 +97,11 @@ export class IngestScheduler {
       let next: IngestLane | undefined;
       let least = Infinity;
       for (const lane of this.#ready) {
+        // Over its CPU budget since it queued: it is woken again when the budget refills.
+        if (!lane.pending) {
+          this.#ready.delete(lane);
+          continue;
+        }
         const v = this.#served.get(lane)!;
         if (v < least) [next, least] = [lane, v];
       }

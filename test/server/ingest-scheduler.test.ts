@@ -76,3 +76,33 @@ test('a turn stops after about sliceMs and yields; a lone lane runs turn after t
   expect(turnsSeen).toBeGreaterThanOrEqual(10);
   expect(scheduler.waiting).toBe(0);
 });
+
+test('a lane that stops being runnable (over its CPU budget) keeps its queue unserved until it is woken again', async () => {
+  const scheduler = new IngestScheduler(5);
+  const log: string[] = [];
+  class Held extends Lane {
+    held = false;
+    override get pending(): boolean {
+      return !this.held && this.slices > 0;
+    }
+  }
+  const flooder = new Held('flooder', 50, 1, log);
+  const other = new Lane('other', 50, 1, log);
+  scheduler.wake(flooder);
+  scheduler.wake(other);
+  await turns(3);
+  expect(log).toContain('flooder');
+  flooder.held = true;
+  const from = log.length;
+  await turns(10);
+  // Its queue is still there, but no slice of it ran while it was held.
+  expect(flooder.slices).toBeGreaterThan(0);
+  expect(log.slice(from)).not.toContain('flooder');
+  expect(log.slice(from)).toContain('other');
+  flooder.held = false;
+  scheduler.wake(flooder);
+  while (flooder.pending) await turns(1);
+  expect(flooder.slices).toBe(0);
+  scheduler.forget(flooder);
+  scheduler.forget(other);
+});
