@@ -131,6 +131,11 @@ export const serverConfigSchema = z
      * "Both cores"). Embedded mode only. `PKGUARD_CORE_THREAD=1|0` overrides it.
      */
     coreThread: z.boolean().default(false),
+    /**
+     * Before listening, scan sample texts for about this many ms on a throwaway scanner (detect/warm-up.ts),
+     * so the first clients do not pay the JIT's cold scans; 0 skips it.
+     */
+    warmUpMs: z.number().int().min(0).max(10_000).default(150),
   })
   .strict();
 

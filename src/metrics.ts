@@ -75,7 +75,7 @@ export class Metrics {
   readonly errors = new FastCounter({ name: 'pkguard_wire_errors_total', help: 'Error messages sent to clients, by code', labelNames: ['code'] as const, registers: [this.registry] });
   readonly rejectedUpgrades = new Counter({ name: 'pkguard_rejected_upgrades_total', help: 'WebSocket upgrades refused, by HTTP status', labelNames: ['status'] as const, registers: [this.registry] });
   readonly disconnects = new Counter({ name: 'pkguard_forced_disconnects_total', help: 'Connections cut off by the server, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
-  readonly pauses = new Counter({ name: 'pkguard_ingest_pauses_total', help: 'Times an ingest socket was paused for flow control, by reason (in_flight, rate)', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly pauses = new Counter({ name: 'pkguard_ingest_pauses_total', help: 'Times an ingest socket was paused for flow control, by reason (in_flight, rate, cpu)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly journalPending = new Gauge({ name: 'pkguard_journal_pending_records', help: 'Journal records appended but not yet durable (journal lag)', registers: [this.registry] });
   readonly journalCommitSeconds = new FastHistogram({
     name: 'pkguard_journal_commit_seconds',

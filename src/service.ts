@@ -95,7 +95,8 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       side.stop();
       await new Promise((r) => setTimeout(r, config.limits.drainNoticeMs));
       const deadline = Date.now() + config.limits.drainMs;
-      while (core.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // The transport's count includes messages still queued for their turn, which the core has not seen.
+      while ((core.inFlight > 0 || transport.inFlight > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await core.close();
       await transport.close();
       runtime.stop();
@@ -141,8 +142,10 @@ export async function openCoreSide(p: CoreSideParts): Promise<CoreSide> {
   const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
   log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');
   // Before any client: a server that opens under a flood must not pay the JIT's cold scans in its first second.
-  const warmMs = warmUp(opened.lexicon);
-  log.info({ event: 'scanner_warmed', ms: Math.round(warmMs) }, 'scanner warmed up');
+  if (config.warmUpMs > 0) {
+    const warmMs = warmUp(opened.lexicon, config.warmUpMs);
+    log.info({ event: 'scanner_warmed', ms: Math.round(warmMs) }, 'scanner warmed up');
+  }
 
   let reloader: ReturnType<typeof lexiconReloader> | undefined;
   const shadow = await openShadow(config, scanner, ids, log, (dir) => {

@@ -48,6 +48,8 @@ export class IngestConnection implements IngestPeer, IngestLane {
   #cpuTimer: NodeJS.Timeout | undefined;
   #resumeTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The server is draining: every queued message is answered now (with `shutting_down`), whatever the budgets say. */
+  #draining = false;
   /** Replies waiting for the end of this event-loop turn. */
   #replies: object[] = [];
   #flushScheduled = false;
@@ -125,6 +127,25 @@ export class IngestConnection implements IngestPeer, IngestLane {
    */
   get pending(): boolean {
     return this.#queue.length > 0 && !this.#closed && !this.#pausedFor.cpu;
+  }
+
+  /** Messages accepted and not yet answered (queued here or in the core). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * The server drains: lifts the rate and CPU pauses, so the queued messages and the frames the
+   * client already sent are answered (the core refuses them with `shutting_down`, which costs next
+   * to nothing) before the socket closes. Without this a connection over its CPU budget at SIGTERM
+   * kept its queue unanswered until the close.
+   */
+  drain(): void {
+    this.#draining = true;
+    clearTimeout(this.#resumeTimer);
+    clearTimeout(this.#cpuTimer);
+    if (this.#pausedFor.rate) this.#resume('rate');
+    if (this.#pausedFor.cpu) this.#resume('cpu');
   }
 
   /** The next messages of the head frame, as many as the measured cost per unit expects to fit in `maxMs`. */
@@ -225,7 +246,7 @@ export class IngestConnection implements IngestPeer, IngestLane {
     const { rateBurst } = this.#limits;
     this.#tokens = Math.min(rateBurst, this.#tokens + ((now - this.#refilledAt) * ratePerSecond) / 1000) - n;
     this.#refilledAt = now;
-    if (this.#tokens < 0 && !this.#pausedFor.rate) {
+    if (this.#tokens < 0 && !this.#pausedFor.rate && !this.#draining) {
       this.#pause('rate');
       const waitMs = Math.ceil((-this.#tokens * 1000) / ratePerSecond);
       this.#resumeTimer = setTimeout(() => this.#resume('rate'), waitMs);
@@ -252,7 +273,7 @@ export class IngestConnection implements IngestPeer, IngestLane {
     // time) must not pause a light client for seconds.
     this.#cpuMs = Math.max(-cpuBurstMs, Math.min(cpuBurstMs, this.#cpuMs + ((now - this.#cpuRefilledAt) * msPerSecond) / 1000) - ms);
     this.#cpuRefilledAt = now;
-    if (this.#cpuMs < 0 && !this.#pausedFor.cpu) {
+    if (this.#cpuMs < 0 && !this.#pausedFor.cpu && !this.#draining) {
       this.#pause('cpu');
       this.#cpuTimer = setTimeout(() => this.#resume('cpu'), Math.ceil((-this.#cpuMs * 1000) / msPerSecond));
     }

@@ -35,6 +35,8 @@ export interface Transport {
   readonly port: number;
   /** Drain, step one: `/healthz` answers 503 and new sockets are refused; the listener stays open. */
   refuseNew(): void;
+  /** Ingest messages accepted and not yet answered, over every connection (the drain waits for 0). */
+  readonly inFlight: number;
   /** Drain, last step: close every socket with 1001 and the listener. */
   close(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
   let nextConnId = 1;
   const budget = new IngestBudget(config.limits);
   const scheduler = new IngestScheduler(config.limits.sliceMs);
+  const ingestConnections = new Set<IngestConnection>();
   const onConnection = (ws: WebSocket, role: Role, tokenId: string, url: URL, req: IncomingMessage) => {
     const id = nextConnId++;
     alive.add(ws);
@@ -96,8 +99,10 @@ export async function listen(p: TransportParts): Promise<Transport> {
           log.warn({ event: 'connection_cut_off', conn: id, role, reason }, 'ingest client cut off');
         },
       });
+      ingestConnections.add(conn);
       ws.on('message', (data: Buffer, isBinary) => conn.onFrame(data, isBinary));
       ws.on('close', (code) => {
+        ingestConnections.delete(conn);
         conn.closed();
         closed(code);
       });
@@ -139,6 +144,12 @@ export async function listen(p: TransportParts): Promise<Transport> {
     port,
     refuseNew: () => {
       draining = true;
+      for (const conn of ingestConnections) conn.drain();
+    },
+    get inFlight() {
+      let n = 0;
+      for (const conn of ingestConnections) n += conn.inFlight;
+      return n;
     },
     close: async () => {
       draining = true;

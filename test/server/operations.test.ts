@@ -78,6 +78,27 @@ test('SIGTERM drains: in-flight messages are acked, sockets close with 1001, exi
   expect(server.logs.some((l) => l.event === 'stopped')).toBe(true);
 });
 
+test('SIGTERM drains a connection over its CPU budget: its queued messages are answered too', { timeout: 60_000 }, async () => {
+  // A CPU share so small that the first slice overdraws the budget for seconds: the rest of the
+  // frame waits in the connection's queue, past the drain notice, unless the drain lifts the gate.
+  server = await startServer({ config: { limits: { cpuShare: 0.0005, cpuBurstMs: 1, sliceMs: 1, sliceSize: 8 } } });
+  const ingest = await Client.open(server.url('/ingest', TOKENS.ingest[0]));
+  const batch = Array.from({ length: 500 }, (_, i) => ({ type: 'transcript', stream: 'gated', seq: i + 1, ts: T0 + i, text: `全网最低价，史上最强，加微信${i}` }));
+  ingest.send(batch);
+  await ingest.ack('gated', 1);
+  const metrics = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  expect(metrics, 'the connection was paused for CPU').toMatch(/pkguard_ingest_pauses_total\{reason="cpu"\} [1-9]/);
+  expect(ingest.of('ack').length, 'still queued when the signal comes').toBeLessThan(500);
+  server.proc.kill('SIGTERM');
+  expect((await ingest.closed).code).toBe(1001);
+  expect(await server.exited).toBe(0);
+  const acked = ingest.of('ack').length;
+  const refused = ingest.of('error').filter((e) => e.code === 'shutting_down').length;
+  expect(acked + refused).toBe(500);
+  expect(refused, 'the queue was refused, not processed at full cost').toBeGreaterThan(0);
+  expect(ingest.of('error').filter((e) => e.code !== 'shutting_down')).toEqual([]);
+});
+
 test('a bad config is refused with the path of the bad field and exit code 2', () => {
   const dir = tempDir();
   try {
