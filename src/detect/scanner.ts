@@ -14,7 +14,7 @@ import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import { CandidateList, VIA_PINYIN, VIA_TEXT } from './candidate.js';
+import { CandidateList, categoryCode, VIA_PINYIN, VIA_TEXT } from './candidate.js';
 import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, linksPossible } from './contact-links.js';
 import { idsAfterCues } from './contact-ids.js';
@@ -25,7 +25,7 @@ import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
-import { scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
+import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
 import { StreamContext } from './stream-context.js';
 import { addWholeTerm, isWordUnit } from './whole-term.js';
 
@@ -234,16 +234,34 @@ export class Scanner {
 }
 
 /**
- * Is entry `e` over `[start, end)` already a text-lane candidate (among those from `cursor`, the
- * first ending at `end` or later, up to `textCandidates`)? Then its match on the pinyin lane is
- * passed over: it would lose to the text one on every tie (resolve.ts: text before pinyin) and be
- * dropped by every allow span that drops that one, so it could never be flagged. In claim-dense
- * Chinese (全网最低价 × 10,000) that is a third of all candidates.
+ * Is the pinyin-lane match of entry `e` over `[start, end)` sure to lose to a text-lane candidate
+ * (among those from `cursor`, the first ending at `end` or later, up to `textCandidates`)? Then it
+ * is passed over. It loses to one of the same entry and span on every tie (resolve.ts: text before
+ * pinyin) and is dropped by every allow span that drops that one, so it could never be flagged; in
+ * claim-dense Chinese (全网最低价 × 10,000) that is a third of all candidates. The same holds for a
+ * text candidate of another entry over the same span, in the same category (`cat`; -1 when only the
+ * same entry counts) and of no lower severity (`severity`): 最底价 heard in 最低價 loses to 最低价.
  */
-function readAgain(c: CandidateList, cursor: number, textCandidates: number, e: number, start: number, end: number): boolean {
-  for (let i = cursor; i < textCandidates && c.end[i] === end; i++) if (c.term[i] === e && c.start[i] === start) return true;
+function readAgain(c: CandidateList, cursor: number, textCandidates: number, e: number, cat: number, severity: number, start: number, end: number): boolean {
+  for (let i = cursor; i < textCandidates && c.end[i] === end; i++) {
+    if (c.start[i] === start && (c.term[i] === e || (c.category[i] === cat && c.severity[i]! >= severity))) return true;
+  }
   return false;
 }
+
+/**
+ * The category under which a pinyin match of entry `e` may be passed over for a text candidate of
+ * another entry (readAgain), or -1: an allow phrase is no candidate, and a contact word's entry
+ * decides what id idsAfterCues reads after it (a QQ cue or an app's), so only its own entry stands in.
+ */
+function standInCategory(t: ScanTables, e: number): number {
+  const cat = t.category[e]!;
+  return (t.checks[e]! & CHECK_ALLOW) !== 0 || cat === CONTACT ? -1 : cat;
+}
+
+const CONTACT = categoryCode('contact');
+/** Checks whole-term.ts makes on pinyin-lane matches only. */
+const SOUND_CHECKS = CHECK_SOUND_ID | CHECK_SOUND_SHORT | CHECK_SOUND_LEAD;
 
 /** What `laneCandidates` reads: the chunk's tables, columns and near-part stamps. */
 interface LaneWalk {
@@ -282,6 +300,9 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   const laneEnds = lane.ends;
   const inText = textCandidates < 0;
   const via = inText ? VIA_TEXT : VIA_PINYIN;
+  // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
+  // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
+  const checked = inText ? ~SOUND_CHECKS : -1;
   let cursor = 0;
   for (let m = from; m < to; m++) {
     const ls = matchStarts[m]!;
@@ -295,9 +316,9 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       while (cursor < textCandidates && ce[cursor]! < end) cursor++;
     }
     if (sole >= 0) {
-      if (!inText && readAgain(candidates, cursor, textCandidates, sole, start, end)) continue;
+      if (!inText && readAgain(candidates, cursor, textCandidates, sole, standInCategory(tables, sole), severity[sole]!, start, end)) continue;
       // Most matches: a CJK term with nothing to check, added here without a call.
-      if (checks[sole] === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
+      if ((checks[sole]! & checked) === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
       else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
       continue;
     }
@@ -310,9 +331,9 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       if (kind === TARGET_NEAR_A) {
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
         near.add(e, 0, ls, le, start, end, targetAlt[k]!);
-      } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
+      } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
         // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
-        if (checks[e] === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
+        if ((checks[e]! & checked) === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
         else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
       }
     }
