@@ -84,17 +84,47 @@ export function linksPossible(text: string, spans: Int32Array, words: number): b
 
 const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
 
-export function detectLinks(text: string, base: number, out: CandidateSink): void {
+/**
+ * Adds a candidate for each URL, e-mail address and account id in `text`. With the normalizer's
+ * Latin word spans (`spans`, `words`: see linksPossible), only the stretches of link units that
+ * hold a Latin word are read, and nothing else can be a link: a URL or e-mail ends in a TLD or
+ * starts with a scheme, an id with a letter, and every unit folding to a letter lies in a word.
+ * Chinese between the links (most of a mixed message) is then never read unit by unit.
+ */
+export function detectLinks(text: string, base: number, out: CandidateSink, spans?: Int32Array, words = 0): void {
   const fold = foldTables().fold;
   const classes = linkClassTable(fold);
+  if (spans === undefined) {
+    readRuns(text, base, out, 0, text.length, classes, fold);
+    return;
+  }
+  // Everything before `done` is read, and the run reader is between runs there (at a unit of no
+  // link class, or past the end of a word's stretches), as a read from 0 would be.
+  let done = 0;
+  for (let w = 0; w < words; w++) {
+    const from = spans[2 * w]!;
+    const end = spans[2 * w + 1]!;
+    if (end <= done) continue;
+    let start = from;
+    if (from <= done) start = done;
+    else while (start > done && classes[text.charCodeAt(start - 1)] !== 0) start--; // back to the stretch's first unit
+    done = readRuns(text, base, out, start, end, classes, fold);
+  }
+}
+
+/**
+ * Reads the link runs from `from` (between runs) on, until one ends at or past `until`; returns
+ * where it stopped. A run starts at an alphanumeric unit and holds every unit of a link class
+ * after it; its last alphanumeric unit ends it (a sentence's full stop is not part of the link).
+ */
+function readRuns(text: string, base: number, out: CandidateSink, from: number, until: number, classes: Uint8Array, fold: Uint16Array): number {
   const n = text.length;
-  let i = 0;
-  while (i < n) {
+  let i = from;
+  while (i < until && i < n) {
     if (classes[text.charCodeAt(i)] !== LINK_ALNUM) {
       i++;
       continue;
     }
-    // The run, and where its last alnum unit ends (trailing punctuation, a sentence's full stop, is not part of the link).
     let j = i + 1;
     let end = j;
     for (; j < n; j++) {
@@ -110,6 +140,7 @@ export function detectLinks(text: string, base: number, out: CandidateSink): voi
     }
     i = j;
   }
+  return i;
 }
 
 function classifyRun(text: string, from: number, to: number, fold: Uint16Array): 'url' | 'email' | undefined {

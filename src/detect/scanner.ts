@@ -186,7 +186,7 @@ export class Scanner {
     // A number needs 5 digit units, here or together with a run the stream carries.
     if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, text, base, ctx?.digits, candidates);
     // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
-    if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates);
+    if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates, n.latinSpans, n.latinWords);
     if (n.latinWords > 0) {
       detectSpokenLinks(text, base, n.latinSpans, n.latinWords, candidates);
       detectPlusCues(text, base, n.latinSpans, n.latinWords, candidates);
