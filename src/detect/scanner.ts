@@ -173,8 +173,9 @@ export class Scanner {
     // matches come in order of end too, so one cursor over the former finds a pinyin match that
     // repeats a text candidate (see readAgain).
     laneCandidates(walk, 0, split, norm.text, textBase, ctx?.textOrigins, -1);
-    laneCandidates(walk, split, matches.count, norm.sounds, soundBase, ctx?.soundOrigins, candidates.count);
-    if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried);
+    const textCandidates = candidates.count;
+    laneCandidates(walk, split, matches.count, norm.sounds, soundBase, ctx?.soundOrigins, textCandidates);
+    if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried, textCandidates);
     if (ctx) {
       ctx.textOrigins.remember(norm.text.codes, norm.text.starts, norm.text.length, textBase, base);
       ctx.soundOrigins.remember(norm.sounds.codes, norm.sounds.starts, norm.sounds.length, soundBase, base);
@@ -203,7 +204,7 @@ export class Scanner {
   }
 
   /** Pairs near-term parts (see near.ts), with the boundary checks whole terms get; a stream keeps the A parts still in reach. */
-  #pairNear(text: string, base: number, ctx: StreamContext | undefined, carried: number): void {
+  #pairNear(text: string, base: number, ctx: StreamContext | undefined, carried: number, textCandidates: number): void {
     const breaks = this.#breaks;
     breaks.reset(text);
     // A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText).
@@ -216,13 +217,20 @@ export class Scanner {
     // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
     // edge of either part (a part edge inside a word has word units on both sides).
     const wordAt = (i: number) => i >= base && i - base < text.length && isWordUnit(fold[text.charCodeAt(i - base)]!);
+    const tables = scanTables(this.#lexicon);
+    const candidates = this.#candidates;
+    const twins = new TwinFinder(candidates, textCandidates);
     const bounded = (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number) => {
+      // A pair over the span of a text-lane claim of its category and no lower severity is never
+      // flagged (found later, it loses every tie to that one): 全网…最低 in 全网最低 × 8,000.
+      const cat = tables.category[entry]!;
+      if (cat !== CONTACT && twins.has(aStart, bEnd, cat, tables.severity[entry]!)) return false;
       const e = entries[entry]!;
       if (e.boundaryStart && wordAt(aStart - 1)) return false;
       if (e.boundaryEnd && wordAt(bEnd)) return false;
       return !(wordAt(aEnd - 1) && wordAt(aEnd)) && !(wordAt(bStart - 1) && wordAt(bStart));
     };
-    pairNear(this.#lexicon, scanTables(this.#lexicon), this.#near, carried, breakBetween, bounded, this.#candidates);
+    pairNear(this.#lexicon, tables, this.#near, carried, breakBetween, bounded, candidates);
     if (ctx) {
       // A stream keeps an array only while it has parts to carry (thousands of streams).
       const into = ctx.near ?? this.#nearScratch;
@@ -262,6 +270,40 @@ function standInCategory(t: ScanTables, e: number): number {
 const CONTACT = categoryCode('contact');
 /** Checks whole-term.ts makes on pinyin-lane matches only. */
 const SOUND_CHECKS = CHECK_SOUND_ID | CHECK_SOUND_SHORT | CHECK_SOUND_LEAD;
+
+/**
+ * Finds, among the first `count` candidates (the text lane's, in order of end), one over a given
+ * span with a given category and at least a given severity. Asked in order of end (near pairs come
+ * by B part), it keeps a cursor; asked out of order, it searches back from the cursor's end.
+ */
+class TwinFinder {
+  #cursor = 0;
+  constructor(
+    readonly c: CandidateList,
+    readonly count: number,
+  ) {}
+
+  has(start: number, end: number, category: number, severity: number): boolean {
+    const c = this.c;
+    const ce = c.end;
+    let i = this.#cursor;
+    if (i > 0 && ce[i - 1]! >= end) {
+      // Out of order (a pinyin-lane part after the text lane's): the first ending at `end` or later.
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ce[mid]! < end) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+    }
+    while (i < this.count && ce[i]! < end) i++;
+    this.#cursor = i;
+    for (; i < this.count && ce[i] === end; i++) if (c.start[i] === start && c.category[i] === category && c.severity[i]! >= severity) return true;
+    return false;
+  }
+}
 
 /** What `laneCandidates` reads: the chunk's tables, columns and near-part stamps. */
 interface LaneWalk {
