@@ -59,6 +59,11 @@ export class Scanner {
   /** bLive[pattern], valid when bStamp[pattern] === nearStamp: the pattern's B parts (bits as in ScanTables.bK) whose entry has an A part seen. */
   #bLive = new Int32Array(0);
   #bStamp = new Int32Array(0);
+  /** patternSeen[pattern] === nearStamp: the pattern matched somewhere in this chunk (either lane). */
+  #patternSeen = new Int32Array(0);
+  /** bAhead[entry], valid when aheadStamp[entry] === nearStamp: 1 when one of the entry's B parts matched in this chunk. */
+  #bAhead = new Uint8Array(0);
+  #aheadStamp = new Int32Array(0);
 
   /** @internal Use `createScanner`. `maxFlags`: most flags one message raises (see flag-writer.ts). */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator, maxFlags = MAX_FLAGS_PER_MESSAGE) {
@@ -92,6 +97,12 @@ export class Scanner {
    * with thousands of long-lived streams keeps the default (packed).
    */
   liveCarries = false;
+
+  /**
+   * @internal A single message drops A parts whose entry has no B part in it (see #scanChunk);
+   * false keeps them all, for the test that checks dropping them never changes a flag.
+   */
+  dropUnpairedNear = true;
 
   /** Scans one message on its own. */
   scan(text: string, meta: ChunkMeta = NO_META): Flag[] {
@@ -152,6 +163,8 @@ export class Scanner {
     if (this.#nearStamp === 0x7fffffff) {
       nearSeen.fill((this.#nearStamp = 0));
       bStamp.fill(0);
+      this.#patternSeen.fill(0);
+      this.#aheadStamp.fill(0);
     }
     const stamp = ++this.#nearStamp;
     const carried = ctx?.near?.length ?? 0;
@@ -168,7 +181,24 @@ export class Scanner {
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
       }
     }
-    const walk: LaneWalk = { lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive };
+    // A single message carries nothing on: an A part whose entry has no B part anywhere in it can
+    // pair with nothing and is not kept (全网 is the A part of two near terms in 全网最低价, and 最低
+    // of one, and only one of the three has a B part there). A stream keeps them for the next chunk.
+    const aheadOnly = ctx === undefined && lex.hasNear && this.dropUnpairedNear;
+    if (aheadOnly) {
+      if (this.#patternSeen.length < tables.firstFrom.length) this.#patternSeen = new Int32Array(tables.firstFrom.length);
+      if (this.#aheadStamp.length < lex.entries.length) {
+        this.#aheadStamp = new Int32Array(lex.entries.length);
+        this.#bAhead = new Uint8Array(lex.entries.length);
+      }
+      const seen = this.#patternSeen;
+      const patterns = matches.patterns;
+      for (let m = 0, to = matches.count; m < to; m++) seen[patterns[m]!] = stamp;
+    }
+    const walk: LaneWalk = {
+      lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive,
+      aheadOnly, patternSeen: this.#patternSeen, bAhead: this.#bAhead, aheadStamp: this.#aheadStamp,
+    };
     // Text-lane candidates come first, in order of end (as their matches came); the pinyin lane's
     // matches come in order of end too, so one cursor over the former finds a pinyin match that
     // repeats a text candidate (see readAgain).
@@ -320,6 +350,11 @@ interface LaneWalk {
   stamp: number;
   bStamp: Int32Array;
   bLive: Int32Array;
+  /** Keep only A parts whose entry has a B part in the chunk (see bAhead): a single message. */
+  aheadOnly: boolean;
+  patternSeen: Int32Array;
+  bAhead: Uint8Array;
+  aheadStamp: Int32Array;
 }
 
 /**
@@ -331,7 +366,7 @@ interface LaneWalk {
  * ~10 matches per 8 units, so the loop's per-match cost counts).
  */
 function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneBase: number, origins: LaneOrigins | undefined, textCandidates: number): void {
-  const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive } = w;
+  const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive, aheadOnly } = w;
   // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
   // after which V8 reloads an object's properties on every iteration.
   const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
@@ -371,6 +406,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       const e = targetEntry[k]!;
       const kind = targetKind[k]!;
       if (kind === TARGET_NEAR_A) {
+        if (aheadOnly && !bAhead(tables, e, stamp, w)) continue;
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
         near.add(e, 0, ls, le, start, end, targetAlt[k]!);
       } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
@@ -400,6 +436,17 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       }
     }
   }
+}
+
+/** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk. */
+function bAhead(t: ScanTables, e: number, stamp: number, w: LaneWalk): boolean {
+  if (w.aheadStamp[e] !== stamp) {
+    w.aheadStamp[e] = stamp;
+    let found = 0;
+    for (let i = t.entryBFrom[e]!, to = t.entryBFrom[e + 1]!; i < to && found === 0; i++) if (w.patternSeen[t.bPattern[i]!] === stamp) found = 1;
+    w.bAhead[e] = found;
+  }
+  return w.bAhead[e] === 1;
 }
 
 /** Entry `e` has an A part in this chunk (`stamp`): sets its B parts' bits in their patterns' live masks. */
