@@ -54,15 +54,47 @@ const isUrlPunct = (c: number) => c === 0x2e || c === 0x2d || c === 0x5f || c ==
 
 const LINK_ALNUM = 1;
 const LINK_PUNCT = 2;
-/** By UTF-16 unit: LINK_ALNUM or LINK_PUNCT for what `urlUnitOf` makes alnum or URL punctuation, else 0 (one load a unit for the run reader). */
+const LINK_AT = 3;
+const LINK_DOT = 4;
+const LINK_COLON = 5;
+/**
+ * By UTF-16 unit: LINK_ALNUM for what `urlUnitOf` makes alphanumeric, LINK_AT, LINK_DOT and
+ * LINK_COLON for @ . : (full-width forms included), LINK_PUNCT for other URL punctuation, else 0:
+ * one load a unit tells the run reader both where a run ends and what classifyRun and handleStart
+ * need of it, so a run is read once, not once per question.
+ */
 let linkClasses: Uint8Array | undefined;
 function linkClassTable(fold: Uint16Array): Uint8Array {
   if (linkClasses === undefined) {
     const units = urlUnitTable(fold);
     linkClasses = new Uint8Array(65536);
-    for (let u = 0; u < 65536; u++) linkClasses[u] = isAlnum(units[u]!) ? LINK_ALNUM : isUrlPunct(units[u]!) ? LINK_PUNCT : 0;
+    for (let u = 0; u < 65536; u++) {
+      const c = units[u]!;
+      linkClasses[u] = isAlnum(c) ? LINK_ALNUM : c === 0x40 ? LINK_AT : c === 0x2e ? LINK_DOT : c === 0x3a ? LINK_COLON : isUrlPunct(c) ? LINK_PUNCT : 0;
+    }
   }
   return linkClasses;
+}
+
+/** What classifyRun needs of a run `[from, to)`: its first @, its dots and the last, its first colon (-1: none). Scratch: not re-entrant. */
+const run = { at: -1, dots: 0, lastDot: -1, firstColon: -1 };
+
+/** Fills `run` for `text[from..to)` (a run cut short: the domain before a path). */
+function summarize(text: string, from: number, to: number, classes: Uint8Array): void {
+  run.at = -1;
+  run.dots = 0;
+  run.lastDot = -1;
+  run.firstColon = -1;
+  work.steps += to - from;
+  for (let k = from; k < to; k++) {
+    const c = classes[text.charCodeAt(k)]!;
+    if (c === LINK_AT) {
+      if (run.at < 0) run.at = k;
+    } else if (c === LINK_DOT) {
+      run.dots++;
+      run.lastDot = k;
+    } else if (c === LINK_COLON && run.firstColon < 0) run.firstColon = k;
+  }
 }
 
 /**
@@ -84,50 +116,99 @@ export function linksPossible(text: string, spans: Int32Array, words: number): b
 
 const linkish = (c: number) => isAlnum(c) || isUrlPunct(c);
 
-export function detectLinks(text: string, base: number, out: CandidateSink): void {
+/**
+ * Adds a candidate for each URL, e-mail address and account id in `text`. With the normalizer's
+ * Latin word spans (`spans`, `words`: see linksPossible), only the stretches of link units that
+ * hold a Latin word are read, and nothing else can be a link: a URL or e-mail ends in a TLD or
+ * starts with a scheme, an id with a letter, and every unit folding to a letter lies in a word.
+ * Chinese between the links (most of a mixed message) is then never read unit by unit.
+ */
+export function detectLinks(text: string, base: number, out: CandidateSink, spans?: Int32Array, words = 0): void {
   const fold = foldTables().fold;
   const classes = linkClassTable(fold);
+  if (spans === undefined) {
+    readRuns(text, base, out, 0, text.length, classes, fold);
+    return;
+  }
+  // Everything before `done` is read, and the run reader is between runs there (at a unit of no
+  // link class, or past the end of a word's stretches), as a read from 0 would be.
+  let done = 0;
+  for (let w = 0; w < words; w++) {
+    const from = spans[2 * w]!;
+    const end = spans[2 * w + 1]!;
+    if (end <= done) continue;
+    let start = from;
+    if (from <= done) start = done;
+    else while (start > done && classes[text.charCodeAt(start - 1)] !== 0) start--; // back to the stretch's first unit
+    done = readRuns(text, base, out, start, end, classes, fold);
+  }
+}
+
+/**
+ * Reads the link runs from `from` (between runs) on, until one ends at or past `until`; returns
+ * where it stopped. A run starts at an alphanumeric unit and holds every unit of a link class
+ * after it; its last alphanumeric unit ends it (a sentence's full stop is not part of the link).
+ */
+function readRuns(text: string, base: number, out: CandidateSink, from: number, until: number, classes: Uint8Array, fold: Uint16Array): number {
   const n = text.length;
-  let i = 0;
-  while (i < n) {
+  let i = from;
+  while (i < until && i < n) {
     if (classes[text.charCodeAt(i)] !== LINK_ALNUM) {
       i++;
       continue;
     }
-    // The run, and where its last alnum unit ends (trailing punctuation, a sentence's full stop, is not part of the link).
+    // The run, where its last alnum unit ends (trailing punctuation, a sentence's full stop, is not
+    // part of the link), and its marks up to there (those after it are trailing punctuation too).
     let j = i + 1;
     let end = j;
+    let at = -1;
+    let dots = 0;
+    let lastDot = -1;
+    let firstColon = -1;
+    let lastColon = -1;
+    let endDots = 0;
+    let endLastDot = -1;
+    let endLastColon = -1;
     for (; j < n; j++) {
       const k = classes[text.charCodeAt(j)]!;
-      if (k === 0) break;
-      if (k === LINK_ALNUM) end = j + 1;
+      if (k === LINK_ALNUM) {
+        end = j + 1;
+        endDots = dots;
+        endLastDot = lastDot;
+        endLastColon = lastColon;
+      } else if (k === 0) break;
+      else if (k === LINK_DOT) {
+        dots++;
+        lastDot = j;
+      } else if (k === LINK_AT) {
+        if (at < 0) at = j;
+      } else if (k === LINK_COLON) {
+        if (firstColon < 0) firstColon = j;
+        lastColon = j;
+      }
     }
-    const kind = classifyRun(text, i, end, fold);
+    run.at = at < end ? at : -1;
+    run.dots = endDots;
+    run.lastDot = endLastDot;
+    run.firstColon = firstColon < end ? firstColon : -1;
+    work.steps += end - i;
+    const kind = classifyRun(text, i, end, fold, classes);
     if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
     else {
-      const from = handleStart(text, i, end, fold);
+      const from = handleStart(text, i, end, endLastColon, fold);
       if (from >= 0) out.push({ category: 'contact', term: 'handle', severity: 'high', start: base + from, end: base + end, via: 'detector' });
     }
     i = j;
   }
+  return i;
 }
 
-function classifyRun(text: string, from: number, to: number, fold: Uint16Array): 'url' | 'email' | undefined {
+/** A URL or e-mail address, or neither: the run `text[from..to)`, whose marks are in `run`. */
+function classifyRun(text: string, from: number, to: number, fold: Uint16Array, classes: Uint8Array): 'url' | 'email' | undefined {
   const units = urlUnitTable(fold);
-  let at = -1;
-  let dots = 0;
-  let lastDot = -1;
-  let scheme = false;
-  work.steps += to - from;
-  for (let k = from; k < to; k++) {
-    const c = units[text.charCodeAt(k)]!;
-    if (c === 0x40 && at < 0) at = k;
-    else if (c === 0x2e) {
-      dots++;
-      lastDot = k;
-    } else if (c === 0x3a && k + 2 < to && urlUnit(text.charCodeAt(k + 1), fold) === 0x2f && isScheme(text, from, k, fold)) scheme = true;
-  }
-  if (scheme) return 'url';
+  const { at, dots, lastDot, firstColon } = run;
+  // A scheme is the letters before the run's first colon (any later colon has that one before it).
+  if (firstColon >= 0 && firstColon + 2 < to && units[text.charCodeAt(firstColon + 1)] === 0x2f && isScheme(text, from, firstColon, fold)) return 'url';
   if (dots === 0 || lastDot <= from) return undefined;
   // The last label must be a known top-level domain, for example .com or .cn (read as a number, not built as a string).
   let tld = 0;
@@ -142,7 +223,8 @@ function classifyRun(text: string, from: number, to: number, fold: Uint16Array):
   if (k !== to) {
     const slash = findSlash(text, from, to, fold);
     if (slash < 0) return undefined;
-    return classifyRun(text, from, slash, fold) === 'url' ? 'url' : undefined;
+    summarize(text, from, slash, classes);
+    return classifyRun(text, from, slash, fold, classes) === 'url' ? 'url' : undefined;
   }
   if (!TLD_KEYS.has(tld)) return undefined;
   if (at > from && at < lastDot) return 'email';
@@ -176,12 +258,10 @@ const HANDLE_CUES = [
 const HANDLE_FILLER_WORDS = ['me', 'at', 'on', 'is', 'my', 'id', 'handle', '号', '是', '为', '搜', '加', '我', '的'];
 const MAX_CUE_GAP = 12;
 
-/** Start of an account id in the run `from..to` (after its last colon, with a leading `@`), or -1. */
-function handleStart(text: string, from: number, to: number, fold: Uint16Array): number {
+/** Start of an account id in the run `from..to` (after its last colon, at `lastColon` or -1, with a leading `@`), or -1. */
+function handleStart(text: string, from: number, to: number, lastColon: number, fold: Uint16Array): number {
   if (to - from < 5) return -1; // an id is 5 units or more, from `from` on
-  let s = from;
-  work.steps += to - from;
-  for (let k = from; k < to; k++) if (urlUnit(text.charCodeAt(k), fold) === 0x3a) s = k + 1; // "vx:mumu668"
+  let s = lastColon >= 0 ? lastColon + 1 : from; // "vx:mumu668"
   if (s < to && urlUnit(text.charCodeAt(s), fold) === 0x40) s++;
   const at = s > 0 && urlUnit(text.charCodeAt(s - 1), fold) === 0x40;
   const n = to - s;

@@ -14,7 +14,7 @@ import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import { CandidateList, VIA_PINYIN, VIA_TEXT } from './candidate.js';
+import { CandidateList, categoryCode, VIA_PINYIN, VIA_TEXT } from './candidate.js';
 import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, linksPossible } from './contact-links.js';
 import { idsAfterCues } from './contact-ids.js';
@@ -25,7 +25,7 @@ import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
-import { scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
+import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
 import { StreamContext } from './stream-context.js';
 import { addWholeTerm, isWordUnit } from './whole-term.js';
 
@@ -59,6 +59,11 @@ export class Scanner {
   /** bLive[pattern], valid when bStamp[pattern] === nearStamp: the pattern's B parts (bits as in ScanTables.bK) whose entry has an A part seen. */
   #bLive = new Int32Array(0);
   #bStamp = new Int32Array(0);
+  /** patternSeen[pattern] === nearStamp: the pattern matched somewhere in this chunk (either lane). */
+  #patternSeen = new Int32Array(0);
+  /** bAhead[entry], valid when aheadStamp[entry] === nearStamp: 1 when one of the entry's B parts matched in this chunk. */
+  #bAhead = new Uint8Array(0);
+  #aheadStamp = new Int32Array(0);
 
   /** @internal Use `createScanner`. `maxFlags`: most flags one message raises (see flag-writer.ts). */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator, maxFlags = MAX_FLAGS_PER_MESSAGE) {
@@ -92,6 +97,12 @@ export class Scanner {
    * with thousands of long-lived streams keeps the default (packed).
    */
   liveCarries = false;
+
+  /**
+   * @internal A single message drops A parts whose entry has no B part in it (see #scanChunk);
+   * false keeps them all, for the test that checks dropping them never changes a flag.
+   */
+  dropUnpairedNear = true;
 
   /** Scans one message on its own. */
   scan(text: string, meta: ChunkMeta = NO_META): Flag[] {
@@ -152,6 +163,8 @@ export class Scanner {
     if (this.#nearStamp === 0x7fffffff) {
       nearSeen.fill((this.#nearStamp = 0));
       bStamp.fill(0);
+      this.#patternSeen.fill(0);
+      this.#aheadStamp.fill(0);
     }
     const stamp = ++this.#nearStamp;
     const carried = ctx?.near?.length ?? 0;
@@ -168,13 +181,31 @@ export class Scanner {
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
       }
     }
-    const walk: LaneWalk = { lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive };
+    // A single message carries nothing on: an A part whose entry has no B part anywhere in it can
+    // pair with nothing and is not kept (全网 is the A part of two near terms in 全网最低价, and 最低
+    // of one, and only one of the three has a B part there). A stream keeps them for the next chunk.
+    const aheadOnly = ctx === undefined && lex.hasNear && this.dropUnpairedNear;
+    if (aheadOnly) {
+      if (this.#patternSeen.length < tables.firstFrom.length) this.#patternSeen = new Int32Array(tables.firstFrom.length);
+      if (this.#aheadStamp.length < lex.entries.length) {
+        this.#aheadStamp = new Int32Array(lex.entries.length);
+        this.#bAhead = new Uint8Array(lex.entries.length);
+      }
+      const seen = this.#patternSeen;
+      const patterns = matches.patterns;
+      for (let m = 0, to = matches.count; m < to; m++) seen[patterns[m]!] = stamp;
+    }
+    const walk: LaneWalk = {
+      lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive,
+      aheadOnly, patternSeen: this.#patternSeen, bAhead: this.#bAhead, aheadStamp: this.#aheadStamp,
+    };
     // Text-lane candidates come first, in order of end (as their matches came); the pinyin lane's
     // matches come in order of end too, so one cursor over the former finds a pinyin match that
     // repeats a text candidate (see readAgain).
     laneCandidates(walk, 0, split, norm.text, textBase, ctx?.textOrigins, -1);
-    laneCandidates(walk, split, matches.count, norm.sounds, soundBase, ctx?.soundOrigins, candidates.count);
-    if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried);
+    const textCandidates = candidates.count;
+    laneCandidates(walk, split, matches.count, norm.sounds, soundBase, ctx?.soundOrigins, textCandidates);
+    if (lex.hasNear && near.count > 0) this.#pairNear(text, base, ctx, carried, textCandidates);
     if (ctx) {
       ctx.textOrigins.remember(norm.text.codes, norm.text.starts, norm.text.length, textBase, base);
       ctx.soundOrigins.remember(norm.sounds.codes, norm.sounds.starts, norm.sounds.length, soundBase, base);
@@ -186,7 +217,7 @@ export class Scanner {
     // A number needs 5 digit units, here or together with a run the stream carries.
     if (n.digitUnits >= 5 || (ctx !== undefined && (n.digitUnits > 0 || ctx.digits.length > 0))) detectNumbers(norm.text, text, base, ctx?.digits, candidates);
     // URLs, e-mails and ids all hold a Latin word, and (see linksPossible) one that does not stand alone.
-    if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates);
+    if (n.latinWords > 0 && linksPossible(text, n.latinSpans, n.latinWords)) detectLinks(text, base, candidates, n.latinSpans, n.latinWords);
     if (n.latinWords > 0) {
       detectSpokenLinks(text, base, n.latinSpans, n.latinWords, candidates);
       detectPlusCues(text, base, n.latinSpans, n.latinWords, candidates);
@@ -203,7 +234,7 @@ export class Scanner {
   }
 
   /** Pairs near-term parts (see near.ts), with the boundary checks whole terms get; a stream keeps the A parts still in reach. */
-  #pairNear(text: string, base: number, ctx: StreamContext | undefined, carried: number): void {
+  #pairNear(text: string, base: number, ctx: StreamContext | undefined, carried: number, textCandidates: number): void {
     const breaks = this.#breaks;
     breaks.reset(text);
     // A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText).
@@ -216,13 +247,20 @@ export class Scanner {
     // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
     // edge of either part (a part edge inside a word has word units on both sides).
     const wordAt = (i: number) => i >= base && i - base < text.length && isWordUnit(fold[text.charCodeAt(i - base)]!);
+    const tables = scanTables(this.#lexicon);
+    const candidates = this.#candidates;
+    const twins = new TwinFinder(candidates, textCandidates);
     const bounded = (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number) => {
+      // A pair over the span of a text-lane claim of its category and no lower severity is never
+      // flagged (found later, it loses every tie to that one): 全网…最低 in 全网最低 × 8,000.
+      const cat = tables.category[entry]!;
+      if (cat !== CONTACT && twins.has(aStart, bEnd, cat, tables.severity[entry]!)) return false;
       const e = entries[entry]!;
       if (e.boundaryStart && wordAt(aStart - 1)) return false;
       if (e.boundaryEnd && wordAt(bEnd)) return false;
       return !(wordAt(aEnd - 1) && wordAt(aEnd)) && !(wordAt(bStart - 1) && wordAt(bStart));
     };
-    pairNear(this.#lexicon, scanTables(this.#lexicon), this.#near, carried, breakBetween, bounded, this.#candidates);
+    pairNear(this.#lexicon, tables, this.#near, carried, breakBetween, bounded, candidates);
     if (ctx) {
       // A stream keeps an array only while it has parts to carry (thousands of streams).
       const into = ctx.near ?? this.#nearScratch;
@@ -234,15 +272,67 @@ export class Scanner {
 }
 
 /**
- * Is entry `e` over `[start, end)` already a text-lane candidate (among those from `cursor`, the
- * first ending at `end` or later, up to `textCandidates`)? Then its match on the pinyin lane is
- * passed over: it would lose to the text one on every tie (resolve.ts: text before pinyin) and be
- * dropped by every allow span that drops that one, so it could never be flagged. In claim-dense
- * Chinese (全网最低价 × 10,000) that is a third of all candidates.
+ * Is the pinyin-lane match of entry `e` over `[start, end)` sure to lose to a text-lane candidate
+ * (among those from `cursor`, the first ending at `end` or later, up to `textCandidates`)? Then it
+ * is passed over. It loses to one of the same entry and span on every tie (resolve.ts: text before
+ * pinyin) and is dropped by every allow span that drops that one, so it could never be flagged; in
+ * claim-dense Chinese (全网最低价 × 10,000) that is a third of all candidates. The same holds for a
+ * text candidate of another entry over the same span, in the same category (`cat`; -1 when only the
+ * same entry counts) and of no lower severity (`severity`): 最底价 heard in 最低價 loses to 最低价.
  */
-function readAgain(c: CandidateList, cursor: number, textCandidates: number, e: number, start: number, end: number): boolean {
-  for (let i = cursor; i < textCandidates && c.end[i] === end; i++) if (c.term[i] === e && c.start[i] === start) return true;
+function readAgain(c: CandidateList, cursor: number, textCandidates: number, e: number, cat: number, severity: number, start: number, end: number): boolean {
+  for (let i = cursor; i < textCandidates && c.end[i] === end; i++) {
+    if (c.start[i] === start && (c.term[i] === e || (c.category[i] === cat && c.severity[i]! >= severity))) return true;
+  }
   return false;
+}
+
+/**
+ * The category under which a pinyin match of entry `e` may be passed over for a text candidate of
+ * another entry (readAgain), or -1: an allow phrase is no candidate, and a contact word's entry
+ * decides what id idsAfterCues reads after it (a QQ cue or an app's), so only its own entry stands in.
+ */
+function standInCategory(t: ScanTables, e: number): number {
+  const cat = t.category[e]!;
+  return (t.checks[e]! & CHECK_ALLOW) !== 0 || cat === CONTACT ? -1 : cat;
+}
+
+const CONTACT = categoryCode('contact');
+/** Checks whole-term.ts makes on pinyin-lane matches only. */
+const SOUND_CHECKS = CHECK_SOUND_ID | CHECK_SOUND_SHORT | CHECK_SOUND_LEAD;
+
+/**
+ * Finds, among the first `count` candidates (the text lane's, in order of end), one over a given
+ * span with a given category and at least a given severity. Asked in order of end (near pairs come
+ * by B part), it keeps a cursor; asked out of order, it searches back from the cursor's end.
+ */
+class TwinFinder {
+  #cursor = 0;
+  constructor(
+    readonly c: CandidateList,
+    readonly count: number,
+  ) {}
+
+  has(start: number, end: number, category: number, severity: number): boolean {
+    const c = this.c;
+    const ce = c.end;
+    let i = this.#cursor;
+    if (i > 0 && ce[i - 1]! >= end) {
+      // Out of order (a pinyin-lane part after the text lane's): the first ending at `end` or later.
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ce[mid]! < end) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+    }
+    while (i < this.count && ce[i]! < end) i++;
+    this.#cursor = i;
+    for (; i < this.count && ce[i] === end; i++) if (c.start[i] === start && c.category[i] === category && c.severity[i]! >= severity) return true;
+    return false;
+  }
 }
 
 /** What `laneCandidates` reads: the chunk's tables, columns and near-part stamps. */
@@ -260,6 +350,11 @@ interface LaneWalk {
   stamp: number;
   bStamp: Int32Array;
   bLive: Int32Array;
+  /** Keep only A parts whose entry has a B part in the chunk (see bAhead): a single message. */
+  aheadOnly: boolean;
+  patternSeen: Int32Array;
+  bAhead: Uint8Array;
+  aheadStamp: Int32Array;
 }
 
 /**
@@ -271,7 +366,7 @@ interface LaneWalk {
  * ~10 matches per 8 units, so the loop's per-match cost counts).
  */
 function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneBase: number, origins: LaneOrigins | undefined, textCandidates: number): void {
-  const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive } = w;
+  const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive, aheadOnly } = w;
   // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
   // after which V8 reloads an object's properties on every iteration.
   const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
@@ -282,6 +377,9 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   const laneEnds = lane.ends;
   const inText = textCandidates < 0;
   const via = inText ? VIA_TEXT : VIA_PINYIN;
+  // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
+  // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
+  const checked = inText ? ~SOUND_CHECKS : -1;
   let cursor = 0;
   for (let m = from; m < to; m++) {
     const ls = matchStarts[m]!;
@@ -295,9 +393,9 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       while (cursor < textCandidates && ce[cursor]! < end) cursor++;
     }
     if (sole >= 0) {
-      if (!inText && readAgain(candidates, cursor, textCandidates, sole, start, end)) continue;
+      if (!inText && readAgain(candidates, cursor, textCandidates, sole, standInCategory(tables, sole), severity[sole]!, start, end)) continue;
       // Most matches: a CJK term with nothing to check, added here without a call.
-      if (checks[sole] === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
+      if ((checks[sole]! & checked) === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
       else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
       continue;
     }
@@ -308,11 +406,12 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       const e = targetEntry[k]!;
       const kind = targetKind[k]!;
       if (kind === TARGET_NEAR_A) {
+        if (aheadOnly && !bAhead(tables, e, stamp, w)) continue;
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
         near.add(e, 0, ls, le, start, end, targetAlt[k]!);
-      } else if (inText || !readAgain(candidates, cursor, textCandidates, e, start, end)) {
+      } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
         // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
-        if (checks[e] === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
+        if ((checks[e]! & checked) === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
         else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
       }
     }
@@ -337,6 +436,17 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       }
     }
   }
+}
+
+/** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk. */
+function bAhead(t: ScanTables, e: number, stamp: number, w: LaneWalk): boolean {
+  if (w.aheadStamp[e] !== stamp) {
+    w.aheadStamp[e] = stamp;
+    let found = 0;
+    for (let i = t.entryBFrom[e]!, to = t.entryBFrom[e + 1]!; i < to && found === 0; i++) if (w.patternSeen[t.bPattern[i]!] === stamp) found = 1;
+    w.bAhead[e] = found;
+  }
+  return w.bAhead[e] === 1;
 }
 
 /** Entry `e` has an A part in this chunk (`stamp`): sets its B parts' bits in their patterns' live masks. */

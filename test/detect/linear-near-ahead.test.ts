@@ -1,0 +1,43 @@
+/**
+ * A single message keeps only the near-term A parts whose entry has a B part somewhere in it
+ * (scanner.ts: `全网` is the A part of two near terms and `最低` of another in 全网最低价 × 8,000,
+ * and only one of the three can pair there). Dropping the others must never change a flag: checked
+ * against the same scanner keeping every part, on texts of near-term pieces — set terms whose B is
+ * any of several words (全网…最低/最好/第一), English parts, clause breaks and long gaps.
+ */
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { createScanner } from '../../src/index.js';
+import { ADVERSARIES } from '../../bench/adversarial.js';
+
+const PIECES = [
+  '全网', '全国', '同类', '史上', '行业', '最低', '最低价', '第一', '排第一', '最好', '最高', '最大', '价格', '的', '我们家', '是', '最', ' ', '，', '。', '🎁',
+  'best', 'blender', 'in the world', 'on the market', '别家', '买不到', '湿疹', '好了', '它是', '就是它', '微信', '转给我', '平台', '引流', '所有',
+];
+
+const keepAll = createScanner();
+keepAll.dropUnpairedNear = false;
+const scanner = createScanner();
+const flags = (s: typeof scanner, text: string) => s.scan(text).map(({ id: _, ...f }) => f);
+
+test('property: dropping A parts with no B part in the message changes no flag', { timeout: 60_000 }, () => {
+  let pairs = 0;
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }), (words) => {
+      const text = words.join('');
+      const want = flags(keepAll, text);
+      pairs += want.filter((f) => f.term.includes('…')).length;
+      expect(flags(scanner, text)).toEqual(want);
+    }),
+    { numRuns: 3000 },
+  );
+  // The texts do pair: near terms are among the flags compared.
+  expect(pairs).toBeGreaterThan(500);
+});
+
+test('the hostile texts: same flags with and without dropping', () => {
+  for (const a of ADVERSARIES) {
+    const text = a.make(4096);
+    expect(flags(scanner, text), a.name).toEqual(flags(keepAll, text));
+  }
+});
