@@ -20,7 +20,8 @@
  * Records of other kinds (level, shutdown, restore, ...) have subjects of their own that the
  * readers filter on; each is sent only once a batch of this owner sent before it in the same
  * commit is stored (an empty one when the commit has no message record), so one refused batch
- * stops the rest of its commit. What stays outside the condition: a flag (sent before its batch,
+ * stops the rest of its commit. (Level records, audit only, wait for the batch after them: one
+ * wait per commit, not one per message whose level moved.) What stays outside the condition: a flag (sent before its batch,
  * since its id is its sequence) and the records that follow a batch stored before the takeover
  * when the owner paused between that store and reading its ack. A flag carries a message id, so
  * the new owner's flag for the same message is the same stored message (JetStream's duplicate
@@ -299,10 +300,10 @@ export class JetStreamLog implements StreamLog {
    */
   async #takeBatches(): Promise<void> {
     const subject = this.#subjects.batch(this.#p);
+    let last = (await this.#lastOf(subject)).seq;
     for (let attempt = 0; ; attempt++) {
-      const last = await this.#lastOf(subject);
       try {
-        const ack = await this.#sendTo(subject, { t: 'batch', records: [] } satisfies BatchEvent, undefined, last.seq);
+        const ack = await this.#sendTo(subject, { t: 'batch', records: [] } satisfies BatchEvent, undefined, last);
         this.#batchSeq = ack.seq;
         this.#epoch = ack.seq;
         this.#batchSent = undefined;
@@ -310,7 +311,11 @@ export class JetStreamLog implements StreamLog {
         this.#chainOk = true;
         return;
       } catch (err) {
-        if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
+        // The previous owner is still storing batches: expect the one the refusal names (one round
+        // trip a try, so this overtakes an owner that stores one batch per round trip at most).
+        const named = /wrong last sequence: (\d+)/i.exec((err as Error).message);
+        if (attempt >= 20 || !named) throw err;
+        last = Number(named[1]);
       }
     }
   }
@@ -492,6 +497,11 @@ export class JetStreamLog implements StreamLog {
     const renames = new Map<string, string>();
     const renamed = this.#renamed;
     const stored: Promise<unknown>[] = [];
+    /** A rejection is reported once, below; the commit may wait (a gate) long after it happened. */
+    const keep = (p: Promise<unknown>) => {
+      p.catch(noop);
+      stored.push(p);
+    };
     /** This commit's flags sent and not yet renamed. */
     let unnamed: { flags: Flag[]; acks: Promise<{ seq: number }[]> }[] = [];
     const rename = async () => {
@@ -541,83 +551,88 @@ export class JetStreamLog implements StreamLog {
       const msgID = run.length > 0 ? `batch:${this.#epoch}:${key(run[0]!)}:${key(run.at(-1)!)}:${run.length}` : `link:${this.#epoch}:${++this.#links}`;
       run = [];
       this.#sendBatch(body, msgID);
-      stored.push(this.#batchStored);
+      keep(this.#batchStored);
       sentBatch = true;
     };
+    /**
+     * Level records wait here, and leave after the batch that follows them: a level is for audit and
+     * the feeds (a replay recomputes it), so it may come after later message records of its commit,
+     * and a commit of messages that each move a level then waits for one batch, not one per message.
+     */
+    let levels: StreamRecord[] = [];
     /** Before a record of another kind: a batch of this owner sent before it in this commit is stored. */
     const gate = async () => {
       if (run.length > 0 || !sentBatch) await endRun(true);
       await settle();
+      const waiting = levels;
+      levels = [];
+      for (const rec of waiting) keep(this.#send('level', rec));
     };
-    try {
-      for (const rec of records) {
-        switch (rec.t) {
-          case 'ids':
-          case 'snapshot':
-            break; // ids are sequences; JetStream keeps the history itself
-          case 'msg': {
-            // A run's flags and its batch leave together, once the previous batch is stored: flags
-            // of a run whose batch an owner that lost the partition never got stored are rare.
-            if (run.length === 0) await settle();
-            const kind = rec.final ? 'f' : 'p';
-            if (rec.flags.length > 0) {
-              const acks = Promise.all(
-                rec.flags.map((f, i) => {
-                  const { id: _id, ...flag } = f;
-                  const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
-                  return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
-                }),
-              );
-              acks.catch(noop); // awaited by rename()
-              unnamed.push({ flags: rec.flags, acks });
-              stored.push(acks);
-            }
-            // Without its flags (they are stored above). Every message, flagged or not: its seq and
-            // time are state too (the seq window, the risk's decay), which a replay must rebuild.
-            run.push({ ...rec, flags: [] });
-            break;
+    for (const rec of records) {
+      switch (rec.t) {
+        case 'ids':
+        case 'snapshot':
+          break; // ids are sequences; JetStream keeps the history itself
+        case 'msg': {
+          // A run's flags and its batch leave together, once the previous batch is stored: flags
+          // of a run whose batch an owner that lost the partition never got stored are rare.
+          if (run.length === 0) await settle();
+          const kind = rec.final ? 'f' : 'p';
+          if (rec.flags.length > 0) {
+            const acks = Promise.all(
+              rec.flags.map((f, i) => {
+                const { id: _id, ...flag } = f;
+                const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
+                return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
+              }),
+            );
+            acks.catch(noop); // awaited by rename()
+            unnamed.push({ flags: rec.flags, acks });
+            keep(acks);
           }
-          case 'shutdown': {
-            await gate();
-            const id = await cites();
-            stored.push(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
-            break;
-          }
-          case 'restore':
-            await gate();
-            stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
-            break;
-          case 'retract':
-          case 'recommend':
-          case 'decline': {
-            await gate();
-            const id = rec.t === 'decline' ? (p: string) => p : await cites();
-            const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
-            stored.push(this.#send(rec.t, body));
-            break;
-          }
-          case 'dismiss':
-            await gate();
-            stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
-            break;
-          case 'pk':
-            await gate();
-            stored.push(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
-            break;
-          case 'end':
-            await gate();
-            stored.push(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
-            break;
-          case 'level':
-            await gate();
-            stored.push(this.#send('level', rec));
-            break;
+          // Without its flags (they are stored above). Every message, flagged or not: its seq and
+          // time are state too (the seq window, the risk's decay), which a replay must rebuild.
+          run.push({ ...rec, flags: [] });
+          break;
         }
+        case 'shutdown': {
+          await gate();
+          const id = await cites();
+          keep(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
+          break;
+        }
+        case 'restore':
+          await gate();
+          keep(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
+          break;
+        case 'retract':
+        case 'recommend':
+        case 'decline': {
+          await gate();
+          const id = rec.t === 'decline' ? (p: string) => p : await cites();
+          const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
+          keep(this.#send(rec.t, body));
+          break;
+        }
+        case 'dismiss':
+          await gate();
+          keep(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
+          break;
+        case 'pk':
+          await gate();
+          keep(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
+          break;
+        case 'end':
+          await gate();
+          keep(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
+          break;
+        case 'level':
+          levels.push(rec);
+          break;
       }
-      await endRun();
-    } finally {
-      for (const p of stored) p.catch(noop); // a rejection is reported below, once
     }
+    if (levels.length > 0) await gate();
+    else await endRun();
     const named = rename();
     this.#flagsNamed = named.catch(noop);
     const all = (async () => {

@@ -7,13 +7,11 @@
  * message record is stored twice (a zombie's late commit would store one again: a batch carries
  * the messages of one commit, so its message id is not the new owner's).
  *
- * KNOWN TO FAIL (session 11), hence opt-in with PKGUARD_TEST_PAUSED_OWNER=1: with a fence before
- * every commit it failed 2 of 2 runs (5-10 message records stored twice, 30 ms after SIGCONT: the
- * fence's ack, read after the pause, let the commit through). Records sent or buffered before the
- * pause can also reach the server late, and nothing there refuses them (the fence is a message of
- * its own; nats-server 2.9 checks an expected sequence only on a message's own subject). Closing
- * it needs the condition on the records themselves (bench/README.md, cluster section).
- * PAUSED_DEBUG=1 prints where the twice-stored records are.
+ * What refuses the late write is JetStream itself (jetstream-log.ts): every batch of message records
+ * expects the partition's previous batch, and the new owner wrote one on takeover. Session 11's
+ * fence-before-commit failed here 2 of 2 runs (5-10 message records stored twice ~30 ms after
+ * SIGCONT: the fence's ack, read after the pause, let the commit through).
+ * PAUSED_DEBUG=1 prints where twice-stored or missing records are, and the nodes' warnings.
  */
 import { connect } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
