@@ -21,9 +21,9 @@
  * readers filter on; each is sent only once a batch of this owner sent before it in the same
  * commit is stored (an empty one when the commit has no message record), so one refused batch
  * stops the rest of its commit. (Level records, audit only, wait for the batch after them: one
- * wait per commit, not one per message whose level moved.) What stays outside the condition: a flag (sent before its batch,
- * since its id is its sequence) and the records that follow a batch stored before the takeover
- * when the owner paused between that store and reading its ack. A flag carries a message id, so
+ * wait per commit, not one per message whose level moved.) What stays outside the condition: a
+ * flag (sent just before its batch, since its id is its sequence) and the records that follow a
+ * batch stored before the takeover when the owner paused between that store and reading its ack. A flag carries a message id, so
  * the new owner's flag for the same message is the same stored message (JetStream's duplicate
  * window), not a second one. (nats-server 2.9 checks the expected sequence against the message's
  * own subject only and has no atomic batch publish, hence one conditional subject per partition.)
@@ -710,7 +710,7 @@ export class JetStreamLog implements StreamLog {
     let sinceYield = 0;
     try {
       for await (const m of iter) {
-        this.replayed++;
+        if (m.seq !== this.#epoch) this.replayed++; // this owner's takeover batch is no history to it
         sinceYield++;
         if (m.seq > this.#maxSeq) this.#maxSeq = m.seq;
         // A pulled batch is handed on in microtasks: let timers and I/O in now and then, so lease
