@@ -7,17 +7,29 @@
  * order across the cluster (`since` reads the one events stream). That is why a message record
  * travels split: one `flag` message per flag (its id is assigned as it is stored, and returned to
  * the processor as a rename of its provisional id), then the `msg` record itself without them.
- * Replay joins them again; flags whose `msg` record never came (the owner died between the two)
- * still count as their message processed.
+ * Replay joins them again; flags whose `msg` record never came (their batch was refused, or the
+ * owner died between the two) are dropped: that message was never acked, and is processed again.
  *
- * Fencing: each append first writes the partition's fence message (`fence.<p>` on a stream of its
- * own that keeps the last message per subject) with `Nats-Expected-Last-Subject-Sequence` set to
- * the fence this owner wrote last,
- * and publishes its records only once that is stored. A new owner writes its own fence before
- * replaying, so an old owner that was paused or cut off past its lease finds the fence moved and
- * its append fails (FencedError) before anything of it is stored. (nats-server 2.9 checks that
- * header against the message's own subject only, hence a fence subject rather than a check on
- * every record's subject; and not on the events stream, where a rollup would disturb the readers.)
+ * Fencing, on the records themselves: the partition's message records travel in `batch` messages
+ * on one subject per partition (`ev.<p>.~.batch`), and each batch is published expecting the
+ * sequence of the partition's previous batch (`Nats-Expected-Last-Subject-Sequence`). A new owner
+ * writes an empty batch there on takeover (after its fence, before its replay), so every later
+ * batch of an owner that lost the partition expects a stale sequence and is refused by JetStream
+ * itself, however late it arrives: a pause between sending and reading an ack changes nothing. The
+ * check cannot be made by the paused owner (it ran before the pause) nor be lost on the way.
+ * Records of other kinds (level, shutdown, restore, ...) have subjects of their own that the
+ * readers filter on; each is sent only once a batch of this owner sent before it in the same
+ * commit is stored (an empty one when the commit has no message record), so one refused batch
+ * stops the rest of its commit. (Level records, audit only, wait for the batch after them: one
+ * wait per commit, not one per message whose level moved.) What stays outside the condition: a
+ * flag (sent just before its batch, since its id is its sequence) and the records that follow a
+ * batch stored before the takeover when the owner paused between that store and reading its ack. A flag carries a message id, so
+ * the new owner's flag for the same message is the same stored message (JetStream's duplicate
+ * window), not a second one. (nats-server 2.9 checks the expected sequence against the message's
+ * own subject only and has no atomic batch publish, hence one conditional subject per partition.)
+ *
+ * The fence (`fence.<p>` on a stream of its own that keeps the last message per subject) orders
+ * takeovers (compare-and-set, retried) and is moved before a snapshot is written.
  *
  * Snapshots (snapshots.ts): every `snapshotEvery` records the processor's state is taken as the
  * append that crosses the count is made (the state then covers exactly the records appended so
@@ -38,6 +50,11 @@ import type { SnapshotStore } from './snapshots.js';
 import type { EventKind, Subjects } from './subjects.js';
 
 const noop = () => {};
+/** A promise whose rejection is reported where it is awaited, not as unhandled. */
+const handled = <T>(p: Promise<T>): Promise<T> => {
+  p.catch(noop);
+  return p;
+};
 /** Renames remembered: more than a stream's risk keeps flags for (escalation.ts MAX_CONTRIBUTIONS). */
 const RENAMES_KEPT = 10_000;
 /** Replayed records between two turns of the event loop. */
@@ -55,9 +72,9 @@ export class FencedError extends Error {}
 export interface CommitTiming {
   /** From the oldest append of the commit to the commit starting. */
   queuedMs: number;
-  /** Its fence stored (including the wait for the previous commit's fence). */
+  /** Waiting for batches to be stored before the commit's next ones (the fencing condition). */
   fenceMs: number;
-  /** Its records handed to the connection. */
+  /** Its records handed to the connection (the waits above excluded). */
   sendMs: number;
   /** Their acks from JetStream, and every earlier commit's. */
   storedMs: number;
@@ -84,6 +101,20 @@ export class JetStreamLog implements StreamLog {
   #failure: Error | undefined;
   /** Sequence of the fence this owner wrote last (0: none yet, appends are refused). */
   #fenceSeq = 0;
+  /** Sequence of the partition's last batch, written by this owner (its takeover's empty one first). */
+  #batchSeq = 0;
+  /** Settles once the last batch sent is stored (rejects: refused, or its outcome unknown). */
+  #batchStored: Promise<void> = handled(Promise.reject(new FencedError('no takeover batch written; not the owner')));
+  /** The last batch sent is known to be stored (a batch may be sent now). */
+  #chainOk = false;
+  /** The message id of the last batch sent: probe() looks for it when its publish failed. */
+  #batchSent: string | undefined;
+  /** The last batch's publish failed other than by refusal: stored or not is unknown. */
+  #batchInDoubt = false;
+  /** Sequence of this owner's takeover batch: its batches' message ids carry it. */
+  #epoch = 0;
+  /** Empty batches sent (their message ids). */
+  #links = 0;
   /** Settles once the previous append's fence is stored (fences chain). */
   #lastFence: Promise<void> = Promise.resolve();
   readonly #node: string;
@@ -103,6 +134,8 @@ export class JetStreamLog implements StreamLog {
   badRecords = 0;
   /** Events read by the last replay. */
   replayed = 0;
+  /** Flags the last replay dropped: their run's batch was never stored (see replay()). */
+  orphanFlags = 0;
   /** Whether the last replay started from a snapshot, and after which sequence. */
   replayedFrom: number | undefined;
   /** Snapshots written by this log. */
@@ -168,13 +201,13 @@ export class JetStreamLog implements StreamLog {
   }
 
   /**
-   * Group commit, one loop per partition: every append queued while the previous commit's fence
-   * was being stored goes out as one commit: the fence moved on (one round trip, the only one per
-   * commit that waits), then the commit's records sent at once, its `msg` records as one `batch`
-   * message per run. The next commit's fence is written right after, without waiting for this
-   * commit's acks: one connection's publishes are stored in the order sent, so the partition's
-   * history holds the records in the order the core made them. The per-message cost is then one
-   * share of a commit instead of a JetStream round trip, and the commit grows with the load.
+   * Group commit, one loop per partition: every append queued while the previous commit was being
+   * sent goes out as one commit, its `msg` records as one `batch` message per run. A batch waits
+   * until the previous batch is stored (it expects that one's sequence: the fencing condition, one
+   * round trip, the only one per commit that waits when the commit is one run); the rest is sent
+   * without waiting for acks: one connection's publishes are stored in the order sent, so the
+   * partition's history holds the records in the order the core made them. The per-message cost is
+   * then one share of a commit instead of a JetStream round trip, and the commit grows with the load.
    *
    * A commit ends at an append that carries a snapshot (its state covers exactly the records up
    * to it): the next commit waits until it and every earlier one is stored (#cut), so the events
@@ -197,19 +230,14 @@ export class JetStreamLog implements StreamLog {
         }
         const records = commit.length === 1 ? commit[0]!.records : commit.flatMap((q) => q.records);
         const t0 = performance.now();
-        let t1 = t0;
+        let stored: Promise<FlagRenames>;
+        let waited = 0;
+        let t2 = t0;
         try {
           await crashPoint('before_append', () => records.map((r) => (r as { stream?: string }).stream ?? ''), async () => {});
-          await this.#advanceFence();
-          t1 = performance.now();
-        } catch (err) {
-          failed(err);
-          continue;
-        }
-        let stored: Promise<FlagRenames>;
-        let t2 = t1;
-        try {
-          stored = (await this.#sendCommit(records)).stored;
+          const sent = await this.#sendCommit(records);
+          stored = sent.stored;
+          waited = sent.waitedMs;
           t2 = performance.now();
         } catch (err) {
           failed(err);
@@ -224,7 +252,7 @@ export class JetStreamLog implements StreamLog {
         this.#committed = all.then(noop);
         this.#committed.catch(noop);
         all.then((renames) => {
-          this.#timing?.({ queuedMs: t0 - commit[0]!.at, fenceMs: t1 - t0, sendMs: t2 - t1, storedMs: performance.now() - t2, records: records.length });
+          this.#timing?.({ queuedMs: t0 - commit[0]!.at, fenceMs: waited, sendMs: t2 - t0 - waited, storedMs: performance.now() - t2, records: records.length });
           for (const q of commit) q.resolve(renames);
         }, failed);
         const snapshot = commit.at(-1)!.snapshot;
@@ -257,11 +285,84 @@ export class JetStreamLog implements StreamLog {
       }
       try {
         this.#fenceSeq = await this.#writeFence(last);
-        return;
+        break;
       } catch (err) {
         if (attempt >= 5 || !/wrong last sequence/i.test((err as Error).message)) throw err;
       }
     }
+    await this.#takeBatches();
+  }
+
+  /**
+   * The takeover's empty batch, expecting the partition's last batch: from here on a batch of the
+   * previous owner (which expects its own last one) is refused, however late it arrives. Retried
+   * if one of the previous owner's lands in between (it is then part of the history replayed).
+   */
+  async #takeBatches(): Promise<void> {
+    const subject = this.#subjects.batch(this.#p);
+    let last = (await this.#lastOf(subject)).seq;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await this.#sendTo(subject, { t: 'batch', records: [] } satisfies BatchEvent, undefined, last);
+        this.#batchSeq = ack.seq;
+        this.#epoch = ack.seq;
+        this.#batchSent = undefined;
+        this.#batchStored = Promise.resolve();
+        this.#chainOk = true;
+        return;
+      } catch (err) {
+        // The previous owner is still storing batches: expect the one the refusal names (one round
+        // trip a try, so this overtakes an owner that stores one batch per round trip at most).
+        const named = /wrong last sequence: (\d+)/i.exec((err as Error).message);
+        if (attempt >= 20 || !named) throw err;
+        last = Number(named[1]);
+      }
+    }
+  }
+
+  /** The last message on `subject` in the events stream (seq 0: none), with its message id. */
+  async #lastOf(subject: string): Promise<{ seq: number; msgID?: string }> {
+    try {
+      const sm = await this.#jsm.streams.getMessage(this.#subjects.eventsStream, { last_by_subj: subject });
+      const msgID = sm?.header?.get('Nats-Msg-Id');
+      return sm ? { seq: sm.seq, ...(msgID ? { msgID } : {}) } : { seq: 0 };
+    } catch (err) {
+      if (/no message found|not found/i.test((err as Error).message)) return { seq: 0 };
+      throw err;
+    }
+  }
+
+  /**
+   * Sends one batch expecting the partition's previous one, which must be known stored (#chainOk);
+   * synchronously, so it leaves in the same write as the flags sent just before it.
+   * #batchStored settles once it is stored. Refused because another owner's batch came in between:
+   * FencedError. A duplicate (this owner's same batch stored before, within JetStream's duplicate
+   * window) stores nothing, so the last batch stays what it was.
+   */
+  #sendBatch(body: BatchEvent, msgID: string): void {
+    if (!this.#chainOk) throw new Error(`partition ${this.#p}: a batch sent before the previous one was stored`);
+    this.#chainOk = false;
+    this.#batchSent = msgID;
+    const stored = this.#sendTo(this.#subjects.batch(this.#p), body, msgID, this.#batchSeq).then(
+      (ack) => {
+        if (!ack.duplicate) this.#batchSeq = ack.seq;
+        this.#chainOk = true;
+      },
+      (err: unknown) => {
+        if (/wrong last sequence/i.test((err as Error).message)) {
+          this.#fenceSeq = 0;
+          throw new FencedError(`partition ${this.#p}: another node took it over (fence moved: batch refused)`);
+        }
+        this.#batchInDoubt = true;
+        throw err;
+      },
+    );
+    this.#batchStored = handled(stored);
+  }
+
+  /** Resolves once the last batch sent is stored; rejects if it was refused or its outcome is unknown. */
+  async #batchesStored(): Promise<void> {
+    if (!this.#chainOk) await this.#batchStored;
   }
 
   async #writeFence(after: number): Promise<number> {
@@ -297,6 +398,19 @@ export class JetStreamLog implements StreamLog {
     try {
       await this.#last.catch(() => undefined);
       await this.#jsm.streams.info(this.#subjects.eventsStream);
+      if (this.#batchInDoubt) {
+        // The last batch's publish failed, so it may be stored or not: if the partition's last batch
+        // is it, it is this owner's last; if it is neither it nor the one before, another owner wrote.
+        const last = await this.#lastOf(this.#subjects.batch(this.#p));
+        if (last.msgID !== undefined && last.msgID === this.#batchSent) this.#batchSeq = last.seq;
+        else if (last.seq !== this.#batchSeq) {
+          this.#failure = new FencedError(`partition ${this.#p}: another node took it over (fence moved: its batch is the last)`);
+          return false;
+        }
+        this.#batchInDoubt = false;
+        this.#batchStored = Promise.resolve();
+        this.#chainOk = true;
+      }
       this.#failure = undefined;
       this.#last = Promise.resolve();
       this.#committed = Promise.resolve();
@@ -374,13 +488,20 @@ export class JetStreamLog implements StreamLog {
   /**
    * Sends one commit's records, in order, and resolves (once all are sent) to a promise of their
    * acks. A message record's flags go first, one message each (a flag's id is its sequence), then
-   * the message records of a run as one `batch` message; a record citing flags (shutdown, retract,
-   * recommend) waits for their ids before it is sent, which holds the next commit back.
+   * the message records of a run as one `batch` message, once the previous batch is stored; a
+   * record of another kind waits until a batch sent before it in the commit is stored (the fencing
+   * condition, see the header), and one citing flags (shutdown, retract, recommend) for their ids
+   * too, which holds the next commit back. `waitedMs`: the time spent in those waits.
    */
-  async #sendCommit(records: readonly StreamRecord[]): Promise<{ stored: Promise<FlagRenames> }> {
+  async #sendCommit(records: readonly StreamRecord[]): Promise<{ stored: Promise<FlagRenames>; waitedMs: number }> {
     const renames = new Map<string, string>();
     const renamed = this.#renamed;
     const stored: Promise<unknown>[] = [];
+    /** A rejection is reported once, below; the commit may wait (a gate) long after it happened. */
+    const keep = (p: Promise<unknown>) => {
+      p.catch(noop);
+      stored.push(p);
+    };
     /** This commit's flags sent and not yet renamed. */
     let unnamed: { flags: Flag[]; acks: Promise<{ seq: number }[]> }[] = [];
     const rename = async () => {
@@ -403,24 +524,59 @@ export class JetStreamLog implements StreamLog {
       await rename(); // and those of this commit
       return (p: string) => renamed.get(p) ?? p;
     };
+    let waitedMs = 0;
+    /** Waits until the last batch sent is stored (the condition for what is sent next). */
+    const settle = async () => {
+      if (this.#chainOk) return;
+      const t = performance.now();
+      try {
+        await this.#batchesStored();
+      } finally {
+        waitedMs += performance.now() - t;
+      }
+    };
     /** The message records of the current run, sent as one batch when the run ends. */
     let run: MessageRecord[] = [];
-    const endRun = () => {
-      if (run.length === 0) return;
-      const first = run[0]!;
-      const last = run.at(-1)!;
-      const key = (r: MessageRecord) => `${r.stream}:${r.seq}:${r.final ? 'f' : 'p'}`;
+    /** A batch of this commit was sent. */
+    let sentBatch = false;
+    /** Sends the run's batch (an empty one if `empty`), after the previous batch is stored. */
+    const endRun = async (empty = false) => {
+      if (run.length === 0 && !empty) return;
+      await settle(); // a no-op for a run: it waited before its first flag
       const body: BatchEvent = { t: 'batch', records: run };
-      stored.push(this.#sendTo(this.#subjects.batch(this.#p), body, `batch:${key(first)}:${key(last)}:${run.length}`));
+      const key = (r: MessageRecord) => `${r.stream}:${r.seq}:${r.final ? 'f' : 'p'}`;
+      // Tagged with this owner's takeover batch: JetStream checks a message id before the expected
+      // sequence, so another owner's batch of the same records must not pass as a duplicate of it.
+      // An empty one (a commit without message records) gets an id of its own, for probe().
+      const msgID = run.length > 0 ? `batch:${this.#epoch}:${key(run[0]!)}:${key(run.at(-1)!)}:${run.length}` : `link:${this.#epoch}:${++this.#links}`;
       run = [];
+      this.#sendBatch(body, msgID);
+      keep(this.#batchStored);
+      sentBatch = true;
+    };
+    /**
+     * Level records wait here, and leave after the batch that follows them: a level is for audit and
+     * the feeds (a replay recomputes it), so it may come after later message records of its commit,
+     * and a commit of messages that each move a level then waits for one batch, not one per message.
+     */
+    let levels: StreamRecord[] = [];
+    /** Before a record of another kind: a batch of this owner sent before it in this commit is stored. */
+    const gate = async () => {
+      if (run.length > 0 || !sentBatch) await endRun(true);
+      await settle();
+      const waiting = levels;
+      levels = [];
+      for (const rec of waiting) keep(this.#send('level', rec));
     };
     for (const rec of records) {
-      if (rec.t !== 'msg') endRun();
       switch (rec.t) {
         case 'ids':
         case 'snapshot':
           break; // ids are sequences; JetStream keeps the history itself
         case 'msg': {
+          // A run's flags and its batch leave together, once the previous batch is stored: flags
+          // of a run whose batch an owner that lost the partition never got stored are rare.
+          if (run.length === 0) await settle();
           const kind = rec.final ? 'f' : 'p';
           if (rec.flags.length > 0) {
             const acks = Promise.all(
@@ -432,7 +588,7 @@ export class JetStreamLog implements StreamLog {
             );
             acks.catch(noop); // awaited by rename()
             unnamed.push({ flags: rec.flags, acks });
-            stored.push(acks);
+            keep(acks);
           }
           // Without its flags (they are stored above). Every message, flagged or not: its seq and
           // time are state too (the seq window, the risk's decay), which a replay must rebuild.
@@ -440,37 +596,43 @@ export class JetStreamLog implements StreamLog {
           break;
         }
         case 'shutdown': {
+          await gate();
           const id = await cites();
-          stored.push(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
+          keep(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
           break;
         }
         case 'restore':
-          stored.push(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
+          await gate();
+          keep(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
           break;
         case 'retract':
         case 'recommend':
         case 'decline': {
+          await gate();
           const id = rec.t === 'decline' ? (p: string) => p : await cites();
           const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
-          stored.push(this.#send(rec.t, body));
+          keep(this.#send(rec.t, body));
           break;
         }
         case 'dismiss':
-          stored.push(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
+          await gate();
+          keep(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
           break;
         case 'pk':
-          stored.push(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
+          await gate();
+          keep(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
           break;
         case 'end':
-          stored.push(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
+          await gate();
+          keep(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
           break;
         case 'level':
-          stored.push(this.#send('level', rec));
+          levels.push(rec);
           break;
       }
     }
-    endRun();
-    for (const p of stored) p.catch(noop); // a rejection is reported below, once
+    if (levels.length > 0) await gate();
+    else await endRun();
     const named = rename();
     this.#flagsNamed = named.catch(noop);
     const all = (async () => {
@@ -479,7 +641,7 @@ export class JetStreamLog implements StreamLog {
       return renames;
     })();
     all.catch(noop); // awaited by the pump
-    return { stored: all };
+    return { stored: all, waitedMs };
   }
 
   #send(kind: EventKind, body: object, msgID?: string, category?: string) {
@@ -487,8 +649,10 @@ export class JetStreamLog implements StreamLog {
     return this.#sendTo(this.#subjects.event(stream, kind, category), body, msgID);
   }
 
-  async #sendTo(subject: string, body: object, msgID?: string) {
-    const ack = await this.#js.publish(subject, JSON.stringify(body), msgID ? { msgID } : undefined);
+  /** `expect`: the sequence the subject's last message must have (the publish is refused otherwise). */
+  async #sendTo(subject: string, body: object, msgID?: string, expect?: number) {
+    const opts = msgID !== undefined || expect !== undefined ? { ...(msgID !== undefined ? { msgID } : {}), ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}) } : undefined;
+    const ack = await this.#js.publish(subject, JSON.stringify(body), opts);
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }
@@ -496,6 +660,7 @@ export class JetStreamLog implements StreamLog {
   /** The partition's history, oldest first, with each message's flags joined back to it. */
   async *replay(): AsyncGenerator<StreamRecord> {
     this.replayed = 0;
+    this.orphanFlags = 0;
     this.replayedFrom = undefined;
     let from: { deliver_policy: DeliverPolicy; opt_start_seq?: number } = { deliver_policy: DeliverPolicy.All };
     if (this.#snapshots) {
@@ -516,18 +681,20 @@ export class JetStreamLog implements StreamLog {
     if (last < (from.opt_start_seq ?? 1)) return;
     const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: this.#subjects.eventsOfPartition(this.#p), ...from });
     // Flags wait here for their message record, keyed by stream, seq and final; a run's flags all
-    // come before its batch. Flags whose record never came (the owner died between the two) still
-    // count as their message processed: yielded as a record of their own, in their place.
+    // come before its batch, in the same write. Flags whose record never came belong to a run that
+    // was never stored in full (its batch refused: an owner that lost the partition; or the owner
+    // died between the two): its messages were not acked, so they are not processed and are
+    // dropped here; the re-sent message raises the same flag again, which JetStream's duplicate
+    // window turns into the one already stored (same message id), so a feed sees it once.
     const flags = new Map<string, { stream: string; seq: number; final: boolean; flags: Flag[]; ts: number; kind: 'transcript' | 'chat'; text: string; prev?: string }>();
     const keyOf = (stream: string, seq: number, final: boolean) => `${stream}\0${seq}\0${final ? 1 : 0}`;
-    const orphan = (key: string): StreamRecord => {
-      const f = flags.get(key)!;
+    const drop = (key: string) => {
+      this.orphanFlags += flags.get(key)!.flags.length;
       flags.delete(key);
-      return { t: 'msg', stream: f.stream, seq: f.seq, ts: f.ts, kind: f.kind, final: f.final, flags: f.flags, text: f.text, ...(f.prev !== undefined ? { prev: f.prev } : {}) };
     };
     /** Flags of `stream` still waiting (of a message other than `except`): orphans by now. */
-    const orphansOf = function* (stream: string, except?: string): Generator<StreamRecord> {
-      for (const [key, f] of flags) if (f.stream === stream && key !== except) yield orphan(key);
+    const dropOrphansOf = (stream: string, except?: string) => {
+      for (const [key, f] of flags) if (f.stream === stream && key !== except) drop(key);
     };
     /** A message record, with its flags joined back. */
     const joined = (rec: MessageRecord): MessageRecord => {
@@ -543,7 +710,7 @@ export class JetStreamLog implements StreamLog {
     let sinceYield = 0;
     try {
       for await (const m of iter) {
-        this.replayed++;
+        if (m.seq !== this.#epoch) this.replayed++; // this owner's takeover batch is no history to it
         sinceYield++;
         if (m.seq > this.#maxSeq) this.#maxSeq = m.seq;
         // A pulled batch is handed on in microtasks: let timers and I/O in now and then, so lease
@@ -576,10 +743,9 @@ export class JetStreamLog implements StreamLog {
               this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.ok ? 'not a message record in a batch' : checked.reason });
             }
           }
-          // Flags waiting that no record of this batch claims belong to a commit that was never
-          // stored in full: they come first, as they were stored.
+          // Flags waiting that no record of this batch claims belong to a run never stored in full.
           const claimed = new Set(recs.map((r) => keyOf(r.stream, r.seq, r.final)));
-          for (const key of [...flags.keys()]) if (!claimed.has(key)) yield orphan(key);
+          for (const key of [...flags.keys()]) if (!claimed.has(key)) drop(key);
           sinceYield += recs.length;
           for (const rec of recs) yield joined(rec);
         } else {
@@ -589,11 +755,11 @@ export class JetStreamLog implements StreamLog {
             this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.reason });
           } else if (checked.record.t === 'msg') {
             const rec: MessageRecord = checked.record;
-            yield* orphansOf(rec.stream, keyOf(rec.stream, rec.seq, rec.final));
+            dropOrphansOf(rec.stream, keyOf(rec.stream, rec.seq, rec.final));
             yield joined(rec);
           } else {
             const stream = (checked.record as { stream?: string | null }).stream;
-            if (typeof stream === 'string') yield* orphansOf(stream);
+            if (typeof stream === 'string') dropOrphansOf(stream);
             yield checked.record;
           }
         }
@@ -603,7 +769,8 @@ export class JetStreamLog implements StreamLog {
       iter.stop();
       void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
-    for (const key of [...flags.keys()]) yield orphan(key);
+    for (const key of [...flags.keys()]) drop(key);
+    if (this.orphanFlags > 0) this.#warn('events_orphan_flags', { partition: this.#p, flags: this.orphanFlags });
     this.#sinceSnapshot = this.replayed;
   }
 

@@ -32,7 +32,7 @@ export class ClusterMetrics {
     this.liveNodes = new Gauge({ name: 'pkguard_cluster_nodes', help: 'Live nodes in the membership this node sees', registers });
     this.commitPhase = new Histogram({
       name: 'pkguard_cluster_commit_phase_seconds',
-      help: 'One partition commit, by phase: queued (oldest append waiting for the commit to start), fence (its fence stored), send (its records handed to the connection), stored (their acks from JetStream, in order)',
+      help: 'One partition commit, by phase: queued (oldest append waiting for the commit to start), fence (waiting for the previous batch to be stored: the fencing condition), send (its records handed to the connection), stored (their acks from JetStream, in order)',
       labelNames: ['phase'] as const,
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
       registers,
