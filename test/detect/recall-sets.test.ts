@@ -108,6 +108,11 @@ const found: [mechanism: string, text: string, category: string][] = [
   ['asking whether there is another channel', '有没有别的联系方式，我想批发', 'contact'],
   ['add me there, owner between', '加一下我的vx，发你图', 'contact'],
   ['a teacher’s number asked for', '老师电话多少，想咨询课程', 'contact'],
+  ['testimony: once applied and gone', '脚气的朋友，这个喷雾一喷就好', 'medical'],
+  ['testimony: a count of pills, then gone', '偏头痛的时候吃两粒就好了', 'medical'],
+  ['testimony: recovered', '关节不好的老狗吃了这个都能恢复', 'medical'],
+  ['a viewer asking whether it heals', '我家孩子鼻炎，用这个能好吗', 'medical'],
+  ['only + who + sells', '是不是只有咱家卖这个牌子', 'exclusive'],
 ];
 
 const clean: [mechanism: string, text: string][] = [
@@ -124,6 +129,8 @@ const clean: [mechanism: string, text: string][] = [
   ['就 + a bare pronoun', '今天就我有点累，大家多担待'],
   ['a refused claim in its own clause', '有人问能不能治失眠，我说不能，这就是个香薰'],
   ['a negator in the clause before does not negate the next', '这个不贵，大家放心'],
+  ['a question about the goods, no condition', '这个颜色洗了会掉吗'],
+  ['一抹 with no condition', '这个护手霜一抹就化开了'],
   ['a buy-out with no other channel', '这批布料我们全包断了'],
   ['detail talk with no channel', '这个问题我们下播详聊'],
   ['a group with no payment', '粉丝群里每晚抽奖'],
