@@ -126,6 +126,7 @@ const rows: [string, string, number, string | undefined][] = [
   ['this pan is better than any other pan', 'better than any', 0, undefined],
   ['我们从来不搞私下交易', '私下交易', 3, 'refusal'],
   ['私下交易出了事谁也帮不了你', '私下交易', 3, 'unsafe'],
+  ['站外转账不受任何保障', '站外转账', 3, 'unsafe'],
 ];
 
 describe('context cases decide each row', () => {
