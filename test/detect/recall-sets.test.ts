@@ -113,6 +113,9 @@ const found: [mechanism: string, text: string, category: string][] = [
   ['testimony: recovered', '关节不好的老狗吃了这个都能恢复', 'medical'],
   ['a viewer asking whether it heals', '我家孩子鼻炎，用这个能好吗', 'medical'],
   ['only + who + sells', '是不是只有咱家卖这个牌子', 'exclusive'],
+  ['the account name asked for on another app', '你们抖音叫啥，我想看回放', 'contact'],
+  ['a number asked for, 给我个', '方便的话给我个电话', 'contact'],
+  ['parked on another app, the name to look up next', '旧书都挂转转了，昵称就是我网名', 'contact'],
 ];
 
 const clean: [mechanism: string, text: string][] = [
