@@ -106,11 +106,14 @@ const rows: [string, string, number, string | undefined][] = [
   ['刚才那位在公屏发QQ号的已经拉黑了', 'QQ号', 3, 'warned-later'],
   ['有人在公屏发微信号的，我看到就踢了', '微信号', 3, 'warned-later'],
   ['麻烦大家举报那个刷微信号的', '微信号', 3, 'moderated-before'],
-  ['我的手机号换了，订单上那个能改吗', '手机号', 3, 'own-details'],
+  ['下单时手机号填错了，能改吗', '手机号', 3, 'own-details'],
+  ['主播的微信换了，大家加新的', '微信', 3, undefined], // a changed channel announced is still one
   ['想要手机号的宝宝扣个1', '手机号', 3, undefined],
   ['付款的时候用微信还是银行卡都可以', '微信', 3, 'paid-with'],
-  ['经常有人问主播微信多少', '微信', 3, 'reported'],
+  ['老有人问主播微信多少', '微信', 3, 'reported'],
+  ['有人要同款的加我微信', '加我微信', 3, undefined], // 有人要 is the buyers addressed, not a report
   ['想加微信的姐妹，我们只有平台粉丝群哦', '微信', 3, 'warned-later'],
+  ['先加微信问尺码，再回平台下单', '微信', 3, undefined], // ordering on the platform does not undo the diversion
   ['这个鞋垫能不能治脚气？我说不能，它就是个鞋垫', '治脚气', 2, 'refuted-later'],
   ['最耐用的我可不敢打包票，反正质保一年', '最耐用', 0, 'refuted-later'],
   ['独家？没这回事，我们也是从批发市场拿的', '独家', 1, 'refuted-later'],
