@@ -114,8 +114,13 @@ function chineseNegated(text: string, start: number, fold: Uint16Array, words: N
   let n = 0;
   let near = false;
   for (let k = start - 1; k >= floor && n < WINDOW; k--) {
-    const f = fold[text.charCodeAt(k)]!;
-    if (f === 0 || f >= 0xfffe) continue;
+    const u = text.charCodeAt(k);
+    const f = fold[u]!;
+    // A negator negates its own clause: 别家都没有，只有我们家有 boasts (breaks are not significant, so tested only there).
+    if (f === 0 || f >= 0xfffe) {
+      if (CLAUSE_BREAKS.has(u)) break;
+      continue;
+    }
     before[WINDOW - 1 - n++] = f;
     near ||= heads[f] === 1;
   }

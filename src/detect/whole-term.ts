@@ -8,6 +8,7 @@ import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
 import { VIA_PINYIN, type CandidateList } from './candidate.js';
 import type { AllowSpans } from './resolve.js';
 import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, type ScanTables } from './scan-tables.js';
+import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import { claimMarkerAt, soundOnlyLead, soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
 
 export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
@@ -39,7 +40,9 @@ export function addWholeTerm(
   }
   const entry = entries[e]!;
   if ((checks & CHECK_ALLOW) !== 0) {
-    allows.add(start, end, entry.allowMask);
+    // An allow phrase is one phrase: the lane drops punctuation, so 最好的，姐妹们冲 reads 最好的姐妹,
+    // but across a clause break it is a claim and an address, not the friend it allows.
+    if (!acrossClauseBreak(text, start - base, end - base)) allows.add(start, end, entry.allowMask);
     return;
   }
   // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
@@ -82,4 +85,10 @@ function endsWithExactWord(text: string, end: number, phrase: string): boolean {
   const last = phrase.trim().split(/\s+/).pop()!.toLowerCase();
   const word = text.slice(Math.max(0, end - last.length - 8), end).match(/[A-Za-z]+$/)?.[0]?.toLowerCase();
   return word === last;
+}
+
+/** Does `text[from, to)` (clamped to the chunk) hold a clause break? Allow phrases are a few units long. */
+function acrossClauseBreak(text: string, from: number, to: number): boolean {
+  for (let i = Math.max(0, from), end = Math.min(text.length, to); i < end; i++) if (CLAUSE_BREAKS.has(text.charCodeAt(i))) return true;
+  return false;
 }

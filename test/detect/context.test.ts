@@ -101,6 +101,35 @@ const rows: [string, string, number, string | undefined][] = [
   ['扫二维码进群领券', '二维码', 3, undefined],
   ['我关节炎疼了几天，做了针灸，现在好多了', '关节炎疼了几天，做了针灸，现在好多了', 2, 'other-cause'],
   ['我关节炎疼了几天，贴了这个，现在好多了', '关节炎疼了几天，贴了这个，现在好多了', 2, undefined],
+  // Session 12 rows (mechanisms found on probe sets A..K; sentences written for this test).
+  ['直播间里谁发手机号的，管理员直接禁言', '手机号', 3, 'warned-later'],
+  ['刚才那位在公屏发QQ号的已经拉黑了', 'QQ号', 3, 'warned-later'],
+  ['有人在公屏发微信号的，我看到就踢了', '微信号', 3, 'warned-later'],
+  ['麻烦大家举报那个刷微信号的', '微信号', 3, 'moderated-before'],
+  ['下单时手机号填错了，能改吗', '手机号', 3, 'own-details'],
+  ['主播的微信换了，大家加新的', '微信', 3, undefined], // a changed channel announced is still one
+  ['想要手机号的宝宝扣个1', '手机号', 3, undefined],
+  ['付款的时候用微信还是银行卡都可以', '微信', 3, 'paid-with'],
+  ['老有人问主播微信多少', '微信', 3, 'reported'],
+  ['有人要同款的加我微信', '加我微信', 3, undefined], // 有人要 is the buyers addressed, not a report
+  ['想加微信的姐妹，我们只有平台粉丝群哦', '微信', 3, 'warned-later'],
+  ['先加微信问尺码，再回平台下单', '微信', 3, undefined], // ordering on the platform does not undo the diversion
+  ['这个鞋垫能不能治脚气？我说不能，它就是个鞋垫', '治脚气', 2, 'refuted-later'],
+  ['最耐用的我可不敢打包票，反正质保一年', '最耐用', 0, 'refuted-later'],
+  ['独家？没这回事，我们也是从批发市场拿的', '独家', 1, 'refuted-later'],
+  ['这款枕头治颈椎病，睡一周就知道', '治颈椎病', 2, undefined],
+  ['平台不让说史上最低，我们就说便宜', '史上最低', 0, 'refuted'],
+  ['喝个汤还能降血糖？别指望，这就是个汤', '降血糖', 2, 'refuted-later'],
+  ['按摩仪不能替代治疗，病了还是要去医院', '治疗', 2, 'disclaimer'],
+  ['坐我旁边的是我最好的闺蜜', '最好的', 0, 'relation'],
+  ['这双是我们店最好的皮鞋', '最好的', 0, undefined],
+  ['杯子最好用温水先烫一下', '最好用', 0, 'advice'],
+  ['这口锅是我用过最好用的', '最好用', 0, undefined],
+  ['our herbal drops work better than any medicine', 'better than any', 0, 'medical-compare-en'],
+  ['this pan is better than any other pan', 'better than any', 0, undefined],
+  ['我们从来不搞私下交易', '私下交易', 3, 'refusal'],
+  ['私下交易出了事谁也帮不了你', '私下交易', 3, 'unsafe'],
+  ['站外转账不受任何保障', '站外转账', 3, 'unsafe'],
 ];
 
 describe('context cases decide each row', () => {

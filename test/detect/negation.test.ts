@@ -39,6 +39,7 @@ describe('claims that only look negated are flagged', () => {
     ['不要犹豫，加微信', ['加微信']], // 犹豫 is no filler: the warning is about something else
     ['是不是全网最低价', ['全网最低价']], // an A-not-A question asks, it does not deny
     ['能不能根治啊', ['根治']],
+    ['不，这款能根治', ['根治']], // a negator negates its own clause only
   ])('%s', (text, expected) => expect(terms(text)).toEqual(expected));
 });
 
