@@ -45,31 +45,25 @@ export class LaneOrigins {
   remember(codes: Uint16Array, starts: Int32Array, length: number, laneBase: number, base: number): void {
     const cap = this.#pos.length;
     const keep = this.#keep;
-    // A chunk of at most `cap` units keeps at most `cap` (most chunks): one forward pass. A longer
-    // one first finds, backwards, the first unit to keep so that at most `cap` are written (a
-    // forward pass over all of it would write the same newest `cap` entries, at a cost per unit).
-    let from = 0;
-    if (length > cap) {
-      from = length;
-      let kept = 0;
-      for (let i = length - 1, d = 0; i >= 0 && kept < cap; i--) {
-        d = i + 1 < length && codes[i] === codes[i + 1] ? d + 1 : 0;
-        if (d < keep) {
-          kept++;
-          from = i;
-        }
+    // Backwards: find the first unit to keep so that at most `cap` are written.
+    let from = length;
+    let kept = 0;
+    for (let i = length - 1, d = 0; i >= 0 && kept < cap; i--) {
+      d = i + 1 < length && codes[i] === codes[i + 1] ? d + 1 : 0;
+      if (d < keep) {
+        kept++;
+        from = i;
       }
     }
     const mask = cap - 1;
     const pos = this.#pos;
     const origin = this.#origin;
     let e = this.#count;
-    // In lane order: a unit is kept when its run ends less than `keep` units after it (its run's end found ahead).
+    // Forwards again, writing in lane order; `d` is now the distance to the run's end, found ahead.
     for (let i = from; i < length; ) {
       let j = i;
-      const c = codes[i];
-      while (j + 1 < length && codes[j + 1] === c) j++;
-      for (let k = j + 1 - keep > i ? j + 1 - keep : i; k <= j; k++) {
+      while (j + 1 < length && codes[j + 1] === codes[i]) j++;
+      for (let k = Math.max(i, j + 1 - keep); k <= j; k++) {
         pos[e & mask] = laneBase + k;
         origin[e & mask] = base + starts[k]!;
         e++;
