@@ -184,6 +184,17 @@ export function readLineFields(buf: Buffer, start: number, end: number, out: Msg
     const vc = buf[v];
     let next: number;
     if (vc === QUOTE) {
+      if (isMsg && keyLen === 4 && k === 0x74 /* text */ && buf[keyStart + 1] === 0x65 && buf[end - 1] === CLOSE_BRACE && buf[end - 2] === QUOTE && end - 2 > v) {
+        // The server writes `text` last: decode up to the line's closing `"}` at once, instead of a
+        // byte loop over the longest field; it is exactly the string when it holds no quote and no
+        // backslash (any such byte decodes to itself), else the walk below reads it.
+        const whole = utf8(buf, v + 1, end - 2);
+        if (whole.indexOf('"') === -1 && whole.indexOf('\\') === -1) {
+          text = whole;
+          i = end - 1;
+          continue;
+        }
+      }
       esc.escaped = false;
       const close = stringEnd(buf, v + 1, end, esc);
       if (close === -1) return LineKind.Full;

@@ -106,7 +106,10 @@ export class StreamContext {
 
   /** Called after a chunk: remember its tail and move the base on. */
   advance(chunk: string): void {
-    this.tail = flatTail(chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS));
+    const tail = chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS);
+    // Live carries (a backtest: a bounded set of streams, replaced every chunk) skip the copy: a
+    // short chunk's slice keeps at most the joined tail alive, and the copy was ~3% of a replay's CPU.
+    this.tail = this.#live && chunk.length < 2 * TAIL_UNITS ? tail : flatTail(tail);
     this.base += chunk.length;
     this.chunks++;
   }
