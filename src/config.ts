@@ -39,7 +39,7 @@ export const limitsSchema = z
      * one such slice of another connection at most.
      */
     sliceMs: z.number().positive().max(1000).default(5),
-    /** Burst allowance on top of the rate. */
+    /** Burst allowance on top of the rate, earned while a connection sends under it (a new connection starts with none). */
     rateBurst: z.number().int().min(1).default(10_000),
     /** Messages of one connection being processed (not yet acked) before its socket is paused. */
     maxInFlight: z.number().int().min(1).default(2000),

@@ -77,7 +77,10 @@ export class IngestConnection implements IngestPeer, IngestLane {
     this.#budget = deps.budget;
     this.#scheduler = deps.scheduler;
     this.#tokenId = deps.tokenId;
-    this.#tokens = deps.limits.rateBurst;
+    // Empty at connect: burst credit is earned by sending under the rate, not handed out per socket.
+    // Full, four flooders opening at once each dumped `rateBurst` (10k) messages into the first second,
+    // and every client's ack waited behind the commits they made; reconnecting refilled it at will.
+    this.#tokens = 0;
     this.#cpuMs = deps.limits.cpuBurstMs;
   }
 

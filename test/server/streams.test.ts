@@ -74,3 +74,22 @@ test('above its rate and in-flight limits a connection is paused, and every mess
   expect(metrics).toMatch(/pkguard_ingest_pauses_total\{reason="in_flight"\} [1-9]/);
   c.close();
 });
+
+test('a new connection starts with no burst: a frame over its rate pauses it at once, and reconnecting grants none', { timeout: 60_000 }, async () => {
+  // A large burst allowance that a connection would have to earn first.
+  const s = await startServer({ config: { limits: { ratePerSecond: 200, rateBurst: 10_000 } } });
+  try {
+    const ratePauses = async () => Number((await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text()).match(/pkguard_ingest_pauses_total\{reason="rate"\} (\d+)/)?.[1] ?? 0);
+    for (let round = 1; round <= 2; round++) {
+      const c = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+      c.send(Array.from({ length: 100 }, (_, i) => ({ type: 'chat', stream: `fresh-${round}`, seq: i + 1, ts: T0, text: '好的' })));
+      await c.ack(`fresh-${round}`, 100);
+      expect(await ratePauses(), `connection ${round} was paused by its first frame`).toBe(round);
+      c.close();
+      await c.closed;
+    }
+  } finally {
+    await s.stop();
+    removeDir(s.dir);
+  }
+});
