@@ -132,9 +132,12 @@ export class IngestConnection implements IngestPeer, IngestLane {
     return this.#queue.length > 0 && !this.#closed && !this.#pausedFor.cpu;
   }
 
-  /** Messages accepted and not yet answered (queued here or in the core). */
+  /**
+   * Messages accepted and not yet answered: queued here, in the core, or answered but waiting for
+   * this turn's reply frame (a drain that closed the socket before that frame went out lost it).
+   */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight + this.#replies.length;
   }
 
   /**
