@@ -14,7 +14,7 @@
  * `--interval <ms>` paces each flooder (default: 20 ms dense, none for batches), so two builds can
  * be compared under the same offered flood; `--server <path>` runs another build's server.
  *
- *   npm run bench:flood -- [--seconds 10] [--flooders 4] [--batch 500] [--same-token] [--dense] [--moderators 3] [--timeline] [--limits '{"ratePerSecond":…}']
+ *   npm run bench:flood -- [--seconds 10] [--flooders 4] [--batch 500] [--same-token] [--dense] [--moderators 3] [--timeline] [--trace MS] [--limits '{"ratePerSecond":…}']
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,9 @@ try {
   let errors = 0;
   const start = performance.now();
   const timeline: [number, number][] = [];
+  // `--trace MS`: every ack slower than MS, by send offset from the first send (where a slow stretch sits).
+  const traceMs = args.includes('--trace') ? Number(opt('--trace', '30')) : undefined;
+  const slowAcks: [number, number][] = [];
   // This process's own event-loop delay per wall-clock second: a lagging bench inflates every ack.
   const benchLoop = new Map<number, number>();
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -85,6 +88,7 @@ try {
     const t0 = sent.get(r.seq);
     if (r.type === 'error') errors++;
     if (t0 !== undefined && args.includes('--timeline')) timeline.push([Date.now() - (performance.now() - t0), performance.now() - t0]);
+    if (t0 !== undefined && traceMs !== undefined && performance.now() - t0 > traceMs) slowAcks.push([t0 - start, performance.now() - t0]);
     if (t0 !== undefined) latency.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
     sent.delete(r.seq);
   });
@@ -116,6 +120,7 @@ try {
       console.error(`${String(sec % 100).padStart(6)} ${f(l)} ${f(benchLoop.get(sec))}    ${f(s?.loopDelayMaxMs)}  ${f(s?.loopDelayP99Ms)} ${f(s?.gcMaxMs)} ${f(s?.journalSyncMaxMs)}  ${f(s?.journalWriteMaxMs)}   ${f(s?.mainCpuPct)}    ${f(s?.mainWaitPct)}   ${f(s?.machineBusyPct)}`);
     }
   }
+  if (traceMs !== undefined) console.error(`acks over ${traceMs} ms (sent at +ms: took ms): ${slowAcks.map(([at, l]) => `${at.toFixed(0)}:${l.toFixed(0)}`).join(' ') || 'none'}`);
   const ms = (us: number) => (us / 1000).toFixed(1);
   const flood = JSON.parse(out || '{}') as { ackedPerSecond?: number };
   console.log(JSON.stringify({ flooders, batch: dense ? 'dense' : batch, sameToken, limits, moderators: moderators.map(({ seen }) => seen), goodClient: { sent: seq, unanswered: sent.size, errors, p50ms: ms(latency.percentile(50)), p99ms: ms(latency.percentile(99)), maxMs: ms(latency.max) }, floodAckedPerSecond: flood.ackedPerSecond }));

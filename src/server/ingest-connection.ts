@@ -4,9 +4,10 @@
  * all replies that became ready in one event-loop turn, usually one journal commit, share a frame,
  * which saves a socket write per message at high rates.
  *
- * Flow control never drops an accepted message. The socket is paused (TCP pushes back on the
- * client) while too many of its messages are in flight or its rate budget is spent, and resumed
- * as they drain. A client that does not read its acks is cut off once its send buffer passes the
+ * Flow control never drops an accepted message. The rate is a shaper, not a gate on reading: a
+ * queued message runs only once the connection's token bucket holds it, so a connection over its
+ * rate is served at its rate in slices rather than in bursts of whole frames; the socket is paused
+ * (TCP pushes back on the client) while it waits for tokens or has too many messages in flight. A client that does not read its acks is cut off once its send buffer passes the
  * limit: its memory cost is bounded and every other connection carries on.
  */
 import type { WebSocket } from 'ws';
@@ -41,6 +42,8 @@ export class IngestConnection implements IngestPeer, IngestLane {
   #inFlightBytes = 0;
   #tokens: number;
   #refilledAt = Date.now();
+  /** The rate the bucket last refilled at (messages per second): its fair share now. */
+  #rate = 1;
   #pausedFor = { inFlight: false, rate: false, cpu: false };
   /** CPU budget in ms (may go negative: then paused until it refills). */
   #cpuMs: number;
@@ -94,7 +97,6 @@ export class IngestConnection implements IngestPeer, IngestLane {
       this.send(frame);
       return;
     }
-    this.#spend(frame.items.length);
     const valid: IngestMessage[] = [];
     for (let i = 0; i < frame.items.length; i++) {
       const raw = frame.items[i];
@@ -107,7 +109,13 @@ export class IngestConnection implements IngestPeer, IngestLane {
       if (!decoded.ok) this.send(decoded.error);
       else valid.push(decoded.message);
     }
-    if (valid.length === 0) return;
+    // Refused items are answered at once, but still spend tokens: a flood of garbage is paced too.
+    this.#refill();
+    this.#tokens -= frame.items.length - valid.length;
+    if (valid.length === 0) {
+      this.#gateRate();
+      return;
+    }
     // Counted from acceptance, so a connection whose frames wait for their turn stops being read.
     const bytes = Math.ceil((data.length * valid.length) / frame.items.length);
     this.#inFlight += valid.length;
@@ -115,21 +123,23 @@ export class IngestConnection implements IngestPeer, IngestLane {
     if ((this.#inFlight >= this.#limits.maxInFlight || this.#inFlightBytes >= this.#limits.maxInFlightBytes) && !this.#pausedFor.inFlight) this.#pause('inFlight');
     // At once when nobody waits and the turn has room; otherwise in turn, a time-bounded slice at
     // a time, least-served connection first (ingest-scheduler.ts).
-    if (this.#queue.length === 0 && valid.length <= this.#limits.sliceSize && !this.#pausedFor.cpu && this.#scheduler.mayRunNow()) {
+    if (this.#queue.length === 0 && valid.length <= this.#limits.sliceSize && !this.#pausedFor.cpu && !this.#pausedFor.rate && this.#tokens >= valid.length && this.#scheduler.mayRunNow()) {
+      this.#tokens -= valid.length;
       this.#scheduler.account(this, this.#process(valid, frame.batch, bytes));
       return;
     }
     this.#queue.push({ msgs: valid, batch: frame.batch, bytes });
+    this.#gateRate();
     if (this.pending) this.#scheduler.wake(this);
   }
 
   /**
-   * Has queued messages it may run now. A connection over its CPU budget waits for the refill with
-   * its queue: pausing the socket alone stops new frames, while the ones already queued (up to
-   * `maxInFlight` messages or `maxInFlightBytes`) would still take the core at full speed.
+   * Has queued messages it may run now. A connection over its CPU budget or waiting for rate tokens
+   * waits with its queue: pausing the socket alone stops new frames, while the ones already queued
+   * (up to `maxInFlight` messages or `maxInFlightBytes`) would still take the core at full speed.
    */
   get pending(): boolean {
-    return this.#queue.length > 0 && !this.#closed && !this.#pausedFor.cpu;
+    return this.#queue.length > 0 && !this.#closed && !this.#pausedFor.cpu && !this.#pausedFor.rate;
   }
 
   /**
@@ -158,9 +168,15 @@ export class IngestConnection implements IngestPeer, IngestLane {
   runSlice(maxMs: number): number {
     const head = this.#queue[0];
     if (!head || this.#closed) return 0;
+    // As many as the bucket holds (a draining server answers everything queued, whatever it holds).
+    const allowed = this.#draining ? Infinity : Math.floor(this.#refill());
+    if (allowed < 1) {
+      this.#gateRate();
+      return 0;
+    }
     let end = this.#at;
     let units = 0;
-    const max = Math.min(head.msgs.length, this.#at + this.#limits.sliceSize);
+    const max = Math.min(head.msgs.length, this.#at + this.#limits.sliceSize, this.#at + allowed);
     do units += costUnits(head.msgs[end++]!);
     while (end < max && (units + costUnits(head.msgs[end]!)) * this.#msPerUnit <= maxMs);
     const msgs = this.#at === 0 && end === head.msgs.length ? head.msgs : head.msgs.slice(this.#at, end);
@@ -169,7 +185,9 @@ export class IngestConnection implements IngestPeer, IngestLane {
       this.#queue.shift();
       this.#at = 0;
     } else this.#at = end;
+    this.#tokens -= msgs.length;
     const ms = this.#process(msgs, head.batch, bytes);
+    this.#gateRate();
     // A moving average, so one slow slice (a GC, a cold path) does not shrink the next ones for long.
     this.#msPerUnit = this.#msPerUnit * 0.7 + (ms / units) * 0.3;
     return ms;
@@ -243,20 +261,29 @@ export class IngestConnection implements IngestPeer, IngestLane {
   }
 
   /**
-   * Token bucket: a frame always goes through, but an overdrawn budget pauses reading until it
-   * refills. It refills at the connection's fair share of its own, its token's and the node's caps.
+   * Token bucket, refilled at the connection's fair share of its own, its token's and the node's
+   * caps, up to `rateBurst`; returns the tokens held.
    */
-  #spend(n: number): void {
+  #refill(): number {
     const now = Date.now();
-    const ratePerSecond = this.#budget.rateFor(this, this.#tokenId, now);
-    const { rateBurst } = this.#limits;
-    this.#tokens = Math.min(rateBurst, this.#tokens + ((now - this.#refilledAt) * ratePerSecond) / 1000) - n;
+    this.#rate = this.#budget.rateFor(this, this.#tokenId, now);
+    this.#tokens = Math.min(this.#limits.rateBurst, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
     this.#refilledAt = now;
-    if (this.#tokens < 0 && !this.#pausedFor.rate && !this.#draining) {
-      this.#pause('rate');
-      const waitMs = Math.ceil((-this.#tokens * 1000) / ratePerSecond);
-      this.#resumeTimer = setTimeout(() => this.#resume('rate'), waitMs);
-    }
+    return this.#tokens;
+  }
+
+  /**
+   * Waits (socket and queue paused) until the bucket holds the head frame's next slice and any debt
+   * is paid. Charging a whole frame up front instead let four flooders opening at once each put a
+   * 500-message frame through in one go, and every client's ack waited behind the bursts.
+   */
+  #gateRate(): void {
+    if (this.#draining || this.#pausedFor.rate || this.#closed) return;
+    const head = this.#queue[0];
+    const need = head ? Math.min(this.#limits.sliceSize, head.msgs.length - this.#at, this.#limits.rateBurst) : 0;
+    if (this.#tokens >= need) return;
+    this.#pause('rate');
+    this.#resumeTimer = setTimeout(() => this.#resume('rate'), Math.ceil(((need - this.#tokens) * 1000) / this.#rate));
   }
 
   /** The core's fan-out of this connection's flags and signals (feed frames) counts against its CPU budget too. */
@@ -293,7 +320,7 @@ export class IngestConnection implements IngestPeer, IngestLane {
 
   #resume(why: 'inFlight' | 'rate' | 'cpu'): void {
     this.#pausedFor[why] = false;
-    if (why === 'cpu' && this.pending) this.#scheduler.wake(this);
+    if (why !== 'inFlight' && this.pending) this.#scheduler.wake(this);
     if (!this.#pausedFor.inFlight && !this.#pausedFor.rate && !this.#pausedFor.cpu && !this.#closed) this.ws.resume();
   }
 

@@ -20,7 +20,7 @@ async function server(config: Record<string, unknown> = {}): Promise<ServerProce
 }
 const http = (s: ServerProcess, path: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${s.port}${path}`, { headers });
 
-test('/healthz names no filesystem path and answers 503 during a drain, before the listener closes', async () => {
+test('/healthz names no filesystem path and answers 503 during a drain, before the listener closes', { timeout: 60_000 }, async () => {
   const s = await server({ limits: { drainNoticeMs: 600 } });
   const ok = await http(s, '/healthz');
   expect(ok.status).toBe(200);
@@ -39,7 +39,7 @@ test('/healthz names no filesystem path and answers 503 during a drain, before t
   expect(await draining!.json()).toMatchObject({ ready: false, draining: true });
 });
 
-test('/metrics asks for a token when the config names one', async () => {
+test('/metrics asks for a token when the config names one', { timeout: 60_000 }, async () => {
   const s = await server({ tokens: { ...TOKENS, metrics: ['metrics-token-0123456789abcdef'] } });
   expect((await http(s, '/metrics')).status).toBe(401);
   expect((await http(s, '/metrics', { authorization: 'Bearer wrong-token-0123456789abcdef' })).status).toBe(401);
@@ -48,7 +48,7 @@ test('/metrics asks for a token when the config names one', async () => {
   expect(await good.text()).toContain('pkguard_journal_writable 1');
 });
 
-test('an empty array frame gets an error, on ingest and on the feed', async () => {
+test('an empty array frame gets an error, on ingest and on the feed', { timeout: 60_000 }, async () => {
   const s = await server();
   const ing = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
   ing.send([]);
@@ -60,7 +60,7 @@ test('an empty array frame gets an error, on ingest and on the feed', async () =
   feed.close();
 });
 
-test('a flood is paced to its fair share of the node; a light client on the same token is never paused', async () => {
+test('a flood is paced to its fair share of the node; a light client on the same token is never paused', { timeout: 60_000 }, async () => {
   const s = await server({ limits: { globalRatePerSecond: 2000, tokenRatePerSecond: 2000, rateBurst: 500, sliceSize: 50 } });
   const flood = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
   const light = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
@@ -88,7 +88,7 @@ test('a flood is paced to its fair share of the node; a light client on the same
   light.close();
 });
 
-test('flag-dense chat lines are paced by the CPU they cost, fan-out included, not by their count', async () => {
+test('flag-dense chat lines are paced by the CPU they cost, fan-out included, not by their count', { timeout: 60_000 }, async () => {
   const s = await server({ limits: { cpuShare: 0.2, cpuBurstMs: 10 } });
   const troll = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
   const moderator = await Client.open(s.url('/feed', TOKENS.moderator[0]));

@@ -80,14 +80,45 @@ test('a new connection starts with no burst: a frame over its rate pauses it at 
   const s = await startServer({ config: { limits: { ratePerSecond: 200, rateBurst: 10_000 } } });
   try {
     const ratePauses = async () => Number((await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text()).match(/pkguard_ingest_pauses_total\{reason="rate"\} (\d+)/)?.[1] ?? 0);
+    // Each connection waits for its tokens (100 messages at 200/s, slice by slice): with any credit
+    // at connect (rateBurst is 10k) it would not wait at all, the second time neither.
+    const waits: number[] = [];
     for (let round = 1; round <= 2; round++) {
+      const before = await ratePauses();
       const c = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
       c.send(Array.from({ length: 100 }, (_, i) => ({ type: 'chat', stream: `fresh-${round}`, seq: i + 1, ts: T0, text: '好的' })));
       await c.ack(`fresh-${round}`, 100);
-      expect(await ratePauses(), `connection ${round} was paused by its first frame`).toBe(round);
+      waits.push((await ratePauses()) - before);
+      expect(waits[round - 1], `connection ${round} waited for tokens on its first frame`).toBeGreaterThanOrEqual(1);
       c.close();
       await c.closed;
     }
+  } finally {
+    await s.stop();
+    removeDir(s.dir);
+  }
+});
+
+test('the rate shapes, it does not admit bursts: a frame over the rate is served at the rate, slice by slice', { timeout: 60_000 }, async () => {
+  const s = await startServer({ config: { limits: { ratePerSecond: 500, rateBurst: 10_000 } } });
+  try {
+    const c = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+    const ackedAt: number[] = [];
+    c.ws.on('message', (data: Buffer) => {
+      const parsed = JSON.parse(data.toString()) as { type: string } | { type: string }[];
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) if (m.type === 'ack') ackedAt.push(performance.now());
+    });
+    const sent = performance.now();
+    c.send(Array.from({ length: 500 }, (_, i) => ({ type: 'chat', stream: 'shaped', seq: i + 1, ts: T0, text: '好的' })));
+    await c.ack('shaped', 500);
+    expect(c.of('error')).toEqual([]);
+    // Charged per frame, all 500 ran at once and the socket then sat paused for a second. Shaped,
+    // no window holds more than its tokens: 500/s, plus at most one slice (64) of rounding.
+    for (const at of ackedAt) {
+      const inWindow = ackedAt.filter((t) => t >= at && t < at + 250).length;
+      expect(inWindow, `acks within 250 ms of one at +${(at - sent).toFixed(0)} ms`).toBeLessThanOrEqual(500 * 0.25 + 64);
+    }
+    expect(ackedAt.at(-1)! - sent).toBeGreaterThanOrEqual(800); // 500 messages at 500/s from an empty bucket
   } finally {
     await s.stop();
     removeDir(s.dir);
