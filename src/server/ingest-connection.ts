@@ -267,7 +267,11 @@ export class IngestConnection implements IngestPeer, IngestLane {
   #refill(): number {
     const now = Date.now();
     this.#rate = this.#budget.rateFor(this, this.#tokenId, now);
-    this.#tokens = Math.min(this.#limits.rateBurst, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
+    // Credit is earned by sending under the rate: while messages wait, the bucket fills to one slice
+    // at most. Otherwise the time a flooder's queue spent behind a busy event loop came back as a
+    // burst of up to `rateBurst` messages, just when the node was short of CPU.
+    const cap = this.#queue.length > 0 ? Math.min(this.#limits.rateBurst, Math.max(this.#tokens, this.#limits.sliceSize)) : this.#limits.rateBurst;
+    this.#tokens = Math.min(cap, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
     this.#refilledAt = now;
     return this.#tokens;
   }
