@@ -18,7 +18,7 @@ import type { Metrics } from '../metrics.js';
 import type { WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 import type { Ack, CommandResult, CoreHealth, FlagEntry, FlagHistory, IngestPeer, ModeratorCommand, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
-import type { CoreSide } from '../service.js';
+import type { CoreSide } from '../core-side.js';
 import { type FromCore, type Signal, type ToCore, HISTORY_PAGE } from './ingest-core-wire.js';
 
 export interface CoreThreadParts {

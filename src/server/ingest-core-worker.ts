@@ -1,6 +1,6 @@
 /**
  * The core thread's entry (`coreThread`, see ingest-core-thread.ts): the same core side the
- * single-threaded server opens (service.ts `openCoreSide`: lexicon, scanner, processor over the
+ * single-threaded server opens (core-side.ts `openCoreSide`: lexicon, scanner, processor over the
  * file journal, reload, idle sweep), driven by the main thread's posts, its outbox calls and
  * answers posted back in order, once per event-loop turn.
  */
@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { ServerConfig } from '../config.js';
 import { Metrics } from '../metrics.js';
-import { openCoreSide, type CoreSide } from '../service.js';
+import { openCoreSide, type CoreSide } from '../core-side.js';
 import type { FlagEntry, IngestPeer, Outbox } from '../stream/contracts.js';
 import type { ErrorShape, FromCore, Signal, ToCore } from './ingest-core-wire.js';
 
