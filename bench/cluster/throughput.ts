@@ -15,7 +15,7 @@
  * Each cluster step also prints the node's commit timeline (queued, fence, send, stored).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,20 @@ function commitTimeline(before: Histograms, after: Histograms): Record<string, u
   return out;
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
 async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' });
@@ -156,8 +170,8 @@ async function main(): Promise<void> {
     servers.push(node);
     await clusterReady(node);
     const sides = [
-      { name: 'single', url: single.url },
-      { name: 'cluster', url: node.url },
+      { name: 'single', url: single.url, pid: single.pid },
+      { name: 'cluster', url: node.url, pid: node.pid },
     ];
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
@@ -171,11 +185,16 @@ async function main(): Promise<void> {
           let step: Step | undefined;
           for (let t = 0; t < Number(o.tries) && !step?.held; t++) {
             const before = side.name.startsWith('cluster') ? await commitHistograms(side.url) : undefined;
+            const cpu0 = { server: cpuMs(side.pid), nats: cpuMs(nats.proc.pid) };
             const r = await load(side.url, rate, round * 1000 + s);
+            // CPU per 1,000 messages acked over the whole step (warm-up included): the server's and nats-server's.
+            const acked = r.measuredAcked * (1 + Number(o.warmup) / Number(o.step));
+            const per1k = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +(((b - a) / acked) * 1000).toFixed(1));
+            const cpu = { serverMsPer1k: per1k(cpu0.server, cpuMs(side.pid)), natsMsPer1k: per1k(cpu0.nats, cpuMs(nats.proc.pid)) };
             const timeline = before ? commitTimeline(before, await commitHistograms(side.url)) : undefined;
             const got = r.measuredAcked / r.measuredSeconds;
             step = { side: side.name, offered: rate * streams, rate: got, p99: r.ack.p99, errors: r.errors + r.unanswered, held: r.errors === 0 && r.unanswered === 0 && r.ack.p99 <= bound && got >= 0.95 * rate * streams };
-            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}), ...(timeline ? { commit: timeline } : {}) })}\n`);
+            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}), cpu, ...(timeline ? { commit: timeline } : {}) })}\n`);
           }
           if (step!.held) best[side.name] = Math.max(best[side.name]!, step!.rate);
           else going[side.name] = false;
