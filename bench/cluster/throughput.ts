@@ -10,9 +10,11 @@
  * the offered rate acked. Reports each side's highest held rate and their ratio, per round.
  *
  *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
- *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20]
+ *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20] [--partitions 64[,8...]]
  * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
- * Each cluster step also prints the node's commit timeline (queued, fence, send, stored).
+ * Each cluster step also prints the node's commit timeline (queued, fence, send, stored) and the CPU
+ * the server and nats-server used per 1,000 acked messages. `--partitions 64,8` adds a cluster side
+ * per further value: a node of its own cluster (its own prefix) with that many partitions.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +38,8 @@ const { values: o } = parseArgs({
     tries: { type: 'string', default: '2' },
     'max-steps': { type: 'string', default: '20' },
     profile: { type: 'boolean', default: false },
+    /** One cluster side per value, each a node of its own cluster (own prefix) on the same nats-server. */
+    partitions: { type: 'string', default: '64' },
   },
 });
 const streams = Number(o.streams);
@@ -136,18 +140,18 @@ async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess
   return { url: `nats://127.0.0.1:${port}`, proc };
 }
 
-async function clusterReady(server: ServerUnderTest): Promise<void> {
+async function clusterReady(server: ServerUnderTest, partitions: number): Promise<void> {
   const http = server.url.replace(/^ws/, 'http');
   for (let i = 0; i < 240; i++) {
     try {
       const h = (await (await fetch(`${http}/healthz`)).json()) as { ready: boolean; cluster: { partitions: number[]; unserved: number[] } };
-      if (h.ready && h.cluster.partitions.length === 64 && h.cluster.unserved.length === 0) return;
+      if (h.ready && h.cluster.partitions.length === partitions && h.cluster.unserved.length === 0) return;
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error('the cluster node did not take all 64 partitions');
+  throw new Error(`the cluster node did not take all ${partitions} partitions`);
 }
 
 async function main(): Promise<void> {
@@ -166,19 +170,21 @@ async function main(): Promise<void> {
   try {
     const single = await startServerProcess();
     servers.push(single);
-    const node = await startServerProcess({ profile: o.profile, config: { cluster: { servers: nats.url, nodeId: 'tp1' } } });
-    servers.push(node);
-    await clusterReady(node);
-    const sides = [
-      { name: 'single', url: single.url, pid: single.pid },
-      { name: 'cluster', url: node.url, pid: node.pid },
-    ];
+    const counts = o.partitions.split(',').map(Number);
+    const sides: { name: string; url: string; pid: number }[] = [{ name: 'single', url: single.url, pid: single.pid }];
+    for (const [i, partitions] of counts.entries()) {
+      const node = await startServerProcess({ profile: o.profile && i === 0, config: { cluster: { servers: nats.url, nodeId: `tp${i + 1}`, partitions, prefix: i === 0 ? 'pkguard' : `pkguard${i}` } } });
+      servers.push(node);
+      await clusterReady(node, partitions);
+      sides.push({ name: i === 0 ? 'cluster' : `cluster-p${partitions}`, url: node.url, pid: node.pid });
+    }
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
       const best: Record<string, number> = Object.fromEntries(sides.map((x) => [x.name, 0]));
       const going: Record<string, boolean> = Object.fromEntries(sides.map((x) => [x.name, true]));
       let rate = Number(o.rate);
       for (let s = 0; s < Number(o['max-steps']) && Object.values(going).some(Boolean); s++) {
+        // Alternating order, so every side sees the machine's drift the same way.
         const order = s % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
           if (!going[side.name]) continue;
@@ -202,7 +208,8 @@ async function main(): Promise<void> {
         rate *= 1.25;
       }
       summary.push({ single: best.single!, cluster: best.cluster! });
-      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}\n`);
+      const others = sides.slice(2).map((x) => `, ${x.name} ${Math.round(best[x.name]!)} msg/s (ratio ${(best[x.name]! / Math.max(1, best.single!)).toFixed(2)})`).join('');
+      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}${others}\n`);
     }
     const ratios = summary.map((x) => x.cluster / Math.max(1, x.single)).sort((a, b) => a - b);
     process.stdout.write(`ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}\n`);
