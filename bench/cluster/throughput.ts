@@ -11,10 +11,12 @@
  *
  *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
  *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20] [--partitions 64[,8...]]
+ *        [--base /work/base]
  * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
  * Each cluster step also prints the node's commit timeline (queued, fence, send, stored) and the CPU
  * the server and nats-server used per 1,000 acked messages. `--partitions 64,8` adds a cluster side
- * per further value: a node of its own cluster (its own prefix) with that many partitions.
+ * per further value: a node of its own cluster (its own prefix) with that many partitions; `--base
+ * DIR` a cluster side running DIR's build (A/B in one ramp).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,6 +42,8 @@ const { values: o } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** One cluster side per value, each a node of its own cluster (own prefix) on the same nats-server. */
     partitions: { type: 'string', default: '64' },
+    /** A checkout of another build (e.g. /work/base): adds a cluster side running its server (64 partitions). */
+    base: { type: 'string' },
   },
 });
 const streams = Number(o.streams);
@@ -178,6 +182,12 @@ async function main(): Promise<void> {
       await clusterReady(node, partitions);
       sides.push({ name: i === 0 ? 'cluster' : `cluster-p${partitions}`, url: node.url, pid: node.pid });
     }
+    if (o.base) {
+      const node = await startServerProcess({ main: join(o.base, 'dist/src/cli/main.js'), config: { cluster: { servers: nats.url, nodeId: 'tpb', prefix: 'pkguardb' } } });
+      servers.push(node);
+      await clusterReady(node, 64);
+      sides.push({ name: 'cluster-base', url: node.url, pid: node.pid });
+    }
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
       const best: Record<string, number> = Object.fromEntries(sides.map((x) => [x.name, 0]));
@@ -218,7 +228,13 @@ async function main(): Promise<void> {
     const node = servers[1];
     if (node?.profileDir) {
       process.stdout.write(`cluster node CPU profile, self time:\n${summarizeProfile(node.profileDir, 30).map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
-      process.stdout.write(`by file:\n${summarizeProfile(node.profileDir, 20, 'file').map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+      const files = summarizeProfile(node.profileDir, 500, 'file');
+      process.stdout.write(`by file:\n${files.slice(0, 20).map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+      // By layer: where a cluster node's CPU goes besides what the single process also does.
+      const layer = (f: string) => (/^\(idle\)/.test(f) ? 'idle' : /@nats-io/.test(f) ? 'nats client' : /dist\/src\/cluster\//.test(f) ? 'pkguard cluster' : /dist\/src\//.test(f) ? 'pkguard core (as single)' : /node_modules/.test(f) ? 'other packages' : 'node internals, GC, I/O');
+      const layers = new Map<string, number>();
+      for (const f of files) layers.set(layer(f.fn), (layers.get(layer(f.fn)) ?? 0) + f.selfPct);
+      process.stdout.write(`by layer:\n${[...layers].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${v.toFixed(1).padStart(5)}%  ${k}`).join('\n')}\n`);
     }
     for (const s of servers) removeServerDir(s);
     nats.proc.kill('SIGTERM');

@@ -1,32 +1,38 @@
 /**
  * The stream core's log for one partition, on the JetStream events stream: the cluster's
- * `StreamLog`. Records are published under the partition's subjects (subjects.ts), in order, with
- * a `Nats-Msg-Id` each, so re-publishing after a rebuild stores nothing twice.
+ * `StreamLog`. Every record a commit makes goes inside a `batch` message on the partition's one
+ * batch subject (`ev.<p>.~.batch`, events.ts BatchEvent v2), in the order the core made it: message
+ * records with their flags, levels, shutdowns, restores, ... Each batch has a `Nats-Msg-Id`, so a
+ * publish retried stores nothing twice.
  *
- * A flag's id is the JetStream sequence of the message that stores it, so ids are global and in
- * order across the cluster (`since` reads the one events stream). That is why a message record
- * travels split: one `flag` message per flag (its id is assigned as it is stored, and returned to
- * the processor as a rename of its provisional id), then the `msg` record itself without them.
- * Replay joins them again; flags whose `msg` record never came (their batch was refused, or the
- * owner died between the two) are dropped: that message was never acked, and is processed again.
+ * A flag's id is where it is stored: `f<batch sequence * FLAG_ID_SPAN + its place among the batch's
+ * flags>` (events.ts), so ids are global and in order across the cluster (`since` reads the one
+ * events stream). The processor gets them as renames of its provisional ids once the batch is
+ * stored; a record that cites a flag of its own commit (shutdown, retract, recommend) starts a
+ * new batch, sent once the one holding the flag is stored.
  *
- * Fencing, on the records themselves: the partition's message records travel in `batch` messages
- * on one subject per partition (`ev.<p>.~.batch`), and each batch is published expecting the
- * sequence of the partition's previous batch (`Nats-Expected-Last-Subject-Sequence`). A new owner
- * writes an empty batch there on takeover (after its fence, before its replay), so every later
- * batch of an owner that lost the partition expects a stale sequence and is refused by JetStream
- * itself, however late it arrives: a pause between sending and reading an ack changes nothing. The
- * check cannot be made by the paused owner (it ran before the pause) nor be lost on the way.
- * Records of other kinds (level, shutdown, restore, ...) have subjects of their own that the
- * readers filter on; each is sent only once a batch of this owner sent before it in the same
- * commit is stored (an empty one when the commit has no message record), so one refused batch
- * stops the rest of its commit. (Level records, audit only, wait for the batch after them: one
- * wait per commit, not one per message whose level moved.) What stays outside the condition: a
- * flag (sent just before its batch, since its id is its sequence) and the records that follow a
- * batch stored before the takeover when the owner paused between that store and reading its ack. A flag carries a message id, so
- * the new owner's flag for the same message is the same stored message (JetStream's duplicate
- * window), not a second one. (nats-server 2.9 checks the expected sequence against the message's
- * own subject only and has no atomic batch publish, hence one conditional subject per partition.)
+ * Fencing, on the records themselves: each batch is published expecting the sequence of the
+ * partition's previous batch (`Nats-Expected-Last-Subject-Sequence`). A new owner writes an empty
+ * batch there on takeover (after its fence, before its replay), so every later batch of an owner
+ * that lost the partition expects a stale sequence and is refused by JetStream itself, however late
+ * it arrives: a pause anywhere (before sending, between a batch stored and its ack read) changes
+ * nothing, and since every record is inside a batch, nothing that owner sends after the takeover is
+ * stored. Batch message ids carry the owner's takeover sequence (JetStream checks a message id
+ * before the expected sequence: another owner's batch must not pass as a duplicate). (nats-server
+ * 2.9 checks the expected sequence against the message's own subject only and has no atomic batch
+ * publish, hence one conditional subject per partition and everything inside its messages.)
+ *
+ * Copies: a shutdown or restore is also published, once its batch is stored, on its stream's own
+ * subject (`ev.<p>.<stream>.shutdown|restore`, header `Pkguard-Copy`, message id
+ * `shutdown|restore:<stream>:<epoch>`) for control systems' durable consumers and a starting node's
+ * shut-down set. A copy repeats a record already in the fenced history (readers of the history skip
+ * it); a takeover makes the copies of the shutdowns and restores it replayed again (copyAgain, same ids), so
+ * an owner that died between the batch and its copy leaves none missing.
+ *
+ * Older histories replay as written: session 12's batches of message records with their flags
+ * stored before them, one `flag` message each (id `f<sequence>`; flags whose batch never came are
+ * dropped: that message was never acked), and other records on their own subjects; before that, one
+ * `msg` record per message.
  *
  * The fence (`fence.<p>` on a stream of its own that keeps the last message per subject) orders
  * takeovers (compare-and-set, retried) and is moved before a snapshot is written.
@@ -105,6 +111,8 @@ export class JetStreamLog implements StreamLog {
   #failure: Error | undefined;
   /** Sequence of the fence this owner wrote last (0: none yet, appends are refused). */
   #fenceSeq = 0;
+  /** The last shutdown and restore per stream the last replay read from batches (copyAgain()). */
+  #replayedCopies: (StreamRecord & { t: 'shutdown' | 'restore' })[] = [];
   /** Sequence of the partition's last batch, written by this owner (its takeover's empty one first). */
   #batchSeq = 0;
   /** Settles once the last batch sent is stored (rejects: refused, or its outcome unknown). */
@@ -759,11 +767,20 @@ export class JetStreamLog implements StreamLog {
       void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
     for (const key of [...flags.keys()]) drop(key);
-    // An owner that died between storing a batch and its copies left them unmade: made again, under
-    // the same message ids (a copy that exists is not stored twice within the duplicate window).
-    await Promise.all([...copies.values()].map((rec) => this.#sendCopy(this.#subjects.event(rec.stream, rec.t), JSON.stringify(rec), `${rec.t}:${rec.stream}:${rec.epoch}`)));
+    this.#replayedCopies = [...copies.values()];
     if (this.orphanFlags > 0) this.#warn('events_orphan_flags', { partition: this.#p, flags: this.orphanFlags });
     this.#sinceSnapshot = this.replayed;
+  }
+
+  /**
+   * After the replay, by the owner: the copies of the shutdowns and restores it read are made again
+   * (an owner that died between a batch and its copies left them unmade), under the same message ids,
+   * so a copy that exists is not stored twice within the duplicate window.
+   */
+  async copyAgain(): Promise<void> {
+    const recs = this.#replayedCopies;
+    this.#replayedCopies = [];
+    await Promise.all(recs.map((rec) => this.#sendCopy(this.#subjects.event(rec.stream, rec.t), JSON.stringify(rec), `${rec.t}:${rec.stream}:${rec.epoch}`)));
   }
 
   /** Sequence of the partition's newest event (0: none). */

@@ -120,6 +120,7 @@ export class PartitionWorker {
     try {
       await log.fence(); // before the replay: an old owner's later appends are refused
       this.#processor = await this.#open(log);
+      await log.copyAgain();
     } finally {
       slot();
     }
