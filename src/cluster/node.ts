@@ -620,7 +620,8 @@ export class ClusterNode implements StreamService, FlagHistory {
    * (events.ts; older flags: their sequence), so `history` counts back in those numbers.
    */
   async lastFlagNumber(): Promise<number> {
-    return ((await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq + 1) * FLAG_ID_SPAN - 1;
+    const last = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+    return last === 0 ? 0 : (last + 1) * FLAG_ID_SPAN - 1;
   }
 
   /** The oldest flag number still held once the events stream's age limit removed older events. */
