@@ -10,12 +10,16 @@
  * the offered rate acked. Reports each side's highest held rate and their ratio, per round.
  *
  *   node dist/bench/cluster/throughput.js [--streams 1000] [--rate 2] [--step 8] [--warmup 3]
- *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20]
+ *        [--p99 50] [--rounds 1] [--tries 2] [--profile] [--max-steps 20] [--partitions 64[,8...]]
+ *        [--base /work/base]
  * Build first (npm run build). `--profile` writes the cluster node's CPU profile summary at the end.
- * Each cluster step also prints the node's commit timeline (queued, fence, send, stored).
+ * Each cluster step also prints the node's commit timeline (queued, fence, send, stored) and the CPU
+ * the server and nats-server used per 1,000 acked messages. `--partitions 64,8` adds a cluster side
+ * per further value: a node of its own cluster (its own prefix) with that many partitions; `--base
+ * DIR` a cluster side running DIR's build (A/B in one ramp).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +40,10 @@ const { values: o } = parseArgs({
     tries: { type: 'string', default: '2' },
     'max-steps': { type: 'string', default: '20' },
     profile: { type: 'boolean', default: false },
+    /** One cluster side per value, each a node of its own cluster (own prefix) on the same nats-server. */
+    partitions: { type: 'string', default: '64' },
+    /** A checkout of another build (e.g. /work/base): adds a cluster side running its server (64 partitions). */
+    base: { type: 'string' },
   },
 });
 const streams = Number(o.streams);
@@ -115,6 +123,20 @@ function commitTimeline(before: Histograms, after: Histograms): Record<string, u
   return out;
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = 100;
+
 async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const proc = spawn('/usr/sbin/nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' });
@@ -122,18 +144,18 @@ async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess
   return { url: `nats://127.0.0.1:${port}`, proc };
 }
 
-async function clusterReady(server: ServerUnderTest): Promise<void> {
+async function clusterReady(server: ServerUnderTest, partitions: number): Promise<void> {
   const http = server.url.replace(/^ws/, 'http');
   for (let i = 0; i < 240; i++) {
     try {
       const h = (await (await fetch(`${http}/healthz`)).json()) as { ready: boolean; cluster: { partitions: number[]; unserved: number[] } };
-      if (h.ready && h.cluster.partitions.length === 64 && h.cluster.unserved.length === 0) return;
+      if (h.ready && h.cluster.partitions.length === partitions && h.cluster.unserved.length === 0) return;
     } catch {
       /* not up yet */
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error('the cluster node did not take all 64 partitions');
+  throw new Error(`the cluster node did not take all ${partitions} partitions`);
 }
 
 async function main(): Promise<void> {
@@ -152,30 +174,43 @@ async function main(): Promise<void> {
   try {
     const single = await startServerProcess();
     servers.push(single);
-    const node = await startServerProcess({ profile: o.profile, config: { cluster: { servers: nats.url, nodeId: 'tp1' } } });
-    servers.push(node);
-    await clusterReady(node);
-    const sides = [
-      { name: 'single', url: single.url },
-      { name: 'cluster', url: node.url },
-    ];
+    const counts = o.partitions.split(',').map(Number);
+    const sides: { name: string; url: string; pid: number }[] = [{ name: 'single', url: single.url, pid: single.pid }];
+    for (const [i, partitions] of counts.entries()) {
+      const node = await startServerProcess({ profile: o.profile && i === 0, config: { cluster: { servers: nats.url, nodeId: `tp${i + 1}`, partitions, prefix: i === 0 ? 'pkguard' : `pkguard${i}` } } });
+      servers.push(node);
+      await clusterReady(node, partitions);
+      sides.push({ name: i === 0 ? 'cluster' : `cluster-p${partitions}`, url: node.url, pid: node.pid });
+    }
+    if (o.base) {
+      const node = await startServerProcess({ main: join(o.base, 'dist/src/cli/main.js'), config: { cluster: { servers: nats.url, nodeId: 'tpb', prefix: 'pkguardb' } } });
+      servers.push(node);
+      await clusterReady(node, 64);
+      sides.push({ name: 'cluster-base', url: node.url, pid: node.pid });
+    }
     const summary: { single: number; cluster: number }[] = [];
     for (let round = 1; round <= Number(o.rounds); round++) {
       const best: Record<string, number> = Object.fromEntries(sides.map((x) => [x.name, 0]));
       const going: Record<string, boolean> = Object.fromEntries(sides.map((x) => [x.name, true]));
       let rate = Number(o.rate);
       for (let s = 0; s < Number(o['max-steps']) && Object.values(going).some(Boolean); s++) {
+        // Alternating order, so every side sees the machine's drift the same way.
         const order = s % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
           if (!going[side.name]) continue;
           let step: Step | undefined;
           for (let t = 0; t < Number(o.tries) && !step?.held; t++) {
             const before = side.name.startsWith('cluster') ? await commitHistograms(side.url) : undefined;
+            const cpu0 = { server: cpuMs(side.pid), nats: cpuMs(nats.proc.pid) };
             const r = await load(side.url, rate, round * 1000 + s);
+            // CPU per 1,000 messages acked over the whole step (warm-up included): the server's and nats-server's.
+            const acked = r.measuredAcked * (1 + Number(o.warmup) / Number(o.step));
+            const per1k = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +(((b - a) / acked) * 1000).toFixed(1));
+            const cpu = { serverMsPer1k: per1k(cpu0.server, cpuMs(side.pid)), natsMsPer1k: per1k(cpu0.nats, cpuMs(nats.proc.pid)) };
             const timeline = before ? commitTimeline(before, await commitHistograms(side.url)) : undefined;
             const got = r.measuredAcked / r.measuredSeconds;
             step = { side: side.name, offered: rate * streams, rate: got, p99: r.ack.p99, errors: r.errors + r.unanswered, held: r.errors === 0 && r.unanswered === 0 && r.ack.p99 <= bound && got >= 0.95 * rate * streams };
-            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}), ...(timeline ? { commit: timeline } : {}) })}\n`);
+            process.stdout.write(`${JSON.stringify({ round, ...step, rate: Math.round(got), p50: r.ack.p50, max: r.ack.max, ...(r.errors > 0 ? { codes: r.errorCodes } : {}), cpu, ...(timeline ? { commit: timeline } : {}) })}\n`);
           }
           if (step!.held) best[side.name] = Math.max(best[side.name]!, step!.rate);
           else going[side.name] = false;
@@ -183,7 +218,8 @@ async function main(): Promise<void> {
         rate *= 1.25;
       }
       summary.push({ single: best.single!, cluster: best.cluster! });
-      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}\n`);
+      const others = sides.slice(2).map((x) => `, ${x.name} ${Math.round(best[x.name]!)} msg/s (ratio ${(best[x.name]! / Math.max(1, best.single!)).toFixed(2)})`).join('');
+      process.stdout.write(`round ${round}: highest held rate (p99 ack <= ${bound} ms): single ${Math.round(best.single!)} msg/s, one cluster node ${Math.round(best.cluster!)} msg/s, ratio ${(best.cluster! / Math.max(1, best.single!)).toFixed(2)}${others}\n`);
     }
     const ratios = summary.map((x) => x.cluster / Math.max(1, x.single)).sort((a, b) => a - b);
     process.stdout.write(`ratios ${ratios.map((r) => r.toFixed(2)).join(' ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}\n`);
@@ -192,7 +228,13 @@ async function main(): Promise<void> {
     const node = servers[1];
     if (node?.profileDir) {
       process.stdout.write(`cluster node CPU profile, self time:\n${summarizeProfile(node.profileDir, 30).map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
-      process.stdout.write(`by file:\n${summarizeProfile(node.profileDir, 20, 'file').map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+      const files = summarizeProfile(node.profileDir, 500, 'file');
+      process.stdout.write(`by file:\n${files.slice(0, 20).map((p) => `  ${String(p.selfPct).padStart(5)}%  ${p.fn}`).join('\n')}\n`);
+      // By layer: where a cluster node's CPU goes besides what the single process also does.
+      const layer = (f: string) => (/^\(idle\)/.test(f) ? 'idle' : /@nats-io/.test(f) ? 'nats client' : /dist\/src\/cluster\//.test(f) ? 'pkguard cluster' : /dist\/src\//.test(f) ? 'pkguard core (as single)' : /node_modules/.test(f) ? 'other packages' : 'node internals, GC, I/O');
+      const layers = new Map<string, number>();
+      for (const f of files) layers.set(layer(f.fn), (layers.get(layer(f.fn)) ?? 0) + f.selfPct);
+      process.stdout.write(`by layer:\n${[...layers].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${v.toFixed(1).padStart(5)}%  ${k}`).join('\n')}\n`);
     }
     for (const s of servers) removeServerDir(s);
     nats.proc.kill('SIGTERM');

@@ -22,14 +22,63 @@ export interface FlagEvent {
 }
 
 /**
- * The message records of one commit's run (jetstream-log.ts), in order, on `<prefix>.ev.<p>.~.batch`:
- * one JetStream message for many messages' records instead of one each. Their flags are stored
- * before it, one message per flag, as for a single `msg` record.
+ * A partition's records on `<prefix>.ev.<p>.~.batch`, in order: one JetStream message for many
+ * records instead of one each.
+ *
+ * Version 2 (`v: 2`, session 13): every record a commit makes (message records with their flags,
+ * levels, shutdowns, ...) is inside, so every write of an owner carries the fencing condition
+ * (jetstream-log.ts). A flag's id is derived from where it is stored: `f<seq * FLAG_ID_SPAN + i>`,
+ * `seq` the batch's JetStream sequence and `i` the flag's place among the batch's flags (see
+ * flagIdOf). Flags are stored without their id.
+ *
+ * Without `v` (session 12): message records only, their flags stored before the batch, one
+ * `FlagEvent` each (id `f<sequence>`). Older still: one `msg` record per message. Both still replay.
  */
 export interface BatchEvent {
   t: 'batch';
-  records: MessageRecord[];
+  v?: 2;
+  records: StreamRecord[];
 }
+
+/**
+ * Flag ids a v2 batch can give: its flags are numbered `seq * FLAG_ID_SPAN + i`, so ids stay global
+ * and ordered (a later batch has a higher sequence), and above every id of the older layout (`f<seq>`,
+ * a sequence below the batch's). A batch holds fewer flags than this (jetstream-log.ts splits).
+ */
+export const FLAG_ID_SPAN = 1000;
+
+export function flagIdOf(seq: number, index: number): string {
+  return `f${seq * FLAG_ID_SPAN + index}`;
+}
+
+/** The batch sequence and the index within it that a v2 flag number names. */
+export function flagPlace(n: number): { seq: number; index: number } {
+  return { seq: Math.floor(n / FLAG_ID_SPAN), index: n % FLAG_ID_SPAN };
+}
+
+export function isBatchV2(body: unknown): body is BatchEvent & { v: 2 } {
+  return typeof body === 'object' && body !== null && (body as BatchEvent).t === 'batch' && (body as BatchEvent).v === 2 && Array.isArray((body as BatchEvent).records);
+}
+
+/**
+ * The records of a v2 batch stored at `seq`, each message record's flags given their ids (in place:
+ * the body is the caller's parsed copy). Not validated here: readers that rebuild state check each.
+ */
+export function batchRecords(body: BatchEvent, seq: number): StreamRecord[] {
+  let i = 0;
+  for (const r of body.records) {
+    if ((r as { t?: unknown }).t !== 'msg' || !Array.isArray((r as MessageRecord).flags)) continue;
+    for (const f of (r as MessageRecord).flags) (f as { id: string }).id = flagIdOf(seq, i++);
+  }
+  return body.records;
+}
+
+/**
+ * A copy of a shutdown or restore record already stored in a v2 batch, on the stream's own subject
+ * for control systems (durable consumers on `ev.*.*.shutdown`; the id is the deduplication key) and
+ * for a starting node's shut-down set. Readers of the history skip it (it is in the batch).
+ */
+export const H_COPY = 'Pkguard-Copy';
 
 export type ClusterEvent = FlagEvent | BatchEvent | StreamRecord;
 

@@ -1,32 +1,38 @@
 /**
  * The stream core's log for one partition, on the JetStream events stream: the cluster's
- * `StreamLog`. Records are published under the partition's subjects (subjects.ts), in order, with
- * a `Nats-Msg-Id` each, so re-publishing after a rebuild stores nothing twice.
+ * `StreamLog`. Every record a commit makes goes inside a `batch` message on the partition's one
+ * batch subject (`ev.<p>.~.batch`, events.ts BatchEvent v2), in the order the core made it: message
+ * records with their flags, levels, shutdowns, restores, ... Each batch has a `Nats-Msg-Id`, so a
+ * publish retried stores nothing twice.
  *
- * A flag's id is the JetStream sequence of the message that stores it, so ids are global and in
- * order across the cluster (`since` reads the one events stream). That is why a message record
- * travels split: one `flag` message per flag (its id is assigned as it is stored, and returned to
- * the processor as a rename of its provisional id), then the `msg` record itself without them.
- * Replay joins them again; flags whose `msg` record never came (their batch was refused, or the
- * owner died between the two) are dropped: that message was never acked, and is processed again.
+ * A flag's id is where it is stored: `f<batch sequence * FLAG_ID_SPAN + its place among the batch's
+ * flags>` (events.ts), so ids are global and in order across the cluster (`since` reads the one
+ * events stream). The processor gets them as renames of its provisional ids once the batch is
+ * stored; a record that cites a flag of its own commit (shutdown, retract, recommend) starts a
+ * new batch, sent once the one holding the flag is stored.
  *
- * Fencing, on the records themselves: the partition's message records travel in `batch` messages
- * on one subject per partition (`ev.<p>.~.batch`), and each batch is published expecting the
- * sequence of the partition's previous batch (`Nats-Expected-Last-Subject-Sequence`). A new owner
- * writes an empty batch there on takeover (after its fence, before its replay), so every later
- * batch of an owner that lost the partition expects a stale sequence and is refused by JetStream
- * itself, however late it arrives: a pause between sending and reading an ack changes nothing. The
- * check cannot be made by the paused owner (it ran before the pause) nor be lost on the way.
- * Records of other kinds (level, shutdown, restore, ...) have subjects of their own that the
- * readers filter on; each is sent only once a batch of this owner sent before it in the same
- * commit is stored (an empty one when the commit has no message record), so one refused batch
- * stops the rest of its commit. (Level records, audit only, wait for the batch after them: one
- * wait per commit, not one per message whose level moved.) What stays outside the condition: a
- * flag (sent just before its batch, since its id is its sequence) and the records that follow a
- * batch stored before the takeover when the owner paused between that store and reading its ack. A flag carries a message id, so
- * the new owner's flag for the same message is the same stored message (JetStream's duplicate
- * window), not a second one. (nats-server 2.9 checks the expected sequence against the message's
- * own subject only and has no atomic batch publish, hence one conditional subject per partition.)
+ * Fencing, on the records themselves: each batch is published expecting the sequence of the
+ * partition's previous batch (`Nats-Expected-Last-Subject-Sequence`). A new owner writes an empty
+ * batch there on takeover (after its fence, before its replay), so every later batch of an owner
+ * that lost the partition expects a stale sequence and is refused by JetStream itself, however late
+ * it arrives: a pause anywhere (before sending, between a batch stored and its ack read) changes
+ * nothing, and since every record is inside a batch, nothing that owner sends after the takeover is
+ * stored. Batch message ids carry the owner's takeover sequence (JetStream checks a message id
+ * before the expected sequence: another owner's batch must not pass as a duplicate). (nats-server
+ * 2.9 checks the expected sequence against the message's own subject only and has no atomic batch
+ * publish, hence one conditional subject per partition and everything inside its messages.)
+ *
+ * Copies: a shutdown or restore is also published, once its batch is stored, on its stream's own
+ * subject (`ev.<p>.<stream>.shutdown|restore`, header `Pkguard-Copy`, message id
+ * `shutdown|restore:<stream>:<epoch>`) for control systems' durable consumers and a starting node's
+ * shut-down set. A copy repeats a record already in the fenced history (readers of the history skip
+ * it); a takeover makes the copies of the shutdowns and restores it replayed again (copyAgain, same ids), so
+ * an owner that died between the batch and its copy leaves none missing.
+ *
+ * Older histories replay as written: session 12's batches of message records with their flags
+ * stored before them, one `flag` message each (id `f<sequence>`; flags whose batch never came are
+ * dropped: that message was never acked), and other records on their own subjects; before that, one
+ * `msg` record per message.
  *
  * The fence (`fence.<p>` on a stream of its own that keeps the last message per subject) orders
  * takeovers (compare-and-set, retried) and is moved before a snapshot is written.
@@ -39,15 +45,16 @@
  * newest snapshot and reads only the events after its `upTo`.
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import type { Flag } from '../flag.js';
 import type { FlagRenames, StreamLog } from '../stream/log.js';
 import { checkRecord } from '../stream/record-schema.js';
 import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { SnapshotState } from '../stream/log.js';
-import type { BatchEvent, FlagEvent } from './events.js';
+import { batchRecords, FLAG_ID_SPAN, flagIdOf, H_COPY, isBatchV2, type BatchEvent, type FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
 import type { SnapshotStore } from './snapshots.js';
-import type { EventKind, Subjects } from './subjects.js';
+import type { Subjects } from './subjects.js';
 
 const noop = () => {};
 /** A promise whose rejection is reported where it is awaited, not as unhandled. */
@@ -61,6 +68,11 @@ const RENAMES_KEPT = 10_000;
 const REPLAY_YIELD_EVERY = 256;
 /** A provisional id as the node's allocator hands them out (PROVISIONAL_FLAG_BASE and up). */
 const PROVISIONAL = /f8\d{15}/g;
+
+/** The bytes of a v2 batch around its records. */
+const BATCH_OVERHEAD = 40;
+const NO_FLAGS: readonly Flag[] = [];
+const withoutId = ({ id: _id, ...flag }: Flag) => flag;
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
@@ -93,14 +105,14 @@ export class JetStreamLog implements StreamLog {
   #pumping = false;
   /** Settles once every commit so far is stored (rejects once one failed). */
   #committed: Promise<void> = Promise.resolve();
-  /** Settles once the flags of every commit sent so far have their ids. */
-  #flagsNamed: Promise<void> = Promise.resolve();
   /** Provisional id → stored id of recent flags: a shutdown cites flags of earlier appends too. */
   readonly #renamed = new Map<string, string>();
   #pending = 0;
   #failure: Error | undefined;
   /** Sequence of the fence this owner wrote last (0: none yet, appends are refused). */
   #fenceSeq = 0;
+  /** The last shutdown and restore per stream the last replay read from batches (copyAgain()). */
+  #replayedCopies: (StreamRecord & { t: 'shutdown' | 'restore' })[] = [];
   /** Sequence of the partition's last batch, written by this owner (its takeover's empty one first). */
   #batchSeq = 0;
   /** Settles once the last batch sent is stored (rejects: refused, or its outcome unknown). */
@@ -121,6 +133,8 @@ export class JetStreamLog implements StreamLog {
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
   readonly #timing: ((t: CommitTiming) => void) | undefined;
+  /** A batch's size limit: a little under the server's max payload. */
+  readonly #maxBytes: number;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
   #snapshotSource: (() => SnapshotState | undefined) | undefined;
   /** Records appended (or replayed) since the last snapshot was taken. */
@@ -153,7 +167,10 @@ export class JetStreamLog implements StreamLog {
     snapshotEvery?: number;
     /** Told each commit's timeline. */
     timing?: (t: CommitTiming) => void;
+    /** The server's max payload (a batch is split below it; 1 MiB if absent). */
+    maxPayload?: number;
   }) {
+    this.#maxBytes = Math.max(16 * 1024, (d.maxPayload ?? 1024 * 1024) - 8192);
     this.#timing = d.timing;
     this.#node = d.node;
     this.#snapshots = d.snapshots;
@@ -303,7 +320,7 @@ export class JetStreamLog implements StreamLog {
     let last = (await this.#lastOf(subject)).seq;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.#sendTo(subject, { t: 'batch', records: [] } satisfies BatchEvent, undefined, last);
+        const ack = await this.#sendTo(subject, { t: 'batch', v: 2, records: [] } satisfies BatchEvent, undefined, last);
         this.#batchSeq = ack.seq;
         this.#epoch = ack.seq;
         this.#batchSent = undefined;
@@ -339,13 +356,14 @@ export class JetStreamLog implements StreamLog {
    * FencedError. A duplicate (this owner's same batch stored before, within JetStream's duplicate
    * window) stores nothing, so the last batch stays what it was.
    */
-  #sendBatch(body: BatchEvent, msgID: string): void {
+  #sendBatch(body: string, msgID: string, onStored: (seq: number) => void = noop): void {
     if (!this.#chainOk) throw new Error(`partition ${this.#p}: a batch sent before the previous one was stored`);
     this.#chainOk = false;
     this.#batchSent = msgID;
     const stored = this.#sendTo(this.#subjects.batch(this.#p), body, msgID, this.#batchSeq).then(
       (ack) => {
         if (!ack.duplicate) this.#batchSeq = ack.seq;
+        onStored(ack.seq);
         this.#chainOk = true;
       },
       (err: unknown) => {
@@ -487,45 +505,27 @@ export class JetStreamLog implements StreamLog {
 
   /**
    * Sends one commit's records, in order, and resolves (once all are sent) to a promise of their
-   * acks. A message record's flags go first, one message each (a flag's id is its sequence), then
-   * the message records of a run as one `batch` message, once the previous batch is stored; a
-   * record of another kind waits until a batch sent before it in the commit is stored (the fencing
-   * condition, see the header), and one citing flags (shutdown, retract, recommend) for their ids
-   * too, which holds the next commit back. `waitedMs`: the time spent in those waits.
+   * acks. Every record goes inside a v2 batch (events.ts): flags in their message record (an id is
+   * the batch's sequence and the flag's place in it), levels, shutdowns and the rest as they come.
+   * Each batch is published expecting the partition's previous batch, so nothing this owner sends
+   * after another owner's takeover batch is stored (see the header). A commit is one batch unless
+   * it is over the size limit or FLAG_ID_SPAN flags, or a record cites a flag of this commit (a
+   * shutdown, retract or recommend names flags by id, known only once their batch is stored): the
+   * batch ends there, and the next one is sent once it is stored, chained on its sequence.
+   * Shutdown and restore records are copied to their stream's subject once stored (H_COPY).
+   * `waitedMs`: the time spent waiting for earlier batches to be stored.
    */
   async #sendCommit(records: readonly StreamRecord[]): Promise<{ stored: Promise<FlagRenames>; waitedMs: number }> {
     const renames = new Map<string, string>();
     const renamed = this.#renamed;
     const stored: Promise<unknown>[] = [];
-    /** A rejection is reported once, below; the commit may wait (a gate) long after it happened. */
+    /** A rejection is reported once, below; the commit may wait long after it happened. */
     const keep = (p: Promise<unknown>) => {
       p.catch(noop);
       stored.push(p);
     };
-    /** This commit's flags sent and not yet renamed. */
-    let unnamed: { flags: Flag[]; acks: Promise<{ seq: number }[]> }[] = [];
-    const rename = async () => {
-      const groups = unnamed;
-      unnamed = [];
-      for (const g of groups) {
-        const acks = await g.acks;
-        g.flags.forEach((f, i) => {
-          const id = `f${acks[i]!.seq}`;
-          renames.set(f.id, id);
-          renamed.set(f.id, id);
-          if (renamed.size > RENAMES_KEPT) renamed.delete(renamed.keys().next().value!);
-          f.id = id;
-        });
-      }
-    };
-    const before = this.#flagsNamed;
-    const cites = async () => {
-      await before; // the flags it cites from earlier commits have their ids
-      await rename(); // and those of this commit
-      return (p: string) => renamed.get(p) ?? p;
-    };
     let waitedMs = 0;
-    /** Waits until the last batch sent is stored (the condition for what is sent next). */
+    /** Waits until the last batch sent is stored (the condition for sending the next). */
     const settle = async () => {
       if (this.#chainOk) return;
       const t = performance.now();
@@ -535,108 +535,78 @@ export class JetStreamLog implements StreamLog {
         waitedMs += performance.now() - t;
       }
     };
-    /** The message records of the current run, sent as one batch when the run ends. */
-    let run: MessageRecord[] = [];
-    /** A batch of this commit was sent. */
-    let sentBatch = false;
-    /** Sends the run's batch (an empty one if `empty`), after the previous batch is stored. */
-    const endRun = async (empty = false) => {
-      if (run.length === 0 && !empty) return;
-      await settle(); // a no-op for a run: it waited before its first flag
-      const body: BatchEvent = { t: 'batch', records: run };
-      const key = (r: MessageRecord) => `${r.stream}:${r.seq}:${r.final ? 'f' : 'p'}`;
-      // Tagged with this owner's takeover batch: JetStream checks a message id before the expected
-      // sequence, so another owner's batch of the same records must not pass as a duplicate of it.
-      // An empty one (a commit without message records) gets an id of its own, for probe().
-      const msgID = run.length > 0 ? `batch:${this.#epoch}:${key(run[0]!)}:${key(run.at(-1)!)}:${run.length}` : `link:${this.#epoch}:${++this.#links}`;
-      run = [];
-      this.#sendBatch(body, msgID);
-      keep(this.#batchStored);
-      sentBatch = true;
-    };
-    /**
-     * Level records wait here, and leave after the batch that follows them: a level is for audit and
-     * the feeds (a replay recomputes it), so it may come after later message records of its commit,
-     * and a commit of messages that each move a level then waits for one batch, not one per message.
-     */
-    let levels: StreamRecord[] = [];
-    /** Before a record of another kind: a batch of this owner sent before it in this commit is stored. */
-    const gate = async () => {
-      if (run.length > 0 || !sentBatch) await endRun(true);
+    /** The batch being filled: its records as JSON, the flags they carry (in order), the copies to make. */
+    let parts: string[] = [];
+    let bytes = BATCH_OVERHEAD;
+    let flags: Flag[] = [];
+    let copies: { subject: string; body: string; msgID: string }[] = [];
+    const flush = async () => {
+      if (parts.length === 0) return;
       await settle();
-      const waiting = levels;
-      levels = [];
-      for (const rec of waiting) keep(this.#send('level', rec));
+      const body = `{"t":"batch","v":2,"records":[${parts.join(',')}]}`;
+      const named = flags;
+      const copied = copies;
+      parts = [];
+      bytes = BATCH_OVERHEAD;
+      flags = [];
+      copies = [];
+      this.#sendBatch(body, `b:${this.#epoch}:${++this.#links}`, (seq) => {
+        named.forEach((f, i) => {
+          const id = flagIdOf(seq, i);
+          renames.set(f.id, id);
+          renamed.set(f.id, id);
+          if (renamed.size > RENAMES_KEPT) renamed.delete(renamed.keys().next().value!);
+          f.id = id;
+        });
+      });
+      keep(this.#batchStored);
+      if (copied.length > 0) keep(this.#batchStored.then(() => Promise.all(copied.map((c) => this.#sendCopy(c.subject, c.body, c.msgID)))));
+    };
+    const add = async (rec: object, flagged: readonly Flag[] = NO_FLAGS) => {
+      const json = JSON.stringify(rec);
+      if (parts.length > 0 && (bytes + json.length + 1 > this.#maxBytes || flags.length + flagged.length > FLAG_ID_SPAN)) await flush();
+      parts.push(json);
+      bytes += json.length + 1;
+      for (const f of flagged) flags.push(f);
+    };
+    /** A record citing flags: those of this commit get their ids first (their batch stored). */
+    const cites = async () => {
+      if (flags.length > 0) await flush();
+      await settle();
+      return (p: string) => renamed.get(p) ?? p;
     };
     for (const rec of records) {
       switch (rec.t) {
         case 'ids':
         case 'snapshot':
           break; // ids are sequences; JetStream keeps the history itself
-        case 'msg': {
-          // A run's flags and its batch leave together, once the previous batch is stored: flags
-          // of a run whose batch an owner that lost the partition never got stored are rare.
-          if (run.length === 0) await settle();
-          const kind = rec.final ? 'f' : 'p';
-          if (rec.flags.length > 0) {
-            const acks = Promise.all(
-              rec.flags.map((f, i) => {
-                const { id: _id, ...flag } = f;
-                const body: FlagEvent = { t: 'flag', stream: rec.stream, seq: rec.seq, final: rec.final, flag, text: rec.text ?? '', ...(rec.prev !== undefined && f.carried !== undefined ? { prev: rec.prev } : {}) };
-                return this.#send('flag', body, `flag:${rec.stream}:${rec.seq}:${kind}:${f.category}:${f.term}:${f.start}:${i}`, f.category);
-              }),
-            );
-            acks.catch(noop); // awaited by rename()
-            unnamed.push({ flags: rec.flags, acks });
-            keep(acks);
-          }
-          // Without its flags (they are stored above). Every message, flagged or not: its seq and
-          // time are state too (the seq window, the risk's decay), which a replay must rebuild.
-          run.push({ ...rec, flags: [] });
+        case 'msg':
+          // Its flags without their provisional ids: an id is where the flag is stored (events.ts).
+          await add(rec.flags.length === 0 ? rec : { ...rec, flags: rec.flags.map(withoutId) }, rec.flags);
           break;
-        }
         case 'shutdown': {
-          await gate();
           const id = await cites();
-          keep(this.#send('shutdown', { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) }, `shutdown:${rec.stream}:${rec.epoch}`));
+          const body = { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) };
+          await add(body);
+          copies.push({ subject: this.#subjects.event(rec.stream, 'shutdown'), body: JSON.stringify(body), msgID: `shutdown:${rec.stream}:${rec.epoch}` });
           break;
         }
         case 'restore':
-          await gate();
-          keep(this.#send('restore', rec, `restore:${rec.stream}:${rec.epoch}`));
+          await add(rec);
+          copies.push({ subject: this.#subjects.event(rec.stream, 'restore'), body: JSON.stringify(rec), msgID: `restore:${rec.stream}:${rec.epoch}` });
           break;
         case 'retract':
-        case 'recommend':
-        case 'decline': {
-          await gate();
-          const id = rec.t === 'decline' ? (p: string) => p : await cites();
-          const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : rec.t === 'recommend' ? { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) } : rec;
-          keep(this.#send(rec.t, body));
+        case 'recommend': {
+          const id = await cites();
+          await add(rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) });
           break;
         }
-        case 'dismiss':
-          await gate();
-          keep(this.#send('dismiss', rec, `dismiss:${rec.flagId}`));
-          break;
-        case 'pk':
-          await gate();
-          keep(this.#send('pk', rec, `pk:${rec.stream}:${rec.seq}`));
-          break;
-        case 'end':
-          await gate();
-          keep(this.#send('end', rec, `end:${rec.stream}:${rec.seq}`));
-          break;
-        case 'level':
-          levels.push(rec);
-          break;
+        default:
+          await add(rec);
       }
     }
-    if (levels.length > 0) await gate();
-    else await endRun();
-    const named = rename();
-    this.#flagsNamed = named.catch(noop);
+    await flush();
     const all = (async () => {
-      await named;
       await Promise.all(stored);
       return renames;
     })();
@@ -644,15 +614,19 @@ export class JetStreamLog implements StreamLog {
     return { stored: all, waitedMs };
   }
 
-  #send(kind: EventKind, body: object, msgID?: string, category?: string) {
-    const stream = (body as { stream?: string | null }).stream ?? '';
-    return this.#sendTo(this.#subjects.event(stream, kind, category), body, msgID);
+  /** A copy of a stored shutdown or restore on its stream's subject (events.ts H_COPY). */
+  async #sendCopy(subject: string, body: string, msgID: string) {
+    const h = headers();
+    h.set(H_COPY, '1');
+    const ack = await this.#js.publish(subject, body, { msgID, headers: h });
+    if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
+    return ack;
   }
 
   /** `expect`: the sequence the subject's last message must have (the publish is refused otherwise). */
-  async #sendTo(subject: string, body: object, msgID?: string, expect?: number) {
+  async #sendTo(subject: string, body: object | string, msgID?: string, expect?: number) {
     const opts = msgID !== undefined || expect !== undefined ? { ...(msgID !== undefined ? { msgID } : {}), ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}) } : undefined;
-    const ack = await this.#js.publish(subject, JSON.stringify(body), opts);
+    const ack = await this.#js.publish(subject, typeof body === 'string' ? body : JSON.stringify(body), opts);
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }
@@ -706,6 +680,8 @@ export class JetStreamLog implements StreamLog {
       }
       return rec;
     };
+    /** The last shutdown and restore of each stream replayed from batches: their copies are made again below. */
+    const copies = new Map<string, StreamRecord & { t: 'shutdown' | 'restore' }>();
     const iter = await oc.consume({ max_messages: 1000 });
     let sinceYield = 0;
     try {
@@ -719,6 +695,10 @@ export class JetStreamLog implements StreamLog {
           sinceYield = 0;
           await new Promise((r) => setImmediate(r));
         }
+        if (m.headers?.get(H_COPY)) {
+          if (m.seq >= last) break;
+          continue; // a copy of a record stored in a batch
+        }
         let body: unknown;
         try {
           body = m.json();
@@ -726,7 +706,24 @@ export class JetStreamLog implements StreamLog {
           body = undefined;
         }
         const t = (body as { t?: unknown } | undefined)?.t;
-        if (t === 'flag') {
+        if (isBatchV2(body)) {
+          // Every record of a commit, flags inside their message records (events.ts). Flags of the
+          // older layout still waiting here belong to a run never stored in full.
+          for (const key of [...flags.keys()]) drop(key);
+          const recs = batchRecords(body, m.seq);
+          sinceYield += recs.length;
+          for (const r of recs) {
+            const checked = checkRecord(r);
+            if (!checked.ok) {
+              this.badRecords++;
+              this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.reason });
+              continue;
+            }
+            const rec = checked.record;
+            if (rec.t === 'shutdown' || rec.t === 'restore') copies.set(`${rec.t}:${rec.stream}`, rec);
+            yield rec;
+          }
+        } else if (t === 'flag') {
           const e = body as FlagEvent;
           const flag = { ...e.flag, id: `f${m.seq}` } as Flag;
           const key = keyOf(e.stream, e.seq, e.final);
@@ -770,8 +767,20 @@ export class JetStreamLog implements StreamLog {
       void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
     }
     for (const key of [...flags.keys()]) drop(key);
+    this.#replayedCopies = [...copies.values()];
     if (this.orphanFlags > 0) this.#warn('events_orphan_flags', { partition: this.#p, flags: this.orphanFlags });
     this.#sinceSnapshot = this.replayed;
+  }
+
+  /**
+   * After the replay, by the owner: the copies of the shutdowns and restores it read are made again
+   * (an owner that died between a batch and its copies left them unmade), under the same message ids,
+   * so a copy that exists is not stored twice within the duplicate window.
+   */
+  async copyAgain(): Promise<void> {
+    const recs = this.#replayedCopies;
+    this.#replayedCopies = [];
+    await Promise.all(recs.map((rec) => this.#sendCopy(this.#subjects.event(rec.stream, rec.t), JSON.stringify(rec), `${rec.t}:${rec.stream}:${rec.epoch}`)));
   }
 
   /** Sequence of the partition's newest event (0: none). */

@@ -25,7 +25,7 @@ import type { IngestMessage } from '../protocol/ingest.js';
 import type { Metrics } from '../metrics.js';
 import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, ModeratorCommand, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
 import type { ClusterConfig } from './config.js';
-import { H_COMMAND, H_CORR, H_REPLY, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
+import { batchRecords, FLAG_ID_SPAN, flagPlace, H_COMMAND, H_COPY, H_CORR, H_REPLY, isBatchV2, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
 import { StreamFollower } from './follower.js';
 import { LeaseManager } from './leases.js';
 import { Liveness } from './liveness.js';
@@ -379,16 +379,9 @@ export class ClusterNode implements StreamService, FlagHistory {
     let stream: string;
     if (cmd.type === 'promote') return wireError('no_shadow_lexicon', 'a shadow lexicon is not scanned in cluster mode', { command: 'promote' });
     if (cmd.type === 'dismiss') {
-      const n = Number(cmd.flagId.slice(1));
-      let e: ClusterEvent | undefined;
-      try {
-        const sm = await this.#jsm.streams.getMessage(this.subjects.eventsStream, { seq: n });
-        e = sm?.json<ClusterEvent>();
-      } catch {
-        e = undefined;
-      }
-      if (!e || e.t !== 'flag') return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`);
-      stream = e.stream;
+      const found = await this.#flagAt(Number(cmd.flagId.slice(1)));
+      if (!found) return wireError('unknown_flag', `flagId: no flag ${cmd.flagId} has been raised`);
+      stream = found.stream;
     } else stream = cmd.stream;
     const replies = await this.#forward(this.subjects.partition(stream), { ...cmd, stream }, true);
     return (replies?.[0] as CommandResult | WireError | undefined) ?? wireError('unavailable', `${cmd.type} not done: the owning node or NATS could not be reached in time; send it again`);
@@ -479,7 +472,10 @@ export class ClusterNode implements StreamService, FlagHistory {
       filter: this.subjects.eventsAll(),
       onMessage: (m) => {
         try {
-          this.#dispatch(m.json<ClusterEvent>(), m.seq);
+          if (m.headers?.get(H_COPY)) return; // its record came in a batch
+          const e = m.json<ClusterEvent>();
+          if (isBatchV2(e)) for (const rec of batchRecords(e, m.seq)) this.#dispatch(rec, m.seq);
+          else this.#dispatch(e, m.seq);
         } catch (err) {
           d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
         }
@@ -493,7 +489,12 @@ export class ClusterNode implements StreamService, FlagHistory {
   }
 
   #dispatch(e: ClusterEvent, seq: number): void {
-    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'msg' || e.t === 'batch' || e.t === 'dismiss' || e.t === 'promote') return; // nothing to show
+    if (e.t === 'msg') {
+      // A v2 batch's message record: its flags (ids given by batchRecords) go to the feed.
+      if (e.flags.length > 0) this.#d.outbox.flags(e.flags, e.text ?? '', this.#conns.get(e.stream) ?? NO_PEERS, e.flags.some((f) => f.carried !== undefined) ? e.prev : undefined);
+      return;
+    }
+    if (e.t === 'snapshot' || e.t === 'ids' || e.t === 'batch' || e.t === 'dismiss' || e.t === 'promote') return; // nothing to show
     const out = this.#d.outbox;
     const conns = this.#conns.get(e.stream) ?? NO_PEERS;
     switch (e.t) {
@@ -614,34 +615,70 @@ export class ClusterNode implements StreamService, FlagHistory {
     return [...this.#summaries.values()].map((s) => ({ ...s }));
   }
 
-  /** The events stream's last sequence: flag ids are event sequences, so `history` counts back from it. */
+  /**
+   * Above every flag stored so far and below every later one: flag numbers are `seq * FLAG_ID_SPAN + i`
+   * (events.ts; older flags: their sequence), so `history` counts back in those numbers.
+   */
   async lastFlagNumber(): Promise<number> {
-    return (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+    const last = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+    return last === 0 ? 0 : (last + 1) * FLAG_ID_SPAN - 1;
   }
 
-  /** The events stream's first sequence once its age limit removed older events (flag ids are sequences). */
+  /** The oldest flag number still held once the events stream's age limit removed older events. */
   async retainedFrom(): Promise<number | undefined> {
     const first = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.first_seq;
-    return first > 1 ? first : undefined;
+    return first > 1 ? first * FLAG_ID_SPAN : undefined;
   }
 
-  /** `since` for `/feed`: flags after `after`, read from the events stream. */
-  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
-    // Up to the newest flag as of now, not by the consumer's pending count (nats-server 2.9 counts
-    // a filtered consumer's pending from a start sequence short: the last flags would be missed).
-    let last = 0;
-    try {
-      last = (await this.#jsm.streams.getMessage(this.subjects.eventsStream, { last_by_subj: this.subjects.flagsAll() }))?.seq ?? 0;
-    } catch (err) {
-      if (!/no message found|not found/i.test((err as Error).message)) throw err;
+  /**
+   * Where the flag numbered `n` is stored and what it is: in a v2 batch at `n / FLAG_ID_SPAN`, or
+   * (flags stored before session 13) a flag event at sequence `n`. Unambiguous: a v2 batch there
+   * means the history was written in batches from before it on, so no older flag has that number.
+   */
+  async #flagAt(n: number): Promise<{ stream: string; flag: Flag; text?: string } | undefined> {
+    const get = async (seq: number) => {
+      try {
+        return seq >= 1 && Number.isSafeInteger(seq) ? await this.#jsm.streams.getMessage(this.subjects.eventsStream, { seq }) : null;
+      } catch {
+        return null;
+      }
+    };
+    const place = flagPlace(n);
+    const sm = await get(place.seq);
+    const body = sm ? (safeJson(sm.data) as ClusterEvent | undefined) : undefined;
+    if (isBatchV2(body)) {
+      const id = `f${n}`;
+      for (const r of batchRecords(body, place.seq)) if (r.t === 'msg') for (const f of r.flags) if (f.id === id) return { stream: r.stream, flag: f, ...(r.text !== undefined ? { text: r.text } : {}) };
+      return undefined;
     }
-    if (last <= after) return;
-    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.flagsAll(), opt_start_seq: after + 1, deliver_policy: DeliverPolicy.StartSequence });
+    const old = await get(n);
+    const e = old ? (safeJson(old.data) as ClusterEvent | undefined) : undefined;
+    return e?.t === 'flag' ? { stream: e.stream, flag: flagOf(e, n), text: e.text } : undefined;
+  }
+
+  /**
+   * `since` for `/feed`: flags numbered above `after`, read from the events stream: flag events of
+   * the older layout and the flags inside v2 batches, in stream order (which is number order).
+   * Started at the batch `after` names (an older flag's number is its own sequence, higher still).
+   */
+  async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
+    // Up to the newest event as of now, not by the consumer's pending count (nats-server 2.9 counts
+    // a filtered consumer's pending from a start sequence short: the last flags would be missed).
+    const last = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+    const from = Math.max(1, flagPlace(after).seq);
+    if (last < from) return;
+    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.eventsAll(), opt_start_seq: from, deliver_policy: DeliverPolicy.StartSequence });
     const iter = await oc.consume({ max_messages: 1000 });
     try {
       for await (const m of iter) {
-        const e = m.json<FlagEvent>();
-        yield e.prev !== undefined ? { flag: flagOf(e, m.seq), text: e.text, prev: e.prev } : { flag: flagOf(e, m.seq), text: e.text };
+        const e = m.headers?.get(H_COPY) ? undefined : (safeJson(m.data) as ClusterEvent | undefined);
+        if (isBatchV2(e)) {
+          for (const r of batchRecords(e, m.seq)) {
+            if (r.t !== 'msg') continue;
+            const carried = r.flags.some((f) => f.carried !== undefined);
+            for (const f of r.flags) if (Number(f.id.slice(1)) > after) yield carried && r.prev !== undefined ? { flag: f, text: r.text, prev: r.prev } : { flag: f, text: r.text };
+          }
+        } else if (e?.t === 'flag' && m.seq > after) yield e.prev !== undefined ? { flag: flagOf(e, m.seq), text: e.text, prev: e.prev } : { flag: flagOf(e, m.seq), text: e.text };
         if (m.seq >= last) break;
       }
     } finally {
@@ -698,6 +735,14 @@ function unavailableOnLogFailure(replies: (Ack | WireError)[], msgs: readonly In
 }
 /** A consumer with work waiting that delivered nothing for this long is recreated. */
 const STALL_MS = 3000;
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
 
 function flagOf(e: FlagEvent, seq: number): Flag {
   return { id: `f${seq}`, ...e.flag } as Flag;

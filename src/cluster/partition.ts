@@ -109,7 +109,7 @@ export class PartitionWorker {
 
   async start(): Promise<void> {
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
     log.snapshotFrom(() => this.#processor?.snapshot());
     const slot = await d.rebuildSlot();
     if (this.#stopped) {
@@ -120,6 +120,7 @@ export class PartitionWorker {
     try {
       await log.fence(); // before the replay: an old owner's later appends are refused
       this.#processor = await this.#open(log);
+      await log.copyAgain();
     } finally {
       slot();
     }

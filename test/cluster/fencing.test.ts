@@ -6,11 +6,10 @@
  * message id, so a zombie's write would show up as a second one (JetStream's dedup would hide a
  * repeated flag).
  */
-import { connect } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { partitionOf, streamToken, Subjects } from '../../src/cluster/subjects.js';
+import { partitionOf, Subjects } from '../../src/cluster/subjects.js';
 import { Client, removeDir, sleep, TOKENS, type ServerProcess } from '../server/harness.js';
+import { storedEvents } from './history.js';
 import { FAST_LEASES, hasNatsServer, startNats, startNode, waitBalanced, type NatsProcess } from './harness.js';
 
 const P = FAST_LEASES.partitions;
@@ -19,29 +18,18 @@ const subjects = new Subjects('pkguard', P);
 let nats: NatsProcess;
 let nodes: ServerProcess[] = [];
 
-/** The records stored for `stream`, by kind (its message records are read out of the partition's batches). */
+/** The records stored for `stream`, by kind (read out of the partition's batches; copies apart). */
 async function storedKinds(stream: string): Promise<Record<string, number>> {
-  const nc = await connect({ servers: nats.url });
-  try {
-    const js = jetstream(nc);
-    const filter = `pkguard.ev.${partitionOf(stream, P)}.>`;
-    const token = streamToken(stream);
-    const oc = await js.consumers.get(subjects.eventsStream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
-    const out: Record<string, number> = {};
-    if ((await oc.info(true)).num_pending === 0) return out;
-    const iter = await oc.consume();
-    for await (const m of iter) {
-      const [, , , streamPart, kind] = m.subject.split('.');
-      if (streamPart === '~' && kind === 'batch') {
-        for (const r of m.json<{ records: { stream: string }[] }>().records) if (r.stream === stream) out.msg = (out.msg ?? 0) + 1;
-      } else if (streamPart === token) out[kind!] = (out[kind!] ?? 0) + 1;
-      if (m.info.pending === 0) break;
+  const out: Record<string, number> = {};
+  for (const e of await storedEvents(nats.url, subjects.eventsStream, `pkguard.ev.${partitionOf(stream, P)}.>`)) {
+    for (const r of e.records) {
+      if (r.stream !== stream) continue;
+      const kind = e.copy ? `${r.t} copy` : r.t;
+      out[kind] = (out[kind] ?? 0) + 1;
+      if (r.t === 'msg' && !e.copy) out.flag = (out.flag ?? 0) + (r.flags?.length ?? 0);
     }
-    iter.stop();
-    return out;
-  } finally {
-    await nc.close();
   }
+  return out;
 }
 
 describe.skipIf(!hasNatsServer)('cluster: fencing', () => {
