@@ -624,6 +624,14 @@ export class ClusterNode implements StreamService, FlagHistory {
     return last === 0 ? 0 : (last + 1) * FLAG_ID_SPAN - 1;
   }
 
+  /**
+   * `history: n` counts back n events of the history, not n flag numbers: a batch spans
+   * FLAG_ID_SPAN numbers, so counting numbers reached back a thousandth as far as before session 13.
+   */
+  historyStart(latest: number, n: number): number {
+    return Math.max(0, latest - n * FLAG_ID_SPAN);
+  }
+
   /** The oldest flag number still held once the events stream's age limit removed older events. */
   async retainedFrom(): Promise<number | undefined> {
     const first = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.first_seq;

@@ -26,7 +26,8 @@ export const subscribeSchema = z.object({
   since: flagId.optional(),
   /**
    * Without `since`: start this many flag ids back from the newest (a console opening with recent
-   * history). Ids are counted, not matching flags; in cluster mode ids are sparser than flags.
+   * history). Ids are counted, not matching flags; in cluster mode, events of the history (a stored
+   * batch spans a thousand ids).
    */
   history: z.number().int().min(0).max(100_000).optional(),
   /**

@@ -201,7 +201,7 @@ export class FeedHub {
     if (this.#stale(client, generation)) return;
     let from: number | undefined;
     if (moderator) {
-      const asked = client.asked && ('since' in client.asked ? client.asked.since : Math.max(0, latest - client.asked.history));
+      const asked = client.asked && ('since' in client.asked ? client.asked.since : Math.max(0, source.historyStart ? source.historyStart(latest, client.asked.history) : latest - client.asked.history));
       client.asked = undefined;
       if (asked !== undefined && client.lastFlag !== undefined && asked < client.lastFlag) {
         this.reply(client, {

@@ -8,6 +8,8 @@ import type { FlagHistory, StreamSummary } from '../stream/contracts.js';
 export interface FeedSource {
   history: FlagHistory;
   lastFlagNumber(): number | Promise<number>;
+  /** Where a `history: n` replay starts (counted back from `latest`); without it `latest - n`. */
+  historyStart?(latest: number, n: number): number;
   summaries(): StreamSummary[] | Promise<StreamSummary[]>;
   /** Escalation thresholds, so a console can scale its risk gauges. */
   thresholds: { watch: number; alert: number; shutdown: number };

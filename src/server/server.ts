@@ -50,7 +50,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
   const auth = new TokenAuth(p.tokens);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxPayloadBytes, perMessageDeflate: false });
   const onFeedFrame = feedFrameHandler({ core, hub, metrics, maxBatch: config.limits.maxBatch });
-  const feedSource: FeedSource = { history: core.history, lastFlagNumber: () => core.lastFlagNumber(), summaries: () => core.summaries(), thresholds: config.escalation.thresholds };
+  const feedSource: FeedSource = { history: core.history, lastFlagNumber: () => core.lastFlagNumber(), summaries: () => core.summaries(), thresholds: config.escalation.thresholds, ...(core.historyStart ? { historyStart: (latest: number, n: number) => core.historyStart!(latest, n) } : {}) };
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://pkguard');

@@ -124,6 +124,8 @@ export interface StreamService {
   readonly history: FlagHistory;
   /** The number of the newest flag (0 before the first): where `history` on subscribe counts back from. */
   lastFlagNumber(): number | Promise<number>;
+  /** Where a `history: n` replay starts when the newest flag is `latest`; without it `latest - n` (ids are dense). */
+  historyStart?(latest: number, n: number): number;
   /** Messages taken but not yet answered. */
   readonly inFlight: number;
   health(): CoreHealth;

@@ -72,4 +72,22 @@ describe.skipIf(!hasNatsServer)('cluster: since on resume', () => {
     expect(from).toBeGreaterThanOrEqual(0);
     expect(received).toEqual(all.slice(from));
   });
+
+  test('history: N counts back N events of the history, not N flag numbers (a batch spans a thousand)', { timeout: 60_000 }, async () => {
+    const [a, b] = nodes as [ServerProcess, ServerProcess];
+    const ingest = await Client.open(a.url('/ingest', TOKENS.ingest[0]));
+    // One claim per commit (each acked before the next), each on a stream of its own: one stored batch per flag.
+    for (let i = 1; i <= 6; i++) {
+      ingest.send({ type: 'chat', stream: `history-${i}`, seq: 1, ts: 1, user: 'u', text: '全网最低价' });
+      await ingest.ack(`history-${i}`, 1);
+    }
+    const feed = await Client.open(b.url('/feed', TOKENS.moderator[0]));
+    feed.send({ type: 'subscribe', history: 3 });
+    await feed.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === 'history-6', 15_000);
+    await sleep(500);
+    // Counted in flag numbers, 3 reached back into no batch at all and replayed nothing.
+    expect(feed.of('flag').map((m) => (m.flag as { stream: string }).stream)).toEqual(['history-4', 'history-5', 'history-6']);
+    ingest.close();
+    feed.close();
+  });
 });
