@@ -460,36 +460,104 @@ function indexIn(buf: Uint16Array, from: number, to: number, word: string): numb
 
 const EN_READ = 40;
 
-/** Lower-case ASCII words of `text[from, to)`, apostrophes dropped (don't → dont). */
-function wordsOf(text: string, from: number, to: number): string[] {
-  return text
-    .slice(Math.max(0, from), Math.min(text.length, to))
-    .toLowerCase()
-    .replace(/['’]/g, '')
-    .split(/[^a-z]+/)
-    .filter((w) => w.length > 0);
+/**
+ * The lower-case ASCII words of `text[from, to)`, apostrophes dropped (don't → dont), read into
+ * module buffers (word i is `wordLetters[wordFrom[i], wordTo[i])`); returns how many. The same
+ * words as `text.slice(from, to).toLowerCase().replace(/['’]/g, '').split(/[^a-z]+/)` without
+ * allocating: a scan calls this for most matches near Latin text (mixed speech: ~300 KB a 64K
+ * message as strings and arrays). Only İ (→ i + a combining dot, which ends the word) and the
+ * Kelvin sign (→ k) lower-case into ASCII letters from outside A-Z.
+ */
+function readWords(text: string, from: number, to: number): number {
+  from = Math.max(0, from);
+  to = Math.min(text.length, to);
+  if (wordLetters.length < to - from) {
+    wordLetters = new Uint16Array(to - from);
+    wordFrom = new Int32Array(to - from);
+    wordTo = new Int32Array(to - from);
+  }
+  let n = 0;
+  let len = 0;
+  let open = false;
+  for (let k = from; k < to; k++) {
+    let u = text.charCodeAt(k);
+    if (u === 0x27 || u === 0x2019) continue;
+    if (u >= 0x41 && u <= 0x5a) u += 32;
+    else if (u === 0x212a) u = 0x6b;
+    const ends = u === 0x130;
+    if (ends) u = 0x69;
+    if (u >= 0x61 && u <= 0x7a) {
+      if (!open) {
+        wordFrom[n] = len;
+        open = true;
+      }
+      wordLetters[len++] = u;
+      if (ends) {
+        wordTo[n++] = len;
+        open = false;
+      }
+    } else if (open) {
+      wordTo[n++] = len;
+      open = false;
+    }
+  }
+  if (open) wordTo[n++] = len;
+  return n;
+}
+let wordLetters = new Uint16Array(2 * EN_READ);
+let wordFrom = new Int32Array(2 * EN_READ);
+let wordTo = new Int32Array(2 * EN_READ);
+
+/** Is word i `w`? */
+function wordIs(i: number, w: string): boolean {
+  const f = wordFrom[i]!;
+  if (wordTo[i]! - f !== w.length) return false;
+  for (let k = 0; k < w.length; k++) if (wordLetters[f + k] !== w.charCodeAt(k)) return false;
+  return true;
 }
 
-/** The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side). */
-function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
-  if (c.look === 'en-after') {
-    const next = wordsOf(text, end, to)[0];
-    return next !== undefined && c.words.includes(next);
+function wordIn(i: number, words: readonly string[]): boolean {
+  for (const w of words) if (wordIs(i, w)) return true;
+  return false;
+}
+
+/**
+ * Do words `i, i + 1, ..` joined by single spaces begin with `phrase` followed by a space or the
+ * end (`whole`: and is the phrase all of words i .. n - 1)?
+ */
+function phraseAt(n: number, i: number, phrase: string, whole: boolean): boolean {
+  let w = i;
+  let q = wordFrom[w]!;
+  for (let k = 0; k < phrase.length; k++) {
+    const ch = phrase.charCodeAt(k);
+    if (q === wordTo[w]) {
+      if (ch !== 0x20 || w + 1 >= n) return false;
+      q = wordFrom[++w]!;
+    } else if (wordLetters[q++] !== ch) return false;
   }
+  return q === wordTo[w] && (!whole || w === n - 1);
+}
+
+/** @internal The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side); exported for the test that checks it against a string reference. */
+export function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
+  if (c.look === 'en-after') return readWords(text, end, to) > 0 && wordIn(0, c.words);
   if (c.look === 'en-after-phrase') {
-    const rest = ` ${wordsOf(text, end, to).join(' ')} `;
-    return c.words.some((p) => rest.includes(` ${p} `));
+    // As ` ${words.join(' ')} `.includes(` ${p} `).
+    const n = readWords(text, end, to);
+    for (let i = 0; i < n; i++) for (const p of c.words) if (phraseAt(n, i, p, false)) return true;
+    return false;
   }
-  const words = wordsOf(text, from, start);
+  const n = readWords(text, from, start);
   if (c.look === 'en-before-phrase') {
-    const tail = words.slice(-3).join(' ');
-    return c.words.some((p) => tail === p || tail.endsWith(` ${p}`));
+    // As words.slice(-3).join(' ') being p or ending in ` ${p}`.
+    for (let i = Math.max(0, n - 3); i < n; i++) for (const p of c.words) if (phraseAt(n, i, p, true)) return true;
+    return false;
   }
   // en-before: a warning word in the clause before, unless the word after it undoes it (don't forget).
-  for (let i = words.length - 1; i >= 0 && i >= words.length - 8; i--) {
-    if (!c.words.includes(words[i]!)) continue;
-    const next = words[i + 1] === 'to' || words[i + 1] === 'you' ? words[i + 2] : words[i + 1];
-    return !(next !== undefined && c.then!.includes(next));
+  for (let i = n - 1; i >= 0 && i >= n - 8; i--) {
+    if (!wordIn(i, c.words)) continue;
+    const next = i + 1 < n && (wordIs(i + 1, 'to') || wordIs(i + 1, 'you')) ? i + 2 : i + 1;
+    return !(next < n && wordIn(next, c.then!));
   }
   return false;
 }
