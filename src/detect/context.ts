@@ -314,12 +314,6 @@ export function contextDrops(category: number, text: string, start: number, end:
   // Read when a case first needs them.
   let ni = -1;
   let inInside = 0;
-  const readOwn = () => {
-    if (ni < 0) {
-      ni = readInside(text, start, end, fold);
-      inInside = headsIn(heads, inside, 0, ni);
-    }
-  };
   let enFrom = -1;
   let enTo = -1;
   let latinBefore = false;
@@ -331,7 +325,7 @@ export function contextDrops(category: number, text: string, start: number, end:
     switch (c.look) {
       case 'before': {
         // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
-        readOwn();
+        if (ni < 0) inInside = headsIn(heads, inside, 0, (ni = readInside(text, start, end, fold)));
         if ((inBefore | inInside) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, inside, 0, ni))) return c;
         break;
       }
@@ -340,13 +334,13 @@ export function contextDrops(category: number, text: string, start: number, end:
         break;
       case 'payment':
         if (inAfter & bit && anyWordIn(words, heads, bit, after, 0, na)) {
-          readOwn();
-          if (!c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+          if (ni < 0) inInside = headsIn(heads, inside, 0, (ni = readInside(text, start, end, fold)));
+          if (!anyIn(c.then!, before, b0, WINDOW) && !anyIn(c.then!, inside, 0, ni)) return c;
         }
         break;
       case 'homograph': {
-        readOwn();
-        if (inInside & bit && c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (ni < 0) inInside = headsIn(heads, inside, 0, (ni = readInside(text, start, end, fold)));
+        if (inInside & bit && oneOf(c.words, inside, ni) && !anyIn(c.then!, before, b0, WINDOW) && !anyIn(c.then!, after, 0, na)) return c;
         break;
       }
       case 'bare-emoji':
@@ -364,7 +358,7 @@ export function contextDrops(category: number, text: string, start: number, end:
         if (question && (inBefore | inAfter) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, after, 0, na))) return c;
         break;
       case 'next':
-        if (na > 0 && heads[after[0]!]! & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
+        if (na > 0 && heads[after[0]!]! & bit && anyStartsAt(c.words, after, 0, na)) return c;
         break;
       case 'en-before':
       case 'en-after':
@@ -414,7 +408,7 @@ function frame(c: ContextCase, words: ByHead, heads: Uint32Array, bit: number, b
       // An A-not-A question (有没有微信, 要不要加微信, 能不能加) asks; it does not refuse.
       if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) continue;
       if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
-      for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
+      for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (anyStartsAt(c.then!, before, next + g, WINDOW)) return true;
     }
   }
   return false;
@@ -439,6 +433,30 @@ function wordAt(buf: Uint16Array, at: number, to: number, word: string): boolean
   if (gap < 0) return startsWith(buf, at, to, word);
   if (!startsWith(buf, at, to, word.slice(0, gap))) return false;
   return indexIn(buf, at + gap, to, word.slice(gap + 1)) >= 0;
+}
+
+/*
+ * The word-list reads below are plain functions, not closures inside contextDrops: a closure there
+ * was allocated per call and moved the locals it read into a heap context (read through it on
+ * every use).
+ */
+
+/** Does one of `words` occur in `buf[from, to)`? */
+function anyIn(words: readonly string[], buf: Uint16Array, from: number, to: number): boolean {
+  for (const w of words) if (indexIn(buf, from, to, w) >= 0) return true;
+  return false;
+}
+
+/** Is `buf[0, n)` one of `words`? */
+function oneOf(words: readonly string[], buf: Uint16Array, n: number): boolean {
+  for (const w of words) if (n === w.length && startsWith(buf, 0, n, w)) return true;
+  return false;
+}
+
+/** Does `buf[at, to)` begin with one of `words`? */
+function anyStartsAt(words: readonly string[], buf: Uint16Array, at: number, to: number): boolean {
+  for (const w of words) if (startsWith(buf, at, to, w)) return true;
+  return false;
 }
 
 function startsWith(buf: Uint16Array, at: number, to: number, word: string): boolean {
