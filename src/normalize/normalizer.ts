@@ -220,7 +220,18 @@ export class Normalizer implements NormalizedText {
           continue;
         }
       }
-      if (f >= FOLD_HIGH_SURROGATE && this.#inlineExpansions) {
+      if (f < FOLD_HIGH_SURROGATE) {
+        // A Latin word (the only units left here below the surrogates). It writes at most one unit
+        // per unit it reads to either lane (a stem is never longer than its word), so the room kept
+        // for the rest of the input still holds and the lanes' columns stay as they are.
+        text.length = k;
+        sounds.length = sk;
+        i = this.#latinWord(input, i);
+        k = text.length;
+        sk = sounds.length;
+        continue;
+      }
+      if (this.#inlineExpansions) {
         // An expansion (⑮ → 15, ☎ → 电话) or an astral unit (emoji, styled letters), written here
         // while the lanes have room: the general path below syncs both lanes' columns around each,
         // which costs more than the writes in text dense with them (全網最低價ＶＸ⑮, emoji runs).
@@ -270,13 +281,11 @@ export class Normalizer implements NormalizedText {
           }
           i += 2;
         } else i++; // lone high surrogate: noise
-      } else if (f === FOLD_EXPAND) {
-        const exp = this.#t.expansions.get(u)!;
+      } else {
+        const exp = this.#t.expansions.get(u)!; // FOLD_EXPAND
         this.#expand(exp, i, i + 1);
         digits += exp.text.length;
         i++;
-      } else {
-        i = this.#latinWord(input, i);
       }
       // An expansion yields several units, and the plain paths write without checking: keep room
       // for one unit per remaining input unit (without this, units after ⑮⑮… were dropped).
@@ -375,17 +384,24 @@ export class Normalizer implements NormalizedText {
     let end = from;
     let len = 0;
     let hash = 0;
-    while (end < input.length) {
-      let f = fold[input.charCodeAt(end)]!;
-      if (f < 0x61 || f > 0x7a) f = len > 0 ? leetLetterAt(input, end, fold) : f; // b3st, l0w3st
-      if (f < 0x61 || f > 0x7a) {
-        if (!isHyphen(input.charCodeAt(end)) || end + 1 >= input.length) break;
-        f = fold[input.charCodeAt(end + 1)]!;
-        if (f < 0x61 || f > 0x7a) break;
-        end++;
+    const n = input.length;
+    while (end < n) {
+      const u = input.charCodeAt(end);
+      let f = fold[u]!;
+      // Not a letter: a leet digit inside the word (b3st, l0w3st; only 0-7 can be one), a hyphen
+      // between letters, or the word's end. Most words end at their first such unit, so the digit
+      // and hyphen reads are guarded by a range test instead of a call per word.
+      if ((f - 0x61) >>> 0 > 25) {
+        if ((u - 0x30) >>> 0 <= 7) f = leetLetterAt(input, end, fold); // len > 0: the word starts with a letter
+        if ((f - 0x61) >>> 0 > 25) {
+          if (!isHyphen(u) || end + 1 >= n) break;
+          f = fold[input.charCodeAt(end + 1)]!;
+          if ((f - 0x61) >>> 0 > 25) break;
+          end++;
+        }
       }
       if (len < MAX_WORD) word[len] = f;
-      if (len === letterAt.length) {
+      else if (len === letterAt.length) {
         const grown = new Int32Array(2 * len);
         grown.set(letterAt);
         letterAt = this.#letterAt = grown;
