@@ -133,15 +133,28 @@ export function detectLinks(text: string, base: number, out: CandidateSink, span
   // Everything before `done` is read, and the run reader is between runs there (at a unit of no
   // link class, or past the end of a word's stretches), as a read from 0 would be.
   let done = 0;
+  const n = text.length;
   for (let w = 0; w < words; w++) {
     const from = spans[2 * w]!;
     const end = spans[2 * w + 1]!;
     if (end <= done) continue;
+    // A word with no link unit on either side is its own stretch, and it holds only letters,
+    // hyphens and leet digits: no @, dot or colon (no URL, e-mail or scheme), so only an id of 5
+    // units or more marked by a digit could come of it. Passed over unread otherwise (most words of
+    // text mixing Latin words into Chinese); `done` may stay behind, since the unit after it stops
+    // the next word's walk back anyway.
+    if ((from === 0 || classes[text.charCodeAt(from - 1)] === 0) && (end >= n || classes[text.charCodeAt(end)] === 0) && (end - from < 5 || !hasDigit(text, from, end))) continue;
     let start = from;
     if (from <= done) start = done;
     else while (start > done && classes[text.charCodeAt(start - 1)] !== 0) start--; // back to the stretch's first unit
     done = readRuns(text, base, out, start, end, classes, fold);
   }
+}
+
+/** An ASCII digit in `text[from..to)` (the only digits a Latin word span holds: leetspeak). */
+function hasDigit(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if ((text.charCodeAt(k) - 0x30) >>> 0 <= 9) return true;
+  return false;
 }
 
 /**

@@ -52,12 +52,13 @@ export function detectSpokenLinks(text: string, base: number, spans: Int32Array,
 }
 
 /** A word read backwards: `[start, end)` of the alnum run ending at `end` (skipping spaces), or start -1. */
-function labelBefore(text: string, at: number, units: Uint8Array): [number, number] {
+function labelBefore(text: string, at: number, units: Uint8Array): number {
   let e = skipSpace(text, at);
   let s = e;
   while (s > 0 && e - s < MAX_LABEL && (isAlnum(units[text.charCodeAt(s - 1)]!) || units[text.charCodeAt(s - 1)] === 0x5f)) s--;
   work.steps += at - s;
-  return s < e ? [s, e] : [-1, e];
+  labelEnd = e;
+  return s < e ? s : -1;
 }
 
 /** Back from `at` over at most MAX_SPACE spaces and noise units (not letters, digits or CJK). */
@@ -74,14 +75,18 @@ const DOT_SPOKEN_ZH = 2;
 const DOT_SPOKEN_EN = 3;
 
 /** The dot word ending at `at` (after spaces): its kind and start. */
-function dotBefore(text: string, at: number, units: Uint8Array): [number, number] {
+function dotBefore(text: string, at: number, units: Uint8Array): number {
   const k = skipSpace(text, at);
-  if (k === 0) return [DOT_NONE, k];
+  dotStart = k;
+  if (k === 0) return DOT_NONE;
   const u = text.charCodeAt(k - 1);
-  if (u === 0x70b9 || u === 0x9ede) return [DOT_SPOKEN_ZH, k - 1]; // 点 點
-  if (u === 0x2e || u === 0x3002 || u === 0xff0e) return [DOT_WRITTEN, k - 1];
-  if (k >= 3 && lower(text, k - 3, k, units) === 'dot' && !(k > 3 && isAlnum(units[text.charCodeAt(k - 4)]!))) return [DOT_SPOKEN_EN, k - 3];
-  return [DOT_NONE, k];
+  dotStart = k - 1;
+  if (u === 0x70b9 || u === 0x9ede) return DOT_SPOKEN_ZH; // 点 點
+  if (u === 0x2e || u === 0x3002 || u === 0xff0e) return DOT_WRITTEN;
+  dotStart = k - 3;
+  if (k >= 3 && lowerIs(text, k - 3, k, units, 'dot') && !(k > 3 && isAlnum(units[text.charCodeAt(k - 4)]!))) return DOT_SPOKEN_EN;
+  dotStart = k;
+  return DOT_NONE;
 }
 
 /** The at word ending at `at` (after spaces): its start, or -1. */
@@ -94,14 +99,23 @@ function atBefore(text: string, at: number, units: Uint8Array): number {
     const two = text.slice(k - 2, k);
     if (two === '艾特' || two === '爱特' || two === '圈a' || two === '圈A') return k - 2;
   }
-  if (k >= 2 && lower(text, k - 2, k, units) === 'at' && !(k > 2 && isAlnum(units[text.charCodeAt(k - 3)]!))) return k - 2;
+  if (k >= 2 && lowerIs(text, k - 2, k, units, 'at') && !(k > 2 && isAlnum(units[text.charCodeAt(k - 3)]!))) return k - 2;
   return -1;
 }
 
-function lower(text: string, from: number, to: number, units: Uint8Array): string {
-  let s = '';
-  for (let k = from; k < to; k++) s += String.fromCharCode(units[text.charCodeAt(k)]!);
-  return s;
+/**
+ * The second results of dotBefore (where the dot begins) and labelBefore (where the label ends), in
+ * module variables rather than a tuple per call (readBack runs for every TLD-like word: mixed
+ * speech made ~75 KB of tuples and label strings per 64K message).
+ */
+let dotStart = 0;
+let labelEnd = 0;
+
+/** Is `text[from, to)`, through `units` (lower-casing), the lower-case ASCII `word`? */
+function lowerIs(text: string, from: number, to: number, units: Uint8Array, word: string): boolean {
+  if (to - from !== word.length) return false;
+  for (let k = from; k < to; k++) if (units[text.charCodeAt(k)] !== word.charCodeAt(k - from)) return false;
+  return true;
 }
 
 function readBack(text: string, base: number, tldStart: number, tldEnd: number, units: Uint8Array, out: CandidateSink): void {
@@ -110,26 +124,26 @@ function readBack(text: string, base: number, tldStart: number, tldEnd: number, 
   let chinese = false;
   let labels = 0;
   let first = -1; // start of the first (leftmost) label read
-  let firstLabel = '';
+  let firstWww = false; // is the first label www
   for (; labels < MAX_LABELS; labels++) {
-    const [dot, dotStart] = dotBefore(text, at, units);
+    const dot = dotBefore(text, at, units);
     if (dot === DOT_NONE) break;
-    const [s, e] = labelBefore(text, dotStart, units);
+    const s = labelBefore(text, dotStart, units);
     if (s < 0) break;
     spoken ||= dot !== DOT_WRITTEN;
     chinese ||= dot === DOT_SPOKEN_ZH;
     first = s;
-    firstLabel = lower(text, s, e, units);
+    firstWww = lowerIs(text, s, labelEnd, units, 'www');
     at = s;
   }
   if (labels === 0 || !spoken) return;
   const atStart = atBefore(text, at, units);
   if (atStart >= 0) {
-    const [s] = labelBefore(text, atStart, units);
+    const s = labelBefore(text, atStart, units);
     if (s >= 0) {
       out.push({ category: 'contact', term: 'email', severity: 'high', start: base + s, end: base + tldEnd, via: 'detector' });
       return;
     }
   }
-  if (chinese || firstLabel === 'www') out.push({ category: 'contact', term: 'url', severity: 'high', start: base + first, end: base + tldEnd, via: 'detector' });
+  if (chinese || firstWww) out.push({ category: 'contact', term: 'url', severity: 'high', start: base + first, end: base + tldEnd, via: 'detector' });
 }

@@ -314,12 +314,6 @@ export function contextDrops(category: number, text: string, start: number, end:
   // Read when a case first needs them.
   let ni = -1;
   let inInside = 0;
-  const readOwn = () => {
-    if (ni < 0) {
-      ni = readInside(text, start, end, fold);
-      inInside = headsIn(heads, inside, 0, ni);
-    }
-  };
   let enFrom = -1;
   let enTo = -1;
   let latinBefore = false;
@@ -331,7 +325,7 @@ export function contextDrops(category: number, text: string, start: number, end:
     switch (c.look) {
       case 'before': {
         // Before the match or inside it (a near term spans its gap: 群里禁止私下转账).
-        readOwn();
+        if (ni < 0) inInside = headsIn(heads, inside, 0, (ni = readInside(text, start, end, fold)));
         if ((inBefore | inInside) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, inside, 0, ni))) return c;
         break;
       }
@@ -340,13 +334,13 @@ export function contextDrops(category: number, text: string, start: number, end:
         break;
       case 'payment':
         if (inAfter & bit && anyWordIn(words, heads, bit, after, 0, na)) {
-          readOwn();
-          if (!c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(inside, 0, ni, w) >= 0)) return c;
+          if (ni < 0) inInside = headsIn(heads, inside, 0, (ni = readInside(text, start, end, fold)));
+          if (!anyIn(c.then!, before, b0, WINDOW) && !anyIn(c.then!, inside, 0, ni)) return c;
         }
         break;
       case 'homograph': {
-        readOwn();
-        if (inInside & bit && c.words.some((w) => ni === w.length && startsWith(inside, 0, ni, w)) && !c.then!.some((w) => indexIn(before, b0, WINDOW, w) >= 0 || indexIn(after, 0, na, w) >= 0)) return c;
+        if (ni < 0) inInside = headsIn(heads, inside, 0, (ni = readInside(text, start, end, fold)));
+        if (inInside & bit && oneOf(c.words, inside, ni) && !anyIn(c.then!, before, b0, WINDOW) && !anyIn(c.then!, after, 0, na)) return c;
         break;
       }
       case 'bare-emoji':
@@ -364,7 +358,7 @@ export function contextDrops(category: number, text: string, start: number, end:
         if (question && (inBefore | inAfter) & bit && (anyWordIn(words, heads, bit, before, b0, WINDOW) || anyWordIn(words, heads, bit, after, 0, na))) return c;
         break;
       case 'next':
-        if (na > 0 && heads[after[0]!]! & bit && c.words.some((w) => startsWith(after, 0, na, w))) return c;
+        if (na > 0 && heads[after[0]!]! & bit && anyStartsAt(c.words, after, 0, na)) return c;
         break;
       case 'en-before':
       case 'en-after':
@@ -414,7 +408,7 @@ function frame(c: ContextCase, words: ByHead, heads: Uint32Array, bit: number, b
       // An A-not-A question (有没有微信, 要不要加微信, 能不能加) asks; it does not refuse.
       if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) continue;
       if (next === WINDOW) return true; // right before the word, which is the action itself (从来不加微信)
-      for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (c.then!.some((t) => startsWith(before, next + g, WINDOW, t))) return true;
+      for (let g = 0; g <= FRAME_GAP && next + g < WINDOW; g++) if (anyStartsAt(c.then!, before, next + g, WINDOW)) return true;
     }
   }
   return false;
@@ -441,6 +435,30 @@ function wordAt(buf: Uint16Array, at: number, to: number, word: string): boolean
   return indexIn(buf, at + gap, to, word.slice(gap + 1)) >= 0;
 }
 
+/*
+ * The word-list reads below are plain functions, not closures inside contextDrops: a closure there
+ * was allocated per call and moved the locals it read into a heap context (read through it on
+ * every use).
+ */
+
+/** Does one of `words` occur in `buf[from, to)`? */
+function anyIn(words: readonly string[], buf: Uint16Array, from: number, to: number): boolean {
+  for (const w of words) if (indexIn(buf, from, to, w) >= 0) return true;
+  return false;
+}
+
+/** Is `buf[0, n)` one of `words`? */
+function oneOf(words: readonly string[], buf: Uint16Array, n: number): boolean {
+  for (const w of words) if (n === w.length && startsWith(buf, 0, n, w)) return true;
+  return false;
+}
+
+/** Does `buf[at, to)` begin with one of `words`? */
+function anyStartsAt(words: readonly string[], buf: Uint16Array, at: number, to: number): boolean {
+  for (const w of words) if (startsWith(buf, at, to, w)) return true;
+  return false;
+}
+
 function startsWith(buf: Uint16Array, at: number, to: number, word: string): boolean {
   if (at + word.length > to) return false;
   for (let i = 0; i < word.length; i++) if (buf[at + i] !== word.charCodeAt(i)) return false;
@@ -460,36 +478,104 @@ function indexIn(buf: Uint16Array, from: number, to: number, word: string): numb
 
 const EN_READ = 40;
 
-/** Lower-case ASCII words of `text[from, to)`, apostrophes dropped (don't → dont). */
-function wordsOf(text: string, from: number, to: number): string[] {
-  return text
-    .slice(Math.max(0, from), Math.min(text.length, to))
-    .toLowerCase()
-    .replace(/['’]/g, '')
-    .split(/[^a-z]+/)
-    .filter((w) => w.length > 0);
+/**
+ * The lower-case ASCII words of `text[from, to)`, apostrophes dropped (don't → dont), read into
+ * module buffers (word i is `wordLetters[wordFrom[i], wordTo[i])`); returns how many. The same
+ * words as `text.slice(from, to).toLowerCase().replace(/['’]/g, '').split(/[^a-z]+/)` without
+ * allocating: a scan calls this for most matches near Latin text (mixed speech: ~300 KB a 64K
+ * message as strings and arrays). Only İ (→ i + a combining dot, which ends the word) and the
+ * Kelvin sign (→ k) lower-case into ASCII letters from outside A-Z.
+ */
+function readWords(text: string, from: number, to: number): number {
+  from = Math.max(0, from);
+  to = Math.min(text.length, to);
+  if (wordLetters.length < to - from) {
+    wordLetters = new Uint16Array(to - from);
+    wordFrom = new Int32Array(to - from);
+    wordTo = new Int32Array(to - from);
+  }
+  let n = 0;
+  let len = 0;
+  let open = false;
+  for (let k = from; k < to; k++) {
+    let u = text.charCodeAt(k);
+    if (u === 0x27 || u === 0x2019) continue;
+    if (u >= 0x41 && u <= 0x5a) u += 32;
+    else if (u === 0x212a) u = 0x6b;
+    const ends = u === 0x130;
+    if (ends) u = 0x69;
+    if (u >= 0x61 && u <= 0x7a) {
+      if (!open) {
+        wordFrom[n] = len;
+        open = true;
+      }
+      wordLetters[len++] = u;
+      if (ends) {
+        wordTo[n++] = len;
+        open = false;
+      }
+    } else if (open) {
+      wordTo[n++] = len;
+      open = false;
+    }
+  }
+  if (open) wordTo[n++] = len;
+  return n;
+}
+let wordLetters = new Uint16Array(2 * EN_READ);
+let wordFrom = new Int32Array(2 * EN_READ);
+let wordTo = new Int32Array(2 * EN_READ);
+
+/** Is word i `w`? */
+function wordIs(i: number, w: string): boolean {
+  const f = wordFrom[i]!;
+  if (wordTo[i]! - f !== w.length) return false;
+  for (let k = 0; k < w.length; k++) if (wordLetters[f + k] !== w.charCodeAt(k)) return false;
+  return true;
 }
 
-/** The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side). */
-function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
-  if (c.look === 'en-after') {
-    const next = wordsOf(text, end, to)[0];
-    return next !== undefined && c.words.includes(next);
+function wordIn(i: number, words: readonly string[]): boolean {
+  for (const w of words) if (wordIs(i, w)) return true;
+  return false;
+}
+
+/**
+ * Do words `i, i + 1, ..` joined by single spaces begin with `phrase` followed by a space or the
+ * end (`whole`: and is the phrase all of words i .. n - 1)?
+ */
+function phraseAt(n: number, i: number, phrase: string, whole: boolean): boolean {
+  let w = i;
+  let q = wordFrom[w]!;
+  for (let k = 0; k < phrase.length; k++) {
+    const ch = phrase.charCodeAt(k);
+    if (q === wordTo[w]) {
+      if (ch !== 0x20 || w + 1 >= n) return false;
+      q = wordFrom[++w]!;
+    } else if (wordLetters[q++] !== ch) return false;
   }
+  return q === wordTo[w] && (!whole || w === n - 1);
+}
+
+/** @internal The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side); exported for the test that checks it against a string reference. */
+export function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
+  if (c.look === 'en-after') return readWords(text, end, to) > 0 && wordIn(0, c.words);
   if (c.look === 'en-after-phrase') {
-    const rest = ` ${wordsOf(text, end, to).join(' ')} `;
-    return c.words.some((p) => rest.includes(` ${p} `));
+    // As ` ${words.join(' ')} `.includes(` ${p} `).
+    const n = readWords(text, end, to);
+    for (let i = 0; i < n; i++) for (const p of c.words) if (phraseAt(n, i, p, false)) return true;
+    return false;
   }
-  const words = wordsOf(text, from, start);
+  const n = readWords(text, from, start);
   if (c.look === 'en-before-phrase') {
-    const tail = words.slice(-3).join(' ');
-    return c.words.some((p) => tail === p || tail.endsWith(` ${p}`));
+    // As words.slice(-3).join(' ') being p or ending in ` ${p}`.
+    for (let i = Math.max(0, n - 3); i < n; i++) for (const p of c.words) if (phraseAt(n, i, p, true)) return true;
+    return false;
   }
   // en-before: a warning word in the clause before, unless the word after it undoes it (don't forget).
-  for (let i = words.length - 1; i >= 0 && i >= words.length - 8; i--) {
-    if (!c.words.includes(words[i]!)) continue;
-    const next = words[i + 1] === 'to' || words[i + 1] === 'you' ? words[i + 2] : words[i + 1];
-    return !(next !== undefined && c.then!.includes(next));
+  for (let i = n - 1; i >= 0 && i >= n - 8; i--) {
+    if (!wordIn(i, c.words)) continue;
+    const next = i + 1 < n && (wordIs(i + 1, 'to') || wordIs(i + 1, 'you')) ? i + 2 : i + 1;
+    return !(next < n && wordIn(next, c.then!));
   }
   return false;
 }

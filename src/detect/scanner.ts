@@ -191,9 +191,7 @@ export class Scanner {
         this.#aheadStamp = new Int32Array(lex.entries.length);
         this.#bAhead = new Uint8Array(lex.entries.length);
       }
-      const seen = this.#patternSeen;
-      const patterns = matches.patterns;
-      for (let m = 0, to = matches.count; m < to; m++) seen[patterns[m]!] = stamp;
+      markSeen(this.#patternSeen, matches, stamp);
     }
     const walk: LaneWalk = {
       lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive,
@@ -380,14 +378,20 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
   // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
   const checked = inText ? ~SOUND_CHECKS : -1;
+  const { aheadStamp, bAhead, patternSeen } = w;
   let cursor = 0;
   for (let m = from; m < to; m++) {
+    const pattern = matchPatterns[m]!;
+    const sole = soleEntry[pattern]!;
+    const j0 = firstFrom[pattern]!;
+    const jt = firstFrom[pattern + 1]!;
+    // Only B parts, none of whose entries has an A part seen (最 of 全行业…最 without 全行业): nothing
+    // to add, and the match's offsets are not worth reading.
+    if (sole < 0 && j0 === jt && !(bStamp.length > pattern && bStamp[pattern] === stamp)) continue;
     const ls = matchStarts[m]!;
     const le = matchEnds[m]!;
     const start = ls >= laneBase ? base + laneStarts[ls - laneBase]! : origins!.originOf(ls);
     const end = base + laneEnds[le - 1 - laneBase]!;
-    const pattern = matchPatterns[m]!;
-    const sole = soleEntry[pattern]!;
     if (!inText) {
       const ce = candidates.end;
       while (cursor < textCandidates && ce[cursor]! < end) cursor++;
@@ -401,12 +405,12 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
     }
     // Whole terms and A parts, then the B parts: an A part here ends inside any B part here, so
     // pairing never joins them, whichever is listed first (pairNear walks back past it).
-    for (let j = firstFrom[pattern]!, jt = firstFrom[pattern + 1]!; j < jt; j++) {
+    for (let j = j0; j < jt; j++) {
       const k = firstK[j]!;
       const e = targetEntry[k]!;
       const kind = targetKind[k]!;
       if (kind === TARGET_NEAR_A) {
-        if (aheadOnly && !bAhead(tables, e, stamp, w)) continue;
+        if (aheadOnly && (aheadStamp[e] === stamp ? bAhead[e] === 0 : !findBAhead(tables, e, stamp, aheadStamp, bAhead, patternSeen))) continue;
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
         near.add(e, 0, ls, le, start, end, targetAlt[k]!);
       } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
@@ -438,15 +442,25 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   }
 }
 
-/** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk. */
-function bAhead(t: ScanTables, e: number, stamp: number, w: LaneWalk): boolean {
-  if (w.aheadStamp[e] !== stamp) {
-    w.aheadStamp[e] = stamp;
-    let found = 0;
-    for (let i = t.entryBFrom[e]!, to = t.entryBFrom[e + 1]!; i < to && found === 0; i++) if (w.patternSeen[t.bPattern[i]!] === stamp) found = 1;
-    w.bAhead[e] = found;
-  }
-  return w.bAhead[e] === 1;
+/** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk (the caller reads `bAhead` once `aheadStamp` says so). */
+function findBAhead(t: ScanTables, e: number, stamp: number, aheadStamp: Int32Array, bAhead: Uint8Array, patternSeen: Int32Array): boolean {
+  aheadStamp[e] = stamp;
+  let found = 0;
+  for (let i = t.entryBFrom[e]!, to = t.entryBFrom[e + 1]!; i < to && found === 0; i++) if (patternSeen[t.bPattern[i]!] === stamp) found = 1;
+  bAhead[e] = found;
+  return found === 1;
+}
+
+/**
+ * seen[pattern] = stamp for every match. Its own function, not a loop in #scanChunk: a loop that
+ * long (a match per unit in claim-dense text) has V8 compile #scanChunk on-stack mid-call, with no
+ * feedback yet for the detectors after it that this text did not reach, and Node 20's V8 re-enters
+ * that cached code on every later call and bails out at the first such detector (a link, an id):
+ * 140 bail-outs in one bench run, each leaving the rest of that scan to the interpreter.
+ */
+function markSeen(seen: Int32Array, matches: MatchBuffer, stamp: number): void {
+  const patterns = matches.patterns;
+  for (let m = 0, to = matches.count; m < to; m++) seen[patterns[m]!] = stamp;
 }
 
 /** Entry `e` has an A part in this chunk (`stamp`): sets its B parts' bits in their patterns' live masks. */

@@ -121,6 +121,27 @@ export function findOverlapping(
   state?: SearchState,
 ): number {
   const st = state ?? freshState(a);
+  const emitted = out.count;
+  const s = walkCodes(a, st, codes, length, out);
+  st.state = s < 0 ? a.rootNext[lastClass]! : s;
+  if (length > 0) st.prev = codes[length - 1]!;
+  st.position += length;
+  work.steps += out.count - emitted;
+  return out.count;
+}
+
+/**
+ * The class of the last unit the latest walk read: a walk returns its state and leaves this here.
+ * The walks end in nothing but a module store and a return, which need no type feedback: a walk
+ * over a long lane is compiled on-stack mid-call (OSR), before the code after its loop ever ran,
+ * and Node 20's V8 re-enters that cached code on every later call and bailed out after the loop
+ * each time (findOverlapping, twice per scan, in a loop over one hostile text) when that code
+ * was there. The bookkeeping after the loop lives in the callers, which have no loop.
+ */
+let lastClass = 0;
+
+/** findOverlapping's loop; returns the state, -1 standing for rootNext[lastClass]. */
+function walkCodes(a: Automaton, st: SearchState, codes: Uint16Array, length: number, out: MatchBuffer): number {
   const classOf = a.classOf;
   const rootNext = a.rootNext;
   const pairs = a.pairFilter;
@@ -132,7 +153,6 @@ export function findOverlapping(
   const outState = a.outState;
   const position = st.position;
   const prev = st.prev;
-  const emitted = out.count;
   const collapse = a.collapseRepeats;
   let pc = prev < 0 ? 0 : classOf[prev]!;
   let pcode = prev;
@@ -170,11 +190,8 @@ export function findOverlapping(
     } else s = -1; // the root's child on c, resolved only when needed
     pc = c;
   }
-  st.state = s < 0 ? rootNext[pc]! : s;
-  if (length > 0) st.prev = codes[length - 1]!;
-  st.position = position + length;
-  work.steps += out.count - emitted;
-  return out.count;
+  lastClass = pc;
+  return s;
 }
 
 /**
@@ -186,6 +203,18 @@ export function findOverlapping(
  */
 export function findOverlappingInString(a: Automaton, text: string, out: MatchBuffer, state?: SearchState): number {
   const st = state ?? freshState(a);
+  const emitted = out.count;
+  const length = text.length;
+  const s = walkString(a, st, text, out);
+  st.state = s < 0 ? a.rootNext[lastClass]! : s;
+  if (length > 0) st.prev = text.charCodeAt(length - 1);
+  st.position += length;
+  work.steps += out.count - emitted;
+  return out.count;
+}
+
+/** findOverlappingInString's loop, as walkCodes. */
+function walkString(a: Automaton, st: SearchState, text: string, out: MatchBuffer): number {
   const classOf = a.classOf;
   const rootNext = a.rootNext;
   const pairs = a.pairFilter;
@@ -198,7 +227,6 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
   const position = st.position;
   const length = text.length;
   const prev = st.prev;
-  const emitted = out.count;
   const collapse = a.collapseRepeats;
   let pc = prev < 0 ? 0 : classOf[prev]!;
   let pcode = prev;
@@ -236,11 +264,8 @@ export function findOverlappingInString(a: Automaton, text: string, out: MatchBu
     } else s = -1; // the root's child on c, resolved only when needed
     pc = c;
   }
-  st.state = s < 0 ? rootNext[pc]! : s;
-  if (length > 0) st.prev = text.charCodeAt(length - 1);
-  st.position = position + length;
-  work.steps += out.count - emitted;
-  return out.count;
+  lastClass = pc;
+  return s;
 }
 
 /** One full Aho-Corasick step from state `s` on class `c` at lane position `at`; returns the new state. */

@@ -44,8 +44,15 @@ export interface NormalizedText {
 }
 
 const MAX_WORD = 64;
-/** Cache slots for Latin words (a power of two) and the letters a slot holds: longer words are read afresh, in one more slot. */
-const WORD_SLOTS = 1024;
+/**
+ * Cache slots for Latin words, in sets of two (WORD_SETS a power of two), and the letters a slot
+ * holds: longer words are read afresh, in one more slot. Two ways, not one: a direct-mapped cache
+ * of 1,024 slots kept 389 distinct words (text mixing a few dozen words at random) with ~184
+ * misses a 64K scan, as colliding words evicted each other, and a miss (stem, syllables) costs
+ * ~1 µs; two slots a set keep all but a handful.
+ */
+const WORD_SETS = 1024;
+const WORD_SLOTS = 2 * WORD_SETS;
 const SLOT_LETTERS = 16;
 
 /**
@@ -72,6 +79,13 @@ export function leetLetterAt(input: string, i: number, fold: Uint16Array): numbe
   return after >= 0x61 && after <= 0x7a ? letter : 0;
 }
 
+/** Does `letters[at..)` hold `word[0..len)`? */
+function sameLetters(letters: Uint16Array, at: number, word: Uint16Array, len: number): boolean {
+  let j = 0;
+  while (j < len && letters[at + j] === word[j]) j++;
+  return j === len;
+}
+
 /** Leetspeak digits by code unit (ASCII only): 0 o, 1 i, 3 e, 4 a, 5 s, 7 t. */
 const LEET: readonly number[] = (() => {
   const t: number[] = [];
@@ -80,7 +94,7 @@ const LEET: readonly number[] = (() => {
 })();
 
 /**
- * What a Latin word's letters give in the lanes, for the words seen last: a direct-mapped cache
+ * What a Latin word's letters give in the lanes, for the words seen last: a two-way cache
  * keyed by the letters' hash, compared letter by letter (no string is built to look a word up).
  * A stream repeats its words (PK, link, jia wei xin), so the stem and the pinyin segmentation are
  * worked out once per distinct word, not once per occurrence. Slot `s` holds its letters, stem
@@ -99,6 +113,8 @@ class WordCache {
   readonly syllables = new Uint16Array(WORD_SLOTS * SLOT_LETTERS + MAX_WORD);
   /** Letter index where each syllable starts. */
   readonly syllableAt = new Uint8Array(WORD_SLOTS * SLOT_LETTERS + MAX_WORD);
+  /** recent[set]: which of the set's two slots (0 or 1) was used last; a miss takes the other. */
+  readonly recent = new Uint8Array(WORD_SETS);
 }
 
 export interface NormalizerOptions {
@@ -133,6 +149,8 @@ export class Normalizer implements NormalizedText {
    * expansion counts all its units): under 5 there is no number to find, unless a stream carries one.
    */
   digitUnits = 0;
+  /** @internal Latin words of at most SLOT_LETTERS letters not found in the word cache, since construction (for the cache's tests). */
+  wordMisses = 0;
 
   constructor(options: NormalizerOptions = {}, tables: FoldTables = foldTables()) {
     this.#t = tables;
@@ -220,7 +238,18 @@ export class Normalizer implements NormalizedText {
           continue;
         }
       }
-      if (f >= FOLD_HIGH_SURROGATE && this.#inlineExpansions) {
+      if (f < FOLD_HIGH_SURROGATE) {
+        // A Latin word (the only units left here below the surrogates). It writes at most one unit
+        // per unit it reads to either lane (a stem is never longer than its word), so the room kept
+        // for the rest of the input still holds and the lanes' columns stay as they are.
+        text.length = k;
+        sounds.length = sk;
+        i = this.#latinWord(input, i);
+        k = text.length;
+        sk = sounds.length;
+        continue;
+      }
+      if (this.#inlineExpansions) {
         // An expansion (⑮ → 15, ☎ → 电话) or an astral unit (emoji, styled letters), written here
         // while the lanes have room: the general path below syncs both lanes' columns around each,
         // which costs more than the writes in text dense with them (全網最低價ＶＸ⑮, emoji runs).
@@ -270,13 +299,11 @@ export class Normalizer implements NormalizedText {
           }
           i += 2;
         } else i++; // lone high surrogate: noise
-      } else if (f === FOLD_EXPAND) {
-        const exp = this.#t.expansions.get(u)!;
+      } else {
+        const exp = this.#t.expansions.get(u)!; // FOLD_EXPAND
         this.#expand(exp, i, i + 1);
         digits += exp.text.length;
         i++;
-      } else {
-        i = this.#latinWord(input, i);
       }
       // An expansion yields several units, and the plain paths write without checking: keep room
       // for one unit per remaining input unit (without this, units after ⑮⑮… were dropped).
@@ -322,15 +349,21 @@ export class Normalizer implements NormalizedText {
    */
   #wordSlot(word: Uint16Array, len: number, hash: number): number {
     const c = this.#words;
-    // The hash's top bits after a multiplicative mix (2^32 / golden ratio); 1024 slots.
-    const slot = len > SLOT_LETTERS || !this.#cacheWords ? WORD_SLOTS : Math.imul(hash, 0x9e3779b1) >>> 22;
-    const at = slot * SLOT_LETTERS;
     const letters = c.letters;
-    if (c.length[slot] === len && slot < WORD_SLOTS) {
-      let j = 0;
-      while (j < len && letters[at + j] === word[j]) j++;
-      if (j === len) return slot;
+    let slot = WORD_SLOTS;
+    if (len <= SLOT_LETTERS && this.#cacheWords) {
+      // The set: the hash's top bits after a multiplicative mix (2^32 / golden ratio); 1024 sets.
+      const set = Math.imul(hash, 0x9e3779b1) >>> 22;
+      // The slot used last first: a word repeated costs one comparison, as in a one-way cache.
+      const last = (set << 1) | c.recent[set]!;
+      if (c.length[last] === len && sameLetters(letters, last * SLOT_LETTERS, word, len)) return last;
+      const other = last ^ 1;
+      c.recent[set]! ^= 1; // a hit or a fill, the other slot is the one used last now
+      if (c.length[other] === len && sameLetters(letters, other * SLOT_LETTERS, word, len)) return other;
+      slot = other; // the one used less recently
+      this.wordMisses++;
     }
+    const at = slot * SLOT_LETTERS;
     letters.set(word.subarray(0, len), at);
     c.length[slot] = len;
     c.syllableCount[slot] = -1;
@@ -375,17 +408,24 @@ export class Normalizer implements NormalizedText {
     let end = from;
     let len = 0;
     let hash = 0;
-    while (end < input.length) {
-      let f = fold[input.charCodeAt(end)]!;
-      if (f < 0x61 || f > 0x7a) f = len > 0 ? leetLetterAt(input, end, fold) : f; // b3st, l0w3st
-      if (f < 0x61 || f > 0x7a) {
-        if (!isHyphen(input.charCodeAt(end)) || end + 1 >= input.length) break;
-        f = fold[input.charCodeAt(end + 1)]!;
-        if (f < 0x61 || f > 0x7a) break;
-        end++;
+    const n = input.length;
+    while (end < n) {
+      const u = input.charCodeAt(end);
+      let f = fold[u]!;
+      // Not a letter: a leet digit inside the word (b3st, l0w3st; only 0-7 can be one), a hyphen
+      // between letters, or the word's end. Most words end at their first such unit, so the digit
+      // and hyphen reads are guarded by a range test instead of a call per word.
+      if ((f - 0x61) >>> 0 > 25) {
+        if ((u - 0x30) >>> 0 <= 7) f = leetLetterAt(input, end, fold); // len > 0: the word starts with a letter
+        if ((f - 0x61) >>> 0 > 25) {
+          if (!isHyphen(u) || end + 1 >= n) break;
+          f = fold[input.charCodeAt(end + 1)]!;
+          if ((f - 0x61) >>> 0 > 25) break;
+          end++;
+        }
       }
       if (len < MAX_WORD) word[len] = f;
-      if (len === letterAt.length) {
+      else if (len === letterAt.length) {
         const grown = new Int32Array(2 * len);
         grown.set(letterAt);
         letterAt = this.#letterAt = grown;

@@ -13,6 +13,8 @@ import { Normalizer } from '../../src/normalize/normalizer.js';
 const PIECES = [
   'shop', 'mumu', 'vx', 'WhatsApp', 'me', 'at', '@', '.', '。', '．', ':', '：', '/', '_', '-', '\u2010', '668', '12', '3', 'com', 'cn', 'ｃｏｍ', 'Ａｂ',
   'http', '://', 'b3st', 'e-x', '微信', '号', ' ', '，', '宝宝', 'PK', '一', '①', '⑮', '🍑', 'QQ', 'a', '最低价',
+  // Words of 5 units or more, with and without a leet digit (a word standing alone is passed over unless it has one).
+  'shopping', 'l0w3st', 'ex\u2011clu', 'Ｂｅｓｔ',
 ];
 
 describe('link runs from word spans', () => {
@@ -42,6 +44,16 @@ describe('link runs from word spans', () => {
       expect(all.length).toBeGreaterThan(0);
       expect(runs).toEqual(all);
     }
+  });
+
+  test('a word standing alone is passed over unless a digit could make it an id', () => {
+    // After a cue a marked id standing between Chinese is found; unmarked words of any length are not.
+    for (const text of ['加微信 mumu668 谢谢', '微信：l0w3st9 吧', '微信 shopping 吧 jiaweixin，Ｂｅｓｔ', '微信 ex-clu-sive 的 b3st']) {
+      const { all, runs } = both(text, 0);
+      expect(runs).toEqual(all);
+    }
+    expect(both('加微信 mumu668 谢谢', 0).runs.length).toBe(1);
+    expect(both('微信 shopping 吧 jiaweixin', 0).runs).toEqual([]);
   });
 
   test('the gate in front still holds: nothing found where linksPossible is false', () => {

@@ -58,6 +58,26 @@ describe('normalizer fast paths', () => {
       { numRuns: 300 },
     );
   });
+  test('property: Latin words written without re-checking the lanes\' room give the lanes a roomy normalizer gives', () => {
+    // A word writes at most one unit per unit it reads to either lane, so the main loop goes on with
+    // its columns as they were. Words (stemmed, hyphenated, leet, past 64 letters) between dense
+    // expansions, from a fresh normalizer (smallest lanes) and from one whose lanes are already large.
+    const hostile = ['⑮⑮⑮⑮', '☎', '🛰️', 'curing', 'Ex-clu-sive', 'b3st', 'l0w3st', 'mp3', 'jiaweixin', 'ＶＸ', 'e-', '-x', 'a'.repeat(70), 'jia'.repeat(30), ' ', '，', '全網', '8'];
+    const roomy = new Normalizer();
+    roomy.normalize('全'.repeat(1 << 16));
+    const lanes = (n: Normalizer, s: string, withSounds: boolean) => {
+      const r = n.normalize(s, withSounds);
+      return { text: snapshot(r.text), sounds: snapshot(r.sounds), digits: n.digitUnits, words: n.latinWords, spans: Array.from(n.latinSpans.subarray(0, 2 * n.latinWords)) };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...hostile), { maxLength: 300 }).map((a) => a.join('')), fc.boolean(), (s, withSounds) => {
+        const expected = lanes(roomy, s, withSounds);
+        expect(lanes(new Normalizer(), s, withSounds)).toEqual(expected);
+        expect(lanes(new Normalizer({ inlineExpansions: false }), s, withSounds)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
   test('expansions at the edge of the lanes\' capacity (a power of two) are written whole', () => {
     const inline = new Normalizer();
     const general = new Normalizer({ inlineExpansions: false });
