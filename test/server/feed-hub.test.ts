@@ -198,3 +198,47 @@ describe('text once', () => {
     }
   });
 });
+
+describe('writes', () => {
+  /** A socket under the fake: counts the writes a corked socket would make (one per uncork with frames waiting). */
+  class CountingSocket {
+    depth = 0;
+    writes = 0;
+    waiting = 0;
+    cork(): void {
+      this.depth++;
+    }
+    uncork(): void {
+      if (this.depth > 0 && --this.depth === 0 && this.waiting > 0) [this.writes, this.waiting] = [this.writes + 1, 0];
+    }
+    frame(): void {
+      if (this.depth > 0) this.waiting++;
+      else this.writes++;
+    }
+  }
+
+  test('everything a client is sent in one tick (every message of a journal commit) leaves in one write; the next tick writes again', async () => {
+    const hub = new FeedHub({ maxBufferedBytes: 8 << 20, onSlowConsumer: () => {} });
+    const { sock, client } = connect(hub, sourceOf([]));
+    await hub.subscribe(client, { type: 'subscribe' });
+    sock.read();
+    const under = new CountingSocket();
+    (sock as unknown as { _socket: CountingSocket })._socket = under;
+    const send = sock.send.bind(sock);
+    sock.send = (data: string) => (under.frame(), send(data));
+    // Three flagged messages and a level change of one commit, published one after another.
+    hub.flags([flag(1)], 'a 全网最低价');
+    hub.flags([flag(2), flag(3)], 'b 全网最低价 全网最低价');
+    hub.level({ type: 'level', stream: 's', level: 'watch', risk: 4, ts: 1 });
+    hub.flags([flag(4)], 'c 全网最低价');
+    expect(under.writes).toBe(0);
+    await new Promise((r) => process.nextTick(r));
+    expect(under.writes).toBe(1);
+    expect(under.depth).toBe(0);
+    expect(sock.read().map((m) => m.type)).toEqual(['flag', 'flag', 'flag', 'level', 'flag']);
+    hub.flags([flag(5)], 'd 全网最低价');
+    await new Promise((r) => process.nextTick(r));
+    expect(under.writes).toBe(2);
+    expect(sock.read()).toHaveLength(1);
+  });
+});
