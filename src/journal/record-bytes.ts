@@ -7,10 +7,13 @@
  * Chinese text is a two-byte string, then the joined copy) and a fresh external buffer per commit;
  * that was the largest allocation site of the ingest path (bench:e2e, sampling heap profile).
  *
- * The bytes are `JSON.stringify(record)` encoded as UTF-8, exactly what the journal wrote before,
- * so old and new journals read the same. Two buffers take turns: appends go to one while the
+ * The bytes are `JSON.stringify(record)` encoded as UTF-8, exactly what the journal wrote before
+ * (json-bytes.ts writes the common records without the intermediate string), so old and new
+ * journals read the same. Two buffers take turns: appends go to one while the
  * other is being written.
  */
+
+import { recordBound, writeRecord } from './json-bytes.js';
 
 /** A buffer is kept for reuse up to this size; a larger one (a flood's batch) is left to the GC. */
 const KEEP_BYTES = 4 * 1024 * 1024;
@@ -35,6 +38,13 @@ export class RecordBytes {
 
   /** Appends one record as a JSON line. */
   push(record: object): void {
+    const bound = recordBound(record);
+    if (bound !== Infinity) {
+      this.#reserve(bound + 1);
+      this.#len = writeRecord(this.#buf, this.#len, record);
+      this.#buf[this.#len++] = 0x0a;
+      return;
+    }
     const json = JSON.stringify(record);
     // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2), plus the newline.
     // JSON.stringify escapes lone surrogates, so the text is well formed and encodes losslessly.

@@ -23,6 +23,33 @@ describe('RecordBytes', () => {
     );
   });
 
+  it('encodes records of every shape the direct writer takes (numbers, null, booleans, undefined, empty arrays, escapes) as JSON.stringify does', () => {
+    const text = fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udc00', '😀', '家'), fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))), maxLength: 40 });
+    const value = fc.oneof(text, fc.integer(), fc.double(), fc.constantFrom(-0, 0, 1e21, -1e21, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 53, NaN, Infinity, 0.1), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.constant([]));
+    const record = fc.dictionary(fc.oneof(fc.constantFrom('t', 'stream', 'seq', 'ts', '0', '12', 'a"b', 'k\\'), text), value, { maxKeys: 8 });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 10 }), (batch) => {
+        const rb = new RecordBytes(8);
+        for (const r of batch) rb.push(r);
+        expect(rb.take().equals(lines(batch))).toBe(true);
+        rb.release();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a message record without flags, as the ingest path makes it, is the same line as before', () => {
+    const rb = new RecordBytes();
+    const records = [
+      { t: 'msg', stream: 's17', seq: 41, ts: 1765000000123, kind: 'transcript', final: true, flags: [], speaker: 'guest', text: '家人们晚上好，今天这个价格真的很划算' },
+      { t: 'msg', stream: 's17', seq: 42, ts: 1765000000456, kind: 'chat', final: true, flags: [] },
+      { t: 'level', stream: 's17', level: 'watch', risk: 3.25, ts: 1765000000456 },
+      { t: 'msg', stream: 's"x', seq: 0, ts: -5, kind: 'chat', final: false, flags: [{ id: 'f9', term: '全网最低价', start: 0, end: 5 }], text: 'a\u2028b\ud83d' },
+    ];
+    for (const r of records) rb.push(r);
+    expect(rb.take().toString('utf8')).toBe(records.map((r) => JSON.stringify(r) + '\n').join(''));
+  });
+
   it('keeps the taken bytes intact while appends continue, and reuses the buffer after release', () => {
     const rb = new RecordBytes(64);
     rb.push({ t: 'msg', text: '第一批' });
