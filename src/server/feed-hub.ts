@@ -46,6 +46,9 @@ export interface FeedHubOptions {
 
 export const DEFAULT_GRACE_MS = 500;
 
+/** A client's frames corked in one tick are written at once past this many bytes buffered. */
+export const CORK_FLUSH_BYTES = 64 * 1024;
+
 export class FeedHub {
   readonly #clients = new Set<FeedClient>();
   readonly #opts: FeedHubOptions;
@@ -322,12 +325,15 @@ export class FeedHub {
   readonly #corked: FeedClient[] = [];
 
   readonly #uncorkAll = (): void => {
-    for (const c of this.#corked) {
-      c.corked = false;
-      socketOf(c)?.uncork();
-    }
+    for (const c of this.#corked) this.#uncork(c);
     this.#corked.length = 0;
   };
+
+  #uncork(c: FeedClient): void {
+    if (!c.corked) return;
+    c.corked = false;
+    socketOf(c)?.uncork();
+  }
 
   /** False when the client is closed or was cut off. */
   #send(c: FeedClient, json: string): boolean {
@@ -338,6 +344,9 @@ export class FeedHub {
     }
     this.#corkForTick(c);
     c.ws.send(json);
+    // Enough for one efficient write: out now, so a big commit's fan-out never waits in user space
+    // for the tick's end (nor counts toward slow_consumer as if the client had not read it).
+    if (c.corked && c.ws.bufferedAmount >= CORK_FLUSH_BYTES) this.#uncork(c);
     return true;
   }
 

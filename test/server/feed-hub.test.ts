@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Flag } from '../../src/flag.js';
 import type { FlagEntry, StreamSummary } from '../../src/stream/contracts.js';
-import { FeedClient, FeedHub, type FeedSource } from '../../src/server/feed-hub.js';
+import { CORK_FLUSH_BYTES, FeedClient, FeedHub, type FeedSource } from '../../src/server/feed-hub.js';
 
 class FakeSocket {
   readonly OPEN = 1;
@@ -240,5 +240,30 @@ describe('writes', () => {
     await new Promise((r) => process.nextTick(r));
     expect(under.writes).toBe(2);
     expect(sock.read()).toHaveLength(1);
+  });
+});
+
+describe('writes, bounded', () => {
+  test('a tick that corks more than CORK_FLUSH_BYTES for one client writes then, not at the end of the tick', async () => {
+    const hub = new FeedHub({ maxBufferedBytes: 8 << 20, onSlowConsumer: () => {} });
+    const { sock, client } = connect(hub, sourceOf([]));
+    await hub.subscribe(client, { type: 'subscribe' });
+    sock.read();
+    let depth = 0;
+    let uncorkedAt: number[] = [];
+    (sock as unknown as { _socket: object })._socket = {
+      cork: () => void depth++,
+      uncork: () => {
+        if (depth > 0 && --depth === 0) uncorkedAt.push(sock.bufferedAmount);
+      },
+    };
+    const big = '家'.repeat(12_000); // ~36 KB of UTF-8 per message's frame
+    for (let i = 1; i <= 6; i++) hub.flags([flag(i, { seq: i })], big);
+    expect(uncorkedAt.length).toBeGreaterThanOrEqual(2);
+    expect(uncorkedAt.every((b) => b >= CORK_FLUSH_BYTES)).toBe(true);
+    await new Promise((r) => process.nextTick(r));
+    expect(depth).toBe(0);
+    expect(sock.read().filter((m) => m.type === 'flag')).toHaveLength(6);
+    uncorkedAt = [];
   });
 });
