@@ -6,12 +6,15 @@
  * read is the ratio of CPU µs per acked message (server CPU from /proc over the measured seconds);
  * ack latency is shown too, but on a shared machine only the CPU ratio is steady.
  */
+import { readFileSync } from 'node:fs';
 import type { LoadConfig, LoadResult } from './loadgen.js';
 import { removeServerDir, sampleProcess, startServerProcess, type ServerUnderTest } from './server-process.js';
 
 export interface AbRound {
   side: 'A' | 'B';
   cpuUsPerMessage: number;
+  /** The event-loop thread alone (its schedstat run time): the thread that bounds one process's rate. */
+  loopUsPerMessage: number;
   acked: number;
   ackP99: number;
   ackP50: number;
@@ -27,7 +30,16 @@ async function idle(s: ServerUnderTest): Promise<void> {
   }
 }
 
-export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number, configB: Record<string, unknown> = {}): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[] }> {
+/** CPU seconds of a process's main (event-loop) thread, from its schedstat (ns); NaN when unreadable. */
+function loopThreadSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number, configB: Record<string, unknown> = {}): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[]; loopRatios: number[]; loopRatio: number }> {
   const a = await startServerProcess({ main: baselineMain, config });
   const b = await startServerProcess({ config: { ...config, ...configB }, ...(niceB !== undefined ? { nice: niceB } : {}) });
   const out: AbRound[] = [];
@@ -40,12 +52,15 @@ export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: numbe
         // The other side must be idle first (a backlog it still works on would run during this side's turn).
         await idle(server === a ? b : a);
         const cpu0 = sampleProcess(server.pid)?.cpuSeconds;
+        const loop0 = loopThreadSeconds(server.pid);
         const load = await runGenerator({ ...cfg, url: server.url });
         const cpu1 = sampleProcess(server.pid)?.cpuSeconds;
+        const loop1 = loopThreadSeconds(server.pid);
         const cpu = cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : NaN;
-        const row = { side, cpuUsPerMessage: (cpu / Math.max(1, load.acked)) * 1e6, acked: load.acked, ackP99: load.ack.p99, ackP50: load.ack.p50 };
+        const n = Math.max(1, load.acked);
+        const row = { side, cpuUsPerMessage: (cpu / n) * 1e6, loopUsPerMessage: ((loop1 - loop0) / n) * 1e6, acked: load.acked, ackP99: load.ack.p99, ackP50: load.ack.p50 };
         out.push(row);
-        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message, ${row.acked} acked (${(row.acked / (cfg.durationS + cfg.warmupS)).toFixed(0)}/s over warm-up + run), ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
+        process.stderr.write(`  round ${r + 1} ${side}: ${row.cpuUsPerMessage.toFixed(1)} µs CPU per message (event-loop thread ${row.loopUsPerMessage.toFixed(1)}), ${row.acked} acked (${(row.acked / (cfg.durationS + cfg.warmupS)).toFixed(0)}/s over warm-up + run), ack p50 ${row.ackP50} p99 ${row.ackP99} ms\n`);
       }
     }
   } finally {
@@ -55,8 +70,13 @@ export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: numbe
   }
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const ratios: number[] = [];
-  for (let r = 0; r < rounds; r++) ratios.push(out[2 * r + (r % 2 === 0 ? 1 : 0)]!.cpuUsPerMessage / out[2 * r + (r % 2 === 0 ? 0 : 1)]!.cpuUsPerMessage);
+  const loopRatios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const [bRow, aRow] = [out[2 * r + (r % 2 === 0 ? 1 : 0)]!, out[2 * r + (r % 2 === 0 ? 0 : 1)]!];
+    ratios.push(bRow.cpuUsPerMessage / aRow.cpuUsPerMessage);
+    loopRatios.push(bRow.loopUsPerMessage / aRow.loopUsPerMessage);
+  }
   const medianA = med(out.filter((x) => x.side === 'A').map((x) => x.cpuUsPerMessage));
   const medianB = med(out.filter((x) => x.side === 'B').map((x) => x.cpuUsPerMessage));
-  return { rounds: out, medianA, medianB, ratio: med(ratios), ratios };
+  return { rounds: out, medianA, medianB, ratio: med(ratios), ratios, loopRatios, loopRatio: med(loopRatios) };
 }

@@ -24,6 +24,7 @@ import type { SnapshotState, StreamLog } from '../stream/log.js';
 import type { SnapshotRecord, StreamRecord } from '../stream/records.js';
 import { nodeFiles, writeFully, type AppendFile, type SegmentFiles } from './files.js';
 import { readLines, type LineReadResult } from './lines.js';
+import { RecordBytes } from './record-bytes.js';
 import { flagEntriesAfter, parseLine, replayStart, type Segment } from './segment-reader.js';
 
 export interface JournalOptions {
@@ -73,7 +74,10 @@ export class Journal implements StreamLog {
   #fh: AppendFile | undefined;
   /** Records skipped on replay because they were damaged or of the wrong shape. */
   badRecords = 0;
-  #pending: string[] = [];
+  /** The records appended since the last write began, already encoded (record-bytes.ts). */
+  readonly #bytes = new RecordBytes();
+  /** Appends since the last write began (an empty append still waits for the commit). */
+  #pendingAppends = 0;
   #waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   #pendingRecords = 0;
   /** When the first record of the batch now pending was appended (performance.now()). */
@@ -176,13 +180,12 @@ export class Journal implements StreamLog {
     if (this.#closed) return Promise.reject(new JournalError(this.dir, 'closed'));
     if (!this.#fh) return Promise.reject(new JournalError(this.dir, 'append before replay'));
     if (this.#failure) return Promise.reject(new JournalError(this.dir, `not writable since the last write failed: ${this.#failure.message}`));
-    let text = '';
+    if (this.#pendingAppends === 0) this.#pendingSince = performance.now();
     for (const r of records) {
-      text += JSON.stringify(r) + '\n';
+      this.#bytes.push(r);
       if (r.t === 'msg' && this.#pendingFirstFlag === undefined && r.flags.length > 0) this.#pendingFirstFlag = Number(r.flags[0]!.id.slice(1));
     }
-    if (this.#pending.length === 0) this.#pendingSince = performance.now();
-    this.#pending.push(text);
+    this.#pendingAppends++;
     this.#pendingRecords += records.length;
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#schedule();
@@ -214,7 +217,7 @@ export class Journal implements StreamLog {
 
   /** Resolves once everything appended so far is durable. */
   barrier(): Promise<void> {
-    if (this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    if (this.#pendingAppends === 0 && !this.#flushing) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#schedule();
     return done;
@@ -290,22 +293,21 @@ export class Journal implements StreamLog {
     this.#scheduled = false;
     this.#flushing = true;
     while (this.#waiters.length > 0) {
-      const text = this.#pending.join('');
+      const buf = this.#bytes.take();
       const waiters = this.#waiters;
       const records = this.#pendingRecords;
       // Noted on the segment the batch is written to (a rotation may come between append and write).
       const firstFlag = this.#pendingFirstFlag;
       const since = this.#pendingSince;
       this.#pendingFirstFlag = undefined;
-      this.#pending = [];
+      this.#pendingAppends = 0;
       this.#waiters = [];
       try {
         const fh = this.#fh;
         if (!fh) throw new JournalError(this.dir, 'closed');
         if (this.#failure) throw new JournalError(this.dir, `not writable since the last write failed: ${this.#failure.message}`);
-        if (text.length > 0) {
+        if (buf.length > 0) {
           const t0 = performance.now();
-          const buf = Buffer.from(text, 'utf8');
           let t1 = t0;
           try {
             await writeFully(fh, buf);
@@ -331,11 +333,14 @@ export class Journal implements StreamLog {
         // Everything appended meanwhile was built on these records: it fails with them.
         const later = this.#waiters;
         this.#pendingRecords = 0;
-        this.#pending = [];
+        this.#pendingAppends = 0;
+        this.#bytes.clear();
         this.#waiters = [];
         this.#pendingFirstFlag = undefined;
         for (const w of waiters) w.reject(e);
         for (const w of later) w.reject(e);
+      } finally {
+        this.#bytes.release();
       }
     }
     this.#flushing = false;
@@ -371,7 +376,7 @@ export class Journal implements StreamLog {
     const next = this.#newSegment(this.#active.index + 1);
     const snapshot: SnapshotRecord = { t: 'snapshot', ...this.#opts.snapshot() };
     // Appends made before the snapshot was taken and not yet written are in it (see #undoRotation).
-    const coversPending = this.#pending.length > 0;
+    const coversPending = this.#pendingAppends > 0;
     const buf = Buffer.from(JSON.stringify(snapshot) + '\n', 'utf8');
     const fh = await this.#opts.files.openAppend(next.path);
     try {

@@ -96,7 +96,7 @@ export class FeedClient {
   /** Counts subscribes, so a newer one stops an older one's state pages and replay. */
   generation = 0;
   closed = false;
-  /** Its socket is corked for the fan-out in progress. */
+  /** Its socket is corked until the end of this tick (feed-hub.ts). */
   corked = false;
   /** Set by the hub when it takes the connection. */
   source: FeedSource | undefined;

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Flag } from '../../src/flag.js';
 import type { FlagEntry, StreamSummary } from '../../src/stream/contracts.js';
-import { FeedClient, FeedHub, type FeedSource } from '../../src/server/feed-hub.js';
+import { CORK_FLUSH_BYTES, FeedClient, FeedHub, type FeedSource } from '../../src/server/feed-hub.js';
 
 class FakeSocket {
   readonly OPEN = 1;
@@ -196,5 +196,74 @@ describe('text once', () => {
       expect(bytes).toBeLessThan(Buffer.byteLength(text) + count * 400);
       console.log(`[feed text once] 100 flags of one ${text.length}-char message: ${count} frames, ${bytes} bytes (was ~${count} × ${Buffer.byteLength(text)})`);
     }
+  });
+});
+
+describe('writes', () => {
+  /** A socket under the fake: counts the writes a corked socket would make (one per uncork with frames waiting). */
+  class CountingSocket {
+    depth = 0;
+    writes = 0;
+    waiting = 0;
+    cork(): void {
+      this.depth++;
+    }
+    uncork(): void {
+      if (this.depth > 0 && --this.depth === 0 && this.waiting > 0) [this.writes, this.waiting] = [this.writes + 1, 0];
+    }
+    frame(): void {
+      if (this.depth > 0) this.waiting++;
+      else this.writes++;
+    }
+  }
+
+  test('everything a client is sent in one tick (every message of a journal commit) leaves in one write; the next tick writes again', async () => {
+    const hub = new FeedHub({ maxBufferedBytes: 8 << 20, onSlowConsumer: () => {} });
+    const { sock, client } = connect(hub, sourceOf([]));
+    await hub.subscribe(client, { type: 'subscribe' });
+    sock.read();
+    const under = new CountingSocket();
+    (sock as unknown as { _socket: CountingSocket })._socket = under;
+    const send = sock.send.bind(sock);
+    sock.send = (data: string) => (under.frame(), send(data));
+    // Three flagged messages and a level change of one commit, published one after another.
+    hub.flags([flag(1)], 'a 全网最低价');
+    hub.flags([flag(2), flag(3)], 'b 全网最低价 全网最低价');
+    hub.level({ type: 'level', stream: 's', level: 'watch', risk: 4, ts: 1 });
+    hub.flags([flag(4)], 'c 全网最低价');
+    expect(under.writes).toBe(0);
+    await new Promise((r) => process.nextTick(r));
+    expect(under.writes).toBe(1);
+    expect(under.depth).toBe(0);
+    expect(sock.read().map((m) => m.type)).toEqual(['flag', 'flag', 'flag', 'level', 'flag']);
+    hub.flags([flag(5)], 'd 全网最低价');
+    await new Promise((r) => process.nextTick(r));
+    expect(under.writes).toBe(2);
+    expect(sock.read()).toHaveLength(1);
+  });
+});
+
+describe('writes, bounded', () => {
+  test('a tick that corks more than CORK_FLUSH_BYTES for one client writes then, not at the end of the tick', async () => {
+    const hub = new FeedHub({ maxBufferedBytes: 8 << 20, onSlowConsumer: () => {} });
+    const { sock, client } = connect(hub, sourceOf([]));
+    await hub.subscribe(client, { type: 'subscribe' });
+    sock.read();
+    let depth = 0;
+    let uncorkedAt: number[] = [];
+    (sock as unknown as { _socket: object })._socket = {
+      cork: () => void depth++,
+      uncork: () => {
+        if (depth > 0 && --depth === 0) uncorkedAt.push(sock.bufferedAmount);
+      },
+    };
+    const big = '家'.repeat(12_000); // ~36 KB of UTF-8 per message's frame
+    for (let i = 1; i <= 6; i++) hub.flags([flag(i, { seq: i })], big);
+    expect(uncorkedAt.length).toBeGreaterThanOrEqual(2);
+    expect(uncorkedAt.every((b) => b >= CORK_FLUSH_BYTES)).toBe(true);
+    await new Promise((r) => process.nextTick(r));
+    expect(depth).toBe(0);
+    expect(sock.read().filter((m) => m.type === 'flag')).toHaveLength(6);
+    uncorkedAt = [];
   });
 });
