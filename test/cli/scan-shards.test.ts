@@ -17,24 +17,13 @@ import { compileLexicon } from '../../src/lexicon/compile.js';
 import { loadLexiconDir } from '../../src/lexicon/load.js';
 import { blank, scanLineParsed } from '../../src/cli/scan.js';
 import { CLI, lexiconDir, ROOT, runCli } from './run-cli.js';
+import { prng } from '../../bench/corpus.js';
 
 const LONG = 180_000;
 let dir: string;
 let work: string;
 let input: string;
 let want: string;
-
-/** Seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FILLER = ['今天', '家人们', '这款', '真的', 'hello', ' ', '，', '😀', 'é', '\u2028', '宝宝', '看一下', '１２３'];
 

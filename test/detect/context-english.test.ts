@@ -7,6 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { CONTEXT_CASES, englishCase } from '../../src/detect/context.js';
 import type { ContextCase } from '../../src/detect/context-cases.js';
+import { prng } from '../../bench/corpus.js';
 
 function wordsOf(text: string, from: number, to: number): string[] {
   return text
@@ -37,18 +38,6 @@ function reference(c: ContextCase, text: string, start: number, end: number, fro
     return !(next !== undefined && c.then!.includes(next));
   }
   return false;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ENGLISH = CONTEXT_CASES.filter((c) => c.look.startsWith('en-'));
