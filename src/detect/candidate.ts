@@ -27,6 +27,16 @@ export interface CandidateSink {
   push(c: Candidate): unknown;
 }
 
+/**
+ * Adds a contact detector's hit (`term`: its name, such as phone, url or handle) to `out`: straight
+ * into the columns of the scan's CandidateList, as an object into any other sink (tests, a held
+ * reading). A message of hundreds of phone numbers and links made an object per hit.
+ */
+export function addContact(out: CandidateSink, term: string, start: number, end: number, via: Via = 'detector'): void {
+  if (out instanceof CandidateList) out.add(CONTACT_CODE, HIGH_CODE, start, end, VIA_CODE[via], nameCode(term));
+  else out.push({ category: 'contact', term, severity: 'high', start, end, via });
+}
+
 /** Column codes: a category is its index in CATEGORIES, a severity its rank in SEVERITIES. */
 export const VIA_TEXT = 0;
 export const VIA_DETECTOR = 1;
@@ -35,6 +45,9 @@ const VIAS: readonly Via[] = ['text', 'detector', 'pinyin'];
 const CATEGORY_CODE: Readonly<Record<Category, number>> = { extreme: 0, exclusive: 1, medical: 2, contact: 3 };
 const SEVERITY_CODE: Readonly<Record<Severity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
 const VIA_CODE: Readonly<Record<Via, number>> = { text: VIA_TEXT, detector: VIA_DETECTOR, pinyin: VIA_PINYIN };
+
+const CONTACT_CODE = CATEGORY_CODE.contact;
+const HIGH_CODE = SEVERITY_CODE.high;
 
 export const categoryCode = (c: Category): number => CATEGORY_CODE[c];
 export const severityCode = (s: Severity): number => SEVERITY_CODE[s];
@@ -47,6 +60,25 @@ export interface TermSource {
 
 const NO_TERMS: TermSource = { phrase: String, altText: String };
 
+/**
+ * Terms that are no lexicon entry's phrase: the detectors' names (phone, url, handle …), a handful
+ * written in code, so kept once for the process rather than per scan (a message of 800 phone
+ * numbers and links made a name array per scan).
+ */
+const NAMES: string[] = [];
+const NAME_CODES = new Map<string, number>();
+
+/** The `term` column's code for a detector name (negative). */
+function nameCode(name: string): number {
+  let code = NAME_CODES.get(name);
+  if (code === undefined) {
+    NAMES.push(name);
+    code = -NAMES.length;
+    NAME_CODES.set(name, code);
+  }
+  return code;
+}
+
 export class CandidateList implements CandidateSink {
   count = 0;
   start = new Int32Array(256);
@@ -54,17 +86,13 @@ export class CandidateList implements CandidateSink {
   category = new Uint8Array(256);
   severity = new Uint8Array(256);
   via = new Uint8Array(256);
-  /** >= 0: a lexicon entry, whose phrase is the term; < 0: `names[-term - 1]`. */
+  /** >= 0: a lexicon entry, whose phrase is the term; < 0: `termName(term)`, a detector's name. */
   term = new Int32Array(256);
   /** >= 0: a near term matched through set members: its term is `altText(alt)…altText(alt2)`. */
   alt = new Int32Array(256);
   alt2 = new Int32Array(256);
-  /** Terms that are no lexicon entry's phrase (detector names, tests). */
-  readonly names: string[] = [];
-
   reset(): void {
     this.count = 0;
-    if (this.names.length !== 0) this.names.length = 0;
   }
 
   /** Appends a candidate; returns its index. `term` as in the `term` column. */
@@ -90,8 +118,7 @@ export class CandidateList implements CandidateSink {
 
   /** Appends a candidate given as an object (detectors, tests). */
   push(c: Candidate): number {
-    this.names.push(c.term);
-    this.add(CATEGORY_CODE[c.category], SEVERITY_CODE[c.severity], c.start, c.end, VIA_CODE[c.via], -this.names.length);
+    this.add(CATEGORY_CODE[c.category], SEVERITY_CODE[c.severity], c.start, c.end, VIA_CODE[c.via], nameCode(c.term));
     return this.count;
   }
 
@@ -100,7 +127,7 @@ export class CandidateList implements CandidateSink {
     const alt = this.alt[i]!;
     if (alt >= 0) return `${terms.altText(alt)}…${terms.altText(this.alt2[i]!)}`;
     const t = this.term[i]!;
-    return t >= 0 ? terms.phrase(t) : this.names[-t - 1]!;
+    return t >= 0 ? terms.phrase(t) : NAMES[-t - 1]!;
   }
 
   categoryOf(i: number): Category {

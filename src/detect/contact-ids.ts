@@ -9,7 +9,7 @@
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import { foldTables } from '../normalize/tables.js';
 import { work } from '../work-meter.js';
-import { VIA_DETECTOR, type CandidateList } from './candidate.js';
+import { addContact, VIA_DETECTOR, type CandidateList } from './candidate.js';
 import { urlUnitTable } from './contact-links.js';
 import { scanTables } from './scan-tables.js';
 import type { StreamContext } from './stream-context.js';
@@ -116,5 +116,5 @@ function readId(c: CandidateList, text: string, base: number, from: number, kind
     if (!(first >= 0x61 && first <= 0x7a) || digits + marks === 0) return;
     term = 'handle';
   }
-  c.push({ category: 'contact', term, severity: 'high', start: base + k, end: base + j, via: 'detector' });
+  addContact(c, term, base + k, base + j);
 }

@@ -11,7 +11,7 @@
  */
 import { foldTables } from '../normalize/tables.js';
 import { work } from '../work-meter.js';
-import type { CandidateSink } from './candidate.js';
+import { addContact, type CandidateSink } from './candidate.js';
 
 // ---- URLs and e-mail addresses ----
 const TLDS = [
@@ -206,10 +206,10 @@ function readRuns(text: string, base: number, out: CandidateSink, from: number, 
     run.firstColon = firstColon < end ? firstColon : -1;
     work.steps += end - i;
     const kind = classifyRun(text, i, end, fold, classes);
-    if (kind) out.push({ category: 'contact', term: kind, severity: 'high', start: base + i, end: base + end, via: 'detector' });
+    if (kind) addContact(out, kind, base + i, base + end);
     else {
       const from = handleStart(text, i, end, endLastColon, fold);
-      if (from >= 0) out.push({ category: 'contact', term: 'handle', severity: 'high', start: base + from, end: base + end, via: 'detector' });
+      if (from >= 0) addContact(out, 'handle', base + from, base + end);
     }
     i = j;
   }
@@ -291,8 +291,12 @@ function handleStart(text: string, from: number, to: number, lastColon: number, 
   return cueBeforeText(text, idStart, fold) ? idStart : -1;
 }
 
-/** First units of the cues: a word that starts with none of them is passed over without comparing. */
-const CUE_HEADS = new Set(HANDLE_CUES.map((c) => c.charCodeAt(0)));
+/** The cues by first unit: a word that starts with none of them is passed over without comparing. */
+const CUES_BY_HEAD = new Map<number, string[]>();
+for (const cue of HANDLE_CUES) {
+  const head = cue.charCodeAt(0);
+  CUES_BY_HEAD.set(head, [...(CUES_BY_HEAD.get(head) ?? []), cue]);
+}
 /** The significant units before an id, folded, in text order, right-aligned (scratch: not re-entrant). */
 const cueWords = new Uint16Array(MAX_CUE_GAP);
 
@@ -313,9 +317,10 @@ function cueBeforeText(text: string, at: number, fold: Uint16Array): boolean {
     cueWords[MAX_CUE_GAP - ++n] = f;
     const before = k > 0 ? urlUnit(text.charCodeAt(k - 1), fold) : 0;
     if (before >= 0x61 && before <= 0x7a) continue; // a Latin cue must start a word: "online" is not "line"
-    if (!CUE_HEADS.has(f)) continue;
+    const cues = CUES_BY_HEAD.get(f);
+    if (cues === undefined) continue;
     const from = MAX_CUE_GAP - n;
-    for (const cue of HANDLE_CUES) if (wordAt(cueWords, from, cue) && onlyFillers(cueWords, from + cue.length)) return true;
+    for (let c = 0; c < cues.length; c++) if (wordAt(cueWords, from, cues[c]!) && onlyFillers(cueWords, from + cues[c]!.length)) return true;
   }
   return false;
 }
@@ -330,9 +335,10 @@ function wordAt(buf: Uint16Array, at: number, word: string): boolean {
 /** Is `buf[at..)` filler words only, taken greedily from the front (nothing left is fillers only)? */
 function onlyFillers(buf: Uint16Array, at: number): boolean {
   for (let p = at; p < buf.length; ) {
-    const f = HANDLE_FILLER_WORDS.find((w) => wordAt(buf, p, w));
-    if (f === undefined) return false;
-    p += f.length;
+    let f = 0;
+    while (f < HANDLE_FILLER_WORDS.length && !wordAt(buf, p, HANDLE_FILLER_WORDS[f]!)) f++;
+    if (f === HANDLE_FILLER_WORDS.length) return false;
+    p += HANDLE_FILLER_WORDS[f]!.length;
   }
   return true;
 }

@@ -13,7 +13,7 @@
  */
 import type { Lane } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import type { Candidate, CandidateSink } from './candidate.js';
+import { addContact, type Candidate, type CandidateSink } from './candidate.js';
 
 /** Longest digit run read (two 11-digit numbers with a separator between fit). */
 const MAX_RUN = 24;
@@ -287,7 +287,7 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, sin
     // The nearest cue decides QQ against phone: a 扣扣号码 number is QQ however it looks.
     const cue = run.carried === 0 ? cueKindBefore(lane, run.laneStart) : undefined;
     if (cue === 'qq' && len <= 11 && values[0] !== 0) {
-      out.push({ category: 'contact', term: 'qq', severity: 'high', start: run.start, end: run.end, via: 'detector' });
+      addContact(out, 'qq', run.start, run.end);
       run.reported = true;
     }
     const phoneCue = cue === 'phone';
@@ -304,7 +304,7 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, sin
       if (((run.gaps >>> g) & 1) === 0) continue;
       const before = classify(values, 0, g, phoneCue);
       const after = classify(values, g, len, phoneCue);
-      if (before && after) out.push({ category: 'contact', term: before, severity: 'high', start: runStarts[0]!, end: runEnds[g - 1]!, via: 'detector' });
+      if (before && after) addContact(out, before, runStarts[0]!, runEnds[g - 1]!);
       if (after) [from, to, kind] = [g, len, after];
       else if (before) [from, to, kind] = [0, g, before];
     }
@@ -312,10 +312,10 @@ function finishRun(lane: Lane, carry: DigitCarry | undefined, open: boolean, sin
       // Reported above, from the cue.
     } else if (kind) {
       // The span is the digits read as the number, without trimmed words or a neighbouring group.
-      out.push({ category: 'contact', term: kind, severity: 'high', start: runStarts[from]!, end: runEnds[to - 1]!, via: 'detector' });
+      addContact(out, kind, runStarts[from]!, runEnds[to - 1]!);
       run.reported = true;
     } else if (cue === 'qq' && len <= 11 && values[0] !== 0) {
-      out.push({ category: 'contact', term: 'qq', severity: 'high', start: run.start, end: run.end, via: 'detector' });
+      addContact(out, 'qq', run.start, run.end);
       run.reported = true;
     }
   }

@@ -4,7 +4,7 @@
  * list sees only a bare `v`; here a Latin word that is such a name, with a plus right before it
  * (a space allowed) and no digit or letter before the plus, is the cue. Linear: one look per Latin word.
  */
-import type { CandidateSink } from './candidate.js';
+import { addContact, type CandidateSink } from './candidate.js';
 
 const NAMES = new Set(['v', 'vx', 'wx', 'vx号', 'wx号', 'q', 'qq', 'weixin', 'wechat']);
 const isPlus = (u: number) => u === 0x2b || u === 0xff0b;
@@ -22,6 +22,6 @@ export function detectPlusCues(text: string, base: number, spans: Int32Array, wo
     if (p > 0 && isAlnum(text.charCodeAt(p - 1))) continue;
     const name = text.slice(from, end).toLowerCase();
     if (!NAMES.has(name)) continue;
-    out.push({ category: 'contact', term: name.startsWith('q') ? '加qq' : '加v', severity: 'high', start: base + p, end: base + end, via: 'text' });
+    addContact(out, name.startsWith('q') ? '加qq' : '加v', base + p, base + end, 'text');
   }
 }

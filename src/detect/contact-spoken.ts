@@ -10,7 +10,7 @@
  */
 import { foldTables } from '../normalize/tables.js';
 import { work } from '../work-meter.js';
-import type { CandidateSink } from './candidate.js';
+import { addContact, type CandidateSink } from './candidate.js';
 import { urlUnitTable } from './contact-links.js';
 
 const SPOKEN_TLDS = ['com', 'cn', 'net', 'org', 'cc', 'top', 'vip', 'xyz', 'shop', 'me', 'io'];
@@ -141,9 +141,9 @@ function readBack(text: string, base: number, tldStart: number, tldEnd: number, 
   if (atStart >= 0) {
     const s = labelBefore(text, atStart, units);
     if (s >= 0) {
-      out.push({ category: 'contact', term: 'email', severity: 'high', start: base + s, end: base + tldEnd, via: 'detector' });
+      addContact(out, 'email', base + s, base + tldEnd);
       return;
     }
   }
-  if (chinese || firstWww) out.push({ category: 'contact', term: 'url', severity: 'high', start: base + first, end: base + tldEnd, via: 'detector' });
+  if (chinese || firstWww) addContact(out, 'url', base + first, base + tldEnd);
 }

@@ -132,7 +132,11 @@ export function resolve(c: CandidateList, allows: AllowSpans, out: Int32Array, f
   return kept;
 }
 
-/** Writes 0..n-1 to `into`, ordered by `keys` (stable); a counting sort unless the keys span far more than n. */
+/**
+ * Writes 0..n-1 to `into`, ordered by `keys` (stable): a counting sort when the keys span little
+ * more than n, a two-pass radix sort when they span up to 2^22 and there are enough of them,
+ * else a comparison sort.
+ */
 function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
   let lo = keys[0]!;
   let hi = lo;
@@ -143,21 +147,54 @@ function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
   }
   const range = hi - lo + 1;
   work.steps += n;
-  if (range > 16 * n * Math.log2(n + 2)) {
-    // Few keys over a long stretch (ordinary speech: a few hundred candidates in 64K units; a
-    // match carried across a long run of noise): a comparison sort costs less than a pass over
-    // the stretch, and at most that pass.
+  if (range <= 4 * n) countingSort(keys, n, lo, range, into);
+  else if (range <= RADIX * RADIX && 2 * (2 * n + RADIX) <= 16 * n * Math.log2(n + 2)) radixSort(keys, n, lo, into);
+  else {
+    // Few keys over a long stretch (ordinary speech: a few dozen candidates in 64K units; a match
+    // carried across a long run of noise): a comparison sort costs less than a pass over the stretch.
     const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);
     for (let i = 0; i < n; i++) into[i] = idx[i]!;
-    return;
   }
+}
+
+function countingSort(keys: Int32Array, n: number, lo: number, range: number, into: Int32Array): void {
   if (counts.length < range + 1) counts = new Int32Array(Math.max(range + 1, 2 * counts.length));
-  counts.fill(0, 0, range + 1);
-  for (let i = 0; i < n; i++) counts[keys[i]! - lo + 1]!++;
-  for (let r = 1; r <= range; r++) counts[r]! += counts[r - 1]!;
-  for (let i = 0; i < n; i++) into[counts[keys[i]! - lo]!++] = i;
+  const cs = counts;
+  cs.fill(0, 0, range + 1);
+  for (let i = 0; i < n; i++) cs[keys[i]! - lo + 1]!++;
+  for (let r = 1; r <= range; r++) cs[r]! += cs[r - 1]!;
+  for (let i = 0; i < n; i++) into[cs[keys[i]! - lo]!++] = i;
   work.steps += range;
 }
+
+/**
+ * Claim-dense text (thousands of candidates over 64K units): the counting sort's pass over the
+ * whole span (a fill and a prefix sum of 64K counts) cost more than the candidates. Two stable
+ * passes instead, by the low RADIX_BITS bits of key - lo and then by the rest (< RADIX).
+ */
+function radixSort(keys: Int32Array, n: number, lo: number, into: Int32Array): void {
+  if (radixTemp.length < n) radixTemp = new Int32Array(Math.max(n, 2 * radixTemp.length));
+  const tmp = radixTemp;
+  const cs = radixCounts;
+  cs.fill(0);
+  for (let i = 0; i < n; i++) cs[((keys[i]! - lo) & RADIX_MASK) + 1]!++;
+  for (let r = 1; r <= RADIX; r++) cs[r]! += cs[r - 1]!;
+  for (let i = 0; i < n; i++) tmp[cs[(keys[i]! - lo) & RADIX_MASK]!++] = i;
+  cs.fill(0);
+  for (let i = 0; i < n; i++) cs[((keys[i]! - lo) >>> RADIX_BITS) + 1]!++;
+  for (let r = 1; r <= RADIX; r++) cs[r]! += cs[r - 1]!;
+  for (let i = 0; i < n; i++) {
+    const x = tmp[i]!;
+    into[cs[(keys[x]! - lo) >>> RADIX_BITS]!++] = x;
+  }
+  work.steps += 2 * (2 * n + RADIX);
+}
+
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+const RADIX_MASK = RADIX - 1;
+const radixCounts = new Int32Array(RADIX + 1);
+let radixTemp = new Int32Array(256);
 
 /** Orders each run of equal starts in `order`: longer first, higher severity, text before pinyin, found first. */
 function sortTies(c: CandidateList, n: number): void {

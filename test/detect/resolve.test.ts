@@ -187,6 +187,35 @@ describe('resolve against the plain reference', () => {
     );
   });
 
+  // Many candidates over a wide span take resolve's other orderings: 600+ candidates over up to
+  // 2^22 units a two-pass radix sort (claim-dense 64K messages), a wider span a comparison sort,
+  // a narrow one the counting sort; ties at one start are frequent (clustered starts).
+  test('property: hundreds of candidates over narrow, wide and very wide spans order as the reference', () => {
+    const spread = fc.constantFrom(1_000, 65_536, 1 << 22, 1 << 26);
+    fc.assert(
+      fc.property(spread, fc.integer({ min: 600, max: 2_500 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.array(allow, { maxLength: 6 }), (width, n, seed, allows) => {
+        let x = seed;
+        const next = (m: number) => ((x = (Math.imul(x, 1103515245) + 12345) & 0x7fffffff), x % m);
+        const base = next(1000);
+        const cands: Candidate[] = [];
+        for (let i = 0; i < n; i++) {
+          // A cluster of starts at one of 64 places, or anywhere in the width.
+          const start = base + (next(3) === 0 ? Math.floor((next(64) * width) / 64) : next(width));
+          cands.push({ category: CATEGORIES[next(4)]!, term: 'a', severity: SEVERITIES[next(4)]!, start, end: start + 1 + next(8), via: (['text', 'pinyin', 'detector'] as const)[next(3)]! });
+        }
+        const list = new CandidateList();
+        for (const c of cands) list.push(c);
+        const spans = new AllowSpans();
+        for (const a of allows) spans.add(base + a.start, base + a.end, a.mask);
+        const out = new Int32Array(list.count);
+        const k = resolve(list, spans, out);
+        const shifted = allows.map((a) => ({ ...a, start: base + a.start, end: base + a.end }));
+        expect(Array.from(out.subarray(0, k), (i) => list.get(i))).toEqual(reference(cands, shifted));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test('a long match by sound over 10,000 allow spans does not make the later candidates read them all', () => {
     const list = new CandidateList();
     const spans = new AllowSpans();
