@@ -35,6 +35,7 @@ import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import { work } from '../work-meter.js';
 import { LOWER_TO_LATIN } from './negation.js';
 import { CONTEXT_CASES, type ContextCase } from './context-cases.js';
+import { EnglishWords } from './english-words.js';
 
 export { CONTEXT_CASES } from './context-cases.js';
 
@@ -54,7 +55,13 @@ let byCategory: readonly (readonly ContextCase[])[] | undefined;
 let headsByCategory: readonly Uint32Array[] | undefined;
 /** Each case's words by their first unit (byHead[category][place]). */
 let byHeadByCategory: readonly (readonly ByHead[])[] | undefined;
-type ByHead = ReadonlyMap<number, readonly string[]>;
+type ByHead = ReadonlyMap<number, readonly HeadWord[]>;
+/** A case word, split once at its gap (不受…保护: 不受, then 保护 anywhere after) instead of on every read. */
+interface HeadWord {
+  readonly word: string;
+  readonly first: string;
+  readonly rest: string | undefined;
+}
 function casesFor(category: number, fold: Uint16Array): readonly ContextCase[] | undefined {
   if (!byCategory) {
     const lists = [0, 1, 2, 3].map((c) => CONTEXT_CASES.filter((k) => k.categories.includes(c)).map((k) => foldCase(k, fold)));
@@ -70,12 +77,13 @@ function casesFor(category: number, fold: Uint16Array): readonly ContextCase[] |
   return byCategory[category];
 }
 function wordsByHead(words: readonly string[]): ByHead {
-  const m = new Map<number, string[]>();
+  const m = new Map<number, HeadWord[]>();
   for (const w of words) {
     // An empty word would hold everywhere: a slip in the table, not a case.
     if (w.length === 0 || w.startsWith('…')) throw new Error(`context-cases.ts: a word is empty or begins with a gap (${JSON.stringify(words)})`);
     const list = m.get(w.charCodeAt(0)) ?? [];
-    list.push(w);
+    const gap = w.indexOf('…');
+    list.push(gap < 0 ? { word: w, first: w, rest: undefined } : { word: w, first: w.slice(0, gap), rest: w.slice(gap + 1) });
     m.set(w.charCodeAt(0), list);
   }
   return m;
@@ -402,8 +410,9 @@ export function pictographsOnly(text: string, start: number, end: number, fold: 
 function frame(c: ContextCase, words: ByHead, heads: Uint32Array, bit: number, b0: number): boolean {
   for (let at = b0; at < WINDOW; at++) {
     if ((heads[before[at]!]! & bit) === 0) continue;
-    for (const w of words.get(before[at]!) ?? NONE) {
-      if (!wordAt(before, at, WINDOW, w)) continue;
+    for (const hw of words.get(before[at]!) ?? NONE) {
+      if (!wordAt(before, at, WINDOW, hw)) continue;
+      const w = hw.word;
       const next = at + w.length;
       // An A-not-A question (有没有微信, 要不要加微信, 能不能加) asks; it does not refuse.
       if (w.length === 2 && at > b0 && before[at - 1] === w.charCodeAt(1)) continue;
@@ -413,7 +422,7 @@ function frame(c: ContextCase, words: ByHead, heads: Uint32Array, bit: number, b
   }
   return false;
 }
-const NONE: readonly string[] = [];
+const NONE: readonly HeadWord[] = [];
 
 /**
  * Does one of a case's `words` occur in `buf[from, to)`? Only where a unit can begin one (its bit
@@ -427,12 +436,10 @@ function anyWordIn(words: ByHead, heads: Uint32Array, bit: number, buf: Uint16Ar
   return false;
 }
 
-/** Does `word` occur at `at` of `buf[.., to)`; for a gapped word (不受…保护), its first part at `at` and the rest after it? */
-function wordAt(buf: Uint16Array, at: number, to: number, word: string): boolean {
-  const gap = word.indexOf('…');
-  if (gap < 0) return startsWith(buf, at, to, word);
-  if (!startsWith(buf, at, to, word.slice(0, gap))) return false;
-  return indexIn(buf, at + gap, to, word.slice(gap + 1)) >= 0;
+/** Does `w` occur at `at` of `buf[.., to)`; for a gapped word (不受…保护), its first part at `at` and the rest after it? */
+function wordAt(buf: Uint16Array, at: number, to: number, w: HeadWord): boolean {
+  if (!startsWith(buf, at, to, w.first)) return false;
+  return w.rest === undefined || indexIn(buf, at + w.first.length, to, w.rest) >= 0;
 }
 
 /*
@@ -478,104 +485,31 @@ function indexIn(buf: Uint16Array, from: number, to: number, word: string): numb
 
 const EN_READ = 40;
 
-/**
- * The lower-case ASCII words of `text[from, to)`, apostrophes dropped (don't → dont), read into
- * module buffers (word i is `wordLetters[wordFrom[i], wordTo[i])`); returns how many. The same
- * words as `text.slice(from, to).toLowerCase().replace(/['’]/g, '').split(/[^a-z]+/)` without
- * allocating: a scan calls this for most matches near Latin text (mixed speech: ~300 KB a 64K
- * message as strings and arrays). Only İ (→ i + a combining dot, which ends the word) and the
- * Kelvin sign (→ k) lower-case into ASCII letters from outside A-Z.
- */
-function readWords(text: string, from: number, to: number): number {
-  from = Math.max(0, from);
-  to = Math.min(text.length, to);
-  if (wordLetters.length < to - from) {
-    wordLetters = new Uint16Array(to - from);
-    wordFrom = new Int32Array(to - from);
-    wordTo = new Int32Array(to - from);
-  }
-  let n = 0;
-  let len = 0;
-  let open = false;
-  for (let k = from; k < to; k++) {
-    let u = text.charCodeAt(k);
-    if (u === 0x27 || u === 0x2019) continue;
-    if (u >= 0x41 && u <= 0x5a) u += 32;
-    else if (u === 0x212a) u = 0x6b;
-    const ends = u === 0x130;
-    if (ends) u = 0x69;
-    if (u >= 0x61 && u <= 0x7a) {
-      if (!open) {
-        wordFrom[n] = len;
-        open = true;
-      }
-      wordLetters[len++] = u;
-      if (ends) {
-        wordTo[n++] = len;
-        open = false;
-      }
-    } else if (open) {
-      wordTo[n++] = len;
-      open = false;
-    }
-  }
-  if (open) wordTo[n++] = len;
-  return n;
-}
-let wordLetters = new Uint16Array(2 * EN_READ);
-let wordFrom = new Int32Array(2 * EN_READ);
-let wordTo = new Int32Array(2 * EN_READ);
-
-/** Is word i `w`? */
-function wordIs(i: number, w: string): boolean {
-  const f = wordFrom[i]!;
-  if (wordTo[i]! - f !== w.length) return false;
-  for (let k = 0; k < w.length; k++) if (wordLetters[f + k] !== w.charCodeAt(k)) return false;
-  return true;
-}
-
-function wordIn(i: number, words: readonly string[]): boolean {
-  for (const w of words) if (wordIs(i, w)) return true;
-  return false;
-}
-
-/**
- * Do words `i, i + 1, ..` joined by single spaces begin with `phrase` followed by a space or the
- * end (`whole`: and is the phrase all of words i .. n - 1)?
- */
-function phraseAt(n: number, i: number, phrase: string, whole: boolean): boolean {
-  let w = i;
-  let q = wordFrom[w]!;
-  for (let k = 0; k < phrase.length; k++) {
-    const ch = phrase.charCodeAt(k);
-    if (q === wordTo[w]) {
-      if (ch !== 0x20 || w + 1 >= n) return false;
-      q = wordFrom[++w]!;
-    } else if (wordLetters[q++] !== ch) return false;
-  }
-  return q === wordTo[w] && (!whole || w === n - 1);
-}
+/** The clause's words after and before a match (EN_READ units at most each side, grown if asked for more). */
+const wordsAfter = new EnglishWords(EN_READ);
+const wordsBefore = new EnglishWords(EN_READ);
 
 /** @internal The English cases, on words of the clause `text[from, to)` (at most EN_READ units each side); exported for the test that checks it against a string reference. */
 export function englishCase(c: ContextCase, text: string, start: number, end: number, from: number, to: number): boolean {
-  if (c.look === 'en-after') return readWords(text, end, to) > 0 && wordIn(0, c.words);
+  if (c.look === 'en-after') return wordsAfter.read(text, end, to) > 0 && wordsAfter.in(0, c.words);
   if (c.look === 'en-after-phrase') {
     // As ` ${words.join(' ')} `.includes(` ${p} `).
-    const n = readWords(text, end, to);
-    for (let i = 0; i < n; i++) for (const p of c.words) if (phraseAt(n, i, p, false)) return true;
+    const n = wordsAfter.read(text, end, to);
+    for (let i = 0; i < n; i++) for (const p of c.words) if (wordsAfter.phraseAt(i, p, false)) return true;
     return false;
   }
-  const n = readWords(text, from, start);
+  const w = wordsBefore;
+  const n = w.read(text, from, start);
   if (c.look === 'en-before-phrase') {
     // As words.slice(-3).join(' ') being p or ending in ` ${p}`.
-    for (let i = Math.max(0, n - 3); i < n; i++) for (const p of c.words) if (phraseAt(n, i, p, true)) return true;
+    for (let i = Math.max(0, n - 3); i < n; i++) for (const p of c.words) if (w.phraseAt(i, p, true)) return true;
     return false;
   }
   // en-before: a warning word in the clause before, unless the word after it undoes it (don't forget).
   for (let i = n - 1; i >= 0 && i >= n - 8; i--) {
-    if (!wordIn(i, c.words)) continue;
-    const next = i + 1 < n && (wordIs(i + 1, 'to') || wordIs(i + 1, 'you')) ? i + 2 : i + 1;
-    return !(next < n && wordIn(next, c.then!));
+    if (!w.in(i, c.words)) continue;
+    const next = i + 1 < n && (w.is(i + 1, 'to') || w.is(i + 1, 'you')) ? i + 2 : i + 1;
+    return !(next < n && w.in(next, c.then!));
   }
   return false;
 }
