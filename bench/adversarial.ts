@@ -16,6 +16,24 @@ export interface Adversary {
 const fill = (unit: string, length: number) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 const repeat = (name: string, unit: string): Adversary => ({ name, make: (n) => fill(unit, n) });
 
+/** A text of `piece`s drawn until it is long enough; `word(min, max)` is a random lower-case word. */
+function generated(name: string, seed: number, piece: (word: (min: number, max: number) => string, rnd: () => number) => string): Adversary {
+  return {
+    name,
+    make: (n) => {
+      const rnd = prng(seed);
+      const word = (min: number, max: number) => {
+        let w = '';
+        for (let i = min + Math.floor(rnd() * (max - min + 1)); i > 0; i--) w += String.fromCharCode(0x61 + Math.floor(rnd() * 26));
+        return w;
+      };
+      let s = '';
+      while (s.length < n) s += piece(word, rnd);
+      return s.slice(0, n);
+    },
+  };
+}
+
 /** Pieces the mixed generator draws from: claim halves, digits, noise, letters, allow phrases. */
 const PIECES = [
   '全网', '最低', '最低价', '全网最低价', '第一', '第一次', '最近', '不是', '不', '加', '微信', '薇', 'vx', 'jia', 'wei', 'xin',
@@ -51,6 +69,13 @@ export const ADVERSARIES: readonly Adversary[] = [
   repeat('ids after app cues', 'vx:abc123 '),
   repeat('url-like runs', 'a.b@c.com/'),
   repeat('traditional and full-width', '全網最低價ＶＸ⑮'),
+  // Text nobody here wrote: distinct Latin words defeat the normalizer's word cache (every word
+  // a miss: stem, pinyin segmentation), ids and addresses the link and id readers.
+  generated('distinct Latin words', 11, (w) => w(3, 9) + ' '),
+  generated('Latin words between CJK', 12, (w, r) => w(2, 7) + String.fromCharCode(0x4e00 + Math.floor(r() * 20_000))),
+  generated('ids back to back', 13, (w, r) => w(2, 5) + Math.floor(r() * 99_999) + ' '),
+  generated('e-mail addresses', 14, (w) => `${w(3, 8)}@${w(3, 6)}.com `),
+  generated('distinct handles after cues', 15, (w, r) => `vx:${w(3, 6)}${Math.floor(r() * 999)}，`),
   {
     name: 'mixed pieces',
     make: (n) => {

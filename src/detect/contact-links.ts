@@ -291,6 +291,14 @@ function handleStart(text: string, from: number, to: number, lastColon: number, 
   return cueBeforeText(text, idStart, fold) ? idStart : -1;
 }
 
+/**
+ * Units of the cues and filler words: a unit of neither between a cue and the id (a digit, the
+ * previous id's letters) means no cue further back can be followed by fillers only, so the look
+ * back ends there (ids back to back: abc123 xyz456 … read 12 units each).
+ */
+const CUE_UNITS = new Uint8Array(0x10000);
+for (const w of [...HANDLE_CUES, ...HANDLE_FILLER_WORDS]) for (let i = 0; i < w.length; i++) CUE_UNITS[w.charCodeAt(i)] = 1;
+
 /** The cues by first unit: a word that starts with none of them is passed over without comparing. */
 const CUES_BY_HEAD = new Map<number, string[]>();
 for (const cue of HANDLE_CUES) {
@@ -314,6 +322,7 @@ function cueBeforeText(text: string, at: number, fold: Uint16Array): boolean {
     let f = u >= 0xff01 && u <= 0xff5e ? u - 0xfee0 : fold[u]!;
     if (f === 0 || f === 0x3a || f === 0x40 || f === 0x20 || f >= 0xfffe) continue; // separators and noise
     if (f >= 0x41 && f <= 0x5a) f += 32;
+    if (CUE_UNITS[f] === 0) return false;
     cueWords[MAX_CUE_GAP - ++n] = f;
     const before = k > 0 ? urlUnit(text.charCodeAt(k - 1), fold) : 0;
     if (before >= 0x61 && before <= 0x7a) continue; // a Latin cue must start a word: "online" is not "line"

@@ -15,6 +15,7 @@
  *   doesn't cure        negated       not only cures                               not negated
  */
 
+import { wordString } from '../normalize/english.js';
 import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import { work } from '../work-meter.js';
 
@@ -209,7 +210,7 @@ function englishNegated(text: string, start: number): boolean {
       if (!isLatinLetter(u)) break;
       word[EN_LOOKBACK - 1 - n++] = u | 0x20;
     }
-    const w = String.fromCharCode.apply(null, word.subarray(EN_LOOKBACK - n) as unknown as number[]);
+    const w = wordString(word, EN_LOOKBACK - n, EN_LOOKBACK);
     if (EN_NEGATORS.has(w)) return !(w === 'not' && nearer === 'only');
     if (!EN_FILLERS.has(w)) return false;
     nearer = w;

@@ -10,7 +10,7 @@
  * valid until the next `normalize` call on the same Normalizer.
  */
 import { work } from '../work-meter.js';
-import { stem } from './english.js';
+import { mayStem, stem, wordString } from './english.js';
 import { LANE_BREAK } from './pinyin.js';
 import { FOLD_EXPAND, FOLD_HIGH_SURROGATE, FOLD_NOISE, foldTables, type Expansion, type FoldTables } from './tables.js';
 
@@ -364,12 +364,12 @@ export class Normalizer implements NormalizedText {
       this.wordMisses++;
     }
     const at = slot * SLOT_LETTERS;
-    letters.set(word.subarray(0, len), at);
+    for (let j = 0; j < len; j++) letters[at + j] = word[j]!; // no subarray view per miss (distinct words: every word)
     c.length[slot] = len;
     c.syllableCount[slot] = -1;
     c.stemLength[slot] = -1;
-    if (this.#stemming && len >= 3) {
-      const s = stem(String.fromCharCode.apply(null, word.subarray(0, len) as unknown as number[]));
+    if (this.#stemming && mayStem(word, len)) {
+      const s = stem(wordString(word, 0, len));
       let same = s.length === len;
       for (let j = 0; same && j < len; j++) same = s.charCodeAt(j) === word[j];
       if (!same) {
