@@ -277,7 +277,8 @@ export class Normalizer implements NormalizedText {
             starts[k] = i;
             ends[k] = i + width;
           }
-          for (let j = 0; j < es.length && withSounds; j++, sk++) {
+          // A break opening the expansion is written only after a reading, as on the plain path.
+          for (let j = es[0] === LANE_BREAK && (sk === 0 || scodes[sk - 1] === LANE_BREAK) ? 1 : 0; j < es.length && withSounds; j++, sk++) {
             scodes[sk] = es[j]!;
             sstarts[sk] = i;
             sends[sk] = i + width;
@@ -335,7 +336,8 @@ export class Normalizer implements NormalizedText {
       text.starts[k] = start;
       text.ends[k] = end;
     }
-    for (let j = 0; j < exp.sounds.length && this.#withSounds; j++) {
+    const from = exp.sounds[0] === LANE_BREAK && (sounds.length === 0 || sounds.codes[sounds.length - 1] === LANE_BREAK) ? 1 : 0;
+    for (let j = from; j < exp.sounds.length && this.#withSounds; j++) {
       const k = sounds.length++;
       sounds.codes[k] = exp.sounds[j]!;
       sounds.starts[k] = start;

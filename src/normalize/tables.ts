@@ -46,6 +46,16 @@ const CJK_RANGES: [number, number][] = [
   [0xf900, 0xfaff],
 ];
 
+/** Does every unit of the expansion `s` fold to a Latin letter, a digit, a CJK ideograph or noise? */
+function meaningfulExpansion(s: string, fold: Uint16Array): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const f = fold[s.charCodeAt(i)]!;
+    if (f === FOLD_NOISE || (f >= 0x61 && f <= 0x7a) || (f >= 0x30 && f <= 0x39)) continue;
+    if (!CJK_RANGES.some(([lo, hi]) => f >= lo && f <= hi)) return false;
+  }
+  return true;
+}
+
 let shared: FoldTables | undefined;
 
 export function foldTables(): FoldTables {
@@ -91,16 +101,24 @@ function buildFoldTables(): FoldTables {
   }
   const expansionOf = (s: string): Expansion => {
     const text = new Uint16Array(s.length);
-    const sounds = new Uint16Array(s.length);
+    const sounds: number[] = [];
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       text[i] = fold[c]!;
-      sounds[i] = pinyin.syllableOf[c] || LANE_BREAK;
+      // One break for a run of units without a reading, as the normalizer writes them (ﷺ was 15).
+      const sy = pinyin.syllableOf[c] || LANE_BREAK;
+      if (sy !== LANE_BREAK || sounds[sounds.length - 1] !== LANE_BREAK) sounds.push(sy);
     }
-    return { text, sounds };
+    return { text, sounds: Uint16Array.from(sounds) };
   };
   const expansions = new Map<number, Expansion>();
-  for (const [u, s] of pending) expansions.set(u, expansionOf(s));
+  for (const [u, s] of pending) {
+    // A form that expands into a script no lexicon is written in (ﷺ → 15 Arabic letters, ㌖ →
+    // 6 katakana) can be no term, and would make the lanes up to 15× the input: noise, as a
+    // symbol is (so 全网㌖最低 reads 全网最低, as 全网★最低 does).
+    if (!meaningfulExpansion(s, fold)) fold[u] = FOLD_NOISE;
+    else expansions.set(u, expansionOf(s));
+  }
   const astral = new Map<number, Expansion>();
   // Styled letters and digits first, so an emoji row can take a code point over (none does today).
   for (const [cp, form] of styled) {

@@ -81,4 +81,23 @@ describe('pinyin lane', () => {
   test('non-pinyin Latin and digits break the lane', () => {
     expect(sounds(n.normalize('加 vx 微信 123 信').sounds)).toEqual(['jia', '|', 'wei', 'xin', '|', 'xin']);
   });
+  test('an expansion writes one break for its units without a reading, none after a break (⑮ is 2 units, ㎯ 5)', () => {
+    expect(sounds(n.normalize('加⑮信').sounds)).toEqual(['jia', '|', 'xin']);
+    expect(sounds(n.normalize('加㎯㎯信').sounds)).toEqual(['jia', '|', 'xin']);
+    expect(sounds(n.normalize('㎯加').sounds)).toEqual(['jia']);
+    // Through the general path too (an astral expansion: a styled digit after a lone surrogate).
+    expect(sounds(n.normalize('加⑮\ud835\udfcf信').sounds)).toEqual(['jia', '|', 'xin']);
+  });
+});
+
+describe('expansions', () => {
+  const n = new Normalizer();
+  test('a form expanding into a script no lexicon is written in is noise, like a symbol', () => {
+    expect(laneText(n.normalize('全网ﷺ最低').text)).toBe('全网最低');
+    expect(laneText(n.normalize('全网㌖最低').text)).toBe('全网最低');
+    expect(n.normalize('ﷺ'.repeat(1000)).text.length).toBe(0);
+  });
+  test('forms expanding into Latin letters, digits or CJK keep their expansion', () => {
+    expect(laneText(n.normalize('⑮℡☎Ⅻ㎏').text)).toBe('15tel电话xiikg');
+  });
 });
