@@ -74,6 +74,21 @@ const BATCH_OVERHEAD = 40;
 const NO_FLAGS: readonly Flag[] = [];
 const withoutId = ({ id: _id, ...flag }: Flag) => flag;
 
+/**
+ * Commits start together at the end of the event-loop turn (one setImmediate for every partition):
+ * their publishes then reach the connection in the same microtask round and leave in one socket
+ * write (nats.js flushes once per microtask round). Started one by one as they were appended, or
+ * each on its own setImmediate (microtasks run between two), every commit was a write of its own.
+ */
+const turnEnd: (() => void)[] = [];
+function atTurnEnd(start: () => void): void {
+  turnEnd.push(start);
+  if (turnEnd.length === 1) setImmediate(startTurnEnd);
+}
+function startTurnEnd(): void {
+  for (const start of turnEnd.splice(0)) start();
+}
+
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
 
@@ -213,7 +228,10 @@ export class JetStreamLog implements StreamLog {
     result.then(done, done);
     this.#last = result.then(noop);
     this.#last.catch(noop); // the next append or barrier sees the rejection
-    if (!this.#pumping) void this.#pump();
+    if (!this.#pumping) {
+      this.#pumping = true;
+      atTurnEnd(() => void this.#pump());
+    }
     return result;
   }
 
