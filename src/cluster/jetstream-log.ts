@@ -53,6 +53,7 @@ import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { SnapshotState } from '../stream/log.js';
 import { batchRecords, FLAG_ID_SPAN, flagIdOf, H_COPY, isBatchV2, type BatchEvent, type FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
+import type { PubAcks } from './pub-acks.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
 
@@ -111,6 +112,7 @@ export interface CommitTiming {
 export class JetStreamLog implements StreamLog {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  readonly #acks: PubAcks;
   readonly #subjects: Subjects;
   readonly #p: number;
   readonly #warn: (event: string, detail: Record<string, unknown>) => void;
@@ -173,6 +175,8 @@ export class JetStreamLog implements StreamLog {
   constructor(d: {
     js: JetStreamClient;
     jsm: JetStreamManager;
+    /** The connection's publishes with acks (one per node, pub-acks.ts). */
+    acks: PubAcks;
     subjects: Subjects;
     partition: number;
     node: string;
@@ -192,6 +196,7 @@ export class JetStreamLog implements StreamLog {
     this.#snapshotEvery = d.snapshotEvery ?? 0;
     this.#js = d.js;
     this.#jsm = d.jsm;
+    this.#acks = d.acks;
     this.#subjects = d.subjects;
     this.#p = d.partition;
     this.#warn = d.warn;
@@ -402,7 +407,7 @@ export class JetStreamLog implements StreamLog {
   }
 
   async #writeFence(after: number): Promise<number> {
-    const ack = await this.#js.publish(this.#subjects.fence(this.#p), JSON.stringify({ node: this.#node, ts: Date.now() }), { expect: { lastSubjectSequence: after } });
+    const ack = await this.#acks.publish(this.#subjects.fence(this.#p), JSON.stringify({ node: this.#node, ts: Date.now() }), { expect: after });
     return ack.seq;
   }
 
@@ -636,15 +641,14 @@ export class JetStreamLog implements StreamLog {
   async #sendCopy(subject: string, body: string, msgID: string) {
     const h = headers();
     h.set(H_COPY, '1');
-    const ack = await this.#js.publish(subject, body, { msgID, headers: h });
+    const ack = await this.#acks.publish(subject, body, { msgID, headers: h });
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }
 
   /** `expect`: the sequence the subject's last message must have (the publish is refused otherwise). */
   async #sendTo(subject: string, body: object | string, msgID?: string, expect?: number) {
-    const opts = msgID !== undefined || expect !== undefined ? { ...(msgID !== undefined ? { msgID } : {}), ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}) } : undefined;
-    const ack = await this.#js.publish(subject, typeof body === 'string' ? body : JSON.stringify(body), opts);
+    const ack = await this.#acks.publish(subject, typeof body === 'string' ? body : JSON.stringify(body), { ...(msgID !== undefined ? { msgID } : {}), ...(expect !== undefined ? { expect } : {}) });
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }

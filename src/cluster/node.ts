@@ -32,6 +32,7 @@ import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { PubAcks } from './pub-acks.js';
 import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
 
@@ -73,6 +74,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #lc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  /** Publishes with acks on the main connection (pub-acks.ts): the hot path's. */
+  readonly #acks: PubAcks;
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #leases: LeaseManager;
   readonly #membership: Membership;
@@ -103,6 +106,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.subjects = new Subjects(d.config.prefix, d.config.partitions);
     this.#nc = nc;
     this.#js = jetstream(nc);
+    this.#acks = new PubAcks(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
     this.#rebuildSlots = new RebuildSlots(d.config.rebuildConcurrency);
@@ -300,6 +304,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       node: this.node,
       replies: this.#replyBatcher,
       js: this.#js,
+      acks: this.#acks,
       jsm: this.#jsm,
       subjects: this.subjects,
       scanner: d.scanner,
@@ -436,7 +441,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       this.#pending.set(corr, { resolve, timer });
     });
     try {
-      await this.#js.publish(this.subjects.ingest(p), JSON.stringify(body), { headers: h });
+      await this.#acks.publish(this.subjects.ingest(p), JSON.stringify(body), { headers: h });
     } catch (err) {
       const w = this.#pending.get(corr);
       if (w) {
@@ -733,6 +738,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#workers.clear();
     const stopped = await bounded(Promise.all(workers.map((w) => w.stop().catch(() => {}))), ttl);
     if (!stopped) this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node, step: 'partitions_stop', boundMs: ttl, partitions: workers.map((w) => w.p) }, 'partitions did not stop in time; closing without them');
+    this.#acks.close();
     const drainBy = t0 + 3 * ttl;
     await Promise.all(
       [this.#nc, this.#lc].map(async (c, i) => {
