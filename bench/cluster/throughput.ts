@@ -19,13 +19,13 @@
  * DIR` a cluster side running DIR's build (A/B in one ramp).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadConfig, LoadResult } from '../e2e/loadgen.js';
-import { BENCH_TOKENS, freePort, removeServerDir, startServerProcess, summarizeProfile, type ServerUnderTest } from '../e2e/server-process.js';
+import { BENCH_TOKENS, freePort, profilePath, removeServerDir, startServerProcess, summarizeProfile, type ServerUnderTest } from '../e2e/server-process.js';
 
 const CHILD = fileURLToPath(new URL('../e2e/loadgen-child.js', import.meta.url));
 
@@ -256,6 +256,11 @@ async function main(): Promise<void> {
       const layers = new Map<string, number>();
       for (const f of files) layers.set(layer(f.fn), (layers.get(layer(f.fn)) ?? 0) + f.selfPct);
       process.stdout.write(`by layer:\n${[...layers].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${v.toFixed(1).padStart(5)}%  ${k}`).join('\n')}\n`);
+      const kept = profilePath(node.profileDir);
+      if (kept) {
+        copyFileSync(kept, join(tmpdir(), 'pkguard-cluster-node.cpuprofile'));
+        process.stdout.write(`profile kept: ${join(tmpdir(), 'pkguard-cluster-node.cpuprofile')} (DevTools)\n`);
+      }
     }
     for (const s of servers) removeServerDir(s);
     nats.proc.kill('SIGTERM');
