@@ -19,13 +19,13 @@
  * DIR` a cluster side running DIR's build (A/B in one ramp).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadConfig, LoadResult } from '../e2e/loadgen.js';
-import { BENCH_TOKENS, freePort, removeServerDir, startServerProcess, summarizeProfile, type ServerUnderTest } from '../e2e/server-process.js';
+import { BENCH_TOKENS, freePort, profilePath, removeServerDir, startServerProcess, summarizeProfile, type ServerUnderTest } from '../e2e/server-process.js';
 
 const CHILD = fileURLToPath(new URL('../e2e/loadgen-child.js', import.meta.url));
 
@@ -124,6 +124,17 @@ function commitTimeline(before: Histograms, after: Histograms): Record<string, u
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+/** Write and read system calls of a process so far (/proc/PID/io): socket writes are most of a node's. */
+function syscalls(pid: number | undefined): { w: number; r: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { w: Number(/syscw: (\d+)/.exec(io)![1]), r: Number(/syscr: (\d+)/.exec(io)![1]) };
+  } catch {
+    return undefined;
+  }
+}
+
 function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
@@ -202,11 +213,21 @@ async function main(): Promise<void> {
           for (let t = 0; t < Number(o.tries) && !step?.held; t++) {
             const before = side.name.startsWith('cluster') ? await commitHistograms(side.url) : undefined;
             const cpu0 = { server: cpuMs(side.pid), nats: cpuMs(nats.proc.pid) };
+            const io0 = { server: syscalls(side.pid), nats: syscalls(nats.proc.pid) };
             const r = await load(side.url, rate, round * 1000 + s);
             // CPU per 1,000 messages acked over the whole step (warm-up included): the server's and nats-server's.
             const acked = r.measuredAcked * (1 + Number(o.warmup) / Number(o.step));
             const per1k = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +(((b - a) / acked) * 1000).toFixed(1));
-            const cpu = { serverMsPer1k: per1k(cpu0.server, cpuMs(side.pid)), natsMsPer1k: per1k(cpu0.nats, cpuMs(nats.proc.pid)) };
+            const io1 = { server: syscalls(side.pid), nats: syscalls(nats.proc.pid) };
+            const cpu = {
+              serverMsPer1k: per1k(cpu0.server, cpuMs(side.pid)),
+              natsMsPer1k: per1k(cpu0.nats, cpuMs(nats.proc.pid)),
+              // System calls per 1,000 acked: the server's writes and reads, nats-server's writes and reads.
+              serverWritesPer1k: per1k(io0.server?.w, io1.server?.w),
+              serverReadsPer1k: per1k(io0.server?.r, io1.server?.r),
+              natsWritesPer1k: per1k(io0.nats?.w, io1.nats?.w),
+              natsReadsPer1k: per1k(io0.nats?.r, io1.nats?.r),
+            };
             const timeline = before ? commitTimeline(before, await commitHistograms(side.url)) : undefined;
             const got = r.measuredAcked / r.measuredSeconds;
             step = { side: side.name, offered: rate * streams, rate: got, p99: r.ack.p99, errors: r.errors + r.unanswered, held: r.errors === 0 && r.unanswered === 0 && r.ack.p99 <= bound && got >= 0.95 * rate * streams };
@@ -235,6 +256,11 @@ async function main(): Promise<void> {
       const layers = new Map<string, number>();
       for (const f of files) layers.set(layer(f.fn), (layers.get(layer(f.fn)) ?? 0) + f.selfPct);
       process.stdout.write(`by layer:\n${[...layers].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${v.toFixed(1).padStart(5)}%  ${k}`).join('\n')}\n`);
+      const kept = profilePath(node.profileDir);
+      if (kept) {
+        copyFileSync(kept, join(tmpdir(), 'pkguard-cluster-node.cpuprofile'));
+        process.stdout.write(`profile kept: ${join(tmpdir(), 'pkguard-cluster-node.cpuprofile')} (DevTools)\n`);
+      }
     }
     for (const s of servers) removeServerDir(s);
     nats.proc.kill('SIGTERM');

@@ -53,6 +53,7 @@ import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { SnapshotState } from '../stream/log.js';
 import { batchRecords, FLAG_ID_SPAN, flagIdOf, H_COPY, isBatchV2, type BatchEvent, type FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
+import type { PubAcks } from './pub-acks.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
 
@@ -73,6 +74,21 @@ const PROVISIONAL = /f8\d{15}/g;
 const BATCH_OVERHEAD = 40;
 const NO_FLAGS: readonly Flag[] = [];
 const withoutId = ({ id: _id, ...flag }: Flag) => flag;
+
+/**
+ * Commits start together at the end of the event-loop turn (one setImmediate for every partition):
+ * their publishes then reach the connection in the same microtask round and leave in one socket
+ * write (nats.js flushes once per microtask round). Started one by one as they were appended, or
+ * each on its own setImmediate (microtasks run between two), every commit was a write of its own.
+ */
+const turnEnd: (() => void)[] = [];
+function atTurnEnd(start: () => void): void {
+  turnEnd.push(start);
+  if (turnEnd.length === 1) setImmediate(startTurnEnd);
+}
+function startTurnEnd(): void {
+  for (const start of turnEnd.splice(0)) start();
+}
 
 /** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
 export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
@@ -96,6 +112,7 @@ export interface CommitTiming {
 export class JetStreamLog implements StreamLog {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  readonly #acks: PubAcks;
   readonly #subjects: Subjects;
   readonly #p: number;
   readonly #warn: (event: string, detail: Record<string, unknown>) => void;
@@ -158,6 +175,8 @@ export class JetStreamLog implements StreamLog {
   constructor(d: {
     js: JetStreamClient;
     jsm: JetStreamManager;
+    /** The connection's publishes with acks (one per node, pub-acks.ts). */
+    acks: PubAcks;
     subjects: Subjects;
     partition: number;
     node: string;
@@ -177,6 +196,7 @@ export class JetStreamLog implements StreamLog {
     this.#snapshotEvery = d.snapshotEvery ?? 0;
     this.#js = d.js;
     this.#jsm = d.jsm;
+    this.#acks = d.acks;
     this.#subjects = d.subjects;
     this.#p = d.partition;
     this.#warn = d.warn;
@@ -213,7 +233,10 @@ export class JetStreamLog implements StreamLog {
     result.then(done, done);
     this.#last = result.then(noop);
     this.#last.catch(noop); // the next append or barrier sees the rejection
-    if (!this.#pumping) void this.#pump();
+    if (!this.#pumping) {
+      this.#pumping = true;
+      atTurnEnd(() => void this.#pump());
+    }
     return result;
   }
 
@@ -384,7 +407,7 @@ export class JetStreamLog implements StreamLog {
   }
 
   async #writeFence(after: number): Promise<number> {
-    const ack = await this.#js.publish(this.#subjects.fence(this.#p), JSON.stringify({ node: this.#node, ts: Date.now() }), { expect: { lastSubjectSequence: after } });
+    const ack = await this.#acks.publish(this.#subjects.fence(this.#p), JSON.stringify({ node: this.#node, ts: Date.now() }), { expect: after });
     return ack.seq;
   }
 
@@ -618,15 +641,14 @@ export class JetStreamLog implements StreamLog {
   async #sendCopy(subject: string, body: string, msgID: string) {
     const h = headers();
     h.set(H_COPY, '1');
-    const ack = await this.#js.publish(subject, body, { msgID, headers: h });
+    const ack = await this.#acks.publish(subject, body, { msgID, headers: h });
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }
 
   /** `expect`: the sequence the subject's last message must have (the publish is refused otherwise). */
   async #sendTo(subject: string, body: object | string, msgID?: string, expect?: number) {
-    const opts = msgID !== undefined || expect !== undefined ? { ...(msgID !== undefined ? { msgID } : {}), ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}) } : undefined;
-    const ack = await this.#js.publish(subject, typeof body === 'string' ? body : JSON.stringify(body), opts);
+    const ack = await this.#acks.publish(subject, typeof body === 'string' ? body : JSON.stringify(body), { ...(msgID !== undefined ? { msgID } : {}), ...(expect !== undefined ? { expect } : {}) });
     if (ack.seq > this.#maxSeq) this.#maxSeq = ack.seq;
     return ack;
   }

@@ -32,6 +32,7 @@ import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { PubAcks } from './pub-acks.js';
 import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
 
@@ -73,6 +74,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #lc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  /** Publishes with acks on the main connection (pub-acks.ts): the hot path's. */
+  readonly #acks: PubAcks;
   readonly #workers = new Map<number, PartitionWorker>();
   readonly #leases: LeaseManager;
   readonly #membership: Membership;
@@ -103,6 +106,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.subjects = new Subjects(d.config.prefix, d.config.partitions);
     this.#nc = nc;
     this.#js = jetstream(nc);
+    this.#acks = new PubAcks(nc);
     this.#jsm = jsm;
     this.#replyBatcher = new ReplyBatcher(nc);
     this.#rebuildSlots = new RebuildSlots(d.config.rebuildConcurrency);
@@ -182,8 +186,8 @@ export class ClusterNode implements StreamService, FlagHistory {
     }
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
-      const jsm = await jetstreamManager(nc);
-      await settingUp(() => ensureStream(jsm, {
+      const jsm = await settingUp('jetstream', () => jetstreamManager(nc));
+      await settingUp('ingest stream', () => ensureStream(jsm, {
         name: subjects.ingestStream,
         subjects: [subjects.ingestAll()],
         retention: RetentionPolicy.Workqueue,
@@ -191,7 +195,7 @@ export class ClusterNode implements StreamService, FlagHistory {
         max_age: nanos(c.ingestMaxAgeMs),
         num_replicas: c.replicas,
       }));
-      await settingUp(() => ensureStream(jsm, {
+      await settingUp('events stream', () => ensureStream(jsm, {
         name: subjects.eventsStream,
         subjects: [subjects.eventsAll()],
         retention: RetentionPolicy.Limits,
@@ -202,7 +206,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       }));
       // One fence per partition (jetstream-log.ts): only the last message of each subject is kept.
       // Each partition's last state snapshot (snapshots.ts): only the last per subject is kept.
-      await settingUp(() => ensureStream(jsm, {
+      await settingUp('snapshots stream', () => ensureStream(jsm, {
         name: subjects.snapshotsStream,
         subjects: [subjects.snapshotsAll()],
         retention: RetentionPolicy.Limits,
@@ -210,7 +214,7 @@ export class ClusterNode implements StreamService, FlagHistory {
         max_msgs_per_subject: 1,
         num_replicas: c.replicas,
       }));
-      await settingUp(() => ensureStream(jsm, {
+      await settingUp('fences stream', () => ensureStream(jsm, {
         name: subjects.fencesStream,
         subjects: [subjects.fencesAll()],
         retention: RetentionPolicy.Limits,
@@ -219,10 +223,10 @@ export class ClusterNode implements StreamService, FlagHistory {
         num_replicas: c.replicas,
       }));
       // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
-      await settingUp(() => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
-      const kv = await new Kvm(jetstream(lc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket);
+      await settingUp('lease bucket', () => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
+      const kv = await named('lease bucket open', new Kvm(jetstream(lc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket));
       const self = new ClusterNode(d, node, nc, lc, jsm, kv);
-      await self.#startFollowing();
+      await settingUp('events reader', () => self.#startFollowing());
       await self.#knownShutdowns().catch((err: unknown) => d.log.warn({ event: 'shutdowns_not_read', err: (err as Error).message }, 'could not read earlier shutdowns'));
       self.#replySub = nc.subscribe(subjects.reply(node), {
         callback: (err, m) => {
@@ -231,7 +235,7 @@ export class ClusterNode implements StreamService, FlagHistory {
           for (const r of Array.isArray(body) ? body : [body]) self.#onReply(r);
         },
       });
-      await self.#membership.start();
+      await named('membership', self.#membership.start());
       self.#liveness.start();
       self.#leases.start();
       self.#sweep = setInterval(() => {
@@ -300,6 +304,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       node: this.node,
       replies: this.#replyBatcher,
       js: this.#js,
+      acks: this.#acks,
       jsm: this.#jsm,
       subjects: this.subjects,
       scanner: d.scanner,
@@ -436,7 +441,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       this.#pending.set(corr, { resolve, timer });
     });
     try {
-      await this.#js.publish(this.subjects.ingest(p), JSON.stringify(body), { headers: h });
+      await this.#acks.publish(this.subjects.ingest(p), JSON.stringify(body), { headers: h });
     } catch (err) {
       const w = this.#pending.get(corr);
       if (w) {
@@ -695,42 +700,76 @@ export class ClusterNode implements StreamService, FlagHistory {
     }
   }
 
-  /** SIGTERM: gives every partition back (the others take over at once) and leaves. */
+  /**
+   * SIGTERM: gives every partition back (the others take over at once) and leaves. Bounded in every
+   * path (a SIGTERMed node once took over 60 s with a nats-server of its cluster dead): each NATS
+   * step is raced against a bound (`LEAVE_BOUND`), a bound hit is logged, and whatever is left is
+   * closed without NATS, so nothing keeps the process alive afterwards.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweep);
     clearInterval(this.#watchdog);
     this.#liveness.stop();
-    // Handing the partitions back needs NATS; with NATS gone it would wait forever (a SIGTERMed
-    // node hung): bounded, after which the leases lapse by themselves.
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 2 * this.#d.config.leaseTtlMs)));
-    const handedBack = await Promise.race([
+    const ttl = this.#d.config.leaseTtlMs;
+    const t0 = Date.now();
+    // 1. Hand the partitions back (needs NATS; with NATS gone the leases lapse by themselves).
+    const handedBack = await bounded(
       (async () => {
         await this.#leases.close();
         this.#membership.stop();
         await this.#follow?.stop();
-        return 'done' as const;
       })(),
-      bound,
-    ]);
-    clearTimeout(timer);
+      2 * ttl,
+    );
     this.#membership.stop();
+    // Its restart loop ends here (it retried opening a consumer for good with NATS gone).
+    void this.#follow?.stop();
     this.#replySub?.unsubscribe();
     for (const w of this.#pending.values()) {
       clearTimeout(w.timer);
       w.resolve(undefined);
     }
-    if (handedBack !== 'done') this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node }, 'could not hand the partitions back (NATS unreachable); their leases lapse');
-    // A connection that cannot drain (NATS gone) is closed: left reconnecting, it kept the process alive.
-    for (const c of [this.#nc, this.#lc]) {
-      if (handedBack === 'done') await c.drain().catch(() => {});
-      if (!c.isClosed()) await c.close().catch(() => {});
-    }
-    this.#d.log.info({ event: 'cluster_left', node: this.node }, 'left the cluster');
+    if (!handedBack) this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node, step: 'hand_back', boundMs: 2 * ttl }, 'could not hand the partitions back (NATS unreachable); their leases lapse');
+    // 2. Partitions not handed back stop (their cores would retry the log for good), then the
+    //    connections drain (flush what is published, unsubscribe), each within the rest of a lease time.
+    const workers = [...this.#workers.values()];
+    this.#workers.clear();
+    const stopped = await bounded(Promise.all(workers.map((w) => w.stop().catch(() => {}))), ttl);
+    if (!stopped) this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node, step: 'partitions_stop', boundMs: ttl, partitions: workers.map((w) => w.p) }, 'partitions did not stop in time; closing without them');
+    this.#acks.close();
+    const drainBy = t0 + 3 * ttl;
+    await Promise.all(
+      [this.#nc, this.#lc].map(async (c, i) => {
+        if (handedBack && !c.isClosed()) {
+          const drained = await bounded(c.drain(), Math.max(0, drainBy - Date.now()));
+          if (!drained) this.#d.log.warn({ event: 'cluster_leave_timeout', node: this.node, step: 'drain', connection: i === 0 ? 'main' : 'leases', boundMs: drainBy - t0 }, 'NATS connection did not drain in time; closed');
+        }
+        // A connection that cannot drain (NATS gone) is closed: left reconnecting, it kept the process alive.
+        if (!c.isClosed()) await bounded(c.close(), CLOSE_BOUND_MS);
+      }),
+    );
+    this.#d.log.info({ event: 'cluster_left', node: this.node, ms: Date.now() - t0, handedBack }, 'left the cluster');
   }
 }
+
+/** Resolves true once `work` settles, false if `ms` passes first (the work is left to finish or not). */
+async function bounded(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const out = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return out;
+}
+
+/** A closed connection's socket is destroyed at once; this only guards a close that waits on its own listeners. */
+const CLOSE_BOUND_MS = 1000;
 
 const NO_PEERS: ReadonlySet<IngestPeer> = new Set();
 
@@ -757,15 +796,26 @@ function flagOf(e: FlagEvent, seq: number): Flag {
 }
 
 /** Creating replicated streams waits for a NATS cluster's elections: timeouts are retried for a while. */
-async function settingUp<T>(step: () => Promise<T>): Promise<T> {
+async function settingUp<T>(what: string, step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
     } catch (err) {
-      if (attempt >= 6 || !/timeout|temporarily unavailable|no suitable peers|insufficient resources/i.test((err as Error).message)) throw err;
+      if (attempt >= 6 || !/timeout|temporarily unavailable|no suitable peers|insufficient resources/i.test((err as Error).message)) throw joinError(what, err);
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
+}
+
+/** A failed join names its step ("timeout" alone said nothing). */
+function named<T>(what: string, p: Promise<T>): Promise<T> {
+  return p.catch((err: unknown) => {
+    throw joinError(what, err);
+  });
+}
+
+function joinError(what: string, err: unknown): Error {
+  return new Error(`joining the cluster: ${what}: ${(err as Error).message}`, { cause: err });
 }
 
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {

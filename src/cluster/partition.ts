@@ -29,6 +29,7 @@ import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ReplyBody } from './events.js';
 import { crashPoint } from './fault.js';
+import type { PubAcks } from './pub-acks.js';
 import { JetStreamLog, type CommitTiming } from './jetstream-log.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   /** This node's id (written into the partition's fence). */
   node: string;
   js: JetStreamClient;
+  /** The node's publishes with acks (pub-acks.ts). */
+  acks: PubAcks;
   jsm: JetStreamManager;
   subjects: Subjects;
   scanner: Scanner;
@@ -109,7 +112,7 @@ export class PartitionWorker {
 
   async start(): Promise<void> {
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, acks: d.acks, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
     log.snapshotFrom(() => this.#processor?.snapshot());
     const slot = await d.rebuildSlot();
     if (this.#stopped) {

@@ -238,6 +238,7 @@ export class Processor implements StreamService {
         } catch (e) {
           // The log failed again (the disk filled, NATS went away): what was appended is gone; rebuild once more.
           this.#p.events.journalFailed(e as Error);
+          if (this.#draining) return; // closed: retrying for good kept a stopping process alive
           await pause();
         }
       }

@@ -14,6 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { JetStreamLog } from '../../src/cluster/jetstream-log.js';
+import { PubAcks } from '../../src/cluster/pub-acks.js';
 import { SnapshotStore } from '../../src/cluster/snapshots.js';
 import { Subjects } from '../../src/cluster/subjects.js';
 import type { FlagHistory } from '../../src/stream/contracts.js';
@@ -106,7 +107,7 @@ async function load(node: ServerProcess, o: { tag: string; streams: number; coun
  * whose record died with the node) is taken as written, not written.
  */
 async function rebuild(fromSnapshot: boolean) {
-  const log = new JetStreamLog({ js, jsm, subjects, partition: 0, node: 'model', warn: () => {}, ...(fromSnapshot ? { snapshots: new SnapshotStore({ js, jsm, subjects, maxBytes: 1 << 20 }) } : {}) });
+  const log = new JetStreamLog({ js, jsm, acks: new PubAcks(nc), subjects, partition: 0, node: 'model', warn: () => {}, ...(fromSnapshot ? { snapshots: new SnapshotStore({ js, jsm, subjects, maxBytes: 1 << 20 }) } : {}) });
   const readOnly: StreamLog = { replay: () => log.replay(), append: async () => new Map(), barrier: async () => {}, failure: undefined, pending: 0, probe: async () => true, close: async () => {} };
   const core = await coreOver(readOnly, NO_HISTORY, { idsFromLog: true });
   const state = comparable(core.processor.snapshot(), core.processor.summaries());

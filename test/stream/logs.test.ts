@@ -7,6 +7,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { JetStreamLog } from '../../src/cluster/jetstream-log.js';
+import { PubAcks } from '../../src/cluster/pub-acks.js';
 import { Subjects } from '../../src/cluster/subjects.js';
 import type { FlagHistory } from '../../src/stream/contracts.js';
 import { hasNatsServer, startNats, type NatsProcess } from '../cluster/harness.js';
@@ -93,7 +94,7 @@ describe.skipIf(!hasNatsServer)('JetStream events stream', () => {
         return {
           // Each open takes the partition over as a new owner would: fence first, then replay.
           open: async () => {
-            const log = new JetStreamLog({ js, jsm, subjects, partition: 0, node: 'test', warn: () => {} });
+            const log = new JetStreamLog({ js, jsm, acks: new PubAcks(nc), subjects, partition: 0, node: 'test', warn: () => {} });
             await log.fence();
             return coreOver(log, NO_HISTORY, { idsFromLog: true, lexicon: bundledLexicon() });
           },
