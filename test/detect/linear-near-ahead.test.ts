@@ -32,7 +32,7 @@ test('property: dropping A parts with no B part in the message changes no flag',
     { numRuns: 3000 },
   );
   // The texts do pair: near terms are among the flags compared.
-  expect(pairs).toBeGreaterThan(500);
+  expect(pairs).toBeGreaterThan(250); // ~550 on average over the random seeds; 498 seen once
 });
 
 test('the hostile texts: same flags with and without dropping', () => {

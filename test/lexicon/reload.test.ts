@@ -162,7 +162,8 @@ test('a broken file fails the reload with its LexiconError; the serving lexicon 
 
 describe('file events and concurrency', () => {
   test('a burst of writes (truncate, then write, repeatedly) is one compile once the files settle', async () => {
-    const { state, reloader, file } = setup();
+    // A settle time well above a loaded machine's timer delays (150 ms saw two compiles at load 9).
+    const { state, reloader, file } = setup({ settleMs: 1000, maxWaitMs: 10_000 });
     reloader.watch();
     try {
       for (let i = 0; i < 8; i++) {
@@ -171,8 +172,8 @@ describe('file events and concurrency', () => {
         writeFileSync(file('extreme.core.tsv'), claims('best', 40) + `brand new claim${i}\thigh\n`); // ...then the content
         await sleep(20);
       }
-      for (let i = 0; i < 100 && state.outcomes.length === 0; i++) await sleep(20);
-      await sleep(500); // nothing more may come
+      for (let i = 0; i < 400 && state.outcomes.length === 0; i++) await sleep(20);
+      await sleep(1500); // nothing more may come
       expect(state.compiles).toBe(1);
       expect(state.outcomes).toHaveLength(1);
       expect(state.outcomes[0]).toMatchObject({ outcome: 'ok', trigger: 'file changed', entries: 57 });
