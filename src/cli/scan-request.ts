@@ -21,6 +21,8 @@ export class RequestFields {
   text = '';
   kind = KIND_NONE;
   stream: string | undefined = undefined;
+  /** The line names a `user` or `speaker` (string values): it takes the road that keeps them on the flags. */
+  attributed = false;
 }
 
 /** Reads `line` into `out`; false when the line must take the JSON.parse road. */
@@ -35,6 +37,7 @@ export function readRequest(line: string, out: RequestFields): boolean {
   let seen = 0;
   out.kind = KIND_NONE;
   out.stream = undefined;
+  out.attributed = false;
   i = skipSpaces(line, i + 1);
   for (;;) {
     if (line.charCodeAt(i) !== 0x22) return false;
@@ -48,7 +51,8 @@ export function readRequest(line: string, out: RequestFields): boolean {
     const valueEnd = stringEnd(line, i + 1);
     if (valueEnd < 0) return false;
     const bit = keyBit(line, keyStart, keyEnd);
-    if (bit !== 0) {
+    if (bit === ATTRIBUTION) out.attributed = true;
+    else if (bit !== 0) {
       if ((seen & bit) !== 0) return false; // a repeated key: JSON.parse keeps the last
       seen |= bit;
       const value = line.slice(i + 1, valueEnd);
@@ -86,6 +90,8 @@ const ID = 1;
 const TEXT = 2;
 const KIND = 4;
 const STREAM = 8;
+/** `user` or `speaker`: not read here, only noted (a repeat is JSON.parse's and the schema's to judge). */
+const ATTRIBUTION = 16;
 
 function keyBit(line: string, from: number, to: number): number {
   const len = to - from;
@@ -93,6 +99,7 @@ function keyBit(line: string, from: number, to: number): number {
   if (len === 4 && line.startsWith('text', from)) return TEXT;
   if (len === 4 && line.startsWith('kind', from)) return KIND;
   if (len === 6 && line.startsWith('stream', from)) return STREAM;
+  if ((len === 4 && line.startsWith('user', from)) || (len === 7 && line.startsWith('speaker', from))) return ATTRIBUTION;
   return 0;
 }
 
