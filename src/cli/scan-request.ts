@@ -55,12 +55,13 @@ export function readRequest(line: string, out: RequestFields): boolean {
     else if (bit !== 0) {
       if ((seen & bit) !== 0) return false; // a repeated key: JSON.parse keeps the last
       seen |= bit;
-      const value = line.slice(i + 1, valueEnd);
-      if (bit === ID) out.id = value;
-      else if (bit === TEXT) out.text = value;
-      else if (bit === STREAM) out.stream = value;
-      else if (value === 'chat') out.kind = KIND_CHAT;
-      else if (value === 'transcript') out.kind = KIND_TRANSCRIPT;
+      const from = i + 1;
+      if (bit === ID) out.id = line.slice(from, valueEnd);
+      else if (bit === TEXT) out.text = line.slice(from, valueEnd);
+      else if (bit === STREAM) out.stream = line.slice(from, valueEnd);
+      // The kind is compared in place (a slice per line for a word of 4 or 10 letters).
+      else if (valueEnd - from === 4 && line.startsWith('chat', from)) out.kind = KIND_CHAT;
+      else if (valueEnd - from === 10 && line.startsWith('transcript', from)) out.kind = KIND_TRANSCRIPT;
       else return false;
     }
     i = skipSpaces(line, valueEnd + 1);

@@ -10,7 +10,9 @@
  *   worker allocated and how many, and renumbers to what one scanner in input order would have given.
  * Why: the scanner is most of the CLI's time (57% of a profile, issue 16), so a second core is the
  * way past it. Opt-in (`--workers N`): measured on a shared 2-core machine, two workers spent ~1.9×
- * the CPU of one thread (a lexicon load and a JIT warm-up each) and were not faster there.
+ * the CPU of one thread (a lexicon load and a JIT warm-up each) and were not faster there. The
+ * main thread opens no scanner of its own: the first worker opens the lexicon (refreshing the
+ * artifact when it must, its warnings and errors printed here) and the others start once it is ready.
  */
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
