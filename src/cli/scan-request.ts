@@ -21,6 +21,8 @@ export class RequestFields {
   text = '';
   kind = KIND_NONE;
   stream: string | undefined = undefined;
+  /** The line names a `user` or `speaker` (string values): it takes the road that keeps them on the flags. */
+  attributed = false;
 }
 
 /** Reads `line` into `out`; false when the line must take the JSON.parse road. */
@@ -35,6 +37,7 @@ export function readRequest(line: string, out: RequestFields): boolean {
   let seen = 0;
   out.kind = KIND_NONE;
   out.stream = undefined;
+  out.attributed = false;
   i = skipSpaces(line, i + 1);
   for (;;) {
     if (line.charCodeAt(i) !== 0x22) return false;
@@ -48,15 +51,17 @@ export function readRequest(line: string, out: RequestFields): boolean {
     const valueEnd = stringEnd(line, i + 1);
     if (valueEnd < 0) return false;
     const bit = keyBit(line, keyStart, keyEnd);
-    if (bit !== 0) {
+    if (bit === ATTRIBUTION) out.attributed = true;
+    else if (bit !== 0) {
       if ((seen & bit) !== 0) return false; // a repeated key: JSON.parse keeps the last
       seen |= bit;
-      const value = line.slice(i + 1, valueEnd);
-      if (bit === ID) out.id = value;
-      else if (bit === TEXT) out.text = value;
-      else if (bit === STREAM) out.stream = value;
-      else if (value === 'chat') out.kind = KIND_CHAT;
-      else if (value === 'transcript') out.kind = KIND_TRANSCRIPT;
+      const from = i + 1;
+      if (bit === ID) out.id = line.slice(from, valueEnd);
+      else if (bit === TEXT) out.text = line.slice(from, valueEnd);
+      else if (bit === STREAM) out.stream = line.slice(from, valueEnd);
+      // The kind is compared in place (a slice per line for a word of 4 or 10 letters).
+      else if (valueEnd - from === 4 && line.startsWith('chat', from)) out.kind = KIND_CHAT;
+      else if (valueEnd - from === 10 && line.startsWith('transcript', from)) out.kind = KIND_TRANSCRIPT;
       else return false;
     }
     i = skipSpaces(line, valueEnd + 1);
@@ -86,6 +91,8 @@ const ID = 1;
 const TEXT = 2;
 const KIND = 4;
 const STREAM = 8;
+/** `user` or `speaker`: not read here, only noted (a repeat is JSON.parse's and the schema's to judge). */
+const ATTRIBUTION = 16;
 
 function keyBit(line: string, from: number, to: number): number {
   const len = to - from;
@@ -93,6 +100,7 @@ function keyBit(line: string, from: number, to: number): number {
   if (len === 4 && line.startsWith('text', from)) return TEXT;
   if (len === 4 && line.startsWith('kind', from)) return KIND;
   if (len === 6 && line.startsWith('stream', from)) return STREAM;
+  if ((len === 4 && line.startsWith('user', from)) || (len === 7 && line.startsWith('speaker', from))) return ATTRIBUTION;
   return 0;
 }
 

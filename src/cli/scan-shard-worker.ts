@@ -9,6 +9,7 @@
  * allocated any. Both buffers are transferred, not copied.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { LexiconError } from '../errors.js';
 import { FlagIdAllocator } from '../flag.js';
 import { decodePieces } from './ndjson-lines.js';
 import { openScanScanner, scanLine } from './scan.js';
@@ -27,15 +28,27 @@ export interface ShardWorkerData {
   artifact: string | undefined;
 }
 
+/** What a worker says besides answers: its lexicon is open, a warning to print, or the lexicon could not be loaded. */
+export type ShardNotice = { ready: true } | { warn: string } | { lexiconError: string };
+
 const port = parentPort!;
 const data = workerData as ShardWorkerData;
 const ids = new FlagIdAllocator(1);
-// The main thread opened (and if needed refreshed) the artifact first, so this is the fast load;
-// its warnings were already reported there. Batches posted meanwhile wait in the port.
-const scanner = await openScanScanner(data.lexiconDir, data.artifact, () => {}, ids);
+// The first worker opens (and if needed refreshes) the artifact, its warnings printed by the main
+// thread; the others start once it is ready, so theirs is the fast load. Batches posted
+// meanwhile wait in the port.
+let opened: Awaited<ReturnType<typeof openScanScanner>> | undefined;
+try {
+  opened = await openScanScanner(data.lexiconDir, data.artifact, (m) => port.postMessage({ warn: m } satisfies ShardNotice), ids);
+} catch (err) {
+  if (!(err instanceof LexiconError)) throw err;
+  port.postMessage({ lexiconError: err.message } satisfies ShardNotice);
+}
+const scanner = opened!;
+if (opened) port.postMessage({ ready: true } satisfies ShardNotice);
 let flagged = new Int32Array(3 * 256);
 
-port.on('message', (batch: ShardBatch) => {
+if (opened) port.on('message', (batch: ShardBatch) => {
   const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
   const outs: string[] = [];
   let n = 0;

@@ -10,14 +10,16 @@
  *   worker allocated and how many, and renumbers to what one scanner in input order would have given.
  * Why: the scanner is most of the CLI's time (57% of a profile, issue 16), so a second core is the
  * way past it. Opt-in (`--workers N`): measured on a shared 2-core machine, two workers spent ~1.9×
- * the CPU of one thread (a lexicon load and a JIT warm-up each) and were not faster there.
+ * the CPU of one thread (a lexicon load and a JIT warm-up each) and were not faster there. The
+ * main thread opens no scanner of its own: the first worker opens the lexicon (refreshing the
+ * artifact when it must, its warnings and errors printed here) and the others start once it is ready.
  */
 import { Worker } from 'node:worker_threads';
 import type { Writable } from 'node:stream';
 import { ndjsonByteBlocks, type ByteSource } from './ndjson-lines.js';
 import { blank, MAX_LINE_UNITS } from './scan.js';
 import { KIND_CHAT, readRequest, RequestFields } from './scan-request.js';
-import type { ShardAnswer, ShardBatch, ShardWorkerData } from './scan-shard-worker.js';
+import type { ShardAnswer, ShardBatch, ShardNotice, ShardWorkerData } from './scan-shard-worker.js';
 
 export interface ShardOptions {
   workers: number;
@@ -76,11 +78,18 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
     failure ??= err;
     notify();
   };
-  const workers = Array.from({ length: n }, (_, w) => {
+  /** The first worker's lexicon: undefined while it opens, true when ready, else the LexiconError's message. */
+  let lexicon: true | string | undefined;
+  const start = (w: number) => {
     const worker = new Worker(new URL('./scan-shard-worker.js', import.meta.url), {
       workerData: { lexiconDir: opts.lexiconDir, artifact: opts.artifact } satisfies ShardWorkerData,
     });
-    worker.on('message', (a: ShardAnswer) => {
+    worker.on('message', (a: ShardAnswer | ShardNotice) => {
+      if (!('seq' in a)) {
+        if ('warn' in a) onError(a.warn);
+        else if (w === 0) (lexicon = 'ready' in a ? true : a.lexiconError), notify();
+        return;
+      }
       const p = pending.get(a.seq);
       if (!p) return;
       p.answers[w] = a;
@@ -91,12 +100,31 @@ export async function runScanSharded(input: ByteSource, output: Writable, onErro
       if (!closing) fail(new Error(`scan worker ${w} exited (code ${code})`));
     });
     return worker;
-  });
+  };
   /** Resolves once `ready()` holds (checked after each answer, drain or failure). */
   const until = async (ready: () => boolean) => {
     while (!ready() && !failure) await new Promise<void>((r) => (wake = r));
     if (failure) throw failure;
   };
+  // The first worker opens the lexicon, refreshing the artifact if it must (and reports why); the
+  // others start when it is ready and load the fresh artifact.
+  const workers = [start(0)];
+  try {
+    await until(() => lexicon !== undefined);
+  } catch (err) {
+    if (lexicon === undefined) {
+      closing = true;
+      await workers[0]!.terminate();
+      throw err;
+    }
+  }
+  if (lexicon !== true) {
+    closing = true;
+    await workers[0]!.terminate();
+    onError(`pkguard scan: ${lexicon}`);
+    return 1;
+  }
+  for (let w = 1; w < n; w++) workers.push(start(w));
 
   const router = new Router(n);
   let seq = 0;

@@ -72,7 +72,7 @@ const fields = new RequestFields();
 /** The output line for one input line (either road). */
 export function scanLine(scanner: Scanner, line: string): string {
   // A line naming a user or speaker takes the parsed road, which validates and keeps them.
-  if (line.length > MAX_LINE_UNITS || !readRequest(line, fields) || line.includes('"user"') || line.includes('"speaker"')) return scanLineParsed(scanner, line);
+  if (line.length > MAX_LINE_UNITS || !readRequest(line, fields) || fields.attributed) return scanLineParsed(scanner, line);
   const { text, kind, stream } = fields;
   const meta = kind === KIND_CHAT ? META_CHAT : kind === KIND_TRANSCRIPT ? META_TRANSCRIPT : META_NONE;
   const flags =

@@ -78,6 +78,18 @@ export class NearParts {
     this.add(p.entry, p.part, p.laneStart, p.laneEnd, p.start, p.end, p.alt ?? -1);
   }
 
+  /** Writes part `i` into `p`. */
+  fill(i: number, p: NearPart): void {
+    p.entry = this.entry[i]!;
+    p.part = this.part[i] as 0 | 1;
+    p.laneStart = this.laneStart[i]!;
+    p.laneEnd = this.laneEnd[i]!;
+    p.start = this.start[i]!;
+    p.end = this.end[i]!;
+    if (this.alt[i]! >= 0) p.alt = this.alt[i]!;
+    else if (p.alt !== undefined) p.alt = undefined;
+  }
+
   /** Part `i` as an object. */
   get(i: number): NearPart {
     const p: NearPart = { entry: this.entry[i]!, part: this.part[i] as 0 | 1, laneStart: this.laneStart[i]!, laneEnd: this.laneEnd[i]!, start: this.start[i]!, end: this.end[i]! };
@@ -170,6 +182,14 @@ export function pairNear(
 
 /** The A parts a later chunk could still pair with: those ending within `NEAR_GAP_LATIN` of the lane's end (at most 64). */
 export function reachable(parts: NearParts, laneEnd: number, into: NearPart[]): void {
-  into.length = 0;
-  for (let i = 0; i < parts.count && into.length < 64; i++) if (parts.part[i] === 0 && laneEnd - parts.laneEnd[i]! <= NEAR_GAP_LATIN) into.push(parts.get(i));
+  let n = 0;
+  for (let i = 0; i < parts.count && n < 64; i++) {
+    if (parts.part[i] !== 0 || laneEnd - parts.laneEnd[i]! > NEAR_GAP_LATIN) continue;
+    // The stream's own objects from its last chunk are refilled (their parts were read into the columns already).
+    const p = into[n];
+    if (p === undefined) into.push(parts.get(i));
+    else parts.fill(i, p);
+    n++;
+  }
+  into.length = n;
 }

@@ -52,6 +52,8 @@ export class AllowSpans {
 let order = new Int32Array(256);
 let allowOrder = new Int32Array(64);
 let counts = new Int32Array(1024);
+/** reached[category]: the end of the last candidate kept in it. */
+const REACHED = new Float64Array(4);
 /** The waiting allow spans: a linked list over allow indices in order of start. */
 let nextAllow = new Int32Array(64);
 
@@ -79,7 +81,7 @@ export function resolve(c: CandidateList, allows: AllowSpans, out: Int32Array, f
   const aStart = allows.start;
   const aEnd = allows.end;
   const aMask = allows.mask;
-  const reached = [-Infinity, -Infinity, -Infinity, -Infinity];
+  const reached = REACHED.fill(-Infinity);
   // The waiting list: allowOrder[0..added) linked through nextAllow (positions in allowOrder), head first.
   let head = -1;
   let tail = -1;
@@ -149,7 +151,16 @@ function sortByStart(keys: Int32Array, n: number, into: Int32Array): void {
   work.steps += n;
   if (range <= 4 * n) countingSort(keys, n, lo, range, into);
   else if (range <= RADIX * RADIX && 2 * (2 * n + RADIX) <= 16 * n * Math.log2(n + 2)) radixSort(keys, n, lo, into);
-  else {
+  else if (n <= 16) {
+    // A short message's few candidates: a stable insertion sort, in place (the comparison sort
+    // below allocates an array and a closure per call).
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      let j = i;
+      for (; j > 0 && keys[into[j - 1]!]! > k; j--) into[j] = into[j - 1]!;
+      into[j] = i;
+    }
+  } else {
     // Few keys over a long stretch (ordinary speech: a few dozen candidates in 64K units; a match
     // carried across a long run of noise): a comparison sort costs less than a pass over the stretch.
     const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a]! - keys[b]! || a - b);

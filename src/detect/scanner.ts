@@ -51,7 +51,7 @@ export class Scanner {
   readonly #allows = new AllowSpans();
   readonly #near = new NearParts();
   #nearScratch: NearPart[] = [];
-  readonly #breaks = new ClauseIndex();
+  readonly #nearChecks = new NearChecks(this.#candidates);
   #kept = new Int32Array(256);
   /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
   #nearSeen = new Int32Array(0);
@@ -64,12 +64,14 @@ export class Scanner {
   /** bAhead[entry], valid when aheadStamp[entry] === nearStamp: 1 when one of the entry's B parts matched in this chunk. */
   #bAhead = new Uint8Array(0);
   #aheadStamp = new Int32Array(0);
+  readonly #walk: LaneWalk;
 
   /** @internal Use `createScanner`. `maxFlags`: most flags one message raises (see flag-writer.ts). */
   constructor(lexicon: CompiledLexicon, ids: FlagIdAllocator, maxFlags = MAX_FLAGS_PER_MESSAGE) {
     this.#lexicon = lexicon;
     this.#ids = ids;
     this.#maxFlags = maxFlags;
+    this.#walk = new LaneWalk(lexicon, this.#matches, this.#candidates, this.#allows, this.#near);
   }
 
   /** Claims over the per-message cap in the last message scanned, not raised (at most: those past the cap are not judged for negation). */
@@ -193,10 +195,21 @@ export class Scanner {
       }
       markSeen(this.#patternSeen, matches, stamp);
     }
-    const walk: LaneWalk = {
-      lex, tables, text, base, matches, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive,
-      aheadOnly, patternSeen: this.#patternSeen, bAhead: this.#bAhead, aheadStamp: this.#aheadStamp,
-    };
+    // One record per Scanner, refilled per chunk: a fresh one was ~170 B of garbage per scan.
+    const walk = this.#walk;
+    walk.lex = lex;
+    walk.tables = tables;
+    walk.text = text;
+    walk.base = base;
+    walk.fold = fold;
+    walk.nearSeen = nearSeen;
+    walk.stamp = stamp;
+    walk.bStamp = bStamp;
+    walk.bLive = bLive;
+    walk.aheadOnly = aheadOnly;
+    walk.patternSeen = this.#patternSeen;
+    walk.bAhead = this.#bAhead;
+    walk.aheadStamp = this.#aheadStamp;
     // Text-lane candidates come first, in order of end (as their matches came); the pinyin lane's
     // matches come in order of end too, so one cursor over the former finds a pinyin match that
     // repeats a text candidate (see readAgain).
@@ -233,32 +246,12 @@ export class Scanner {
 
   /** Pairs near-term parts (see near.ts), with the boundary checks whole terms get; a stream keeps the A parts still in reach. */
   #pairNear(text: string, base: number, ctx: StreamContext | undefined, carried: number, textCandidates: number): void {
-    const breaks = this.#breaks;
-    breaks.reset(text);
-    // A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText).
-    const breakBetween = (from: number, to: number, sentenceOnly: boolean) =>
-      sentenceOnly
-        ? sentenceBreakIn(text, from - base, to - base)
-        : from >= base ? breaks.breakIn(from - base, to - base) : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || breaks.breakIn(0, to - base);
-    const fold = foldTables().fold;
-    const entries = this.#lexicon.entries;
-    // Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
-    // edge of either part (a part edge inside a word has word units on both sides).
-    const wordAt = (i: number) => i >= base && i - base < text.length && isWordUnit(fold[text.charCodeAt(i - base)]!);
+    const checks = this.#nearChecks;
+    checks.breaks.reset(text);
     const tables = scanTables(this.#lexicon);
+    checks.set(text, base, ctx, this.#lexicon.entries, tables, textCandidates);
     const candidates = this.#candidates;
-    const twins = new TwinFinder(candidates, textCandidates);
-    const bounded = (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number) => {
-      // A pair over the span of a text-lane claim of its category and no lower severity is never
-      // flagged (found later, it loses every tie to that one): 全网…最低 in 全网最低 × 8,000.
-      const cat = tables.category[entry]!;
-      if (cat !== CONTACT && twins.has(aStart, bEnd, cat, tables.severity[entry]!)) return false;
-      const e = entries[entry]!;
-      if (e.boundaryStart && wordAt(aStart - 1)) return false;
-      if (e.boundaryEnd && wordAt(bEnd)) return false;
-      return !(wordAt(aEnd - 1) && wordAt(aEnd)) && !(wordAt(bStart - 1) && wordAt(bStart));
-    };
-    pairNear(this.#lexicon, tables, this.#near, carried, breakBetween, bounded, candidates);
+    pairNear(this.#lexicon, tables, this.#near, carried, checks.breakBetween, checks.bounded, candidates);
     if (ctx) {
       // A stream keeps an array only while it has parts to carry (thousands of streams).
       const into = ctx.near ?? this.#nearScratch;
@@ -306,10 +299,14 @@ const SOUND_CHECKS = CHECK_SOUND_ID | CHECK_SOUND_SHORT | CHECK_SOUND_LEAD;
  */
 class TwinFinder {
   #cursor = 0;
-  constructor(
-    readonly c: CandidateList,
-    readonly count: number,
-  ) {}
+  count = 0;
+  constructor(readonly c: CandidateList) {}
+
+  /** Starts over on the first `count` candidates. */
+  reset(count: number): void {
+    this.#cursor = 0;
+    this.count = count;
+  }
 
   has(start: number, end: number, category: number, severity: number): boolean {
     const c = this.c;
@@ -333,26 +330,91 @@ class TwinFinder {
   }
 }
 
-/** What `laneCandidates` reads: the chunk's tables, columns and near-part stamps. */
-interface LaneWalk {
-  lex: CompiledLexicon;
-  tables: ScanTables;
-  text: string;
-  base: number;
-  matches: MatchBuffer;
-  candidates: CandidateList;
-  allows: AllowSpans;
-  near: NearParts;
-  fold: Uint16Array;
-  nearSeen: Int32Array;
-  stamp: number;
-  bStamp: Int32Array;
-  bLive: Int32Array;
+/**
+ * The checks #pairNear hands pairNear, for the chunk set by `set`: made once per Scanner (two
+ * closures and a TwinFinder per chunk were most of a stream chunk's garbage besides its flags).
+ */
+class NearChecks {
+  readonly breaks = new ClauseIndex();
+  readonly twins: TwinFinder;
+  text = '';
+  base = 0;
+  ctx: StreamContext | undefined = undefined;
+  entries: CompiledLexicon['entries'] = [];
+  tables: ScanTables | undefined = undefined;
+  readonly fold = foldTables().fold;
+
+  constructor(candidates: CandidateList) {
+    this.twins = new TwinFinder(candidates);
+  }
+
+  set(text: string, base: number, ctx: StreamContext | undefined, entries: CompiledLexicon['entries'], tables: ScanTables, textCandidates: number): void {
+    this.text = text;
+    this.base = base;
+    this.ctx = ctx;
+    this.entries = entries;
+    this.tables = tables;
+    this.twins.reset(textCandidates);
+  }
+
+  /** A part from an earlier chunk: its stretch starts in the tail the stream keeps (see earlierText). */
+  readonly breakBetween = (from: number, to: number, sentenceOnly: boolean): boolean => {
+    const { text, base, ctx } = this;
+    return sentenceOnly
+      ? sentenceBreakIn(text, from - base, to - base)
+      : from >= base
+        ? this.breaks.breakIn(from - base, to - base)
+        : (ctx !== undefined && breakInSlice(ctx.tail, from - (base - ctx.tail.length), ctx.tail.length)) || this.breaks.breakIn(0, to - base);
+  };
+
+  /**
+   * Latin parts need word boundaries as whole terms do: "best" not inside "bestow", at either
+   * edge of either part (a part edge inside a word has word units on both sides).
+   */
+  #wordAt(i: number): boolean {
+    const { text, base } = this;
+    return i >= base && i - base < text.length && isWordUnit(this.fold[text.charCodeAt(i - base)]!);
+  }
+
+  readonly bounded = (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean => {
+    // A pair over the span of a text-lane claim of its category and no lower severity is never
+    // flagged (found later, it loses every tie to that one): 全网…最低 in 全网最低 × 8,000.
+    const tables = this.tables!;
+    const cat = tables.category[entry]!;
+    if (cat !== CONTACT && this.twins.has(aStart, bEnd, cat, tables.severity[entry]!)) return false;
+    const e = this.entries[entry]!;
+    if (e.boundaryStart && this.#wordAt(aStart - 1)) return false;
+    if (e.boundaryEnd && this.#wordAt(bEnd)) return false;
+    return !(this.#wordAt(aEnd - 1) && this.#wordAt(aEnd)) && !(this.#wordAt(bStart - 1) && this.#wordAt(bStart));
+  };
+}
+
+/**
+ * What `laneCandidates` reads: the chunk's tables, columns and near-part stamps. One per Scanner,
+ * its fields set for each chunk (scanning is synchronous), of one shape from construction on.
+ */
+class LaneWalk {
+  tables: ScanTables | undefined = undefined;
+  text = '';
+  base = 0;
+  fold: Uint16Array = foldTables().fold;
+  nearSeen = new Int32Array(0);
+  stamp = 0;
+  bStamp = new Int32Array(0);
+  bLive = new Int32Array(0);
   /** Keep only A parts whose entry has a B part in the chunk (see bAhead): a single message. */
-  aheadOnly: boolean;
-  patternSeen: Int32Array;
-  bAhead: Uint8Array;
-  aheadStamp: Int32Array;
+  aheadOnly = false;
+  patternSeen = new Int32Array(0);
+  bAhead = new Uint8Array(0);
+  aheadStamp = new Int32Array(0);
+
+  constructor(
+    public lex: CompiledLexicon,
+    readonly matches: MatchBuffer,
+    readonly candidates: CandidateList,
+    readonly allows: AllowSpans,
+    readonly near: NearParts,
+  ) {}
 }
 
 /**
@@ -364,7 +426,8 @@ interface LaneWalk {
  * ~10 matches per 8 units, so the loop's per-match cost counts).
  */
 function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneBase: number, origins: LaneOrigins | undefined, textCandidates: number): void {
-  const { lex, tables, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive, aheadOnly } = w;
+  const { lex, text, base, candidates, allows, near, fold, nearSeen, stamp, bStamp, bLive, aheadOnly } = w;
+  const tables = w.tables!;
   // The tables' columns in locals: the loop stores into typed arrays (candidates, near parts),
   // after which V8 reloads an object's properties on every iteration.
   const { firstFrom, firstK, bFrom, bK, entry: targetEntry, kind: targetKind, alt: targetAlt, checks, category, severity } = tables;
@@ -489,9 +552,11 @@ export class StreamScanner {
   readonly #scanner: Scanner;
   #ctx: StreamContext | undefined;
   readonly #live: boolean;
+  readonly #meta: ChunkMeta;
 
   constructor(id: string, scanner: Scanner) {
     this.id = id;
+    this.#meta = { stream: id, seq: undefined, ts: undefined, kind: undefined };
     this.#scanner = scanner;
     this.#live = scanner.liveCarries;
   }
@@ -499,8 +564,12 @@ export class StreamScanner {
   /** Scans the next chunk. Chat (`kind: 'chat'`) is scanned on its own and leaves the carry untouched. */
   push(text: string, meta: Omit<ChunkMeta, 'stream'> = {}): Flag[] {
     if (typeof text !== 'string') throw new InputError('text', `expected string, received ${text === null ? 'null' : typeof text}`);
-    // One shape for every chunk, cheaper than a spread; flag-writer.ts copies only the fields that are set.
-    const full: ChunkMeta = { stream: this.id, seq: meta.seq, ts: meta.ts, kind: meta.kind };
+    // One shape for every chunk, one object per stream refilled per chunk (scanning is synchronous;
+    // flag-writer.ts copies only the fields that are set and keeps nothing).
+    const full = this.#meta;
+    full.seq = meta.seq;
+    full.ts = meta.ts;
+    full.kind = meta.kind;
     if (meta.kind === 'chat') return this.#scanner.scanInStream(text, undefined, full);
     const automaton = this.#scanner.lexicon.automaton;
     if (!this.#ctx || this.#ctx.automaton !== automaton) {

@@ -106,13 +106,36 @@ export class StreamContext {
 
   /** Called after a chunk: remember its tail and move the base on. */
   advance(chunk: string): void {
-    const tail = chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS);
     // Live carries (a backtest: a bounded set of streams, replaced every chunk) skip the copy: a
     // short chunk's slice keeps at most the joined tail alive, and the copy was ~3% of a replay's CPU.
-    this.tail = this.#live && chunk.length < 2 * TAIL_UNITS ? tail : flatTail(tail);
+    if (this.#live && chunk.length < 2 * TAIL_UNITS) this.tail = chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (this.tail + chunk).slice(-TAIL_UNITS);
+    else this.tail = joinTail(this.tail, chunk);
     this.base += chunk.length;
     this.chunks++;
   }
+}
+
+/** Units copied through, and the bytes of, the scratch `joinTail` builds a tail in. */
+const scratchUnits = new Uint16Array(TAIL_UNITS);
+const scratchBytes = Buffer.from(scratchUnits.buffer, 0, 2 * TAIL_UNITS);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The last TAIL_UNITS units of `tail + chunk`, as a flat string of its own. A `slice` would keep
+ * the whole string it was cut from alive (the tail joined with the chunk, or the block of input
+ * lines a CLI chunk is a slice of) for as long as the stream lives; the units are copied into a
+ * scratch buffer and decoded once, the one allocation per chunk (joining, slicing and copying
+ * through a Buffer were four, ~480 B a chunk).
+ */
+function joinTail(tail: string, chunk: string): string {
+  const total = Math.min(TAIL_UNITS, tail.length + chunk.length);
+  if (total < 13 || !LITTLE_ENDIAN) return flatTail(chunk.length >= TAIL_UNITS ? chunk.slice(-TAIL_UNITS) : (tail + chunk).slice(-TAIL_UNITS));
+  const fromChunk = Math.min(chunk.length, total);
+  const units = scratchUnits;
+  let k = 0;
+  for (let i = tail.length - (total - fromChunk); i < tail.length; i++) units[k++] = tail.charCodeAt(i);
+  for (let i = chunk.length - fromChunk; i < chunk.length; i++) units[k++] = chunk.charCodeAt(i);
+  return scratchBytes.toString('utf16le', 0, 2 * total);
 }
 
 /**

@@ -136,6 +136,33 @@ describe('pkguard scan --workers: the same bytes as one scanner', () => {
     expect(answers.map((a) => /"id":"(f\d+)"/.exec(a)?.[1]).filter(Boolean)).toEqual(['f1', 'f2', 'f3']);
   });
 
+  // The first worker opens the lexicon (the main thread opens none): its errors and warnings reach stderr as without workers.
+  test('--workers 2, a broken lexicon dir: exit 1, file:line on stderr, no stdout', { timeout: LONG }, async () => {
+    const broken = lexiconDir({ 'extreme.tsv': '全网最低价\thigh\n销量第一\tenormous\n' });
+    try {
+      const r = await runCli(['scan', input, '--lexicons', broken, '--workers', '2'], '', { PKGUARD_CACHE_DIR: join(work, 'cache') });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`${join(broken, 'extreme.tsv')}:2`);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
+  test('--workers 2, a corrupt artifact: rejected once on stderr, refreshed, the same bytes out', { timeout: LONG }, async () => {
+    const file = join(work, 'corrupt.pkgl');
+    writeFileSync(file, 'not an artifact');
+    const r = await runCli(['scan', input, '--lexicons', dir, '--artifact', file, '--workers', '2'], '');
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^pkguard scan: .*PKG_ERR_ARTIFACT_INVALID.*compiling the lexicons instead$/)]);
+    expect(r.stdout === want).toBe(true);
+    // Refreshed by the first worker: the next run loads it without a word.
+    const again = await runCli(['scan', input, '--lexicons', dir, '--artifact', file, '--workers', '2'], '');
+    expect(again.stderr).toBe('');
+    expect(again.stdout === want).toBe(true);
+  });
+
   test('a bad --workers value is a usage error', { timeout: LONG }, async () => {
     const r = await runCli(['scan', input, '--lexicons', dir, '--workers', 'many'], '');
     expect(r.code).toBe(2);
