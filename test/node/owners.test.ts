@@ -1,0 +1,74 @@
+/**
+ * A node of two owner processes (config `processes: 2`), through real WebSocket connections to the
+ * real server: each stream is owned by the process its id hashes to, messages of the other owner's
+ * streams are forwarded, and acks come back in frame order once the owner's journal holds them.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ownerOfFlag, ownerOfStream } from '../../src/node/owner-of.js';
+import { Client, removeDir, startServer, TOKENS, type ServerProcess } from '../server/harness.js';
+
+const T0 = 1_732_260_000_000;
+const auth = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role][0]}` });
+
+/** Stream names owned by owner 0 and by owner 1 (the hash decides, so pick by it). */
+export function streamsOf(owner: number, count: number, prefix = 'r'): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < count; i++) if (ownerOfStream(`${prefix}${i}`, 2) === owner) out.push(`${prefix}${i}`);
+  return out;
+}
+
+/** Every record of one owner's journal. */
+export function journalRecords(dir: string, owner: number): Record<string, unknown>[] {
+  const d = join(dir, 'journal', `owner-${owner}`);
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((n) => n.endsWith('.ndjson'))
+    .sort()
+    .flatMap((n) => readFileSync(join(d, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+}
+
+describe('two owner processes', () => {
+  let server: ServerProcess;
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dir);
+  });
+
+  it('acks every message of a frame in order, each stream journaled by its owner only, flag ids in owner classes', async () => {
+    server = await startServer({ config: { processes: 2 } });
+    const [a0, b0] = streamsOf(0, 2);
+    const [a1, b1] = streamsOf(1, 2);
+    const feed = await Client.open(server.url('/feed'), auth('moderator'));
+    const ingest = await Client.open(server.url('/ingest?flags=1'), auth('ingest'));
+    const frame = [a0, a1, b0, b1, a1, a0].map((stream, i) => ({ type: 'transcript', stream, seq: i + 1, ts: T0 + i, text: i % 2 === 0 ? '这个真的是销量第一' : '今天天气不错' }));
+    // Several connections are handed to both processes in turn: send on a few so both routes run.
+    const more = await Promise.all([1, 2, 3].map(() => Client.open(server.url('/ingest?flags=1'), auth('ingest'))));
+    ingest.send(frame);
+    const replies = await ingest.next((m) => m.type === 'ack' && m.seq === 6).then(() => ingest.received.filter((m) => m.type === 'ack' || m.type === 'error'));
+    expect(replies.map((r) => [r.type, r.stream, r.seq])).toEqual(frame.map((m) => ['ack', m.stream, m.seq]));
+    for (const [k, c] of more.entries()) {
+      c.send([a0, a1].map((stream) => ({ type: 'transcript', stream, seq: 100 + k, ts: T0 + 100 + k, text: '这个真的是销量第一' })));
+      await c.ack(a1, 100 + k);
+      await c.ack(a0, 100 + k);
+    }
+    // ?flags=1: the flags of forwarded streams reach the sending connection too.
+    const flagged = await ingest.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === a1);
+    expect(flagged).toBeTruthy();
+    // The feed shows both owners' flags.
+    await feed.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === a0);
+    await feed.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === a1);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const owner of [0, 1]) {
+      const records = journalRecords(server.dir, owner);
+      const msgs = records.filter((r) => r.t === 'msg');
+      expect(msgs.length).toBeGreaterThan(0);
+      for (const r of msgs) expect(ownerOfStream(r.stream as string, 2)).toBe(owner);
+      for (const r of msgs) for (const f of r.flags as { id: string }[]) expect(ownerOfFlag(f.id, 2)).toBe(owner);
+    }
+    const ids = feed.of('flag').map((m) => (m.flag as { id: string }).id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const c of [ingest, feed, ...more]) c.close();
+  });
+});
