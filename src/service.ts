@@ -18,6 +18,9 @@ import { ownerRole } from './node/owner-layout.js';
 import { OwnerHost } from './node/owner-host.js';
 import { OwnerRouter } from './node/owner-router.js';
 import { applyRemoteEvent, broadcastingOutbox } from './node/owner-outbox.js';
+import { FlagMerge } from './node/flag-merge.js';
+import { OwnerWatermark } from './node/owner-watermark.js';
+import { FlagIdAllocator } from './flag.js';
 import type { IngestConnection } from './server/ingest-connection.js';
 
 /** How long a cut-off feed client gets to read its backlog and the close frame. */
@@ -47,10 +50,16 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     },
   });
-  const localOutbox: Outbox = { ...socketOutbox(hub), shadow: (o) => hub.shadow(o) };
-  // `processes` > 1: this process is one owner of the node (src/node), with its own journal; what its core publishes goes to the other owners' feeds too.
+  // `processes` > 1: this process is one owner of the node (src/node), with its own journal and flag ids; what its core publishes goes to the other owners' feeds too, and every owner's flags reach this hub through one merge in id order.
   const owner = ownerRole(config);
+  const ids = owner ? new FlagIdAllocator(1, { owner: owner.index, of: config.processes }) : undefined;
+  const merge = owner ? new FlagMerge(config.processes, (h) => hub.flags(h.flags, h.text, h.prev)) : undefined;
+  const localOutbox: Outbox = { ...socketOutbox(hub, owner ? (f, t, p) => merge!.add(owner.index, f, t, p) : undefined), shadow: (o) => hub.shadow(o) };
   const host = owner ? new OwnerHost(owner.sockets[owner.index]!) : undefined;
+  const watermark = owner ? new OwnerWatermark(ids!, () => {
+    merge!.watermark(owner.index, watermark!.value());
+    host!.watermarkChanged();
+  }) : undefined;
   const outbox = host ? broadcastingOutbox(localOutbox, (json) => host.broadcast(json)) : localOutbox;
   const coreConfig: ServerConfig = owner ? { ...config, journal: { ...config.journal, dir: ownerJournalDir(config.journal.dir, owner.index) } } : config;
   const noteJournal = (w: number, s: number, wait: number) => runtime.noteJournal(w, s, wait);
@@ -68,7 +77,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
             log.flush();
             setTimeout(() => process.exit(70), 100).unref();
           },
-        }) : openCoreSide({ config: coreConfig, log, metrics, outbox, noteJournal, ...(owner ? { flagIds: { owner: owner.index, of: config.processes } } : {}) })).catch((err: unknown) => {
+        }) : openCoreSide({ config: coreConfig, log, metrics, outbox, noteJournal, ...(ids ? { ids } : {}) })).catch((err: unknown) => {
     runtime.stop();
     throw err;
   });
@@ -79,10 +88,13 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     log.flush();
     process.exit(70);
   };
-  if (owner && host) {
-    await host.serve(side.core);
+  if (owner && host && merge && watermark) {
+    merge.watermark(owner.index, watermark.value());
+    await host.serve(side.core, watermark);
     const router = new OwnerRouter({
       core: side.core,
+      merge,
+      watermark,
       self: owner.index,
       sockets: owner.sockets,
       log,
@@ -94,6 +106,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       },
     });
     await router.start();
+    host.open();
     core = router;
   }
 

@@ -11,10 +11,11 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
-import { wireError } from '../protocol/codes.js';
+import { wireError, type WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
-import type { IngestPeer, ModeratorCommand, StreamService } from '../stream/contracts.js';
+import type { Ack, IngestPeer, ModeratorCommand, StreamService } from '../stream/contracts.js';
 import { LineLink } from './line-link.js';
+import type { OwnerWatermark } from './owner-watermark.js';
 
 /** A connection of another process, as this owner's core sees it. */
 class ProxyPeer implements IngestPeer {
@@ -29,17 +30,31 @@ class ProxyPeer implements IngestPeer {
   }
 }
 
+/** Every reply a plain ack of its message (not a duplicate, not an error). */
+function allAcked(replies: readonly (Ack | WireError)[], msgs: readonly IngestMessage[]): boolean {
+  for (let i = 0; i < replies.length; i++) {
+    const r = replies[i]!;
+    if (r.type !== 'ack' || (r as Ack).duplicate || r.stream !== msgs[i]!.stream || r.seq !== msgs[i]!.seq) return false;
+  }
+  return replies.length === msgs.length;
+}
+
 export class OwnerHost {
   readonly #path: string;
   readonly #links = new Set<LineLink>();
   #server: Server | undefined;
+  #watermark: OwnerWatermark | undefined;
+  /** Batches that came before `open()`: held, so no flag is numbered before this owner has moved past the others' (flag-merge.ts). */
+  #waiting: (() => void)[] | undefined = [];
+  #watermarkScheduled = false;
 
   constructor(path: string) {
     this.#path = path;
   }
 
-  /** Starts taking links once the core has replayed its journal. */
-  async serve(core: StreamService): Promise<void> {
+  /** Starts taking links once the core has replayed its journal; batches wait for `open()`. */
+  async serve(core: StreamService, watermark: OwnerWatermark): Promise<void> {
+    this.#watermark = watermark;
     rmSync(this.#path, { force: true });
     const server = createServer((socket) => this.#accept(socket, core));
     await new Promise<void>((resolve, reject) => {
@@ -47,6 +62,24 @@ export class OwnerHost {
       server.listen(this.#path, () => resolve());
     });
     this.#server = server;
+  }
+
+  /** Takes batches: this owner has heard every other owner's watermark and moved past it. */
+  open(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    for (const run of waiting ?? []) run();
+  }
+
+  /** This owner's watermark changed: every linked process hears it once this turn. */
+  watermarkChanged(): void {
+    if (this.#watermarkScheduled) return;
+    this.#watermarkScheduled = true;
+    setImmediate(() => {
+      this.#watermarkScheduled = false;
+      const json = JSON.stringify({ t: 'w', w: this.#watermark!.value() });
+      for (const link of this.#links) link.sendLine(json);
+    });
   }
 
   /** A feed event of this owner's core, to every linked process (already serialized once). */
@@ -73,11 +106,11 @@ export class OwnerHost {
       (m) => {
         switch (m.t) {
           case 'b': {
-            const msgs = m.m as IngestMessage[];
-            core.ingestBatch(msgs, proxy(m.c as number)).then(
-              (v) => reply(m.id as number, v),
-              (err: unknown) => reply(m.id as number, msgs.map((x) => wireError('internal', `message not processed: ${(err as Error).message}`, x))),
-            );
+            if (this.#waiting) {
+              this.#waiting.push(() => this.#batch(core, link, proxy(m.c as number), m));
+              break;
+            }
+            this.#batch(core, link, proxy(m.c as number), m);
             break;
           }
           case 'g': {
@@ -111,6 +144,17 @@ export class OwnerHost {
       },
     );
     this.#links.add(link);
+    // Its watermark first: the other side's merge holds back until it has one.
+    link.send({ t: 'w', w: this.#watermark!.value() });
+  }
+
+  #batch(core: StreamService, link: LineLink, peer: ProxyPeer, m: Record<string, unknown>): void {
+    const msgs = m.m as IngestMessage[];
+    this.#watermark!.ingest(core, msgs, peer).then(
+      // All plain acks (nearly every batch): the sender rebuilds them from its messages; a list of 20 acks serialized and parsed cost more than the batch's own forward.
+      (v) => (allAcked(v, msgs) ? link.send({ t: 'r', id: m.id }) : link.send({ t: 'r', id: m.id, v })),
+      (err: unknown) => link.send({ t: 'r', id: m.id, v: msgs.map((x) => wireError('internal', `message not processed: ${(err as Error).message}`, x)) }),
+    );
   }
 
   async #answer(core: StreamService, q: string, m: Record<string, unknown>): Promise<unknown> {

@@ -42,12 +42,9 @@ export function broadcastingOutbox(local: Outbox, broadcast: (json: string) => v
   return out;
 }
 
-/** Another owner's feed event, published through this process's outbox (to its feed hub only: no ingest connection of this process is named). */
+/** Another owner's feed event other than flags (those go through the merge, owner-router.ts), published through this process's outbox (to its feed hub only: no ingest connection of this process is named). */
 export function applyRemoteEvent(local: Outbox, m: Record<string, unknown>): void {
   switch (m.k) {
-    case 'flags':
-      local.flags(m.flags as Flag[], m.text as string, [], m.prev as string | undefined);
-      break;
     case 'pk':
       local.pk(m.e as PkEvent);
       break;

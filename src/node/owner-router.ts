@@ -16,10 +16,16 @@ import type { IngestMessage } from '../protocol/ingest.js';
 import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, ModeratorCommand, StreamService, StreamSummary } from '../stream/contracts.js';
 import { LineLink } from './line-link.js';
 import { ownerOfFlag, ownerOfStream } from './owner-of.js';
+import type { FlagMerge } from './flag-merge.js';
+import { mergedHistory } from './owner-history.js';
+import type { OwnerWatermark } from './owner-watermark.js';
+import type { Flag } from '../flag.js';
+import type { FlagEntry } from '../stream/contracts.js';
 
 type Reply = Ack | WireError;
 
 interface Pending {
+  /** `undefined` from the owner: every message of the batch was acked (owner-host.ts). */
   resolve(v: unknown): void;
   /** The link broke before the answer. */
   fail(): void;
@@ -29,11 +35,15 @@ interface Pending {
 export interface OwnerRouterParts {
   /** This process's core: the owner of its own streams. */
   core: StreamService;
+  /** The merge of every owner's flags in front of this process's feed hub. */
+  merge: FlagMerge;
+  /** This owner's watermark (its core's batches in flight, its allocator). */
+  watermark: OwnerWatermark;
   self: number;
   /** Each owner's link socket path, by owner index. */
   sockets: readonly string[];
   log: Logger;
-  /** A feed event another owner published (a serialized `{t:'e',...}` message). */
+  /** A feed event other than flags another owner published (a parsed `{t:'e',...}` message). */
   onEvent(m: Record<string, unknown>): void;
   /** A signal another owner sent to one of this process's ingest connections. */
   onSignal(peer: IngestPeer, json: string): void;
@@ -49,23 +59,31 @@ export class OwnerRouter implements StreamService {
   #nextId = 1;
   #remoteInFlight = 0;
   #closed = false;
+  /** Called once an owner's first watermark came (start waits for every owner's). */
+  readonly #heard: ((() => void) | undefined)[];
+  readonly history: FlagHistory;
 
   constructor(p: OwnerRouterParts) {
     this.#p = p;
     this.#n = p.sockets.length;
     this.#links = p.sockets.map(() => undefined);
     this.#pending = p.sockets.map(() => new Map());
+    this.#heard = p.sockets.map(() => undefined);
+    this.history = mergedHistory({
+      owners: this.#n,
+      self: p.self,
+      local: p.core.history,
+      page: (o, after, max) => this.#call(o, { t: 'q', q: 'history', after, max }, 0, () => undefined) as Promise<FlagEntry[] | undefined>,
+      retained: (o) => this.#call(o, { t: 'q', q: 'retained' }, 0, () => undefined) as Promise<number | undefined | null>,
+      frontier: () => p.merge.frontier(),
+    });
   }
 
-  /** Links to every other owner; resolves once all are up (at start); a broken link is retried until close. */
+  /** Links to every other owner; resolves once each has told its watermark (at start); a broken link is retried until close. */
   start(): Promise<void> {
     const up: Promise<void>[] = [];
-    for (let i = 0; i < this.#n; i++) if (i !== this.#p.self) up.push(new Promise((resolve) => this.#connect(i, resolve)));
+    for (let i = 0; i < this.#n; i++) if (i !== this.#p.self) up.push(new Promise((resolve) => ((this.#heard[i] = resolve), this.#connect(i))));
     return Promise.all(up).then(() => undefined);
-  }
-
-  get history(): FlagHistory {
-    return this.#p.core.history;
   }
 
   get inFlight(): number {
@@ -79,7 +97,7 @@ export class OwnerRouter implements StreamService {
       mine = false;
       break;
     }
-    if (mine) return this.#p.core.ingestBatch(msgs, peer);
+    if (mine) return this.#p.watermark.ingest(this.#p.core, msgs, peer);
     this.#peers.set(peer.id, peer);
     // Split by owner, keeping each message's place in the frame.
     const parts: { msgs: IngestMessage[]; at: number[] }[] = Array.from({ length: this.#n }, () => ({ msgs: [], at: [] }));
@@ -93,7 +111,7 @@ export class OwnerRouter implements StreamService {
     for (let o = 0; o < this.#n; o++) {
       const part = parts[o]!;
       if (part.msgs.length === 0) continue;
-      const answer = o === self ? this.#p.core.ingestBatch(part.msgs, peer) : this.#forward(o, part.msgs, peer);
+      const answer = o === self ? this.#p.watermark.ingest(this.#p.core, part.msgs, peer) : this.#forward(o, part.msgs, peer);
       waits.push(
         answer.then((replies) => {
           for (let k = 0; k < replies.length; k++) out[part.at[k]!] = replies[k]!;
@@ -120,8 +138,10 @@ export class OwnerRouter implements StreamService {
     return all.flat();
   }
 
-  lastFlagNumber(): number | Promise<number> {
-    return this.#p.core.lastFlagNumber();
+  /** The newest flag number released to the feed could be (ids are sparse across owners: a bound, not always a flag). */
+  lastFlagNumber(): number {
+    const f = this.#p.merge.frontier();
+    return Number.isFinite(f) ? Math.max(0, f - 1) : 0;
   }
 
   health(): CoreHealth {
@@ -155,7 +175,7 @@ export class OwnerRouter implements StreamService {
   #forward(o: number, msgs: IngestMessage[], peer: IngestPeer): Promise<Reply[]> {
     const down = () => msgs.map((m) => wireError('unavailable', `the owner process of stream ${m.stream} is unavailable; not acked, send it again`, m));
     this.#remoteInFlight += msgs.length;
-    const p = this.#call(o, { t: 'b', c: peer.id, m: msgs }, msgs.length, down) as Promise<Reply[]>;
+    const p = (this.#call(o, { t: 'b', c: peer.id, m: msgs }, msgs.length, down) as Promise<Reply[] | undefined>).then((v) => v ?? msgs.map((m): Ack => ({ type: 'ack', stream: m.stream, seq: m.seq })));
     const done = () => (this.#remoteInFlight -= msgs.length);
     p.then(done, done);
     return p;
@@ -173,20 +193,21 @@ export class OwnerRouter implements StreamService {
     });
   }
 
-  #connect(o: number, up?: () => void): void {
+  #connect(o: number): void {
     if (this.#closed) return;
     const socket = connect(this.#p.sockets[o]!);
     let linked = false;
     socket.once('connect', () => {
       linked = true;
+      // Held back from here until its first watermark, which is the first thing it sends.
+      this.#p.merge.up(o);
       this.#links[o] = new LineLink(socket, (m) => this.#receive(o, m), () => this.#lost(o));
       this.#p.log.info({ event: 'owner_linked', owner: o }, `linked to owner ${o}`);
-      up?.();
     });
     socket.once('error', () => {
       if (linked) return;
       socket.destroy();
-      setTimeout(() => this.#connect(o, up), 100).unref();
+      setTimeout(() => this.#connect(o), 100).unref();
     });
   }
 
@@ -196,6 +217,7 @@ export class OwnerRouter implements StreamService {
     this.#pending[o] = new Map();
     if (!this.#closed) this.#p.log.warn({ event: 'owner_unlinked', owner: o, unanswered: pending.size }, `owner ${o} unreachable; its streams get unavailable until it is back`);
     for (const p of pending.values()) p.fail();
+    this.#p.merge.down(o);
     setTimeout(() => this.#connect(o), 100).unref();
   }
 
@@ -214,8 +236,22 @@ export class OwnerRouter implements StreamService {
         if (peer) this.#p.onSignal(peer, m.j as string);
         break;
       }
+      case 'w': {
+        const w = m.w as number;
+        // Number this owner's next flags past it, so neither holds the other back (flag-merge.ts).
+        this.#p.watermark.moveTo(w);
+        this.#p.merge.watermark(o, w);
+        const heard = this.#heard[o];
+        this.#heard[o] = undefined;
+        heard?.();
+        break;
+      }
       case 'e':
-        this.#p.onEvent(m);
+        if (m.k === 'flags') {
+          const flags = m.flags as Flag[];
+          if (flags.length > 0) this.#p.watermark.moveTo(Number(flags[flags.length - 1]!.id.slice(1)) + 1);
+          this.#p.merge.add(o, flags, m.text as string, m.prev as string | undefined);
+        } else this.#p.onEvent(m);
         break;
     }
   }

@@ -29,6 +29,9 @@ export function journalRecords(dir: string, owner: number): Record<string, unkno
     .flatMap((n) => readFileSync(join(d, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
 }
 
+/** Flag numbers a client received, in order. */
+const flagNumbers = (c: Client) => c.of('flag').map((m) => Number((m.flag as { id: string }).id.slice(1)));
+
 describe('two owner processes', () => {
   let server: ServerProcess;
   afterAll(async () => {
@@ -70,5 +73,39 @@ describe('two owner processes', () => {
     const ids = feed.of('flag').map((m) => (m.flag as { id: string }).id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const c of [ingest, feed, ...more]) c.close();
+  });
+
+  it('every feed connection gets both owners\' flags in one id order, and since resumes across owners with no gap or repeat', async () => {
+    const streams = [...streamsOf(0, 3, 'm'), ...streamsOf(1, 3, 'm')];
+    // Several feed connections: the primary hands them to both processes.
+    const feeds = await Promise.all([0, 1, 2, 3].map(() => Client.open(server.url('/feed'), auth('moderator'))));
+    for (const f of feeds) f.send({ type: 'subscribe' });
+    const ingest = await Client.open(server.url('/ingest'), auth('ingest'));
+    let seq = 1000;
+    for (let round = 0; round < 20; round++) {
+      ingest.send(streams.map((stream, k) => ({ type: 'chat', stream, seq: ++seq, ts: T0 + seq, user: 'u', text: (round + k) % 3 === 0 ? '今天天气不错' : '这个真的是销量第一' })));
+    }
+    await ingest.ack(streams[streams.length - 1]!, seq, 30_000);
+    const total = await new Promise<number>((resolve) => setTimeout(() => resolve(Math.max(...feeds.map((f) => f.of('flag').length))), 1000));
+    expect(total).toBeGreaterThan(60);
+    const reference = flagNumbers(feeds[0]!);
+    for (const f of feeds) {
+      const got = flagNumbers(f);
+      // Strictly rising: one id order across both owners, no repeat.
+      for (let i = 1; i < got.length; i++) expect(got[i]).toBeGreaterThan(got[i - 1]!);
+      expect(got.slice(-reference.length)).toEqual(reference.slice(-got.length));
+    }
+    const tail = reference.slice(-40);
+    expect(new Set(tail.map((n) => ownerOfFlag(`f${n}`, 2))).size).toBe(2);
+    // Resume from the middle, on several connections (both processes): exactly the later flags, in order.
+    const since = tail[10]!;
+    const resumed = await Promise.all([0, 1, 2].map(() => Client.open(server.url('/feed'), auth('moderator'))));
+    for (const r of resumed) r.send({ type: 'subscribe', since: `f${since}` });
+    const expected = reference.filter((n) => n > since);
+    for (const r of resumed) {
+      await r.next((m) => m.type === 'flag' && (m.flag as { id: string }).id === `f${expected[expected.length - 1]}`, 20_000);
+      expect(flagNumbers(r)).toEqual(expected);
+    }
+    for (const c of [ingest, ...feeds, ...resumed]) c.close();
   });
 });
