@@ -3,31 +3,13 @@
  * real server: each stream is owned by the process its id hashes to, messages of the other owner's
  * streams are forwarded, and acks come back in frame order once the owner's journal holds them.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownerOfFlag, ownerOfStream } from '../../src/node/owner-of.js';
 import { Client, removeDir, startServer, TOKENS, type ServerProcess } from '../server/harness.js';
+import { journalRecords, streamsOf } from './owner-harness.js';
 
 const T0 = 1_732_260_000_000;
 const auth = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role][0]}` });
-
-/** Stream names owned by owner 0 and by owner 1 (the hash decides, so pick by it). */
-export function streamsOf(owner: number, count: number, prefix = 'r'): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) if (ownerOfStream(`${prefix}${i}`, 2) === owner) out.push(`${prefix}${i}`);
-  return out;
-}
-
-/** Every record of one owner's journal. */
-export function journalRecords(dir: string, owner: number): Record<string, unknown>[] {
-  const d = join(dir, 'journal', `owner-${owner}`);
-  if (!existsSync(d)) return [];
-  return readdirSync(d)
-    .filter((n) => n.endsWith('.ndjson'))
-    .sort()
-    .flatMap((n) => readFileSync(join(d, n), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
-}
 
 /** Flag numbers a client received, in order. */
 const flagNumbers = (c: Client) => c.of('flag').map((m) => Number((m.flag as { id: string }).id.slice(1)));
