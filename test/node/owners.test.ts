@@ -90,4 +90,21 @@ describe('two owner processes', () => {
     }
     for (const c of [ingest, ...feeds, ...resumed]) c.close();
   });
+
+  it('PKGUARD_PROCESSES overrides the config; a journal written with another process count is refused at start', async () => {
+    const one = await startServer();
+    const ingest = await Client.open(one.url('/ingest'), auth('ingest'));
+    ingest.send({ type: 'transcript', stream: 'r1', seq: 1, ts: T0, text: '你好' });
+    await ingest.ack('r1', 1);
+    ingest.close();
+    await one.stop();
+    // One process's journal under two owners: stream state would split between journals.
+    await expect(startServer({ dir: one.dir, env: { PKGUARD_PROCESSES: '2' } })).rejects.toThrow(/one-process journal/);
+    removeDir(one.dir);
+    const two = await startServer({ env: { PKGUARD_PROCESSES: '2' } });
+    expect(two.logs.filter((l) => l.event === 'owner_ready').map((l) => l.owner).sort()).toEqual([0, 1]);
+    await two.stop();
+    await expect(startServer({ dir: two.dir, env: { PKGUARD_PROCESSES: '3' } })).rejects.toThrow(/written by 2 owner processes/);
+    removeDir(two.dir);
+  });
 });
