@@ -13,7 +13,7 @@ import { listen } from './server/server.js';
 import type { Outbox, StreamService } from './stream/contracts.js';
 import { RuntimeMonitor } from './runtime-monitor.js';
 import { CoreThread } from './server/ingest-core-thread.js';
-import { ownerJournalDir } from './node/owner-of.js';
+import { ownerJournalDir, ownerOfStream } from './node/owner-of.js';
 import { ownerRole } from './node/owner-layout.js';
 import { OwnerHost } from './node/owner-host.js';
 import { OwnerRouter } from './node/owner-router.js';
@@ -112,7 +112,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
 
   let transport;
   try {
-    transport = await listen({ config: coreConfig, tokens, log, metrics, core, hub, patterns: () => side.patterns() });
+    transport = await listen({ config: coreConfig, tokens, log, metrics, core, hub, patterns: () => side.patterns(), ...(owner ? { journalDirOf: (stream: string) => ownerJournalDir(config.journal.dir, ownerOfStream(stream, config.processes)) } : {}) });
   } catch (err) {
     side.stop();
     await core.close();

@@ -218,6 +218,7 @@ const STAGES: [RegExp, string][] = [
   [/^\(program\)/, 'V8/native (program)'],
   [/detect\/|match\/|normalize\//, 'scan (normalize, match, detect)'],
   [/escalate\//, 'escalation'],
+  [/src\/node\//, 'owner processes: forward, links, merge (src/node)'],
   [/journal\/|^fdatasync |^fsync |^(write|writeBuffer) node:internal\/fs|node:internal\/fs\//, 'journal (serialize, write, fsync)'],
   [/stream\//, 'stream core (processor, step, records)'],
   [/protocol\/|ingest-decode|zod\//, 'frame parse + validation'],

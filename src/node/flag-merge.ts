@@ -6,9 +6,9 @@
  *
  * An owner's watermark W says "every flag I publish from now on is numbered at least W". A flag
  * is released once no owner can still publish a lower one: it is the lowest held, and below every
- * other owner's watermark (or lowest held flag). Owners move their id allocators past every id and
- * watermark they hear of (owner-watermark.ts), so an idle owner never holds the others back for
- * more than one exchange. An owner that cannot be reached holds nothing back (its watermark is
+ * other owner's watermark (or lowest held flag). Owners move their id allocators past every flag id
+ * they hear of, and past the first watermark of each link (owner-router.ts), so an idle owner never
+ * holds the others back for more than one exchange. An owner that cannot be reached holds nothing back (its watermark is
  * infinite while it is down): on its return it first moves past everything released meanwhile.
  */
 import type { Flag } from '../flag.js';

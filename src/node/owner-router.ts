@@ -56,11 +56,15 @@ export class OwnerRouter implements StreamService {
   readonly #pending: Map<number, Pending>[];
   /** This process's connections, by id: another owner's signals name them. */
   readonly #peers = new Map<number, IngestPeer>();
+  /** Per connection that has frames in flight with a forward: when its last frame is answered. */
+  readonly #tails = new Map<number, Promise<void>>();
   #nextId = 1;
   #remoteInFlight = 0;
   #closed = false;
   /** Called once an owner's first watermark came (start waits for every owner's). */
   readonly #heard: ((() => void) | undefined)[];
+  /** Has had this link's first watermark (reset when the link breaks). */
+  readonly #heardFrom: boolean[];
   readonly history: FlagHistory;
 
   constructor(p: OwnerRouterParts) {
@@ -69,6 +73,7 @@ export class OwnerRouter implements StreamService {
     this.#links = p.sockets.map(() => undefined);
     this.#pending = p.sockets.map(() => new Map());
     this.#heard = p.sockets.map(() => undefined);
+    this.#heardFrom = p.sockets.map(() => false);
     this.history = mergedHistory({
       owners: this.#n,
       self: p.self,
@@ -97,7 +102,7 @@ export class OwnerRouter implements StreamService {
       mine = false;
       break;
     }
-    if (mine) return this.#p.watermark.ingest(this.#p.core, msgs, peer);
+    if (mine) return this.#inOrder(peer, this.#p.watermark.ingest(this.#p.core, msgs, peer));
     this.#peers.set(peer.id, peer);
     // Split by owner, keeping each message's place in the frame.
     const parts: { msgs: IngestMessage[]; at: number[] }[] = Array.from({ length: this.#n }, () => ({ msgs: [], at: [] }));
@@ -118,7 +123,29 @@ export class OwnerRouter implements StreamService {
         }),
       );
     }
-    return Promise.all(waits).then(() => out);
+    return this.#inOrder(peer, Promise.all(waits).then(() => out), true);
+  }
+
+  /**
+   * A connection's frames answer in the order it sent them. A frame's replies wait for its slowest
+   * part; without this, a frame whose forward was refused at once (owner down) answered before an
+   * earlier one still waiting for that owner, and a stream of this owner saw its acks out of seq
+   * order. Only connections that have forwarded pay for it (one promise per frame).
+   */
+  #inOrder(peer: IngestPeer, p: Promise<Reply[]>, forwarded = false): Promise<Reply[]> {
+    const tail = this.#tails.get(peer.id);
+    if (!tail && !forwarded) return p;
+    const ordered = tail ? Promise.all([p, tail]).then(([r]) => r) : p;
+    const next = ordered.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(peer.id, next);
+    // The last frame answered and nothing after it: back to the fast path.
+    void next.then(() => {
+      if (this.#tails.get(peer.id) === next) this.#tails.delete(peer.id);
+    });
+    return ordered;
   }
 
   command(cmd: ModeratorCommand): Promise<CommandResult | WireError> {
@@ -129,6 +156,7 @@ export class OwnerRouter implements StreamService {
   }
 
   forget(peer: IngestPeer): void {
+    this.#tails.delete(peer.id);
     this.#p.core.forget(peer);
     if (this.#peers.delete(peer.id)) for (const link of this.#links) link?.send({ t: 'g', c: peer.id });
   }
@@ -213,6 +241,7 @@ export class OwnerRouter implements StreamService {
 
   #lost(o: number): void {
     this.#links[o] = undefined;
+    this.#heardFrom[o] = false;
     const pending = this.#pending[o]!;
     this.#pending[o] = new Map();
     if (!this.#closed) this.#p.log.warn({ event: 'owner_unlinked', owner: o, unanswered: pending.size }, `owner ${o} unreachable; its streams get unavailable until it is back`);
@@ -238,8 +267,13 @@ export class OwnerRouter implements StreamService {
       }
       case 'w': {
         const w = m.w as number;
-        // Number this owner's next flags past it, so neither holds the other back (flag-merge.ts).
-        this.#p.watermark.moveTo(w);
+        // The first watermark of a link (a start, a restart): number this owner's next flags past
+        // everything that owner may have published while they were apart. Only the first: moving on
+        // every watermark, two idle owners pushed each other's ids up by one class step per turn, forever.
+        if (!this.#heardFrom[o]) {
+          this.#heardFrom[o] = true;
+          this.#p.watermark.moveTo(w);
+        }
         this.#p.merge.watermark(o, w);
         const heard = this.#heard[o];
         this.#heard[o] = undefined;

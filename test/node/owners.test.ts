@@ -54,6 +54,13 @@ describe('two owner processes', () => {
     }
     const ids = feed.of('flag').map((m) => (m.flag as { id: string }).id);
     expect(new Set(ids).size).toBe(ids.length);
+    // The console's drill-down reads the stream's owner's journal, whichever process answers.
+    for (let k = 0; k < 4; k++) {
+      for (const stream of [a0, a1]) {
+        const res = await fetch(`http://127.0.0.1:${server.port}/api/stream?stream=${stream}`, { headers: auth('moderator') });
+        expect(((await res.json()) as { flagged: unknown[] }).flagged.length).toBeGreaterThan(0);
+      }
+    }
     for (const c of [ingest, feed, ...more]) c.close();
   });
 
