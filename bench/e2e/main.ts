@@ -230,7 +230,7 @@ async function main(): Promise<number> {
     const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, { ...(opts['core-thread-b'] === true ? { coreThread: true } : {}), ...(opts['processes-b'] !== undefined ? { processes: num('processes-b', 2) } : {}) });
     const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
     process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
-    process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}; event-loop thread B/A per round ${ab.loopRatios.map((r) => r.toFixed(3)).join(' ')}, median ${ab.loopRatio.toFixed(3)}\n`);
+    process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}; event-loop thread (owner processes: the busiest process) B/A per round ${ab.loopRatios.map((r) => r.toFixed(3)).join(' ')}, median ${ab.loopRatio.toFixed(3)}\n`);
     return 0;
   }
   const own = opts.url === undefined;
