@@ -132,6 +132,12 @@ export const serverConfigSchema = z
      */
     coreThread: z.boolean().default(false),
     /**
+     * Owner processes of this node (src/node): each owns the streams that hash to it, with its own
+     * journal under `journal.dir/owner-<i>`; a primary hands connections out and restarts a dead one.
+     * 1 (the default) is one process as before. Embedded mode only. `PKGUARD_PROCESSES=N` overrides it.
+     */
+    processes: z.number().int().min(1).max(16).default(1),
+    /**
      * Before listening, scan sample texts for about this many ms on a throwaway scanner (detect/warm-up.ts),
      * so the first clients do not pay the JIT's cold scans; 0 skips it.
      */
@@ -181,6 +187,12 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PKGUARD_PORT', '', `not a port: ${env.PKGUARD_PORT}`);
     config.port = port;
   }
+  if (env.PKGUARD_PROCESSES !== undefined) {
+    const n = Number(env.PKGUARD_PROCESSES);
+    if (!Number.isInteger(n) || n < 1 || n > 16) throw new ConfigError('PKGUARD_PROCESSES', '', `not a process count (1-16): ${env.PKGUARD_PROCESSES}`);
+    config.processes = n;
+  }
+  if (config.processes > 1 && config.cluster) throw new ConfigError(file, 'processes', 'several owner processes are for embedded mode; a cluster node is one process');
   return config;
 }
 

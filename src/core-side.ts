@@ -39,6 +39,8 @@ export interface CoreSideParts {
   outbox: Outbox;
   /** One journal batch's write, fsync and wait, seconds (runtime-monitor.ts). */
   noteJournal: (write: number, sync: number, wait: number) => void;
+  /** The flag id allocator to use (an owner process of a node: its own residue class, flag.ts); by default a new one. */
+  ids?: FlagIdAllocator;
 }
 
 /** Lexicon, scanner, shadow lane, stream core (embedded or cluster), hot reload and idle sweep: one home, in-process or in the core thread. */
@@ -46,7 +48,7 @@ export async function openCoreSide(p: CoreSideParts): Promise<CoreSide> {
   const { config, log, metrics } = p;
   const started = Date.now();
   // Cluster mode: the events stream assigns flag ids as it stores them; the scanner's are provisional.
-  const ids = new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
+  const ids = p.ids ?? new FlagIdAllocator(config.cluster ? PROVISIONAL_FLAG_BASE : 1);
   const opened = await openCompiledLexicon({ lexiconDir: config.lexicons, artifact: config.lexiconArtifact, log: (e) => logArtifact(log, e) });
   const scanner = new Scanner(opened.lexicon, ids, config.limits.maxFlagsPerMessage);
   log.info({ event: 'lexicon_loaded', from: opened.from, patterns: scanner.lexicon.automaton.patternCount, ms: Date.now() - started }, 'lexicon loaded');

@@ -43,18 +43,34 @@ export interface Flag {
 /** Allocates flag ids `f1, f2, ...`; a journal can seed it so ids continue after a restart. */
 export class FlagIdAllocator {
   #next: number;
-  constructor(next = 1) {
-    this.#next = next;
+  /**
+   * Several owner processes (src/node) share one id space by residue class: owner i of N hands out
+   * only numbers n with (n - 1) mod N = i, so ids are unique across the node without talking.
+   */
+  readonly #step: number;
+  readonly #owner: number;
+  constructor(next = 1, classes: { owner: number; of: number } = { owner: 0, of: 1 }) {
+    this.#step = classes.of;
+    this.#owner = classes.owner;
+    this.#next = this.#inClass(next);
   }
   next(): string {
-    return `f${this.#next++}`;
+    const n = this.#next;
+    this.#next += this.#step;
+    return `f${n}`;
   }
   peek(): number {
     return this.#next;
   }
-  /** Continues from `next` (a rebuild from the journal). */
+  /** Continues from `next` (a rebuild from the journal), or the first number of its class at or above it. */
   reset(next: number): void {
-    this.#next = next;
+    this.#next = this.#inClass(next);
+  }
+  /** The first number at or above `n` this allocator may hand out. */
+  #inClass(n: number): number {
+    if (this.#step === 1) return n;
+    const off = (((this.#owner + 1 - n) % this.#step) + this.#step) % this.#step;
+    return n + off;
   }
 }
 

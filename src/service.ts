@@ -13,6 +13,15 @@ import { listen } from './server/server.js';
 import type { Outbox, StreamService } from './stream/contracts.js';
 import { RuntimeMonitor } from './runtime-monitor.js';
 import { CoreThread } from './server/ingest-core-thread.js';
+import { ownerJournalDir, ownerOfStream } from './node/owner-of.js';
+import { ownerRole } from './node/owner-layout.js';
+import { OwnerHost } from './node/owner-host.js';
+import { OwnerRouter } from './node/owner-router.js';
+import { applyRemoteEvent, broadcastingOutbox } from './node/owner-outbox.js';
+import { FlagMerge } from './node/flag-merge.js';
+import { OwnerWatermark } from './node/owner-watermark.js';
+import { FlagIdAllocator } from './flag.js';
+import type { IngestConnection } from './server/ingest-connection.js';
 
 /** How long a cut-off feed client gets to read its backlog and the close frame. */
 const SLOW_CONSUMER_GRACE_MS = 30_000;
@@ -41,10 +50,21 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     },
   });
-  const outbox: Outbox = { ...socketOutbox(hub), shadow: (o) => hub.shadow(o) };
+  // `processes` > 1: this process is one owner of the node (src/node), with its own journal and flag ids; what its core publishes goes to the other owners' feeds too, and every owner's flags reach this hub through one merge in id order.
+  const owner = ownerRole(config);
+  const ids = owner ? new FlagIdAllocator(1, { owner: owner.index, of: config.processes }) : undefined;
+  const merge = owner ? new FlagMerge(config.processes, (h) => hub.flags(h.flags, h.text, h.prev)) : undefined;
+  const localOutbox: Outbox = { ...socketOutbox(hub, owner ? (f, t, p) => merge!.add(owner.index, f, t, p) : undefined), shadow: (o) => hub.shadow(o) };
+  const host = owner ? new OwnerHost(owner.sockets[owner.index]!) : undefined;
+  const watermark = owner ? new OwnerWatermark(ids!, () => {
+    merge!.watermark(owner.index, watermark!.value());
+    host!.watermarkChanged();
+  }) : undefined;
+  const outbox = host ? broadcastingOutbox(localOutbox, (json) => host.broadcast(json)) : localOutbox;
+  const coreConfig: ServerConfig = owner ? { ...config, journal: { ...config.journal, dir: ownerJournalDir(config.journal.dir, owner.index) } } : config;
   const noteJournal = (w: number, s: number, wait: number) => runtime.noteJournal(w, s, wait);
   // `coreThread`: the stream core runs in a worker thread (ingest-core-thread.ts), this thread keeps the sockets.
-  const side: CoreSide = await (useCoreThread(config)
+  const side: CoreSide = await (useCoreThread(config) && !owner
       ? CoreThread.start({
           config,
           log,
@@ -57,26 +77,59 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
             log.flush();
             setTimeout(() => process.exit(70), 100).unref();
           },
-        }) : openCoreSide({ config, log, metrics, outbox, noteJournal })).catch((err: unknown) => {
+        }) : openCoreSide({ config: coreConfig, log, metrics, outbox, noteJournal, ...(ids ? { ids } : {}) })).catch((err: unknown) => {
     runtime.stop();
     throw err;
   });
-  const { core } = side;
+  let core: StreamService = side.core;
+  // An owner whose primary died (SIGKILL) would keep its sockets with no one to restart the others.
+  const onPrimaryGone = () => {
+    log.fatal({ event: 'primary_gone' }, 'the primary is gone; exiting');
+    log.flush();
+    process.exit(70);
+  };
+  if (owner && host && merge && watermark) {
+    merge.watermark(owner.index, watermark.value());
+    await host.serve(side.core, watermark);
+    const router = new OwnerRouter({
+      core: side.core,
+      merge,
+      watermark,
+      self: owner.index,
+      sockets: owner.sockets,
+      log,
+      onEvent: (m) => applyRemoteEvent(localOutbox, m),
+      onSignal: (peer, json) => {
+        const conn = peer as IngestConnection;
+        if (json.startsWith('{"type":"flag"') && !conn.wantsFlags) return;
+        conn.sendRaw(json);
+      },
+    });
+    await router.start();
+    host.open();
+    core = router;
+  }
 
   let transport;
   try {
-    transport = await listen({ config, tokens, log, metrics, core, hub, patterns: () => side.patterns() });
+    transport = await listen({ config: coreConfig, tokens, log, metrics, core, hub, patterns: () => side.patterns(), ...(owner ? { journalDirOf: (stream: string) => ownerJournalDir(config.journal.dir, ownerOfStream(stream, config.processes)) } : {}) });
   } catch (err) {
     side.stop();
     await core.close();
     runtime.stop();
     throw err;
   }
-  log.info({ event: 'listening', port: transport.port, host: config.host, coreThread: side instanceof CoreThread }, `listening on ${config.host}:${transport.port}`);
+  if (owner) {
+    log.info({ event: 'owner_listening', owner: owner.index, port: transport.port, host: config.host }, `owner ${owner.index} listening on ${config.host}:${transport.port}`);
+    // The primary answers for the node once every owner is up; without it this owner has nothing to serve.
+    process.send?.({ t: 'owner_ready', owner: owner.index, port: transport.port });
+    process.once('disconnect', onPrimaryGone);
+  } else log.info({ event: 'listening', port: transport.port, host: config.host, coreThread: side instanceof CoreThread }, `listening on ${config.host}:${transport.port}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      process.off('disconnect', onPrimaryGone);
       // 503 first, while the listener is still open, so a load balancer sees the drain.
       transport.refuseNew();
       core.drain();
@@ -86,6 +139,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       // The transport's count includes messages still queued for their turn, which the core has not seen.
       while ((core.inFlight > 0 || transport.inFlight > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       await core.close();
+      host?.close();
       await transport.close();
       runtime.stop();
       log.info({ event: 'stopped', inFlightLeft: core.inFlight }, 'server stopped');

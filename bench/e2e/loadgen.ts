@@ -14,6 +14,8 @@ import { TextPool } from './text.js';
 
 export interface LoadConfig {
   url: string;
+  /** Connection c goes to `urls[c % urls.length]` (several server processes, each reached directly); default: all to `url`. */
+  urls?: string[];
   ingestToken: string;
   moderatorToken: string;
   streams: number;
@@ -106,8 +108,8 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
     if (measuring) ackHist.record(us);
   };
   const clients = await Promise.all(
-    Array.from({ length: cfg.connections }, () =>
-      IngestSocket.connect(cfg.url, cfg.ingestToken, {
+    Array.from({ length: cfg.connections }, (_, c) =>
+      IngestSocket.connect(cfg.urls?.length ? cfg.urls[c % cfg.urls.length]! : cfg.url, cfg.ingestToken, {
         ack: onAck,
         error: (e) => {
           errors++;

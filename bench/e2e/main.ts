@@ -12,6 +12,8 @@
  *   --no-fsync                                                   journal without fsync (tells disk latency from CPU)
  *   --core-thread                                                the server runs its stream core in a worker thread (config coreThread)
  *   --ab DIST --core-thread-b                                    B runs with coreThread (with --ab dist: one build, one thread against two)
+ *   --processes N                                                the server runs N owner processes (config processes; CPU counts all of them)
+ *   --ab DIST --processes-b N                                    B runs with N owner processes (with --ab dist: one build, one process against N)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
  *   --ab BASELINE_DIST [--rounds N (4)] [--nice-b N]             server CPU µs per message, a baseline build's server against this one's, alternating
@@ -30,7 +32,7 @@ import { runAb } from './ab.js';
 import { heapGrowth, summarizeHeap } from './heap-summary.js';
 import { correlate, joinSeconds, judge, secondLine, type JoinedSecond } from './seconds.js';
 import { counterDelta, recentSeconds, scrape, windowQuantileMs, type Scrape, type ServerSecond } from './server-stats.js';
-import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleProcess, sampleThreads, startServerProcess, summarizeProfile, threadCosts, type ServerUnderTest } from './server-process.js';
+import { BENCH_TOKENS, machineCpu, profilePath, removeServerDir, sampleTree, sampleThreads, startServerProcess, summarizeProfile, threadCosts, type ServerUnderTest } from './server-process.js';
 
 const CHILD = fileURLToPath(new URL('./loadgen-child.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
@@ -64,11 +66,11 @@ function runGenerator(cfg: LoadConfig, onSample: (s: SecondSample) => void): Pro
 
 async function runStep(server: { url: string; pid?: number }, cfg: LoadConfig, p99Bound: number, metricsToken?: string): Promise<StepResult> {
   const resources: ResourceSample[] = [];
-  let prev = server.pid ? sampleProcess(server.pid) : undefined;
+  let prev = server.pid ? sampleTree(server.pid) : undefined;
   let t = 0;
   const sampler = setInterval(() => {
     if (!server.pid) return;
-    const now = sampleProcess(server.pid);
+    const now = sampleTree(server.pid);
     if (now && prev) resources.push({ t: ++t, cpuPct: (now.cpuSeconds - prev.cpuSeconds) * 100, rssMB: now.rssBytes / 2 ** 20 });
     prev = now;
   }, 1000);
@@ -180,7 +182,7 @@ async function measureMemory(server: ServerUnderTest, streams: number, chunks: n
       const m = await read();
       if (m.heap + m.arrays < best.heap + best.arrays) best = m;
     }
-    return { ...best, rss: sampleProcess(server.pid)!.rssBytes };
+    return { ...best, rss: sampleTree(server.pid)!.rssBytes };
   };
   const client = await IngestSocket.connect(server.url, BENCH_TOKENS.ingest[0]!);
   client.send([{ type: 'transcript', stream: 'warm', seq: 1, ts: Date.now(), text: '家人们这是全网最' }]);
@@ -225,15 +227,15 @@ async function main(): Promise<number> {
     // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
     const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
     const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, opts['core-thread-b'] === true ? { coreThread: true } : {});
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, { ...(opts['core-thread-b'] === true ? { coreThread: true } : {}), ...(opts['processes-b'] !== undefined ? { processes: num('processes-b', 2) } : {}) });
     const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
     process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
-    process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}; event-loop thread B/A per round ${ab.loopRatios.map((r) => r.toFixed(3)).join(' ')}, median ${ab.loopRatio.toFixed(3)}\n`);
+    process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}; event-loop thread (owner processes: the busiest process) B/A per round ${ab.loopRatios.map((r) => r.toFixed(3)).join(' ')}, median ${ab.loopRatio.toFixed(3)}\n`);
     return 0;
   }
   const own = opts.url === undefined;
   // --no-fsync: journal writes without fsync, to tell disk latency apart from CPU.
-  const journal = { ...(opts['no-fsync'] === true ? { journal: { fsync: false } } : {}), ...(opts['core-thread'] === true ? { coreThread: true } : {}) };
+  const journal = { ...(opts['no-fsync'] === true ? { journal: { fsync: false } } : {}), ...(opts['core-thread'] === true ? { coreThread: true } : {}), ...(opts.processes !== undefined ? { processes: num('processes', 1) } : {}) };
   const server: ServerUnderTest | undefined = own ? await startServerProcess({ profile: opts.profile === true, config: journal, ...(opts.nice !== undefined ? { nice: num('nice', 0) } : {}), inspect: opts.memory !== undefined }) : undefined;
   const target = { url: (opts.url as string | undefined) ?? server!.url, pid: server?.pid };
   const base: LoadConfig = {

@@ -138,21 +138,61 @@ export function sampleProcess(pid: number): { cpuSeconds: number; rssBytes: numb
   }
 }
 
-/** CPU seconds of each thread of a process, by thread id (the main thread's id is the pid). */
-export function sampleThreads(pid: number): Map<number, { name: string; cpuSeconds: number }> {
-  const out = new Map<number, { name: string; cpuSeconds: number }>();
+/**
+ * A process and its children, by pid: a node with `processes` > 1 is a primary and its owner
+ * processes, and its CPU is theirs together. From /proc/<pid>/stat's ppid (this kernel has no
+ * /proc/<pid>/task/<tid>/children).
+ */
+export function processTree(pid: number): number[] {
+  const out = [pid];
   try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
       try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(f[11]) + Number(f[12])) / 100 });
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
       } catch {
-        // the thread ended meanwhile
+        // gone meanwhile
       }
     }
   } catch {
-    // the process is gone
+    // no /proc
+  }
+  return out;
+}
+
+/** `sampleProcess` over the process and its children, with each one's CPU seconds (the first is `pid`). */
+export function sampleTree(pid: number): { cpuSeconds: number; rssBytes: number; perProcess: Map<number, number> } | undefined {
+  const perProcess = new Map<number, number>();
+  let cpuSeconds = 0;
+  let rssBytes = 0;
+  for (const p of processTree(pid)) {
+    const s = sampleProcess(p);
+    if (!s) continue;
+    perProcess.set(p, s.cpuSeconds);
+    cpuSeconds += s.cpuSeconds;
+    rssBytes += s.rssBytes;
+  }
+  return perProcess.has(pid) ? { cpuSeconds, rssBytes, perProcess } : undefined;
+}
+
+/** CPU seconds of each thread of a process and its children, by thread id (a process's main thread's id is its pid: `main`). */
+export function sampleThreads(pid: number): Map<number, { name: string; cpuSeconds: number; main: boolean }> {
+  const out = new Map<number, { name: string; cpuSeconds: number; main: boolean }>();
+  for (const proc of processTree(pid)) {
+    try {
+      for (const tid of readdirSync(`/proc/${proc}/task`)) {
+        try {
+          const stat = readFileSync(`/proc/${proc}/task/${tid}/stat`, 'utf8');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          out.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuSeconds: (Number(f[11]) + Number(f[12])) / 100, main: Number(tid) === proc });
+        } catch {
+          // the thread ended meanwhile
+        }
+      }
+    } catch {
+      // the process is gone
+    }
   }
   return out;
 }
@@ -165,7 +205,8 @@ export function threadCosts(pid: number, before: ReturnType<typeof sampleThreads
   const rows: { thread: string; usPerMessage: number }[] = [];
   for (const [tid, a] of after) {
     const d = a.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0);
-    if (d > 0) rows.push({ thread: tid === pid ? 'main' : `${a.name}:${tid}`, usPerMessage: (d / Math.max(1, messages)) * 1e6 });
+    // `main:<pid>`: the event-loop thread of an owner process (`processes` > 1).
+    if (d > 0) rows.push({ thread: tid === pid ? 'main' : a.main ? `main:${tid}` : `${a.name}:${tid}`, usPerMessage: (d / Math.max(1, messages)) * 1e6 });
   }
   return rows.sort((x, y) => y.usPerMessage - x.usPerMessage).slice(0, 4);
 }
@@ -177,6 +218,7 @@ const STAGES: [RegExp, string][] = [
   [/^\(program\)/, 'V8/native (program)'],
   [/detect\/|match\/|normalize\//, 'scan (normalize, match, detect)'],
   [/escalate\//, 'escalation'],
+  [/src\/node\//, 'owner processes: forward, links, merge (src/node)'],
   [/journal\/|^fdatasync |^fsync |^(write|writeBuffer) node:internal\/fs|node:internal\/fs\//, 'journal (serialize, write, fsync)'],
   [/stream\//, 'stream core (processor, step, records)'],
   [/protocol\/|ingest-decode|zod\//, 'frame parse + validation'],

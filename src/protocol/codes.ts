@@ -26,7 +26,7 @@ export const WIRE_ERRORS = {
   no_shadow_lexicon: 'no_shadow_lexicon',
   /** `promote` refused: the shadow lexicon would lose files or entries of the live one (send `force: true` to promote anyway). */
   lexicon_refused: 'lexicon_refused',
-  /** Cluster mode: the partition's owner could not be reached in time (NATS down, a takeover under way); not acked, send it again. */
+  /** Cluster mode: the partition's owner could not be reached in time (NATS down, a takeover under way); with `processes` > 1, the stream's owner process is down or restarting. Not acked, send it again. */
   unavailable: 'unavailable',
 } as const;
 

@@ -25,7 +25,8 @@ export interface RouteDeps {
   /** The role of a token (the feed's tokens): `/api/*` answers moderators only. */
   roleOf?: (token: string | undefined) => Role | undefined;
   /** The journal's directory, where `/api/stream` reads a stream's context (absent: no journal here). */
-  journalDir?: string;
+  /** Where a stream's journal is (a function of the stream when the node runs several owner processes, each with its own). */
+  journalDir?: string | ((stream: string) => string);
 }
 
 /** Flagged messages and chunks of context either side that `/api/stream` sends at most. */
@@ -105,7 +106,7 @@ function apiStream(d: RouteDeps, req: IncomingMessage, url: URL, res: ServerResp
   const around = count('around', API_STREAM_LIMITS.around, 2);
   if (limit === undefined || around === undefined) return json(res, 400, wireError('invalid_message', `limit: 0 to ${API_STREAM_LIMITS.limit}; around: 0 to ${API_STREAM_LIMITS.around}`));
   if (!d.journalDir) return json(res, 404, wireError('unknown_stream', 'this server keeps no journal to read a stream from'));
-  readStreamContext(d.journalDir, stream, { limit, around }).then(
+  readStreamContext(typeof d.journalDir === 'function' ? d.journalDir(stream) : d.journalDir, stream, { limit, around }).then(
     (ctx) => json(res, 200, ctx),
     (err: unknown) => json(res, 500, wireError('internal', `reading the journal failed: ${(err as Error).message}`)),
   );

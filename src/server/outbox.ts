@@ -11,10 +11,11 @@ import type { IngestConnection } from './ingest-connection.js';
 const shutdownFrame = (e: ShutdownEvent) =>
   JSON.stringify({ type: 'shutdown', stream: e.stream, reason: e.reason, flagIds: e.flagIds, ts: e.ts, epoch: e.epoch, manual: e.manual, ...(e.confirmed ? { confirmed: true } : {}) });
 
-export function socketOutbox(hub: FeedHub): Outbox {
+/** `toFeed`: where flags go on their way to the hub (an owner process of a node: through the merge of every owner's flags, src/node/flag-merge.ts). */
+export function socketOutbox(hub: FeedHub, toFeed: (flags: readonly Flag[], text: string, prev?: string) => void = (f, t, p) => hub.flags(f, t, p)): Outbox {
   return {
     flags(flags: readonly Flag[], text: string, conns: Iterable<IngestPeer>, prev?: string) {
-      hub.flags(flags, text, prev);
+      toFeed(flags, text, prev);
       // Ingest connections get the flags without the text they sent; each serialized once for all of them.
       let frames: string[] | undefined;
       for (const peer of conns) {

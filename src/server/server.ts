@@ -29,6 +29,8 @@ export interface TransportParts {
   hub: FeedHub;
   /** Patterns in the lexicon serving now (for `/healthz`). */
   patterns: () => number;
+  /** A stream's journal directory, when it is not `config.journal.dir` (several owner processes, src/node). */
+  journalDirOf?: (stream: string) => string;
 }
 
 export interface Transport {
@@ -45,7 +47,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
   const { config, log, metrics, core, hub } = p;
   let draining = false;
   const http: Server = createServer(
-    httpRoutes({ core, metrics, started: Date.now(), patterns: p.patterns, draining: () => draining, metricsTokens: (p.tokens.metrics ?? []).map(digest), roleOf: (t) => auth.roleOf(t), journalDir: config.journal.dir }),
+    httpRoutes({ core, metrics, started: Date.now(), patterns: p.patterns, draining: () => draining, metricsTokens: (p.tokens.metrics ?? []).map(digest), roleOf: (t) => auth.roleOf(t), journalDir: p.journalDirOf ?? config.journal.dir }),
   );
   const auth = new TokenAuth(p.tokens);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxPayloadBytes, perMessageDeflate: false });

@@ -117,9 +117,12 @@ export function scanPartial(scanner: Scanner, ids: FlagIdAllocator, stream: stri
   if (prefix === '') return scanner.scan(text, { ...meta, stream });
   const next = ids.peek();
   const out: Flag[] = [];
-  for (const f of scanner.scan(prefix + text, { ...meta, stream })) {
+  const flags = scanner.scan(prefix + text, { ...meta, stream });
+  // Drawn again in order from `next` (the allocator may step by more than one: owner processes).
+  ids.reset(next);
+  for (const f of flags) {
     if (f.end <= prefix.length) continue;
-    f.id = `f${next + out.length}`;
+    f.id = ids.next();
     if (f.start < prefix.length) {
       f.carried = (f.carried ?? '') + prefix.slice(f.start);
       f.start = 0;
@@ -128,6 +131,5 @@ export function scanPartial(scanner: Scanner, ids: FlagIdAllocator, stream: stri
     f.end -= prefix.length;
     out.push(f);
   }
-  ids.reset(next + out.length);
   return out;
 }
