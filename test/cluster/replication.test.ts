@@ -33,7 +33,7 @@ describe.skipIf(!hasNatsServer)('cluster on a 3-server NATS cluster (R3)', () =>
     await Promise.all(servers.map((s) => s.stop()));
   }, 60_000);
 
-  test('one nats-server SIGKILLed under load: nothing acked lost, nothing twice, ingest goes on', { timeout: 150_000 }, async () => {
+  test('one nats-server SIGKILLed under load: nothing acked lost, nothing twice, ingest goes on', { timeout: 200_000 }, async () => {
     const [a, b] = nodes as [ServerProcess, ServerProcess];
     const feed = await Client.open(b.url('/feed', TOKENS.moderator[0]));
     const ingest = await Client.open(a.url('/ingest', TOKENS.ingest[0]));
@@ -48,7 +48,9 @@ describe.skipIf(!hasNatsServer)('cluster on a 3-server NATS cluster (R3)', () =>
     await sleep(15_000);
     pipeline.stop();
     // Every message sent is acked in the end (the pipeline re-sends), through the surviving servers.
-    const deadline = Date.now() + 40_000;
+    // How soon is not what this checks (the nats-fault tests time recovery): R3 streams led from the
+    // dead server re-elect, which took over 55 s once in CI, so the re-sends go on for 90 s.
+    const deadline = Date.now() + 90_000;
     while (Date.now() < deadline && pipeline.acked().length < pipeline.sent.size) {
       pipeline.resend();
       await sleep(500);
