@@ -90,8 +90,7 @@ function startTurnEnd(): void {
   for (const start of turnEnd.splice(0)) start();
 }
 
-/** Where this node's provisional flag ids start: far above any JetStream sequence, below 2^53. */
-export const PROVISIONAL_FLAG_BASE = 8_000_000_000_000_000;
+export { PROVISIONAL_FLAG_BASE } from './provisional-ids.js';
 
 /** Another owner wrote the partition's fence: this node lost the partition and must not write. */
 export class FencedError extends Error {}
