@@ -26,6 +26,23 @@ const STEP4 = ['al', 'ance', 'ence', 'er', 'ic', 'able', 'ible', 'ant', 'ement',
   .map(codesOf)
   .sort((a, b) => b.length - a.length); // natural's lazy `^(.+?)(al|…)$` takes the longest suffix that leaves a letter
 
+/**
+ * Rows by the last letter of their suffix, in their order: a row can only apply to a word ending in
+ * that letter, so a word reads the few rows of its last letter instead of all (most words: none).
+ */
+function byLastLetter<T>(rows: readonly T[], suffixOf: (row: T) => Uint16Array): (T[] | undefined)[] {
+  const index: (T[] | undefined)[] = new Array(26).fill(undefined);
+  for (const row of rows) {
+    const s = suffixOf(row);
+    (index[s[s.length - 1]! - 0x61] ??= []).push(row);
+  }
+  return index;
+}
+const STEP2_BY_LAST = byLastLetter(STEP2, (r) => r[0]);
+const STEP3_BY_LAST = byLastLetter(STEP3, (r) => r[0]);
+const STEP4_BY_LAST = byLastLetter(STEP4, (s) => s);
+const NONE: Uint16Array[] = [];
+
 const MAX = 64;
 /** The word being stemmed and a copy of it at the start of step 2 or 3 (natural measures the step's input). */
 const w = new Uint16Array(MAX + 8);
@@ -112,14 +129,24 @@ function replaceSuffix(len: number, suffixLength: number, by: Uint16Array): numb
   return at + by.length;
 }
 
-/** natural's `replacePatterns(token, rows, 0)`: each row whose suffix leaves a measure > 0 of the step's input rewrites the current word. */
-function measuredRules(len: number, rows: readonly (readonly [Uint16Array, Uint16Array])[]): number {
-  for (let j = 0; j < len; j++) orig[j] = w[j]!;
+/**
+ * natural's `replacePatterns(token, rows, 0)`: each row whose suffix leaves a measure > 0 of the
+ * step's input rewrites the current word. The input is read from `w` until the first rewrite, and
+ * from its copy in `orig` after.
+ */
+function measuredRules(len: number, byLast: readonly (readonly (readonly [Uint16Array, Uint16Array])[] | undefined)[]): number {
+  const rows = byLast[w[len - 1]! - 0x61];
+  if (rows === undefined) return len;
   const len0 = len;
+  let input = w;
   for (const [suffix, by] of rows) {
-    if (!endsWith(orig, len0, suffix) || measure2(orig, len0 - suffix.length) <= 0) continue;
+    if (!endsWith(input, len0, suffix) || measure2(input, len0 - suffix.length) <= 0) continue;
     if (!endsWith(w, len, suffix)) continue;
     if (len - suffix.length + by.length === 0) continue; // natural: an empty result keeps the word
+    if (input === w) {
+      for (let j = 0; j < len0; j++) orig[j] = w[j]!;
+      input = orig;
+    }
     len = replaceSuffix(len, suffix.length, by);
   }
   return len;
@@ -164,7 +191,7 @@ function step1c(len: number): number {
 }
 
 function step4(len: number): number {
-  for (const suffix of STEP4) {
+  for (const suffix of STEP4_BY_LAST[w[len - 1]! - 0x61] ?? NONE) {
     if (suffix.length < len && endsWith(w, len, suffix)) {
       if (measure2(w, len - suffix.length) > 2) return len - suffix.length;
       break;
@@ -201,8 +228,8 @@ export function porterStem(word: Uint16Array, len: number, out: Uint16Array, out
     len = step1a(len);
     len = step1b(len);
     len = step1c(len);
-    len = measuredRules(len, STEP2);
-    len = measuredRules(len, STEP3);
+    len = measuredRules(len, STEP2_BY_LAST);
+    len = measuredRules(len, STEP3_BY_LAST);
     len = step4(len);
     len = step5a(len);
     len = step5b(len);
