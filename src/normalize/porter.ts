@@ -10,12 +10,20 @@
  * Input: lower-case a-z codes. Measures are kept doubled (natural's can be a half).
  */
 
-const isVowel = (u: number) => u === 0x61 || u === 0x65 || u === 0x69 || u === 0x6f || u === 0x75; // aeiou
+/** 1 for a e i o u (a table read: measure2 asks per letter, several times a word). */
+const VOWEL = new Uint8Array(128);
+for (const v of 'aeiou') VOWEL[v.charCodeAt(0)] = 1;
+const isVowel = (u: number) => VOWEL[u] === 1;
 const Y = 0x79;
 
 /** Suffix tables as code arrays: [suffix, replacement] per row, in natural's order. */
 const codesOf = (s: string) => Uint16Array.from(s, (c) => c.charCodeAt(0));
-const rules = (rows: [string, string][]) => rows.map(([s, r]) => [codesOf(s), codesOf(r)] as const);
+/** A rewrite: words ending in `suffix` (measured as the step says) end in `by` instead. */
+interface Rule {
+  readonly suffix: Uint16Array;
+  readonly by: Uint16Array;
+}
+const rules = (rows: [string, string][]): Rule[] => rows.map(([s, r]) => ({ suffix: codesOf(s), by: codesOf(r) }));
 const STEP1B = rules([['at', 'ate'], ['bl', 'ble'], ['iz', 'ize']]);
 const STEP2 = rules([['ational', 'ate'], ['tional', 'tion'], ['enci', 'ence'], ['anci', 'ance'], ['izer', 'ize'], ['abli', 'able'],
   ['bli', 'ble'], ['alli', 'al'], ['entli', 'ent'], ['eli', 'e'], ['ousli', 'ous'], ['ization', 'ize'], ['ation', 'ate'],
@@ -38,8 +46,8 @@ function byLastLetter<T>(rows: readonly T[], suffixOf: (row: T) => Uint16Array):
   }
   return index;
 }
-const STEP2_BY_LAST = byLastLetter(STEP2, (r) => r[0]);
-const STEP3_BY_LAST = byLastLetter(STEP3, (r) => r[0]);
+const STEP2_BY_LAST = byLastLetter(STEP2, (r) => r.suffix);
+const STEP3_BY_LAST = byLastLetter(STEP3, (r) => r.suffix);
 const STEP4_BY_LAST = byLastLetter(STEP4, (s) => s);
 const NONE: Uint16Array[] = [];
 
@@ -134,12 +142,13 @@ function replaceSuffix(len: number, suffixLength: number, by: Uint16Array): numb
  * step's input rewrites the current word. The input is read from `w` until the first rewrite, and
  * from its copy in `orig` after.
  */
-function measuredRules(len: number, byLast: readonly (readonly (readonly [Uint16Array, Uint16Array])[] | undefined)[]): number {
+function measuredRules(len: number, byLast: readonly (readonly Rule[] | undefined)[]): number {
   const rows = byLast[w[len - 1]! - 0x61];
   if (rows === undefined) return len;
   const len0 = len;
   let input = w;
-  for (const [suffix, by] of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const { suffix, by } = rows[r]!;
     if (!endsWith(input, len0, suffix) || measure2(input, len0 - suffix.length) <= 0) continue;
     if (!endsWith(w, len, suffix)) continue;
     if (len - suffix.length + by.length === 0) continue; // natural: an empty result keeps the word
@@ -171,7 +180,10 @@ function step1b(len: number): number {
   measure2(w, stemLength);
   if (!hasVowel) return len;
   len = stemLength;
-  for (const [suffix, by] of STEP1B) if (endsWith(w, len, suffix)) return replaceSuffix(len, suffix.length, by);
+  for (let r = 0; r < STEP1B.length; r++) {
+    const { suffix, by } = STEP1B[r]!;
+    if (endsWith(w, len, suffix)) return replaceSuffix(len, suffix.length, by);
+  }
   const last = w[len - 1]!;
   if (len >= 2 && last === w[len - 2] && !isVowel(last) && last !== 0x6c && last !== 0x73 && last !== 0x7a) return len - 1;
   if (measure2(w, len) === 2 && cvcAt(w, len, len - 3) && last !== 0x77 && last !== 0x78 && last !== Y) {
@@ -191,7 +203,9 @@ function step1c(len: number): number {
 }
 
 function step4(len: number): number {
-  for (const suffix of STEP4_BY_LAST[w[len - 1]! - 0x61] ?? NONE) {
+  const suffixes = STEP4_BY_LAST[w[len - 1]! - 0x61] ?? NONE;
+  for (let r = 0; r < suffixes.length; r++) {
+    const suffix = suffixes[r]!;
     if (suffix.length < len && endsWith(w, len, suffix)) {
       if (measure2(w, len - suffix.length) > 2) return len - suffix.length;
       break;
@@ -205,16 +219,14 @@ function step4(len: number): number {
 }
 
 function step5a(len: number): number {
-  const e = w[len - 1] === 0x65;
-  const m = measure2(w, e ? len - 1 : len);
-  if (m > 2 || (m === 2 && !(cvcAt(w, len, Math.max(len - 4, 0)) && len >= 2 && w[len - 2] !== 0x77 && w[len - 2] !== 0x78 && w[len - 2] !== Y))) {
-    if (e) return len - 1;
-  }
+  if (w[len - 1] !== 0x65) return len; // natural's replace(/e$/, '') changes nothing: skip the measure
+  const m = measure2(w, len - 1);
+  if (m > 2 || (m === 2 && !(cvcAt(w, len, Math.max(len - 4, 0)) && len >= 2 && w[len - 2] !== 0x77 && w[len - 2] !== 0x78 && w[len - 2] !== Y))) return len - 1;
   return len;
 }
 
 function step5b(len: number): number {
-  if (measure2(w, len) > 2 && len >= 2 && w[len - 1] === 0x6c && w[len - 2] === 0x6c) return len - 1;
+  if (len >= 2 && w[len - 1] === 0x6c && w[len - 2] === 0x6c && measure2(w, len) > 2) return len - 1;
   return len;
 }
 
