@@ -41,6 +41,23 @@ const PIECES = [
   '根治', '降血压', 'QQ', '扣扣', '的', '价格', '是', '全網最低價', 'ＶＸ', '⑮', 'e-x', '骗子', 'http://', '.com',
 ];
 
+/** English-like word pieces: onset, nucleus, coda, then a suffix the Porter steps rewrite (most words have one). */
+const ONSETS = ['th', 'st', 'pr', 'bl', 'cr', 'gr', 'sh', 'ch', 'b', 'c', 'd', 'f', 'g', 'h', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w'];
+const NUCLEI = ['a', 'e', 'i', 'o', 'u', 'ea', 'ou', 'ai', 'io', 'ee', 'oo'];
+const CODAS = ['', 'n', 'r', 's', 't', 'ng', 'st', 'ck', 'll', 'nd', 'rt', 'm', 'l'];
+const SUFFIXES = ['', 'ing', 'ed', 'er', 'ly', 'tion', 'ness', 'ment', 'able', 's', 'est', 'ize', 'ful', 'ational', 'iveness'];
+/** Pinyin initials and finals, for syllable runs no lexicon term spells. */
+const INITIALS = ['b', 'p', 'm', 'f', 'd', 't', 'n', 'l', 'g', 'k', 'h', 'j', 'q', 'x', 'zh', 'ch', 'sh', 'r', 'z', 'c', 's', 'y', 'w', ''];
+const FINALS = ['a', 'o', 'e', 'i', 'u', 'ai', 'ei', 'ao', 'ou', 'an', 'en', 'ang', 'eng', 'ong', 'ia', 'ie', 'iao', 'iu', 'ian', 'in', 'ing', 'uo', 'ui', 'un', 'uan'];
+/**
+ * Claims of every category, each complete (a flag per few units, capped per message), and their
+ * disguises: full-width initials, traditional characters, sound-alikes.
+ */
+const CLAIMS = ['全网最低价', '销量第一', '史上最强', '独家代理', '别家没有', '唯一一家', '能治失眠', '降血压', '没有副作用', '加微信', '加我微信',
+  '私聊我', '加QQ', '加vx', '去淘宝搜', '百分之百有效', '全国第一', '天花板级别'];
+const DISGUISED = ['全網最低價', '獨家代理', '銷量第一', '加薇信', '威芯', '蕞低价', '醉好的', '独佳', '降学压', '某宝', '球球号', 'ＶＸ', 'ＮＯ．１', 'ｗｘ', 'ＴＯＰ１'];
+const pick = <T>(xs: readonly T[], rnd: () => number): T => xs[Math.floor(rnd() * xs.length)]!;
+
 export const ADVERSARIES: readonly Adversary[] = [
   repeat('partial claim 全网最低', '全网最低'),
   repeat('claim and clause mark 全网最低价，', '全网最低价，'),
@@ -76,6 +93,18 @@ export const ADVERSARIES: readonly Adversary[] = [
   generated('ids back to back', 13, (w, r) => w(2, 5) + Math.floor(r() * 99_999) + ' '),
   generated('e-mail addresses', 14, (w) => `${w(3, 8)}@${w(3, 6)}.com `),
   generated('distinct handles after cues', 15, (w, r) => `vx:${w(3, 6)}${Math.floor(r() * 999)}，`),
+  // Shapes an outside probe (session 15) found over 2x ordinary speech: suffixed English-like words
+  // (each a Porter stem to work out), short distinct words, pinyin syllables no term spells, and
+  // claims of every category back to back, plain or disguised.
+  generated('English-like words with suffixes', 16, (_, r) => {
+    let w = '';
+    for (let k = 1 + Math.floor(r() * 3); k > 0; k--) w += pick(ONSETS, r) + pick(NUCLEI, r) + pick(CODAS, r);
+    return w + pick(SUFFIXES, r) + ' ';
+  }),
+  generated('short distinct Latin words', 17, (w) => w(2, 3) + ' '),
+  generated('pinyin syllables, distinct runs', 18, (_, r) => pick(INITIALS, r) + pick(FINALS, r) + (r() < 0.6 ? ' ' : '')),
+  generated('claims of every category back to back', 19, (_, r) => pick(CLAIMS, r)),
+  generated('disguised claims back to back', 20, (_, r) => pick(DISGUISED, r) + (r() < 0.5 ? pick(CLAIMS, r) : '')),
   {
     name: 'mixed pieces',
     make: (n) => {

@@ -1,28 +1,32 @@
 /**
- * English stemming, so a `cure` entry matches "cures", "cured" and "curing". Uses natural's Porter
- * stemmer through its deep path: `import 'natural'` takes over a second, pulls database drivers and
- * prints a dotenv banner to stdout, which would corrupt `pkguard scan`'s NDJSON (ECOSYSTEM.md).
+ * English stemming, so a `cure` entry matches "cures", "cured" and "curing": natural's Porter
+ * stemmer, reimplemented on letter codes in ./porter.ts (same output, no regular expressions).
  */
-import { createRequire } from 'node:module';
+import { porterStem } from './porter.js';
 
-const require = createRequire(import.meta.url);
-const porter = require('natural/lib/natural/stemmers/porter_stemmer.js') as { stem(word: string): string };
+const MAX_WORD = 64;
+const scratch = new Uint16Array(MAX_WORD);
 
-const CACHE_LIMIT = 20_000;
-const cache = new Map<string, string>();
+/**
+ * Porter stem of the lower-case word `word[0, len)` (a-z codes, len <= 64) into `out` from `outAt`;
+ * returns its length, or -1 when the stem is the word itself. A stem is used as lane text with one
+ * origin per letter, so one longer than the word counts as none.
+ */
+export function stemInto(word: Uint16Array, len: number, out: Uint16Array, outAt: number): number {
+  if (len < 3 || len > MAX_WORD) return -1;
+  const n = porterStem(word, len, out, outAt);
+  if (n === 0 || n > len) return -1;
+  if (n < len) return n;
+  for (let j = 0; j < n; j++) if (out[outAt + j] !== word[j]) return n;
+  return -1;
+}
 
 /** Porter stem of a lower-case ASCII word. Words under 3 letters come back as they are. */
 export function stem(word: string): string {
-  if (word.length < 3) return word;
-  let s = cache.get(word);
-  if (s === undefined) {
-    s = porter.stem(word);
-    // A stem is used as lane text with one origin per letter: keep it ASCII lower-case and no longer than the word.
-    if (!/^[a-z]+$/.test(s) || s.length > word.length) s = word;
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(word, s);
-  }
-  return s;
+  if (word.length < 3 || word.length > MAX_WORD || !/^[a-z]+$/.test(word)) return word;
+  const codes = Uint16Array.from(word, (c) => c.charCodeAt(0));
+  const n = stemInto(codes, codes.length, scratch, 0);
+  return n < 0 ? word : wordString(scratch, 0, n);
 }
 
 /**
@@ -57,7 +61,7 @@ for (const s of PORTER_SUFFIXES) {
 /**
  * May `stem` change the lower-case word `word[0, len)`? Exact in one direction: false means the
  * stem is the word (no suffix a Porter step looks for). Random Latin text (ids, handles, junk)
- * mostly ends otherwise, and a stem missing from the cache cost 5 µs (natural's regular expressions).
+ * mostly ends otherwise.
  */
 export function mayStem(word: Uint16Array, len: number): boolean {
   if (len < 3) return false;

@@ -10,7 +10,7 @@
  * valid until the next `normalize` call on the same Normalizer.
  */
 import { work } from '../work-meter.js';
-import { mayStem, stem, wordString } from './english.js';
+import { mayStem, stemInto } from './english.js';
 import { LANE_BREAK } from './pinyin.js';
 import { FOLD_EXPAND, FOLD_HIGH_SURROGATE, FOLD_NOISE, foldTables, type Expansion, type FoldTables } from './tables.js';
 
@@ -370,15 +370,7 @@ export class Normalizer implements NormalizedText {
     c.length[slot] = len;
     c.syllableCount[slot] = -1;
     c.stemLength[slot] = -1;
-    if (this.#stemming && mayStem(word, len)) {
-      const s = stem(wordString(word, 0, len));
-      let same = s.length === len;
-      for (let j = 0; same && j < len; j++) same = s.charCodeAt(j) === word[j];
-      if (!same) {
-        for (let j = 0; j < s.length; j++) c.stems[at + j] = s.charCodeAt(j);
-        c.stemLength[slot] = s.length;
-      }
-    }
+    if (this.#stemming && mayStem(word, len)) c.stemLength[slot] = stemInto(word, len, c.stems, at);
     return slot;
   }
 
