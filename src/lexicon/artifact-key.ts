@@ -2,7 +2,7 @@
  * What a compiled lexicon artifact is keyed by, and where it lives by default.
  *
  * - `build`: the artifact format version, pkguard's version, the versions of the packages compile
- *   reads (pinyin-pro, opencc-js, natural) and the code of src/lexicon, src/match and src/normalize
+ *   reads (pinyin-pro, opencc-js) and the code of src/lexicon, src/match and src/normalize
  *   (the modules that decide what compile produces), and detect/scan-tables (its tables are carried
  *   too). A code change that alters a compiled layout
  *   thus invalidates old artifacts even if nobody bumps FORMAT_VERSION. Hashing ~25 small files
@@ -28,7 +28,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const CODE_DIRS = ['lexicon', 'match', 'normalize'];
 /** Single modules elsewhere whose output the artifact carries. */
 const CODE_FILES = ['detect/scan-tables'];
-const DEPENDENCIES = ['pinyin-pro', 'opencc-js', 'natural'];
+const DEPENDENCIES = ['pinyin-pro', 'opencc-js'];
 
 let build: string | undefined;
 
