@@ -83,13 +83,13 @@ describe.skipIf(!hasNatsServer)('cluster: own batches to the feed', () => {
       }
     }
     const shown = (f: Client) => f.received.filter((m) => SHOWN.has(m.type as string));
-    // Settled: every feed has all 30 shutdowns and stopped growing.
-    const deadline = Date.now() + 30_000;
+    // Settled: every feed has a flag for each of the 270 messages and all 30 shutdowns, and stopped growing.
+    const deadline = Date.now() + 60_000;
     let last = -1;
     for (;;) {
-      await sleep(500);
+      await sleep(1000);
       const total = feeds.reduce((s, f) => s + shown(f).length, 0);
-      if ((feeds.every((f) => f.of('shutdown').length >= 30) && total === last) || Date.now() > deadline) break;
+      if ((feeds.every((f) => f.of('flag').length >= 270 && f.of('shutdown').length >= 30) && total === last) || Date.now() > deadline) break;
       last = total;
     }
     const [a, ...rest] = feeds.map(shown);
