@@ -205,8 +205,9 @@ async function main(): Promise<void> {
       const going: Record<string, boolean> = Object.fromEntries(sides.map((x) => [x.name, true]));
       let rate = Number(o.rate);
       for (let s = 0; s < Number(o['max-steps']) && Object.values(going).some(Boolean); s++) {
-        // Alternating order, so every side sees the machine's drift the same way.
-        const order = s % 2 === 0 ? sides : [...sides].reverse();
+        // Alternating order, so every side sees the machine's drift the same way; rounds start in
+        // turn too, so a one-step A/B (`--max-steps 1 --rounds 2`) runs each side early and late.
+        const order = (s + round) % 2 === 1 ? sides : [...sides].reverse();
         for (const side of order) {
           if (!going[side.name]) continue;
           let step: Step | undefined;

@@ -149,6 +149,7 @@ export class JetStreamLog implements StreamLog {
   readonly #snapshots: SnapshotStore | undefined;
   readonly #snapshotEvery: number;
   readonly #timing: ((t: CommitTiming) => void) | undefined;
+  readonly #ownStored: ((seq: number, records: readonly StreamRecord[]) => void) | undefined;
   /** A batch's size limit: a little under the server's max payload. */
   readonly #maxBytes: number;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
@@ -185,11 +186,17 @@ export class JetStreamLog implements StreamLog {
     snapshotEvery?: number;
     /** Told each commit's timeline. */
     timing?: (t: CommitTiming) => void;
+    /**
+     * Told each batch this owner stored, with its records as a reader would parse them (flag ids
+     * given, cited ids renamed): the node's events reader takes them instead of parsing (own-batches.ts).
+     */
+    ownStored?: (seq: number, records: readonly StreamRecord[]) => void;
     /** The server's max payload (a batch is split below it; 1 MiB if absent). */
     maxPayload?: number;
   }) {
     this.#maxBytes = Math.max(16 * 1024, (d.maxPayload ?? 1024 * 1024) - 8192);
     this.#timing = d.timing;
+    this.#ownStored = d.ownStored;
     this.#node = d.node;
     this.#snapshots = d.snapshots;
     this.#snapshotEvery = d.snapshotEvery ?? 0;
@@ -378,14 +385,14 @@ export class JetStreamLog implements StreamLog {
    * FencedError. A duplicate (this owner's same batch stored before, within JetStream's duplicate
    * window) stores nothing, so the last batch stays what it was.
    */
-  #sendBatch(body: string, msgID: string, onStored: (seq: number) => void = noop): void {
+  #sendBatch(body: string, msgID: string, onStored: (seq: number, duplicate: boolean) => void = noop): void {
     if (!this.#chainOk) throw new Error(`partition ${this.#p}: a batch sent before the previous one was stored`);
     this.#chainOk = false;
     this.#batchSent = msgID;
     const stored = this.#sendTo(this.#subjects.batch(this.#p), body, msgID, this.#batchSeq).then(
       (ack) => {
         if (!ack.duplicate) this.#batchSeq = ack.seq;
-        onStored(ack.seq);
+        onStored(ack.seq, ack.duplicate);
         this.#chainOk = true;
       },
       (err: unknown) => {
@@ -557,8 +564,9 @@ export class JetStreamLog implements StreamLog {
         waitedMs += performance.now() - t;
       }
     };
-    /** The batch being filled: its records as JSON, the flags they carry (in order), the copies to make. */
+    /** The batch being filled: its records as JSON (and as objects, for ownStored), the flags they carry (in order), the copies to make. */
     let parts: string[] = [];
+    let objs: StreamRecord[] = [];
     let bytes = BATCH_OVERHEAD;
     let flags: Flag[] = [];
     let copies: { subject: string; body: string; msgID: string }[] = [];
@@ -568,11 +576,13 @@ export class JetStreamLog implements StreamLog {
       const body = `{"t":"batch","v":2,"records":[${parts.join(',')}]}`;
       const named = flags;
       const copied = copies;
+      const kept = objs;
       parts = [];
+      objs = [];
       bytes = BATCH_OVERHEAD;
       flags = [];
       copies = [];
-      this.#sendBatch(body, `b:${this.#epoch}:${++this.#links}`, (seq) => {
+      this.#sendBatch(body, `b:${this.#epoch}:${++this.#links}`, (seq, duplicate) => {
         named.forEach((f, i) => {
           const id = flagIdOf(seq, i);
           renames.set(f.id, id);
@@ -580,14 +590,18 @@ export class JetStreamLog implements StreamLog {
           if (renamed.size > RENAMES_KEPT) renamed.delete(renamed.keys().next().value!);
           f.id = id;
         });
+        // A duplicate stored nothing now: the reader reads (or read) the earlier message at `seq`.
+        if (!duplicate) this.#ownStored?.(seq, kept);
       });
       keep(this.#batchStored);
       if (copied.length > 0) keep(this.#batchStored.then(() => Promise.all(copied.map((c) => this.#sendCopy(c.subject, c.body, c.msgID)))));
     };
-    const add = async (rec: object, flagged: readonly Flag[] = NO_FLAGS) => {
+    /** `kept`: the record as a reader parses it back (a message record's flags get their ids once stored). */
+    const add = async (rec: object, kept: StreamRecord, flagged: readonly Flag[] = NO_FLAGS) => {
       const json = JSON.stringify(rec);
       if (parts.length > 0 && (bytes + json.length + 1 > this.#maxBytes || flags.length + flagged.length > FLAG_ID_SPAN)) await flush();
       parts.push(json);
+      objs.push(kept);
       bytes += json.length + 1;
       for (const f of flagged) flags.push(f);
     };
@@ -604,27 +618,28 @@ export class JetStreamLog implements StreamLog {
           break; // ids are sequences; JetStream keeps the history itself
         case 'msg':
           // Its flags without their provisional ids: an id is where the flag is stored (events.ts).
-          await add(rec.flags.length === 0 ? rec : { ...rec, flags: rec.flags.map(withoutId) }, rec.flags);
+          await add(rec.flags.length === 0 ? rec : { ...rec, flags: rec.flags.map(withoutId) }, rec, rec.flags);
           break;
         case 'shutdown': {
           const id = await cites();
           const body = { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) };
-          await add(body);
+          await add(body, body);
           copies.push({ subject: this.#subjects.event(rec.stream, 'shutdown'), body: JSON.stringify(body), msgID: `shutdown:${rec.stream}:${rec.epoch}` });
           break;
         }
         case 'restore':
-          await add(rec);
+          await add(rec, rec);
           copies.push({ subject: this.#subjects.event(rec.stream, 'restore'), body: JSON.stringify(rec), msgID: `restore:${rec.stream}:${rec.epoch}` });
           break;
         case 'retract':
         case 'recommend': {
           const id = await cites();
-          await add(rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) });
+          const body = rec.t === 'retract' ? { ...rec, flagId: id(rec.flagId) } : { ...rec, flagIds: rec.flagIds.map(id), reason: rec.reason.replace(PROVISIONAL, id) };
+          await add(body, body);
           break;
         }
         default:
-          await add(rec);
+          await add(rec, rec);
       }
     }
     await flush();

@@ -18,6 +18,9 @@ export class ClusterMetrics {
   /** One commit's timeline (jetstream-log.ts CommitTiming): where an ack's wait goes. */
   readonly commitPhase: Histogram<'phase'>;
   readonly commitRecords: Histogram;
+  /** Batches the events reader handed on: taken from this node's own commits, or parsed (own-batches.ts). */
+  readonly batchesOwn: Counter.Internal;
+  readonly batchesParsed: Counter.Internal;
 
   constructor(m: Metrics) {
     const registers = [m.registry];
@@ -37,6 +40,9 @@ export class ClusterMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
       registers,
     });
+    const read = new Counter({ name: 'pkguard_cluster_events_batches_read_total', help: "Event batches this node's events reader handed to its feed: own (this node stored it; its records taken as committed) or parsed (another node's, or an own one whose ack came after the reader)", labelNames: ['source'] as const, registers });
+    this.batchesOwn = read.labels('own');
+    this.batchesParsed = read.labels('parsed');
     this.commitRecords = new Histogram({ name: 'pkguard_cluster_commit_records', help: 'Records per partition commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
   }
 

@@ -32,6 +32,7 @@ import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { OwnBatches } from './own-batches.js';
 import { PubAcks } from './pub-acks.js';
 import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
@@ -85,6 +86,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #summaries = new Map<string, StreamSummary>();
   #replySub: Subscription | undefined;
   #follow: StreamFollower | undefined;
+  /** This node's stored batches, for the events reader to take instead of parsing them. */
+  readonly #own = new OwnBatches(() => this.#follow?.lastSeq ?? Number.MAX_SAFE_INTEGER);
   readonly #cm: ClusterMetrics;
   #sweep: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
@@ -317,6 +320,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       snapshots: this.#snapshots,
       snapshotEvery: d.config.snapshotEvery,
       commitTiming: (t) => this.#cm.commitTiming(t),
+      ownStored: (seq, records) => this.#own.keep(seq, records),
       rebuildSlot: () => this.#rebuildSlots.take(),
       outbox: d.outbox,
       onFailure: (q, err) => {
@@ -477,10 +481,19 @@ export class ClusterNode implements StreamService, FlagHistory {
       filter: this.subjects.eventsAll(),
       onMessage: (m) => {
         try {
+          // A batch of this node's partitions: its records as they were stored, not parsed again.
+          const own = this.#own.take(m.seq);
+          if (own) {
+            this.#cm.batchesOwn.inc();
+            for (const rec of own) this.#dispatch(rec, m.seq);
+            return;
+          }
           if (m.headers?.get(H_COPY)) return; // its record came in a batch
           const e = m.json<ClusterEvent>();
-          if (isBatchV2(e)) for (const rec of batchRecords(e, m.seq)) this.#dispatch(rec, m.seq);
-          else this.#dispatch(e, m.seq);
+          if (isBatchV2(e)) {
+            this.#cm.batchesParsed.inc();
+            for (const rec of batchRecords(e, m.seq)) this.#dispatch(rec, m.seq);
+          } else this.#dispatch(e, m.seq);
         } catch (err) {
           d.log.warn({ event: 'event_dispatch_failed', seq: m.seq, err: (err as Error).message }, 'could not deliver an event');
         }

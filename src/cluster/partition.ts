@@ -25,6 +25,7 @@ import { decodeMessage } from '../protocol/frame.js';
 import { INGEST_SCHEMAS, type IngestMessage } from '../protocol/ingest.js';
 import type { Ack, FlagHistory, IngestPeer, Outbox } from '../stream/contracts.js';
 import type { StepLimits } from '../stream/message-step.js';
+import type { StreamRecord } from '../stream/records.js';
 import { pinoCoreLog } from '../stream/pino-core-log.js';
 import { Processor } from '../stream/processor.js';
 import { H_COMMAND, H_CORR, H_REPLY, type ReplyBody } from './events.js';
@@ -59,6 +60,8 @@ export interface WorkerDeps {
   snapshotEvery: number;
   /** Told each commit's timeline (the node's cluster metrics). */
   commitTiming?: (t: CommitTiming) => void;
+  /** Told each batch the partition's log stored, with its records (the node's events reader takes them: own-batches.ts). */
+  ownStored?: (seq: number, records: readonly StreamRecord[]) => void;
   /** The node's outbox: a standing shutdown is told to this node's ingest connections (ingestLocal). */
   outbox: Outbox;
   /** A rebuild slot (rebuild-slots.ts): the fence and the replay run only while one is held. */
@@ -112,7 +115,7 @@ export class PartitionWorker {
 
   async start(): Promise<void> {
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, acks: d.acks, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, acks: d.acks, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}), ...(d.ownStored ? { ownStored: d.ownStored } : {}) });
     log.snapshotFrom(() => this.#processor?.snapshot());
     const slot = await d.rebuildSlot();
     if (this.#stopped) {
