@@ -3,8 +3,8 @@
  *
  * Broken on purpose: a 3-server NATS cluster with R3 streams and KV, two nodes under load, one
  * nats-server SIGKILLed, both nodes SIGTERMed (a rolling restart), and a fresh node joining the two
- * survivors while they re-elect (its join retried as a supervisor would). A moderator subscribes on
- * it with `since: f1` and resumes as the console does (an error frame's `lastFlag`, on close) while
+ * survivors while they re-elect (its join retried as a supervisor would). Four moderators subscribe
+ * on it with `since: f1`, one a second, and each resumes as the console does (an error frame's `lastFlag`, on close) while
  * ingest goes on through the new node. Checked against a model, the events stream as stored (read
  * with direct gets, no consumer): the feed's flag ids are exactly the stored ones up to the last it
  * got, rising (once, in order, no gap), and every acked message's flag is among them.
@@ -22,6 +22,8 @@ import { Pipeline } from './pipeline.js';
 
 const P = FAST_LEASES.partitions;
 const LIMITS = { limits: { drainMs: 2000 } };
+/** Moderators subscribing with since f1, one a second from the join on. */
+const MODERATORS = 4;
 type FlagMsg = { flag: { id: string; stream: string; seq: number } };
 
 let servers: NatsProcess[] = [];
@@ -130,11 +132,19 @@ describe.skipIf(!hasNatsServer)('cluster: a node joining a one-peer-short R3 clu
     const after = new Pipeline(await Client.open(c.url('/ingest', TOKENS.ingest[0])), 3, 'after');
     after.start(200);
     const t0 = Date.now();
-    const moderator = new ResumingModerator(c);
-    const running = moderator.run('f1');
-    const has = (keys: string[]) => keys.every((k) => moderator.keys.has(k));
+    // Several moderators, subscribing one after another while the elections go on (each a chance
+    // to meet a JetStream request that times out), each with since f1.
+    const moderators: ResumingModerator[] = [];
+    const running: Promise<void>[] = [];
+    for (let k = 0; k < MODERATORS; k++) {
+      if (k > 0) await sleep(1000);
+      const m = new ResumingModerator(c);
+      moderators.push(m);
+      running.push(m.run('f1'));
+    }
     const keysOf = (p: Pipeline) => p.acked().map((s) => `${s.stream}/${s.seq}`);
-    for (let i = 0; i < 1200 && !has(keysOf(before)); i++) await sleep(100);
+    const allHave = (keys: string[]) => moderators.every((m) => keys.every((k) => m.keys.has(k)));
+    for (let i = 0; i < 1200 && !allHave(keysOf(before)); i++) await sleep(100);
     const replayedMs = Date.now() - t0;
     await sleep(2000); // more flags arrive live meanwhile
     after.stop();
@@ -142,16 +152,19 @@ describe.skipIf(!hasNatsServer)('cluster: a node joining a one-peer-short R3 clu
       if (i % 20 === 0) after.resend();
       await sleep(100);
     }
-    for (let i = 0; i < 300 && !has(keysOf(after)); i++) await sleep(100);
-    moderator.stop();
-    await running;
+    for (let i = 0; i < 300 && !allHave(keysOf(after)); i++) await sleep(100);
+    for (const m of moderators) m.stop();
+    await Promise.all(running);
 
-    console.log(`[join-replay] ${ackedBefore.length} acked before, ${after.acked().length} after; feed: ${moderator.ids.length} flags, all acked-before ones in ${replayedMs} ms, ${moderator.reconnects} resumes, errors ${JSON.stringify(moderator.errors.map((e) => [e.code, e.lastFlag]))}, replay retries logged by the node: ${c.logs.filter((l) => l.event === 'replay_retried').length}`);
-    expect(keysOf(before).filter((k) => !moderator.keys.has(k)), 'every flag acked before the restart').toEqual([]);
-    expect(keysOf(after).filter((k) => !moderator.keys.has(k)), 'every flag acked on the new node').toEqual([]);
-    expect(moderator.ids.every((id, i) => i === 0 || id > moderator.ids[i - 1]!), 'rising: once, in order').toBe(true);
     const stored = await storedFlagIds(urls.slice(1));
-    const upTo = moderator.ids.at(-1)!;
-    expect(moderator.ids, 'exactly the stored flags up to the last one received: no gap').toEqual(stored.filter((id) => id <= upTo));
+    console.log(`[join-replay] ${ackedBefore.length} acked before, ${after.acked().length} after, ${stored.length} flags stored; all acked-before flags on every moderator in ${replayedMs} ms; replay retries logged by the node: ${c.logs.filter((l) => l.event === 'replay_retried').length}`);
+    moderators.forEach((m, k) => {
+      console.log(`[join-replay] moderator ${k}: ${m.ids.length} flags, ${m.reconnects} resumes, errors ${JSON.stringify(m.errors.map((e) => [e.code, e.lastFlag, e.message]))}`);
+      expect(keysOf(before).filter((key) => !m.keys.has(key)), `moderator ${k}: every flag acked before the restart`).toEqual([]);
+      expect(keysOf(after).filter((key) => !m.keys.has(key)), `moderator ${k}: every flag acked on the new node`).toEqual([]);
+      expect(m.ids.every((id, i) => i === 0 || id > m.ids[i - 1]!), `moderator ${k}: rising: once, in order`).toBe(true);
+      const upTo = m.ids.at(-1)!;
+      expect(m.ids, `moderator ${k}: exactly the stored flags up to the last one received: no gap`).toEqual(stored.filter((id) => id <= upTo));
+    });
   });
 });
