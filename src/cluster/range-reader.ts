@@ -67,6 +67,7 @@ export async function* readRange(o: RangeReadOptions): AsyncGenerator<JsMsg> {
             progressAt = Date.now();
             attempt = 0;
             yield m;
+            progressAt = Date.now(); // the time a slow client took to read it is not the server's
             if (next > o.to) break;
           }
         } finally {
