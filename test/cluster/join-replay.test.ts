@@ -3,8 +3,9 @@
  *
  * Broken on purpose: a 3-server NATS cluster with R3 streams and KV, two nodes under load, one
  * nats-server SIGKILLed, both nodes SIGTERMed (a rolling restart), and a fresh node joining the two
- * survivors while they re-elect (its join retried as a supervisor would). Four moderators subscribe
- * on it with `since: f1`, one a second, and each resumes as the console does (an error frame's `lastFlag`, on close) while
+ * survivors while they re-elect (its join retried as a supervisor would); then both of those are
+ * paused (SIGSTOP) for 7 s. Four moderators subscribe on it meanwhile with `since: f1`, one a
+ * second, and each resumes as the console does (an error frame's `lastFlag`, on close) while
  * ingest goes on through the new node. Checked against a model, the events stream as stored (read
  * with direct gets, no consumer): the feed's flag ids are exactly the stored ones up to the last it
  * got, rising (once, in order, no gap), and every acked message's flag is among them.
@@ -24,6 +25,8 @@ const P = FAST_LEASES.partitions;
 const LIMITS = { limits: { drainMs: 2000 } };
 /** Moderators subscribing with since f1, one a second from the join on. */
 const MODERATORS = 4;
+/** Both surviving nats-servers are paused this long as they subscribe: past the node's 5 s JetStream request timeout. */
+const PAUSE_MS = 7000;
 type FlagMsg = { flag: { id: string; stream: string; seq: number } };
 
 let servers: NatsProcess[] = [];
@@ -132,8 +135,12 @@ describe.skipIf(!hasNatsServer)('cluster: a node joining a one-peer-short R3 clu
     const after = new Pipeline(await Client.open(c.url('/ingest', TOKENS.ingest[0])), 3, 'after');
     after.start(200);
     const t0 = Date.now();
-    // Several moderators, subscribing one after another while the elections go on (each a chance
-    // to meet a JetStream request that times out), each with since f1.
+    // Several moderators, subscribing one after another (each with since f1) while the elections
+    // may still go on, and while both survivors are paused: every JetStream request of the node
+    // times out then (5 s). Whether the elections alone still time out a request by now is luck
+    // (on main: 2 of 2 runs with four moderators and no pause failed, 0 of 3 with one); the pause
+    // makes it certain.
+    const pausing = Promise.all(servers.slice(1).map((s) => s.pause(PAUSE_MS)));
     const moderators: ResumingModerator[] = [];
     const running: Promise<void>[] = [];
     for (let k = 0; k < MODERATORS; k++) {
@@ -142,6 +149,7 @@ describe.skipIf(!hasNatsServer)('cluster: a node joining a one-peer-short R3 clu
       moderators.push(m);
       running.push(m.run('f1'));
     }
+    await pausing;
     const keysOf = (p: Pipeline) => p.acked().map((s) => `${s.stream}/${s.seq}`);
     const allHave = (keys: string[]) => moderators.every((m) => keys.every((k) => m.keys.has(k)));
     for (let i = 0; i < 1200 && !allHave(keysOf(before)); i++) await sleep(100);
