@@ -5,7 +5,7 @@
  *
  * Why not the client's ordered consumer (used before): on an R3 cluster one nats-server short, a
  * joining node's replay failed on its first JetStream request (`timeout` during the elections) and
- * the connection then stayed silent: 7 of 9 local runs of the join test on main. And a reset
+ * the connection then stayed silent: 5 of 9 local runs of the old exit-bound replay check. A reset
  * ordered consumer can stop pulling for good (follower.ts). So, as the follower does, this reader
  * owns its consumer:
  *

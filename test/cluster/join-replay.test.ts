@@ -165,7 +165,7 @@ describe.skipIf(!hasNatsServer)('cluster: a node joining a one-peer-short R3 clu
     await Promise.all(running);
 
     const stored = await storedFlagIds(urls.slice(1));
-    console.log(`[join-replay] ${ackedBefore.length} acked before, ${after.acked().length} after, ${stored.length} flags stored; all acked-before flags on every moderator in ${replayedMs} ms; replay retries logged by the node: ${c.logs.filter((l) => l.event === 'replay_retried').length}`);
+    console.log(`[join-replay] ${ackedBefore.length} acked before, ${after.acked().length} after, ${stored.length} flags stored; all acked-before flags on every moderator in ${replayedMs} ms; replay retries logged by the node: ${JSON.stringify(c.logs.filter((l) => l.event === 'replay_retried').map((l) => `${l.reason}: ${String(l.err).slice(0, 60)}`))}`);
     moderators.forEach((m, k) => {
       console.log(`[join-replay] moderator ${k}: ${m.ids.length} flags, ${m.reconnects} resumes, errors ${JSON.stringify(m.errors.map((e) => [e.code, e.lastFlag, e.message]))}`);
       expect(keysOf(before).filter((key) => !m.keys.has(key)), `moderator ${k}: every flag acked before the restart`).toEqual([]);
