@@ -237,7 +237,9 @@ export class ClusterNode implements StreamService, FlagHistory {
           for (const r of Array.isArray(body) ? body : [body]) self.#onReply(r);
         },
       });
-      await named('membership', self.#membership.start());
+      // The watch is an ordered consumer on the lease bucket (1 s requests): an R3 cluster one
+      // server short timed it out for tens of seconds (six joins in a row in join-replay.test.ts).
+      await settingUp('membership', () => self.#membership.start());
       self.#liveness.start();
       self.#leases.start();
       self.#sweep = setInterval(() => {
