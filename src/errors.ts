@@ -15,7 +15,8 @@ export type PkguardErrorCode =
   | 'PKG_ERR_ARTIFACT_STALE'
   | 'PKG_ERR_INGEST_CONNECT'
   | 'PKG_ERR_INGEST_REFUSED'
-  | 'PKG_ERR_INGEST_UNACKED';
+  | 'PKG_ERR_INGEST_UNACKED'
+  | 'PKG_ERR_UNAVAILABLE';
 
 export class PkguardError extends Error {
   readonly code: PkguardErrorCode;
@@ -202,5 +203,18 @@ export class IngestUnackedError extends PkguardError {
     this.reason = reason;
     this.stream = stream;
     this.seq = seq;
+  }
+}
+
+/**
+ * Something the server depends on (NATS JetStream in cluster mode) did not answer within `giveUpMs`,
+ * retried all the while: `what` names the step. Passing: asking again later can succeed. On the
+ * wire this is `unavailable`.
+ */
+export class UnavailableError extends PkguardError {
+  readonly what: string;
+  constructor(what: string, giveUpMs: number, cause: unknown) {
+    super('PKG_ERR_UNAVAILABLE', `${what}: no answer in ${Math.round(giveUpMs / 1000)} s (last error: ${(cause as Error | undefined)?.message ?? String(cause)})`, { cause });
+    this.what = what;
   }
 }

@@ -52,3 +52,4 @@ export { IngestConnectError, IngestRefusedError, IngestUnackedError, type Unacke
 export { SPEAKERS, type Speaker } from './protocol/ingest.js';
 export { openCompiledLexicon, type OpenLexiconOptions, type OpenedLexicon, type ArtifactEvent } from './lexicon/artifact-store.js';
 export { ArtifactError, type ArtifactProblem } from './errors.js';
+export { UnavailableError } from './errors.js';

@@ -49,6 +49,12 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       c.ws.close(CLOSE_SLOW_CONSUMER, 'slow consumer');
       setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
     },
+    onReplayFailed: (c) => {
+      metrics.disconnects.inc({ reason: 'replay_failed' });
+      log.warn({ event: 'feed_replay_failed', role: c.role, lastFlag: c.position }, 'feed subscribe failed; disconnected so the client resumes');
+      // Closed by the hub (1013); the console reconnects with `since`. One that never reads its close goes.
+      setTimeout(() => c.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+    },
   });
   // `processes` > 1: this process is one owner of the node (src/node), with its own journal and flag ids; what its core publishes goes to the other owners' feeds too, and every owner's flags reach this hub through one merge in id order.
   const owner = ownerRole(config);

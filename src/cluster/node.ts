@@ -27,6 +27,8 @@ import type { Ack, CommandResult, CoreHealth, FlagHistory, IngestPeer, Moderator
 import type { ClusterConfig } from './config.js';
 import { batchRecords, FLAG_ID_SPAN, flagPlace, H_COMMAND, H_COPY, H_CORR, H_REPLY, isBatchV2, type ClusterEvent, type FlagEvent, type ReplyBody } from './events.js';
 import { StreamFollower } from './follower.js';
+import { readRange } from './range-reader.js';
+import { retryFor } from './retry.js';
 import { LeaseManager } from './leases.js';
 import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
@@ -238,7 +240,9 @@ export class ClusterNode implements StreamService, FlagHistory {
           for (const r of Array.isArray(body) ? body : [body]) self.#onReply(r);
         },
       });
-      await named('membership', self.#membership.start());
+      // The watch is an ordered consumer on the lease bucket (1 s requests): an R3 cluster one
+      // server short timed it out for tens of seconds (six joins in a row in join-replay.test.ts).
+      await settingUp('membership', () => self.#membership.start());
       self.#liveness.start();
       self.#leases.start();
       self.#sweep = setInterval(() => {
@@ -638,7 +642,7 @@ export class ClusterNode implements StreamService, FlagHistory {
    * (events.ts; older flags: their sequence), so `history` counts back in those numbers.
    */
   async lastFlagNumber(): Promise<number> {
-    const last = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+    const { last } = await this.#eventsState();
     return last === 0 ? 0 : (last + 1) * FLAG_ID_SPAN - 1;
   }
 
@@ -652,7 +656,7 @@ export class ClusterNode implements StreamService, FlagHistory {
 
   /** The oldest flag number still held once the events stream's age limit removed older events. */
   async retainedFrom(): Promise<number | undefined> {
-    const first = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.first_seq;
+    const { first } = await this.#eventsState();
     return first > 1 ? first * FLAG_ID_SPAN : undefined;
   }
 
@@ -690,27 +694,42 @@ export class ClusterNode implements StreamService, FlagHistory {
   async *flagEntriesSince(after: number): AsyncGenerator<{ flag: Flag; text: string | undefined; prev?: string }> {
     // Up to the newest event as of now, not by the consumer's pending count (nats-server 2.9 counts
     // a filtered consumer's pending from a start sequence short: the last flags would be missed).
-    const last = (await this.#jsm.streams.info(this.subjects.eventsStream)).state.last_seq;
+    const { last } = await this.#eventsState();
     const from = Math.max(1, flagPlace(after).seq);
     if (last < from) return;
-    const oc = await this.#js.consumers.get(this.subjects.eventsStream, { filter_subjects: this.subjects.eventsAll(), opt_start_seq: from, deliver_policy: DeliverPolicy.StartSequence });
-    const iter = await oc.consume({ max_messages: 1000 });
-    try {
-      for await (const m of iter) {
-        const e = m.headers?.get(H_COPY) ? undefined : (safeJson(m.data) as ClusterEvent | undefined);
-        if (isBatchV2(e)) {
-          for (const r of batchRecords(e, m.seq)) {
-            if (r.t !== 'msg') continue;
-            const carried = r.flags.some((f) => f.carried !== undefined);
-            for (const f of r.flags) if (Number(f.id.slice(1)) > after) yield carried && r.prev !== undefined ? { flag: f, text: r.text, prev: r.prev } : { flag: f, text: r.text };
-          }
-        } else if (e?.t === 'flag' && m.seq > after) yield e.prev !== undefined ? { flag: flagOf(e, m.seq), text: e.text, prev: e.prev } : { flag: flagOf(e, m.seq), text: e.text };
-        if (m.seq >= last) break;
-      }
-    } finally {
-      iter.stop();
-      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
+    const events = readRange({
+      js: this.#js,
+      jsm: this.#jsm,
+      stream: this.subjects.eventsStream,
+      filter: this.subjects.eventsAll(),
+      from,
+      to: last,
+      onRetry: (reason, detail) => this.#replayRetried(reason, detail),
+    });
+    for await (const m of events) {
+      const e = m.headers?.get(H_COPY) ? undefined : (safeJson(m.data) as ClusterEvent | undefined);
+      if (isBatchV2(e)) {
+        for (const r of batchRecords(e, m.seq)) {
+          if (r.t !== 'msg') continue;
+          const carried = r.flags.some((f) => f.carried !== undefined);
+          for (const f of r.flags) if (Number(f.id.slice(1)) > after) yield carried && r.prev !== undefined ? { flag: f, text: r.text, prev: r.prev } : { flag: f, text: r.text };
+        }
+      } else if (e?.t === 'flag' && m.seq > after) yield e.prev !== undefined ? { flag: flagOf(e, m.seq), text: e.text, prev: e.prev } : { flag: flagOf(e, m.seq), text: e.text };
     }
+  }
+
+  /**
+   * The events stream's first and last sequence, asked again while a NATS cluster re-elects (a
+   * joining node one server short got `timeout` here for seconds): `since` waits, then says so.
+   */
+  async #eventsState(): Promise<{ first: number; last: number }> {
+    const info = await retryFor('events stream info', () => this.#jsm.streams.info(this.subjects.eventsStream), { onRetry: (err) => this.#replayRetried('stream_info', err.message) });
+    return { first: info.state.first_seq, last: info.state.last_seq };
+  }
+
+  #replayRetried(reason: string, detail: string): void {
+    this.#cm.consumerRestarts.inc({ consumer: 'replay', reason });
+    this.#d.log.warn({ event: 'replay_retried', reason, err: detail }, 'a since replay asks JetStream again');
   }
 
   /**

@@ -32,6 +32,8 @@ export type { FeedSource };
 
 /** Close code for a client cut off for not reading (4000–4999: application-defined). */
 export const CLOSE_SLOW_CONSUMER = 4008;
+/** Close code for a client whose subscribe could not be served: 1013, "try again later". */
+export const CLOSE_REPLAY_FAILED = 1013;
 
 export interface FeedHubOptions {
   maxBufferedBytes: number;
@@ -42,6 +44,11 @@ export interface FeedHubOptions {
   /** Size of a `streams` page (default 500 streams or 64 KiB). */
   pages?: PageLimits;
   onSlowConsumer: (client: FeedClient) => void;
+  /**
+   * A subscribe's state or replay failed (its source could not read the history): the client was
+   * sent an error naming its position and closed with `CLOSE_REPLAY_FAILED` (for logs and metrics).
+   */
+  onReplayFailed?: (client: FeedClient) => void;
 }
 
 export const DEFAULT_GRACE_MS = 500;
@@ -99,7 +106,7 @@ export class FeedHub {
       // A replay is coming: hold live flags from now, so none overtakes it.
       client.held ??= new HeldFlags(this.#maxHeld);
     }
-    await this.#run(client, generation);
+    await this.#runOrCutOff(client, generation);
   }
 
   /** `text` is the message the flags came from (sent once per connection); `prev` the text before a carried flag. */
@@ -261,7 +268,31 @@ export class FeedHub {
   #goLive(client: FeedClient): void {
     if (client.grace === undefined || client.closed) return;
     client.grace = undefined;
-    this.#run(client, ++client.generation).catch((err: unknown) => this.reply(client, wireError('internal', `going live failed: ${(err as Error).message}`)));
+    void this.#runOrCutOff(client, ++client.generation);
+  }
+
+  /**
+   * Runs a subscribe; if it fails (the history could not be read), the client is told so with its
+   * position and disconnected. Left open, it held live flags for good behind the failed replay and
+   * heard nothing more: a cluster node joining while its NATS cluster re-elected did that to every
+   * `since` (one `internal` error, then silence).
+   */
+  async #runOrCutOff(client: FeedClient, generation: number): Promise<void> {
+    const asked = client.asked && 'since' in client.asked ? client.asked.since : undefined;
+    try {
+      await this.#run(client, generation);
+    } catch (err) {
+      if (this.#stale(client, generation)) return;
+      const position = client.position ?? (asked !== undefined && asked > 0 ? `f${asked}` : null);
+      const code = (err as { code?: unknown }).code === 'PKG_ERR_UNAVAILABLE' ? 'unavailable' : 'internal';
+      this.#close(client);
+      if (client.ws.readyState === client.ws.OPEN) {
+        const message = `replay failed: ${(err as Error).message}; reconnect and subscribe with since=${position ?? '<the last flag id you received>'}`;
+        client.ws.send(JSON.stringify({ ...wireError(code, message), lastFlag: position }));
+        client.ws.close(CLOSE_REPLAY_FAILED, 'replay failed; resume with since');
+      }
+      this.#opts.onReplayFailed?.(client);
+    }
   }
 
   #endGrace(client: FeedClient): void {

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Flag } from '../../src/flag.js';
 import type { FlagEntry, StreamSummary } from '../../src/stream/contracts.js';
+import { UnavailableError } from '../../src/errors.js';
 import { CORK_FLUSH_BYTES, FeedClient, FeedHub, type FeedSource } from '../../src/server/feed-hub.js';
 
 class FakeSocket {
@@ -265,5 +266,47 @@ describe('writes, bounded', () => {
     expect(depth).toBe(0);
     expect(sock.read().filter((m) => m.type === 'flag')).toHaveLength(6);
     uncorkedAt = [];
+  });
+});
+
+describe('a replay that fails', () => {
+  /** A history that yields its first `served` entries, then fails as `err`. */
+  function failingSource(journal: FlagEntry[], served: number, err: Error): FeedSource {
+    const source = sourceOf([], journal);
+    source.history.flagEntriesSince = async function* (after: number) {
+      let n = 0;
+      for (const e of journal) {
+        if (Number(e.flag.id.slice(1)) <= after) continue;
+        if (n++ === served) throw err;
+        yield e;
+      }
+    };
+    return source;
+  }
+
+  test('says so with the position to resume from and closes (1013): never left open and silent', async () => {
+    const journal = [1, 2, 3, 4].map((n) => ({ flag: flag(n), text: '全网最低价' }));
+    const failed: FeedClient[] = [];
+    const hub = new FeedHub({ maxBufferedBytes: 1 << 20, onSlowConsumer: () => {}, onReplayFailed: (c) => failed.push(c) });
+    const { sock, client } = connect(hub, failingSource(journal, 2, new Error('timeout')));
+    await hub.subscribe(client, { type: 'subscribe', since: 'f1' });
+    hub.flags([flag(5)], '全网最低价'); // live, after the failure: not sent on this connection
+    const got = sock.read();
+    expect(got.filter((m) => m.type === 'flag').map((m) => (m.flag as Flag).id)).toEqual(['f2', 'f3']);
+    expect(got.at(-1)).toMatchObject({ type: 'error', code: 'internal', lastFlag: 'f3' });
+    expect(String(got.at(-1)!.message)).toContain('since=f3');
+    expect(sock.closeCode).toBe(1013);
+    expect(failed).toEqual([client]);
+  });
+
+  test('a source that gave up waiting (PKG_ERR_UNAVAILABLE) is `unavailable`; nothing sent yet: the position asked for', async () => {
+    const journal = [1, 2, 3].map((n) => ({ flag: flag(n), text: '全网最低价' }));
+    const hub = new FeedHub({ maxBufferedBytes: 1 << 20, onSlowConsumer: () => {} });
+    const { sock, client } = connect(hub, failingSource(journal, 0, new UnavailableError('reading the events', 30_000, new Error('timeout'))));
+    await hub.subscribe(client, { type: 'subscribe', since: 'f1' });
+    const got = sock.read();
+    expect(got.filter((m) => m.type === 'flag')).toEqual([]);
+    expect(got.at(-1)).toMatchObject({ type: 'error', code: 'unavailable', lastFlag: 'f1' });
+    expect(sock.closeCode).toBe(1013);
   });
 });
