@@ -9,9 +9,8 @@
  * Encoding of a value in the metadata:
  *   null, boolean, string, finite number   as themselves
  *   typed array                             {"$s": i}: section i (one section per distinct array object,
- *                                           so two fields holding one array still share it); arrays under
- *                                           POOL_MAX elements {"$v": [i, at, n]}: elements [at, at + n) of
- *                                           section i, the pool of all small arrays of that type
+ *                                           so two fields holding one array still share it); integer
+ *                                           arrays under INLINE_MAX elements inline as {"$ta": type, "v": [...]}
  *   array                                   {"$p": [...]} when all JSON primitives, else a JSON array
  *                                           of encoded values, or a table / ragged form (below)
  *   plain object                            itself, or {"$o": {...}} when a key starts with "$"
@@ -72,12 +71,8 @@ export interface ArtifactClass<T extends object = object> {
   decode?: (data: unknown) => T;
 }
 
-/**
- * Small arrays share one pool section per type and come back as views of it: the fold tables hold
- * ~4.6k arrays of 1-3 elements, which as inline JSON took 35 ms to parse and rebuild (of a 150 ms
- * decode) and as views take a few (bench/README.md, "Lexicon artifact decode").
- */
-const POOL_MAX = 32;
+const INLINE_MAX = 32;
+const INLINE_TYPES = new Set(['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array']);
 const TABLE_MIN = 16;
 
 /** A value `encode` cannot carry (`unencodable`) or metadata `decode` cannot read (`malformed`). */
@@ -101,19 +96,6 @@ export class ArtifactCodec {
   encode(value: unknown): { meta: unknown; sections: Section[] } {
     const sections: Section[] = [];
     const seen = new Map<TypedArray, number>();
-    const pools = new Map<string, { section: number; parts: TypedArray[]; length: number }>();
-    const pooled = new Map<TypedArray, [number, number, number]>();
-    const pool = (type: string, ta: TypedArray) => {
-      let ref = pooled.get(ta);
-      if (ref) return ref;
-      let p = pools.get(type);
-      if (!p) pools.set(type, (p = { section: sections.push({ name: `$pool.${type}`, array: ta }) - 1, parts: [], length: 0 }));
-      ref = [p.section, p.length, ta.length];
-      p.parts.push(ta);
-      p.length += ta.length;
-      pooled.set(ta, ref);
-      return ref;
-    };
     const path: object[] = [];
     const section = (name: string, array: TypedArray) => {
       let i = seen.get(array);
@@ -133,7 +115,8 @@ export class ArtifactCodec {
         const ta = v as TypedArray;
         const type = ta.constructor.name;
         if (!(type in TYPED_ARRAYS)) throw new ArtifactCodecError(name, `cannot carry a ${type}`);
-        if (ta.length < POOL_MAX) return { $v: pool(type, ta) };
+        // Integer arrays only: JSON would lose a float array's NaN and -0, and cannot hold a bigint.
+        if (ta.length < INLINE_MAX && !seen.has(ta) && INLINE_TYPES.has(type)) return { $ta: type, v: Array.from(ta as Uint8Array) };
         return { $s: section(name, ta) };
       }
       if (path.includes(v)) throw new ArtifactCodecError(name, 'cycle');
@@ -191,17 +174,7 @@ export class ArtifactCodec {
       if (a.every(isJsonPrimitive)) return { $p: a };
       return a.map((x, i) => enc(x, `${name}.${i}`));
     };
-    const meta = enc(value, '');
-    for (const [type, p] of pools) {
-      const all = new (TYPED_ARRAYS[type as TypedArrayName] as new (n: number) => TypedArray)(p.length);
-      let at = 0;
-      for (const part of p.parts) {
-        (all as Uint8Array).set(part as Uint8Array, at);
-        at += part.length;
-      }
-      sections[p.section]!.array = all;
-    }
-    return { meta, sections };
+    return { meta: enc(value, ''), sections };
   }
 
   /** Rebuilds the value `encode` was given; `sections[i]` is section i (views into the file are fine). */
@@ -216,11 +189,10 @@ export class ArtifactCodec {
         if (s === undefined) throw new ArtifactCodecError(`section ${String(o.$s)}`, 'missing', 'malformed');
         return s;
       }
-      if ('$v' in o) {
-        const [i, at, n] = o.$v as [number, number, number];
-        const pool = sections[i];
-        if (pool === undefined || !(at >= 0 && n >= 0 && at + n <= pool.length)) throw new ArtifactCodecError(`pool ${String(o.$v)}`, 'out of bounds', 'malformed');
-        return pool.subarray(at, at + n);
+      if ('$ta' in o) {
+        const Ctor = TYPED_ARRAYS[o.$ta as TypedArrayName];
+        if (!Ctor) throw new ArtifactCodecError('meta', `unknown array type ${String(o.$ta)}`, 'malformed');
+        return (Ctor as unknown as { from(a: unknown[]): TypedArray }).from(o.v as number[]);
       }
       if ('$tab' in o) return decTable(o.$tab as string[], o.cols as [unknown[], unknown][]);
       if ('$rag' in o) {

@@ -23,7 +23,7 @@ import { TYPED_ARRAYS, type Section, type TypedArray, type TypedArrayName } from
  * compiled structure changes meaning without changing shape (the build key also changes with any
  * code in src/lexicon, src/match or src/normalize; see artifact-key.ts).
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 2;
 const MAGIC = Buffer.from('PKGLEXA\n', 'latin1');
 const PREFIX = 48;
 const ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'LE' : 'BE';
