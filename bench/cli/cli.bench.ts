@@ -2,7 +2,7 @@
  * `npm run bench:cli`: the scan CLI's start-up and throughput, and the server's start, as real
  * processes, in interleaved rounds (min and median; read ratios on a shared machine).
  *
- *   npm run bench:cli -- [--lines 200000] [--rounds 5] [--baseline /path/to/other/dist] [--workers 2] [--skip-serve]
+ *   npm run bench:cli -- [--lines 200000] [--rounds 5] [--baseline /path/to/other/dist] [--workers 2] [--skip-serve] [--startup-only]
  *
  * A/B: `--baseline DIST` runs another build's CLI (say the commit before a change, built with
  * `git archive REV | tar -x -C DIR && ln -s $PWD/node_modules DIR && (cd DIR && npx tsc -p .)`, then
@@ -10,7 +10,9 @@
  *
  * Rows:
  * - start-up: `node -e 0` (the floor), `echo '{"id":"1","text":"x","kind":"chat"}' | pkguard scan`
- *   with a fresh artifact, and the same with no artifact (compile at every start);
+ *   with a fresh artifact, the same with a line that raises two flags (start + first flagged line:
+ *   nothing the first flag needs may hide in a lazy path), and with no artifact (compile at every
+ *   start); wall and the child's CPU (user + sys);
  * - throughput: `pkguard scan FILE > /dev/null` on generated NDJSON of 30–60 unit lines
  *   (ndjson-corpus.ts), without and with streams, on the main thread (`--workers 0`) and on worker
  *   threads (`--workers N`, default 2); lines/s over the whole run, and over the run minus the median
@@ -18,7 +20,9 @@
  * - in one process: the scanner alone on pre-parsed requests vs the CLI's line path (hand-read road)
  *   vs the JSON.parse road, as lines/s and as time ratios to the scanner alone;
  * - serve: spawn to `listening` in the log, with a fresh artifact and without one.
- * With `--baseline DIST`, that build's CLI runs the same start-up and throughput rows.
+ * With `--baseline DIST`, that build's CLI runs the same start-up, throughput and serve (fresh
+ * artifact) rows. `--startup-only`: the start-up and serve rows with a fresh artifact alone (A/B of
+ * start-up: `--startup-only --rounds 10 --baseline DIST`).
  * Results: bench/results/cli-<date>.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,6 +44,7 @@ const LINES = Number(arg('--lines') ?? 200_000);
 const ROUNDS = Number(arg('--rounds') ?? 5);
 const BASELINE = arg('--baseline');
 const SKIP_SERVE = process.argv.includes('--skip-serve');
+const STARTUP_ONLY = process.argv.includes('--startup-only');
 const WORKERS = Number(arg('--workers') ?? 2);
 
 const work = mkdtempSync(join(tmpdir(), 'pkguard-bench-cli-'));
@@ -86,14 +91,14 @@ function rounds(rows: Record<string, () => number>): Record<string, { min: numbe
 }
 
 /** Spawns `serve` on port 0 and resolves with the ms until its log says `listening`; then stops it. */
-function serveStart(env: NodeJS.ProcessEnv): Promise<number> {
+function serveStart(env: NodeJS.ProcessEnv, cli = CLI): Promise<number> {
   const dir = mkdtempSync(join(work, 'serve-'));
   const config = join(dir, 'config.json');
   const tok = (r: string) => [`${r}-token-0123456789abcdef`];
   writeFileSync(config, JSON.stringify({ port: 0, host: '127.0.0.1', journal: { dir: join(dir, 'journal') }, tokens: { ingest: tok('i'), moderator: tok('m'), control: tok('c') }, watchLexicons: false }));
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let done = false;
     child.stdout.on('data', (b: Buffer) => {
@@ -120,6 +125,8 @@ async function main(): Promise<void> {
   const compiled = spawnSync(process.execPath, [CLI, 'lexicon', 'compile'], { env: envWith(cache), encoding: 'utf8' });
   if (compiled.status !== 0) throw new Error(compiled.stderr);
   const one = '{"id":"1","text":"x","kind":"chat"}\n';
+  // Two lexicon terms (an extreme claim and a contact phrase): the start plus a first flagged line.
+  const flagged = '{"id":"1","text":"最低价 加微信","kind":"chat"}\n';
   const freshNoCache = () => {
     rmSync(noCache, { recursive: true, force: true });
     return envWith(noCache);
@@ -129,75 +136,89 @@ async function main(): Promise<void> {
   const baselineEnv = envWith(join(work, 'baseline-cache'));
   if (baselineCli) spawnSync(process.execPath, [baselineCli, 'scan'], { input: one, env: baselineEnv });
 
-  console.log(`start-up, ${ROUNDS} interleaved rounds (wall ms)`);
-  const startup = rounds({
-    'node -e 0': () => timeRun(['-e', '0'], undefined, process.env),
-    'scan, fresh artifact': () => timeRun([CLI, 'scan'], one, envWith(cache)),
-    'scan, no artifact': () => timeRun([CLI, 'scan'], one, freshNoCache()),
-    ...(baselineCli ? { 'scan, baseline build': () => timeRun([baselineCli, 'scan'], one, baselineEnv) } : {}),
-  });
-  for (const [k, v] of Object.entries(startup)) console.log(`  ${k.padEnd(24)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}`);
+  console.log(`start-up, ${ROUNDS} interleaved rounds (wall ms; CPU ms of the child, user + sys)`);
+  const startupRows: Record<string, () => number> = {
+    'node -e 0': () => timeRun(['-e', '0'], undefined, process.env, 'node -e 0'),
+    'scan, fresh artifact': () => timeRun([CLI, 'scan'], one, envWith(cache), 'scan, fresh artifact'),
+    'scan, fresh artifact, flagged': () => timeRun([CLI, 'scan'], flagged, envWith(cache), 'scan, fresh artifact, flagged'),
+    ...(STARTUP_ONLY ? {} : { 'scan, no artifact': () => timeRun([CLI, 'scan'], one, freshNoCache(), 'scan, no artifact') }),
+    ...(baselineCli
+      ? {
+          'scan, baseline build': () => timeRun([baselineCli, 'scan'], one, baselineEnv, 'scan, baseline build'),
+          'scan, baseline, flagged': () => timeRun([baselineCli, 'scan'], flagged, baselineEnv, 'scan, baseline, flagged'),
+        }
+      : {}),
+  };
+  const startupWall = rounds(startupRows);
+  const startup = Object.fromEntries(Object.entries(startupWall).map(([k, v]) => [k, { ...v, cpuMs: stats(cpu[k] ?? [0]) }]));
+  for (const [k, v] of Object.entries(startup))
+    console.log(`  ${k.padEnd(30)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}   cpu min ${v.cpuMs.min.toFixed(0).padStart(5)}  median ${v.cpuMs.median.toFixed(0).padStart(5)}`);
 
-  console.log(`throughput, ${LINES} lines of 30-60 units, ${ROUNDS} interleaved rounds (lines/s; steady = minus the median start-up)`);
-  const runs: Record<string, () => number> = {};
-  for (const [name, file] of [['plain', plain], ['streams', streams]] as const) {
-    runs[name] = () => timeRun([CLI, 'scan', file, '--workers', '0'], undefined, envWith(cache), name);
-    if (WORKERS > 0) runs[`${name}, ${WORKERS} workers`] = () => timeRun([CLI, 'scan', file, '--workers', String(WORKERS)], undefined, envWith(cache), `${name}, ${WORKERS} workers`);
-    if (baselineCli) runs[`${name}, baseline`] = () => timeRun([baselineCli, 'scan', file], undefined, baselineEnv, `${name}, baseline`);
-  }
-  const throughput = rounds(runs);
-  const start = (k: string) => (k.includes('baseline') ? startup['scan, baseline build']!.median : startup['scan, fresh artifact']!.median);
-  const tput = Object.fromEntries(
-    Object.entries(throughput).map(([k, v]) => [
-      k,
-      { wall: v, linesPerSec: { best: (LINES / v.min) * 1000, median: (LINES / v.median) * 1000 }, steadyLinesPerSec: (LINES / Math.max(1, v.median - start(k))) * 1000, cpuMs: stats(cpu[k] ?? [0]) },
-    ]),
-  );
-  for (const [k, v] of Object.entries(tput))
-    console.log(
-      `  ${k.padEnd(24)} best ${v.linesPerSec.best.toFixed(0).padStart(8)}  median ${v.linesPerSec.median.toFixed(0).padStart(8)}  steady ${v.steadyLinesPerSec.toFixed(0).padStart(8)}  cpu s min ${(v.cpuMs.min / 1000).toFixed(2)} median ${(v.cpuMs.median / 1000).toFixed(2)}`,
-    );
-
-  console.log('in one process: scanner alone vs the CLI line paths (median ms, lines/s, time / scanner alone)');
-  process.env.PKGUARD_CACHE_DIR = cache;
-  const scanner = await openScanScanner(undefined, undefined, (m) => console.error(m));
+  let tput: Record<string, unknown> = {};
   const inProcess: Record<string, unknown> = {};
-  for (const [name, file] of [['plain', plain], ['streams', streams]] as const) {
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
-    const reqs = lines.map((l) => JSON.parse(l) as { id: string; text: string; kind?: 'chat' | 'transcript'; stream?: string });
-    let sink = 0;
-    const time = (fn: () => void) => () => {
-      const t0 = performance.now();
-      fn();
-      return performance.now() - t0;
-    };
-    const r = rounds({
-      'scanner alone': time(() => {
-        for (const q of reqs) sink += (q.stream !== undefined && q.kind !== 'chat' ? scanner.stream(q.stream).push(q.text, q.kind ? { kind: q.kind } : {}) : scanner.scan(q.text, q.kind ? { kind: q.kind } : {})).length;
-      }),
-      'line, hand-read road': time(() => {
-        for (const l of lines) sink += scanLine(scanner, l).length;
-      }),
-      'line, JSON.parse road': time(() => {
-        for (const l of lines) sink += scanLineParsed(scanner, l).length;
-      }),
-    });
-    const base = r['scanner alone']!.median;
-    inProcess[name] = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { ...v, linesPerSec: (lines.length / v.median) * 1000, ratio: v.median / base }]));
-    for (const [k, v] of Object.entries(r)) console.log(`  ${name.padEnd(8)} ${k.padEnd(22)} ${v.median.toFixed(0).padStart(6)} ms ${((lines.length / v.median) * 1000).toFixed(0).padStart(8)} lines/s  ×${(v.median / base).toFixed(2)}`);
-    if (sink < 0) console.log(sink);
+  if (!STARTUP_ONLY) {
+    console.log(`throughput, ${LINES} lines of 30-60 units, ${ROUNDS} interleaved rounds (lines/s; steady = minus the median start-up)`);
+    const runs: Record<string, () => number> = {};
+    for (const [name, file] of [['plain', plain], ['streams', streams]] as const) {
+      runs[name] = () => timeRun([CLI, 'scan', file, '--workers', '0'], undefined, envWith(cache), name);
+      if (WORKERS > 0) runs[`${name}, ${WORKERS} workers`] = () => timeRun([CLI, 'scan', file, '--workers', String(WORKERS)], undefined, envWith(cache), `${name}, ${WORKERS} workers`);
+      if (baselineCli) runs[`${name}, baseline`] = () => timeRun([baselineCli, 'scan', file], undefined, baselineEnv, `${name}, baseline`);
+    }
+    const throughput = rounds(runs);
+    const start = (k: string) => (k.includes('baseline') ? startup['scan, baseline build']!.median : startup['scan, fresh artifact']!.median);
+    const rows = Object.fromEntries(
+      Object.entries(throughput).map(([k, v]) => [
+        k,
+        { wall: v, linesPerSec: { best: (LINES / v.min) * 1000, median: (LINES / v.median) * 1000 }, steadyLinesPerSec: (LINES / Math.max(1, v.median - start(k))) * 1000, cpuMs: stats(cpu[k] ?? [0]) },
+      ]),
+    );
+    tput = rows;
+    for (const [k, v] of Object.entries(rows))
+      console.log(
+        `  ${k.padEnd(24)} best ${v.linesPerSec.best.toFixed(0).padStart(8)}  median ${v.linesPerSec.median.toFixed(0).padStart(8)}  steady ${v.steadyLinesPerSec.toFixed(0).padStart(8)}  cpu s min ${(v.cpuMs.min / 1000).toFixed(2)} median ${(v.cpuMs.median / 1000).toFixed(2)}`,
+      );
+
+    console.log('in one process: scanner alone vs the CLI line paths (median ms, lines/s, time / scanner alone)');
+    process.env.PKGUARD_CACHE_DIR = cache;
+    const scanner = await openScanScanner(undefined, undefined, (m) => console.error(m));
+    for (const [name, file] of [['plain', plain], ['streams', streams]] as const) {
+      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+      const reqs = lines.map((l) => JSON.parse(l) as { id: string; text: string; kind?: 'chat' | 'transcript'; stream?: string });
+      let sink = 0;
+      const time = (fn: () => void) => () => {
+        const t0 = performance.now();
+        fn();
+        return performance.now() - t0;
+      };
+      const r = rounds({
+        'scanner alone': time(() => {
+          for (const q of reqs) sink += (q.stream !== undefined && q.kind !== 'chat' ? scanner.stream(q.stream).push(q.text, q.kind ? { kind: q.kind } : {}) : scanner.scan(q.text, q.kind ? { kind: q.kind } : {})).length;
+        }),
+        'line, hand-read road': time(() => {
+          for (const l of lines) sink += scanLine(scanner, l).length;
+        }),
+        'line, JSON.parse road': time(() => {
+          for (const l of lines) sink += scanLineParsed(scanner, l).length;
+        }),
+      });
+      const base = r['scanner alone']!.median;
+      inProcess[name] = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { ...v, linesPerSec: (lines.length / v.median) * 1000, ratio: v.median / base }]));
+      for (const [k, v] of Object.entries(r)) console.log(`  ${name.padEnd(8)} ${k.padEnd(22)} ${v.median.toFixed(0).padStart(6)} ms ${((lines.length / v.median) * 1000).toFixed(0).padStart(8)} lines/s  ×${(v.median / base).toFixed(2)}`);
+      if (sink < 0) console.log(sink);
+    }
   }
 
   let serve: Record<string, unknown> = {};
   if (!SKIP_SERVE) {
     console.log(`serve: spawn to "listening" (ms), ${ROUNDS} rounds`);
-    const times: Record<string, number[]> = { 'fresh artifact': [], 'no artifact': [] };
+    const times: Record<string, number[]> = { 'fresh artifact': [], ...(STARTUP_ONLY ? {} : { 'no artifact': [] }), ...(baselineCli ? { 'baseline, fresh artifact': [] } : {}) };
     for (let i = 0; i < ROUNDS; i++) {
       times['fresh artifact']!.push(await serveStart(envWith(cache)));
-      times['no artifact']!.push(await serveStart(freshNoCache()));
+      if (!STARTUP_ONLY) times['no artifact']!.push(await serveStart(freshNoCache()));
+      if (baselineCli) times['baseline, fresh artifact']!.push(await serveStart(baselineEnv, baselineCli));
     }
     serve = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)]));
-    for (const [k, v] of Object.entries(serve) as [string, { min: number; median: number }][]) console.log(`  ${k.padEnd(16)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}`);
+    for (const [k, v] of Object.entries(serve) as [string, { min: number; median: number }][]) console.log(`  ${k.padEnd(24)} min ${v.min.toFixed(0).padStart(6)}  median ${v.median.toFixed(0).padStart(6)}`);
   }
 
   const loadavg = (await import('node:os')).loadavg();
