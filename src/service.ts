@@ -99,6 +99,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       sockets: owner.sockets,
       log,
       onEvent: (m) => applyRemoteEvent(localOutbox, m),
+      onForward: (n) => metrics.forwarded.inc(n),
       onSignal: (peer, json) => {
         const conn = peer as IngestConnection;
         if (json.startsWith('{"type":"flag"') && !conn.wantsFlags) return;
