@@ -4,8 +4,9 @@
  * reads the request line, picks the owner (connection-hint.ts; round-robin without a hint or when
  * the hinted owner is not up) and sends it the socket with the bytes already read. The owner puts
  * those bytes back in front of the socket and gives it to its HTTP server as if it had accepted it.
- * Clients send nothing after the request head until the server answers, so nothing arrives in the
- * primary after the bytes it passes on (a pipelining client is not supported).
+ * Clients send nothing after the request head until the server answers, and the primary stops
+ * reading once it has the request line, so nothing is read here after the bytes it passes on (a
+ * client pipelining a second request before the first answer is not supported).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
@@ -55,6 +56,11 @@ export function listenAndHandOff(n: number, target: HandoffTarget): { server: Se
       const nl = chunk.indexOf(10);
       if (nl < 0 && bytes < MAX_HINT_BYTES) return;
       socket.off('data', onData);
+      // Stop reading now, not just the stream: `pause()` alone leaves the handle reading until its
+      // buffer fills, and this process keeps its copy of the socket until the owner has taken it
+      // (the IPC ack), so a frame the client sends after the owner's 101 could be read here and
+      // lost. Seen under load: a hinted connection upgraded and then never answered.
+      (socket as unknown as { _handle?: { readStop?(): number } })._handle?.readStop?.();
       socket.pause();
       socket.setTimeout(0);
       const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);

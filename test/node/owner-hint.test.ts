@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, removeDir, sleep, startServer, TOKENS, type ServerProcess } from '../server/harness.js';
 import { streamsOf } from './owner-harness.js';
+import { IngestClient, streamsByOwner } from '../../src/index.js';
 
 const T0 = 1_732_260_000_000;
 const auth = { authorization: `Bearer ${TOKENS.ingest[0]}` };
@@ -81,8 +82,36 @@ describe('connections routed by their ?streams= hint', () => {
     expect(third[1]!.forwarded - after[1]!.forwarded).toBe(n);
     expect(third[0]!.forwarded - after[0]!.forwarded).toBe(0);
     expect(third[0]!.processed - after[0]!.processed).toBe(n);
+    // The client library: one IngestClient per owner group of its streams (streamsByOwner), each hinted; still no forward.
+    const groups = streamsByOwner(streamsOf(0, 3, 'g').concat(streamsOf(1, 3, 'g')), 2);
+    const clients = await Promise.all(groups.map((g) => IngestClient.connect(`ws://127.0.0.1:${s.port}`, TOKENS.ingest[0]!, { streams: g })));
+    await Promise.all(groups.flatMap((g, o) => g.map((stream) => clients[o]!.send({ type: 'chat', stream, seq: 1, ts: T0, user: 'u', text: '你好' }))));
+    const fourth = [await counters(s, mine[0]![0]!), await counters(s, mine[1]![0]!)];
+    for (const o of [0, 1]) {
+      expect(fourth[o]!.forwarded).toBe(third[o]!.forwarded);
+      expect(fourth[o]!.processed - third[o]!.processed).toBe(3);
+    }
     for (const { c } of conns) c.close();
     wrong.close();
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('connections handed over in a burst: each answers the frame it sent the moment it opened', async () => {
+    server = await startServer({ config: { processes: 2 } });
+    const s = server;
+    const streams = [...streamsOf(0, 50, 'b'), ...streamsOf(1, 50, 'b')];
+    const opened: Client[] = [];
+    // 100 connections, 25 at a time, each sending at once on open (the deterministic check that the primary reads nothing past the request line is socket-handoff.test.ts).
+    for (let i = 0; i < streams.length; i += 25) {
+      const batch = await Promise.all(streams.slice(i, i + 25).map(async (stream) => {
+        const c = await Client.open(s.url(`/ingest?streams=${stream}`), auth);
+        c.send({ type: 'chat', stream, seq: 1, ts: T0, user: 'u', text: '你好' });
+        return c;
+      }));
+      opened.push(...batch);
+    }
+    await Promise.all(opened.map((c, k) => c.ack(streams[k]!, 1, 20_000)));
+    for (const c of opened) c.close();
   });
 
   it('owner 1 SIGKILLed with hinted sockets open: only its connections drop; its hint falls back to owner 0 (unavailable) until it is back, then reaches it again', async () => {
@@ -100,7 +129,9 @@ describe('connections routed by their ?streams= hint', () => {
     let seq = 10;
     for (const c of on0) await sendAll(c, s0, seq++, 1);
     expect(on0.every((c) => c.ws.readyState === c.ws.OPEN)).toBe(true);
-    // Owner 1's hint while it is down (before its restart is ready): handed to owner 0, its streams refused as unavailable.
+    // Owner 1's hint while it is down (the primary saw it die; its restart not ready yet): handed to owner 0, its streams refused as unavailable.
+    // (A connection handed in the instant between the kill and the primary seeing it goes down with the dead owner, as with cluster's round-robin.)
+    await until(() => s.logs.some((l) => l.event === 'owner_died' && l.owner === 1));
     const early = await Client.open(s.url(`/ingest?streams=${s1.join(',')}`), auth);
     early.send(s1.map((stream) => ({ type: 'chat', stream, seq: 50, ts: T0, user: 'u', text: '你好' })));
     const refusal = await early.next((m) => m.type === 'error' || m.type === 'ack', 20_000);
