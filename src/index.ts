@@ -47,6 +47,8 @@ export { PkguardError, LexiconError, PatternError, InputError, type LexiconProbl
 export { loadLexiconDir, validateLexicon, BUNDLED_LEXICON_DIR, type LexiconInput } from './lexicon/load.js';
 export type { Lexicon, TermEntry, AllowEntry } from './lexicon/schema.js';
 export type { CompiledLexicon } from './lexicon/compile.js';
+export { ownerOfStream } from './node/owner-of.js';
+export { streamsByOwner } from './node/connection-hint.js';
 export { IngestClient, type IngestClientOptions, type IngestClientStats, type IngestClientEvents, type ConnectionState, type CloseResult, type IngestAck, type ShutdownSignal } from './client/ingest-client.js';
 export { IngestConnectError, IngestRefusedError, IngestUnackedError, type UnackedReason } from './errors.js';
 export { SPEAKERS, type Speaker } from './protocol/ingest.js';

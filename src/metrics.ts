@@ -62,6 +62,7 @@ export class Metrics {
   readonly registry: Registry & { remote: RemoteMetrics | undefined } = new MergingRegistry();
   // Per message or per frame: the cheap kind (fast-metrics.ts).
   readonly messages = new FastCounter({ name: 'pkguard_messages_total', help: 'Ingest messages processed, by type (partial = final:false transcript)', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly forwarded = new FastCounter({ name: 'pkguard_owner_forwarded_messages_total', help: 'Ingest messages this owner process forwarded to the process owning their stream (processes > 1; a connection hinted with ?streams= to its owner forwards none)', registers: [this.registry] });
   readonly flags = new FastCounter({ name: 'pkguard_flags_total', help: 'Flags raised, by category and severity', labelNames: ['category', 'severity'] as const, registers: [this.registry] });
   readonly scanSeconds = new FastHistogram({
     name: 'pkguard_scan_seconds',

@@ -105,6 +105,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
       sockets: owner.sockets,
       log,
       onEvent: (m) => applyRemoteEvent(localOutbox, m),
+      onForward: (n) => metrics.forwarded.inc(n),
       onSignal: (peer, json) => {
         const conn = peer as IngestConnection;
         if (json.startsWith('{"type":"flag"') && !conn.wantsFlags) return;
@@ -118,7 +119,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
 
   let transport;
   try {
-    transport = await listen({ config: coreConfig, tokens, log, metrics, core, hub, patterns: () => side.patterns(), ...(owner ? { journalDirOf: (stream: string) => ownerJournalDir(config.journal.dir, ownerOfStream(stream, config.processes)) } : {}) });
+    transport = await listen({ config: coreConfig, tokens, log, metrics, core, hub, patterns: () => side.patterns(), ...(owner ? { journalDirOf: (stream: string) => ownerJournalDir(config.journal.dir, ownerOfStream(stream, config.processes)), ownerHttpPath: owner.http } : {}) });
   } catch (err) {
     side.stop();
     await core.close();
@@ -126,9 +127,9 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
     throw err;
   }
   if (owner) {
-    log.info({ event: 'owner_listening', owner: owner.index, port: transport.port, host: config.host }, `owner ${owner.index} listening on ${config.host}:${transport.port}`);
-    // The primary answers for the node once every owner is up; without it this owner has nothing to serve.
-    process.send?.({ t: 'owner_ready', owner: owner.index, port: transport.port });
+    log.info({ event: 'owner_listening', owner: owner.index, path: owner.http }, `owner ${owner.index} takes connections from the primary`);
+    // The primary listens for the node once every owner is up; without it this owner has nothing to serve.
+    process.send?.({ t: 'owner_ready', owner: owner.index });
     process.once('disconnect', onPrimaryGone);
   } else log.info({ event: 'listening', port: transport.port, host: config.host, coreThread: side instanceof CoreThread }, `listening on ${config.host}:${transport.port}`);
 

@@ -41,7 +41,7 @@ function loopThreadSeconds(pid: number): number {
   }
 }
 
-export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number, configB: Record<string, unknown> = {}): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[]; loopRatios: number[]; loopRatio: number }> {
+export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: number, config: Record<string, unknown>, runGenerator: (cfg: LoadConfig) => Promise<LoadResult>, niceB?: number, configB: Record<string, unknown> = {}, hint = true): Promise<{ rounds: AbRound[]; medianA: number; medianB: number; ratio: number; ratios: number[]; loopRatios: number[]; loopRatio: number }> {
   const a = await startServerProcess({ main: baselineMain, config });
   const b = await startServerProcess({ config: { ...config, ...configB }, ...(niceB !== undefined ? { nice: niceB } : {}) });
   const out: AbRound[] = [];
@@ -56,7 +56,9 @@ export async function runAb(baselineMain: string, cfg: LoadConfig, rounds: numbe
         const t0 = sampleTree(server.pid);
         const cpu0 = t0?.cpuSeconds;
         const loop0 = loopThreadSeconds(server.pid);
-        const load = await runGenerator({ ...cfg, url: server.url });
+        // Owner processes: the generator groups each connection's streams by owner and names them (`?streams=`), unless told not to; a build without the routing ignores the hint.
+        const processes = Number((server === a ? config : { ...config, ...configB }).processes ?? 1);
+        const load = await runGenerator({ ...cfg, url: server.url, ...(processes > 1 && hint ? { owners: processes } : {}) });
         const t1 = sampleTree(server.pid);
         const cpu1 = t1?.cpuSeconds;
         const loop1 = loopThreadSeconds(server.pid);

@@ -10,6 +10,7 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { IngestSocket } from '../../src/client/ingest-socket.js';
+import { ownerOfStream } from '../../src/node/owner-of.js';
 import { TextPool } from './text.js';
 
 export interface LoadConfig {
@@ -31,6 +32,8 @@ export interface LoadConfig {
   violationRate: number;
   evasionRate: number;
   seed: number;
+  /** The server runs this many owner processes: each connection carries streams of one owner and names them (`?streams=`), so none is forwarded. */
+  owners?: number;
 }
 
 export interface HistogramSummary {
@@ -81,6 +84,28 @@ export function summarize(h: RecordableHistogram): HistogramSummary {
   return { count: h.count, p50: ms(h.percentile(50)), p90: ms(h.percentile(90)), p99: ms(h.percentile(99)), p999: ms(h.percentile(99.9)), max: ms(h.max) };
 }
 
+/**
+ * Stream indices per connection; each connection sends its streams in turn. One owner: dealt
+ * round-robin. Several: connection c carries streams of owner c mod `owners` only (dealt round-robin
+ * among that owner's connections), the streams a real client would group by `streamsByOwner`.
+ */
+export function dealStreams(streams: number, connections: number, owners: number): number[][] {
+  const out = Array.from({ length: connections }, () => [] as number[]);
+  if (owners <= 1) {
+    for (let s = 0; s < streams; s++) out[s % connections]!.push(s);
+    return out;
+  }
+  const seen = new Array<number>(owners).fill(0);
+  for (let s = 0; s < streams; s++) {
+    const o = ownerOfStream(`s${s}`, owners);
+    // Connections of owner o are o, o + owners, ...; with fewer connections than owners, any.
+    const ofOwner = Math.ceil((connections - o) / owners);
+    const c = ofOwner > 0 ? o + (seen[o]!++ % ofOwner) * owners : s % connections;
+    out[c]!.push(s);
+  }
+  return out;
+}
+
 export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => void): Promise<LoadResult> {
   const pool = new TextPool({ chars: cfg.chars, violationRate: cfg.violationRate, evasionRate: cfg.evasionRate, seed: cfg.seed });
   const due = Array.from({ length: cfg.streams }, () => new Float64Array(RING));
@@ -107,6 +132,7 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
     secondHist.record(us);
     if (measuring) ackHist.record(us);
   };
+  const perConn = dealStreams(cfg.streams, cfg.connections, cfg.owners ?? 1);
   const clients = await Promise.all(
     Array.from({ length: cfg.connections }, (_, c) =>
       IngestSocket.connect(cfg.urls?.length ? cfg.urls[c % cfg.urls.length]! : cfg.url, cfg.ingestToken, {
@@ -115,7 +141,7 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
           errors++;
           errorCodes[e.code] = (errorCodes[e.code] ?? 0) + 1;
         },
-      }),
+      }, (cfg.owners ?? 1) > 1 ? { streams: perConn[c]!.map((s) => `s${s}`) } : {}),
     ),
   );
   const feedUrl = new URL('/feed', cfg.url);
@@ -138,8 +164,6 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
     if (measuring) flagHist.record(Math.max(1, Math.round((performance.now() - due[i]![slot]!) * 1000)));
   });
 
-  // Streams are dealt round-robin to connections; each connection sends its streams in turn.
-  const perConn = clients.map((_, c) => Array.from({ length: cfg.streams }, (_, s) => s).filter((s) => s % cfg.connections === c));
   const connRate = perConn.map((ss) => ss.length * cfg.rate);
   const sentPerConn = new Float64Array(clients.length);
   const cursor = new Int32Array(clients.length);
@@ -168,6 +192,7 @@ export async function runLoad(cfg: LoadConfig, progress: (s: SecondSample) => vo
       measuredAckedAtStart = acked;
     }
     for (let c = 0; c < clients.length; c++) {
+      if (connRate[c] === 0) continue;
       const elapsed = (now - start) / 1000;
       const target = Math.floor(elapsed * connRate[c]!);
       let pending = target - sentPerConn[c]!;

@@ -5,6 +5,7 @@
  *   --duration S (20) --warmup S (5) --chars N (30) --chat-share F (0.3)
  *   --violation-rate F (0.05) --evasion-rate F (0.3) --seed N
  *   --url ws://host:port --ingest-token T --moderator-token T [--metrics-token T]   target a running server instead
+ *   --owners N                                                   the --url server runs N owner processes: hint each connection with one owner's streams
  *   --find-max [--p99-bound MS (20)] [--step-duration S (8)] [--tries N (2)]
  *                                                                ramp the rate ×1.25 until p99 passes the bound (best of N per rate)
  *   --memory N [--chunks K (20)] [--heap-snapshot]               heap + typed arrays and RSS per stream, N streams of K chunks each; what grew, by constructor
@@ -14,6 +15,8 @@
  *   --ab DIST --core-thread-b                                    B runs with coreThread (with --ab dist: one build, one thread against two)
  *   --processes N                                                the server runs N owner processes (config processes; CPU counts all of them)
  *   --ab DIST --processes-b N                                    B runs with N owner processes (with --ab dist: one build, one process against N)
+ *   --ab DIST --processes N --processes-b N                      both sides with N owner processes (a base build without hint routing against this one)
+ *   --no-hint                                                    with owner processes, connections carry streams of any owner and name none (round-robin)
  *   --out FILE                                                    result JSON (default bench/results/e2e-<time>.json, plus .html)
  *   --compare A.json B.json                                      two results side by side as ratios
  *   --ab BASELINE_DIST [--rounds N (4)] [--nice-b N]             server CPU µs per message, a baseline build's server against this one's, alternating
@@ -43,7 +46,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) rest.push(a);
-    else if (['--find-max', '--profile', '--no-fsync', '--core-thread', '--core-thread-b'].includes(a)) opts[a.slice(2)] = true;
+    else if (['--find-max', '--profile', '--no-fsync', '--core-thread', '--core-thread-b', '--no-hint'].includes(a)) opts[a.slice(2)] = true;
     else if (a === '--compare') {
       opts.compare = true;
     } else opts[a.slice(2)] = argv[++i] ?? '';
@@ -226,8 +229,9 @@ async function main(): Promise<number> {
   if (opts.ab !== undefined) {
     // --ab BASELINE_DIST: CPU per message of a baseline build against this one (bench/e2e/ab.ts).
     const cfg: LoadConfig = { url: '', ingestToken: BENCH_TOKENS.ingest[0]!, moderatorToken: BENCH_TOKENS.moderator[0]!, streams: num('streams', 2000), connections: num('connections', 20), rate: num('rate', 5), batch: num('batch', 20), durationS: num('duration', 10), warmupS: num('warmup', 2), chatShare: num('chat-share', 0.3), chars: num('chars', 30), violationRate: num('violation-rate', 0.05), evasionRate: num('evasion-rate', 0.3), seed: num('seed', 1) };
-    const journal = opts['no-fsync'] === true ? { journal: { fsync: false } } : {};
-    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, { ...(opts['core-thread-b'] === true ? { coreThread: true } : {}), ...(opts['processes-b'] !== undefined ? { processes: num('processes-b', 2) } : {}) });
+    // --processes N: both sides (A's build without the hint routing ignores the hint); --processes-b N overrides B.
+    const journal = { ...(opts['no-fsync'] === true ? { journal: { fsync: false } } : {}), ...(opts.processes !== undefined ? { processes: num('processes', 1) } : {}) };
+    const ab = await runAb(join(resolve(String(opts.ab)), 'src/cli/main.js'), cfg, num('rounds', 4), journal, (c) => runGenerator(c, () => undefined), opts['nice-b'] !== undefined ? num('nice-b', 0) : undefined, { ...(opts['core-thread-b'] === true ? { coreThread: true } : {}), ...(opts['processes-b'] !== undefined ? { processes: num('processes-b', 2) } : {}) }, opts['no-hint'] !== true);
     const medP99 = (side: string) => [...ab.rounds.filter((x) => x.side === side).map((x) => x.ackP99)].sort((x, y) => x - y)[Math.floor(ab.rounds.length / 4)]!;
     process.stdout.write(`ack p99 medians: A ${medP99('A')} ms, B ${medP99('B')} ms\n`);
     process.stdout.write(`A/B, ${cfg.streams * cfg.rate} msg/s offered, ${ab.rounds.length / 2} rounds: server CPU per acked message A (baseline) ${ab.medianA.toFixed(1)} µs, B (this build) ${ab.medianB.toFixed(1)} µs (medians); B/A per round ${ab.ratios.map((r) => r.toFixed(3)).join(' ')}; median B/A ${ab.ratio.toFixed(3)}; event-loop thread (owner processes: the busiest process) B/A per round ${ab.loopRatios.map((r) => r.toFixed(3)).join(' ')}, median ${ab.loopRatio.toFixed(3)}\n`);
@@ -253,6 +257,8 @@ async function main(): Promise<number> {
     violationRate: num('violation-rate', 0.05),
     evasionRate: num('evasion-rate', 0.3),
     seed: num('seed', 1),
+    // --processes N (or --owners N for a --url server): hinted connections, one owner's streams each.
+    ...(opts['no-hint'] !== true && num('owners', num('processes', 1)) > 1 ? { owners: num('owners', num('processes', 1)) } : {}),
   };
   const p99Bound = num('p99-bound', 20);
   const metricsToken = opts['metrics-token'] as string | undefined;

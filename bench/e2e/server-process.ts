@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,9 +231,9 @@ const STAGES: [RegExp, string][] = [
 /** Top self-time functions (or, `by: 'file'`, files; `by: 'stage'`, stages of the ingest path) of the CPU profile written at stop. */
 export function summarizeProfile(dir: string, top = 15, by: 'function' | 'file' | 'stage' | boolean = 'function'): { fn: string; selfPct: number }[] {
   const mode = by === true ? 'file' : by === false ? 'function' : by;
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  const file = profilePath(dir);
   if (!file) return [];
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
   };
   const self = new Map<string, number>();
@@ -252,10 +252,10 @@ export function summarizeProfile(dir: string, top = 15, by: 'function' | 'file' 
     .map(([fn, hits]) => ({ fn, selfPct: Math.round((hits / Math.max(1, total)) * 1000) / 10 }));
 }
 
-/** The profile file itself, for DevTools. */
+/** The profile file itself, for DevTools: the largest (with owner processes, one owner's rather than the idle primary's). */
 export function profilePath(dir: string): string | undefined {
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  return file ? join(dir, file) : undefined;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  return files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
 }
 
 /** Whole-machine CPU counters from /proc/stat: steal is time the hypervisor gave to someone else. */

@@ -30,6 +30,12 @@ export interface IngestClientOptions {
   heartbeatMs?: number;
   /** Also receive the flags of the streams sent (`flag` events; best effort, the feed is the exact record). */
   flags?: boolean;
+  /**
+   * The streams this client will send, named on every (re)connect (`?streams=`): a node running N
+   * owner processes hands the connection to the one owning them, so none is forwarded between
+   * processes. With many streams, open one client per `streamsByOwner(streams, N)` group.
+   */
+  streams?: readonly string[];
 }
 
 export interface IngestClientStats {

@@ -38,7 +38,7 @@ export class IngestClient extends EventEmitter {
   readonly #urls: readonly string[];
   #urlAt = 0;
   readonly #token: string;
-  readonly #o: Required<Omit<IngestClientOptions, 'reconnect' | 'retry'>> & Pick<IngestClientOptions, 'reconnect' | 'retry'>;
+  readonly #o: Required<Omit<IngestClientOptions, 'reconnect' | 'retry' | 'streams'>> & Pick<IngestClientOptions, 'reconnect' | 'retry' | 'streams'>;
   readonly #ledger: UnackedLedger;
   #maxBatch: number;
   /** Held messages at or under which `ready()` waiters go on. */
@@ -79,6 +79,7 @@ export class IngestClient extends EventEmitter {
       connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
       heartbeatMs: o.heartbeatMs ?? 10_000,
       flags: o.flags ?? false,
+      ...(o.streams ? { streams: o.streams } : {}),
       reconnect: o.reconnect,
       retry: o.retry ?? { initialMs: 50, maxMs: 2000 },
     };
@@ -194,7 +195,7 @@ export class IngestClient extends EventEmitter {
       closed: (code, reason) => current() && this.#lost(`connection closed (${code}${reason ? ` ${reason}` : ''})`),
     };
     try {
-      me = await IngestSocket.connect(this.#urls[this.#urlAt]!, this.#token, handlers, { flags: this.#o.flags });
+      me = await IngestSocket.connect(this.#urls[this.#urlAt]!, this.#token, handlers, { flags: this.#o.flags, ...(this.#o.streams ? { streams: this.#o.streams } : {}) });
     } catch (err) {
       if (this.#state === 'closed') return;
       const e = err as IngestConnectError;

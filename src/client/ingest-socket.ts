@@ -42,13 +42,20 @@ export interface IngestSocketOptions {
   flags?: boolean;
   /** How long the HTTP upgrade may take. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /**
+   * The streams this connection will send (`?streams=`): a node running several owner processes
+   * hands the connection to the process owning most of them, so their messages are not forwarded
+   * between processes (group them with `streamsByOwner`). A hint only; any stream may still be sent.
+   */
+  streams?: readonly string[];
 }
 
 /** `ws://host:port` → `ws://host:port/ingest`; a URL that already ends in `/ingest` is kept. */
-export function ingestUrl(url: string, flags = false): URL {
+export function ingestUrl(url: string, flags = false, streams?: readonly string[]): URL {
   const base = new URL(url);
   const target = base.pathname.endsWith('/ingest') ? base : new URL('/ingest', base);
   if (flags) target.searchParams.set('flags', '1');
+  if (streams && streams.length > 0) target.searchParams.set('streams', streams.join(','));
   return target;
 }
 
@@ -72,7 +79,7 @@ export class IngestSocket {
    * 401/403 for a token the server refuses, 503 while it drains, none when it is unreachable.
    */
   static connect(url: string, token: string, handlers: IngestHandlers = {}, opts: IngestSocketOptions = {}): Promise<IngestSocket> {
-    const target = ingestUrl(url, opts.flags);
+    const target = ingestUrl(url, opts.flags, opts.streams);
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(target, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false, handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000 });
       let settled = false;

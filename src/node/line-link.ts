@@ -4,16 +4,19 @@
  * a write per batch would cost more than the forward itself (bench/e2e/forward-cost.ts).
  */
 import type { Socket } from 'node:net';
+import { TurnQueue } from '../runtime/turn-queue.js';
 
 export class LineLink {
   readonly #socket: Socket;
-  #out: string[] = [];
-  #flushScheduled = false;
+  readonly #out: TurnQueue<string>;
   #rest = '';
   #closed = false;
 
   constructor(socket: Socket, onMessage: (m: Record<string, unknown>) => void, onClose: () => void) {
     this.#socket = socket;
+    this.#out = new TurnQueue((lines) => {
+      if (!this.#closed) this.#socket.write(lines.join('\n') + '\n');
+    });
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.on('data', (chunk: string) => {
@@ -49,16 +52,7 @@ export class LineLink {
 
   /** A message already serialized (no newline in it: JSON.stringify never writes one). */
   sendLine(json: string): void {
-    if (this.#closed) return;
-    this.#out.push(json);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      const out = this.#out;
-      this.#out = [];
-      if (!this.#closed && out.length > 0) this.#socket.write(out.join('\n') + '\n');
-    });
+    if (!this.#closed) this.#out.push(json);
   }
 
   close(): void {

@@ -28,7 +28,9 @@ export function ownerSockets(dir: string, processes: number): string[] {
 }
 
 /** Set by the primary in each owner's environment: which owner this process is, and where the links are. */
-export function ownerRole(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): { index: number; sockets: string[] } | undefined {
+export function ownerRole(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): { index: number; sockets: string[]; http: string } | undefined {
   if (config.processes <= 1 || env.PKGUARD_OWNER === undefined || env.PKGUARD_OWNER_SOCKETS === undefined) return undefined;
-  return { index: Number(env.PKGUARD_OWNER), sockets: ownerSockets(env.PKGUARD_OWNER_SOCKETS, config.processes) };
+  const index = Number(env.PKGUARD_OWNER);
+  // Its HTTP server's own listener: the node's connections come from the primary (socket-handoff.ts); this one only gives the server a listening state (connection tracking, close).
+  return { index, sockets: ownerSockets(env.PKGUARD_OWNER_SOCKETS, config.processes), http: join(env.PKGUARD_OWNER_SOCKETS, `owner-${index}.http.sock`) };
 }

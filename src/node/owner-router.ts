@@ -47,6 +47,8 @@ export interface OwnerRouterParts {
   onEvent(m: Record<string, unknown>): void;
   /** A signal another owner sent to one of this process's ingest connections. */
   onSignal(peer: IngestPeer, json: string): void;
+  /** Messages forwarded to another owner (a metric). */
+  onForward(count: number): void;
 }
 
 export class OwnerRouter implements StreamService {
@@ -203,6 +205,8 @@ export class OwnerRouter implements StreamService {
   #forward(o: number, msgs: IngestMessage[], peer: IngestPeer): Promise<Reply[]> {
     const down = () => msgs.map((m) => wireError('unavailable', `the owner process of stream ${m.stream} is unavailable; not acked, send it again`, m));
     this.#remoteInFlight += msgs.length;
+    // Counted only when it goes out (an owner that is down answers `unavailable` here).
+    if (this.#links[o] && !this.#links[o]!.closed) this.#p.onForward(msgs.length);
     const p = (this.#call(o, { t: 'b', c: peer.id, m: msgs }, msgs.length, down) as Promise<Reply[] | undefined>).then((v) => v ?? msgs.map((m): Ack => ({ type: 'ack', stream: m.stream, seq: m.seq })));
     const done = () => (this.#remoteInFlight -= msgs.length);
     p.then(done, done);

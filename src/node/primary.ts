@@ -1,7 +1,8 @@
 /**
  * The primary of a node with several owner processes (config `processes` > 1). It owns no stream:
- * it forks the owners (Node's `cluster`, round-robin: the primary accepts each TCP connection and
- * hands the socket to an owner, which does the HTTP upgrade, auth and WebSocket framing), restarts
+ * it forks the owners (Node's `cluster`), listens on the node's port and hands each TCP connection
+ * to an owner (socket-handoff.ts: the owner its `?streams=` hint names, else round-robin; the owner
+ * does the HTTP upgrade, auth and WebSocket framing), restarts
  * one that dies (it replays its own journal; meanwhile its streams get `unavailable` from the
  * others), and passes SIGTERM/SIGINT (drain), SIGHUP and SIGUSR2 (lexicon reload) on to them.
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import { checkOwnerLayout } from './owner-layout.js';
+import { listenAndHandOff } from './socket-handoff.js';
 
 /** Exit codes of an owner that could not start (serve.ts): the node does not start either. */
 const START_FAILURES = new Set([1, 2, 69, 74]);
@@ -19,13 +21,11 @@ const START_FAILURES = new Set([1, 2, 69, 74]);
 export interface OwnerReady {
   t: 'owner_ready';
   owner: number;
-  port: number;
 }
 
 export function runPrimary(config: ServerConfig, log: Logger, onListening: (port: number) => void): Promise<number> {
   checkOwnerLayout(config.journal.dir, config.processes);
   const sockets = mkdtempSync(join(tmpdir(), 'pkguard-owners-'));
-  cluster.schedulingPolicy = cluster.SCHED_RR;
   const workers: (Worker | undefined)[] = [];
   let stopping = false;
   let started = false;
@@ -33,6 +33,24 @@ export function runPrimary(config: ServerConfig, log: Logger, onListening: (port
   let resolveDone: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   const ready = new Set<number>();
+  const { server, counts } = listenAndHandOff(config.processes, {
+    up: () => [...ready].sort((a, b) => a - b),
+    send: (owner, message, socket) => {
+      const w = workers[owner];
+      if (!w || !w.isConnected()) return false;
+      w.send(message, socket, (err) => err && socket.destroy());
+      return true;
+    },
+  });
+  const listen = () =>
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      log.fatal({ event: 'listen_failed', err: err.message, code: err.code }, `the node cannot listen on ${config.host}:${config.port}`);
+      exitCode = err.code === 'EADDRINUSE' || err.code === 'EACCES' ? 69 : 70;
+      stopAll('SIGTERM');
+    }).listen(config.port, config.host, () => {
+      const a = server.address();
+      onListening(typeof a === 'object' && a ? a.port : config.port);
+    });
 
   const stopAll = (signal: NodeJS.Signals) => {
     stopping = true;
@@ -47,7 +65,7 @@ export function runPrimary(config: ServerConfig, log: Logger, onListening: (port
       ready.add(owner);
       if (!started && ready.size === config.processes) {
         started = true;
-        onListening(m.port);
+        listen();
       }
     });
     w.on('exit', (code, signal) => {
@@ -62,6 +80,8 @@ export function runPrimary(config: ServerConfig, log: Logger, onListening: (port
         setTimeout(() => !stopping && fork(owner), 100);
       }
       if (workers.every((x) => x === undefined) && stopping) {
+        log.info({ event: 'handoffs', hinted: counts.hinted, roundRobin: counts.roundRobin }, 'connections handed to owners');
+        server.close();
         rmSync(sockets, { recursive: true, force: true });
         resolveDone(exitCode);
       }

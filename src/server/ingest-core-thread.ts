@@ -20,6 +20,7 @@ import type { IngestMessage } from '../protocol/ingest.js';
 import type { Ack, CommandResult, CoreHealth, FlagEntry, FlagHistory, IngestPeer, ModeratorCommand, Outbox, StreamService, StreamSummary } from '../stream/contracts.js';
 import type { CoreSide } from '../core-side.js';
 import { type FromCore, type Signal, type ToCore, HISTORY_PAGE } from './ingest-core-wire.js';
+import { TurnQueue } from '../runtime/turn-queue.js';
 
 export interface CoreThreadParts {
   log: Logger;
@@ -44,8 +45,10 @@ export class CoreThread implements StreamService, CoreSide {
   /** Peers by id: the worker names them by id; signals for a closed one are dropped. */
   readonly #peers = new Map<number, IngestPeer>();
   #nextId = 1;
-  #queue: ToCore[] = [];
-  #flushScheduled = false;
+  /** Posted once per event-loop turn: every batch of the turn in one message. */
+  readonly #queue = new TurnQueue<ToCore>((q) => {
+    if (!this.#exited) this.#worker.postMessage(q);
+  });
   #inFlight = 0;
   #health: CoreHealth & { patterns: number } = { ready: false, writable: false, pending: 0, streams: 0, patterns: 0 };
   #exited: Error | undefined;
@@ -167,17 +170,8 @@ export class CoreThread implements StreamService, CoreSide {
     });
   }
 
-  /** Queued and posted once per event-loop turn: every batch of the turn in one message. */
   #send(msg: ToCore): void {
     this.#queue.push(msg);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      const q = this.#queue;
-      this.#queue = [];
-      if (!this.#exited) this.#worker.postMessage(q);
-    });
   }
 
   /** In the order the worker sent them: signals of a batch before its answer. */

@@ -11,27 +11,21 @@ import { Metrics } from '../metrics.js';
 import { openCoreSide, type CoreSide } from '../core-side.js';
 import type { FlagEntry, IngestPeer, Outbox } from '../stream/contracts.js';
 import type { ErrorShape, FromCore, Signal, ToCore } from './ingest-core-wire.js';
+import { TurnQueue } from '../runtime/turn-queue.js';
 
 const port = parentPort!;
 const config = (workerData as { config: ServerConfig }).config;
 
-let queue: FromCore[] = [];
-let flushScheduled = false;
 let side: CoreSide | undefined;
+
+// Posted once per turn (the main side's health rides along with each post).
+const queue = new TurnQueue<FromCore>((q) => {
+  if (side) q.push({ t: 'health', h: { ...side.core.health(), patterns: side.patterns() } });
+  port.postMessage(q);
+});
 
 function post(m: FromCore): void {
   queue.push(m);
-  if (flushScheduled) return;
-  flushScheduled = true;
-  setImmediate(flush);
-}
-
-function flush(): void {
-  flushScheduled = false;
-  if (side) queue.push({ t: 'health', h: { ...side.core.health(), patterns: side.patterns() } });
-  const q = queue;
-  queue = [];
-  port.postMessage(q);
 }
 
 // The main thread's logger writes the lines (one stdout, one format).
@@ -61,7 +55,7 @@ const outbox: Outbox = {
 const opening = openCoreSide({ config, log, metrics, outbox, noteJournal: (write, sync, wait) => post({ t: 'journal', write, sync, wait }) }).then((s) => (side = s));
 // Health (journal writable again after a failure, pending records) reaches the main thread while idle too.
 setInterval(() => {
-  if (side && !flushScheduled) post({ t: 'health', h: { ...side.core.health(), patterns: side.patterns() } });
+  if (side && queue.length === 0) post({ t: 'health', h: { ...side.core.health(), patterns: side.patterns() } });
 }, 250).unref();
 
 const reply = (id: number, value: unknown) => post({ t: 'reply', id, value });

@@ -3,6 +3,7 @@
  * and `/metrics`. Authenticates every upgrade before `handleUpgrade`, then hands connections to
  * the stream core it was given (embedded or cluster, it does not know which) and the feed hub.
  */
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { httpRoutes } from './http-routes.js';
 import { IngestBudget } from './ingest-budget.js';
 import { IngestConnection } from './ingest-connection.js';
 import { IngestScheduler } from './ingest-scheduler.js';
+import { takeHandedSockets } from '../node/socket-handoff.js';
 
 const ROUTES: Record<string, readonly Role[]> = { '/ingest': ['ingest'], '/feed': ['moderator', 'control'] };
 
@@ -31,6 +33,8 @@ export interface TransportParts {
   patterns: () => number;
   /** A stream's journal directory, when it is not `config.journal.dir` (several owner processes, src/node). */
   journalDirOf?: (stream: string) => string;
+  /** An owner process (src/node): listen on this Unix socket instead of the port, and serve the TCP connections the primary hands over. */
+  ownerHttpPath?: string;
 }
 
 export interface Transport {
@@ -121,11 +125,16 @@ export async function listen(p: TransportParts): Promise<Transport> {
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(config.port, config.host, () => {
+    const listening = () => {
       http.off('error', reject);
       resolve();
-    });
+    };
+    if (p.ownerHttpPath) {
+      rmSync(p.ownerHttpPath, { force: true });
+      http.listen({ path: p.ownerHttpPath, exclusive: true }, listening);
+    } else http.listen(config.port, config.host, listening);
   });
+  const stopHandoff = p.ownerHttpPath ? takeHandedSockets(http) : () => undefined;
   const address = http.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 
@@ -156,6 +165,7 @@ export async function listen(p: TransportParts): Promise<Transport> {
     close: async () => {
       draining = true;
       clearInterval(heartbeat);
+      stopHandoff();
       http.close();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       const closing = Date.now() + 1000;

@@ -3,9 +3,10 @@
  * real server: each stream is owned by the process its id hashes to, messages of the other owner's
  * streams are forwarded, and acks come back in frame order once the owner's journal holds them.
  */
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ownerOfFlag, ownerOfStream } from '../../src/node/owner-of.js';
-import { Client, removeDir, startServer, TOKENS, type ServerProcess } from '../server/harness.js';
+import { Client, removeDir, startServer, tempDir, TOKENS, type ServerProcess } from '../server/harness.js';
 import { journalRecords, streamsOf } from './owner-harness.js';
 
 const T0 = 1_732_260_000_000;
@@ -96,6 +97,19 @@ describe('two owner processes', () => {
       expect(flagNumbers(r)).toEqual(expected);
     }
     for (const c of [ingest, ...feeds, ...resumed]) c.close();
+  });
+
+  it('the primary listens on the port itself: a port in use stops the node with exit 69, as one process does', async () => {
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+    const port = (held.address() as { port: number }).port;
+    const dir = tempDir();
+    try {
+      await expect(startServer({ dir, config: { processes: 2, port } })).rejects.toThrow(/exited with 69/);
+    } finally {
+      held.close();
+      removeDir(dir);
+    }
   });
 
   it('PKGUARD_PROCESSES overrides the config; a journal written with another process count is refused at start', async () => {
