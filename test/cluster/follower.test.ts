@@ -52,12 +52,18 @@ describe.skipIf(!hasNatsServer)('StreamFollower on an R3 stream', () => {
     for (let n = 1; n <= 20; n++) await publish(js, n);
 
     // Open readers until one's consumer sits on a server other than the one its connection uses.
+    // JetStream places the R1 consumer on a stream peer of its choosing: three tries, one per
+    // server, all landed on the reader's own server in about one run in twenty (CI, load); twelve
+    // tries make that about one in half a million.
     let follower: StreamFollower | undefined;
     let host: string | undefined;
     let reader: NatsConnection | undefined;
     const got: number[] = [];
     const restarts: string[] = [];
-    for (let i = 0; i < servers.length && !follower; i++) {
+    for (let attempt = 0; attempt < 12 && !follower; attempt++) {
+      const i = attempt % servers.length;
+      // The previous try's consumer must be gone, or consumerHost could read its host.
+      for (let t = 0; t < 20 && (await consumerHost(jsm)) !== undefined; t++) await sleep(100);
       const nc = await connect({ servers: servers[i]!.url });
       conns.push(nc);
       const rjsm = await jetstreamManager(nc, { timeout: 2000 });
@@ -77,7 +83,10 @@ describe.skipIf(!hasNatsServer)('StreamFollower on an R3 stream', () => {
       if (host && host !== `s${i + 1}`) {
         follower = f;
         reader = nc;
-      } else await f.stop();
+      } else {
+        await f.stop();
+        await nc.close();
+      }
     }
     expect(follower, 'no reader got its consumer on another server').toBeDefined();
     const victim = servers[Number(host!.slice(1)) - 1]!;
