@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type ServerProcess } from '../server/harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { removeDir, startServer, type ServerProcess } from '../server/harness.js';
 
 /** `NATS_SERVER`, or Debian's `/usr/sbin/nats-server` (not on every user's PATH), or `nats-server` on the PATH. */
 export const NATS_BIN = process.env.NATS_SERVER ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
@@ -165,4 +166,25 @@ export async function startNatsCluster(n = 3): Promise<NatsProcess[]> {
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+/**
+ * Three cluster nodes (`<prefix>-a`, `-b`, `-c`) on a fresh nats-server for the describe block that
+ * calls it: started and balanced before its tests, stopped and their folders removed after.
+ * `nodes` is filled in by the block's beforeAll.
+ */
+export function balancedNodes(prefix: string): { nodes: ServerProcess[] } {
+  const cluster = { nodes: [] as ServerProcess[] };
+  let nats: NatsProcess | undefined;
+  beforeAll(async () => {
+    nats = await startNats();
+    cluster.nodes.push(...(await Promise.all(['a', 'b', 'c'].map((id) => startNode(nats!, `${prefix}-${id}`)))));
+    await waitBalanced(cluster.nodes, FAST_LEASES.partitions);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(cluster.nodes.map((x) => x.stop()));
+    for (const x of cluster.nodes) removeDir(x.dir);
+    await nats?.stop();
+  }, 60_000);
+  return cluster;
 }

@@ -10,11 +10,11 @@
  * every batch from the events stream. Shutdowns cite flags of their own commit (the log renames
  * them once their batch is stored), the case where an own record differs most from its input.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { OwnBatches } from '../../src/cluster/own-batches.js';
 import type { StreamRecord } from '../../src/stream/records.js';
-import { Client, removeDir, sleep, TOKENS, type ServerProcess } from '../server/harness.js';
-import { FAST_LEASES, hasNatsServer, startNats, startNode, waitBalanced, type NatsProcess } from './harness.js';
+import { Client, sleep, TOKENS } from '../server/harness.js';
+import { balancedNodes, hasNatsServer } from './harness.js';
 
 const rec = (stream: string): StreamRecord => ({ t: 'end', stream, seq: 1, ts: 1 }) as StreamRecord;
 
@@ -43,25 +43,13 @@ describe('OwnBatches', () => {
   });
 });
 
-let nats: NatsProcess;
-let nodes: ServerProcess[] = [];
 
 const TEXTS = ['这个真的是销量第一', '大家加微信', '史上最强', '独家合作', '可以根治鼻炎'];
 /** What a moderator's feed shows of the history (the frames both paths produce). */
 const SHOWN = new Set(['flag', 'level', 'shutdown', 'recommend', 'end']);
 
 describe.skipIf(!hasNatsServer)('cluster: own batches to the feed', () => {
-  beforeAll(async () => {
-    nats = await startNats();
-    nodes = await Promise.all(['a', 'b', 'c'].map((id) => startNode(nats, `own-${id}`)));
-    await waitBalanced(nodes, FAST_LEASES.partitions);
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all(nodes.map((x) => x.stop()));
-    for (const x of nodes) removeDir(x.dir);
-    await nats?.stop();
-  }, 60_000);
+  const { nodes } = balancedNodes('own');
 
   test('every node feeds the same frames in the same order, equal to a replay parsed from the events stream', { timeout: 120_000 }, async () => {
     const feeds = await Promise.all(nodes.map((n) => Client.open(n.url('/feed', TOKENS.moderator[0]))));

@@ -5,29 +5,17 @@
  * moderator on a third node that never disconnects is the model. Several resumes in a row, each
  * while a pipeline keeps raising flags on streams owned by every node.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Client, removeDir, sleep, TOKENS, type ServerProcess } from '../server/harness.js';
+import { describe, expect, test } from 'vitest';
+import { Client, sleep, TOKENS, type ServerProcess } from '../server/harness.js';
 import { Pipeline } from './pipeline.js';
-import { FAST_LEASES, hasNatsServer, startNats, startNode, waitBalanced, type NatsProcess } from './harness.js';
+import { balancedNodes, hasNatsServer } from './harness.js';
 
-let nats: NatsProcess;
-let nodes: ServerProcess[] = [];
 
 const idOf = (m: Record<string, unknown>) => (m.flag as { id: string }).id;
 const n = (id: string) => Number(id.slice(1));
 
 describe.skipIf(!hasNatsServer)('cluster: since on resume', () => {
-  beforeAll(async () => {
-    nats = await startNats();
-    nodes = await Promise.all(['a', 'b', 'c'].map((id) => startNode(nats, `since-${id}`)));
-    await waitBalanced(nodes, FAST_LEASES.partitions);
-  }, 90_000);
-
-  afterAll(async () => {
-    await Promise.all(nodes.map((x) => x.stop()));
-    for (const x of nodes) removeDir(x.dir);
-    await nats?.stop();
-  }, 60_000);
+  const { nodes } = balancedNodes('since');
 
   test('a moderator resuming with since on another node, while flags keep coming, gets each later flag once, in order', { timeout: 120_000 }, async () => {
     const [a, b, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
