@@ -77,3 +77,8 @@ export class FlagIdAllocator {
 export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
+
+/** A category's index in CATEGORIES: the code the scan's typed columns hold for it. */
+export function categoryIndex(c: Category): number {
+  return CATEGORIES.indexOf(c);
+}

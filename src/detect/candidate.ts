@@ -8,7 +8,7 @@
  * and as objects those cost more in allocation and garbage collection than the whole rest of the
  * scan (40 of 55 ms on 64K units, where ordinary speech scans in 3 ms).
  */
-import { CATEGORIES, SEVERITIES, type Category, type Severity } from '../flag.js';
+import { CATEGORIES, categoryIndex, SEVERITIES, severityRank, type Category, type Severity } from '../flag.js';
 
 export type Via = 'text' | 'pinyin' | 'detector';
 
@@ -42,17 +42,14 @@ export const VIA_TEXT = 0;
 export const VIA_DETECTOR = 1;
 export const VIA_PINYIN = 2;
 const VIAS: readonly Via[] = ['text', 'detector', 'pinyin'];
-const CATEGORY_CODE: Readonly<Record<Category, number>> = { extreme: 0, exclusive: 1, medical: 2, contact: 3 };
-const SEVERITY_CODE: Readonly<Record<Severity, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
+const CATEGORY_CODE = Object.fromEntries(CATEGORIES.map((c) => [c, categoryIndex(c)])) as Readonly<Record<Category, number>>;
+const SEVERITY_CODE = Object.fromEntries(SEVERITIES.map((s) => [s, severityRank(s)])) as Readonly<Record<Severity, number>>;
 const VIA_CODE: Readonly<Record<Via, number>> = { text: VIA_TEXT, detector: VIA_DETECTOR, pinyin: VIA_PINYIN };
 
 const CONTACT_CODE = CATEGORY_CODE.contact;
 const HIGH_CODE = SEVERITY_CODE.high;
 
-export const categoryCode = (c: Category): number => CATEGORY_CODE[c];
-export const severityCode = (s: Severity): number => SEVERITY_CODE[s];
-
-/** Spells out terms kept as numbers: entry e's phrase, set member a's text (scan-tables.ts). */
+/** Spells out terms kept as numbers: entry e's phrase, set member a's text (lexicon/scan-tables.ts). */
 export interface TermSource {
   phrase(entry: number): string;
   altText(alt: number): string;

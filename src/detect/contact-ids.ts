@@ -11,7 +11,7 @@ import { foldTables } from '../normalize/tables.js';
 import { work } from '../work-meter.js';
 import { addContact, VIA_DETECTOR, type CandidateList } from './candidate.js';
 import { urlUnitTable } from './contact-links.js';
-import { scanTables } from './scan-tables.js';
+import { scanTables } from '../lexicon/scan-tables.js';
 import type { StreamContext } from './stream-context.js';
 
 const CONTACT = 3;

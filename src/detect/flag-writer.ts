@@ -13,7 +13,7 @@ import { VIA_DETECTOR, VIA_TEXT, type CandidateList } from './candidate.js';
 import { ContextMemo, contextDrops, pictographsOnly } from './context.js';
 import { needsDeobfuscation } from './evasion.js';
 import { negatedBefore, warnedAfter, warnedBefore } from './negation.js';
-import { scanTables } from './scan-tables.js';
+import { scanTables } from '../lexicon/scan-tables.js';
 import type { StreamContext } from './stream-context.js';
 
 /** The default cap on flags per message. */

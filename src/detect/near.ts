@@ -20,7 +20,7 @@
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import { work } from '../work-meter.js';
 import { VIA_TEXT, type CandidateList } from './candidate.js';
-import type { ScanTables } from './scan-tables.js';
+import type { ScanTables } from '../lexicon/scan-tables.js';
 
 /** Most text-lane units allowed between the parts: about 8 characters, or 3 to 4 English words. */
 export const NEAR_GAP = 8;

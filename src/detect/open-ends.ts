@@ -13,8 +13,9 @@
  * hides it (resolve.ts, leftmost-longest), and otherwise it is flagged there, late by one chunk,
  * with its text in `carried`. A single message (`scan`) holds nothing: it is whole.
  */
+import { categoryIndex } from '../flag.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
-import { categoryCode, VIA_DETECTOR, type CandidateList } from './candidate.js';
+import { VIA_DETECTOR, type CandidateList } from './candidate.js';
 
 /** Longer terms a term must head to be held: verbs put on a set of objects (≥ 32), not a claim with a variant or two (全网最低 → 全网最低价). */
 export const MIN_FAMILY = 32;
@@ -91,7 +92,7 @@ function isOpen(c: CandidateList, i: number, text: string, base: number, ends: O
 }
 const LATIN_REST = /^(?:[A-Za-z]{1,4}\s+){0,2}([A-Za-z]+)$/;
 
-const CONTACT = categoryCode('contact');
+const CONTACT = categoryIndex('contact');
 /** Digits as written (half/full width, circled) or spoken (幺, 两, 洞, 壹 …), and what groups them. */
 const DIGIT_UNITS = new Set([...'0123456789０１２３４５６７８９零〇一二三四五六七八九幺两洞壹贰叁肆伍陆柒捌玖']);
 const GROUPING = new Set([...' -.·、_－—\u3000']);

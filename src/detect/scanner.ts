@@ -7,14 +7,14 @@
  * the earlier part in `carried`.
  */
 import { InputError } from '../errors.js';
-import { FlagIdAllocator, type Flag, type MessageKind } from '../flag.js';
+import { categoryIndex, FlagIdAllocator, type Flag, type MessageKind } from '../flag.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
 import type { LaneOrigins } from '../match/lane-origins.js';
 import { findOverlapping, MatchBuffer } from '../match/search.js';
 import type { Lane } from '../normalize/normalizer.js';
 import { Normalizer } from '../normalize/normalizer.js';
 import { foldTables } from '../normalize/tables.js';
-import { CandidateList, categoryCode, VIA_PINYIN, VIA_TEXT } from './candidate.js';
+import { CandidateList, VIA_PINYIN, VIA_TEXT } from './candidate.js';
 import { breakInSlice, ClauseIndex } from './clause-index.js';
 import { detectLinks, linksPossible } from './contact-links.js';
 import { idsAfterCues } from './contact-ids.js';
@@ -25,7 +25,7 @@ import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
 import { NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
-import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from './scan-tables.js';
+import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from '../lexicon/scan-tables.js';
 import { StreamContext } from './stream-context.js';
 import { addWholeTerm, isWordUnit } from './whole-term.js';
 
@@ -288,7 +288,7 @@ function standInCategory(t: ScanTables, e: number): number {
   return (t.checks[e]! & CHECK_ALLOW) !== 0 || cat === CONTACT ? -1 : cat;
 }
 
-const CONTACT = categoryCode('contact');
+const CONTACT = categoryIndex('contact');
 /** Checks whole-term.ts makes on pinyin-lane matches only. */
 const SOUND_CHECKS = CHECK_SOUND_ID | CHECK_SOUND_SHORT | CHECK_SOUND_LEAD;
 

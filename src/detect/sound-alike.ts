@@ -48,19 +48,11 @@ export function soundOnlyShortClaim(text: string, start: number, end: number, ph
   return true;
 }
 
-/** Characters that carry a superlative or ranking claim: evasion disguises these (蕞低, 弟一), not the words before them. */
-const CLAIM_MARKERS = '最第首顶唯冠';
-/** Index of the first claim marker after the phrase's first character, or -1. */
-export function claimMarkerAt(phrase: string): number {
-  for (let i = 1; i < phrase.length; i++) if (CLAIM_MARKERS.includes(phrase[i]!)) return i;
-  return -1;
-}
-
 /**
  * An extreme claim heard on the pinyin lane whose only sound-alike characters are the words before
  * its literal marker (识最久的 heard as 是最久的 in 认识最久的, 坚果最好 as 见过最好): the text
  * says a word of its own and then an ordinary 最. Evasion disguises the marker or what follows it
- * (醉好, 全网最便谊), or types pinyin; those stay claims. `marker` is claimMarkerAt(phrase).
+ * (醉好, 全网最便谊), or types pinyin; those stay claims. `marker` is claimMarkerAt(phrase) (lexicon/scan-tables.ts).
  */
 export function soundOnlyLead(text: string, start: number, end: number, phrase: string, marker: number, fold: Uint16Array): boolean {
   work.steps += end - start;

@@ -7,9 +7,9 @@
 import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
 import { VIA_PINYIN, type CandidateList } from './candidate.js';
 import type { AllowSpans } from './resolve.js';
-import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, type ScanTables } from './scan-tables.js';
+import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, claimMarkerAt, type ScanTables } from '../lexicon/scan-tables.js';
 import { CLAUSE_BREAKS } from '../normalize/symbols.js';
-import { claimMarkerAt, soundOnlyLead, soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
+import { soundOnlyLead, soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
 
 export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 

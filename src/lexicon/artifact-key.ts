@@ -3,8 +3,8 @@
  *
  * - `build`: the artifact format version, pkguard's version, the versions of the packages compile
  *   reads (pinyin-pro, opencc-js) and the code of src/lexicon, src/match and src/normalize
- *   (the modules that decide what compile produces), and detect/scan-tables (its tables are carried
- *   too). A code change that alters a compiled layout
+ *   (the modules that decide what compile produces, scan-tables included), and src/flag.ts (the
+ *   category and severity codes the scan tables hold). A code change that alters a compiled layout
  *   thus invalidates old artifacts even if nobody bumps FORMAT_VERSION. Hashing ~25 small files
  *   costs a few ms per start.
  * - `lexicon`: the lexicon folder as named (compiled entries carry file paths) and every `*.tsv`
@@ -27,7 +27,7 @@ const sha256 = () => createHash('sha256');
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CODE_DIRS = ['lexicon', 'match', 'normalize'];
 /** Single modules elsewhere whose output the artifact carries. */
-const CODE_FILES = ['detect/scan-tables'];
+const CODE_FILES = ['flag'];
 const DEPENDENCIES = ['pinyin-pro', 'opencc-js'];
 
 let build: string | undefined;

@@ -4,7 +4,7 @@
  * the codec may meet are registered here: a compiled structure that grows a class registers it in
  * `CLASSES`, or the artifact is refused at write time (the compile result is still served).
  */
-import { adoptScanTables, scanTables, type ScanTablesData } from '../detect/scan-tables.js';
+import { adoptScanTables, scanTables, type ScanTablesData } from './scan-tables.js';
 import { Automaton } from '../match/automaton.js';
 import { PinyinTables } from '../normalize/pinyin.js';
 import type { FoldTables } from '../normalize/tables.js';
@@ -14,7 +14,7 @@ import type { CompiledLexicon } from './compile.js';
 export interface ArtifactPayload {
   fold: FoldTables;
   lexicon: CompiledLexicon;
-  /** The scanner's per-match tables (detect/scan-tables.ts), else built on the first scan. */
+  /** The scanner's per-match tables (scan-tables.ts), else built on the first scan. */
   scan?: ScanTablesData;
 }
 

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { CandidateList, type Candidate } from '../../src/detect/candidate.js';
 import { NEAR_GAP, NEAR_GAP_LATIN, NearParts, pairNear, type NearPart } from '../../src/detect/near.js';
-import type { ScanTables } from '../../src/detect/scan-tables.js';
+import type { ScanTables } from '../../src/lexicon/scan-tables.js';
 import type { CompiledLexicon } from '../../src/lexicon/compile.js';
 import { work } from '../../src/work-meter.js';
 import { naivePairs, type Accept } from './near-reference.js';

@@ -5,7 +5,7 @@
  */
 import { CandidateList, type Candidate } from '../../src/detect/candidate.js';
 import type { NearPart } from '../../src/detect/near.js';
-import type { ScanTables } from '../../src/detect/scan-tables.js';
+import type { ScanTables } from '../../src/lexicon/scan-tables.js';
 import type { CompiledLexicon } from '../../src/lexicon/compile.js';
 
 export type Accept = (entry: number, aStart: number, aEnd: number, bStart: number, bEnd: number) => boolean;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { expect, test, vi } from 'vitest';
 import type { CandidateList } from '../../src/detect/candidate.js';
 import type { NearParts } from '../../src/detect/near.js';
-import type { ScanTables } from '../../src/detect/scan-tables.js';
+import type { ScanTables } from '../../src/lexicon/scan-tables.js';
 import type { CompiledLexicon } from '../../src/lexicon/compile.js';
 import { createScanner } from '../../src/index.js';
 

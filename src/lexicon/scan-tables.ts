@@ -5,9 +5,8 @@
  * is a part of ten near terms: iterating those objects was a fifth of a claim-dense scan).
  * Built once per compiled lexicon, on its first scan.
  */
-import type { CompiledLexicon, PatternTarget } from '../lexicon/compile.js';
-import { categoryCode, severityCode } from './candidate.js';
-import { claimMarkerAt } from './sound-alike.js';
+import { categoryIndex, severityRank } from '../flag.js';
+import type { CompiledLexicon, PatternTarget } from './compile.js';
 
 /** `checks` bits: what a whole-term match of the entry must pass beyond matching (see whole-term.ts). */
 export const CHECK_ALLOW = 1;
@@ -60,6 +59,14 @@ export interface ScanTables {
   altText(a: number): string;
 }
 
+/** Characters that carry a superlative or ranking claim: evasion disguises these (蕞低, 弟一), not the words before them. */
+const CLAIM_MARKERS = '最第首顶唯冠';
+/** Index of the first claim marker after the phrase's first character, or -1. */
+export function claimMarkerAt(phrase: string): number {
+  for (let i = 1; i < phrase.length; i++) if (CLAIM_MARKERS.includes(phrase[i]!)) return i;
+  return -1;
+}
+
 const cache = new WeakMap<CompiledLexicon, ScanTables>();
 
 export function scanTables(lex: CompiledLexicon): ScanTables {
@@ -85,8 +92,8 @@ function build(lex: CompiledLexicon): ScanTables {
   const severity = new Uint8Array(entries.length);
   const checks = new Uint8Array(entries.length);
   entries.forEach((e, i) => {
-    category[i] = e.category === null ? 0 : categoryCode(e.category);
-    severity[i] = severityCode(e.severity);
+    category[i] = e.category === null ? 0 : categoryIndex(e.category);
+    severity[i] = severityRank(e.severity);
     checks[i] =
       (e.category === null ? CHECK_ALLOW : 0) |
       (e.boundaryStart ? CHECK_BOUNDARY_START : 0) |
