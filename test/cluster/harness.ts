@@ -3,7 +3,7 @@
  * as separate processes (test/server/harness.ts's `startServer` with a `cluster` section).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,25 @@ function spawnNats(args: string[]): Promise<ChildProcess> {
   });
 }
 
+/**
+ * SIGSTOPs a process and resolves once the kernel shows it stopped (`T` in /proc/PID/stat): the
+ * signal is asynchronous, and on a loaded VM a thread of the process can still run briefly after
+ * kill() returns (a publish sent right after was once answered).
+ */
+export async function stopProcess(proc: ChildProcess): Promise<void> {
+  proc.kill('SIGSTOP');
+  for (let t = 0; t < 200; t++) {
+    try {
+      const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T') return;
+    } catch {
+      return; // no /proc (not Linux): the signal is all there is
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${proc.pid} did not stop within 1 s of SIGSTOP`);
+}
+
 /** A nats-server -js; `extraArgs` for cluster routes etc. */
 export async function startNats(opts: { dir?: string; port?: number; extraArgs?: string[] } = {}): Promise<NatsProcess> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pkguard-nats-'));
@@ -85,7 +104,7 @@ export async function startNats(opts: { dir?: string; port?: number; extraArgs?:
       nats.proc = await spawnNats(args);
     },
     async pause(pausedMs: number) {
-      nats.proc.kill('SIGSTOP');
+      await stopProcess(nats.proc);
       await new Promise((r) => setTimeout(r, pausedMs));
       nats.proc.kill('SIGCONT');
     },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { PubAcks } from '../../src/cluster/pub-acks.js';
-import { hasNatsServer, startNats, type NatsProcess } from './harness.js';
+import { hasNatsServer, startNats, stopProcess, type NatsProcess } from './harness.js';
 
 let nats: NatsProcess;
 let nc: NatsConnection;
@@ -40,7 +40,7 @@ describe.skipIf(!hasNatsServer)('PubAcks', () => {
 
   test('no answer (nats-server paused): "timeout" after the bound; close fails what waits', async () => {
     const acks = new PubAcks(nc, 600);
-    nats.proc.kill('SIGSTOP');
+    await stopProcess(nats.proc);
     try {
       const t0 = Date.now();
       await expect(acks.publish('pa.t', 'late')).rejects.toThrow(/^timeout$/);
