@@ -20,9 +20,10 @@ import type { Flag } from '../flag.js';
 import { wireError } from '../protocol/codes.js';
 import { flagNumber, type SubscribeCommand } from '../protocol/feed.js';
 import type { EndEvent, PkEvent } from '../stream/contracts.js';
+import { flagsLiftEnd } from '../stream/ended.js';
 import { FeedClient, HeldFlags } from './feed-client.js';
 import { MessageText, OutgoingFlag } from './feed-frames.js';
-import { FeedStreams, StatePages, flagAfterEnd, type PageLimits, type Signal } from './feed-state.js';
+import { FeedStreams, StatePages, type PageLimits, type Signal } from './feed-state.js';
 import { shadowFrame, type ShadowOutcome } from '../shadow/shadow-lane.js';
 
 export { FeedClient } from './feed-client.js';
@@ -114,8 +115,10 @@ export class FeedHub {
     // A flag past the end of a stream the feed said ended: it is live again (the console does the same).
     const stream = flags[0]?.stream;
     const end = stream !== undefined ? this.#told.ended(stream) : undefined;
-    if (end && flags.some((f) => flagAfterEnd(f, end))) this.#resumed(stream!);
+    if (end && flagsLiftEnd(flags, end)) this.#resumed(stream!);
     if (this.#clients.size === 0) return;
+    // A page still to come may read ended from the core (an end from before a restart): lifted too.
+    if (stream !== undefined) for (const c of this.#clients) c.state?.liftEnd(stream, flags);
     const msg = new MessageText(text);
     for (const flag of flags) {
       let out: OutgoingFlag | undefined;

@@ -13,6 +13,9 @@
  */
 import type { DeclineEvent, LevelEvent, RecommendEvent, RestoreEvent, ShutdownEvent } from '../escalate/escalation.js';
 import type { EndEvent, PkEvent, StreamSummary } from '../stream/contracts.js';
+import { flagsLiftEnd } from '../stream/ended.js';
+
+export { flagAfterEnd } from '../stream/ended.js';
 
 export interface PageLimits {
   streams: number;
@@ -52,6 +55,12 @@ export class StatePages {
   apply(e: Signal | ResumedEvent): void {
     const s = this.#pending.get(e.stream);
     if (s) this.#pending.set(e.stream, applySignal(s, e));
+  }
+
+  /** Flags went out: a summary still to come that reads as ended is lifted if they are past its end. */
+  liftEnd(stream: string, flags: readonly { seq?: number; ts?: number }[]): void {
+    const s = this.#pending.get(stream);
+    if (s?.ended !== undefined && flagsLiftEnd(flags, s.ended)) this.#pending.set(stream, applySignal(s, { type: 'resumed', stream }));
   }
 
   /**
@@ -127,9 +136,14 @@ export class FeedStreams {
   readonly #told = new Map<string, Told>();
 
   apply(e: Signal | ResumedEvent): void {
-    const t = this.#told.get(e.stream) ?? { s: { stream: e.stream, level: 'normal', risk: 0, pk: false }, level: false, pk: false };
+    const t = this.#told.get(e.stream) ?? { s: { stream: e.stream, level: 'normal', risk: 0, pk: false }, level: false, pk: false, end: false };
     this.#told.delete(e.stream); // re-inserted: the map's order is the order of last change
-    this.#told.set(e.stream, { s: applySignal(t.s, e), level: t.level || e.type === 'level' || e.type === 'shutdown', pk: t.pk || e.type === 'pk' });
+    this.#told.set(e.stream, {
+      s: applySignal(t.s, e),
+      level: t.level || e.type === 'level' || e.type === 'shutdown',
+      pk: t.pk || e.type === 'pk',
+      end: t.end || e.type === 'end' || e.type === 'resumed' || (e.type === 'pk' && e.state === 'start'),
+    });
     if (this.#told.size > MAX_FOLDED) {
       for (const [stream, old] of this.#told) {
         if (old.s.level === 'shutdown') continue;
@@ -158,11 +172,12 @@ export class FeedStreams {
   }
 }
 
-/** A stream's folded summary, and whether the feed has said its level and its PK state at all. */
+/** A stream's folded summary, and whether the feed has said its level, its PK state and its end state at all. */
 interface Told {
   s: StreamSummary;
   level: boolean;
   pk: boolean;
+  end: boolean;
 }
 
 /**
@@ -184,16 +199,10 @@ function overlay(core: StreamSummary, t: Told): StreamSummary {
   }
   // Recommend and decline are always told; the core's own is kept only when the feed said nothing.
   if (t.s.recommended !== undefined) out.recommended = t.s.recommended;
-  // Only the feed knows a stream ended (the core released it).
-  if (t.s.ended !== undefined) out.ended = t.s.ended;
+  // What the feed said of the end is what its clients saw; the core's (kept since before a restart) otherwise.
+  if (t.end) {
+    if (t.s.ended !== undefined) out.ended = t.s.ended;
+    else delete out.ended;
+  }
   return out;
-}
-
-/**
- * Whether a flag was raised after the stream's `end` (a later seq, or a later event time: a stream
- * forgotten after its end may start its seqs again). The console applies the same test to the
- * flags it receives (src/console/stream-board.ts), live or replayed.
- */
-export function flagAfterEnd(flag: { seq?: number; ts?: number }, end: { seq: number; ts: number }): boolean {
-  return flag.seq === undefined || flag.seq > end.seq || (flag.ts !== undefined && flag.ts > end.ts);
 }

@@ -9,6 +9,7 @@ import type { ShadowOutcome } from '../shadow/shadow-lane.js';
 import type { WireError } from '../protocol/codes.js';
 import type { ConfirmCommand, DeclineCommand, DismissCommand, PromoteCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
+import type { EndMark } from './ended.js';
 
 /** An ingest connection as the core sees it: something signals for its streams go to. */
 export interface IngestPeer {
@@ -63,8 +64,8 @@ export interface StreamSummary {
   reason?: string;
   /** `recommend` mode: why pkguard recommends shutting it down, while the recommendation waits for a moderator. */
   recommended?: string;
-  /** The stream's `end` (its seq and event time), while it has not been heard from since (feed state only). */
-  ended?: { seq: number; ts: number };
+  /** The stream's `end` (its seq and event time), while it has not been heard from since (stream/ended.ts). */
+  ended?: EndMark;
 }
 
 /** Where signals go once they are durable: the feed hub and the ingest connections of a stream. */

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import { wireError, type WireError } from '../protocol/codes.js';
 import type { IngestMessage } from '../protocol/ingest.js';
 import type { Ack, CommandResult, EndEvent, IngestPeer, ModeratorCommand, Outbox, PkEvent } from './contracts.js';
+import { flagAfterEnd } from './ended.js';
 import { PartialTracker, scanPartial } from './partials.js';
 import { eventRecord, type MessageRecord, type StreamRecord } from './records.js';
 import { rememberDismissed, rememberFlagStream } from './replay.js';
@@ -137,6 +138,7 @@ export class MessageStep {
         out.pk = { type: 'pk', stream: msg.stream, state: msg.state, ts: msg.ts, ...(msg.opponent ? { opponent: msg.opponent } : {}) };
         events = escalation.onPk(msg.stream, msg.state, msg.ts);
         st.opponent = msg.state === 'start' ? msg.opponent : undefined;
+        if (msg.state === 'start') st.ended = undefined;
         break;
       case 'end':
         // A match held at the last chunk's end (detect/open-ends.ts) can no longer be completed:
@@ -150,6 +152,7 @@ export class MessageStep {
     out.events = events;
     if (msg.type === 'end') {
       out.end = { type: 'end', stream: msg.stream, seq: msg.seq, ts: msg.ts };
+      st.ended = { seq: msg.seq, ts: msg.ts };
       this.#d.streams.release(msg.stream, st, escalation, this.#d.scanner);
       this.#d.shadow?.endStream(msg.stream);
     }
@@ -191,6 +194,8 @@ export class MessageStep {
       out.shadow = shadow;
     }
     if (flags.length > 0) {
+      // Its flags carry its seq and event time: past the stream's end, they lift it (as the feed reads them).
+      if (st.ended !== undefined && flagAfterEnd(msg, st.ended)) st.ended = undefined;
       out.flags = flags;
       out.text = msg.text;
       if (prior !== '' && flags.some((f) => f.carried !== undefined)) rec.prev = out.prev = prior;

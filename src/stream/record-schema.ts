@@ -47,6 +47,8 @@ const schemas = {
     pk: z.array(z.object({ stream, opponent: z.string().optional() })).optional(),
     risks: z.record(z.string(), z.object({ risk: z.number().finite().min(0), ts, terms: z.record(z.string(), count).optional(), incidents: z.array(incident).optional() })).optional(),
     recommended: z.array(z.object({ stream, reason: z.string(), flagIds: z.array(flagId), ts })).optional(),
+    /** Streams that read as ended (stream/ended.ts) at the snapshot. */
+    ended: z.record(z.string(), z.object({ seq: count, ts })).optional(),
   }),
   msg: z.object({
     t: z.literal('msg'),

@@ -8,6 +8,7 @@ import type { Flag } from '../flag.js';
 import type { Speaker } from '../protocol/ingest.js';
 import type { DeclineEvent, EscalationEvent, LevelEvent, RecommendEvent, Recommendation, RestoreEvent, RetractEvent, RiskState, ShutdownEvent } from '../escalate/escalation.js';
 import type { Promotion } from '../shadow/shadow-lane.js';
+import type { EndMark } from './ended.js';
 
 /** First record of every segment after the first: the state older segments would rebuild, so they can be deleted. */
 export interface SnapshotRecord {
@@ -27,6 +28,8 @@ export interface SnapshotRecord {
   pk?: { stream: string; opponent?: string }[];
   /** Pending shutdown recommendations (`escalation.mode: "recommend"`; absent in older journals). */
   recommended?: Recommendation[];
+  /** Streams that read as ended (stream/ended.ts), by their `end` (absent when none, and in older journals). */
+  ended?: Record<string, EndMark>;
 }
 
 /** A transcript chunk or chat message was processed; `flags` are the flags it raised. */

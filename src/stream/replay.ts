@@ -9,6 +9,7 @@
  * Used at start and after a failed write: replay is the one way state is built from the log.
  */
 import type { Escalation, EscalationEvent, RecommendEvent, ShutdownEvent } from '../escalate/escalation.js';
+import { flagAfterEnd, type EndMark } from './ended.js';
 import type { StreamLog } from './log.js';
 import { PartialTracker } from './partials.js';
 import { SeqWindow } from './seq-window.js';
@@ -24,6 +25,8 @@ export interface RecoveredState {
   flagStreams: Map<string, string>;
   /** PK opponent of streams whose last PK event was a start (shown on the console's cards). */
   opponents: Map<string, string>;
+  /** Streams that read as ended (stream/ended.ts): their `end`, not lifted since. */
+  ended: Map<string, EndMark>;
   /** Flags dismissed (a second dismiss after a restart is a noop, not a second journal record). */
   dismissed: Set<string>;
   /** The last final transcript texts of each live stream, oldest first: replayed into its scanner to rebuild the carry. */
@@ -61,6 +64,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
     partials: new Map(),
     flagStreams: new Map(),
     opponents: new Map(),
+    ended: new Map(),
     dismissed: new Set(),
     carry: new Map(),
     unsignalled: [],
@@ -105,6 +109,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
             escalation.onPk(p.stream, 'start', 0);
             if (p.opponent !== undefined) state.opponents.set(p.stream, p.opponent);
           }
+          for (const [stream, end] of Object.entries(rec.ended ?? {})) state.ended.set(stream, end);
         }
         break;
       case 'ids':
@@ -117,6 +122,11 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
           state.lastFlag = Math.max(state.lastFlag, Number(f.id.slice(1)));
           state.nextFlag = Math.max(state.nextFlag, state.lastFlag + 1);
           rememberFlagStream(state.flagStreams, f.id, rec.stream);
+        }
+        // Its flags carry its seq and event time: past the stream's end, they lift it (as the feed reads them).
+        if (rec.flags.length > 0) {
+          const end = state.ended.get(rec.stream);
+          if (end !== undefined && flagAfterEnd(rec, end)) state.ended.delete(rec.stream);
         }
         // Shadow flags drew their ids from the same allocator: never hand those out again (and nothing else).
         for (const f of rec.shadow ?? []) state.nextFlag = Math.max(state.nextFlag, Number(f.id.slice(1)) + 1);
@@ -150,6 +160,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
         notePending(escalation.onPk(rec.stream, rec.state, rec.ts));
         if (rec.state === 'start' && rec.opponent) state.opponents.set(rec.stream, rec.opponent);
         else state.opponents.delete(rec.stream);
+        if (rec.state === 'start') state.ended.delete(rec.stream);
         break;
       case 'end':
         seqSeen(rec.stream, rec.seq);
@@ -157,6 +168,7 @@ export async function replayLog(log: StreamLog, escalation: Escalation, windowSi
         state.partials.delete(rec.stream);
         // The opponent stays, as it does live (message-step.ts): a shut-down stream keeps its PK through `end`.
         state.carry.delete(rec.stream);
+        state.ended.set(rec.stream, { seq: rec.seq, ts: rec.ts });
         break;
       case 'dismiss':
         if (rec.stream !== null) escalation.dismiss(rec.stream, rec.flagId, rec.ts);

@@ -6,6 +6,7 @@
 import type { Escalation } from '../escalate/escalation.js';
 import type { Scanner } from '../detect/scanner.js';
 import type { IngestPeer, StreamSummary } from './contracts.js';
+import type { EndMark } from './ended.js';
 import type { SnapshotState } from './log.js';
 import type { PartialTracker } from './partials.js';
 import type { RecoveredState } from './replay.js';
@@ -21,6 +22,8 @@ export interface StreamState {
   partials: PartialTracker | undefined;
   /** The PK opponent while a PK with a named opponent is on. */
   opponent?: string | undefined;
+  /** Its `end`, until it is heard from again (stream/ended.ts): the console shows it ended, after a restart too. */
+  ended?: EndMark | undefined;
 }
 
 /** Streams without a connection share one empty list (replaced, never mutated). */
@@ -40,7 +43,7 @@ export class StreamTable {
     const t = new StreamTable(windowSize);
     const now = Date.now();
     for (const [stream, seqs] of r.windows) {
-      t.#map.set(stream, { seqs, lastTs: r.lastTs.get(stream) ?? 0, lastActive: now, conns: previous?.get(stream)?.conns ?? NO_CONNS, partials: r.partials.get(stream), opponent: r.opponents.get(stream) });
+      t.#map.set(stream, { seqs, lastTs: r.lastTs.get(stream) ?? 0, lastActive: now, conns: previous?.get(stream)?.conns ?? NO_CONNS, partials: r.partials.get(stream), opponent: r.opponents.get(stream), ended: r.ended.get(stream) });
     }
     for (const [id, stream] of r.flagStreams) t.flagStreams.set(id, stream);
     for (const id of r.dismissed) t.dismissed.add(id);
@@ -59,7 +62,7 @@ export class StreamTable {
   open(stream: string): StreamState {
     let st = this.#map.get(stream);
     if (!st) {
-      st = { seqs: new SeqWindow(this.#windowSize), lastTs: 0, lastActive: Date.now(), conns: NO_CONNS, partials: undefined, opponent: undefined };
+      st = { seqs: new SeqWindow(this.#windowSize), lastTs: 0, lastActive: Date.now(), conns: NO_CONNS, partials: undefined, opponent: undefined, ended: undefined };
       this.#map.set(stream, st);
     }
     return st;
@@ -111,31 +114,34 @@ export class StreamTable {
     const seen = new Set<string>();
     for (const [stream, st] of this.#map) {
       seen.add(stream);
-      out.push(summaryOf(stream, escalation, st.opponent));
+      out.push(summaryOf(stream, escalation, st.opponent, st.ended));
     }
     // Shut-down streams stay known after their state was released: a console must still see them.
-    for (const { stream } of escalation.shutDownStreams()) if (!seen.has(stream)) out.push(summaryOf(stream, escalation, undefined));
+    for (const { stream } of escalation.shutDownStreams()) if (!seen.has(stream)) out.push(summaryOf(stream, escalation, undefined, undefined));
     return out;
   }
 
-  snapshot(escalation: Escalation): Pick<SnapshotState, 'seqs' | 'windows' | 'pk'> {
+  snapshot(escalation: Escalation): Pick<SnapshotState, 'seqs' | 'windows' | 'pk' | 'ended'> {
     const seqs: Record<string, number> = {};
     const windows: Record<string, number[]> = {};
     const pk: { stream: string; opponent?: string }[] = [];
+    let ended: Record<string, EndMark> | undefined;
     for (const [stream, st] of this.#map) {
       if (st.seqs.high >= 0) {
         seqs[stream] = st.seqs.high;
         windows[stream] = st.seqs.save();
       }
       if (escalation.pkActive(stream)) pk.push(st.opponent !== undefined ? { stream, opponent: st.opponent } : { stream });
+      if (st.ended !== undefined) (ended ??= {})[stream] = { seq: st.ended.seq, ts: st.ended.ts };
     }
-    return { seqs, windows, pk };
+    // Only when a stream reads as ended: snapshots stay as they were otherwise.
+    return ended ? { seqs, windows, pk, ended } : { seqs, windows, pk };
   }
 }
 
-function summaryOf(stream: string, escalation: Escalation, opponent: string | undefined): StreamSummary {
+function summaryOf(stream: string, escalation: Escalation, opponent: string | undefined, ended: EndMark | undefined): StreamSummary {
   const pk = escalation.pkActive(stream);
   const reason = escalation.shutdownReason(stream);
   const recommended = escalation.recommendation(stream);
-  return { stream, level: escalation.level(stream), risk: Math.round(escalation.risk(stream) * 100) / 100, pk, ...(pk && opponent ? { opponent } : {}), ...(reason ? { reason } : {}), ...(recommended ? { recommended } : {}) };
+  return { stream, level: escalation.level(stream), risk: Math.round(escalation.risk(stream) * 100) / 100, pk, ...(pk && opponent ? { opponent } : {}), ...(reason ? { reason } : {}), ...(recommended ? { recommended } : {}), ...(ended ? { ended: { seq: ended.seq, ts: ended.ts } } : {}) };
 }

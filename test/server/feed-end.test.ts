@@ -4,7 +4,7 @@
  * subscriber's `streams` pages carry `ended` (the end's seq and event time) until the stream is
  * flagged past it, with the level the feed last said (the core released the stream: normal, risk 0).
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Client, removeDir, sleep, startServer, TOKENS, type ServerProcess } from './harness.js';
 
 let server: ServerProcess;
@@ -88,4 +88,67 @@ test('a shut-down stream that ended stays shut down with its reason; its PK read
   const s = (await statePages()).get('e2')!;
   // The core released the stream (no PK); the feed said PK start and nothing since.
   expect(s).toMatchObject({ level: 'shutdown', reason: shutdown.reason, pk: true, opponent: 'e3', ended: { seq: 3, ts: T0 + 2 } });
+});
+
+describe.each([1, 2])('after a restart (SIGKILL), %i owner process(es)', (processes) => {
+  let s: ServerProcess | undefined;
+  afterAll(async () => {
+    await s?.stop();
+    if (s) removeDir(s.dir);
+  });
+
+  test('a new moderator still sees the stream ended, and a flag past the end lifts it', async () => {
+    s = await startServer({ config: { processes } });
+    const streams = ['r1', 'r2', 'r3'];
+    const feedOf = (srv: ServerProcess) => Client.open(srv.url('/feed', TOKENS.moderator[0]));
+    const pagesOf = async (srv: ServerProcess) => {
+      const c = await feedOf(srv);
+      try {
+        c.send({ type: 'subscribe' });
+        await c.next((m) => m.type === 'streams' && m.done === true);
+        const out = new Map<string, Record<string, unknown>>();
+        for (const page of c.of('streams')) for (const x of page.streams as Record<string, unknown>[]) out.set(x.stream as string, x);
+        return out;
+      } finally {
+        c.close();
+      }
+    };
+    let inc = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+    for (const st of streams) {
+      inc.send([
+        { type: 'transcript', stream: st, seq: 1, ts: T0, text: '这款全网最低价' },
+        { type: 'end', stream: st, seq: 2, ts: T0 + 1 },
+      ]);
+      await inc.ack(st, 2);
+    }
+    // r3 is heard from again before the restart: not ended.
+    inc.send({ type: 'transcript', stream: 'r3', seq: 3, ts: T0 + 2, text: '销量第一的产品' });
+    await inc.ack('r3', 3);
+    inc.close();
+    const dir = s.dir;
+    await s.stop('SIGKILL');
+    s = await startServer({ dir, config: { processes } });
+
+    const pages = await pagesOf(s);
+    expect(pages.get('r1')?.ended).toEqual({ seq: 2, ts: T0 + 1 });
+    expect(pages.get('r2')?.ended).toEqual({ seq: 2, ts: T0 + 1 });
+    expect(pages.get('r3')?.ended).toBeUndefined();
+
+    // r1: a flag past the end lifts it; r2: a clean chunk does not (only a flag, which the feed can see).
+    const watcher = await feedOf(s);
+    watcher.send({ type: 'subscribe' });
+    await watcher.next((m) => m.type === 'streams' && m.done === true);
+    inc = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
+    inc.send([
+      { type: 'transcript', stream: 'r1', seq: 3, ts: T0 + 5, text: '史上最强的效果' },
+      { type: 'transcript', stream: 'r2', seq: 3, ts: T0 + 5, text: '大家晚上好' },
+    ]);
+    await inc.ack('r2', 3);
+    await watcher.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === 'r1');
+    const after = await pagesOf(s);
+    expect(after.get('r1')?.ended).toBeUndefined();
+    expect(after.get('r2')?.ended).toEqual({ seq: 2, ts: T0 + 1 });
+    inc.close();
+    watcher.close();
+  });
 });

@@ -80,4 +80,32 @@ describe('FeedStreams', () => {
     expect(flagAfterEnd({ seq: 21, ts: 1000 }, end)).toBe(true);
     expect(flagAfterEnd({ seq: 1, ts: 1001 }, end)).toBe(true);
   });
+
+  test('an end the core kept from before a restart shows until the feed says otherwise', () => {
+    const f = new FeedStreams();
+    const kept = core({ stream: 'k', ended: { seq: 4, ts: 40 } });
+    // The feed said nothing of k since the restart: the core's end stands.
+    expect(f.over([kept])).toEqual([kept]);
+    // A level told since leaves it ended (as live: level events do not lift an end).
+    f.apply({ type: 'level', stream: 'k', level: 'watch', risk: 3, ts: 41 });
+    expect(f.over([kept])[0]).toMatchObject({ level: 'watch', ended: { seq: 4, ts: 40 } });
+    // Heard from again (a flag past the end, or a PK start): lifted, even while the core still says ended.
+    f.apply({ type: 'resumed', stream: 'k' });
+    expect(f.over([kept])[0]!.ended).toBeUndefined();
+    const g = new FeedStreams();
+    g.apply({ type: 'pk', stream: 'k', state: 'start', ts: 42 });
+    expect(g.over([kept])[0]!.ended).toBeUndefined();
+    // An end told since replaces the core's.
+    const h = new FeedStreams();
+    h.apply({ type: 'end', stream: 'k', seq: 9, ts: 90 });
+    expect(h.over([kept])[0]!.ended).toEqual({ seq: 9, ts: 90 });
+  });
+
+  test('a page still to come that reads ended is lifted by flags past its end, not by older ones', () => {
+    const pages = new StatePages([core({ stream: 'a', ended: { seq: 5, ts: 50 } }), core({ stream: 'b', ended: { seq: 5, ts: 50 } })], {});
+    pages.liftEnd('a', [{ seq: 6, ts: 60 }]);
+    pages.liftEnd('b', [{ seq: 4, ts: 40 }]);
+    const out = JSON.parse(pages.next({ streams: 10, bytes: 1e6 })!).streams as StreamSummary[];
+    expect(out.map((s) => [s.stream, s.ended])).toEqual([['a', undefined], ['b', { seq: 5, ts: 50 }]]);
+  });
 });
