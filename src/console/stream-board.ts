@@ -7,6 +7,7 @@
  */
 import { ALL_CARDS, LEVELS, orderCards, matchesCard, type BoardFilter, type Ranked } from './board-order.js';
 import { clockTime, data, el, hide, svg, text } from './dom.js';
+import { flagAfterEnd, type EndMark } from '../stream/ended.js';
 import { CATEGORIES, type Category, type Level, type StreamSummary, type Thresholds } from './wire.js';
 
 const SPARK_WINDOW_MS = 5 * 60_000;
@@ -48,7 +49,7 @@ interface Card extends Ranked {
   recommended: string | undefined;
   ended: boolean;
   /** The `end` (seq and event time) while ended. */
-  endedAt: { seq: number; ts: number } | undefined;
+  endedAt: EndMark | undefined;
   recent: number;
   categories: number[];
   history: LevelChange[];
@@ -259,8 +260,8 @@ export class StreamBoard {
   flag(stream: string | undefined, ts: number | undefined, category?: Category, seq?: number): void {
     if (stream === undefined) return;
     const c = this.#card(stream);
-    // Heard from again, if the flag is past the end (a replayed older flag is not): as the server's feedState.flagAfterEnd.
-    if (c.endedAt && (seq === undefined || seq > c.endedAt.seq || (ts !== undefined && ts > c.endedAt.ts))) {
+    // Heard from again, if the flag is past the end (a replayed older flag is not): the server's rule.
+    if (c.endedAt && flagAfterEnd({ seq, ts }, c.endedAt)) {
       c.ended = false;
       c.endedAt = undefined;
     }

@@ -3,34 +3,15 @@
  * `text`/`prev` on flags, `streams` on subscribe, `pk` events). Everything here came from a stream
  * and is untrusted: it is only ever put into the page with `textContent`.
  */
-export const CATEGORIES = ['extreme', 'exclusive', 'medical', 'contact'] as const;
-export type Category = (typeof CATEGORIES)[number];
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { CATEGORIES, SEVERITIES, severityRank, type Category, type Flag, type Severity } from '../flag.js';
+import type { EndMark } from '../stream/ended.js';
+
+// The flag and its codes have one home, src/flag.ts, compiled into the page as well (src/console/tsconfig.json).
+export { CATEGORIES, SEVERITIES, severityRank, type Category, type Severity };
 export type Level = 'normal' | 'watch' | 'alert' | 'shutdown';
 
-export interface WireFlag {
-  id: string;
-  stream?: string;
-  seq?: number;
-  category: Category;
-  term: string;
-  matched: string;
-  start: number;
-  end: number;
-  severity: Severity;
-  kind?: 'transcript' | 'chat';
-  ts?: number;
-  evasion: boolean;
-  via: 'text' | 'pinyin' | 'detector';
-  carried?: string;
-  /** Chat: the viewer who wrote it. */
-  user?: string;
-  /** Transcript: who said it (`host`, `guest` on a co-stream, the PK `opponent`). */
-  speaker?: 'host' | 'guest' | 'opponent';
-  /** Raised on a partial ASR hypothesis: a `retract` follows if the final drops it. */
-  partial?: true;
-}
+/** A flag as the feed sends it: the Flag itself. */
+export type WireFlag = Flag;
 
 export interface StreamSummary {
   stream: string;
@@ -42,7 +23,7 @@ export interface StreamSummary {
   /** `recommend` mode: a shutdown recommendation waiting for a moderator. */
   recommended?: string;
   /** The stream's `end` (seq and event time), while it has not been heard from since. */
-  ended?: { seq: number; ts: number };
+  ended?: EndMark;
 }
 
 export interface Thresholds {
@@ -76,7 +57,6 @@ export type ServerMessage =
 export type Command = 'dismiss' | 'shutdown' | 'restore' | 'confirm' | 'decline';
 
 export const flagNumber = (id: string): number => Number(id.slice(1));
-export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 /**
  * Parses one frame (a message or an array of them). Anything that is not an object with a string

@@ -1,7 +1,8 @@
 /**
  * The moderator console's files: the page and its stylesheet from `src/console/`, the browser
- * modules compiled from `src/console/*.ts` into `dist/console/` (`npm run build`). Only the page,
- * the stylesheet and files found in the compiled folder are served, by exact name; the CSP keeps
+ * modules compiled from `src/console/*.ts` (with the pure modules of src/ they import) into
+ * `dist/web/` (`npm run build`), served as `/assets/<path in dist/web>`. Only the page, the
+ * stylesheet and files found in the compiled folder are served, by exact path; the CSP keeps
  * the page to its own origin with no inline script, and the page renders stream text with
  * `textContent` only.
  */
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 // This file runs as dist/src/server/static.js.
 const PAGE_DIR = fileURLToPath(new URL('../../../src/console/', import.meta.url));
-const MODULE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
+const MODULE_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,14 +38,22 @@ function routeTable(): Map<string, string> {
     ['/index.html', PAGE_DIR + 'index.html'],
     ['/assets/console.css', PAGE_DIR + 'console.css'],
   ]);
-  let compiled: string[] = [];
   try {
-    compiled = readdirSync(MODULE_DIR).filter((n) => /^[a-z0-9-]+\.js(\.map)?$/.test(n));
+    for (const rel of compiledFiles('')) routes.set(`/assets/${rel}`, MODULE_DIR + rel);
   } catch {
     // Not built: the page loads without its script and says nothing; `npm run build` fixes it.
   }
-  for (const name of compiled) routes.set(`/assets/${name}`, MODULE_DIR + name);
   return routes;
+}
+
+/** The compiled modules and maps under `dist/web/<sub>`, as paths relative to it (lower-case names only). */
+function compiledFiles(sub: string): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(MODULE_DIR + sub, { withFileTypes: true })) {
+    if (d.isDirectory() && /^[a-z0-9-]+$/.test(d.name)) out.push(...compiledFiles(`${sub}${d.name}/`));
+    else if (d.isFile() && /^[a-z0-9-]+\.js(\.map)?$/.test(d.name)) out.push(sub + d.name);
+  }
+  return out;
 }
 
 const cache = new Map<string, Buffer>();

@@ -196,5 +196,13 @@ describe('HTTP', () => {
     const page = await fetch(`${base}/`);
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+    // The page's modules, and the pure server modules they import (one home for the flag's codes and the end rule).
+    for (const path of ['/assets/console/main.js', '/assets/flag.js', '/assets/stream/ended.js']) {
+      const r = await fetch(`${base}${path}`);
+      expect(r.status, path).toBe(200);
+      expect(r.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    }
+    expect(await (await fetch(`${base}/assets/console/wire.js`)).text()).toContain(`from '../flag.js'`);
+    for (const path of ['/assets/main.js', '/assets/console/tsconfig.json', '/assets/console/wire.ts']) expect((await fetch(`${base}${path}`)).status, path).toBe(404);
   });
 });
