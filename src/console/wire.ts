@@ -4,26 +4,18 @@
  * and is untrusted: it is only ever put into the page with `textContent`.
  */
 import { CATEGORIES, SEVERITIES, severityRank, type Category, type Flag, type Severity } from '../flag.js';
-import type { EndMark } from '../stream/ended.js';
+import type { StreamSummary as ServerStreamSummary } from '../stream/summary.js';
 
-// The flag and its codes have one home, src/flag.ts, compiled into the page as well (src/console/tsconfig.json).
+// The flag, its codes and the stream summary have one home on the server side, compiled into the page as well (src/console/tsconfig.json).
 export { CATEGORIES, SEVERITIES, severityRank, type Category, type Severity };
 export type Level = 'normal' | 'watch' | 'alert' | 'shutdown';
 
 /** A flag as the feed sends it: the Flag itself. */
 export type WireFlag = Flag;
 
-export interface StreamSummary {
-  stream: string;
+/** The server's summary (src/stream/summary.ts), its level one of the four the console draws. */
+export interface StreamSummary extends Omit<ServerStreamSummary, 'level'> {
   level: Level;
-  risk: number;
-  pk: boolean;
-  opponent?: string;
-  reason?: string;
-  /** `recommend` mode: a shutdown recommendation waiting for a moderator. */
-  recommended?: string;
-  /** The stream's `end` (seq and event time), while it has not been heard from since. */
-  ended?: EndMark;
 }
 
 export interface Thresholds {

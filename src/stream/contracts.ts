@@ -9,7 +9,7 @@ import type { ShadowOutcome } from '../shadow/shadow-lane.js';
 import type { WireError } from '../protocol/codes.js';
 import type { ConfirmCommand, DeclineCommand, DismissCommand, PromoteCommand, RestoreCommand, ShutdownCommand } from '../protocol/feed.js';
 import type { IngestMessage } from '../protocol/ingest.js';
-import type { EndMark } from './ended.js';
+import type { StreamSummary } from './summary.js';
 
 /** An ingest connection as the core sees it: something signals for its streams go to. */
 export interface IngestPeer {
@@ -53,20 +53,7 @@ export interface EndEvent {
   ts: number;
 }
 
-/** A stream as the console's cards show it. */
-export interface StreamSummary {
-  stream: string;
-  level: string;
-  risk: number;
-  pk: boolean;
-  opponent?: string;
-  /** Why it is shut down, while it is. */
-  reason?: string;
-  /** `recommend` mode: why pkguard recommends shutting it down, while the recommendation waits for a moderator. */
-  recommended?: string;
-  /** The stream's `end` (its seq and event time), while it has not been heard from since (stream/ended.ts). */
-  ended?: EndMark;
-}
+export type { StreamSummary };
 
 /** Where signals go once they are durable: the feed hub and the ingest connections of a stream. */
 export interface Outbox {

@@ -8,23 +8,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { prng } from '../../bench/corpus.js';
 import type { EndMark } from '../../src/stream/ended.js';
 import { isAck, journalDirs, openCore, type Core, type CoreOptions, type Msg } from './embedded.js';
 import { T0 } from './fault-model.js';
 
 const newDir = journalDirs();
 const STREAMS = ['s0', 's1', 's2', 's3'];
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The rule, as plainly as it can be said: ended from an end until a flag past it or a PK start. */
 class Model {
