@@ -6,41 +6,9 @@
  */
 import { clockTime, el } from './dom.js';
 import type { LevelChange } from './stream-board.js';
+import type { Chunk, FlaggedChunk, StreamContext, StreamEventEntry } from '../protocol/stream-api.js';
+import type { EndMark } from '../stream/ended.js';
 import type { Level, WireFlag } from './wire.js';
-
-export interface Chunk {
-  seq: number;
-  ts: number;
-  kind: 'transcript' | 'chat';
-  final: boolean;
-  speaker?: string;
-  text: string;
-}
-
-export interface FlaggedChunk extends Chunk {
-  flags: WireFlag[];
-  prev?: string;
-  before: Chunk[];
-  after: Chunk[];
-}
-
-export interface StreamEventEntry {
-  type: 'level' | 'shutdown' | 'restore' | 'recommend' | 'decline' | 'pk' | 'end';
-  ts: number;
-  level?: string;
-  risk?: number;
-  reason?: string;
-  state?: string;
-  opponent?: string;
-}
-
-/** `/api/stream`'s answer. */
-export interface StreamContext {
-  stream: string;
-  flagged: FlaggedChunk[];
-  events: StreamEventEntry[];
-  truncated: boolean;
-}
 
 /** What the console itself knows of the stream (the board's card). */
 export interface StreamInfo {
@@ -51,7 +19,7 @@ export interface StreamInfo {
   reason: string | undefined;
   recommended: string | undefined;
   ended: boolean;
-  endedAt: { seq: number; ts: number } | undefined;
+  endedAt: EndMark | undefined;
   history: readonly LevelChange[];
 }
 

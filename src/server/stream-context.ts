@@ -9,49 +9,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readLines } from '../journal/lines.js';
 import { parseLine } from '../journal/segment-reader.js';
-import type { Flag } from '../flag.js';
+import type { Chunk, FlaggedChunk, StreamContext, StreamEventEntry } from '../protocol/stream-api.js';
 import type { MessageRecord } from '../stream/records.js';
 
 const SEGMENT = /^segment-(\d{12})\.ndjson$/;
 const MAX_EVENTS = 200;
-
-/** A chunk of what was said (a final transcript chunk, or a chat line that was flagged). */
-export interface Chunk {
-  seq: number;
-  ts: number;
-  kind: 'transcript' | 'chat';
-  final: boolean;
-  speaker?: string;
-  text: string;
-}
-
-export interface FlaggedChunk extends Chunk {
-  flags: Flag[];
-  /** The end of the text before, when a flag was carried across the seam. */
-  prev?: string;
-  before: Chunk[];
-  after: Chunk[];
-}
-
-export interface StreamEventEntry {
-  type: 'level' | 'shutdown' | 'restore' | 'recommend' | 'decline' | 'pk' | 'end';
-  ts: number;
-  level?: string;
-  risk?: number;
-  reason?: string;
-  state?: string;
-  opponent?: string;
-}
-
-export interface StreamContext {
-  stream: string;
-  /** Newest last. */
-  flagged: FlaggedChunk[];
-  /** Level history and PK sessions in journal order, newest last (the last MAX_EVENTS). */
-  events: StreamEventEntry[];
-  /** Older flagged messages were left out (only the last `limit` are sent). */
-  truncated: boolean;
-}
 
 export async function readStreamContext(dir: string, stream: string, opts: { limit: number; around: number }): Promise<StreamContext> {
   let names: string[];
