@@ -22,7 +22,7 @@ import { detectNumbers } from './contact-numbers.js';
 import { detectSpokenLinks } from './contact-spoken.js';
 import { detectPlusCues } from './contact-plus.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
-import { NearParts, pairNear, reachable, type NearPart } from './near.js';
+import { NEAR_GAP, NEAR_GAP_CLAUSES, NEAR_GAP_LATIN, NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
 import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from '../lexicon/scan-tables.js';
@@ -55,6 +55,8 @@ export class Scanner {
   #kept = new Int32Array(256);
   /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
   #nearSeen = new Int32Array(0);
+  /** lastAEnd[entry], valid when nearSeen[entry] === nearStamp: the lane end of the entry's A part added last. */
+  #lastAEnd = new Int32Array(0);
   #nearStamp = 0;
   /** bLive[pattern], valid when bStamp[pattern] === nearStamp: the pattern's B parts (bits as in ScanTables.bK) whose entry has an A part seen. */
   #bLive = new Int32Array(0);
@@ -174,7 +176,10 @@ export class Scanner {
     const stamp = ++this.#nearStamp;
     const carried = ctx?.near?.length ?? 0;
     if (lex.hasNear) {
-      if (nearSeen.length < lex.entries.length) nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
+      if (nearSeen.length < lex.entries.length) {
+        nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
+        this.#lastAEnd = new Int32Array(lex.entries.length);
+      }
       if (bStamp.length < tables.bFrom.length) {
         bLive = this.#bLive = new Int32Array(tables.bFrom.length);
         bStamp = this.#bStamp = new Int32Array(tables.bFrom.length);
@@ -183,6 +188,7 @@ export class Scanner {
       for (let k = 0; k < carried; k++) {
         const e = ctx!.near![k]!.entry;
         near.addPart(ctx!.near![k]!);
+        this.#lastAEnd[e] = ctx!.near![k]!.laneEnd;
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
       }
     }
@@ -209,6 +215,7 @@ export class Scanner {
     walk.base = base;
     walk.fold = fold;
     walk.nearSeen = nearSeen;
+    walk.lastAEnd = this.#lastAEnd;
     walk.stamp = stamp;
     walk.bStamp = bStamp;
     walk.bLive = bLive;
@@ -406,6 +413,7 @@ class LaneWalk {
   base = 0;
   fold: Uint16Array = foldTables().fold;
   nearSeen = new Int32Array(0);
+  lastAEnd = new Int32Array(0);
   stamp = 0;
   bStamp = new Int32Array(0);
   bLive = new Int32Array(0);
@@ -449,7 +457,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
   // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
   const checked = inText ? ~SOUND_CHECKS : -1;
-  const { aheadStamp, bAhead, patternSeen, idle } = w;
+  const { aheadStamp, bAhead, patternSeen, idle, lastAEnd } = w;
   let cursor = 0;
   for (let m = from; m < to; m++) {
     const pattern = matchPatterns[m]!;
@@ -491,6 +499,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
         }
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
         near.add(e, 0, ls, le, start, end, targetAlt[k]!);
+        lastAEnd[e] = le;
       } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
         // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
         if ((checks[e]! & checked) === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
@@ -507,19 +516,28 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
         const bit = 31 - Math.clz32(low);
         if (bit < 31) {
           const k = bK[b0 + bit]!;
-          near.add(targetEntry[k]!, 1, ls, le, start, end, targetAlt[k]!);
+          const e = targetEntry[k]!;
+          if (ls - lastAEnd[e]! <= MAX_NEAR_GAP) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
           continue;
         }
         // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
         for (let j = b0 + 31, jt = bFrom[pattern + 1]!; j < jt; j++) {
           const k = bK[j]!;
           const e = targetEntry[k]!;
-          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          if (nearSeen[e] === stamp && ls - lastAEnd[e]! <= MAX_NEAR_GAP) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
         }
       }
     }
   }
 }
+
+/**
+ * The widest gap pairNear accepts between an A part's lane end and a B part's lane start. A B part
+ * further than this from its entry's A part added last cannot pair (pairNear tries that A first, and
+ * any earlier one is further still), so it is not added: a claim-dense 64K text has A parts of
+ * dozens of near terms, each seen somewhere, and B parts on most claims.
+ */
+const MAX_NEAR_GAP = Math.max(NEAR_GAP, NEAR_GAP_LATIN, NEAR_GAP_CLAUSES);
 
 /** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk (the caller reads `bAhead` once `aheadStamp` says so). */
 function findBAhead(t: ScanTables, e: number, stamp: number, aheadStamp: Int32Array, bAhead: Uint8Array, patternSeen: Int32Array): boolean {
