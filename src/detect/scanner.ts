@@ -105,8 +105,10 @@ export class Scanner {
   liveCarries = false;
 
   /**
-   * @internal A single message drops A parts whose entry has no B part in it (see #scanChunk);
-   * false keeps them all, for the test that checks dropping them never changes a flag.
+   * @internal Near parts that can pair with nothing are dropped: in a single message the A parts
+   * whose entry has no B part in it (see #scanChunk), in any chunk the B parts too far from their
+   * entry's A parts (MAX_NEAR_GAP). false keeps them all, for the test that checks dropping them
+   * never changes a flag.
    */
   dropUnpairedNear = true;
 
@@ -220,6 +222,7 @@ export class Scanner {
     walk.bStamp = bStamp;
     walk.bLive = bLive;
     walk.aheadOnly = aheadOnly;
+    walk.bReach = this.dropUnpairedNear ? MAX_NEAR_GAP : 0x7fffffff;
     walk.patternSeen = this.#patternSeen;
     walk.idle = this.#idle;
     walk.bAhead = this.#bAhead;
@@ -419,6 +422,8 @@ class LaneWalk {
   bLive = new Int32Array(0);
   /** Keep only A parts whose entry has a B part in the chunk (see bAhead): a single message. */
   aheadOnly = false;
+  /** A B part is added only when it starts at most this many lane units after its entry's A part added last (MAX_NEAR_GAP). */
+  bReach = 0x7fffffff;
   patternSeen = new Int32Array(0);
   idle = new Int32Array(0);
   bAhead = new Uint8Array(0);
@@ -457,7 +462,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
   // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
   const checked = inText ? ~SOUND_CHECKS : -1;
-  const { aheadStamp, bAhead, patternSeen, idle, lastAEnd } = w;
+  const { aheadStamp, bAhead, patternSeen, idle, lastAEnd, bReach } = w;
   let cursor = 0;
   for (let m = from; m < to; m++) {
     const pattern = matchPatterns[m]!;
@@ -517,14 +522,14 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
         if (bit < 31) {
           const k = bK[b0 + bit]!;
           const e = targetEntry[k]!;
-          if (ls - lastAEnd[e]! <= MAX_NEAR_GAP) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          if (ls - lastAEnd[e]! <= bReach) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
           continue;
         }
         // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
         for (let j = b0 + 31, jt = bFrom[pattern + 1]!; j < jt; j++) {
           const k = bK[j]!;
           const e = targetEntry[k]!;
-          if (nearSeen[e] === stamp && ls - lastAEnd[e]! <= MAX_NEAR_GAP) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          if (nearSeen[e] === stamp && ls - lastAEnd[e]! <= bReach) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
         }
       }
     }
