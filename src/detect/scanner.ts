@@ -22,7 +22,7 @@ import { detectNumbers } from './contact-numbers.js';
 import { detectSpokenLinks } from './contact-spoken.js';
 import { detectPlusCues } from './contact-plus.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
-import { NearParts, pairNear, reachable, type NearPart } from './near.js';
+import { NEAR_GAP, NEAR_GAP_CLAUSES, NEAR_GAP_LATIN, NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
 import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from '../lexicon/scan-tables.js';
@@ -55,12 +55,16 @@ export class Scanner {
   #kept = new Int32Array(256);
   /** nearSeen[entry] === nearStamp: an A part of that near entry was seen in this chunk or carried into it. */
   #nearSeen = new Int32Array(0);
+  /** lastAEnd[entry], valid when nearSeen[entry] === nearStamp: the lane end of the entry's A part added last. */
+  #lastAEnd = new Int32Array(0);
   #nearStamp = 0;
   /** bLive[pattern], valid when bStamp[pattern] === nearStamp: the pattern's B parts (bits as in ScanTables.bK) whose entry has an A part seen. */
   #bLive = new Int32Array(0);
   #bStamp = new Int32Array(0);
   /** patternSeen[pattern] === nearStamp: the pattern matched somewhere in this chunk (either lane). */
   #patternSeen = new Int32Array(0);
+  /** idle[pattern] === nearStamp: the pattern's first targets are all A parts dropped in this single message (see laneCandidates). */
+  #idle = new Int32Array(0);
   /** bAhead[entry], valid when aheadStamp[entry] === nearStamp: 1 when one of the entry's B parts matched in this chunk. */
   #bAhead = new Uint8Array(0);
   #aheadStamp = new Int32Array(0);
@@ -101,8 +105,10 @@ export class Scanner {
   liveCarries = false;
 
   /**
-   * @internal A single message drops A parts whose entry has no B part in it (see #scanChunk);
-   * false keeps them all, for the test that checks dropping them never changes a flag.
+   * @internal Near parts that can pair with nothing are dropped: in a single message the A parts
+   * whose entry has no B part in it (see #scanChunk), in any chunk the B parts too far from their
+   * entry's A parts (MAX_NEAR_GAP). false keeps them all, for the test that checks dropping them
+   * never changes a flag.
    */
   dropUnpairedNear = true;
 
@@ -166,12 +172,16 @@ export class Scanner {
       nearSeen.fill((this.#nearStamp = 0));
       bStamp.fill(0);
       this.#patternSeen.fill(0);
+      this.#idle.fill(0);
       this.#aheadStamp.fill(0);
     }
     const stamp = ++this.#nearStamp;
     const carried = ctx?.near?.length ?? 0;
     if (lex.hasNear) {
-      if (nearSeen.length < lex.entries.length) nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
+      if (nearSeen.length < lex.entries.length) {
+        nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
+        this.#lastAEnd = new Int32Array(lex.entries.length);
+      }
       if (bStamp.length < tables.bFrom.length) {
         bLive = this.#bLive = new Int32Array(tables.bFrom.length);
         bStamp = this.#bStamp = new Int32Array(tables.bFrom.length);
@@ -180,6 +190,7 @@ export class Scanner {
       for (let k = 0; k < carried; k++) {
         const e = ctx!.near![k]!.entry;
         near.addPart(ctx!.near![k]!);
+        this.#lastAEnd[e] = ctx!.near![k]!.laneEnd;
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
       }
     }
@@ -188,7 +199,10 @@ export class Scanner {
     // of one, and only one of the three has a B part there). A stream keeps them for the next chunk.
     const aheadOnly = ctx === undefined && lex.hasNear && this.dropUnpairedNear;
     if (aheadOnly) {
-      if (this.#patternSeen.length < tables.firstFrom.length) this.#patternSeen = new Int32Array(tables.firstFrom.length);
+      if (this.#patternSeen.length < tables.firstFrom.length) {
+        this.#patternSeen = new Int32Array(tables.firstFrom.length);
+        this.#idle = new Int32Array(tables.firstFrom.length);
+      }
       if (this.#aheadStamp.length < lex.entries.length) {
         this.#aheadStamp = new Int32Array(lex.entries.length);
         this.#bAhead = new Uint8Array(lex.entries.length);
@@ -203,11 +217,14 @@ export class Scanner {
     walk.base = base;
     walk.fold = fold;
     walk.nearSeen = nearSeen;
+    walk.lastAEnd = this.#lastAEnd;
     walk.stamp = stamp;
     walk.bStamp = bStamp;
     walk.bLive = bLive;
     walk.aheadOnly = aheadOnly;
+    walk.bReach = this.dropUnpairedNear ? MAX_NEAR_GAP : 0x7fffffff;
     walk.patternSeen = this.#patternSeen;
+    walk.idle = this.#idle;
     walk.bAhead = this.#bAhead;
     walk.aheadStamp = this.#aheadStamp;
     // Text-lane candidates come first, in order of end (as their matches came); the pinyin lane's
@@ -399,12 +416,16 @@ class LaneWalk {
   base = 0;
   fold: Uint16Array = foldTables().fold;
   nearSeen = new Int32Array(0);
+  lastAEnd = new Int32Array(0);
   stamp = 0;
   bStamp = new Int32Array(0);
   bLive = new Int32Array(0);
   /** Keep only A parts whose entry has a B part in the chunk (see bAhead): a single message. */
   aheadOnly = false;
+  /** A B part is added only when it starts at most this many lane units after its entry's A part added last (MAX_NEAR_GAP). */
+  bReach = 0x7fffffff;
   patternSeen = new Int32Array(0);
+  idle = new Int32Array(0);
   bAhead = new Uint8Array(0);
   aheadStamp = new Int32Array(0);
 
@@ -441,16 +462,16 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
   // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
   const checked = inText ? ~SOUND_CHECKS : -1;
-  const { aheadStamp, bAhead, patternSeen } = w;
+  const { aheadStamp, bAhead, patternSeen, idle, lastAEnd, bReach } = w;
   let cursor = 0;
   for (let m = from; m < to; m++) {
     const pattern = matchPatterns[m]!;
     const sole = soleEntry[pattern]!;
     const j0 = firstFrom[pattern]!;
     const jt = firstFrom[pattern + 1]!;
-    // Only B parts, none of whose entries has an A part seen (最 of 全行业…最 without 全行业): nothing
-    // to add, and the match's offsets are not worth reading.
-    if (sole < 0 && j0 === jt && !(bStamp.length > pattern && bStamp[pattern] === stamp)) continue;
+    // Only B parts, none of whose entries has an A part seen (最 of 全行业…最 without 全行业), or
+    // only A parts dropped in this message (idle): nothing to add, and the match's offsets are not worth reading.
+    if (sole < 0 && (j0 === jt || (aheadOnly && idle[pattern] === stamp)) && !(bStamp.length > pattern && bStamp[pattern] === stamp)) continue;
     const ls = matchStarts[m]!;
     const le = matchEnds[m]!;
     const start = ls >= laneBase ? base + laneStarts[ls - laneBase]! : origins!.originOf(ls);
@@ -468,20 +489,29 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
     }
     // Whole terms and A parts, then the B parts: an A part here ends inside any B part here, so
     // pairing never joins them, whichever is listed first (pairNear walks back past it).
+    // Whether an A part is dropped depends on its entry and the message alone, so a pattern whose
+    // first targets are all dropped is marked idle and its later matches skip this loop: 全网 and 最
+    // are A parts of dozens of near terms, ~37,000 targets read per claim-dense 64K text.
+    let dropped = 0;
     for (let j = j0; j < jt; j++) {
       const k = firstK[j]!;
       const e = targetEntry[k]!;
       const kind = targetKind[k]!;
       if (kind === TARGET_NEAR_A) {
-        if (aheadOnly && (aheadStamp[e] === stamp ? bAhead[e] === 0 : !findBAhead(tables, e, stamp, aheadStamp, bAhead, patternSeen))) continue;
+        if (aheadOnly && (aheadStamp[e] === stamp ? bAhead[e] === 0 : !findBAhead(tables, e, stamp, aheadStamp, bAhead, patternSeen))) {
+          dropped++;
+          continue;
+        }
         if (nearSeen[e] !== stamp) liven(tables, e, (nearSeen[e] = stamp), bStamp, bLive);
         near.add(e, 0, ls, le, start, end, targetAlt[k]!);
+        lastAEnd[e] = le;
       } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
         // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
         if ((checks[e]! & checked) === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
         else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
       }
     }
+    if (dropped === jt - j0 && dropped > 0) idle[pattern] = stamp;
     // B parts whose entry's A part came before (nearSeen): the live mask names them, in the pattern's order.
     if (bStamp.length > pattern && bStamp[pattern] === stamp) {
       const b0 = bFrom[pattern]!;
@@ -491,19 +521,28 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
         const bit = 31 - Math.clz32(low);
         if (bit < 31) {
           const k = bK[b0 + bit]!;
-          near.add(targetEntry[k]!, 1, ls, le, start, end, targetAlt[k]!);
+          const e = targetEntry[k]!;
+          if (ls - lastAEnd[e]! <= bReach) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
           continue;
         }
         // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
         for (let j = b0 + 31, jt = bFrom[pattern + 1]!; j < jt; j++) {
           const k = bK[j]!;
           const e = targetEntry[k]!;
-          if (nearSeen[e] === stamp) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          if (nearSeen[e] === stamp && ls - lastAEnd[e]! <= bReach) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
         }
       }
     }
   }
 }
+
+/**
+ * The widest gap pairNear accepts between an A part's lane end and a B part's lane start. A B part
+ * further than this from its entry's A part added last cannot pair (pairNear tries that A first, and
+ * any earlier one is further still), so it is not added: a claim-dense 64K text has A parts of
+ * dozens of near terms, each seen somewhere, and B parts on most claims.
+ */
+const MAX_NEAR_GAP = Math.max(NEAR_GAP, NEAR_GAP_LATIN, NEAR_GAP_CLAUSES);
 
 /** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk (the caller reads `bAhead` once `aheadStamp` says so). */
 function findBAhead(t: ScanTables, e: number, stamp: number, aheadStamp: Int32Array, bAhead: Uint8Array, patternSeen: Int32Array): boolean {
