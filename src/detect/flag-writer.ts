@@ -28,6 +28,11 @@ export interface FlagMeta {
   kind?: Flag['kind'];
 }
 
+/** What the last `writeFlags` left out: the candidates past a full cap, never judged. */
+export interface CapCount {
+  unjudged: number;
+}
+
 /** chosen[k]: kept candidate k becomes a flag. */
 let chosen = new Uint8Array(256);
 /** What the context reads learnt of this chunk, and of the stream's tail and the chunk joined (context.ts). */
@@ -36,7 +41,8 @@ const joinedMemo = new ContextMemo();
 
 /**
  * Writes the flags for the first `n` candidates of `c` listed in `kept` (in order). `text` is the
- * chunk, starting at stream-global offset `base`; `ctx` the stream, if any.
+ * chunk, starting at stream-global offset `base`; `ctx` the stream, if any. `cap.unjudged` is set
+ * to how many candidates the full cap left unjudged (0 when it never filled).
  */
 export function writeFlags(
   c: CandidateList,
@@ -49,6 +55,7 @@ export function writeFlags(
   ids: FlagIdAllocator,
   lex: CompiledLexicon,
   maxFlags: number,
+  cap: CapCount,
 ): Flag[] {
   const fold = foldTables().fold;
   if (chosen.length < n) chosen = new Uint8Array(Math.max(n, 2 * chosen.length));
@@ -89,6 +96,7 @@ export function writeFlags(
     const cat = c.category[i]!;
     if (ctx && c.end[i]! > ctx.reportedEnd[cat]!) ctx.reportedEnd[cat] = c.end[i]!;
   };
+  cap.unjudged = 0;
   if (n <= maxFlags) {
     for (let k = 0; k < n; k++) {
       const i = kept[k]!;
@@ -100,14 +108,18 @@ export function writeFlags(
     // Past the cap: most severe first, earliest first within a severity, judged only until the
     // cap is full (9,000 claims cost 100 negation checks); everything kept counts as reported.
     let room = maxFlags;
+    let judged = 0;
     for (let severity = 3; severity >= 0 && room > 0; severity--) {
       for (let k = 0; k < n && room > 0; k++) {
         const i = kept[k]!;
-        if (c.severity[i] !== severity || !stands(i)) continue;
+        if (c.severity[i] !== severity) continue;
+        judged++;
+        if (!stands(i)) continue;
         chosen[k] = 1;
         room--;
       }
     }
+    cap.unjudged = n - judged;
     for (let k = 0; k < n; k++) report(kept[k]!);
   }
   const flags: Flag[] = [];

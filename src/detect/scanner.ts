@@ -21,7 +21,7 @@ import { idsAfterCues } from './contact-ids.js';
 import { detectNumbers } from './contact-numbers.js';
 import { detectSpokenLinks } from './contact-spoken.js';
 import { detectPlusCues } from './contact-plus.js';
-import { MAX_FLAGS_PER_MESSAGE, writeFlags } from './flag-writer.js';
+import { MAX_FLAGS_PER_MESSAGE, writeFlags, type CapCount } from './flag-writer.js';
 import { NEAR_GAP, NEAR_GAP_CLAUSES, NEAR_GAP_LATIN, NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
@@ -43,6 +43,7 @@ export class Scanner {
   readonly #ids: FlagIdAllocator;
   readonly #maxFlags: number;
   #dropped = 0;
+  readonly #cap: CapCount = { unjudged: 0 };
   readonly #normalizer = new Normalizer();
   readonly #matches = new MatchBuffer(256);
   readonly #streams = new Map<string, StreamScanner>();
@@ -78,7 +79,11 @@ export class Scanner {
     this.#walk = new LaneWalk(lexicon, this.#matches, this.#candidates, this.#allows, this.#near);
   }
 
-  /** Claims over the per-message cap in the last message scanned, not raised (at most: those past the cap are not judged for negation). */
+  /**
+   * Claims over the per-message cap in the last message scanned, not raised: those left unjudged
+   * once the cap was full (at most that many would have stood; some may be negated or in a context
+   * that drops them). 0 when the cap did not fill, even if more matched than it holds.
+   */
   get droppedInLastScan(): number {
     return this.#dropped;
   }
@@ -255,8 +260,9 @@ export class Scanner {
     let kept = resolve(candidates, allows, this.#kept, ctx?.reportedEnd);
     // A match open at a stream chunk's end waits for the next chunk (open-ends.ts).
     if (ctx) kept = holdOpenEnds(candidates, this.#kept, kept, text, base, lex, ctx.held);
-    const flags = kept === 0 ? [] : writeFlags(candidates, this.#kept, kept, text, base, ctx, meta, this.#ids, lex, this.#maxFlags);
-    this.#dropped = kept > this.#maxFlags ? kept - this.#maxFlags : 0;
+    this.#cap.unjudged = 0;
+    const flags = kept === 0 ? [] : writeFlags(candidates, this.#kept, kept, text, base, ctx, meta, this.#ids, lex, this.#maxFlags, this.#cap);
+    this.#dropped = this.#cap.unjudged;
     ctx?.advance(text);
     return flags;
   }

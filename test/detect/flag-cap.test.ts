@@ -3,8 +3,9 @@
  * kept, the earliest first within a severity, and they come out in text order.
  */
 import { describe, expect, test } from 'vitest';
-import { createScanner } from '../../src/index.js';
+import { compile, createScanner, Scanner } from '../../src/index.js';
 import { InputError } from '../../src/errors.js';
+import { FlagIdAllocator } from '../../src/flag.js';
 
 const lexicon = {
   terms: [
@@ -40,5 +41,22 @@ describe('flags per message are capped', () => {
     expect(createScanner({ lexicon, maxFlagsPerMessage: 5 }).scan('第一，'.repeat(9))).toHaveLength(5);
     expect(createScanner({ lexicon, maxFlagsPerMessage: 1e9 }).scan('第一，'.repeat(300))).toHaveLength(300);
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => createScanner({ lexicon, maxFlagsPerMessage: bad })).toThrow(InputError);
+  });
+
+  test('what the cap left out is counted: claims past the full cap, never claims negated or judged out', () => {
+    const scanner = (cap: number) => new Scanner(compile({ lexicon }), new FlagIdAllocator(1), cap);
+    const s = scanner(100);
+    expect(s.scan('全网最低价，'.repeat(3000))).toHaveLength(100);
+    expect(s.droppedInLastScan).toBe(2900);
+    // Every claim negated: the cap never fills, so nothing was dropped by it (it read 198 before).
+    const two = scanner(2);
+    expect(two.scan('不是全网最低价，'.repeat(200))).toEqual([]);
+    expect(two.droppedInLastScan).toBe(0);
+    // 200 negated, then 3 that stand: the third is past the full cap.
+    expect(two.scan('不是全网最低价，'.repeat(200) + '全网最低价'.repeat(3))).toHaveLength(2);
+    expect(two.droppedInLastScan).toBe(1);
+    // Under the cap: 0, and the count does not linger from the message before.
+    expect(two.scan('全网最低价')).toHaveLength(1);
+    expect(two.droppedInLastScan).toBe(0);
   });
 });
