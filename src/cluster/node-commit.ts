@@ -73,8 +73,8 @@ export class NodeCommit {
   #tail: Promise<void> = Promise.resolve();
   /** Partition → the takeover sequence of this node's current term (markers after it end it). */
   readonly #terms = new Map<number, number>();
-  /** Partitions taken since the last batch sent: listed in the next one's `took`. */
-  #took: number[] = [];
+  /** Partitions taken since the last batch sent (with their term): listed in the next one's `took`. */
+  #took: { p: number; term: number }[] = [];
   /** Batches refused for a marker, and markers read (metrics and tests). */
   refused = 0;
   markersRead = 0;
@@ -107,7 +107,7 @@ export class NodeCommit {
   async take(p: number, term: number): Promise<void> {
     if (this.#last === undefined) await this.resync();
     this.#terms.set(p, term);
-    this.#took.push(p);
+    this.#took.push({ p, term });
   }
 
   /** Whether this node's term `term` of p still stands as far as the markers read so far say. */
@@ -225,9 +225,11 @@ export class NodeCommit {
       bytes += part.bytes;
     }
     const parts = this.#queue.splice(0, k);
-    const took = this.#took;
+    // Only terms still standing: a marker read since the takeover ended the others (a stale `took`
+    // after the marker would reopen the term in a replay's and the model's eyes; paused-owner caught it).
+    const took = this.#took.filter((t) => this.holds(t.p, t.term));
     this.#took = [];
-    const ps = new Set<number>(took);
+    const ps = new Set<number>(took.map((t) => t.p));
     const json: string[] = [];
     /** Which partition each record is of, run-length (partition, count, ...): a dismiss or promote names none. */
     const at: number[] = [];
@@ -237,7 +239,7 @@ export class NodeCommit {
       else at.push(part.p, part.json.length);
       for (const j of part.json) json.push(j);
     }
-    const body = `{"t":"batch","v":2,"n":${JSON.stringify(this.#node)},"took":[${took.join(',')}],"at":[${at.join(',')}],"records":[${json.join(',')}]}`;
+    const body = `{"t":"batch","v":2,"n":${JSON.stringify(this.#node)},"took":[${took.map((t) => t.p).join(',')}],"at":[${at.join(',')}],"records":[${json.join(',')}]}`;
     const h = headers();
     h.set(H_PARTS, [...ps].join(','));
     const msgID = `n:${this.#node}:${this.#boot}:${++this.#n}`;

@@ -19,6 +19,11 @@ export interface StoredEvent {
   emptyBatch: boolean;
   /** The records it holds: a v2 batch's all, an older batch's message records, or the one record (a flag event as `t: 'flag'`). */
   records: { t: string; stream?: string; seq?: number; epoch?: number; flags?: { id: string }[] }[];
+  /** A node batch (src/cluster/node-commit.ts, read with a filter other than a partition's): the partition of each record, and the partitions it took. */
+  parts?: number[];
+  took?: number[];
+  /** A takeover marker on a node subject: partition taken, and by whom. */
+  taken?: { p: number; by: string };
 }
 
 /**
@@ -61,7 +66,14 @@ export async function storedEvents(url: string, stream: string, filter: string):
         continue;
       }
       records = isBatchV2(body) ? (batchRecords(body, m.seq) as StoredEvent['records']) : body.t === 'batch' ? (body.records ?? []) : [body];
-      out.push({ seq: m.seq, subject: m.subject, at: m.info.timestampNanos / 1e6, msgID: m.headers?.get('Nats-Msg-Id') || undefined, copy: !!m.headers?.get(H_COPY), emptyBatch: body.t === 'batch' && records.length === 0, records });
+      const node: Partial<StoredEvent> = {};
+      if (body.t === 'taken') node.taken = { p: body.p!, by: (body as { by?: string }).by ?? '' };
+      else if (Array.isArray(body.at)) {
+        node.took = body.took ?? [];
+        node.parts = [];
+        for (let k = 0; k + 1 < body.at.length; k += 2) for (let i = 0; i < body.at[k + 1]!; i++) node.parts.push(body.at[k]!);
+      }
+      out.push({ ...node, seq: m.seq, subject: m.subject, at: m.info.timestampNanos / 1e6, msgID: m.headers?.get('Nats-Msg-Id') || undefined, copy: !!m.headers?.get(H_COPY), emptyBatch: body.t === 'batch' && records.length === 0, records });
       if (done) break;
     }
     iter.stop();
