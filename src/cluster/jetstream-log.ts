@@ -736,7 +736,12 @@ export class JetStreamLog implements StreamLog {
     // in a test), and a replay that stopped at 0 lost the partition's last events.
     // Node subjects (node-commit.ts): p's records may be on any node's subject, so the replay reads
     // every event after the snapshot (nats-server 2.9 has no multi-filter consumers).
-    const nodes = this.#nodeCommit ? new NodeSubjectReplay(this.#subjects, this.#p) : undefined;
+    // Only when some node subject has events after the snapshot, whether or not this node writes
+    // there (a reader, or a node started with it off, still reads such a history); otherwise the
+    // partition's own filter reads its layout alone. Known cost: on node subjects each partition's
+    // replay reads the whole stream's tail (bench/README.md, session 16).
+    const onNodeSubjects = (await this.#lastOf(this.#subjects.nodeBatchesAll())).seq >= (from.opt_start_seq ?? 1);
+    const nodes = onNodeSubjects ? new NodeSubjectReplay(this.#subjects, this.#p) : undefined;
     const last = nodes ? await this.#streamLastSeq() : await this.#lastSeq();
     this.#sinceSnapshot = 0;
     if (last < (from.opt_start_seq ?? 1)) return;

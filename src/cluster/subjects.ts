@@ -90,6 +90,10 @@ export class Subjects {
     return `${this.prefix}.ev.n.${node}`;
   }
 
+  nodeBatchesAll(): string {
+    return `${this.prefix}.ev.n.*`;
+  }
+
   /** The node whose subject this is, if it is a node subject (nodeBatches). */
   nodeOfSubject(subject: string): string | undefined {
     const head = `${this.prefix}.ev.n.`;
