@@ -22,6 +22,12 @@
  * 2.9 checks the expected sequence against the message's own subject only and has no atomic batch
  * publish, hence one conditional subject per partition and everything inside its messages.)
  *
+ * With the node's commit loop (config `nodeCommit`, node-commit.ts) a batch goes instead into the
+ * node's one batch of the turn on `ev.n.<node>`, fenced per node by takeover markers
+ * (takeover-markers.ts); the takeover batch above is still written (it fences an owner of the
+ * per-partition layout and names this owner's term), and replay reads p's records out of the node
+ * subjects (node-subject-replay.ts).
+ *
  * Copies: a shutdown or restore is also published, once its batch is stored, on its stream's own
  * subject (`ev.<p>.<stream>.shutdown|restore`, header `Pkguard-Copy`, message id
  * `shutdown|restore:<stream>:<epoch>`) for control systems' durable consumers and a starting node's
