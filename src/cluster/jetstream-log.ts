@@ -60,7 +60,7 @@ import type { SnapshotState } from '../stream/log.js';
 import { batchRecords, FLAG_ID_SPAN, flagIdOf, H_COPY, isBatchV2, type BatchEvent, type FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
 import type { NodeCommit } from './node-commit.js';
-import { NodeSubjectReplay } from './node-subject-replay.js';
+import { mergeBySeq, nodeSubjectsLastSeq, NodeSubjectReplay } from './node-subject-replay.js';
 import type { PubAcks } from './pub-acks.js';
 import { lastFence, markTaken } from './takeover-markers.js';
 import type { SnapshotStore } from './snapshots.js';
@@ -746,12 +746,25 @@ export class JetStreamLog implements StreamLog {
     // there (a reader, or a node started with it off, still reads such a history); otherwise the
     // partition's own filter reads its layout alone. Known cost: on node subjects each partition's
     // replay reads the whole stream's tail (bench/README.md, session 16).
-    const onNodeSubjects = (await this.#lastOf(this.#subjects.nodeBatchesAll())).seq >= (from.opt_start_seq ?? 1);
-    const nodes = onNodeSubjects ? new NodeSubjectReplay(this.#subjects, this.#p) : undefined;
-    const last = nodes ? await this.#streamLastSeq() : await this.#lastSeq();
+    const start = from.opt_start_seq ?? 1;
+    const nodeLast = await nodeSubjectsLastSeq(this.#jsm, this.#subjects);
+    const nodes = nodeLast >= start ? new NodeSubjectReplay(this.#subjects, this.#p) : undefined;
+    const partLast = await this.#lastSeq();
+    const last = Math.max(partLast, nodes ? nodeLast : 0);
     this.#sinceSnapshot = 0;
     if (last < (from.opt_start_seq ?? 1)) return;
-    const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: nodes ? this.#subjects.eventsAll() : this.#subjects.eventsOfPartition(this.#p), ...from });
+    // Two filtered reads merged in sequence order (nats-server 2.9 has no multi-filter consumer):
+    // the partition's own subjects and the node subjects. Not `ev.>`: that read every other
+    // partition's history too (rebuild.test: 54-155 s instead of 14 s, a NATS disconnect).
+    const sources: { filter: string; last: number }[] = [];
+    if (partLast >= start) sources.push({ filter: this.#subjects.eventsOfPartition(this.#p), last: partLast });
+    if (nodes) sources.push({ filter: this.#subjects.nodeBatchesAll(), last: nodeLast });
+    const reads = await Promise.all(
+      sources.map(async (src) => {
+        const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: src.filter, ...from });
+        return { oc, iter: await oc.consume({ max_messages: 1000 }), last: src.last };
+      }),
+    );
     // Flags wait here for their message record, keyed by stream, seq and final; a run's flags all
     // come before its batch, in the same write. Flags whose record never came belong to a run that
     // was never stored in full (its batch refused: an owner that lost the partition; or the owner
@@ -780,7 +793,7 @@ export class JetStreamLog implements StreamLog {
     };
     /** The last shutdown and restore of each stream replayed from batches: their copies are made again below. */
     const copies = new Map<string, StreamRecord & { t: 'shutdown' | 'restore' }>();
-    const iter = await oc.consume({ max_messages: 1000 });
+    const iter = mergeBySeq(reads);
     let sinceYield = 0;
     try {
       for await (const m of iter) {
@@ -880,8 +893,10 @@ export class JetStreamLog implements StreamLog {
         if (m.seq >= last) break;
       }
     } finally {
-      iter.stop();
-      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
+      for (const r of reads) {
+        r.iter.stop();
+        void r.oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
+      }
     }
     for (const key of [...flags.keys()]) drop(key);
     this.#replayedCopies = [...copies.values()];
@@ -899,11 +914,6 @@ export class JetStreamLog implements StreamLog {
     const recs = this.#replayedCopies;
     this.#replayedCopies = [];
     await Promise.all(recs.map((rec) => this.#sendCopy(this.#subjects.event(rec.stream, rec.t), JSON.stringify(rec), `${rec.t}:${rec.stream}:${rec.epoch}`)));
-  }
-
-  /** Sequence of the events stream's newest event (0: none). */
-  async #streamLastSeq(): Promise<number> {
-    return (await this.#jsm.streams.info(this.#subjects.eventsStream)).state.last_seq;
   }
 
   /** Sequence of the partition's newest event (0: none). */
