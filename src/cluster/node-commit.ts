@@ -59,6 +59,7 @@ export class NodeCommit {
   readonly #maxBytes: number;
   readonly #ownStored: ((seq: number, records: readonly StreamRecord[]) => void) | undefined;
   readonly #warn: (event: string, detail: Record<string, unknown>) => void;
+  readonly #counted: (what: 'stored' | 'refused' | 'failed' | 'marker') => void;
   /** Message ids: unique per node process, so no other batch passes as a duplicate of one. */
   readonly #boot = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   #n = 0;
@@ -88,7 +89,10 @@ export class NodeCommit {
     warn: (event: string, detail: Record<string, unknown>) => void;
     ownStored?: (seq: number, records: readonly StreamRecord[]) => void;
     maxPayload?: number;
+    /** Told each batch's outcome and each marker read (the node's metrics). */
+    counted?: (what: 'stored' | 'refused' | 'failed' | 'marker') => void;
   }) {
+    this.#counted = d.counted ?? (() => {});
     this.#acks = d.acks;
     this.#jsm = d.jsm;
     this.#stream = d.subjects.eventsStream;
@@ -167,6 +171,7 @@ export class NodeCommit {
       }
       if (isTakenMarker(body)) {
         this.markersRead++;
+        this.#counted('marker');
         const term = this.#terms.get(body.p);
         if (term !== undefined && sm.seq > term) {
           this.#terms.delete(body.p);
@@ -249,6 +254,7 @@ export class NodeCommit {
       this.#inDoubt = undefined;
       this.#last = ack.seq;
       this.batches++;
+      this.#counted('stored');
       let offset = 0;
       const records: StreamRecord[] = [];
       for (const part of parts) {
@@ -263,6 +269,7 @@ export class NodeCommit {
       if (/wrong last sequence/i.test((err as Error).message)) {
         // A marker (or several) came after this node's last batch: read them, send the rest again.
         this.refused++;
+        this.#counted('refused');
         this.#inDoubt = undefined;
         this.#took = [...took, ...this.#took];
         this.#queue.unshift(...parts);
@@ -274,6 +281,7 @@ export class NodeCommit {
         return;
       }
       // Stored or not is unknown: the tail tells before the next batch (#pump resyncs).
+      this.#counted('failed');
       this.#took = [...took, ...this.#took];
       for (const part of parts) part.reject(err as Error);
     }

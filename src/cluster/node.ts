@@ -123,7 +123,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
     this.#nodeCommit = (d.config.nodeCommit ?? process.env.PKGUARD_CLUSTER_NODE_COMMIT === '1')
-      ? new NodeCommit({ acks: this.#acks, jsm, subjects: this.subjects, node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), ownStored: (seq, records) => this.#own.keep(seq, records), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) })
+      ? new NodeCommit({ acks: this.#acks, jsm, subjects: this.subjects, node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), ownStored: (seq, records) => this.#own.keep(seq, records), counted: (what) => (what === 'marker' ? this.#cm.markersRead.inc() : this.#cm.nodeBatches.inc({ outcome: what })), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) })
       : undefined;
     this.#lc = lc;
     this.#membership = new Membership({
