@@ -50,6 +50,13 @@ export const clusterConfigSchema = z
     snapshotEvery: z.number().int().min(0).default(10_000),
     /** Partitions a node rebuilds (snapshot + replay) at once; the rest wait, their leases renewed. */
     rebuildConcurrency: z.number().int().min(1).max(4096).default(4),
+    /**
+     * One commit per node turn (node-commit.ts): every partition's batch of a turn in one JetStream
+     * message on `ev.n.<node>`, fenced per node by takeover markers. Off: one batch subject per
+     * partition. Every node of a cluster must agree. `PKGUARD_CLUSTER_NODE_COMMIT=1` turns it on
+     * when the config does not say (tests, bench).
+     */
+    nodeCommit: z.boolean().optional(),
     /** How long a WebSocket frame waits for the owning node's acks before it gets `unavailable`. */
     replyTimeoutMs: z.number().int().min(1000).default(30_000),
   })

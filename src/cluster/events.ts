@@ -80,6 +80,9 @@ export function batchRecords(body: BatchEvent, seq: number): StreamRecord[] {
  */
 export const H_COPY = 'Pkguard-Copy';
 
+/** Header of a node batch (node-commit.ts): the partitions it carries records of or took, so a replay parses only its own. */
+export const H_PARTS = 'Pkguard-Parts';
+
 export type ClusterEvent = FlagEvent | BatchEvent | StreamRecord;
 
 /** Headers of an ingest message that wants its acks sent back (a WebSocket on some node). */

@@ -22,6 +22,12 @@
  * 2.9 checks the expected sequence against the message's own subject only and has no atomic batch
  * publish, hence one conditional subject per partition and everything inside its messages.)
  *
+ * With the node's commit loop (config `nodeCommit`, node-commit.ts) a batch goes instead into the
+ * node's one batch of the turn on `ev.n.<node>`, fenced per node by takeover markers
+ * (takeover-markers.ts); the takeover batch above is still written (it fences an owner of the
+ * per-partition layout and names this owner's term), and replay reads p's records out of the node
+ * subjects (node-subject-replay.ts).
+ *
  * Copies: a shutdown or restore is also published, once its batch is stored, on its stream's own
  * subject (`ev.<p>.<stream>.shutdown|restore`, header `Pkguard-Copy`, message id
  * `shutdown|restore:<stream>:<epoch>`) for control systems' durable consumers and a starting node's
@@ -53,7 +59,10 @@ import type { MessageRecord, StreamRecord } from '../stream/records.js';
 import type { SnapshotState } from '../stream/log.js';
 import { batchRecords, FLAG_ID_SPAN, flagIdOf, H_COPY, isBatchV2, type BatchEvent, type FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
+import type { NodeCommit } from './node-commit.js';
+import { mergeBySeq, nodeSubjectsLastSeq, NodeSubjectReplay } from './node-subject-replay.js';
 import type { PubAcks } from './pub-acks.js';
+import { lastFence, markTaken } from './takeover-markers.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
 
@@ -150,6 +159,8 @@ export class JetStreamLog implements StreamLog {
   readonly #snapshotEvery: number;
   readonly #timing: ((t: CommitTiming) => void) | undefined;
   readonly #ownStored: ((seq: number, records: readonly StreamRecord[]) => void) | undefined;
+  /** One commit per node turn (node-commit.ts): batches go on the node's subject, fenced per node. */
+  readonly #nodeCommit: NodeCommit | undefined;
   /** A batch's size limit: a little under the server's max payload. */
   readonly #maxBytes: number;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
@@ -193,7 +204,10 @@ export class JetStreamLog implements StreamLog {
     ownStored?: (seq: number, records: readonly StreamRecord[]) => void;
     /** The server's max payload (a batch is split below it; 1 MiB if absent). */
     maxPayload?: number;
+    /** The node's commit loop: batches go into its one batch per turn on `ev.n.<node>` (node-commit.ts). */
+    nodeCommit?: NodeCommit;
   }) {
+    this.#nodeCommit = d.nodeCommit;
     this.#maxBytes = Math.max(16 * 1024, (d.maxPayload ?? 1024 * 1024) - 8192);
     this.#timing = d.timing;
     this.#ownStored = d.ownStored;
@@ -321,14 +335,13 @@ export class JetStreamLog implements StreamLog {
    * fence subject's last sequence, retried if another owner's lands in between). Call before replay.
    */
   async fence(): Promise<void> {
-    const subject = this.#subjects.fence(this.#p);
     for (let attempt = 0; ; attempt++) {
-      let last = 0;
-      try {
-        last = (await this.#jsm.streams.getMessage(this.#subjects.fencesStream, { last_by_subj: subject }))?.seq ?? 0;
-      } catch (err) {
-        if (!/no message found|not found/i.test((err as Error).message)) throw err;
-      }
+      const { seq: last, node: previous } = await lastFence(this.#jsm, this.#subjects, this.#p);
+      // Node subjects: the previous owner's subject gets a marker before the fence moves
+      // (takeover-markers.ts), so its next batch is refused. Also when the fence names this node
+      // (an earlier process with the same id, or a term that ended): markers before this term's
+      // takeover batch do not end it (node-commit.ts).
+      if (this.#nodeCommit && previous !== undefined) await markTaken(this.#acks, this.#subjects, previous, this.#p, this.#node);
       try {
         this.#fenceSeq = await this.#writeFence(last);
         break;
@@ -337,6 +350,7 @@ export class JetStreamLog implements StreamLog {
       }
     }
     await this.#takeBatches();
+    await this.#nodeCommit?.take(this.#p, this.#epoch);
   }
 
   /**
@@ -407,6 +421,32 @@ export class JetStreamLog implements StreamLog {
     this.#batchStored = handled(stored);
   }
 
+  /**
+   * As #sendBatch, into the node's next batch (node-commit.ts): `offset` is the place of this
+   * partition's first flag among the node batch's flags. Refused because another node took the
+   * partition (a marker on this node's subject): FencedError.
+   */
+  #sendNodeBatch(nc: NodeCommit, json: readonly string[], records: readonly StreamRecord[], flags: number, onStored: (seq: number, duplicate: boolean, offset: number) => void): void {
+    if (!this.#chainOk) throw new Error(`partition ${this.#p}: a batch sent before the previous one was stored`);
+    this.#chainOk = false;
+    const stored = nc
+      .add(this.#p, this.#epoch, json, records, flags, (seq, offset, duplicate) => {
+        if (seq > this.#maxSeq) this.#maxSeq = seq;
+        onStored(seq, duplicate, offset);
+      })
+      .then(
+        () => {
+          this.#chainOk = true;
+        },
+        (err: unknown) => {
+          if (err instanceof FencedError) this.#fenceSeq = 0;
+          else this.#batchInDoubt = true;
+          throw err;
+        },
+      );
+    this.#batchStored = handled(stored);
+  }
+
   /** Resolves once the last batch sent is stored; rejects if it was refused or its outcome is unknown. */
   async #batchesStored(): Promise<void> {
     if (!this.#chainOk) await this.#batchStored;
@@ -445,7 +485,17 @@ export class JetStreamLog implements StreamLog {
     try {
       await this.#last.catch(() => undefined);
       await this.#jsm.streams.info(this.#subjects.eventsStream);
-      if (this.#batchInDoubt) {
+      if (this.#nodeCommit) {
+        // The node's subject tells: a marker after this term's start ended it.
+        await this.#nodeCommit.resync();
+        if (!this.#nodeCommit.holds(this.#p, this.#epoch)) {
+          this.#failure = new FencedError(`partition ${this.#p}: another node took it over (marker on the node subject)`);
+          return false;
+        }
+        this.#batchInDoubt = false;
+        this.#batchStored = Promise.resolve();
+        this.#chainOk = true;
+      } else if (this.#batchInDoubt) {
         // The last batch's publish failed, so it may be stored or not: if the partition's last batch
         // is it, it is this owner's last; if it is neither it nor the one before, another owner wrote.
         const last = await this.#lastOf(this.#subjects.batch(this.#p));
@@ -573,7 +623,8 @@ export class JetStreamLog implements StreamLog {
     const flush = async () => {
       if (parts.length === 0) return;
       await settle();
-      const body = `{"t":"batch","v":2,"records":[${parts.join(',')}]}`;
+      const body = this.#nodeCommit ? '' : `{"t":"batch","v":2,"records":[${parts.join(',')}]}`;
+      const sentParts = parts;
       const named = flags;
       const copied = copies;
       const kept = objs;
@@ -582,17 +633,20 @@ export class JetStreamLog implements StreamLog {
       bytes = BATCH_OVERHEAD;
       flags = [];
       copies = [];
-      this.#sendBatch(body, `b:${this.#epoch}:${++this.#links}`, (seq, duplicate) => {
+      const onStored = (seq: number, duplicate: boolean, offset = 0) => {
         named.forEach((f, i) => {
-          const id = flagIdOf(seq, i);
+          const id = flagIdOf(seq, offset + i);
           renames.set(f.id, id);
           renamed.set(f.id, id);
           if (renamed.size > RENAMES_KEPT) renamed.delete(renamed.keys().next().value!);
           f.id = id;
         });
         // A duplicate stored nothing now: the reader reads (or read) the earlier message at `seq`.
-        if (!duplicate) this.#ownStored?.(seq, kept);
-      });
+        // (A node batch holds other partitions' records too: the node commit hands them on at once.)
+        if (!duplicate && !this.#nodeCommit) this.#ownStored?.(seq, kept);
+      };
+      if (this.#nodeCommit) this.#sendNodeBatch(this.#nodeCommit, sentParts, kept, named.length, onStored);
+      else this.#sendBatch(body, `b:${this.#epoch}:${++this.#links}`, onStored);
       keep(this.#batchStored);
       if (copied.length > 0) keep(this.#batchStored.then(() => Promise.all(copied.map((c) => this.#sendCopy(c.subject, c.body, c.msgID)))));
     };
@@ -686,10 +740,31 @@ export class JetStreamLog implements StreamLog {
     // Read up to the partition's last event as of now. Not by the consumer's pending count:
     // nats-server 2.9 counted a filtered consumer's pending from a start sequence short (4 of 250
     // in a test), and a replay that stopped at 0 lost the partition's last events.
-    const last = await this.#lastSeq();
+    // Node subjects (node-commit.ts): p's records may be on any node's subject, so the replay reads
+    // every event after the snapshot (nats-server 2.9 has no multi-filter consumers).
+    // Only when some node subject has events after the snapshot, whether or not this node writes
+    // there (a reader, or a node started with it off, still reads such a history); otherwise the
+    // partition's own filter reads its layout alone. Known cost: on node subjects each partition's
+    // replay reads the whole stream's tail (bench/README.md, session 16).
+    const start = from.opt_start_seq ?? 1;
+    const nodeLast = await nodeSubjectsLastSeq(this.#jsm, this.#subjects);
+    const nodes = nodeLast >= start ? new NodeSubjectReplay(this.#subjects, this.#p) : undefined;
+    const partLast = await this.#lastSeq();
+    const last = Math.max(partLast, nodes ? nodeLast : 0);
     this.#sinceSnapshot = 0;
     if (last < (from.opt_start_seq ?? 1)) return;
-    const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: this.#subjects.eventsOfPartition(this.#p), ...from });
+    // Two filtered reads merged in sequence order (nats-server 2.9 has no multi-filter consumer):
+    // the partition's own subjects and the node subjects. Not `ev.>`: that read every other
+    // partition's history too (rebuild.test: 54-155 s instead of 14 s, a NATS disconnect).
+    const sources: { filter: string; last: number }[] = [];
+    if (partLast >= start) sources.push({ filter: this.#subjects.eventsOfPartition(this.#p), last: partLast });
+    if (nodes) sources.push({ filter: this.#subjects.nodeBatchesAll(), last: nodeLast });
+    const reads = await Promise.all(
+      sources.map(async (src) => {
+        const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: src.filter, ...from });
+        return { oc, iter: await oc.consume({ max_messages: 1000 }), last: src.last };
+      }),
+    );
     // Flags wait here for their message record, keyed by stream, seq and final; a run's flags all
     // come before its batch, in the same write. Flags whose record never came belong to a run that
     // was never stored in full (its batch refused: an owner that lost the partition; or the owner
@@ -718,11 +793,14 @@ export class JetStreamLog implements StreamLog {
     };
     /** The last shutdown and restore of each stream replayed from batches: their copies are made again below. */
     const copies = new Map<string, StreamRecord & { t: 'shutdown' | 'restore' }>();
-    const iter = await oc.consume({ max_messages: 1000 });
+    const iter = mergeBySeq(reads);
     let sinceYield = 0;
     try {
       for await (const m of iter) {
-        if (m.seq !== this.#epoch) this.replayed++; // this owner's takeover batch is no history to it
+        const onNodes = nodes?.read(m);
+        // This owner's takeover batch is no history to it; on node subjects, p's records count.
+        if (onNodes !== undefined) this.replayed += onNodes.length;
+        else if (m.seq !== this.#epoch) this.replayed++;
         sinceYield++;
         if (m.seq > this.#maxSeq) this.#maxSeq = m.seq;
         // A pulled batch is handed on in microtasks: let timers and I/O in now and then, so lease
@@ -730,6 +808,22 @@ export class JetStreamLog implements StreamLog {
         if (sinceYield >= REPLAY_YIELD_EVERY) {
           sinceYield = 0;
           await new Promise((r) => setImmediate(r));
+        }
+        if (onNodes !== undefined) {
+          sinceYield += onNodes.length;
+          for (const r of onNodes) {
+            const checked = checkRecord(r);
+            if (!checked.ok) {
+              this.badRecords++;
+              this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.reason });
+              continue;
+            }
+            const rec = checked.record;
+            if (rec.t === 'shutdown' || rec.t === 'restore') copies.set(`${rec.t}:${rec.stream}`, rec);
+            yield rec;
+          }
+          if (m.seq >= last) break;
+          continue;
         }
         if (m.headers?.get(H_COPY)) {
           if (m.seq >= last) break;
@@ -799,12 +893,15 @@ export class JetStreamLog implements StreamLog {
         if (m.seq >= last) break;
       }
     } finally {
-      iter.stop();
-      void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
+      for (const r of reads) {
+        r.iter.stop();
+        void r.oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
+      }
     }
     for (const key of [...flags.keys()]) drop(key);
     this.#replayedCopies = [...copies.values()];
     if (this.orphanFlags > 0) this.#warn('events_orphan_flags', { partition: this.#p, flags: this.orphanFlags });
+    if (nodes && nodes.fencedRecords > 0) this.#warn('events_fenced_records', { partition: this.#p, records: nodes.fencedRecords });
     this.#sinceSnapshot = this.replayed;
   }
 

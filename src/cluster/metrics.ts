@@ -21,6 +21,9 @@ export class ClusterMetrics {
   /** Batches the events reader handed on: taken from this node's own commits, or parsed (own-batches.ts). */
   readonly batchesOwn: Counter.Internal;
   readonly batchesParsed: Counter.Internal;
+  /** One commit per node turn (node-commit.ts): node batches by outcome, and takeover markers read on this node's subject. */
+  readonly nodeBatches: Counter<'outcome'>;
+  readonly markersRead: Counter;
 
   constructor(m: Metrics) {
     const registers = [m.registry];
@@ -43,6 +46,8 @@ export class ClusterMetrics {
     const read = new Counter({ name: 'pkguard_cluster_events_batches_read_total', help: "Event batches this node's events reader handed to its feed: own (this node stored it; its records taken as committed) or parsed (another node's, or an own one whose ack came after the reader)", labelNames: ['source'] as const, registers });
     this.batchesOwn = read.labels('own');
     this.batchesParsed = read.labels('parsed');
+    this.nodeBatches = new Counter({ name: 'pkguard_cluster_node_batches_total', help: "This node's batches on its node subject (one per turn, every partition's records): stored, refused (a takeover marker came after the last one: resent without the taken partitions), failed (outcome unknown)", labelNames: ['outcome'] as const, registers });
+    this.markersRead = new Counter({ name: 'pkguard_cluster_takeover_markers_read_total', help: "Takeover markers read on this node's subject (another node took a partition from it)", registers });
     this.commitRecords = new Histogram({ name: 'pkguard_cluster_commit_records', help: 'Records per partition commit', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
   }
 

@@ -34,7 +34,9 @@ import { Liveness } from './liveness.js';
 import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
+import { NodeCommit } from './node-commit.js';
 import { OwnBatches } from './own-batches.js';
+import { isTakenMarker } from './takeover-markers.js';
 import { PubAcks } from './pub-acks.js';
 import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
@@ -98,6 +100,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   #flushScheduled = false;
   readonly #replyBatcher: ReplyBatcher;
   readonly #snapshots: SnapshotStore;
+  /** One commit per node turn, when on (config nodeCommit). */
+  readonly #nodeCommit: NodeCommit | undefined;
   readonly #rebuildSlots: RebuildSlots;
   #inFlight = 0;
   #closed = false;
@@ -118,6 +122,9 @@ export class ClusterNode implements StreamService, FlagHistory {
     // A little under the server's max payload (the message carries headers too).
     this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
+    this.#nodeCommit = (d.config.nodeCommit ?? process.env.PKGUARD_CLUSTER_NODE_COMMIT === '1')
+      ? new NodeCommit({ acks: this.#acks, jsm, subjects: this.subjects, node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), ownStored: (seq, records) => this.#own.keep(seq, records), counted: (what) => (what === 'marker' ? this.#cm.markersRead.inc() : this.#cm.nodeBatches.inc({ outcome: what })), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) })
+      : undefined;
     this.#lc = lc;
     this.#membership = new Membership({
       kv,
@@ -325,6 +332,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       snapshotEvery: d.config.snapshotEvery,
       commitTiming: (t) => this.#cm.commitTiming(t),
       ownStored: (seq, records) => this.#own.keep(seq, records),
+      ...(this.#nodeCommit ? { nodeCommit: this.#nodeCommit } : {}),
       rebuildSlot: () => this.#rebuildSlots.take(),
       outbox: d.outbox,
       onFailure: (q, err) => {
@@ -494,6 +502,7 @@ export class ClusterNode implements StreamService, FlagHistory {
           }
           if (m.headers?.get(H_COPY)) return; // its record came in a batch
           const e = m.json<ClusterEvent>();
+          if (isTakenMarker(e)) return; // a takeover marker on a node subject: nothing to show
           if (isBatchV2(e)) {
             this.#cm.batchesParsed.inc();
             for (const rec of batchRecords(e, m.seq)) this.#dispatch(rec, m.seq);

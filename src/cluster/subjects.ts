@@ -8,6 +8,8 @@
  *   <prefix>.ev.<p>.<stream>.flag.<category>     one flag per message; its JetStream seq is its id
  *   <prefix>.ev.<p>.<stream>.msg|level|shutdown|restore|dismiss|pk|end   the other records (src/stream/records.ts)
  *   <prefix>.ev.<p>.~.batch                      the message records of one commit (events.ts BatchEvent)
+ *   <prefix>.ev.n.<node>                         one node's batches of every partition it owns, and takeover
+ *                                                markers (node-commit.ts, takeover-markers.ts); `n` is no partition
  *   <prefix>.fence.<p>                           the partition's owner fence (stream <PREFIX>_FENCES, jetstream-log.ts)
  *   <prefix>.snap.<p>                            the partition's last state snapshot (stream <PREFIX>_SNAPSHOTS, snapshots.ts)
  *   <prefix>.reply.<node>                        acks back to the node holding the WebSocket
@@ -81,6 +83,21 @@ export class Subjects {
   /** A partition's batches of message records (a bare `~` is no stream's token). */
   batch(p: number): string {
     return `${this.prefix}.ev.${p}.~.batch`;
+  }
+
+  /** A node's batches (all its partitions' records of a turn) and the markers other nodes leave it. */
+  nodeBatches(node: string): string {
+    return `${this.prefix}.ev.n.${node}`;
+  }
+
+  nodeBatchesAll(): string {
+    return `${this.prefix}.ev.n.*`;
+  }
+
+  /** The node whose subject this is, if it is a node subject (nodeBatches). */
+  nodeOfSubject(subject: string): string | undefined {
+    const head = `${this.prefix}.ev.n.`;
+    return subject.startsWith(head) ? subject.slice(head.length) : undefined;
   }
 
   eventsAll(): string {

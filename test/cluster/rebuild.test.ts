@@ -6,7 +6,8 @@
  * lost lease as a partition rebuilt twice. (Before the bound and the leases' own connection, every
  * lease was lost in 2 of 2 runs; `RB_CONC=4096` lifts the bound.)
  */
-import { connect } from '@nats-io/transport-node';
+import { connect, headers } from '@nats-io/transport-node';
+import { H_PARTS } from '../../src/cluster/events.js';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Subjects } from '../../src/cluster/subjects.js';
@@ -17,6 +18,12 @@ const P = 64;
 const PER_PARTITION = 4000;
 const BATCH = 200;
 const subjects = new Subjects('pkguard', P);
+/**
+ * RB_NODE_LAYOUT=1: the history on a node subject (one commit per node turn) instead of the
+ * partitions' own subjects. Each partition's replay then reads every node batch after its snapshot
+ * (bench/README.md session 16, open): a measurement of that cost, not a default test.
+ */
+const NODE_LAYOUT = process.env.RB_NODE_LAYOUT === '1';
 
 let nats: NatsProcess;
 let node: ServerProcess | undefined;
@@ -49,7 +56,12 @@ async function seedHistory(): Promise<void> {
           const flags = k % 10 === 3 ? [{ id: `f${p * 1_000_000 + k + 1}`, stream, seq, category: 'extreme', term: '全网最低价', matched: '全网最低价', start: 4, end: 9, severity: 'low', kind: 'transcript', ts, evasion: false, via: 'text' }] : [];
           records.push({ t: 'msg', stream, seq, ts, kind: 'transcript', final: true, flags, text });
         }
-        inflight.push(js.publish(subjects.batch(p), JSON.stringify({ t: 'batch', records })));
+        if (NODE_LAYOUT) {
+          // One node batch per partition batch (src/cluster/node-commit.ts), all on one node's subject.
+          const h = headers();
+          h.set(H_PARTS, String(p));
+          inflight.push(js.publish(subjects.nodeBatches('seed'), JSON.stringify({ t: 'batch', v: 2, n: 'seed', took: from === 0 ? [p] : [], at: [p, records.length], records }), { headers: h }));
+        } else inflight.push(js.publish(subjects.batch(p), JSON.stringify({ t: 'batch', records })));
       }
       if (inflight.length > 500) await Promise.all(inflight.splice(0));
     }
@@ -87,7 +99,8 @@ describe.skipIf(!hasNatsServer)('cluster: many partitions rebuilt at once', () =
     // Each partition rebuilt once, each from its whole history.
     expect(started()).toHaveLength(P);
     expect(new Set(started().map((l) => l.partition)).size).toBe(P);
-    for (const l of started()) expect(l.rebuiltEvents).toBe(PER_PARTITION / BATCH);
+    // Replayed events: batch messages, or on node subjects the partition's records.
+    for (const l of started()) expect(l.rebuiltEvents).toBe(NODE_LAYOUT ? PER_PARTITION : PER_PARTITION / BATCH);
     const ms = started().map((l) => l.ms as number).sort((a, b) => a - b);
     console.log(`rebuilt ${P} partitions of ${PER_PARTITION} records each; rebuild ms p50 ${ms[P >> 1]} max ${ms.at(-1)}`);
   });
