@@ -40,7 +40,7 @@ async function child(dist: string, file: string, what: string): Promise<void> {
   const bytes = phase('read', () => readFileSync(file));
   const contents = phase('decodeArtifact', () => fileMod.decodeArtifact(file, bytes));
   if (what === 'fold') phase('decodeFoldTables alone', () => payloadMod.decodeFoldTables(contents.meta, contents.sections));
-  else phase('decodePayload', () => payloadMod.decodePayload(contents.meta, contents.sections));
+  else phase('decodePayload', () => payloadMod.decodePayload(contents.meta, contents.sections, contents.lazyMeta));
   process.stdout.write(JSON.stringify(out));
 }
 

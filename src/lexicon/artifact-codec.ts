@@ -227,8 +227,8 @@ export class ArtifactCodec {
   }
 
   /**
-   * The columns of an array `encode` stored as a table, checked (every index within its dictionary)
-   * but not built into rows; undefined when `meta` is not a table (an array under TABLE_MIN rows,
+   * The columns of an array `encode` stored as a table, not built into rows (a column's indices
+   * are checked against its dictionary when it is first read); undefined when `meta` is not a table (an array under TABLE_MIN rows,
    * or of objects of unlike shape), whose caller decodes it whole. Throws `malformed` as `decode` does.
    */
   columns(meta: unknown, sections: readonly TypedArray[]): TableColumns | undefined {
@@ -242,10 +242,7 @@ export class ArtifactCodec {
       return { dict: c[0] as unknown[], index };
     });
     const rows = columns[0]?.index.length ?? 0;
-    for (const [i, c] of columns.entries()) {
-      if (c.index.length !== rows) throw new ArtifactCodecError(`table column ${i}`, `${c.index.length} rows, not ${rows}`, 'malformed');
-      for (let r = 0; r < rows; r++) if (c.index[r]! < 0 || c.index[r]! > c.dict.length) throw new ArtifactCodecError(`table column ${i}`, `row ${r} indexes past its dictionary`, 'malformed');
-    }
+    for (const [i, c] of columns.entries()) if (c.index.length !== rows) throw new ArtifactCodecError(`table column ${i}`, `${c.index.length} rows, not ${rows}`, 'malformed');
     return new TableColumns(keys as string[], columns);
   }
 }
@@ -267,6 +264,7 @@ export class TableColumns {
   reader(key: string): (r: number) => unknown {
     const c = this.columns[this.keys.indexOf(key)];
     if (c === undefined) return () => undefined;
+    checkColumn(c, key);
     const { dict, index } = c;
     return (r) => (index[r] === 0 ? undefined : dict[index[r]! - 1]);
   }
@@ -274,6 +272,7 @@ export class TableColumns {
   /** The rows, each with its keys in their original order. */
   rows(): Record<string, unknown>[] {
     const { keys, columns } = this;
+    columns.forEach((c, i) => checkColumn(c, keys[i]!));
     const n = columns[0]?.index.length ?? 0;
     const out: Record<string, unknown>[] = new Array(n);
     for (let r = 0; r < n; r++) {
@@ -286,6 +285,11 @@ export class TableColumns {
     }
     return out;
   }
+}
+
+/** Every index of the column within its dictionary (0 = absent), or `malformed`. */
+function checkColumn({ dict, index }: TableColumn, key: string): void {
+  for (let r = 0; r < index.length; r++) if (index[r]! < 0 || index[r]! > dict.length) throw new ArtifactCodecError(`table column ${key}`, `row ${r} indexes past its dictionary`, 'malformed');
 }
 
 const ABSENT = Symbol('absent');

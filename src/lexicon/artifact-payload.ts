@@ -4,12 +4,12 @@
  * the codec may meet are registered here: a compiled structure that grows a class registers it in
  * `CLASSES`, or the artifact is refused at write time (the compile result is still served).
  */
-import { adoptScanTables, scanTables, type ScanTablesData } from './scan-tables.js';
+import { adoptScanTables, altTexts, scanTables, type ScanTablesData } from './scan-tables.js';
 import { Automaton } from '../match/automaton.js';
 import { PinyinTables } from '../normalize/pinyin.js';
 import type { FoldTables } from '../normalize/tables.js';
 import { ArtifactError } from '../errors.js';
-import { ArtifactCodec, type ArtifactClass, type Section, type TypedArray } from './artifact-codec.js';
+import { ArtifactCodec, type ArtifactClass, type Section, type TableColumns, type TypedArray } from './artifact-codec.js';
 import type { CompiledLexicon } from './compile.js';
 
 export interface ArtifactPayload {
@@ -32,63 +32,56 @@ const CLASSES: ArtifactClass[] = [
 
 const codec = new ArtifactCodec(CLASSES);
 
-/** The payload of a compiled lexicon: its fold tables, itself and its scan tables. */
-export function encodePayload(fold: FoldTables, lexicon: CompiledLexicon): { meta: unknown; sections: Section[] } {
-  const { phrase: _p, altText: _a, ...scan } = scanTables(lexicon);
-  return codec.encode({ fold, lexicon, scan } satisfies ArtifactPayload);
+/** What a start does not need of the lexicon: built when first read (see decodePayload). */
+const LAZY = ['entries', 'targets', 'forms'] as const;
+
+/**
+ * The payload of a compiled lexicon: its fold tables, itself and its scan tables as `meta`, and
+ * in `lazy` (the artifact's lazy metadata) what only `lexicon check`, the hot-reload guard or a
+ * flag's text reads: the entries, targets and forms, and the set members' texts.
+ */
+export function encodePayload(fold: FoldTables, lexicon: CompiledLexicon): { meta: unknown; lazy: Record<string, unknown>; sections: Section[] } {
+  const tables = scanTables(lexicon);
+  const { phrase: _p, altText: _a, ...scan } = tables;
+  const { entries, targets, forms, ...eager } = lexicon;
+  // One encode, so the lazy part's typed arrays are sections of the same file.
+  const { meta, sections } = codec.encode({ fold, lexicon: eager, scan, lazy: { entries, targets, forms, alts: altTexts(tables) } });
+  const { lazy, ...rest } = meta as { lazy: Record<string, unknown> };
+  return { meta: rest, lazy, sections };
 }
 
 /**
- * The whole payload; its scan tables go to the scanner's cache. The lexicon's `entries` and
- * `targets` (15k entry objects and 58k targets in 44k arrays for the bundled lexicons: ~105 of the
- * ~130 ms of a decode, measured in session 15) are built when first read, not here: the scan reads
- * the scan tables' columns and never asks for them (`lexicon check`, the hot-reload guard and a
- * worker's structured clone do). Their columns are checked now, so a malformed artifact is still
- * refused at load, never half used.
+ * The whole payload; its scan tables go to the scanner's cache. The lexicon's `entries`, `targets`
+ * and `forms` are built when first read, from the lazy metadata parsed then: 15k entry objects
+ * and 58k targets in 44k arrays were ~105 of the ~130 ms of a decode (session 15), and the scan
+ * never reads them (it reads the scan tables' columns; a flag's phrase and a stream's open ends
+ * parse the lazy metadata on first use). The file's digest covered those bytes at load; a part
+ * that does not decode throws `ArtifactError` (`malformed`) when read.
  */
-export function decodePayload(meta: unknown, sections: readonly TypedArray[]): ArtifactPayload {
-  const m = plainObject(meta);
-  const lex = m && plainObject(m.lexicon);
-  if (!m || !lex || !m.scan) return adopt(codec.decode(meta, sections) as ArtifactPayload, undefined);
-  const lexicon: Record<string, unknown> = {};
-  let phrase: ((e: number) => string) | undefined;
-  for (const key of Object.keys(lex)) {
-    if (key !== 'entries' && key !== 'targets') {
-      lexicon[key] = codec.decode(lex[key], sections);
-      continue;
-    }
-    const columns = codec.columns(lex[key], sections);
-    if (key === 'entries' && columns) phrase = columns.reader('phrase') as (e: number) => string;
-    if (key === 'targets') checkRagged(lex[key], sections);
-    lazy(lexicon, key, () => (columns && key === 'entries' ? columns.rows() : codec.decode(lex[key], sections)));
-  }
-  const payload = { fold: codec.decode(m.fold, sections), lexicon, scan: codec.decode(m.scan, sections) } as unknown as ArtifactPayload;
-  return adopt(payload, phrase);
-}
-
-function adopt(payload: ArtifactPayload, phrase: ((e: number) => string) | undefined): ArtifactPayload {
-  const lex = payload.lexicon;
-  if (payload.scan) adoptScanTables(lex, payload.scan, phrase ?? ((e) => lex.entries[e]!.phrase));
+export function decodePayload(meta: unknown, sections: readonly TypedArray[], lazyMeta: (name: string) => unknown): ArtifactPayload {
+  const m = meta as { fold: unknown; lexicon: unknown; scan: unknown };
+  const lexicon = codec.decode(m.lexicon, sections) as Record<string, unknown>;
+  if (lexicon === null || typeof lexicon !== 'object') throw new ArtifactError('<codec>', 'malformed', 'no lexicon');
+  const part = lazyMeta;
+  // The entries stored by column (any lexicon of 16 or more): a phrase is read without its entry.
+  let columns: TableColumns | null | undefined;
+  const entryColumns = () => (columns === undefined ? (columns = codec.columns(part('entries'), sections) ?? null) : columns);
+  for (const key of LAZY) lazyProperty(lexicon, key, () => (key === 'entries' ? (entryColumns()?.rows() ?? codec.decode(part(key), sections)) : codec.decode(part(key), sections)));
+  const lex = lexicon as unknown as CompiledLexicon;
+  const payload: ArtifactPayload = { fold: codec.decode(m.fold, sections) as FoldTables, lexicon: lex, scan: codec.decode(m.scan, sections) as ScanTablesData };
+  let phraseOf: ((e: number) => string) | undefined;
+  let alts: readonly string[] | undefined;
+  adoptScanTables(
+    lex,
+    payload.scan!,
+    (e) => (phraseOf ??= (entryColumns()?.reader('phrase') as ((e: number) => string) | undefined) ?? ((i) => lex.entries[i]!.phrase))(e),
+    (a) => (alts ??= codec.decode(part('alts'), sections) as string[])[a]!,
+  );
   return payload;
 }
 
-/** A plain object's encoding (keys as given, none starting with `$`), else undefined. */
-function plainObject(m: unknown): Record<string, unknown> | undefined {
-  if (m === null || typeof m !== 'object' || Array.isArray(m)) return undefined;
-  return Object.keys(m).some((k) => k.startsWith('$')) ? undefined : (m as Record<string, unknown>);
-}
-
-/** The pattern targets: a ragged array of tables, checked as `codec.columns` checks (rows built later). */
-function checkRagged(m: unknown, sections: readonly TypedArray[]): void {
-  if (m === null || typeof m !== 'object' || !('$rag' in m)) return;
-  const rag = m as { $rag: unknown; items: unknown };
-  const lengths = codec.decode(rag.$rag, sections);
-  const items = codec.columns(rag.items, sections);
-  if (!(lengths instanceof Int32Array) || (items && lengths.reduce((n, x) => n + x, 0) !== (items.columns[0]?.index.length ?? 0))) throw new ArtifactError('<codec>', 'malformed', 'lexicon.targets: lengths do not add up to the targets');
-}
-
 /** An enumerable property built on first read, then a plain data property (a structured clone or a spread reads it). */
-function lazy(o: Record<string, unknown>, key: string, build: () => unknown): void {
+function lazyProperty(o: Record<string, unknown>, key: string, build: () => unknown): void {
   Object.defineProperty(o, key, {
     enumerable: true,
     configurable: true,

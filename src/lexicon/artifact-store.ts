@@ -119,7 +119,7 @@ function tryArtifact(file: string, key: ArtifactKey, explicit: boolean, log: (e:
       if (part !== 'build') adoptFoldTables(decodeFoldTables(contents.meta, contents.sections));
       throw stale;
     }
-    const payload = decodePayload(contents.meta, contents.sections);
+    const payload = decodePayload(contents.meta, contents.sections, contents.lazyMeta);
     adoptFoldTables(payload.fold);
     return { lexicon: payload.lexicon };
   } catch (err) {
@@ -134,8 +134,8 @@ export function writeLexiconArtifact(files: readonly string[], explicit: boolean
   const t0 = performance.now();
   let bytes: Buffer;
   try {
-    const { meta, sections } = encodePayload(foldTables(), lexicon);
-    bytes = encodeArtifact(packageVersion(), key, meta, sections);
+    const { meta, lazy, sections } = encodePayload(foldTables(), lexicon);
+    bytes = encodeArtifact(packageVersion(), key, meta, sections, lazy);
   } catch (err) {
     log({ event: 'artifact_write_failed', file: files[0] ?? '', message: (err as Error).message });
     return undefined;

@@ -47,7 +47,7 @@ export interface ScanTables {
   readonly from: Int32Array;
   readonly entry: Int32Array;
   readonly kind: Uint8Array;
-  /** A near part's set member (index into `alts`), or -1. */
+  /** A near part's set member (its text is `altText(alt)`), or -1. */
   readonly alt: Int32Array;
   /** SPELL_* bits, for TARGET_SPELLING targets (0 for others). */
   readonly spell: Uint8Array;
@@ -66,8 +66,7 @@ export interface ScanTables {
   readonly entryBFrom: Int32Array;
   readonly bPattern: Int32Array;
   readonly bBit: Uint8Array;
-  readonly alts: readonly string[];
-  /** Entry e's phrase, and set member a's text: how a candidate's term is spelled out. */
+  /** Entry e's phrase, and set member a's text (a of `alt`): how a candidate's term is spelled out. */
   phrase(e: number): string;
   altText(a: number): string;
 }
@@ -96,11 +95,17 @@ export type ScanTablesData = Omit<ScanTables, 'phrase' | 'altText'>;
 
 /**
  * Seeds the cache with tables restored from an artifact, instead of building them on the first
- * scan; `phrase` reads entry e's phrase without the entry object (an artifact's lexicon builds
- * its entries only when something asks for them: the scan never does).
+ * scan; `phrase` and `altText` read the texts without the entry objects (an artifact's lexicon
+ * builds its entries only when something asks for them: the scan never does).
  */
-export function adoptScanTables(lex: CompiledLexicon, data: ScanTablesData, phrase: (e: number) => string): void {
-  if (!cache.has(lex)) cache.set(lex, { ...data, phrase, altText: (a) => data.alts[a]! });
+export function adoptScanTables(lex: CompiledLexicon, data: ScanTablesData, phrase: (e: number) => string, altText: (a: number) => string): void {
+  if (!cache.has(lex)) cache.set(lex, { ...data, phrase, altText });
+}
+
+/** The set members' texts, in the order of their ids (what `altText` reads). */
+export function altTexts(t: ScanTables): string[] {
+  const n = t.alt.reduce((m, a) => Math.max(m, a + 1), 0);
+  return Array.from({ length: n }, (_, a) => t.altText(a));
 }
 
 /** The number of entries of a compiled lexicon, read from its tables (`lex.entries` may not be built). */
@@ -203,7 +208,6 @@ function build(lex: CompiledLexicon): ScanTables {
     kind,
     alt,
     spell,
-    alts,
     phrase: (e) => entries[e]!.phrase,
     altText: (a) => alts[a]!,
   };

@@ -103,7 +103,8 @@ describe('lexicon artifact', () => {
     expect(loaded.lexicon.targets).toEqual(compiled.targets);
     expect([built('entries'), built('targets')]).toEqual([true, true]);
     // The fold tables in the artifact are those this process built (another process adopts them).
-    const fold = decodePayload(readArtifactFile(file).meta, readArtifactFile(file).sections).fold;
+    const contents = readArtifactFile(file);
+    const fold = decodePayload(contents.meta, contents.sections, contents.lazyMeta).fold;
     const ours = foldTables();
     expect(fold.fold).toEqual(ours.fold);
     expect(fold.digit).toEqual(ours.digit);
