@@ -63,15 +63,15 @@ export function addWholeTerm(
   if (boundaryStart && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
   // A romanized spelling (si v for 私V) must not start inside a word spelled out letter by letter (e x c l u s i v e).
   if ((spell & SPELL_START) !== 0 && insideSpelledWord(text, start - base)) return;
-  const phrase = tables.phrase(e);
-  if (boundaryEnd && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!) && !countedAfterNumeral(text, end - base, phrase))
+  // The phrase is read only by the checks that need it (an artifact's lexicon parses its phrases on first read).
+  if (boundaryEnd && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!) && !countedAfterNumeral(text, end - base, tables.phrase(e)))
     return;
-  if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, phrase)) return;
-  if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, phrase, fold)) return;
+  if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, tables.phrase(e))) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, tables.phrase(e), fold)) return;
   // A short claim heard by sound alone (嘟假 for 独家) is another word.
-  if (via === VIA_PINYIN && (checks & CHECK_SOUND_SHORT) !== 0 && start >= base && soundOnlyShortClaim(text, start - base, end - base, phrase, fold)) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_SHORT) !== 0 && start >= base && soundOnlyShortClaim(text, start - base, end - base, tables.phrase(e), fold)) return;
   // An ordinary word before a literal 最 heard as the claim's lead (坚果最好 as 见过最好).
-  if (via === VIA_PINYIN && (checks & CHECK_SOUND_LEAD) !== 0 && start >= base && soundOnlyLead(text, start - base, end - base, phrase, claimMarkerAt(phrase), fold)) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_LEAD) !== 0 && start >= base && soundOnlyLead(text, start - base, end - base, tables.phrase(e), claimMarkerAt(tables.phrase(e)), fold)) return;
   candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
 }
 
