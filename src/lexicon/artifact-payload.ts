@@ -44,8 +44,10 @@ export function encodePayload(fold: FoldTables, lexicon: CompiledLexicon): { met
   const tables = scanTables(lexicon);
   const { phrase: _p, altText: _a, ...scan } = tables;
   const { entries, targets, forms, ...eager } = lexicon;
+  // The astral map (4,600 expansions, 214k of the metadata's characters) is read only for a surrogate pair that is not noise.
+  const { astral, ...foldEager } = fold;
   // One encode, so the lazy part's typed arrays are sections of the same file.
-  const { meta, sections } = codec.encode({ fold, lexicon: eager, scan, lazy: { entries, targets, forms, alts: altTexts(tables) } });
+  const { meta, sections } = codec.encode({ fold: foldEager, lexicon: eager, scan, lazy: { entries, targets, forms, alts: altTexts(tables), astral } });
   const { lazy, ...rest } = meta as { lazy: Record<string, unknown> };
   return { meta: rest, lazy, sections };
 }
@@ -68,7 +70,7 @@ export function decodePayload(meta: unknown, sections: readonly TypedArray[], la
   const entryColumns = () => (columns === undefined ? (columns = codec.columns(part('entries'), sections) ?? null) : columns);
   for (const key of LAZY) lazyProperty(lexicon, key, () => (key === 'entries' ? (entryColumns()?.rows() ?? codec.decode(part(key), sections)) : codec.decode(part(key), sections)));
   const lex = lexicon as unknown as CompiledLexicon;
-  const payload: ArtifactPayload = { fold: codec.decode(m.fold, sections) as FoldTables, lexicon: lex, scan: codec.decode(m.scan, sections) as ScanTablesData };
+  const payload: ArtifactPayload = { fold: decodeFoldTables(meta, sections, lazyMeta), lexicon: lex, scan: codec.decode(m.scan, sections) as ScanTablesData };
   let phraseOf: ((e: number) => string) | undefined;
   let alts: readonly string[] | undefined;
   adoptScanTables(
@@ -94,6 +96,9 @@ function lazyProperty(o: Record<string, unknown>, key: string, build: () => unkn
 }
 
 /** Only the fold tables (of an artifact whose lexicon part is stale but whose build matches). */
-export function decodeFoldTables(meta: unknown, sections: readonly TypedArray[]): FoldTables {
-  return codec.decode((meta as { fold: unknown }).fold, sections) as FoldTables;
+export function decodeFoldTables(meta: unknown, sections: readonly TypedArray[], lazyMeta: (name: string) => unknown): FoldTables {
+  const fold = codec.decode((meta as { fold: unknown }).fold, sections) as Record<string, unknown>;
+  if (fold === null || typeof fold !== 'object') throw new ArtifactError('<codec>', 'malformed', 'no fold tables');
+  lazyProperty(fold, 'astral', () => codec.decode(lazyMeta('astral'), sections));
+  return fold as unknown as FoldTables;
 }

@@ -116,7 +116,7 @@ function tryArtifact(file: string, key: ArtifactKey, explicit: boolean, log: (e:
     for (const part of ['build', 'options', 'lexicon'] as const) {
       if (got?.[part] === key[part]) continue;
       const stale = new ArtifactError(file, part, `made for another ${part === 'build' ? 'pkguard build' : part === 'lexicon' ? 'set of lexicon files' : 'set of compile options'}`);
-      if (part !== 'build') adoptFoldTables(decodeFoldTables(contents.meta, contents.sections));
+      if (part !== 'build') adoptFoldTables(decodeFoldTables(contents.meta, contents.sections, contents.lazyMeta));
       throw stale;
     }
     const payload = decodePayload(contents.meta, contents.sections, contents.lazyMeta);
