@@ -41,7 +41,7 @@ export interface NearPart {
   /** Original offsets (stream-global in a stream). */
   start: number;
   end: number;
-  /** The set member this part matched, for a near term written with sets (an id of `ScanTables.alts`). */
+  /** The set member this part matched, for a near term written with sets (an id `ScanTables.altText` reads). */
   alt?: number;
 }
 
