@@ -39,8 +39,8 @@ async function child(dist: string, file: string, what: string): Promise<void> {
   const payloadMod = (await mod('artifact-payload.js')) as typeof import('../../src/lexicon/artifact-payload.js');
   const bytes = phase('read', () => readFileSync(file));
   const contents = phase('decodeArtifact', () => fileMod.decodeArtifact(file, bytes));
-  if (what === 'fold') phase('decodeFoldTables alone', () => payloadMod.decodeFoldTables(contents.meta, contents.sections));
-  else phase('decodePayload', () => payloadMod.decodePayload(contents.meta, contents.sections));
+  if (what === 'fold') phase('decodeFoldTables alone', () => payloadMod.decodeFoldTables(contents.meta, contents.sections, contents.lazyMeta));
+  else phase('decodePayload', () => payloadMod.decodePayload(contents.meta, contents.sections, contents.lazyMeta));
   process.stdout.write(JSON.stringify(out));
 }
 

@@ -11,7 +11,7 @@ import { foldTables } from '../normalize/tables.js';
 import { work } from '../work-meter.js';
 import { addContact, VIA_DETECTOR, type CandidateList } from './candidate.js';
 import { urlUnitTable } from './contact-links.js';
-import { scanTables } from '../lexicon/scan-tables.js';
+import { entryCount, scanTables } from '../lexicon/scan-tables.js';
 import type { StreamContext } from './stream-context.js';
 
 const CONTACT = 3;
@@ -39,7 +39,7 @@ function cueKind(phrase: string): number {
 const kindsOf = new WeakMap<CompiledLexicon, Uint8Array>();
 function kindsFor(lex: CompiledLexicon): Uint8Array {
   let kinds = kindsOf.get(lex);
-  if (!kinds) kindsOf.set(lex, (kinds = new Uint8Array(lex.entries.length)));
+  if (!kinds) kindsOf.set(lex, (kinds = new Uint8Array(entryCount(lex))));
   return kinds;
 }
 function entryKind(lex: CompiledLexicon, kinds: Uint8Array, e: number): number {

@@ -17,10 +17,9 @@
  * 1.5 s on 64K units). Parts are kept as columns (`NearParts`), not objects: `全网全国全球…` yields
  * a part per two units, and as objects they cost 6× the scan of ordinary speech in garbage collection.
  */
-import type { CompiledLexicon } from '../lexicon/compile.js';
 import { work } from '../work-meter.js';
 import { VIA_TEXT, type CandidateList } from './candidate.js';
-import type { ScanTables } from '../lexicon/scan-tables.js';
+import { CHECK_BOUNDARY_START, NEAR_CLAUSES, type ScanTables } from '../lexicon/scan-tables.js';
 
 /** Most text-lane units allowed between the parts: about 8 characters, or 3 to 4 English words. */
 export const NEAR_GAP = 8;
@@ -42,7 +41,7 @@ export interface NearPart {
   /** Original offsets (stream-global in a stream). */
   start: number;
   end: number;
-  /** The set member this part matched, for a near term written with sets (an id of `ScanTables.alts`). */
+  /** The set member this part matched, for a near term written with sets (an id `ScanTables.altText` reads). */
   alt?: number;
 }
 
@@ -128,7 +127,6 @@ let stamp = 0;
  * matches): the pairing relies on it to find each B's closest A by walking back.
  */
 export function pairNear(
-  lex: CompiledLexicon,
   codes: ScanTables,
   parts: NearParts,
   earlier: number,
@@ -138,10 +136,11 @@ export function pairNear(
 ): void {
   const total = parts.count;
   if (prevA.length < total) prevA = new Int32Array(Math.max(total, 2 * prevA.length));
-  if (lastA.length < lex.entries.length || stamp === 0x7fffffff) {
+  const entries = codes.category.length;
+  if (lastA.length < entries || stamp === 0x7fffffff) {
     // (Also when the stamp would leave Int32 range: a wrapped stamp never matches again.)
-    lastA = new Int32Array(lex.entries.length);
-    lastStamp = new Int32Array(lex.entries.length);
+    lastA = new Int32Array(entries);
+    lastStamp = new Int32Array(entries);
     stamp = 0;
   }
   const st = ++stamp;
@@ -168,9 +167,8 @@ export function pairNear(
       j = prevA[j]!;
       work.steps++;
     }
-    const entry = lex.entries[e]!;
-    const clauses = entry.clauses === true;
-    const gap = clauses ? NEAR_GAP_CLAUSES : entry.boundaryStart ? NEAR_GAP_LATIN : NEAR_GAP;
+    const clauses = (codes.nearBits[e]! & NEAR_CLAUSES) !== 0;
+    const gap = clauses ? NEAR_GAP_CLAUSES : (codes.checks[e]! & CHECK_BOUNDARY_START) !== 0 ? NEAR_GAP_LATIN : NEAR_GAP;
     if (bStart - laneEnd[j]! > gap || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!, clauses)) continue;
     // A set term reports the members it matched (湿疹…好了), not the set names.
     const a = alt[j]!;

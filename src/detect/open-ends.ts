@@ -15,6 +15,7 @@
  */
 import { categoryIndex } from '../flag.js';
 import type { CompiledLexicon } from '../lexicon/compile.js';
+import { CHECK_ALLOW, scanTables } from '../lexicon/scan-tables.js';
 import { VIA_DETECTOR, type CandidateList } from './candidate.js';
 
 /** Longer terms a term must head to be held: verbs put on a set of objects (≥ 32), not a claim with a variant or two (全网最低 → 全网最低价). */
@@ -39,9 +40,10 @@ export function openEnds(lex: CompiledLexicon): OpenEnds {
 }
 
 function build(lex: CompiledLexicon): OpenEnds {
+  const tables = scanTables(lex);
   const byForm = new Map<string, number[]>();
   lex.forms.forEach((f, e) => {
-    if (lex.entries[e]!.category === null || f.includes('…')) return;
+    if ((tables.checks[e]! & CHECK_ALLOW) !== 0 || f.includes('…')) return;
     const list = byForm.get(f);
     if (list) list.push(e);
     else byForm.set(f, [e]);
@@ -55,7 +57,7 @@ function build(lex: CompiledLexicon): OpenEnds {
     }
     if (/^[a-z]/.test(f)) for (let l = MIN_LATIN_PREFIX; l < f.length; l++) latinStarts.add(f.slice(0, l));
   }
-  const heads = new Uint8Array(lex.entries.length);
+  const heads = new Uint8Array(tables.category.length);
   for (const [f, n] of family) if (n >= MIN_FAMILY) for (const e of byForm.get(f)!) heads[e] = 1;
   return { heads, latinStarts };
 }

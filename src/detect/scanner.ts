@@ -25,7 +25,7 @@ import { MAX_FLAGS_PER_MESSAGE, writeFlags, type CapCount } from './flag-writer.
 import { NEAR_GAP, NEAR_GAP_CLAUSES, NEAR_GAP_LATIN, NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
-import { CHECK_ALLOW, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from '../lexicon/scan-tables.js';
+import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from '../lexicon/scan-tables.js';
 import { StreamContext } from './stream-context.js';
 import { addWholeTerm, isWordUnit } from './whole-term.js';
 
@@ -183,9 +183,9 @@ export class Scanner {
     const stamp = ++this.#nearStamp;
     const carried = ctx?.near?.length ?? 0;
     if (lex.hasNear) {
-      if (nearSeen.length < lex.entries.length) {
-        nearSeen = this.#nearSeen = new Int32Array(lex.entries.length);
-        this.#lastAEnd = new Int32Array(lex.entries.length);
+      if (nearSeen.length < tables.category.length) {
+        nearSeen = this.#nearSeen = new Int32Array(tables.category.length);
+        this.#lastAEnd = new Int32Array(tables.category.length);
       }
       if (bStamp.length < tables.bFrom.length) {
         bLive = this.#bLive = new Int32Array(tables.bFrom.length);
@@ -208,9 +208,9 @@ export class Scanner {
         this.#patternSeen = new Int32Array(tables.firstFrom.length);
         this.#idle = new Int32Array(tables.firstFrom.length);
       }
-      if (this.#aheadStamp.length < lex.entries.length) {
-        this.#aheadStamp = new Int32Array(lex.entries.length);
-        this.#bAhead = new Uint8Array(lex.entries.length);
+      if (this.#aheadStamp.length < tables.category.length) {
+        this.#aheadStamp = new Int32Array(tables.category.length);
+        this.#bAhead = new Uint8Array(tables.category.length);
       }
       markSeen(this.#patternSeen, matches, stamp);
     }
@@ -272,9 +272,9 @@ export class Scanner {
     const checks = this.#nearChecks;
     checks.breaks.reset(text);
     const tables = scanTables(this.#lexicon);
-    checks.set(text, base, ctx, this.#lexicon.entries, tables, textCandidates);
+    checks.set(text, base, ctx, tables, textCandidates);
     const candidates = this.#candidates;
-    pairNear(this.#lexicon, tables, this.#near, carried, checks.breakBetween, checks.bounded, candidates);
+    pairNear(tables, this.#near, carried, checks.breakBetween, checks.bounded, candidates);
     if (ctx) {
       // A stream keeps an array only while it has parts to carry (thousands of streams).
       const into = ctx.near ?? this.#nearScratch;
@@ -363,7 +363,6 @@ class NearChecks {
   text = '';
   base = 0;
   ctx: StreamContext | undefined = undefined;
-  entries: CompiledLexicon['entries'] = [];
   tables: ScanTables | undefined = undefined;
   readonly fold = foldTables().fold;
 
@@ -371,11 +370,10 @@ class NearChecks {
     this.twins = new TwinFinder(candidates);
   }
 
-  set(text: string, base: number, ctx: StreamContext | undefined, entries: CompiledLexicon['entries'], tables: ScanTables, textCandidates: number): void {
+  set(text: string, base: number, ctx: StreamContext | undefined, tables: ScanTables, textCandidates: number): void {
     this.text = text;
     this.base = base;
     this.ctx = ctx;
-    this.entries = entries;
     this.tables = tables;
     this.twins.reset(textCandidates);
   }
@@ -405,9 +403,9 @@ class NearChecks {
     const tables = this.tables!;
     const cat = tables.category[entry]!;
     if (cat !== CONTACT && this.twins.has(aStart, bEnd, cat, tables.severity[entry]!)) return false;
-    const e = this.entries[entry]!;
-    if (e.boundaryStart && this.#wordAt(aStart - 1)) return false;
-    if (e.boundaryEnd && this.#wordAt(bEnd)) return false;
+    const checks = tables.checks[entry]!;
+    if ((checks & CHECK_BOUNDARY_START) !== 0 && this.#wordAt(aStart - 1)) return false;
+    if ((checks & CHECK_BOUNDARY_END) !== 0 && this.#wordAt(bEnd)) return false;
     return !(this.#wordAt(aEnd - 1) && this.#wordAt(aEnd)) && !(this.#wordAt(bStart - 1) && this.#wordAt(bStart));
   };
 }
@@ -490,7 +488,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       if (!inText && readAgain(candidates, cursor, textCandidates, sole, standInCategory(tables, sole), severity[sole]!, start, end)) continue;
       // Most matches: a CJK term with nothing to check, added here without a call.
       if ((checks[sole]! & checked) === 0) candidates.add(category[sole]!, severity[sole]!, start, end, via, sole);
-      else addWholeTerm(lex.entries, sole, undefined, text, base, start, end, via, allows, candidates, tables, fold);
+      else addWholeTerm(sole, 0, text, base, start, end, via, allows, candidates, tables, fold);
       continue;
     }
     // Whole terms and A parts, then the B parts: an A part here ends inside any B part here, so
@@ -514,7 +512,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
       } else if (inText || !readAgain(candidates, cursor, textCandidates, e, standInCategory(tables, e), severity[e]!, start, end)) {
         // As for a sole entry: a term with nothing to check (最低价 sharing its pattern with B parts) is added without a call.
         if ((checks[e]! & checked) === 0 && kind !== TARGET_SPELLING) candidates.add(category[e]!, severity[e]!, start, end, via, e);
-        else addWholeTerm(lex.entries, e, kind === TARGET_SPELLING ? tables.target[k] : undefined, text, base, start, end, via, allows, candidates, tables, fold);
+        else addWholeTerm(e, kind === TARGET_SPELLING ? tables.spell[k]! : 0, text, base, start, end, via, allows, candidates, tables, fold);
       }
     }
     if (dropped === jt - j0 && dropped > 0) idle[pattern] = stamp;

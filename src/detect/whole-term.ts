@@ -4,24 +4,37 @@
  * `exact` English words, and sound-alikes that need an id after them. Each check reads a few units
  * around the match, or the match itself.
  */
-import type { CompiledEntry, PatternTarget } from '../lexicon/compile.js';
 import { VIA_PINYIN, type CandidateList } from './candidate.js';
 import type { AllowSpans } from './resolve.js';
-import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_EXACT, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, claimMarkerAt, type ScanTables } from '../lexicon/scan-tables.js';
+import {
+  CHECK_ALLOW,
+  CHECK_BOUNDARY_END,
+  CHECK_BOUNDARY_START,
+  CHECK_EXACT,
+  CHECK_SOUND_ID,
+  CHECK_SOUND_LEAD,
+  CHECK_SOUND_SHORT,
+  claimMarkerAt,
+  SPELL_END,
+  SPELL_END_SET,
+  SPELL_START,
+  SPELL_START_SET,
+  type ScanTables,
+} from '../lexicon/scan-tables.js';
 import { CLAUSE_BREAKS } from '../normalize/symbols.js';
 import { soundOnlyLead, soundOnlyShortClaim, unsupportedSoundAlike } from './sound-alike.js';
 
 export const isWordUnit = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 
 /**
- * The match of entry `e` (through `target`, a spelling with its own word boundaries, or else the
- * entry's own) at original `[start, end)`, found on lane `via`: adds an allow span or a candidate.
- * `text` is the chunk, starting at `base`.
+ * The match of entry `e` (through a spelling with word boundaries of its own when `spell`, its
+ * target's SPELL_* bits, says so, else with the entry's) at original `[start, end)`, found on lane
+ * `via`: adds an allow span or a candidate. `text` is the chunk, starting at `base`. Reads the
+ * entry from the tables' columns: no entry object.
  */
 export function addWholeTerm(
-  entries: readonly CompiledEntry[],
   e: number,
-  target: PatternTarget | undefined,
+  spell: number,
   text: string,
   base: number,
   start: number,
@@ -34,29 +47,31 @@ export function addWholeTerm(
 ): void {
   const checks = tables.checks[e]!;
   // Most entries are CJK terms with nothing to check: one byte says so.
-  if (checks === 0 && target === undefined) {
+  if (checks === 0 && spell === 0) {
     candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
     return;
   }
-  const entry = entries[e]!;
   if ((checks & CHECK_ALLOW) !== 0) {
     // An allow phrase is one phrase: the lane drops punctuation, so 最好的，姐妹们冲 reads 最好的姐妹,
     // but across a clause break it is a claim and an address, not the friend it allows.
-    if (!acrossClauseBreak(text, start - base, end - base)) allows.add(start, end, entry.allowMask);
+    if (!acrossClauseBreak(text, start - base, end - base)) allows.add(start, end, tables.allowMask[e]!);
     return;
   }
   // Latin terms need word boundaries in the original text: vx not inside "vxyz", star not in "start".
-  if ((target?.boundaryStart ?? (checks & CHECK_BOUNDARY_START) !== 0) && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
+  const boundaryStart = (spell & SPELL_START_SET) !== 0 ? (spell & SPELL_START) !== 0 : (checks & CHECK_BOUNDARY_START) !== 0;
+  const boundaryEnd = (spell & SPELL_END_SET) !== 0 ? (spell & SPELL_END) !== 0 : (checks & CHECK_BOUNDARY_END) !== 0;
+  if (boundaryStart && start > base && isWordUnit(fold[text.charCodeAt(start - base - 1)]!)) return;
   // A romanized spelling (si v for 私V) must not start inside a word spelled out letter by letter (e x c l u s i v e).
-  if (target?.boundaryStart && insideSpelledWord(text, start - base)) return;
-  if ((target?.boundaryEnd ?? (checks & CHECK_BOUNDARY_END) !== 0) && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!) && !countedAfterNumeral(text, end - base, entry.phrase))
+  if ((spell & SPELL_START) !== 0 && insideSpelledWord(text, start - base)) return;
+  // The phrase is read only by the checks that need it (an artifact's lexicon parses its phrases on first read).
+  if (boundaryEnd && end - base < text.length && isWordUnit(fold[text.charCodeAt(end - base)]!) && !countedAfterNumeral(text, end - base, tables.phrase(e)))
     return;
-  if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, entry.phrase)) return;
-  if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, entry.phrase, fold)) return;
+  if ((checks & CHECK_EXACT) !== 0 && !endsWithExactWord(text, end - base, tables.phrase(e))) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_ID) !== 0 && start >= base && unsupportedSoundAlike(text, start - base, end - base, tables.phrase(e), fold)) return;
   // A short claim heard by sound alone (嘟假 for 独家) is another word.
-  if (via === VIA_PINYIN && (checks & CHECK_SOUND_SHORT) !== 0 && start >= base && soundOnlyShortClaim(text, start - base, end - base, entry.phrase, fold)) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_SHORT) !== 0 && start >= base && soundOnlyShortClaim(text, start - base, end - base, tables.phrase(e), fold)) return;
   // An ordinary word before a literal 最 heard as the claim's lead (坚果最好 as 见过最好).
-  if (via === VIA_PINYIN && (checks & CHECK_SOUND_LEAD) !== 0 && start >= base && soundOnlyLead(text, start - base, end - base, entry.phrase, claimMarkerAt(entry.phrase), fold)) return;
+  if (via === VIA_PINYIN && (checks & CHECK_SOUND_LEAD) !== 0 && start >= base && soundOnlyLead(text, start - base, end - base, tables.phrase(e), claimMarkerAt(tables.phrase(e)), fold)) return;
   candidates.add(tables.category[e]!, tables.severity[e]!, start, end, via, e);
 }
 

@@ -222,23 +222,74 @@ export class ArtifactCodec {
       for (const k of Object.keys(o)) out[k] = dec(o[k]);
       return out;
     };
-    const decTable = (keys: string[], cols: [unknown[], unknown][]) => {
-      const dicts = cols.map(([d]) => d); // table values are JSON primitives (tableOf)
-      const idx = cols.map(([, i]) => dec(i) as Uint8Array | Uint16Array | Int32Array);
-      const rows = idx[0]?.length ?? 0;
-      const out: Record<string, unknown>[] = new Array(rows);
-      for (let r = 0; r < rows; r++) {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < keys.length; c++) {
-          const id = idx[c]![r]!;
-          if (id !== 0) row[keys[c]!] = dicts[c]![id - 1];
-        }
-        out[r] = row;
-      }
-      return out;
-    };
+    const decTable = (keys: string[], cols: [unknown[], unknown][]) => new TableColumns(keys, cols.map(([d, i]) => ({ dict: d, index: dec(i) as TableColumn['index'] }))).rows();
     return dec(meta);
   }
+
+  /**
+   * The columns of an array `encode` stored as a table, not built into rows (a column's indices
+   * are checked against its dictionary when it is first read); undefined when `meta` is not a table (an array under TABLE_MIN rows,
+   * or of objects of unlike shape), whose caller decodes it whole. Throws `malformed` as `decode` does.
+   */
+  columns(meta: unknown, sections: readonly TypedArray[]): TableColumns | undefined {
+    if (meta === null || typeof meta !== 'object' || !('$tab' in meta)) return undefined;
+    const { $tab: keys, cols } = meta as { $tab: unknown; cols: unknown };
+    if (!Array.isArray(keys) || !Array.isArray(cols) || keys.length !== cols.length) throw new ArtifactCodecError('meta', 'table without matching keys and columns', 'malformed');
+    const columns = cols.map((c: unknown, i) => {
+      if (!Array.isArray(c) || !Array.isArray(c[0])) throw new ArtifactCodecError(`table column ${i}`, 'no dictionary', 'malformed');
+      const index = this.decode(c[1], sections);
+      if (!(index instanceof Uint8Array || index instanceof Uint16Array || index instanceof Int32Array)) throw new ArtifactCodecError(`table column ${i}`, 'no index array', 'malformed');
+      return { dict: c[0] as unknown[], index };
+    });
+    const rows = columns[0]?.index.length ?? 0;
+    for (const [i, c] of columns.entries()) if (c.index.length !== rows) throw new ArtifactCodecError(`table column ${i}`, `${c.index.length} rows, not ${rows}`, 'malformed');
+    return new TableColumns(keys as string[], columns);
+  }
+}
+
+interface TableColumn {
+  /** Distinct values (JSON primitives, see tableOf); row r holds `dict[index[r] - 1]`, or no key when `index[r]` is 0. */
+  dict: unknown[];
+  index: Uint8Array | Uint16Array | Int32Array;
+}
+
+/** An array of like objects as `encode` stores it, by column: a value is read without building its row. */
+export class TableColumns {
+  constructor(
+    readonly keys: readonly string[],
+    readonly columns: readonly TableColumn[],
+  ) {}
+
+  /** Row r's value at `key` (undefined when the row has no such key). */
+  reader(key: string): (r: number) => unknown {
+    const c = this.columns[this.keys.indexOf(key)];
+    if (c === undefined) return () => undefined;
+    checkColumn(c, key);
+    const { dict, index } = c;
+    return (r) => (index[r] === 0 ? undefined : dict[index[r]! - 1]);
+  }
+
+  /** The rows, each with its keys in their original order. */
+  rows(): Record<string, unknown>[] {
+    const { keys, columns } = this;
+    columns.forEach((c, i) => checkColumn(c, keys[i]!));
+    const n = columns[0]?.index.length ?? 0;
+    const out: Record<string, unknown>[] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < keys.length; c++) {
+        const id = columns[c]!.index[r]!;
+        if (id !== 0) row[keys[c]!] = columns[c]!.dict[id - 1];
+      }
+      out[r] = row;
+    }
+    return out;
+  }
+}
+
+/** Every index of the column within its dictionary (0 = absent), or `malformed`. */
+function checkColumn({ dict, index }: TableColumn, key: string): void {
+  for (let r = 0; r < index.length; r++) if (index[r]! < 0 || index[r]! > dict.length) throw new ArtifactCodecError(`table column ${key}`, `row ${r} indexes past its dictionary`, 'malformed');
 }
 
 const ABSENT = Symbol('absent');

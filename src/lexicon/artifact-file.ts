@@ -7,11 +7,13 @@
  *   12  u32 LE    header length H (bytes of UTF-8 JSON)
  *   16  32 bytes  sha256 of bytes [0, 16) and [48, end): everything but the digest itself
  *   48  H bytes   header JSON: { endian, pkguard, key: {build, lexicon, options}, total, meta: [off, len],
- *                 sections: [{ name, type, offset, length }] } (offsets from the file start)
- *       ...       metadata JSON, then each section at an offset divisible by 8
+ *                 lazy: { name: [off, len] }, sections: [{ name, type, offset, length }] } (offsets from the file start)
+ *       ...       metadata JSON, each lazy metadata JSON, then each section at an offset divisible by 8
  *
- * A flipped byte anywhere fails the digest (or the magic, or the version); a truncated file fails
- * `total`. Nothing of a file that fails is used.
+ * Lazy metadata is what a start does not need (for the lexicon: its entries, targets and forms,
+ * 0.6 of the 1.3 MB of metadata), each part parsed when first asked for, from bytes the digest
+ * already covered at load. A flipped byte anywhere fails the digest (or the magic, or the
+ * version); a truncated file fails `total`. Nothing of a file that fails is used.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { TYPED_ARRAYS, type Section, type TypedArray, type TypedArrayName } from
  * compiled structure changes meaning without changing shape (the build key also changes with any
  * code in src/lexicon, src/match or src/normalize; see artifact-key.ts).
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 const MAGIC = Buffer.from('PKGLEXA\n', 'latin1');
 const PREFIX = 48;
 const ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'LE' : 'BE';
@@ -44,20 +46,24 @@ export interface ArtifactHeader {
   key: ArtifactKey;
   total: number;
   meta: [number, number];
+  lazy: Record<string, [number, number]>;
   sections: { name: string; type: TypedArrayName; offset: number; length: number }[];
 }
 
 export interface ArtifactContents {
   header: ArtifactHeader;
   meta: unknown;
+  /** Lazy metadata part `name`, parsed on its first call (`ArtifactError` `malformed` if it is missing or not JSON). */
+  lazyMeta: (name: string) => unknown;
   sections: TypedArray[];
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
 
 /** The artifact's bytes. */
-export function encodeArtifact(pkguard: string, key: ArtifactKey, meta: unknown, sections: readonly Section[]): Buffer {
+export function encodeArtifact(pkguard: string, key: ArtifactKey, meta: unknown, sections: readonly Section[], lazyMeta: Readonly<Record<string, unknown>> = {}): Buffer {
   const metaBytes = Buffer.from(JSON.stringify(meta), 'utf8');
+  const lazyBytes = Object.entries(lazyMeta).map(([name, m]) => [name, Buffer.from(JSON.stringify(m), 'utf8')] as const);
   // The header holds offsets that depend on its own length: lay out with a generous guess, then fix.
   let headerLength = 0;
   let header: ArtifactHeader;
@@ -65,13 +71,19 @@ export function encodeArtifact(pkguard: string, key: ArtifactKey, meta: unknown,
   for (;;) {
     let at = align8(PREFIX + headerLength);
     const metaAt = at;
-    at = align8(at + metaBytes.length);
+    at += metaBytes.length;
+    const lazy: Record<string, [number, number]> = {};
+    for (const [name, b] of lazyBytes) {
+      lazy[name] = [at, b.length];
+      at += b.length;
+    }
+    at = align8(at);
     const table = sections.map((s) => {
       const entry = { name: s.name, type: s.array.constructor.name as TypedArrayName, offset: at, length: s.array.length };
       at = align8(at + s.array.byteLength);
       return entry;
     });
-    header = { endian: ENDIAN, pkguard, key, total: at, meta: [metaAt, metaBytes.length], sections: table };
+    header = { endian: ENDIAN, pkguard, key, total: at, meta: [metaAt, metaBytes.length], lazy, sections: table };
     headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
     if (headerBytes.length <= headerLength) break;
     headerLength = headerBytes.length + 64;
@@ -83,6 +95,7 @@ export function encodeArtifact(pkguard: string, key: ArtifactKey, meta: unknown,
   headerBytes.copy(out, PREFIX);
   out.fill(0x20, PREFIX + headerBytes.length, PREFIX + headerLength); // JSON whitespace pads the header
   metaBytes.copy(out, header.meta[0]);
+  for (const [name, b] of lazyBytes) b.copy(out, header.lazy[name]![0]);
   header.sections.forEach((s, i) => {
     const a = sections[i]!.array;
     out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), s.offset);
@@ -107,6 +120,8 @@ export function decodeArtifact(file: string, bytes: Buffer): ArtifactContents {
     throw fail('malformed', `header: ${(err as Error).message}`);
   }
   if (typeof header?.total !== 'number') throw fail('malformed', 'header has no total length');
+  const within = (r: unknown) => Array.isArray(r) && r.length === 2 && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] >= 0 && r[1] >= 0 && r[0] + r[1] <= header.total;
+  if (!within(header.meta) || header.lazy === null || typeof header.lazy !== 'object' || !Object.values(header.lazy).every(within)) throw fail('malformed', 'metadata out of bounds');
   if (bytes.length < header.total) throw fail('truncated', `${bytes.length} of ${header.total} bytes`);
   if (bytes.length > header.total) throw fail('malformed', `${bytes.length - header.total} bytes after the end`);
   if (!digest(bytes).equals(bytes.subarray(16, PREFIX))) throw fail('checksum', 'sha256 of the contents does not match');
@@ -120,7 +135,20 @@ export function decodeArtifact(file: string, bytes: Buffer): ArtifactContents {
       if (!Ctor || s.offset % 8 !== 0 || s.offset + s.length * Ctor.BYTES_PER_ELEMENT > header.total) throw new Error(`section ${s.name} out of bounds`);
       return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset + s.offset, s.length) as TypedArray;
     });
-    return { header, meta, sections };
+    const parsed = new Map<string, unknown>();
+    const lazyMeta = (name: string) => {
+      if (!parsed.has(name)) {
+        const at = Object.hasOwn(header.lazy, name) ? header.lazy[name]! : undefined;
+        if (at === undefined) throw fail('malformed', `no lazy metadata ${name}`);
+        try {
+          parsed.set(name, JSON.parse(buf.toString('utf8', at[0], at[0] + at[1])) as unknown);
+        } catch (err) {
+          throw fail('malformed', `lazy metadata ${name}: ${(err as Error).message}`);
+        }
+      }
+      return parsed.get(name);
+    };
+    return { header, meta, lazyMeta, sections };
   } catch (err) {
     throw fail('malformed', (err as Error).message);
   }

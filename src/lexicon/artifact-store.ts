@@ -116,10 +116,10 @@ function tryArtifact(file: string, key: ArtifactKey, explicit: boolean, log: (e:
     for (const part of ['build', 'options', 'lexicon'] as const) {
       if (got?.[part] === key[part]) continue;
       const stale = new ArtifactError(file, part, `made for another ${part === 'build' ? 'pkguard build' : part === 'lexicon' ? 'set of lexicon files' : 'set of compile options'}`);
-      if (part !== 'build') adoptFoldTables(decodeFoldTables(contents.meta, contents.sections));
+      if (part !== 'build') adoptFoldTables(decodeFoldTables(contents.meta, contents.sections, contents.lazyMeta));
       throw stale;
     }
-    const payload = decodePayload(contents.meta, contents.sections);
+    const payload = decodePayload(contents.meta, contents.sections, contents.lazyMeta);
     adoptFoldTables(payload.fold);
     return { lexicon: payload.lexicon };
   } catch (err) {
@@ -134,8 +134,8 @@ export function writeLexiconArtifact(files: readonly string[], explicit: boolean
   const t0 = performance.now();
   let bytes: Buffer;
   try {
-    const { meta, sections } = encodePayload(foldTables(), lexicon);
-    bytes = encodeArtifact(packageVersion(), key, meta, sections);
+    const { meta, lazy, sections } = encodePayload(foldTables(), lexicon);
+    bytes = encodeArtifact(packageVersion(), key, meta, sections, lazy);
   } catch (err) {
     log({ event: 'artifact_write_failed', file: files[0] ?? '', message: (err as Error).message });
     return undefined;

@@ -26,18 +26,31 @@ export const TARGET_SPELLING = 1;
 export const TARGET_NEAR_A = 2;
 export const TARGET_NEAR_B = 3;
 
+/** `spell` bits of a target: a spelling's own word-boundary needs (PatternTarget.boundaryStart/End), when it states them. */
+export const SPELL_START_SET = 1;
+export const SPELL_START = 2;
+export const SPELL_END_SET = 4;
+export const SPELL_END = 8;
+/** `nearBits` of an entry: option `clauses` (the parts may be in neighbouring clauses). */
+export const NEAR_CLAUSES = 1;
+
 export interface ScanTables {
   /** By entry. */
   readonly category: Uint8Array;
   readonly severity: Uint8Array;
   readonly checks: Uint8Array;
+  /** For allow entries: the categories suppressed (CompiledEntry.allowMask). */
+  readonly allowMask: Uint8Array;
+  /** NEAR_CLAUSES. */
+  readonly nearBits: Uint8Array;
   /** Targets of pattern p: indices `from[p]` to `from[p + 1]` of the columns below. */
   readonly from: Int32Array;
   readonly entry: Int32Array;
   readonly kind: Uint8Array;
-  /** A near part's set member (index into `alts`), or -1. */
+  /** A near part's set member (its text is `altText(alt)`), or -1. */
   readonly alt: Int32Array;
-  readonly target: readonly PatternTarget[];
+  /** SPELL_* bits, for TARGET_SPELLING targets (0 for others). */
+  readonly spell: Uint8Array;
   /**
    * The same targets split in two, each in its original order: pattern p's targets other than near
    * B parts are `firstK[firstFrom[p] .. firstFrom[p + 1])`, its B parts `bK[bFrom[p] .. bFrom[p + 1])`
@@ -53,8 +66,7 @@ export interface ScanTables {
   readonly entryBFrom: Int32Array;
   readonly bPattern: Int32Array;
   readonly bBit: Uint8Array;
-  readonly alts: readonly string[];
-  /** Entry e's phrase, and set member a's text: how a candidate's term is spelled out. */
+  /** Entry e's phrase, and set member a's text (a of `alt`): how a candidate's term is spelled out. */
   phrase(e: number): string;
   altText(a: number): string;
 }
@@ -79,11 +91,26 @@ export function scanTables(lex: CompiledLexicon): ScanTables {
 }
 
 /** What a compiled lexicon artifact carries of the tables (lexicon/artifact-payload.ts): all but what `adoptScanTables` rebuilds. */
-export type ScanTablesData = Omit<ScanTables, 'phrase' | 'altText' | 'target'>;
+export type ScanTablesData = Omit<ScanTables, 'phrase' | 'altText'>;
 
-/** Seeds the cache with tables restored from an artifact, instead of building them on the first scan. */
-export function adoptScanTables(lex: CompiledLexicon, data: ScanTablesData): void {
-  if (!cache.has(lex)) cache.set(lex, { ...data, target: lex.targets.flat(), phrase: (e) => lex.entries[e]!.phrase, altText: (a) => data.alts[a]! });
+/**
+ * Seeds the cache with tables restored from an artifact, instead of building them on the first
+ * scan; `phrase` and `altText` read the texts without the entry objects (an artifact's lexicon
+ * builds its entries only when something asks for them: the scan never does).
+ */
+export function adoptScanTables(lex: CompiledLexicon, data: ScanTablesData, phrase: (e: number) => string, altText: (a: number) => string): void {
+  if (!cache.has(lex)) cache.set(lex, { ...data, phrase, altText });
+}
+
+/** The set members' texts, in the order of their ids (what `altText` reads). */
+export function altTexts(t: ScanTables): string[] {
+  const n = t.alt.reduce((m, a) => Math.max(m, a + 1), 0);
+  return Array.from({ length: n }, (_, a) => t.altText(a));
+}
+
+/** The number of entries of a compiled lexicon, read from its tables (`lex.entries` may not be built). */
+export function entryCount(lex: CompiledLexicon): number {
+  return scanTables(lex).category.length;
 }
 
 function build(lex: CompiledLexicon): ScanTables {
@@ -91,7 +118,11 @@ function build(lex: CompiledLexicon): ScanTables {
   const category = new Uint8Array(entries.length);
   const severity = new Uint8Array(entries.length);
   const checks = new Uint8Array(entries.length);
+  const allowMask = new Uint8Array(entries.length);
+  const nearBits = new Uint8Array(entries.length);
   entries.forEach((e, i) => {
+    allowMask[i] = e.allowMask;
+    nearBits[i] = e.clauses === true ? NEAR_CLAUSES : 0;
     category[i] = e.category === null ? 0 : categoryIndex(e.category);
     severity[i] = severityRank(e.severity);
     checks[i] =
@@ -108,7 +139,7 @@ function build(lex: CompiledLexicon): ScanTables {
   const entry = new Int32Array(total);
   const kind = new Uint8Array(total);
   const alt = new Int32Array(total).fill(-1);
-  const target: PatternTarget[] = [];
+  const spell = new Uint8Array(total);
   const alts: string[] = [];
   const altIds = new Map<string, number>();
   let k = 0;
@@ -122,7 +153,7 @@ function build(lex: CompiledLexicon): ScanTables {
         if (id === undefined) altIds.set(t.alt, (id = alts.push(t.alt) - 1));
         alt[k] = id;
       }
-      target.push(t);
+      spell[k] = spellBits(t);
       k++;
     }
   });
@@ -170,13 +201,19 @@ function build(lex: CompiledLexicon): ScanTables {
     category,
     severity,
     checks,
+    allowMask,
+    nearBits,
     from,
     entry,
     kind,
     alt,
-    target,
-    alts,
+    spell,
     phrase: (e) => entries[e]!.phrase,
     altText: (a) => alts[a]!,
   };
+}
+
+function spellBits(t: PatternTarget): number {
+  const bit = (v: boolean | undefined, set: number, on: number) => (v === undefined ? 0 : set | (v ? on : 0));
+  return bit(t.boundaryStart, SPELL_START_SET, SPELL_START) | bit(t.boundaryEnd, SPELL_END_SET, SPELL_END);
 }

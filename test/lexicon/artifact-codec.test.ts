@@ -82,6 +82,31 @@ describe('artifact codec', () => {
     expect(Object.keys(backMixed[40]!)).toEqual(['lane', 'entry']);
   });
 
+  test('a table read by column: any value without building rows; an index past its dictionary is malformed when read', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => (i % 5 === 0 ? { phrase: `p${i}`, line: i } : { phrase: `p${i % 7}`, line: i, near: true }));
+    const { meta, sections: named } = codec.encode(rows);
+    const sections = named.map((x) => x.array);
+    const table = codec.columns(meta, sections)!;
+    const phrase = table.reader('phrase');
+    const near = table.reader('near');
+    rows.forEach((r, i) => {
+      expect(phrase(i)).toBe(r.phrase);
+      expect(near(i)).toBe((r as { near?: boolean }).near);
+    });
+    expect(table.reader('absent')(3)).toBeUndefined();
+    expect(table.rows()).toEqual(rows);
+    expect(codec.columns({ $p: [1, 2] }, sections)).toBeUndefined();
+    // A dictionary one value short: the last row's index points past it.
+    const cols = (meta as { cols: [unknown[], unknown][] }).cols;
+    const short = { ...(meta as object), cols: cols.map(([d, i], c) => [c === 0 ? d.slice(0, -1) : d, i]) };
+    // (Checked when the column is first read, or the rows built: a start reads one column of 12.)
+    expect(() => codec.columns(short, sections)!.reader('phrase')).toThrow(ArtifactError);
+    expect(() => codec.columns(short, sections)!.rows()).toThrow(ArtifactError);
+    expect(() => codec.decode(short, sections)).toThrow(ArtifactError);
+    expect(codec.columns(short, sections)!.reader('line')(7)).toBe(7);
+    expect(() => codec.columns({ ...(meta as object), cols: cols.slice(1) }, sections)).toThrow(/malformed|matching/);
+  });
+
   test('arrays of arrays (pattern targets) are flattened and cut again', () => {
     const ragged = Array.from({ length: 30 }, (_, i) => Array.from({ length: i % 4 }, (_, k) => ({ entry: i * 10 + k, lane: 'text' })));
     expect(codec.encode(ragged).meta).toHaveProperty('$rag');

@@ -95,15 +95,23 @@ describe('lexicon artifact', () => {
     const want = scanAll(compiled, texts);
     expect(want.single.flat().length).toBeGreaterThan(200);
     expect(scanAll(loaded.lexicon, texts)).toEqual(want);
+    // The scan read the tables' columns only: the entry and target objects were never built…
+    const built = (key: 'entries' | 'targets') => Object.getOwnPropertyDescriptor(loaded.lexicon, key)!.get === undefined;
+    expect([built('entries'), built('targets')]).toEqual([false, false]);
+    // …and built when asked for, they are the compile's.
+    expect(loaded.lexicon.entries).toEqual(compiled.entries);
+    expect(loaded.lexicon.targets).toEqual(compiled.targets);
+    expect([built('entries'), built('targets')]).toEqual([true, true]);
     // The fold tables in the artifact are those this process built (another process adopts them).
-    const fold = decodePayload(readArtifactFile(file).meta, readArtifactFile(file).sections).fold;
-    const built = foldTables();
-    expect(fold.fold).toEqual(built.fold);
-    expect(fold.digit).toEqual(built.digit);
-    expect(fold.digitBits).toEqual(built.digitBits);
-    expect(fold.expansions).toEqual(built.expansions);
-    expect(fold.astral).toEqual(built.astral);
-    expect(fold.pinyin.toArtifact()).toEqual(built.pinyin.toArtifact());
+    const contents = readArtifactFile(file);
+    const fold = decodePayload(contents.meta, contents.sections, contents.lazyMeta).fold;
+    const ours = foldTables();
+    expect(fold.fold).toEqual(ours.fold);
+    expect(fold.digit).toEqual(ours.digit);
+    expect(fold.digitBits).toEqual(ours.digitBits);
+    expect(fold.expansions).toEqual(ours.expansions);
+    expect(fold.astral).toEqual(ours.astral);
+    expect(fold.pinyin.toArtifact()).toEqual(ours.pinyin.toArtifact());
     const word = new Uint16Array([...'jiaweixin'].map((c) => c.charCodeAt(0)));
     const seg = (t: typeof fold) => {
       const codes = new Uint16Array(16);
@@ -111,8 +119,8 @@ describe('lexicon artifact', () => {
       const n = t.pinyin.segment(word, word.length, codes, at);
       return [Array.from(codes.subarray(0, n)), Array.from(at.subarray(0, n))];
     };
-    expect(seg(fold)).toEqual(seg(built));
-    expect(fold.pinyin.termSounds('微信')).toEqual(built.pinyin.termSounds('微信'));
+    expect(seg(fold)).toEqual(seg(ours));
+    expect(fold.pinyin.termSounds('微信')).toEqual(ours.pinyin.termSounds('微信'));
   });
 
   test('an edited lexicon makes the artifact stale: recompiled, rewritten, the new term found', { timeout: LONG }, async () => {
@@ -143,6 +151,8 @@ describe('lexicon artifact', () => {
       ['flip in the header', flip(good, 60), /checksum|malformed/],
       ['flip in the metadata', flip(good, good.length >> 3), /checksum/],
       ['flip in the last section', flip(good, good.length - 9), /checksum/],
+      // Lazy metadata is parsed only when read, but its bytes are checked at load like the rest.
+      ['flip in a lazy metadata part', flip(good, decodeArtifact(file, good).header.lazy.entries![0] + 3), /checksum/],
       ['truncated by one byte', good.subarray(0, good.length - 1), /truncated/],
       ['truncated to half', good.subarray(0, good.length >> 1), /truncated/],
       ['empty', Buffer.alloc(0), /truncated/],
@@ -157,6 +167,26 @@ describe('lexicon artifact', () => {
       expect(() => decodeArtifact(file, readFileSync(file)), `${what}: rewritten whole`).not.toThrow();
       expect((await open(dir, file)).from, `${what}: rewritten`).toBe('artifact');
     }
+  });
+
+  test('a lazy part that does not decode (a writer bug: the digest is right) throws the coded error when read, not before', { timeout: LONG }, async () => {
+    // 20 entries: stored as a table, whose phrase column a flag reads without building the entries.
+    const dir = lexiconDir({ 'extreme.tsv': Array.from({ length: 20 }, (_, i) => `全网最低价${i}号\thigh\n`).join('') });
+    const file = join(tempDir(), 'a.pkgl');
+    await open(dir, file);
+    const c = readArtifactFile(file);
+    const lazy = Object.fromEntries(Object.keys(c.header.lazy).map((name) => [name, c.lazyMeta(name)]));
+    const entries = lazy.entries as { $tab: string[]; cols: [unknown[], unknown][] };
+    const phrase = entries.$tab.indexOf('phrase');
+    entries.cols[phrase]![0] = entries.cols[phrase]![0].slice(0, -1); // the last entry's phrase index now points past its dictionary
+    const sections = c.header.sections.map((s, i) => ({ name: s.name, array: c.sections[i]! }));
+    writeFileSync(file, encodeArtifact(c.header.pkguard, c.header.key, c.meta, sections, lazy));
+    const r = await open(dir, file);
+    expect(r.from).toBe('artifact');
+    expect(() => r.lexicon.entries).toThrow(expect.objectContaining({ code: 'PKG_ERR_ARTIFACT_INVALID', reason: 'malformed' }));
+    const scanner = new Scanner(r.lexicon, new FlagIdAllocator(1));
+    expect(scanner.scan('今天天气不错')).toEqual([]);
+    expect(() => scanner.scan('全网最低价3号')).toThrow(expect.objectContaining({ reason: 'malformed' }));
   });
 
   test('another format version, build or compile option is stale; the lexicon is compiled', { timeout: LONG }, async () => {
