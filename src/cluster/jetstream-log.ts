@@ -811,17 +811,7 @@ export class JetStreamLog implements StreamLog {
         }
         if (onNodes !== undefined) {
           sinceYield += onNodes.length;
-          for (const r of onNodes) {
-            const checked = checkRecord(r);
-            if (!checked.ok) {
-              this.badRecords++;
-              this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.reason });
-              continue;
-            }
-            const rec = checked.record;
-            if (rec.t === 'shutdown' || rec.t === 'restore') copies.set(`${rec.t}:${rec.stream}`, rec);
-            yield rec;
-          }
+          yield* this.#validRecords(onNodes, m.seq, copies);
           if (m.seq >= last) break;
           continue;
         }
@@ -842,17 +832,7 @@ export class JetStreamLog implements StreamLog {
           for (const key of [...flags.keys()]) drop(key);
           const recs = batchRecords(body, m.seq);
           sinceYield += recs.length;
-          for (const r of recs) {
-            const checked = checkRecord(r);
-            if (!checked.ok) {
-              this.badRecords++;
-              this.#warn('events_invalid_record', { partition: this.#p, seq: m.seq, reason: checked.reason });
-              continue;
-            }
-            const rec = checked.record;
-            if (rec.t === 'shutdown' || rec.t === 'restore') copies.set(`${rec.t}:${rec.stream}`, rec);
-            yield rec;
-          }
+          yield* this.#validRecords(recs, m.seq, copies);
         } else if (t === 'flag') {
           const e = body as FlagEvent;
           const flag = { ...e.flag, id: `f${m.seq}` } as Flag;
@@ -903,6 +883,21 @@ export class JetStreamLog implements StreamLog {
     if (this.orphanFlags > 0) this.#warn('events_orphan_flags', { partition: this.#p, flags: this.orphanFlags });
     if (nodes && nodes.fencedRecords > 0) this.#warn('events_fenced_records', { partition: this.#p, records: nodes.fencedRecords });
     this.#sinceSnapshot = this.replayed;
+  }
+
+  /** A batch's records that pass the record schema (the rest counted and warned about); shutdowns and restores noted for copyAgain. */
+  *#validRecords(records: readonly unknown[], seq: number, copies: Map<string, StreamRecord & { t: 'shutdown' | 'restore' }>): Generator<StreamRecord> {
+    for (const r of records) {
+      const checked = checkRecord(r);
+      if (!checked.ok) {
+        this.badRecords++;
+        this.#warn('events_invalid_record', { partition: this.#p, seq, reason: checked.reason });
+        continue;
+      }
+      const rec = checked.record;
+      if (rec.t === 'shutdown' || rec.t === 'restore') copies.set(`${rec.t}:${rec.stream}`, rec);
+      yield rec;
+    }
   }
 
   /**
