@@ -27,8 +27,8 @@ afterAll(async () => {
 });
 
 /** A fresh moderator connection's state pages, merged: the stream summaries it was sent on subscribe. */
-async function statePages(filter: Record<string, unknown> = {}): Promise<Map<string, Record<string, unknown>>> {
-  const c = await Client.open(server.url('/feed', TOKENS.moderator[0]));
+async function statePages(filter: Record<string, unknown> = {}, srv: ServerProcess = server): Promise<Map<string, Record<string, unknown>>> {
+  const c = await Client.open(srv.url('/feed', TOKENS.moderator[0]));
   try {
     c.send({ type: 'subscribe', ...filter });
     await c.next((m) => m.type === 'streams' && m.done === true);
@@ -100,19 +100,6 @@ describe.each([1, 2])('after a restart (SIGKILL), %i owner process(es)', (proces
   test('a new moderator still sees the stream ended, and a flag past the end lifts it', async () => {
     s = await startServer({ config: { processes } });
     const streams = ['r1', 'r2', 'r3'];
-    const feedOf = (srv: ServerProcess) => Client.open(srv.url('/feed', TOKENS.moderator[0]));
-    const pagesOf = async (srv: ServerProcess) => {
-      const c = await feedOf(srv);
-      try {
-        c.send({ type: 'subscribe' });
-        await c.next((m) => m.type === 'streams' && m.done === true);
-        const out = new Map<string, Record<string, unknown>>();
-        for (const page of c.of('streams')) for (const x of page.streams as Record<string, unknown>[]) out.set(x.stream as string, x);
-        return out;
-      } finally {
-        c.close();
-      }
-    };
     let inc = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
     for (const st of streams) {
       inc.send([
@@ -129,13 +116,13 @@ describe.each([1, 2])('after a restart (SIGKILL), %i owner process(es)', (proces
     await s.stop('SIGKILL');
     s = await startServer({ dir, config: { processes } });
 
-    const pages = await pagesOf(s);
+    const pages = await statePages({}, s);
     expect(pages.get('r1')?.ended).toEqual({ seq: 2, ts: T0 + 1 });
     expect(pages.get('r2')?.ended).toEqual({ seq: 2, ts: T0 + 1 });
     expect(pages.get('r3')?.ended).toBeUndefined();
 
     // r1: a flag past the end lifts it; r2: a clean chunk does not (only a flag, which the feed can see).
-    const watcher = await feedOf(s);
+    const watcher = await Client.open(s.url('/feed', TOKENS.moderator[0]));
     watcher.send({ type: 'subscribe' });
     await watcher.next((m) => m.type === 'streams' && m.done === true);
     inc = await Client.open(s.url('/ingest', TOKENS.ingest[0]));
@@ -145,7 +132,7 @@ describe.each([1, 2])('after a restart (SIGKILL), %i owner process(es)', (proces
     ]);
     await inc.ack('r2', 3);
     await watcher.next((m) => m.type === 'flag' && (m.flag as { stream: string }).stream === 'r1');
-    const after = await pagesOf(s);
+    const after = await statePages({}, s);
     expect(after.get('r1')?.ended).toBeUndefined();
     expect(after.get('r2')?.ended).toEqual({ seq: 2, ts: T0 + 1 });
     inc.close();
