@@ -7,10 +7,11 @@
  *
  * What the next chunk can read: both lanes' automaton state, previous unit, position and pending
  * matches, the ring of skip runs as it is (empty unless repeats were collapsed), and of the origin
- * ring only the entries a match crossing the seam can start at. Such a match has at most
- * `maxPatternLength` consumed units, and between them only skipped units, which the skip runs
- * record; so it starts at or after the seam minus the longest pattern minus the skip runs reached
- * walking back. If that walk runs past the oldest run the ring still holds, everything is kept.
+ * ring only the entries a match crossing the seam can start at. The state is the longest suffix
+ * of what was read that can still grow into a pattern, so such a match has at most the state's
+ * depth in consumed units before the seam (state-depth.ts; ordinary speech sits at depth 0-2), and
+ * between them only skipped units, which the skip runs record; so it starts at or after the seam
+ * minus that depth minus the skip runs reached walking back (a pending match, from its own start). If that walk runs past the oldest run the ring still holds, everything is kept.
  *
  * The integers are laid out per lane (header, skip runs, pending matches, origin pairs) and each is
  * stored as the zigzag varint of its difference to the integer two before it: positions and
@@ -22,6 +23,7 @@
 import type { Automaton } from '../match/automaton.js';
 import { LaneOrigins, originCapacity } from '../match/lane-origins.js';
 import { laneWindow, SearchState } from '../match/search.js';
+import { stateDepths } from '../match/state-depth.js';
 
 /** Per lane: state, prev, position, runs, pending, runs kept, origins kept. */
 const HEADER = 7;
@@ -32,6 +34,8 @@ export class Lanes {
   readonly textOrigins: LaneOrigins;
   readonly soundOrigins: LaneOrigins;
   readonly #maxPattern: number;
+  /** Trie depth of each automaton state (state-depth.ts). */
+  readonly #depth: Uint8Array;
 
   constructor(automaton: Automaton) {
     const n = laneWindow(automaton);
@@ -42,6 +46,7 @@ export class Lanes {
     this.textOrigins = new LaneOrigins(automaton, buf.subarray(4 * n, 4 * n + 2 * o));
     this.soundOrigins = new LaneOrigins(automaton, buf.subarray(4 * n + 2 * o, 4 * n + 4 * o));
     this.#maxPattern = automaton.maxPatternLength;
+    this.#depth = stateDepths(automaton);
   }
 
   /** Integers of the carry being packed or unpacked. */
@@ -92,7 +97,8 @@ export class Lanes {
 
   /** The lowest lane position a match crossing the seam can start at (see the file comment). */
   #keepFrom(st: SearchState): number {
-    let from = st.position - this.#maxPattern - 1;
+    // The state's depth, not the longest pattern: a match still open holds at most that many consumed units.
+    let from = st.position - Math.min(this.#depth[st.state]!, this.#maxPattern) - 1;
     const mask = st.runTo.length - 1;
     const oldest = Math.max(0, st.runs - st.runTo.length);
     let r = st.runs - 1;
