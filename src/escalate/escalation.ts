@@ -159,7 +159,7 @@ export class Escalation {
   }
 
   /** Accounts one message's flags (its incident) at event time `ts`; a final without flags settles its partials' incident. */
-  onMessage(stream: string, msg: MessageFacts, flags: readonly FlagFacts[], ts: number): EscalationEvent[] {
+  onMessage(stream: string, msg: MessageFacts, flags: readonly FlagFacts[], ts: number): readonly EscalationEvent[] {
     const chat = msg.kind === 'chat';
     const source = sourceMultiplier(this.#config, chat, msg.speaker);
     if (flags.length === 0 || source === 0) return this.onTick(stream, ts, msg.final ? msg.seq : undefined);
@@ -185,12 +185,15 @@ export class Escalation {
   }
 
   /** Any other event of the stream (a clean message): lets risk decay and the level fall; a final `seq` settles its partials' incident. */
-  onTick(stream: string, ts: number, finalSeq?: number): EscalationEvent[] {
-    const s0 = this.#streams.get(stream);
-    if (!s0) return [];
-    const s = this.#advance(stream, ts);
+  onTick(stream: string, ts: number, finalSeq?: number): readonly EscalationEvent[] {
+    const s = this.#streams.get(stream);
+    if (!s) return NO_EVENTS;
+    s.book.advance(this.#config, ts);
+    const settles = finalSeq !== undefined && s.book.get(finalSeq) !== undefined;
+    // Most messages are clean ones of a calm stream: nothing to decide, no level to change, no array.
+    if (!settles && (s.level === 'shutdown' || this.#levelFor(s) === s.level)) return NO_EVENTS;
     const events: EscalationEvent[] = [];
-    if (finalSeq !== undefined && s.book.get(finalSeq)) this.#decide(stream, s, finalSeq, ts, events);
+    if (settles) this.#decide(stream, s, finalSeq!, ts, events);
     else this.#relevel(stream, s, ts, events);
     return events;
   }
@@ -432,3 +435,6 @@ export class Escalation {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/** What most messages cause: shared, so a clean message allocates no array. */
+const NO_EVENTS: readonly EscalationEvent[] = Object.freeze([]);

@@ -42,9 +42,9 @@ export interface Outcome {
   flags: Flag[];
   text: string;
   prev?: string;
-  events: EscalationEvent[];
+  events: readonly EscalationEvent[];
   /** Flags of earlier partial hypotheses that this final retracts (published before its flags). */
-  retractions?: EscalationEvent[];
+  retractions?: readonly EscalationEvent[];
   pk: PkEvent | undefined;
   /** The stream's `end`: published after what the end itself flagged. */
   end?: EndEvent;
@@ -80,7 +80,7 @@ export function scanMessage(scanner: Scanner, msg: IngestMessage & { type: 'tran
 
 const NO_FLAGS: Flag[] = [];
 const NO_IDS: readonly string[] = [];
-const NO_EVENTS: EscalationEvent[] = [];
+const NO_EVENTS: readonly EscalationEvent[] = Object.freeze([]);
 const NO_PEERS: readonly IngestPeer[] = [];
 
 export class MessageStep {
@@ -127,7 +127,7 @@ export class MessageStep {
     }
     this.#d.metrics.messages.inc({ type: partial ? 'partial' : msg.type });
     if (msg.ts > st.lastTs) st.lastTs = msg.ts;
-    let events: EscalationEvent[] = NO_EVENTS;
+    let events: readonly EscalationEvent[] = NO_EVENTS;
     switch (msg.type) {
       case 'transcript':
       case 'chat':
@@ -160,17 +160,18 @@ export class MessageStep {
   }
 
   /** A transcript chunk or chat line: scan, retract, record, escalate; returns the escalation's events. */
-  #text(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean, records: StreamRecord[], out: Outcome): EscalationEvent[] {
+  #text(msg: IngestMessage & { type: 'transcript' | 'chat' }, st: StreamState, partial: boolean, records: StreamRecord[], out: Outcome): readonly EscalationEvent[] {
     const { escalation } = this.#d;
     // The text before this chunk, captured before the scan moves the carry on (a reference, no copy).
     const prior = msg.type === 'transcript' ? this.#d.scanner.stream(msg.stream).tail : '';
     const { flags, retracted } = this.#scan(msg, st, partial);
     // A final's retractions go first in the log, so a replay takes their weight out before it decides on the final.
-    let retractions: EscalationEvent[] = NO_EVENTS;
+    let retractions: readonly EscalationEvent[] = NO_EVENTS;
     if (retracted.length > 0) {
-      retractions = [];
-      for (const id of retracted) retractions.push(...escalation.retract(msg.stream, msg.seq, id, msg.ts));
-      for (const e of retractions) records.push(eventRecord(e));
+      const told: EscalationEvent[] = [];
+      for (const id of retracted) told.push(...escalation.retract(msg.stream, msg.seq, id, msg.ts));
+      for (const e of told) records.push(eventRecord(e));
+      retractions = told;
     }
     const speaker = msg.type === 'transcript' ? msg.speaker : undefined;
     const rec: MessageRecord = { t: 'msg', stream: msg.stream, seq: msg.seq, ts: msg.ts, kind: msg.type, final: !partial, flags };

@@ -20,8 +20,8 @@ const say = (e: Escalation, stream: string, ts: number, ...flags: F[]) => e.onMe
 const msg = (e: Escalation, stream: string, ts: number, facts: Partial<MessageFacts>, ...flags: F[]) =>
   e.onMessage(stream, { seq: seq++, kind: 'transcript', final: true, ...facts }, flags, ts);
 
-const levels = (events: EscalationEvent[]) => events.filter((e) => e.type === 'level').map((e) => (e.type === 'level' ? e.level : ''));
-const shutdowns = (events: EscalationEvent[]) => events.filter((e) => e.type === 'shutdown');
+const levels = (events: readonly EscalationEvent[]) => events.filter((e) => e.type === 'level').map((e) => (e.type === 'level' ? e.level : ''));
+const shutdowns = (events: readonly EscalationEvent[]) => events.filter((e) => e.type === 'shutdown');
 const config = (o: object): EscalationConfig => escalationConfigSchema.parse(o);
 
 describe('incidents, not flags', () => {
