@@ -85,6 +85,8 @@ export class Journal implements StreamLog {
   /** Number of the first flag among the pending records, noted on the segment they are written to. */
   #pendingFirstFlag: number | undefined;
   #flushing = false;
+  /** The flush loop running now (its rotation and retention included), for `close` to wait on. */
+  #running: Promise<void> | undefined;
   #scheduled = false;
   #closed = false;
   #failure: Error | undefined;
@@ -250,6 +252,10 @@ export class Journal implements StreamLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.barrier().catch(() => undefined);
+    // The barrier resolves once its batch is durable; the same flush may go on to rotate and delete
+    // old segments. Closed means no more I/O: a journal reopened at once listed a segment this one
+    // then deleted (ENOENT in its replay).
+    while (this.#running) await this.#running;
     this.#closed = true;
     await this.#fh?.close();
     this.#fh = undefined;
@@ -286,7 +292,14 @@ export class Journal implements StreamLog {
     if (this.#flushing || this.#scheduled) return;
     this.#scheduled = true;
     // setImmediate, not a timer: everything appended in this turn of the event loop shares one fsync.
-    setImmediate(() => void this.#flush());
+    setImmediate(() => {
+      const run = this.#flush();
+      this.#running = run;
+      const done = () => {
+        if (this.#running === run) this.#running = undefined;
+      };
+      run.then(done, done);
+    });
   }
 
   async #flush(): Promise<void> {

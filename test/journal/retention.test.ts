@@ -94,3 +94,35 @@ test('a torn last line is cut off with a warning and appends continue on a clean
   await j2.close();
   expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { stream: string }).stream)).toEqual(['a', 'c']);
 });
+
+test('close waits for a rotation and its retention: nothing changes in the directory after close returns', async () => {
+  // Each batch is durable (its appender resolved) before the same flush rotates and deletes old
+  // segments; close() used to return at that point, and a journal reopened at once listed a
+  // segment the closed one then deleted (ENOENT in replay: test/stream/ended.test.ts, under load).
+  const listing = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.ndjson')).sort();
+  let rotatedAtClose = 0;
+  for (let run = 0; run < 30; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'pkguard-journal-'));
+    dirs.push(dir);
+    const j = await Journal.open({ dir, segmentBytes: 1024, retainBytes: 1024, snapshot: () => ({ nextFlag: 1, shutdown: [], epochs: {}, seqs: {} }), warn: () => {}, fsync: true });
+    for await (const _ of j.replay()) throw new Error('empty journal replays nothing');
+    // Enough bytes in one batch to pass the segment size: each flush ends in a rotation, and from
+    // the third on in retention deleting the oldest segment.
+    const batch = (b: number) => Array.from({ length: 12 }, (_, i) => ({ t: 'msg' as const, stream: 's', seq: b * 100 + i + 1, ts: 1, kind: 'transcript' as const, final: true, flags: [], text: '这是一段足够长的文字，用来填满日志的一个分段。'.repeat(2) }));
+    for (let b = 0; b < 3; b++) await j.append(batch(b));
+    const before = listing(dir);
+    const last = j.append(batch(3));
+    await j.close();
+    const atClose = listing(dir);
+    await last;
+    if (atClose.join() !== before.join()) rotatedAtClose++;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(listing(dir)).toEqual(atClose);
+    // And a journal reopened at once replays every segment it lists.
+    const again = await Journal.open({ dir, segmentBytes: 1024, retainBytes: 1024, snapshot: () => ({ nextFlag: 1, shutdown: [], epochs: {}, seqs: {} }), warn: () => {}, fsync: false });
+    for await (const _ of again.replay()) void _;
+    await again.close();
+  }
+  // The case the test is about happened: the last flush before close rotated.
+  expect(rotatedAtClose).toBeGreaterThan(0);
+});
