@@ -41,8 +41,8 @@ export interface NearPart {
   /** Original offsets (stream-global in a stream). */
   start: number;
   end: number;
-  /** The set member this part matched, for a near term written with sets (an id `ScanTables.altText` reads). */
-  alt?: number;
+  /** The set member this part matched, for a near term written with sets (an id `ScanTables.altText` reads); undefined otherwise. */
+  alt?: number | undefined;
 }
 
 /** The near parts of a chunk as columns, reused from chunk to chunk; fields as in `NearPart`. */
@@ -85,15 +85,14 @@ export class NearParts {
     p.laneEnd = this.laneEnd[i]!;
     p.start = this.start[i]!;
     p.end = this.end[i]!;
-    if (this.alt[i]! >= 0) p.alt = this.alt[i]!;
-    else if (p.alt !== undefined) p.alt = undefined;
+    p.alt = this.alt[i]! >= 0 ? this.alt[i]! : undefined;
   }
 
   /** Part `i` as an object. */
   get(i: number): NearPart {
-    const p: NearPart = { entry: this.entry[i]!, part: this.part[i] as 0 | 1, laneStart: this.laneStart[i]!, laneEnd: this.laneEnd[i]!, start: this.start[i]!, end: this.end[i]! };
-    if (this.alt[i]! >= 0) p.alt = this.alt[i]!;
-    return p;
+    // Every field in the literal, `alt` too: one added later moved the fields out of the object
+    // (a 40 B property array beside each of the parts a stream carries between chunks).
+    return { entry: this.entry[i]!, part: this.part[i] as 0 | 1, laneStart: this.laneStart[i]!, laneEnd: this.laneEnd[i]!, start: this.start[i]!, end: this.end[i]!, alt: this.alt[i]! >= 0 ? this.alt[i]! : undefined };
   }
 
   #grow(): void {
