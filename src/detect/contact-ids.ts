@@ -17,8 +17,13 @@ import type { StreamContext } from './stream-context.js';
 const CONTACT = 3;
 const MAX_GAP = 8;
 const MAX_ID = 30;
-/** Units between a cue and its id (微信号是：abc123). */
-const GAP_WORDS = new Set([...'号是为码：:'].map((c) => c.charCodeAt(0)));
+/**
+ * Units between a cue and its id (微信号是：abc123), as a table by folded unit: every cue reads the
+ * unit after it, and a Set lookup there was half the id stage in claim-dense text (加薇信 × 4,000:
+ * 3.3% of a profile of the whole scan).
+ */
+const GAP_WORD = new Uint8Array(65536);
+for (const c of '号是为码：:') GAP_WORD[c.charCodeAt(0)] = 1;
 const QQ_WORDS = ['qq', '扣扣', '企鹅', '球球', '寇寇'];
 
 export const CUE_NONE = 0;
@@ -80,7 +85,7 @@ function readId(c: CandidateList, text: string, base: number, from: number, kind
   for (let gap = 0; k < n; k++, gap++) {
     const u = text.charCodeAt(k);
     if (isAlnum(units[u]!)) break;
-    if (gap >= MAX_GAP || (fold[u] !== 0 && !GAP_WORDS.has(fold[u]!) && units[u] !== 0x40)) return;
+    if (gap >= MAX_GAP || (fold[u] !== 0 && GAP_WORD[fold[u]!] === 0 && units[u] !== 0x40)) return;
   }
   work.steps += k - from;
   if (k >= n) {

@@ -167,14 +167,18 @@ export function pairNear(
       work.steps++;
     }
     const clauses = (codes.nearBits[e]! & NEAR_CLAUSES) !== 0;
-    const gap = clauses ? NEAR_GAP_CLAUSES : (codes.checks[e]! & CHECK_BOUNDARY_START) !== 0 ? NEAR_GAP_LATIN : NEAR_GAP;
-    if (bStart - laneEnd[j]! > gap || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!, clauses)) continue;
+    if (bStart - laneEnd[j]! > nearGap(codes, e) || !accept(e, start[j]!, end[j]!, start[i]!, end[i]!) || breakBetween(end[j]!, start[i]!, clauses)) continue;
     // A set term reports the members it matched (湿疹…好了), not the set names.
     const a = alt[j]!;
     const b = alt[i]!;
     if (a >= 0 && b >= 0) out.addAlt(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, e, a, b);
     else out.add(codes.category[e]!, codes.severity[e]!, start[j]!, end[i]!, VIA_TEXT, e);
   }
+}
+
+/** The most lane units entry `e`'s parts may be apart: NEAR_GAP, NEAR_GAP_LATIN for English parts, NEAR_GAP_CLAUSES with option `clauses`. */
+export function nearGap(codes: ScanTables, e: number): number {
+  return (codes.nearBits[e]! & NEAR_CLAUSES) !== 0 ? NEAR_GAP_CLAUSES : (codes.checks[e]! & CHECK_BOUNDARY_START) !== 0 ? NEAR_GAP_LATIN : NEAR_GAP;
 }
 
 /** The A parts a later chunk could still pair with: those ending within `NEAR_GAP_LATIN` of the lane's end (at most 64). */

@@ -22,7 +22,7 @@ import { detectNumbers } from './contact-numbers.js';
 import { detectSpokenLinks } from './contact-spoken.js';
 import { detectPlusCues } from './contact-plus.js';
 import { MAX_FLAGS_PER_MESSAGE, writeFlags, type CapCount } from './flag-writer.js';
-import { NEAR_GAP, NEAR_GAP_CLAUSES, NEAR_GAP_LATIN, NearParts, pairNear, reachable, type NearPart } from './near.js';
+import { nearGap, NearParts, pairNear, reachable, type NearPart } from './near.js';
 import { holdOpenEnds, releaseHeld } from './open-ends.js';
 import { AllowSpans, resolve } from './resolve.js';
 import { CHECK_ALLOW, CHECK_BOUNDARY_END, CHECK_BOUNDARY_START, CHECK_SOUND_ID, CHECK_SOUND_LEAD, CHECK_SOUND_SHORT, scanTables, TARGET_NEAR_A, TARGET_SPELLING, type ScanTables } from '../lexicon/scan-tables.js';
@@ -112,7 +112,7 @@ export class Scanner {
   /**
    * @internal Near parts that can pair with nothing are dropped: in a single message the A parts
    * whose entry has no B part in it (see #scanChunk), in any chunk the B parts too far from their
-   * entry's A parts (MAX_NEAR_GAP). false keeps them all, for the test that checks dropping them
+   * entry's A parts (nearGap). false keeps them all, for the test that checks dropping them
    * never changes a flag.
    */
   dropUnpairedNear = true;
@@ -227,7 +227,7 @@ export class Scanner {
     walk.bStamp = bStamp;
     walk.bLive = bLive;
     walk.aheadOnly = aheadOnly;
-    walk.bReach = this.dropUnpairedNear ? MAX_NEAR_GAP : 0x7fffffff;
+    walk.reachLimited = this.dropUnpairedNear;
     walk.patternSeen = this.#patternSeen;
     walk.idle = this.#idle;
     walk.bAhead = this.#bAhead;
@@ -426,8 +426,11 @@ class LaneWalk {
   bLive = new Int32Array(0);
   /** Keep only A parts whose entry has a B part in the chunk (see bAhead): a single message. */
   aheadOnly = false;
-  /** A B part is added only when it starts at most this many lane units after its entry's A part added last (MAX_NEAR_GAP). */
-  bReach = 0x7fffffff;
+  /**
+   * A B part is added only when it starts within its entry's gap (nearGap) of the entry's A part
+   * added last: pairNear tries that A first, and any earlier one is further still.
+   */
+  reachLimited = false;
   patternSeen = new Int32Array(0);
   idle = new Int32Array(0);
   bAhead = new Uint8Array(0);
@@ -466,7 +469,7 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
   // The checks this lane's matches must pass: the sound-alike ones concern pinyin matches only, so
   // a text-lane 最低 or 最低价 (short or 最-led extremes) is added without a call, as a term with none.
   const checked = inText ? ~SOUND_CHECKS : -1;
-  const { aheadStamp, bAhead, patternSeen, idle, lastAEnd, bReach } = w;
+  const { aheadStamp, bAhead, patternSeen, idle, lastAEnd, reachLimited } = w;
   let cursor = 0;
   for (let m = from; m < to; m++) {
     const pattern = matchPatterns[m]!;
@@ -526,27 +529,19 @@ function laneCandidates(w: LaneWalk, from: number, to: number, lane: Lane, laneB
         if (bit < 31) {
           const k = bK[b0 + bit]!;
           const e = targetEntry[k]!;
-          if (ls - lastAEnd[e]! <= bReach) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          if (!reachLimited || ls - lastAEnd[e]! <= nearGap(tables, e)) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
           continue;
         }
         // Bit 31 stands for the pattern's B parts from the 32nd on: read each.
         for (let j = b0 + 31, jt = bFrom[pattern + 1]!; j < jt; j++) {
           const k = bK[j]!;
           const e = targetEntry[k]!;
-          if (nearSeen[e] === stamp && ls - lastAEnd[e]! <= bReach) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
+          if (nearSeen[e] === stamp && (!reachLimited || ls - lastAEnd[e]! <= nearGap(tables, e))) near.add(e, 1, ls, le, start, end, targetAlt[k]!);
         }
       }
     }
   }
 }
-
-/**
- * The widest gap pairNear accepts between an A part's lane end and a B part's lane start. A B part
- * further than this from its entry's A part added last cannot pair (pairNear tries that A first, and
- * any earlier one is further still), so it is not added: a claim-dense 64K text has A parts of
- * dozens of near terms, each seen somewhere, and B parts on most claims.
- */
-const MAX_NEAR_GAP = Math.max(NEAR_GAP, NEAR_GAP_LATIN, NEAR_GAP_CLAUSES);
 
 /** Did a B part of entry `e` match anywhere in this chunk (`stamp`)? Worked out once per entry and chunk (the caller reads `bAhead` once `aheadStamp` says so). */
 function findBAhead(t: ScanTables, e: number, stamp: number, aheadStamp: Int32Array, bAhead: Uint8Array, patternSeen: Int32Array): boolean {

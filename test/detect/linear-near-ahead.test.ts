@@ -1,8 +1,8 @@
 /**
  * A single message keeps only the near-term A parts whose entry has a B part somewhere in it
  * (scanner.ts: `全网` is the A part of two near terms and `最低` of another in 全网最低价 × 8,000,
- * and only one of the three can pair there), and any chunk only the B parts within the widest near
- * gap of their entry's A part added last. Dropping the others must never change a flag: checked
+ * and only one of the three can pair there), and any chunk only the B parts within their entry's
+ * gap (near.ts `nearGap`: 8 units, 24 for English parts, 20 with `clauses`) of its A part added last. Dropping the others must never change a flag: checked
  * against the same scanner keeping every part, on texts of near-term pieces — set terms whose B is
  * any of several words (全网…最低/最好/第一), English parts, clause breaks and long gaps — scanned
  * whole and as a stream's chunks (carried A parts).
@@ -15,7 +15,8 @@ import { ADVERSARIES } from '../../bench/adversarial.js';
 const PIECES = [
   '全网', '全国', '同类', '史上', '行业', '最低', '最低价', '第一', '排第一', '最好', '最高', '最大', '价格', '的', '我们家', '是', '最', ' ', '，', '。', '🎁',
   'best', 'blender', 'in the world', 'on the market', '别家', '买不到', '湿疹', '好了', '它是', '就是它', '微信', '转给我', '平台', '引流', '所有',
-  // Filler of 12 units: two put a B part past the widest gap (24) from an A part before them.
+  // Filler of 11 and 23 units: one puts a B part past a Chinese term's gap (8) from an A part
+  // before it, two past the widest (24).
   '下午我们一起去公园走走', 'and then we walked home',
 ];
 
