@@ -1,6 +1,6 @@
 /** The e2e generator's schedule (bench/e2e/loadgen.ts): frames of exactly `--batch` messages, each due when its last message is. */
 import { describe, expect, it } from 'vitest';
-import { batchesDue, frameDueMs } from '../../bench/e2e/loadgen.js';
+import { batchesDue, frameDueMs, phaseLead } from '../../bench/e2e/loadgen.js';
 
 describe('batchesDue', () => {
   it('a connection at 2,000 msg/s with batches of 20 owes no frame before 10 ms, then one per 10 ms', () => {
@@ -41,5 +41,27 @@ describe('frameDueMs', () => {
     expect(frameDueMs(0, 20, 2000)).toBe(10);
     expect(frameDueMs(20, 20, 2000)).toBe(20);
     expect(frameDueMs(0, 1, 100)).toBe(10);
+  });
+});
+
+describe('phaseLead', () => {
+  it("spreads the connections' frames evenly over a batch's interval instead of all at one instant", () => {
+    const rate = 50; // msg/s per connection: a batch of 20 every 400 ms
+    const firstDue = Array.from({ length: 20 }, (_, c) => {
+      const lead = phaseLead(c, 20, 20);
+      // The first moment (1 ms steps) at which the connection owes a frame, and that frame's due time.
+      let ms = 0;
+      while (batchesDue(ms / 1000, rate, 0, 20, lead) === 0) ms++;
+      return { ms, due: frameDueMs(0, 20, rate, lead) };
+    });
+    expect(new Set(firstDue.map((f) => f.due)).size).toBe(20);
+    const dues = firstDue.map((f) => f.due).sort((a, b) => a - b);
+    for (let i = 1; i < dues.length; i++) expect(dues[i]! - dues[i - 1]!).toBeCloseTo(20, 6); // 400 ms / 20 connections
+    // Each is sent when due (to the millisecond), and never before.
+    for (const f of firstDue) expect(f.ms).toBe(Math.ceil(f.due));
+  });
+
+  it('connection 0 keeps the common schedule', () => {
+    expect(phaseLead(0, 20, 20)).toBe(0);
   });
 });
