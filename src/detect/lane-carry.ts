@@ -11,7 +11,8 @@
  * of what was read that can still grow into a pattern, so such a match has at most the state's
  * depth in consumed units before the seam (state-depth.ts; ordinary speech sits at depth 0-2), and
  * between them only skipped units, which the skip runs record; so it starts at or after the seam
- * minus that depth minus the skip runs reached walking back (a pending match, from its own start). If that walk runs past the oldest run the ring still holds, everything is kept.
+ * minus that depth minus the skip runs reached walking back (a pending match, from its own start).
+ * If that walk runs past the oldest run the ring still holds, everything is kept.
  *
  * The integers are laid out per lane (header, skip runs, pending matches, origin pairs) and each is
  * stored as the zigzag varint of its difference to the integer two before it: positions and
