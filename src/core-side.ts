@@ -39,6 +39,8 @@ export interface CoreSideParts {
   outbox: Outbox;
   /** One journal batch's write, fsync and wait, seconds (runtime-monitor.ts). */
   noteJournal: (write: number, sync: number, wait: number) => void;
+  /** A journal rotation's snapshot: the longest it held the event loop at once, seconds (runtime-monitor.ts). */
+  noteSnapshot: (heldSeconds: number) => void;
   /** The flag id allocator to use (an owner process of a node: its own residue class, flag.ts); by default a new one. */
   ids?: FlagIdAllocator;
 }
@@ -76,7 +78,7 @@ export async function openCoreSide(p: CoreSideParts): Promise<CoreSide> {
   const core: StreamService = await (config.cluster
     ? // Imported only in cluster mode: the NATS client is a fifth of an embedded server's import time.
       (await import('./cluster/node.js')).ClusterNode.start({ config: config.cluster, scanner, ids, limits: config.limits, escalation: config.escalation, outbox, metrics, log, idleStreamMs: config.limits.idleStreamMs })
-    : openEmbedded(config, scanner, ids, outbox, metrics, p.noteJournal, log, shadow));
+    : openEmbedded(config, scanner, ids, outbox, metrics, p, log, shadow));
 
   const sweep = setInterval(() => {
     const released = core.sweepIdle(config.limits.idleStreamMs);
@@ -95,8 +97,11 @@ export async function openCoreSide(p: CoreSideParts): Promise<CoreSide> {
   };
 }
 
+/** Seconds as milliseconds to 0.1, for a log line. */
+const ms = (seconds: number) => Math.round(seconds * 10_000) / 10;
+
 /** The embedded core: the processor over the file journal, replayed before it takes a message. */
-async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, noteJournal: CoreSideParts['noteJournal'], log: Logger, shadow: ShadowLane | undefined): Promise<Processor> {
+async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdAllocator, outbox: Outbox, metrics: Metrics, notes: Pick<CoreSideParts, 'noteJournal' | 'noteSnapshot'>, log: Logger, shadow: ShadowLane | undefined): Promise<Processor> {
   let processor: Processor | undefined;
   const journal = await Journal.open({
     ...config.journal,
@@ -105,7 +110,11 @@ async function openEmbedded(config: ServerConfig, scanner: Scanner, ids: FlagIdA
     onWrite: (records, _bytes, seconds, detail) => {
       metrics.journalWriteSeconds.observe(seconds);
       metrics.journalBatchRecords.observe(records);
-      noteJournal(detail.write, detail.sync, detail.wait);
+      notes.noteJournal(detail.write, detail.sync, detail.wait);
+    },
+    onRotate: (d) => {
+      notes.noteSnapshot(Math.max(d.take, d.sliceMax));
+      log.info({ event: 'journal_rotated', takeMs: ms(d.take), sliceMaxMs: ms(d.sliceMax), stringifyMs: ms(d.stringify), writeMs: ms(d.write), bytes: d.bytes }, 'journal rotated');
     },
   });
   const opened = await Processor.open({

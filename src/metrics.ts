@@ -36,6 +36,8 @@ export interface RuntimeSecond {
   journalWriteMaxMs: number;
   journalSyncMaxMs: number;
   journalWaitMaxMs: number;
+  /** A journal rotation's snapshot: the longest it held the event loop at once (taking the state, or a slice of its text), ms; 0 without one. */
+  snapshotHeldMaxMs: number;
   arrayBuffersMB: number;
   externalMB: number;
   heapUsedMB: number;
@@ -118,6 +120,7 @@ export class Metrics {
   });
   readonly journalFsyncSeconds = new Histogram({ name: 'pkguard_journal_fsync_seconds', help: 'fdatasync of one group-commit batch', buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
   readonly journalWriteSyscallSeconds = new Histogram({ name: 'pkguard_journal_write_syscall_seconds', help: 'write(2) of one group-commit batch (submit to callback)', buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
+  readonly journalSnapshotHeldSeconds = new Histogram({ name: 'pkguard_journal_snapshot_held_seconds', help: 'A journal rotation: the longest its snapshot held the event loop at once (taking the state, or one slice of its text)', buckets: [1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 1], registers: [this.registry] });
   readonly journalBatchWaitSeconds = new Histogram({ name: 'pkguard_journal_batch_wait_seconds', help: 'From the first append of a batch to its write starting (the previous batch and the event loop)', buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1], registers: [this.registry] });
   readonly arrayBuffersBytes = new Gauge({ name: 'pkguard_array_buffers_bytes', help: 'Memory of ArrayBuffers and typed arrays (outside the JS heap)', registers: [this.registry] });
   /** The last RECENT_SECONDS runtime seconds, oldest first (runtime-monitor.ts appends). */

@@ -78,6 +78,7 @@ export class RuntimeMonitor {
   #jWrite = 0;
   #jSync = 0;
   #jWait = 0;
+  #snapshotHeld = 0;
   #cpu = process.cpuUsage();
   #main = mainThread();
   #threadsWait = allThreadsWait();
@@ -117,6 +118,12 @@ export class RuntimeMonitor {
     if (writeSeconds > this.#jWrite) this.#jWrite = writeSeconds;
     if (syncSeconds > this.#jSync) this.#jSync = syncSeconds;
     if (waitSeconds > this.#jWait) this.#jWait = waitSeconds;
+  }
+
+  /** A journal rotation took its snapshot: the longest it held the event loop at once (taking it, or one slice of its text). */
+  noteSnapshot(heldSeconds: number): void {
+    this.#metrics.journalSnapshotHeldSeconds.observe(heldSeconds);
+    if (heldSeconds > this.#snapshotHeld) this.#snapshotHeld = heldSeconds;
   }
 
   stop(): void {
@@ -209,13 +216,14 @@ export class RuntimeMonitor {
       journalWriteMaxMs: round(this.#jWrite * 1000),
       journalSyncMaxMs: round(this.#jSync * 1000),
       journalWaitMaxMs: round(this.#jWait * 1000),
+      snapshotHeldMaxMs: round(this.#snapshotHeld * 1000),
       arrayBuffersMB: round(mem.arrayBuffers / 2 ** 20),
       externalMB: round(mem.external / 2 ** 20),
       heapUsedMB: round(mem.heapUsed / 2 ** 20),
       rssMB: round(mem.rss / 2 ** 20),
     };
     h.reset();
-    this.#gcMs = this.#gcMax = this.#poolMax = this.#jWrite = this.#jSync = this.#jWait = 0;
+    this.#gcMs = this.#gcMax = this.#poolMax = this.#jWrite = this.#jSync = this.#jWait = this.#snapshotHeld = 0;
     this.last = s;
     m.recentSeconds.push(s);
     if (m.recentSeconds.length > RECENT_SECONDS) m.recentSeconds.shift();

@@ -69,6 +69,7 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
   const outbox = host ? broadcastingOutbox(localOutbox, (json) => host.broadcast(json)) : localOutbox;
   const coreConfig: ServerConfig = owner ? { ...config, journal: { ...config.journal, dir: ownerJournalDir(config.journal.dir, owner.index) } } : config;
   const noteJournal = (w: number, s: number, wait: number) => runtime.noteJournal(w, s, wait);
+  const noteSnapshot = (held: number) => runtime.noteSnapshot(held);
   // `coreThread`: the stream core runs in a worker thread (ingest-core-thread.ts), this thread keeps the sockets.
   const side: CoreSide = await (useCoreThread(config) && !owner
       ? CoreThread.start({
@@ -77,13 +78,14 @@ export async function startServer(config: ServerConfig, tokens: Tokens, log: Log
           metrics,
           outbox,
           noteJournal,
+          noteSnapshot,
           // The core is gone with every stream's state: exit as a crash in one thread would, so a supervisor restarts the node and it replays its journal.
           onDeath: (err) => {
             log.fatal({ event: 'core_thread_died', err: err.message }, 'stream core thread died; exiting');
             log.flush();
             setTimeout(() => process.exit(70), 100).unref();
           },
-        }) : openCoreSide({ config: coreConfig, log, metrics, outbox, noteJournal, ...(ids ? { ids } : {}) })).catch((err: unknown) => {
+        }) : openCoreSide({ config: coreConfig, log, metrics, outbox, noteJournal, noteSnapshot, ...(ids ? { ids } : {}) })).catch((err: unknown) => {
     runtime.stop();
     throw err;
   });

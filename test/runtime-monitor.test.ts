@@ -48,12 +48,19 @@ test('journal timings noted by the journal reach the histograms and the second\'
   await nextSecond();
   monitor.noteJournal(0.001, 0.0042, 0.002);
   monitor.noteJournal(0.0005, 0.0011, 0.0001);
+  monitor.noteSnapshot(0.0123);
+  monitor.noteSnapshot(0.004);
   await nextSecond();
   const s = monitor.last!;
+  expect(s.snapshotHeldMaxMs).toBe(12.3);
   expect(s.journalSyncMaxMs).toBe(4.2);
   expect(s.journalWriteMaxMs).toBe(1);
   expect(s.journalWaitMaxMs).toBe(2);
   const text = await metrics.registry.metrics();
   expect(text).toMatch(/^pkguard_journal_fsync_seconds_count 2$/m);
   expect(text).toMatch(/^pkguard_journal_batch_wait_seconds_count 2$/m);
+  expect(text).toMatch(/^pkguard_journal_snapshot_held_seconds_count 2$/m);
+  // The next second had no rotation.
+  await nextSecond();
+  expect(monitor.last!.snapshotHeldMaxMs).toBe(0);
 });

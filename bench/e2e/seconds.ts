@@ -35,6 +35,8 @@ export function judge(load: SecondSample, server: ServerSecond | undefined, boun
   const journalMs = Math.max(server.journalSyncMaxMs, server.journalWriteMaxMs);
   const waited = `waited for a CPU ${server.mainWaitPct}% of the second, machine busy ${server.machineBusyPct}%, steal ${server.stealPct}%`;
   if (server.loopDelayMaxMs >= journalMs && server.loopDelayMaxMs >= boundMs / 2) {
+    // Older servers report no snapshot figure (undefined): read as none.
+    if ((server.snapshotHeldMaxMs ?? 0) >= server.loopDelayMaxMs / 2) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms, a journal rotation's snapshot held it ${server.snapshotHeldMaxMs} ms` };
     if (server.gcMaxMs >= server.loopDelayMaxMs / 2) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms, GC pause ${server.gcMaxMs} ms (${waited})` };
     if (server.stealPct >= 5) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms: steal ${server.stealPct}%` };
     if (server.mainWaitPct >= 5) return { verdict: 'stalled', why: `loop held ${server.loopDelayMaxMs} ms while the loop thread ${waited}` };
@@ -100,6 +102,7 @@ export function correlate(seconds: readonly JoinedSecond[]): Correlation {
     ['longest GC pause ms', (s) => s.gcMaxMs],
     ['longest fsync ms', (s) => s.journalSyncMaxMs],
     ['longest journal write ms', (s) => s.journalWriteMaxMs],
+    ['rotation snapshot held the loop ms', (s) => s.snapshotHeldMaxMs ?? 0],
     ['thread-pool round trip max ms', (s) => s.poolRoundTripMaxMs],
   ];
   const verdicts: Record<string, number> = {};

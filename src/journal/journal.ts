@@ -5,8 +5,11 @@
  *
  * Layout: `<dir>/segment-<12 digits>.ndjson`. A segment is rotated past `segmentBytes`; the new one
  * starts with a snapshot record (see records.ts), so retention can delete whole old segments by
- * total size and age without losing state. Retention keeps two segments with intact snapshots, so a
- * damaged snapshot falls back to the one before it. A torn last line (a crash mid-write) is cut off
+ * total size and age without losing state. The snapshot is taken at once but written in the
+ * background (snapshot-line.ts): batches go on into the old segment meanwhile, and the snapshot
+ * names where they start (`tail`), for replay to read them right after it. Appends switch to the new
+ * segment once its snapshot and everything it counts are durable. Retention keeps three segments, so a
+ * damaged snapshot falls back to the one before it, tail included. A torn last line (a crash mid-write) is cut off
  * at open with a warning; a damaged or invalid record elsewhere is skipped with a warning and
  * counted. Neither is fatal.
  *
@@ -26,6 +29,7 @@ import { nodeFiles, writeFully, type AppendFile, type SegmentFiles } from './fil
 import { readLines, type LineReadResult } from './lines.js';
 import { RecordBytes } from './record-bytes.js';
 import { flagEntriesAfter, parseLine, replayStart, type Segment } from './segment-reader.js';
+import { snapshotLine } from './snapshot-line.js';
 
 export interface JournalOptions {
   dir: string;
@@ -47,6 +51,8 @@ export interface JournalOptions {
    * splits it into write(2), fdatasync and the wait from the batch's first append to its write.
    */
   onWrite?: (records: number, bytes: number, seconds: number, detail: WriteDetail) => void;
+  /** Called when a rotation's snapshot is durable (whether or not appends have switched to it yet). */
+  onRotate?: (detail: RotationDetail) => void;
 }
 
 
@@ -59,13 +65,41 @@ export interface WriteDetail {
   wait: number;
 }
 
+/** Where one rotation's time went, in seconds (see `JournalOptions.onRotate`). */
+export interface RotationDetail {
+  /** Taking the state (`JournalOptions.snapshot`): the event loop is held for all of it. */
+  take: number;
+  /** Stringifying it, in slices between which the loop runs: the longest slice, and all of them. */
+  sliceMax: number;
+  stringify: number;
+  /** Open, write, fdatasync and the directory's fsync of the new segment. */
+  write: number;
+  bytes: number;
+}
+
+/**
+ * A rotation under way: the next segment's snapshot is being written while batches still go to the
+ * active segment. Appends switch to `next` once its snapshot is durable (`ready`) and so is every
+ * record the snapshot counts (the active segment reaches `covers` bytes).
+ */
+interface Rotation {
+  next: Segment;
+  covers: number;
+  fh: AppendFile | undefined;
+  ready: boolean;
+  /** A batch failed before the switch: the snapshot may count records that were cut back. */
+  aborted: boolean;
+  /** The background write, settled (it never rejects). */
+  done: Promise<void>;
+}
+
 /** What a probe writes: room for a batch, not a byte (see `probe`). */
 const PROBE = Buffer.alloc(64 * 1024, 0x0a);
 
 const NAME = /^segment-(\d{12})\.ndjson$/;
 const segmentName = (index: number) => `segment-${String(index).padStart(12, '0')}.ndjson`;
 
-type ResolvedOptions = Required<Omit<JournalOptions, 'snapshot' | 'warn' | 'onWrite'>> & Pick<JournalOptions, 'snapshot' | 'warn' | 'onWrite'>;
+type ResolvedOptions = Required<Omit<JournalOptions, 'snapshot' | 'warn' | 'onWrite' | 'onRotate'>> & Pick<JournalOptions, 'snapshot' | 'warn' | 'onWrite' | 'onRotate'>;
 
 export class Journal implements StreamLog {
   readonly dir: string;
@@ -90,11 +124,9 @@ export class Journal implements StreamLog {
   #scheduled = false;
   #closed = false;
   #failure: Error | undefined;
-  /**
-   * The segment the last rotation started, until a batch is durable in it: its snapshot was taken
-   * from state that may include records still pending, so if their write fails it must go.
-   */
-  #unconfirmed: Segment | undefined;
+  #rotation: Rotation | undefined;
+  /** Retention running after a switch (it never rejects), for `close` to wait on. */
+  #retaining: Promise<void> = Promise.resolve();
   /** Records appended so far that are not yet durable. */
   get pending(): number {
     return this.#pendingRecords;
@@ -146,19 +178,33 @@ export class Journal implements StreamLog {
     const rebuilding = this.#fh !== undefined;
     await this.#fh?.close().catch(() => undefined);
     this.#fh = undefined;
-    const from = await replayStart(this.#segments, this.#opts.warn);
+    const { from, tailFrom } = await replayStart(this.#segments, this.#opts.warn);
+    /** The records the start segment's snapshot does not count from the segment before it, held until it is yielded. */
+    let tail: StreamRecord[] | undefined;
     for (let i = 0; i < this.#segments.length; i++) {
       const seg = this.#segments[i]!;
       const last = i === this.#segments.length - 1;
       const result: LineReadResult = { tailBytes: 0, goodBytes: 0 };
+      const tailOf = tailFrom !== undefined && i === from - 1;
       let lineNo = 0;
+      let lineStart = 0;
       for await (const line of readLines(seg.path, result, rebuilding && last ? seg.bytes : Infinity)) {
         lineNo++;
+        const at = lineStart;
+        lineStart = result.goodBytes;
         const rec = this.#parse(line, seg.path, lineNo);
         if (!rec) continue;
         if (rec.t === 'msg') this.#noteFlags(seg, rec.flags);
         // Older segments are read only for where their flags are (`since`); their state is in `from`'s snapshot.
-        if (i >= from) yield rec;
+        if (tailOf && at >= tailFrom) (tail ??= []).push(rec);
+        else if (i >= from) {
+          yield rec;
+          if (tail) {
+            // `from`'s first record is its snapshot (replayStart): its tail follows it.
+            for (const t of tail) yield t;
+            tail = undefined;
+          }
+        }
       }
       if (result.tailBytes > 0) {
         this.#opts.warn('journal_torn_tail', { segment: seg.index, droppedBytes: result.tailBytes, keptBytes: result.goodBytes });
@@ -256,6 +302,8 @@ export class Journal implements StreamLog {
     // old segments. Closed means no more I/O: a journal reopened at once listed a segment this one
     // then deleted (ENOENT in its replay).
     while (this.#running) await this.#running;
+    await this.#finishRotation();
+    await this.#retaining;
     this.#closed = true;
     await this.#fh?.close();
     this.#fh = undefined;
@@ -306,6 +354,7 @@ export class Journal implements StreamLog {
     this.#scheduled = false;
     this.#flushing = true;
     while (this.#waiters.length > 0) {
+      if (this.#rotation?.ready && this.#active.bytes >= this.#rotation.covers) await this.#switchSegment(this.#rotation);
       const buf = this.#bytes.take();
       const waiters = this.#waiters;
       const records = this.#pendingRecords;
@@ -328,10 +377,9 @@ export class Journal implements StreamLog {
             if (this.#opts.fsync) await fh.datasync();
           } catch (err) {
             await this.#cutBack(fh);
-            if (this.#unconfirmed === this.#active) await this.#undoRotation();
+            await this.#abortRotation();
             throw err;
           }
-          this.#unconfirmed = undefined;
           this.#active.bytes += buf.length;
           if (firstFlag !== undefined && this.#active.firstFlag === undefined) this.#active.firstFlag = firstFlag;
           const t2 = performance.now();
@@ -339,7 +387,7 @@ export class Journal implements StreamLog {
         }
         this.#pendingRecords -= records;
         for (const w of waiters) w.resolve();
-        if (this.#active.bytes >= this.#opts.segmentBytes) await this.#rotate().catch((err: unknown) => this.#opts.warn('journal_rotate_failed', { err: (err as Error).message }));
+        if (this.#active.bytes >= this.#opts.segmentBytes && !this.#rotation && !this.#closed) this.#startRotation();
       } catch (err) {
         this.#failure ??= err as Error;
         const e = err instanceof JournalError ? err : new JournalError(this.#active.path, `write failed: ${(err as Error).message}`, err);
@@ -369,55 +417,100 @@ export class Journal implements StreamLog {
   }
 
   /**
-   * The first batch after a rotation failed: the new segment's snapshot counts it (it was pending
-   * when the snapshot was taken), so the segment goes and appending goes back to the one before.
-   * Otherwise, once retention made that snapshot the start of replay, a restart would hold the
-   * failed batch's seqs as processed and its shutdowns as done, though none was acked or signalled.
+   * Takes the snapshot now and writes it to the next segment in the background. It counts every
+   * record appended so far: those durable, and those pending, which go to the active segment next.
    */
-  async #undoRotation(): Promise<void> {
-    const seg = this.#segments.pop()!;
-    this.#unconfirmed = undefined;
-    await this.#fh?.close().catch(() => undefined);
-    this.#fh = undefined;
-    await rm(seg.path, { force: true }).catch((err: unknown) => this.#opts.warn('journal_undo_rotation_failed', { segment: seg.index, err: (err as Error).message }));
-    // A failure here leaves no file open: the rebuild's replay opens the active segment again.
-    this.#fh = await this.#opts.files.openAppend(this.#active.path).catch(() => undefined);
+  #startRotation(): void {
+    const t0 = performance.now();
+    const state = this.#opts.snapshot();
+    const take = (performance.now() - t0) / 1000;
+    const active = this.#active;
+    const covers = active.bytes + this.#bytes.length;
+    const snapshot: SnapshotRecord = { t: 'snapshot', ...state, tail: { segment: active.index, from: covers } };
+    const rotation: Rotation = { next: this.#newSegment(active.index + 1), covers, fh: undefined, ready: false, aborted: false, done: Promise.resolve() };
+    rotation.done = this.#writeSnapshot(rotation, snapshot, take);
+    this.#rotation = rotation;
   }
 
-  /** Starts a new segment with a snapshot, then applies retention to the old ones. */
-  async #rotate(): Promise<void> {
-    const next = this.#newSegment(this.#active.index + 1);
-    const snapshot: SnapshotRecord = { t: 'snapshot', ...this.#opts.snapshot() };
-    // Appends made before the snapshot was taken and not yet written are in it (see #undoRotation).
-    const coversPending = this.#pendingAppends > 0;
-    const buf = Buffer.from(JSON.stringify(snapshot) + '\n', 'utf8');
-    const fh = await this.#opts.files.openAppend(next.path);
+  /** The background half of a rotation: never rejects; a failure leaves no new segment, and the next batch tries again. */
+  async #writeSnapshot(rotation: Rotation, snapshot: SnapshotRecord, take: number): Promise<void> {
     try {
+      const t0 = performance.now();
+      const sliceMax = { ms: 0 };
+      const buf = await snapshotLine(snapshot, undefined, sliceMax);
+      const t1 = performance.now();
+      if (rotation.aborted) return;
+      const fh = (rotation.fh = await this.#opts.files.openAppend(rotation.next.path));
       await writeFully(fh, buf);
       if (this.#opts.fsync) {
         await fh.datasync();
         // The new segment's name too, before anything appended to it is acked.
         await this.#opts.files.syncDir?.(this.dir);
       }
+      if (rotation.aborted) return;
+      rotation.next.bytes = buf.length;
+      rotation.ready = true;
+      this.#opts.onRotate?.({ take, sliceMax: sliceMax.ms / 1000, stringify: (t1 - t0) / 1000, write: (performance.now() - t1) / 1000, bytes: buf.length });
     } catch (err) {
-      // No new segment: keep appending to the current one, and try again after the next batch.
-      await fh.close().catch(() => undefined);
-      await rm(next.path, { force: true });
-      throw err;
+      this.#opts.warn('journal_rotate_failed', { err: (err as Error).message });
+      rotation.aborted = true;
+    } finally {
+      // Aborted (now or by a failed batch meanwhile): the new segment goes. A snapshot left ready
+      // waits for the flush loop to switch to it, or to abort it.
+      if (rotation.aborted) await this.#discard(rotation);
     }
-    next.bytes = buf.length;
-    await this.#fh?.close();
-    this.#fh = fh;
-    this.#segments.push(next);
-    if (coversPending) this.#unconfirmed = next;
-    await this.#retain();
   }
 
-  /** Deletes the oldest segments past the size or age limit, always keeping two (a damaged snapshot falls back to the older one). */
+  /** Appends go to the rotation's segment from now on; retention runs in the background. */
+  async #switchSegment(rotation: Rotation): Promise<void> {
+    this.#rotation = undefined;
+    const old = this.#fh;
+    this.#fh = rotation.fh;
+    this.#segments.push(rotation.next);
+    await old?.close().catch((err: unknown) => this.#opts.warn('journal_close_failed', { err: (err as Error).message }));
+    this.#retaining = this.#retaining.then(() => this.#retain()).catch((err: unknown) => this.#opts.warn('journal_retention_failed', { err: (err as Error).message }));
+  }
+
+  /**
+   * A batch failed before the switch: its records were cut back, and the snapshot may count them.
+   * The rotation's segment goes (now if its write is done, else when it is); the next durable batch
+   * starts another.
+   */
+  async #abortRotation(): Promise<void> {
+    const rotation = this.#rotation;
+    if (!rotation) return;
+    rotation.aborted = true;
+    // Still writing: #writeSnapshot discards it when done. Either way, no new rotation starts until then.
+    if (rotation.ready) await this.#discard(rotation);
+    else await rotation.done;
+  }
+
+  async #discard(rotation: Rotation): Promise<void> {
+    rotation.ready = false;
+    await rotation.fh?.close().catch(() => undefined);
+    rotation.fh = undefined;
+    await rm(rotation.next.path, { force: true }).catch((err: unknown) => this.#opts.warn('journal_undo_rotation_failed', { segment: rotation.next.index, err: (err as Error).message }));
+    if (this.#rotation === rotation) this.#rotation = undefined;
+  }
+
+  /** Closing: a rotation still writing is waited for, then switched to if it may be, else discarded. */
+  async #finishRotation(): Promise<void> {
+    const rotation = this.#rotation;
+    if (!rotation) return;
+    await rotation.done;
+    if (this.#rotation !== rotation) return;
+    if (rotation.ready && !this.#failure && this.#active.bytes >= rotation.covers) await this.#switchSegment(rotation);
+    else await this.#discard(rotation);
+  }
+
+  /**
+   * Deletes the oldest segments past the size or age limit, always keeping three: a damaged newest
+   * snapshot falls back to the one before it, which needs the segment before it for its tail.
+   */
   async #retain(): Promise<void> {
     const now = Date.now();
     let total = this.#segments.reduce((n, s) => n + s.bytes, 0);
-    while (this.#segments.length > 2) {
+    while (this.#segments.length > 3) {
       const oldest = this.#segments[0]!;
       const tooBig = total > this.#opts.retainBytes;
       const tooOld = !tooBig && now - (await stat(oldest.path)).mtimeMs > this.#opts.retainMs;

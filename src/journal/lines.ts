@@ -9,7 +9,7 @@ const CHUNK = 256 * 1024;
 export interface LineReadResult {
   /** Bytes after the last newline: a torn or in-progress line. */
   tailBytes: number;
-  /** Byte offset just past the last complete line. */
+  /** Byte offset just past the last complete line (while reading: past the line just returned). */
   goodBytes: number;
 }
 
@@ -39,6 +39,7 @@ export async function* readLines(path: string, result?: LineReadResult, maxBytes
         } else line = piece.toString('utf8');
         good = offset - bytesRead + nl + 1;
         from = nl + 1;
+        if (result) result.goodBytes = good;
         if (line.length > 0) yield line;
       }
       if (from < bytesRead) {

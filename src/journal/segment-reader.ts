@@ -4,7 +4,7 @@
  */
 import type { FlagEntry } from '../stream/contracts.js';
 import { checkRecord } from '../stream/record-schema.js';
-import type { StreamRecord } from '../stream/records.js';
+import type { SnapshotRecord, StreamRecord } from '../stream/records.js';
 import { readLines } from './lines.js';
 
 export interface Segment {
@@ -30,22 +30,41 @@ export function parseLine(line: string): { ok: true; record: StreamRecord } | { 
   return checked.ok ? checked : { ok: false, damaged: false, reason: checked.reason };
 }
 
-/** The oldest segment state can be rebuilt from: the first ever, or one opening with an intact snapshot. */
-export async function replayStart(segments: readonly Segment[], warn: Warn): Promise<number> {
+/** Where a replay starts: segment `from` (an index into the list); `tailFrom`, see `replayStart`. */
+export interface ReplayStart {
+  from: number;
+  /** The start segment's snapshot counts none of the previous segment's records from this byte on: replay them right after it. */
+  tailFrom: number | undefined;
+}
+
+/**
+ * The oldest segment state can be rebuilt from: the first ever, or one opening with an intact
+ * snapshot whose tail (the records the previous segment took while the snapshot was written) is
+ * still there.
+ */
+export async function replayStart(segments: readonly Segment[], warn: Warn): Promise<ReplayStart> {
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
-    if (seg.index === 1) return i;
+    if (seg.index === 1) return { from: i, tailFrom: undefined };
+    let snapshot: SnapshotRecord | undefined;
     for await (const line of readLines(seg.path)) {
       // Not warned as a bad line here: the replay that follows warns about it and counts it once.
       const first = parseLine(line);
-      if (first.ok && first.record.t === 'snapshot') return i;
+      if (first.ok && first.record.t === 'snapshot') snapshot = first.record;
       break;
+    }
+    if (snapshot) {
+      const tail = snapshot.tail;
+      if (tail === undefined) return { from: i, tailFrom: undefined };
+      if (i > 0 && segments[i - 1]!.index === tail.segment) return { from: i, tailFrom: tail.from };
+      // Its tail went with an older segment (retention): a later snapshot is complete.
+      continue;
     }
     warn('journal_snapshot_damaged', { segment: seg.index, fallback: i + 1 < segments.length ? segments[i + 1]!.index : null });
   }
   // No intact starting point: replay all that is there (dedupe and the shut-down set may be incomplete).
   if (segments.length > 0) warn('journal_state_incomplete', { segments: segments.length });
-  return 0;
+  return { from: 0, tailFrom: undefined };
 }
 
 /**

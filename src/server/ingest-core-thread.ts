@@ -27,6 +27,7 @@ export interface CoreThreadParts {
   metrics: Metrics;
   outbox: Outbox;
   noteJournal: (w: number, s: number, wait: number) => void;
+  noteSnapshot: (heldSeconds: number) => void;
   /** The worker died while serving (not at close): in one thread that would have been the process. */
   onDeath?: (err: Error) => void;
 }
@@ -41,6 +42,7 @@ export class CoreThread implements StreamService, CoreSide {
   readonly #outbox: Outbox;
   readonly #log: Logger;
   readonly #noteJournal: (w: number, s: number, wait: number) => void;
+  readonly #noteSnapshot: (heldSeconds: number) => void;
   readonly #pending = new Map<number, Pending>();
   /** Peers by id: the worker names them by id; signals for a closed one are dropped. */
   readonly #peers = new Map<number, IngestPeer>();
@@ -62,6 +64,7 @@ export class CoreThread implements StreamService, CoreSide {
     this.#outbox = p.outbox;
     this.#log = p.log;
     this.#noteJournal = p.noteJournal;
+    this.#noteSnapshot = p.noteSnapshot;
     p.metrics.registry.remote = () => this.#call({ t: 'metrics', id: 0 }) as ReturnType<NonNullable<Metrics['registry']['remote']>>;
     const call = this.#call.bind(this);
     this.history = {
@@ -198,6 +201,9 @@ export class CoreThread implements StreamService, CoreSide {
           break;
         case 'journal':
           this.#noteJournal(m.write, m.sync, m.wait);
+          break;
+        case 'snapshot':
+          this.#noteSnapshot(m.held);
           break;
         case 'health':
           this.#health = m.h;

@@ -53,5 +53,6 @@ export type FromCore =
   | { t: 'signal'; s: Signal }
   | { t: 'charge'; peer: number; ms: number }
   | { t: 'journal'; write: number; sync: number; wait: number }
+  | { t: 'snapshot'; held: number }
   | { t: 'health'; h: CoreHealth & { patterns: number } }
   | { t: 'log'; line: string };

@@ -52,7 +52,7 @@ const outbox: Outbox = {
   shadow: (o) => signal({ k: 'shadow', o }),
 };
 
-const opening = openCoreSide({ config, log, metrics, outbox, noteJournal: (write, sync, wait) => post({ t: 'journal', write, sync, wait }) }).then((s) => (side = s));
+const opening = openCoreSide({ config, log, metrics, outbox, noteJournal: (write, sync, wait) => post({ t: 'journal', write, sync, wait }), noteSnapshot: (held) => post({ t: 'snapshot', held }) }).then((s) => (side = s));
 // Health (journal writable again after a failure, pending records) reaches the main thread while idle too.
 setInterval(() => {
   if (side && queue.length === 0) post({ t: 'health', h: { ...side.core.health(), patterns: side.patterns() } });

@@ -32,4 +32,4 @@ export interface StreamLog {
 }
 
 /** The state a snapshot record carries, produced by the processor when the log asks for one. */
-export type SnapshotState = Omit<SnapshotRecord, 't'>;
+export type SnapshotState = Omit<SnapshotRecord, 't' | 'tail'>;

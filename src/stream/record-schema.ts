@@ -49,6 +49,7 @@ const schemas = {
     recommended: z.array(z.object({ stream, reason: z.string(), flagIds: z.array(flagId), ts })).optional(),
     /** Streams that read as ended (stream/ended.ts) at the snapshot. */
     ended: z.record(z.string(), z.object({ seq: count, ts })).optional(),
+    tail: z.object({ segment: count.min(1), from: count }).optional(),
   }),
   msg: z.object({
     t: z.literal('msg'),

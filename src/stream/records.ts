@@ -30,6 +30,11 @@ export interface SnapshotRecord {
   recommended?: Recommendation[];
   /** Streams that read as ended (stream/ended.ts), by their `end` (absent when none, and in older journals). */
   ended?: Record<string, EndMark>;
+  /**
+   * File journal: the records of segment `segment` from byte `from` on were appended while this
+   * snapshot was being written, after it was taken; replay reads them right after it (journal.ts).
+   */
+  tail?: { segment: number; from: number };
 }
 
 /** A transcript chunk or chat message was processed; `flags` are the flags it raised. */

@@ -11,7 +11,7 @@ import type { ServerSecond } from '../../bench/e2e/server-stats.js';
 const load = (o: Partial<SecondSample> = {}): SecondSample => ({ t: 1, second: 100, sent: 1000, acked: 1000, errors: 0, flags: 0, ackP99: 5, ackP999: 6, ackMax: 7, ...o });
 const server = (o: Partial<ServerSecond> = {}): ServerSecond => ({
   second: 100, windowS: 1, loopDelayP50Ms: 0.1, loopDelayP99Ms: 1, loopDelayP999Ms: 2, loopDelayMaxMs: 3, gcMs: 5, gcMaxMs: 1, cpuPct: 30, mainCpuPct: 25, mainWaitPct: 1, stealPct: 0, machineBusyPct: 40,
-  poolRoundTripMaxMs: 0.5, journalWriteMaxMs: 0.3, journalSyncMaxMs: 0.8, journalWaitMaxMs: 1, arrayBuffersMB: 1, externalMB: 2, heapUsedMB: 50, rssMB: 120, ...o,
+  poolRoundTripMaxMs: 0.5, journalWriteMaxMs: 0.3, journalSyncMaxMs: 0.8, journalWaitMaxMs: 1, snapshotHeldMaxMs: 0, arrayBuffersMB: 1, externalMB: 2, heapUsedMB: 50, rssMB: 120, ...o,
 });
 
 test('verdicts', () => {
@@ -21,6 +21,7 @@ test('verdicts', () => {
   expect(judge(load({ ackP99: 300 }), server({ loopDelayMaxMs: 250, gcMaxMs: 200 }), 20, undefined).why).toMatch(/GC pause 200 ms/);
   expect(judge(load({ ackP99: 300 }), server({ loopDelayMaxMs: 250, stealPct: 30 }), 20, undefined).why).toMatch(/steal 30%/);
   expect(judge(load({ ackP99: 300 }), server({ loopDelayMaxMs: 250 }), 20, undefined).why).toMatch(/one task held the loop 250 ms/);
+  expect(judge(load({ ackP99: 60 }), server({ loopDelayMaxMs: 45, snapshotHeldMaxMs: 41 }), 20, undefined).why).toMatch(/journal rotation's snapshot held it 41 ms/);
   expect(judge(load({ ackP99: 120 }), server({ journalSyncMaxMs: 100, poolRoundTripMaxMs: 9 }), 20, undefined).why).toMatch(/journal write\+fsync up to 100 ms \(a no-op thread-pool call: 9 ms/);
   // Nothing answered while messages were due: not a calm second, whatever its (empty) p99 says.
   expect(judge(load({ acked: 0, ackP99: 0 }), server(), 20, undefined).verdict).toBe('stalled');

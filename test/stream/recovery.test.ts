@@ -28,7 +28,12 @@ function sender(core: () => Core, stream: string, start = 1) {
 }
 
 describe('a rotation snapshot taken while a batch is being written', () => {
-  test('the batch after the snapshot fails: its state never becomes the journal\'s, even once the snapshot is where replay starts', async () => {
+  /**
+   * A's write is held in flight; B (a critical claim on x) is appended meanwhile, so the snapshot
+   * A's rotation takes already counts B. B's write (to the old segment: appends switch only once
+   * the snapshot and all it counts are durable) is held too, and fails once `beforeFailing` has run.
+   */
+  async function bFailsAfterTheSnapshot(beforeFailing: (dir: string) => Promise<void>): Promise<void> {
     const dir = newDir();
     const files = new FaultyFiles();
     const opts: CoreOptions = { journal: { segmentBytes: 1500, retainBytes: 1 } };
@@ -36,16 +41,19 @@ describe('a rotation snapshot taken while a batch is being written', () => {
     const y = sender(() => core, 'y');
     while (activeBytes(dir) < 1200) expect(isAck(await y.send('大家好，欢迎来到直播间'))).toBe(true);
 
-    // A's write is held in flight; B (a critical claim on x) is appended meanwhile, so the snapshot
-    // A's rotation takes already counts B. B's own write (after the snapshot's) fails.
-    const held = files.pauseAt('write', files.calls.write + 1);
+    const heldA = files.pauseAt('write', files.calls.write + 1);
     const a = core.processor.ingestBatch([y.next('这件衣服的面料很舒服，大家可以看看，颜色也有好几种。'.repeat(4))], PEER); // past segmentBytes
-    await held.reached;
+    await heldA.reached;
     const bMsg: Msg = { type: 'transcript', stream: 'x', seq: 1, ts: T0, text: '喝了能治癌', final: true };
     const b = core.processor.ingestBatch([bMsg], PEER);
-    files.failNext('write', 'ENOSPC', 2); // 1: the rotation's snapshot, 2: B
-    held.resume();
+    // The next write is B's: the flush loop issues it at once, while the snapshot's file is still being opened.
+    files.failNext('write', 'ENOSPC', 1);
+    const heldB = files.pauseAt('write', files.calls.write + 1);
+    heldA.resume();
     expect((await a)[0]).toMatchObject({ type: 'ack' });
+    await heldB.reached;
+    await beforeFailing(dir);
+    heldB.resume();
     expect((await b)[0]).toMatchObject({ type: 'error', code: 'internal' });
     expect(segments(dir)).toEqual(['segment-000000000001.ndjson']); // the rotation whose snapshot counted B is undone
     await untilWritable(core.processor);
@@ -63,6 +71,19 @@ describe('a rotation snapshot taken while a batch is being written', () => {
     expect(core.outbox.rec.shutdowns.map((e) => `${e.stream}#${e.epoch}`)).toEqual(['x#1']);
     expect(core.outbox.rec.flags.map((f) => f.flag.term)).toEqual(['治癌']);
     await core.processor.close();
+  }
+
+  test('B fails while the snapshot is still being written: its state never becomes the journal\'s, even once a later snapshot is where replay starts', async () => {
+    await bFailsAfterTheSnapshot(async () => undefined);
+  });
+
+  test('B fails after the snapshot is durable, before appends switched to it: the new segment goes all the same', async () => {
+    await bFailsAfterTheSnapshot(async (dir) => {
+      const next = join(dir, 'segment-000000000002.ndjson');
+      // Written and fsynced in the background while B's write is held.
+      for (let i = 0; i < 2000 && !(segments(dir).includes('segment-000000000002.ndjson') && readFileSync(next, 'utf8').endsWith('\n')); i++) await new Promise((r) => setTimeout(r, 2));
+      expect(JSON.parse(readFileSync(next, 'utf8'))).toMatchObject({ t: 'snapshot', tail: { segment: 1 } });
+    });
   });
 });
 
