@@ -13,7 +13,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { SnapshotState } from '../stream/log.js';
+import type { SnapshotData } from '../stream/log.js';
 import type { Subjects } from './subjects.js';
 
 const zip = promisify(gzip);
@@ -22,7 +22,7 @@ const unzip = promisify(gunzip);
 export interface PartitionSnapshot {
   /** The events stream sequence the state is as of: replay continues after it. */
   upTo: number;
-  state: SnapshotState;
+  state: SnapshotData;
   /** Sequence of the snapshot message itself (the next write expects it). */
   seq: number;
 }
@@ -34,7 +34,7 @@ interface Body {
   upTo: number;
   node: string;
   ts: number;
-  state: SnapshotState;
+  state: SnapshotData;
 }
 
 export class SnapshotStore {

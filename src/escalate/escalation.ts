@@ -16,7 +16,8 @@
  */
 import type { Flag } from '../flag.js';
 import type { Speaker } from '../protocol/ingest.js';
-import { IncidentBook, type IncidentState } from './incidents.js';
+import { IncidentBook, type IncidentState, type RiskState } from './incidents.js';
+import { RiskSnapshot } from './risk-snapshot.js';
 import { flagWeight, sourceMultiplier, type EscalationConfig } from './risk.js';
 
 export const LEVELS = ['normal', 'watch', 'alert', 'shutdown'] as const;
@@ -75,18 +76,10 @@ export interface RetractEvent {
   ts: number;
 }
 
+export type { RiskState } from './incidents.js';
+
 export type EscalationEvent = LevelEvent | ShutdownEvent | RestoreEvent | RecommendEvent | DeclineEvent | RetractEvent;
 
-/** A stream's risk as a snapshot keeps it. */
-export interface RiskState {
-  risk: number;
-  /** Event time the risk is as of (it decays from there). */
-  ts: number;
-  /** Flags per term (journals before incidents; read, no longer used). */
-  terms?: Record<string, number>;
-  /** Recent incidents: repetition and the sustain count go on after the snapshot. */
-  incidents?: IncidentState[];
-}
 
 /** A pending recommendation as a snapshot keeps it. */
 export interface Recommendation {
@@ -313,16 +306,21 @@ export class Escalation {
     s.level = this.#levelFor(s);
   }
 
-  /** Each stream's risk, its event time and its recent incidents (journal snapshot), for streams that carry any. */
-  risks(): Record<string, RiskState> {
-    const out: Record<string, RiskState> = {};
-    for (const [stream, s] of this.#streams) {
-      const incidents = s.book.states(s.book.lastTs - this.#config.sustain.windowMs);
-      if (s.book.risk < 0.01 && incidents.length === 0) continue;
-      out[stream] = { risk: round(s.book.risk), ts: s.book.lastTs, incidents };
-    }
-    return out;
+  /**
+   * Each stream's risk, its event time and its recent incidents (journal snapshot), for streams that
+   * carry any, as of now: read lazily (risk-snapshot.ts). An earlier snapshot still being read is
+   * read to its end first (a book has one watcher).
+   */
+  risks(): RiskSnapshot {
+    this.#risks?.deref()?.finish();
+    const books = Array.from(this.#streams, ([stream, s]) => [stream, s.book] as const);
+    const snapshot = new RiskSnapshot(books, this.#config.sustain.windowMs);
+    // Weak: once read and written, the states (~600 B a stream) need not wait for the next rotation to go.
+    this.#risks = new WeakRef(snapshot);
+    return snapshot;
   }
+
+  #risks: WeakRef<RiskSnapshot> | undefined;
 
   /**
    * Sets a stream's risk as a snapshot recorded it (the flags behind it are in deleted segments).

@@ -33,23 +33,90 @@ export interface IncidentState {
   terms: string[];
 }
 
+/** A stream's risk as a snapshot keeps it. */
+export interface RiskState {
+  risk: number;
+  /** Event time the risk is as of (it decays from there). */
+  ts: number;
+  /** Flags per term (journals before incidents; read, no longer used). */
+  terms?: Record<string, number>;
+  /** Recent incidents: repetition and the sustain count go on after the snapshot. */
+  incidents?: IncidentState[];
+}
+
+/**
+ * A snapshot reading many books over several turns of the event loop (risk-snapshot.ts): a book it
+ * watches hands in its state as of the snapshot before its first change.
+ */
+export interface BookWatcher {
+  beforeChange(book: IncidentBook): void;
+}
+
 /** Incidents kept per stream; older ones have decayed to nothing and fallen out of the sustain window. */
 const MAX_INCIDENTS = 64;
 
 export class IncidentBook {
-  risk = 0;
-  lastTs = 0;
+  #risk = 0;
+  #lastTs = 0;
   readonly #incidents = new Map<number, Incident>();
   readonly #flagSeq = new Map<string, number>();
   /** At least the highest seq of any incident (-Infinity: none yet). */
   #maxSeq = -Infinity;
+  /** A snapshot still to read this book: told before the book first changes. */
+  #watcher: BookWatcher | undefined;
+
+  get risk(): number {
+    return this.#risk;
+  }
+
+  set risk(risk: number) {
+    this.#changing();
+    this.#risk = risk;
+  }
+
+  get lastTs(): number {
+    return this.#lastTs;
+  }
+
+  set lastTs(ts: number) {
+    this.#changing();
+    this.#lastTs = ts;
+  }
+
+  /** `watcher` is told once, before the book's next change (see BookWatcher); undefined: no one. */
+  watch(watcher: BookWatcher | undefined): void {
+    this.#watcher = watcher;
+  }
+
+  /** Stops telling `watcher` (if it is the one watching). */
+  unwatch(watcher: BookWatcher): void {
+    if (this.#watcher === watcher) this.#watcher = undefined;
+  }
+
+  #changing(): void {
+    const w = this.#watcher;
+    if (w === undefined) return;
+    this.#watcher = undefined;
+    w.beforeChange(this);
+  }
 
   /** Risk decayed to `ts` (time never runs backwards). */
   advance(config: EscalationConfig, ts: number): void {
-    if (ts > this.lastTs) {
-      this.risk = decay(config, this.risk, ts - this.lastTs);
-      this.lastTs = ts;
+    if (ts > this.#lastTs) {
+      this.#changing();
+      this.#risk = decay(config, this.#risk, ts - this.#lastTs);
+      this.#lastTs = ts;
     }
+  }
+
+  /**
+   * The book as a snapshot keeps it: the risk, its time and the incidents since `windowMs` before
+   * it that weigh something; undefined for a book with neither (nothing worth keeping).
+   */
+  state(windowMs: number): RiskState | undefined {
+    const incidents = this.states(this.#lastTs - windowMs);
+    if (this.#risk < 0.01 && incidents.length === 0) return undefined;
+    return { risk: round(this.#risk), ts: this.#lastTs, incidents };
   }
 
   get(seq: number): Incident | undefined {
@@ -77,6 +144,7 @@ export class IncidentBook {
 
   /** Adds a flag to the incident of `seq` (created at `ts` when new). */
   add(config: EscalationConfig, seq: number, ts: number, id: string, flag: IncidentFlag): void {
+    this.#changing();
     let inc = this.get(seq);
     if (!inc) {
       inc = { seq, ts, weight: 0, flags: new Map() };
@@ -93,7 +161,9 @@ export class IncidentBook {
   remove(config: EscalationConfig, id: string): boolean {
     const seq = this.#flagSeq.get(id);
     const inc = seq === undefined ? undefined : this.#incidents.get(seq);
-    if (!inc || !inc.flags.delete(id)) return false;
+    if (!inc || !inc.flags.has(id)) return false;
+    this.#changing();
+    inc.flags.delete(id);
     this.#flagSeq.delete(id);
     this.#reweigh(config, inc);
     return true;
@@ -118,7 +188,8 @@ export class IncidentBook {
   }
 
   clear(): void {
-    this.risk = 0;
+    this.#changing();
+    this.#risk = 0;
     this.#incidents.clear();
     this.#flagSeq.clear();
   }
@@ -136,6 +207,7 @@ export class IncidentBook {
 
   /** Incidents as a snapshot kept them; their weight is already inside the restored risk. */
   restore(states: readonly IncidentState[]): void {
+    this.#changing();
     for (const s of states) {
       this.#incidents.set(s.seq, { seq: s.seq, ts: s.ts, weight: s.weight, flags: new Map(), terms: s.terms });
       if (s.seq > this.#maxSeq) this.#maxSeq = s.seq;
@@ -148,8 +220,9 @@ export class IncidentBook {
     for (const f of inc.flags.values()) if (f.weight > w) w = f.weight;
     if (inc.terms) w = Math.max(w, inc.weight); // a restored incident keeps its recorded weight
     if (w === inc.weight) return;
-    this.risk += (w - inc.weight) * Math.pow(0.5, Math.max(0, this.lastTs - inc.ts) / config.halfLifeMs);
-    if (this.risk < 1e-6) this.risk = 0;
+    // Callers (add, remove) told the watcher already.
+    this.#risk += (w - inc.weight) * Math.pow(0.5, Math.max(0, this.#lastTs - inc.ts) / config.halfLifeMs);
+    if (this.#risk < 1e-6) this.#risk = 0;
     inc.weight = w;
   }
 

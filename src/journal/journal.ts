@@ -426,14 +426,14 @@ export class Journal implements StreamLog {
     const take = (performance.now() - t0) / 1000;
     const active = this.#active;
     const covers = active.bytes + this.#bytes.length;
-    const snapshot: SnapshotRecord = { t: 'snapshot', ...state, tail: { segment: active.index, from: covers } };
+    const snapshot = { t: 'snapshot', ...state, tail: { segment: active.index, from: covers } } as const;
     const rotation: Rotation = { next: this.#newSegment(active.index + 1), covers, fh: undefined, ready: false, aborted: false, done: Promise.resolve() };
     rotation.done = this.#writeSnapshot(rotation, snapshot, take);
     this.#rotation = rotation;
   }
 
   /** The background half of a rotation: never rejects; a failure leaves no new segment, and the next batch tries again. */
-  async #writeSnapshot(rotation: Rotation, snapshot: SnapshotRecord, take: number): Promise<void> {
+  async #writeSnapshot(rotation: Rotation, snapshot: SnapshotState & Pick<SnapshotRecord, 't' | 'tail'>, take: number): Promise<void> {
     try {
       const t0 = performance.now();
       const sliceMax = { ms: 0 };

@@ -4,19 +4,25 @@
  * streams after 600k messages (1.5 MB, most of it the escalation's `risks`; `bench/e2e/snapshot-cost`),
  * and every ack of that moment waited behind it.
  *
- * The record is a point-in-time copy (the processor builds fresh objects for it), so nothing changes
+ * The record is a point-in-time copy (the processor builds fresh objects for it, and reads the
+ * escalation's risks as of that moment however late: escalate/risk-snapshot.ts), so nothing changes
  * it between slices. The text is byte-identical to `JSON.stringify(record)`.
  */
-import type { SnapshotRecord } from '../stream/records.js';
 
-/** Entries (of a map such as `risks`, or items of a list) stringified between two yields: ~0.5-1 ms of work. */
-const SLICE = 128;
+/** A map whose entries are read as they are asked for (a RiskSnapshot); JSON.stringify reads it through `toJSON`. */
+export interface LazyEntries {
+  lazyEntries(): Iterable<[string, unknown]>;
+  toJSON(): unknown;
+}
+
+/** Entries (of a map such as `risks`, or items of a list) stringified between two yields; the longest slice measured 2.6-7 ms at 64 or 128 (`bench/e2e/snapshot-cost`). */
+const SLICE = 64;
 
 /**
  * `JSON.stringify(record) + '\n'` as UTF-8, built over several turns of the event loop. `timing.ms`
  * is set to the longest the loop was held at once.
  */
-export async function snapshotLine(record: SnapshotRecord, slice = SLICE, timing?: { ms: number }): Promise<Buffer> {
+export async function snapshotLine(record: object, slice = SLICE, timing?: { ms: number }): Promise<Buffer> {
   const parts: string[] = [];
   let budget = slice;
   let sliceStart = performance.now();
@@ -41,8 +47,7 @@ export async function snapshotLine(record: SnapshotRecord, slice = SLICE, timing
   };
   parts.push('{');
   let firstKey = true;
-  for (const key of Object.keys(record) as (keyof SnapshotRecord)[]) {
-    const value: unknown = record[key];
+  for (const [key, value] of Object.entries(record) as [string, unknown][]) {
     const json = topLevel(value);
     if (json === undefined) continue; // as JSON.stringify: a key whose value is undefined is left out
     parts.push(firstKey ? '' : ',', JSON.stringify(key), ':');
@@ -62,7 +67,8 @@ export async function snapshotLine(record: SnapshotRecord, slice = SLICE, timing
     } else {
       parts.push('{');
       let firstEntry = true;
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const entries = isLazy(value) ? value.lazyEntries() : Object.entries(value as Record<string, unknown>);
+      for (const [k, v] of entries) {
         const item = JSON.stringify(v);
         if (item === undefined) continue;
         parts.push(firstEntry ? '' : ',', JSON.stringify(k), ':', item);
@@ -87,7 +93,12 @@ const SLICED = Symbol('sliced');
  */
 function topLevel(value: unknown): string | typeof SLICED | undefined {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (isLazy(value)) return SLICED;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
   if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) return SLICED;
   return JSON.stringify(value);
+}
+
+function isLazy(value: unknown): value is LazyEntries {
+  return typeof (value as Partial<LazyEntries>).lazyEntries === 'function';
 }

@@ -2,6 +2,7 @@
  * The durable log under the stream core. The file journal implements it; everything the processor
  * knows can be rebuilt by replaying it, which is how a restart, and a failed write, recover.
  */
+import type { RiskSnapshot } from '../escalate/risk-snapshot.js';
 import type { SnapshotRecord, StreamRecord } from './records.js';
 
 /** Provisional flag id → the id the log stored it under (a log that assigns ids, as JetStream does). */
@@ -31,5 +32,12 @@ export interface StreamLog {
   close(): Promise<void>;
 }
 
-/** The state a snapshot record carries, produced by the processor when the log asks for one. */
-export type SnapshotState = Omit<SnapshotRecord, 't' | 'tail'>;
+/**
+ * The state a snapshot record carries, produced by the processor when the log asks for one. Its
+ * risks are read lazily, as of the moment it was taken (escalate/risk-snapshot.ts): JSON.stringify
+ * reads them whole, the file journal a slice at a time; `riskRecord` gives them as a plain record.
+ */
+export type SnapshotState = Omit<SnapshotData, 'risks'> & { risks?: SnapshotData['risks'] | RiskSnapshot };
+
+/** A snapshot's state as read back (plain JSON). */
+export type SnapshotData = Omit<SnapshotRecord, 't' | 'tail'>;

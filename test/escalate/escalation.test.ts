@@ -243,7 +243,7 @@ describe('epochs, restore, recover', () => {
     say(e, 'r', T0, flag('全网最低价'));
     say(e, 'r', T0 + S, flag('全网最低价'));
     const again = new Escalation(DEFAULT_ESCALATION);
-    again.restoreRisk('r', e.risks()['r']!);
+    again.restoreRisk('r', e.risks().toJSON()['r']!);
     expect(shutdowns(say(again, 'r', T0 + 2 * S, flag('全网最低价')))).toHaveLength(1);
   });
 
