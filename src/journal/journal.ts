@@ -422,7 +422,14 @@ export class Journal implements StreamLog {
    */
   #startRotation(): void {
     const t0 = performance.now();
-    const state = this.#opts.snapshot();
+    let state: SnapshotState;
+    try {
+      state = this.#opts.snapshot();
+    } catch (err) {
+      // Not a write failure: appending goes on in this segment, and the next batch tries again.
+      this.#opts.warn('journal_rotate_failed', { err: (err as Error).message });
+      return;
+    }
     const take = (performance.now() - t0) / 1000;
     const active = this.#active;
     const covers = active.bytes + this.#bytes.length;

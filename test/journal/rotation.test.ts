@@ -162,3 +162,36 @@ test('retention keeps three segments, and every restart in between covers each a
   expect(listing(dir).length).toBe(3);
   expect(listing(dir)[0]).not.toBe('segment-000000000001.ndjson');
 });
+
+test('a snapshot that cannot be taken is no write failure: appends go on in the segment, a warning says why, and the next batch tries again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pkguard-rotation-'));
+  dirs.push(dir);
+  const warnings: string[] = [];
+  let failing = true;
+  let last = 0;
+  const j = await Journal.open({
+    dir,
+    segmentBytes: 2048,
+    retainBytes: 1 << 20,
+    fsync: false,
+    warn: (event) => warnings.push(event),
+    snapshot: () => {
+      if (failing) throw new Error('state unavailable');
+      return { nextFlag: 1, shutdown: [], epochs: {}, seqs: { s: last } };
+    },
+  });
+  for await (const _ of j.replay()) void _;
+  let seq = 0;
+  for (let i = 0; i < 40; i++) await j.append([msg((last = ++seq))]);
+  expect(warnings.filter((w) => w === 'journal_rotate_failed').length).toBeGreaterThan(1);
+  expect(j.failure).toBeUndefined();
+  expect(listing(dir)).toEqual(['segment-000000000001.ndjson']);
+  failing = false;
+  await j.append([msg((last = ++seq))]);
+  for (let i = 0; i < 200 && listing(dir).length < 2; i++) await new Promise((r) => setTimeout(r, 2));
+  await j.append([msg((last = ++seq))]);
+  await j.close();
+  expect(listing(dir)).toEqual(['segment-000000000001.ndjson', 'segment-000000000002.ndjson']);
+  const r = await replayed(dir);
+  expect([...Array.from({ length: r.counted }, (_, i) => i + 1), ...r.after]).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
+});

@@ -3,20 +3,9 @@
  * text must be JSON.stringify's, byte for byte, and the event loop must run between slices.
  */
 import { expect, test } from 'vitest';
+import { prng as rng } from '../../bench/corpus.js';
 import { snapshotLine } from '../../src/journal/snapshot-line.js';
 import type { SnapshotRecord } from '../../src/stream/records.js';
-
-/** A deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Stream ids and terms with what JSON escapes: quotes, backslashes, controls, lone surrogates, astral and CJK units. */
 function text(r: () => number): string {
