@@ -29,7 +29,7 @@ import { nodeFiles, writeFully, type AppendFile, type SegmentFiles } from './fil
 import { readLines, type LineReadResult } from './lines.js';
 import { RecordBytes } from './record-bytes.js';
 import { flagEntriesAfter, parseLine, replayStart, type Segment } from './segment-reader.js';
-import { snapshotLine } from './snapshot-line.js';
+import { SegmentRotation, type RotationDetail } from './rotation.js';
 
 export interface JournalOptions {
   dir: string;
@@ -57,40 +57,13 @@ export interface JournalOptions {
 
 
 export { JournalError } from '../errors.js';
+export type { RotationDetail } from './rotation.js';
 
 /** Where one batch's time went, in seconds (see `JournalOptions.onWrite`). */
 export interface WriteDetail {
   write: number;
   sync: number;
   wait: number;
-}
-
-/** Where one rotation's time went, in seconds (see `JournalOptions.onRotate`). */
-export interface RotationDetail {
-  /** Taking the state (`JournalOptions.snapshot`): the event loop is held for all of it. */
-  take: number;
-  /** Stringifying it, in slices between which the loop runs: the longest slice, and all of them. */
-  sliceMax: number;
-  stringify: number;
-  /** Open, write, fdatasync and the directory's fsync of the new segment. */
-  write: number;
-  bytes: number;
-}
-
-/**
- * A rotation under way: the next segment's snapshot is being written while batches still go to the
- * active segment. Appends switch to `next` once its snapshot is durable (`ready`) and so is every
- * record the snapshot counts (the active segment reaches `covers` bytes).
- */
-interface Rotation {
-  next: Segment;
-  covers: number;
-  fh: AppendFile | undefined;
-  ready: boolean;
-  /** A batch failed before the switch: the snapshot may count records that were cut back. */
-  aborted: boolean;
-  /** The background write, settled (it never rejects). */
-  done: Promise<void>;
 }
 
 /** What a probe writes: room for a batch, not a byte (see `probe`). */
@@ -124,7 +97,8 @@ export class Journal implements StreamLog {
   #scheduled = false;
   #closed = false;
   #failure: Error | undefined;
-  #rotation: Rotation | undefined;
+  /** The rotation under way, until appends switch to its segment or it is discarded (rotation.ts). */
+  #rotation: SegmentRotation | undefined;
   /** Retention running after a switch (it never rejects), for `close` to wait on. */
   #retaining: Promise<void> = Promise.resolve();
   /** Records appended so far that are not yet durable. */
@@ -354,7 +328,7 @@ export class Journal implements StreamLog {
     this.#scheduled = false;
     this.#flushing = true;
     while (this.#waiters.length > 0) {
-      if (this.#rotation?.ready && this.#active.bytes >= this.#rotation.covers) await this.#switchSegment(this.#rotation);
+      if (this.#rotation?.ready && this.#active.bytes >= this.#rotation.covers) await this.#switchTo(this.#rotation);
       const buf = this.#bytes.take();
       const waiters = this.#waiters;
       const records = this.#pendingRecords;
@@ -387,6 +361,8 @@ export class Journal implements StreamLog {
         }
         this.#pendingRecords -= records;
         for (const w of waiters) w.resolve();
+        // A rotation whose own write failed is gone (its file removed): the next one may start.
+        if (this.#rotation?.discarded) this.#rotation = undefined;
         if (this.#active.bytes >= this.#opts.segmentBytes && !this.#rotation && !this.#closed) this.#startRotation();
       } catch (err) {
         this.#failure ??= err as Error;
@@ -433,46 +409,16 @@ export class Journal implements StreamLog {
     const take = (performance.now() - t0) / 1000;
     const active = this.#active;
     const covers = active.bytes + this.#bytes.length;
-    const snapshot = { t: 'snapshot', ...state, tail: { segment: active.index, from: covers } } as const;
-    const rotation: Rotation = { next: this.#newSegment(active.index + 1), covers, fh: undefined, ready: false, aborted: false, done: Promise.resolve() };
-    rotation.done = this.#writeSnapshot(rotation, snapshot, take);
-    this.#rotation = rotation;
-  }
-
-  /** The background half of a rotation: never rejects; a failure leaves no new segment, and the next batch tries again. */
-  async #writeSnapshot(rotation: Rotation, snapshot: SnapshotState & Pick<SnapshotRecord, 't' | 'tail'>, take: number): Promise<void> {
-    try {
-      const t0 = performance.now();
-      const sliceMax = { ms: 0 };
-      const buf = await snapshotLine(snapshot, undefined, sliceMax);
-      const t1 = performance.now();
-      if (rotation.aborted) return;
-      const fh = (rotation.fh = await this.#opts.files.openAppend(rotation.next.path));
-      await writeFully(fh, buf);
-      if (this.#opts.fsync) {
-        await fh.datasync();
-        // The new segment's name too, before anything appended to it is acked.
-        await this.#opts.files.syncDir?.(this.dir);
-      }
-      if (rotation.aborted) return;
-      rotation.next.bytes = buf.length;
-      rotation.ready = true;
-      this.#opts.onRotate?.({ take, sliceMax: sliceMax.ms / 1000, stringify: (t1 - t0) / 1000, write: (performance.now() - t1) / 1000, bytes: buf.length });
-    } catch (err) {
-      this.#opts.warn('journal_rotate_failed', { err: (err as Error).message });
-      rotation.aborted = true;
-    } finally {
-      // Aborted (now or by a failed batch meanwhile): the new segment goes. A snapshot left ready
-      // waits for the flush loop to switch to it, or to abort it.
-      if (rotation.aborted) await this.#discard(rotation);
-    }
+    const snapshot: SnapshotState & Pick<SnapshotRecord, 't' | 'tail'> = { t: 'snapshot', ...state, tail: { segment: active.index, from: covers } };
+    const { files, fsync, warn, onRotate } = this.#opts;
+    this.#rotation = new SegmentRotation({ dir: this.dir, files, fsync, warn, onRotate }, this.#newSegment(active.index + 1), covers, snapshot, take);
   }
 
   /** Appends go to the rotation's segment from now on; retention runs in the background. */
-  async #switchSegment(rotation: Rotation): Promise<void> {
+  async #switchTo(rotation: SegmentRotation): Promise<void> {
     this.#rotation = undefined;
     const old = this.#fh;
-    this.#fh = rotation.fh;
+    this.#fh = rotation.handOver();
     this.#segments.push(rotation.next);
     await old?.close().catch((err: unknown) => this.#opts.warn('journal_close_failed', { err: (err as Error).message }));
     this.#retaining = this.#retaining.then(() => this.#retain()).catch((err: unknown) => this.#opts.warn('journal_retention_failed', { err: (err as Error).message }));
@@ -480,23 +426,12 @@ export class Journal implements StreamLog {
 
   /**
    * A batch failed before the switch: its records were cut back, and the snapshot may count them.
-   * The rotation's segment goes (now if its write is done, else when it is); the next durable batch
-   * starts another.
+   * The rotation's segment goes; no new rotation starts until it is gone (same name).
    */
   async #abortRotation(): Promise<void> {
     const rotation = this.#rotation;
     if (!rotation) return;
-    rotation.aborted = true;
-    // Still writing: #writeSnapshot discards it when done. Either way, no new rotation starts until then.
-    if (rotation.ready) await this.#discard(rotation);
-    else await rotation.done;
-  }
-
-  async #discard(rotation: Rotation): Promise<void> {
-    rotation.ready = false;
-    await rotation.fh?.close().catch(() => undefined);
-    rotation.fh = undefined;
-    await rm(rotation.next.path, { force: true }).catch((err: unknown) => this.#opts.warn('journal_undo_rotation_failed', { segment: rotation.next.index, err: (err as Error).message }));
+    await rotation.abort();
     if (this.#rotation === rotation) this.#rotation = undefined;
   }
 
@@ -505,9 +440,8 @@ export class Journal implements StreamLog {
     const rotation = this.#rotation;
     if (!rotation) return;
     await rotation.done;
-    if (this.#rotation !== rotation) return;
-    if (rotation.ready && !this.#failure && this.#active.bytes >= rotation.covers) await this.#switchSegment(rotation);
-    else await this.#discard(rotation);
+    if (rotation.ready && !this.#failure && this.#active.bytes >= rotation.covers) await this.#switchTo(rotation);
+    else await this.#abortRotation();
   }
 
   /**
