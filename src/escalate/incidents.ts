@@ -45,11 +45,26 @@ export interface RiskState {
 }
 
 /**
- * A snapshot reading many books over several turns of the event loop (risk-snapshot.ts): a book it
- * watches hands in its state as of the snapshot before its first change.
+ * A snapshot reading many books over several turns of the event loop (risk-snapshot.ts): told
+ * before any book changes, so one it has not read yet hands in its state as of the snapshot.
  */
 export interface BookWatcher {
   beforeChange(book: IncidentBook): void;
+}
+
+/**
+ * The snapshots being read now (almost always none, at most one per stream core). A registry, not
+ * a field per book: one book per stream, and the per-stream memory budget is 1.5 KB.
+ */
+const watchers = new Set<BookWatcher>();
+
+/** `watcher` is told before every book's change from now on, until `unwatchBooks`. */
+export function watchBooks(watcher: BookWatcher): void {
+  watchers.add(watcher);
+}
+
+export function unwatchBooks(watcher: BookWatcher): void {
+  watchers.delete(watcher);
 }
 
 /** Incidents kept per stream; older ones have decayed to nothing and fallen out of the sustain window. */
@@ -62,8 +77,6 @@ export class IncidentBook {
   readonly #flagSeq = new Map<string, number>();
   /** At least the highest seq of any incident (-Infinity: none yet). */
   #maxSeq = -Infinity;
-  /** A snapshot still to read this book: told before the book first changes. */
-  #watcher: BookWatcher | undefined;
 
   get risk(): number {
     return this.#risk;
@@ -83,21 +96,8 @@ export class IncidentBook {
     this.#lastTs = ts;
   }
 
-  /** `watcher` is told once, before the book's next change (see BookWatcher); undefined: no one. */
-  watch(watcher: BookWatcher | undefined): void {
-    this.#watcher = watcher;
-  }
-
-  /** Stops telling `watcher` (if it is the one watching). */
-  unwatch(watcher: BookWatcher): void {
-    if (this.#watcher === watcher) this.#watcher = undefined;
-  }
-
   #changing(): void {
-    const w = this.#watcher;
-    if (w === undefined) return;
-    this.#watcher = undefined;
-    w.beforeChange(this);
+    if (watchers.size !== 0) for (const w of watchers) w.beforeChange(this);
   }
 
   /** Risk decayed to `ts` (time never runs backwards). */

@@ -8,12 +8,7 @@
  * escalation's risks as of that moment however late: escalate/risk-snapshot.ts), so nothing changes
  * it between slices. The text is byte-identical to `JSON.stringify(record)`.
  */
-
-/** A map whose entries are read as they are asked for (a RiskSnapshot); JSON.stringify reads it through `toJSON`. */
-export interface LazyEntries {
-  lazyEntries(): Iterable<[string, unknown]>;
-  toJSON(): unknown;
-}
+import type { LazyEntries } from '../stream/log.js';
 
 /** Entries (of a map such as `risks`, or items of a list) stringified between two yields; the longest slice measured 2.6-7 ms at 64 or 128 (`bench/e2e/snapshot-cost`). */
 const SLICE = 64;

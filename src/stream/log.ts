@@ -34,10 +34,31 @@ export interface StreamLog {
 
 /**
  * The state a snapshot record carries, produced by the processor when the log asks for one. Its
- * risks are read lazily, as of the moment it was taken (escalate/risk-snapshot.ts): JSON.stringify
- * reads them whole, the file journal a slice at a time; `riskRecord` gives them as a plain record.
+ * per-stream maps (seqs, windows, risks) are read lazily, as of the moment it was taken
+ * (seq-snapshot.ts, escalate/risk-snapshot.ts): JSON.stringify reads them whole, the file journal a
+ * slice at a time; `plainMap` gives one as a plain record.
  */
-export type SnapshotState = Omit<SnapshotData, 'risks'> & { risks?: SnapshotData['risks'] | RiskSnapshot };
+export type SnapshotState = Omit<SnapshotData, 'risks' | 'seqs' | 'windows'> & {
+  risks?: SnapshotData['risks'] | RiskSnapshot;
+  seqs: SnapshotData['seqs'] | LazyEntries;
+  windows?: SnapshotData['windows'] | LazyEntries;
+};
+
+/**
+ * A map of a snapshot whose entries are read as they are asked for, as of when the snapshot was
+ * taken (seq-snapshot.ts, escalate/risk-snapshot.ts): the file journal writes it a slice at a
+ * time, JSON.stringify reads it whole through `toJSON`.
+ */
+export interface LazyEntries {
+  lazyEntries(): Iterable<[string, unknown]>;
+  toJSON(): unknown;
+}
+
+/** A snapshot map as a plain record, whichever form it was taken in. */
+export function plainMap<T>(map: Record<string, T> | LazyEntries | undefined): Record<string, T> {
+  if (map === undefined) return {};
+  return typeof (map as LazyEntries).lazyEntries === 'function' ? ((map as LazyEntries).toJSON() as Record<string, T>) : (map as Record<string, T>);
+}
 
 /** A snapshot's state as read back (plain JSON). */
 export type SnapshotData = Omit<SnapshotRecord, 't' | 'tail'>;

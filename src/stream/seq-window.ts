@@ -11,9 +11,31 @@
  */
 export type SeqVerdict = 'new' | 'duplicate' | 'stale';
 
+/**
+ * A snapshot reading many windows over several turns of the event loop (seq-snapshot.ts): told
+ * before any window changes, so one it has not read yet hands in its state as of the snapshot.
+ */
+export interface WindowWatcher {
+  beforeChange(window: SeqWindow): void;
+}
+
+/**
+ * The snapshots being read now (almost always none, at most one per stream core). A registry, not
+ * a field per window: tens of thousands of windows, and the per-stream memory budget is 1.5 KB.
+ */
+const watchers = new Set<WindowWatcher>();
+
+/** `watcher` is told before every window's change from now on, until `unwatchWindows`. */
+export function watchWindows(watcher: WindowWatcher): void {
+  watchers.add(watcher);
+}
+
+export function unwatchWindows(watcher: WindowWatcher): void {
+  watchers.delete(watcher);
+}
+
 export class SeqWindow {
-  /** Highest final seq processed; -1 before the first. */
-  high = -1;
+  #high = -1;
   /**
    * Seqs above `floor` and below `high` that were processed, ascending, as groups: a seq `s` (≥ 0)
    * alone, or followed by `-t` for the run `s..t`. Allocated with the second seq.
@@ -29,10 +51,15 @@ export class SeqWindow {
     this.#size = size;
   }
 
+  /** Highest final seq processed; -1 before the first. */
+  get high(): number {
+    return this.#high;
+  }
+
   /** Rebuilds a window kept in a snapshot (see `save`), or, from older journals, just `high`. */
   static restore(size: number, high: number, kept: readonly number[] | undefined): SeqWindow {
     const w = new SeqWindow(size);
-    w.high = high;
+    w.#high = high;
     if (kept === undefined || kept.length === 0) w.#floor = high;
     else {
       w.#floor = kept[0]!;
@@ -55,9 +82,10 @@ export class SeqWindow {
 
   /** Marks a final seq processed (call only after `verdict` said `new`). */
   mark(seq: number): void {
-    if (seq > this.high) {
-      if (this.high >= 0) this.#append(this.high);
-      this.high = seq;
+    if (watchers.size !== 0) for (const w of watchers) w.beforeChange(this);
+    if (seq > this.#high) {
+      if (this.#high >= 0) this.#append(this.#high);
+      this.#high = seq;
     } else {
       // Out of order (rare): insert into the plain list and group again.
       const all = this.#all();

@@ -10,6 +10,7 @@ import type { EndMark } from './ended.js';
 import type { SnapshotState } from './log.js';
 import type { PartialTracker } from './partials.js';
 import type { RecoveredState } from './replay.js';
+import { SeqSnapshot } from './seq-snapshot.js';
 import { SeqWindow } from './seq-window.js';
 
 export interface StreamState {
@@ -121,22 +122,29 @@ export class StreamTable {
     return out;
   }
 
+  /** The seq windows are read lazily, as of now (seq-snapshot.ts); an earlier snapshot still being read is read out first. */
   snapshot(escalation: Escalation): Pick<SnapshotState, 'seqs' | 'windows' | 'pk' | 'ended'> {
-    const seqs: Record<string, number> = {};
-    const windows: Record<string, number[]> = {};
+    this.#seqSnapshot?.deref()?.finish();
+    const streams: string[] = [];
+    const windowsOf: SeqWindow[] = [];
     const pk: { stream: string; opponent?: string }[] = [];
     let ended: Record<string, EndMark> | undefined;
     for (const [stream, st] of this.#map) {
       if (st.seqs.high >= 0) {
-        seqs[stream] = st.seqs.high;
-        windows[stream] = st.seqs.save();
+        streams.push(stream);
+        windowsOf.push(st.seqs);
       }
       if (escalation.pkActive(stream)) pk.push(st.opponent !== undefined ? { stream, opponent: st.opponent } : { stream });
       if (st.ended !== undefined) (ended ??= {})[stream] = { seq: st.ended.seq, ts: st.ended.ts };
     }
+    const seq = new SeqSnapshot(streams, windowsOf);
+    this.#seqSnapshot = new WeakRef(seq);
+    const { seqs, windows } = seq;
     // Only when a stream reads as ended: snapshots stay as they were otherwise.
     return ended ? { seqs, windows, pk, ended } : { seqs, windows, pk };
   }
+
+  #seqSnapshot: WeakRef<SeqSnapshot> | undefined;
 }
 
 function summaryOf(stream: string, escalation: Escalation, opponent: string | undefined, ended: EndMark | undefined): StreamSummary {

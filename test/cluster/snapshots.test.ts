@@ -10,7 +10,7 @@
  * window and risk. Risk is compared to 0.01: the stream core's snapshot keeps it rounded to that
  * (as the journal's do), and it decays on from there.
  */
-import { riskRecord } from '../../src/escalate/risk-snapshot.js';
+import { plainMap } from '../../src/stream/log.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -119,13 +119,13 @@ async function rebuild(fromSnapshot: boolean) {
 /** What must agree: the snapshot state without the id allocator's position, risks to 0.01. */
 function comparable(s: SnapshotState, summaries: { stream: string; level: string; risk: number; pk: boolean; opponent?: string; reason?: string; recommended?: string }[]) {
   const byStream = <T extends { stream: string }>(a: T[]) => [...a].sort((x, y) => (x.stream < y.stream ? -1 : 1));
-  const risks = Object.fromEntries(Object.entries(riskRecord(s.risks)).map(([k, r]) => [k, { ts: r.ts, incidents: r.incidents }]));
-  const risk = Object.fromEntries([...Object.entries(riskRecord(s.risks)).map(([k, r]) => [`risks.${k}`, r.risk]), ...summaries.map((x) => [`summary.${x.stream}`, x.risk])]) as Record<string, number>;
+  const risks = Object.fromEntries(Object.entries(plainMap(s.risks)).map(([k, r]) => [k, { ts: r.ts, incidents: r.incidents }]));
+  const risk = Object.fromEntries([...Object.entries(plainMap(s.risks)).map(([k, r]) => [`risks.${k}`, r.risk]), ...summaries.map((x) => [`summary.${x.stream}`, x.risk])]) as Record<string, number>;
   return {
     shutdown: byStream(s.shutdown),
     epochs: s.epochs,
-    seqs: s.seqs,
-    windows: s.windows,
+    seqs: plainMap(s.seqs),
+    windows: plainMap(s.windows),
     pk: byStream(s.pk ?? []),
     recommended: s.recommended ?? [],
     risks,
