@@ -102,10 +102,17 @@ export class FeedClient {
   source: FeedSource | undefined;
   /** Pending while the connection has neither subscribed nor gone live by itself. */
   grace: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Control clients, until their first state is sent: streams whose shutdown signal went out to
+   * them live meanwhile (signals are not held in the grace). Their state leaves those out: a state
+   * `shutdown` carries no epoch, so it could not be told from a second shutdown.
+   */
+  toldShutdown: Set<string> | undefined;
 
   constructor(ws: FeedSocket, role: Exclude<Role, 'ingest'>) {
     this.ws = ws;
     this.role = role;
+    this.toldShutdown = role === 'control' ? new Set() : undefined;
   }
 
   setFilter(cmd: SubscribeCommand): void {

@@ -227,12 +227,13 @@ export class FeedHub {
     const summaries = await source.summaries();
     if (this.#stale(client, generation)) return;
     const list = this.#told.over(summaries).filter((s) => client.wantsStream(s.stream) && (moderator || s.level === 'shutdown'));
-    const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator));
+    const pages = (client.state = new StatePages(list, moderator ? { lastFlag: latest > 0 ? `f${latest}` : null, thresholds: source.thresholds } : {}, !moderator, client.toldShutdown));
     while (!pages.done) {
       const frame = pages.next(this.#pages);
       if ((frame !== undefined && !this.#send(client, frame)) || !(await this.#paced(client, generation))) return;
     }
     client.state = undefined;
+    client.toldShutdown = undefined;
 
     if (from !== undefined && !(await this.#replay(client, generation))) return;
 
@@ -323,6 +324,10 @@ export class FeedHub {
       // State pages still to come must show the stream as it is after this signal.
       c.state?.apply(e);
       if (c.role === 'control' && !control) continue;
+      if (c.toldShutdown) {
+        if (e.type === 'shutdown') c.toldShutdown.add(e.stream);
+        else if (e.type === 'restore') c.toldShutdown.delete(e.stream);
+      }
       this.#send(c, (text ??= json()));
     }
   }

@@ -40,8 +40,12 @@ export class StatePages {
   /** Control clients: shut-down streams as `shutdown` messages instead of `streams` pages. */
   readonly #asShutdowns: boolean;
 
-  constructor(summaries: Iterable<StreamSummary>, extra: Record<string, unknown>, asShutdowns = false) {
+  /** Control clients: streams whose shutdown they were already sent live (feed-client.ts `toldShutdown`). */
+  readonly #told: ReadonlySet<string> | undefined;
+
+  constructor(summaries: Iterable<StreamSummary>, extra: Record<string, unknown>, asShutdowns = false, told?: ReadonlySet<string>) {
     this.#asShutdowns = asShutdowns;
+    this.#told = told;
     for (const s of summaries) this.#pending.set(s.stream, s);
     const json = JSON.stringify(extra);
     this.#extra = json.length > 2 ? `,${json.slice(1, -1)}` : '';
@@ -73,8 +77,9 @@ export class StatePages {
     for (const [stream, s] of this.#pending) {
       if (items.length >= limits.streams || (items.length > 0 && bytes >= limits.bytes)) break;
       this.#pending.delete(stream);
-      // A restore since the snapshot was taken leaves a control client nothing to hear about.
-      if (this.#asShutdowns && s.level !== 'shutdown') continue;
+      // A restore since the snapshot was taken leaves a control client nothing to hear about, and
+      // a shutdown it heard live it has heard.
+      if (this.#asShutdowns && (s.level !== 'shutdown' || this.#told?.has(stream) === true)) continue;
       const json = this.#asShutdowns ? JSON.stringify({ type: 'shutdown', stream, reason: s.reason ?? '', state: true }) : JSON.stringify(s);
       items.push(json);
       bytes += Buffer.byteLength(json) + 1;

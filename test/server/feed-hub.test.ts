@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { Flag } from '../../src/flag.js';
+import type { ShutdownEvent } from '../../src/escalate/escalation.js';
 import type { FlagEntry, StreamSummary } from '../../src/stream/contracts.js';
 import { UnavailableError } from '../../src/errors.js';
 import { CORK_FLUSH_BYTES, FeedClient, FeedHub, type FeedSource } from '../../src/server/feed-hub.js';
@@ -143,6 +144,25 @@ describe('state on subscribe', () => {
     const calm = connect(hub, sourceOf([summaries[1]!]), 'control');
     await vi.advanceTimersByTimeAsync(100);
     expect(calm.sock.frames).toEqual([]);
+  });
+
+  test('a control client that heard a shutdown live during its grace is not told it again as state (a state shutdown has no epoch to dedupe by)', async () => {
+    const hub = new FeedHub({ maxBufferedBytes: 1 << 20, graceMs: 100, onSlowConsumer: () => {} });
+    const before: StreamSummary = { stream: 'a', level: 'shutdown', risk: 20, pk: false, reason: 'risk 20.0 crossed the shutdown threshold 16' };
+    const during: StreamSummary = { stream: 'd', level: 'shutdown', risk: 17, pk: false, reason: 'risk 17.0 crossed the shutdown threshold 16' };
+    // The source answers as the core would once the grace ends: both streams shut down.
+    const { sock } = connect(hub, sourceOf([before, during]), 'control');
+    await vi.advanceTimersByTimeAsync(40);
+    const live = { type: 'shutdown', stream: 'd', reason: during.reason, flagIds: ['f3'], ts: 5, epoch: 1, manual: false };
+    hub.shutdown(live as ShutdownEvent, JSON.stringify(live));
+    await vi.advanceTimersByTimeAsync(100);
+    const got = sock.read().flat() as Record<string, unknown>[];
+    expect(got.filter((m) => m.stream === 'd')).toEqual([live]);
+    expect(got.filter((m) => m.stream === 'a')).toEqual([{ type: 'shutdown', stream: 'a', reason: before.reason, state: true }]);
+    // Once its state is sent it is live: a later shutdown is one more signal.
+    const later = { ...live, stream: 'e', epoch: 1 };
+    hub.shutdown(later as ShutdownEvent, JSON.stringify(later));
+    expect(sock.read().flat()).toEqual([later]);
   });
 });
 
