@@ -309,7 +309,7 @@ export class Escalation {
   /**
    * Each stream's risk, its event time and its recent incidents (journal snapshot), for streams that
    * carry any, as of now: read lazily (risk-snapshot.ts). An earlier snapshot still being read is
-   * read to its end first (a book has one watcher).
+   * read to its end first, so at most one is ever watching the books.
    */
   risks(): RiskSnapshot {
     this.#risks?.deref()?.finish();

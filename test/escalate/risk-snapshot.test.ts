@@ -102,7 +102,7 @@ test('property: read a little at a time while messages, dismissals, retractions,
       const later: ReturnType<Escalation['risks']>[] = [];
       for (const o of during) {
         if (o.t === 'read') read(o.n);
-        // A newer snapshot reads the older one to its end first (a book has one watcher).
+        // A newer snapshot reads the older one to its end first (escalation.ts), so one watches at a time.
         else if (o.t === 'again') later.push(e.risks());
         else apply(o);
       }

@@ -54,7 +54,7 @@ test('property: read a little at a time, seqs then windows, while seqs are marke
       };
       for (const o of during) {
         if (o.t === 'read') read(o.n);
-        // A newer snapshot reads the older one out first (a window has one watcher), as the stream table does.
+        // A newer snapshot reads the older one out first, as the stream table does.
         else if (o.t === 'again') {
           snapshot.finish();
           take(windows);
