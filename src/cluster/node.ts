@@ -11,8 +11,8 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { connect, credsAuthenticator, headers, nanos, nkeyAuthenticator, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { connect, credsAuthenticator, headers, nkeyAuthenticator, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { Scanner } from '../detect/scanner.js';
@@ -40,6 +40,7 @@ import { isTakenMarker } from './takeover-markers.js';
 import { PubAcks } from './pub-acks.js';
 import { RebuildSlots } from './rebuild-slots.js';
 import { SnapshotStore } from './snapshots.js';
+import { named, settingUp, setUpStreams } from './setup.js';
 
 export { PROVISIONAL_FLAG_BASE } from './jetstream-log.js';
 import { Subjects } from './subjects.js';
@@ -199,43 +200,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     try {
       const subjects = new Subjects(c.prefix, c.partitions);
       const jsm = await settingUp('jetstream', () => jetstreamManager(nc));
-      await settingUp('ingest stream', () => ensureStream(jsm, {
-        name: subjects.ingestStream,
-        subjects: [subjects.ingestAll()],
-        retention: RetentionPolicy.Workqueue,
-        storage: StorageType.File,
-        max_age: nanos(c.ingestMaxAgeMs),
-        num_replicas: c.replicas,
-      }));
-      await settingUp('events stream', () => ensureStream(jsm, {
-        name: subjects.eventsStream,
-        subjects: [subjects.eventsAll()],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: nanos(c.eventsMaxAgeMs),
-        duplicate_window: nanos(c.duplicateWindowMs),
-        num_replicas: c.replicas,
-      }));
-      // One fence per partition (jetstream-log.ts): only the last message of each subject is kept.
-      // Each partition's last state snapshot (snapshots.ts): only the last per subject is kept.
-      await settingUp('snapshots stream', () => ensureStream(jsm, {
-        name: subjects.snapshotsStream,
-        subjects: [subjects.snapshotsAll()],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_msgs_per_subject: 1,
-        num_replicas: c.replicas,
-      }));
-      await settingUp('fences stream', () => ensureStream(jsm, {
-        name: subjects.fencesStream,
-        subjects: [subjects.fencesAll()],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_msgs_per_subject: 1,
-        num_replicas: c.replicas,
-      }));
-      // KV requests time out within a renewal period, so a lost one is retried before the lease lapses.
-      await settingUp('lease bucket', () => new Kvm(nc).create(subjects.ownersBucket, { ttl: c.leaseTtlMs, history: 1, replicas: c.replicas }));
+      await setUpStreams(nc, jsm, subjects, c);
       const kv = await named('lease bucket open', new Kvm(jetstream(lc, { timeout: Math.max(1000, c.renewMs) })).open(subjects.ownersBucket));
       const self = new ClusterNode(d, node, nc, lc, jsm, kv);
       await settingUp('events reader', () => self.#startFollowing());
@@ -834,43 +799,4 @@ function safeJson(data: Uint8Array): unknown {
 
 function flagOf(e: FlagEvent, seq: number): Flag {
   return { id: `f${seq}`, ...e.flag } as Flag;
-}
-
-/** Creating replicated streams waits for a NATS cluster's elections: timeouts are retried for a while. */
-async function settingUp<T>(what: string, step: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (err) {
-      if (attempt >= 6 || !/timeout|temporarily unavailable|no suitable peers|insufficient resources/i.test((err as Error).message)) throw joinError(what, err);
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
-  }
-}
-
-/** A failed join names its step ("timeout" alone said nothing). */
-function named<T>(what: string, p: Promise<T>): Promise<T> {
-  return p.catch((err: unknown) => {
-    throw joinError(what, err);
-  });
-}
-
-function joinError(what: string, err: unknown): Error {
-  return new Error(`joining the cluster: ${what}: ${(err as Error).message}`, { cause: err });
-}
-
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(cfg.name);
-  } catch (err) {
-    if (!/not found/i.test((err as Error).message)) throw err;
-    try {
-      await jsm.streams.add(cfg);
-    } catch (e) {
-      // Another node created it at the same moment.
-      if (!/already in use/i.test((e as Error).message)) throw e;
-    }
-    return;
-  }
-  await jsm.streams.update(cfg.name, cfg);
 }
