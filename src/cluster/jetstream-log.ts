@@ -60,7 +60,8 @@ import type { SnapshotState } from '../stream/log.js';
 import { batchRecords, FLAG_ID_SPAN, flagIdOf, H_COPY, isBatchV2, type BatchEvent, type FlagEvent } from './events.js';
 import { crashPoint } from './fault.js';
 import type { NodeCommit } from './node-commit.js';
-import { mergeBySeq, nodeSubjectsLastSeq, NodeSubjectReplay } from './node-subject-replay.js';
+import type { NodeTail } from './node-tail.js';
+import { mergeBySeq, nodeSubjectsLastSeq, NodeSubjectReplay, REPLAY_PULL } from './node-subject-replay.js';
 import type { PubAcks } from './pub-acks.js';
 import { lastFence, markTaken } from './takeover-markers.js';
 import type { SnapshotStore } from './snapshots.js';
@@ -161,6 +162,7 @@ export class JetStreamLog implements StreamLog {
   readonly #ownStored: ((seq: number, records: readonly StreamRecord[]) => void) | undefined;
   /** One commit per node turn (node-commit.ts): batches go on the node's subject, fenced per node. */
   readonly #nodeCommit: NodeCommit | undefined;
+  readonly #nodeTail: NodeTail | undefined;
   /** A batch's size limit: a little under the server's max payload. */
   readonly #maxBytes: number;
   /** The processor's state, once there is a processor to ask (undefined: no snapshot now). */
@@ -206,8 +208,10 @@ export class JetStreamLog implements StreamLog {
     maxPayload?: number;
     /** The node's commit loop: batches go into its one batch per turn on `ev.n.<node>` (node-commit.ts). */
     nodeCommit?: NodeCommit;
+    nodeTail?: NodeTail;
   }) {
     this.#nodeCommit = d.nodeCommit;
+    this.#nodeTail = d.nodeTail;
     this.#maxBytes = Math.max(16 * 1024, (d.maxPayload ?? 1024 * 1024) - 8192);
     this.#timing = d.timing;
     this.#ownStored = d.ownStored;
@@ -759,10 +763,22 @@ export class JetStreamLog implements StreamLog {
     const sources: { filter: string; last: number }[] = [];
     if (partLast >= start) sources.push({ filter: this.#subjects.eventsOfPartition(this.#p), last: partLast });
     if (nodes) sources.push({ filter: this.#subjects.nodeBatchesAll(), last: nodeLast });
+    // The node subjects through the node's shared reader when there is one (node-tail.ts): the
+    // partitions it replays together read and parse that stretch once.
+    const tail = this.#nodeTail;
     const reads = await Promise.all(
       sources.map(async (src) => {
+        if (tail && src.filter === this.#subjects.nodeBatchesAll()) return { iter: tail.read(start, src.last), last: src.last, close: noop };
         const oc = await this.#js.consumers.get(this.#subjects.eventsStream, { filter_subjects: src.filter, ...from });
-        return { oc, iter: await oc.consume({ max_messages: 1000 }), last: src.last };
+        const iter = await oc.consume({ max_messages: src.filter === this.#subjects.nodeBatchesAll() ? REPLAY_PULL.nodes : REPLAY_PULL.partition });
+        return {
+          iter,
+          last: src.last,
+          close: () => {
+            iter.stop();
+            void oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
+          },
+        };
       }),
     );
     // Flags wait here for their message record, keyed by stream, seq and final; a run's flags all
@@ -873,10 +889,7 @@ export class JetStreamLog implements StreamLog {
         if (m.seq >= last) break;
       }
     } finally {
-      for (const r of reads) {
-        r.iter.stop();
-        void r.oc.delete().catch(() => {}); // not left to expire on the server (it would for 5 min)
-      }
+      for (const r of reads) r.close();
     }
     for (const key of [...flags.keys()]) drop(key);
     this.#replayedCopies = [...copies.values()];

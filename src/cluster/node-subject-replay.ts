@@ -24,6 +24,13 @@ interface NodeMsg {
 
 const NONE: readonly StreamRecord[] = [];
 
+/**
+ * Messages per pull of a replay. Node batches are ~40 KB each: 1,000 of them asked for 40 MB per
+ * pull, four replays at once 160 MB. (Not `max_bytes`: the client then waits out each pull's expiry
+ * unless the bytes are filled, 3 s per 100 messages in a test.)
+ */
+export const REPLAY_PULL = { partition: 1000, nodes: 100 } as const;
+
 export class NodeSubjectReplay {
   readonly #subjects: Subjects;
   readonly #p: number;
@@ -103,21 +110,27 @@ export async function nodeSubjectsLastSeq(jsm: JetStreamManager, subjects: Subje
  * `last` (a read must take the message at its `last`).
  */
 export async function* mergeBySeq<M extends { seq: number }>(reads: readonly { iter: AsyncIterable<M>; last: number }[]): AsyncGenerator<M> {
-  const open = reads.map((r) => ({ it: r.iter[Symbol.asyncIterator](), last: r.last, head: undefined as M | undefined, done: false }));
+  const open = reads.map((r) => ({ it: r.iter[Symbol.asyncIterator](), last: r.last, head: undefined as M | undefined, done: false, finished: false }));
   const fill = async (o: (typeof open)[number]) => {
     if (o.done || o.head) return;
     const n = await o.it.next();
-    if (n.done) o.done = true;
+    if (n.done) o.done = o.finished = true;
     else o.head = n.value;
   };
-  for (;;) {
-    await Promise.all(open.map(fill));
-    let next: (typeof open)[number] | undefined;
-    for (const o of open) if (o.head && (!next || o.head.seq < next.head!.seq)) next = o;
-    if (!next) return;
-    const m = next.head!;
-    next.head = undefined;
-    if (m.seq >= next.last) next.done = true;
-    yield m;
+  try {
+    for (;;) {
+      await Promise.all(open.map(fill));
+      let next: (typeof open)[number] | undefined;
+      for (const o of open) if (o.head && (!next || o.head.seq < next.head!.seq)) next = o;
+      if (!next) return;
+      const m = next.head!;
+      next.head = undefined;
+      if (m.seq >= next.last) next.done = true;
+      yield m;
+    }
+  } finally {
+    // A read left before its end is told so (a generator's own cleanup runs then); not awaited:
+    // a consumer's iterator is stopped by its owner.
+    for (const o of open) if (!o.finished) void o.it.return?.(undefined)?.catch(() => {});
   }
 }

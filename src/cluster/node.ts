@@ -35,6 +35,7 @@ import { Membership } from './membership.js';
 import { ClusterMetrics } from './metrics.js';
 import { PartitionWorker, ReplyBatcher } from './partition.js';
 import { NodeCommit } from './node-commit.js';
+import { NodeTail } from './node-tail.js';
 import { OwnBatches } from './own-batches.js';
 import { isTakenMarker } from './takeover-markers.js';
 import { PubAcks } from './pub-acks.js';
@@ -103,6 +104,8 @@ export class ClusterNode implements StreamService, FlagHistory {
   readonly #snapshots: SnapshotStore;
   /** One commit per node turn, when on (config nodeCommit). */
   readonly #nodeCommit: NodeCommit | undefined;
+  /** Node subjects read once for the partitions replayed together (node-tail.ts). */
+  readonly #nodeTail: NodeTail;
   readonly #rebuildSlots: RebuildSlots;
   #inFlight = 0;
   #closed = false;
@@ -123,6 +126,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     // A little under the server's max payload (the message carries headers too).
     this.#snapshots = new SnapshotStore({ js: this.#js, jsm, subjects: this.subjects, maxBytes: Math.max(64 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - 4096) });
     this.#cm = new ClusterMetrics(d.metrics);
+    this.#nodeTail = new NodeTail({ js: this.#js, jsm, subjects: this.subjects, onRetry: (reason) => this.#cm.consumerRestarts.inc({ consumer: 'node_tail', reason }) });
     this.#nodeCommit = (d.config.nodeCommit ?? process.env.PKGUARD_CLUSTER_NODE_COMMIT === '1')
       ? new NodeCommit({ acks: this.#acks, jsm, subjects: this.subjects, node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), ownStored: (seq, records) => this.#own.keep(seq, records), counted: (what) => (what === 'marker' ? this.#cm.markersRead.inc() : this.#cm.nodeBatches.inc({ outcome: what })), ...(nc.info?.max_payload ? { maxPayload: nc.info.max_payload } : {}) })
       : undefined;
@@ -298,6 +302,7 @@ export class ClusterNode implements StreamService, FlagHistory {
       commitTiming: (t) => this.#cm.commitTiming(t),
       ownStored: (seq, records) => this.#own.keep(seq, records),
       ...(this.#nodeCommit ? { nodeCommit: this.#nodeCommit } : {}),
+      nodeTail: this.#nodeTail,
       rebuildSlot: () => this.#rebuildSlots.take(),
       outbox: d.outbox,
       onFailure: (q, err) => {
@@ -307,6 +312,8 @@ export class ClusterNode implements StreamService, FlagHistory {
     });
     this.#workers.set(p, worker);
     await worker.start();
+    // The last rebuild of a wave: what it read of the node subjects is not needed again.
+    if (this.#rebuildSlots.running === 0) this.#nodeTail.clear();
     this.#cm.rebuildSeconds.observe(worker.rebuilt.ms / 1000);
     d.log.info({ event: 'partition_started', partition: p, rebuiltEvents: worker.rebuilt.events, rebuiltStreams: worker.rebuilt.streams, fromSnapshot: worker.rebuilt.fromSnapshot ?? null, ms: worker.rebuilt.ms }, 'partition started');
   }

@@ -33,6 +33,7 @@ import { crashPoint } from './fault.js';
 import type { PubAcks } from './pub-acks.js';
 import { JetStreamLog, type CommitTiming } from './jetstream-log.js';
 import type { NodeCommit } from './node-commit.js';
+import type { NodeTail } from './node-tail.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Subjects } from './subjects.js';
 
@@ -65,6 +66,8 @@ export interface WorkerDeps {
   ownStored?: (seq: number, records: readonly StreamRecord[]) => void;
   /** The node's commit loop, when batches go on the node's subject (node-commit.ts). */
   nodeCommit?: NodeCommit;
+  /** The node's shared reader of node subjects for replays (node-tail.ts). */
+  nodeTail?: NodeTail;
   /** The node's outbox: a standing shutdown is told to this node's ingest connections (ingestLocal). */
   outbox: Outbox;
   /** A rebuild slot (rebuild-slots.ts): the fence and the replay run only while one is held. */
@@ -118,7 +121,7 @@ export class PartitionWorker {
 
   async start(): Promise<void> {
     const d = this.#d;
-    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, acks: d.acks, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}), ...(d.ownStored ? { ownStored: d.ownStored } : {}), ...(d.nodeCommit ? { nodeCommit: d.nodeCommit } : {}) });
+    const log = new JetStreamLog({ js: d.js, jsm: d.jsm, acks: d.acks, subjects: d.subjects, partition: this.p, node: d.node, warn: (event, detail) => d.log.warn({ event, ...detail }, event.replaceAll('_', ' ')), snapshots: d.snapshots, snapshotEvery: d.snapshotEvery, ...(d.nc.info?.max_payload ? { maxPayload: d.nc.info.max_payload } : {}), ...(d.commitTiming ? { timing: d.commitTiming } : {}), ...(d.ownStored ? { ownStored: d.ownStored } : {}), ...(d.nodeCommit ? { nodeCommit: d.nodeCommit } : {}), ...(d.nodeTail ? { nodeTail: d.nodeTail } : {}) });
     log.snapshotFrom(() => this.#processor?.snapshot());
     const slot = await d.rebuildSlot();
     if (this.#stopped) {

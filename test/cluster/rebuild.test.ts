@@ -18,18 +18,16 @@ const P = 64;
 const PER_PARTITION = 4000;
 const BATCH = 200;
 const subjects = new Subjects('pkguard', P);
+/** Partitions whose runs one node batch carries (a node turn commits several partitions at once). */
+const PARTS_PER_NODE_BATCH = 8;
+
 /**
- * RB_NODE_LAYOUT=1: the history on a node subject (one commit per node turn) instead of the
- * partitions' own subjects. Each partition's replay then reads every node batch after its snapshot
- * (bench/README.md session 16, open): a measurement of that cost, not a default test.
+ * Each partition's history as the log writes it: message records in batches, one in ten flagged.
+ * `partition`: on each partition's own subject. `node`: on one node subject (one commit per node
+ * turn, node-commit.ts), each node batch carrying runs of several partitions, so every partition's
+ * replay reads every node batch, and the node's shared reader (node-tail.ts) reads them once.
  */
-const NODE_LAYOUT = process.env.RB_NODE_LAYOUT === '1';
-
-let nats: NatsProcess;
-let node: ServerProcess | undefined;
-
-/** Each partition's history as the log writes it: message records in batches, one in ten flagged. */
-async function seedHistory(): Promise<void> {
+async function seedHistory(nats: NatsProcess, layout: 'partition' | 'node'): Promise<void> {
   const nc = await connect({ servers: nats.url });
   try {
     const jsm = await jetstreamManager(nc);
@@ -42,28 +40,34 @@ async function seedHistory(): Promise<void> {
       const list = streamsOf.get(p) ?? [];
       if (list.length < 8) streamsOf.set(p, [...list, s]);
     }
-    const inflight: Promise<unknown>[] = [];
     const t0 = 1_790_000_000_000;
-    for (let p = 0; p < P; p++) {
+    const run = (p: number, from: number) => {
       const streams = streamsOf.get(p)!;
-      for (let from = 0; from < PER_PARTITION; from += BATCH) {
-        const records = [];
-        for (let k = from; k < from + BATCH; k++) {
-          const stream = streams[k % streams.length]!;
-          const seq = Math.floor(k / streams.length) + 1;
-          const ts = t0 + k * 100;
-          const text = k % 10 === 3 ? '今天这款全网最低价' : '欢迎来到直播间今天的福利很多';
-          const flags = k % 10 === 3 ? [{ id: `f${p * 1_000_000 + k + 1}`, stream, seq, category: 'extreme', term: '全网最低价', matched: '全网最低价', start: 4, end: 9, severity: 'low', kind: 'transcript', ts, evasion: false, via: 'text' }] : [];
-          records.push({ t: 'msg', stream, seq, ts, kind: 'transcript', final: true, flags, text });
-        }
-        if (NODE_LAYOUT) {
-          // One node batch per partition batch (src/cluster/node-commit.ts), all on one node's subject.
-          const h = headers();
-          h.set(H_PARTS, String(p));
-          inflight.push(js.publish(subjects.nodeBatches('seed'), JSON.stringify({ t: 'batch', v: 2, n: 'seed', took: from === 0 ? [p] : [], at: [p, records.length], records }), { headers: h }));
-        } else inflight.push(js.publish(subjects.batch(p), JSON.stringify({ t: 'batch', records })));
+      const records = [];
+      for (let k = from; k < from + BATCH; k++) {
+        const stream = streams[k % streams.length]!;
+        const seq = Math.floor(k / streams.length) + 1;
+        const ts = t0 + k * 100;
+        const text = k % 10 === 3 ? '今天这款全网最低价' : '欢迎来到直播间今天的福利很多';
+        const flags = k % 10 === 3 ? [{ id: `f${p * 1_000_000 + k + 1}`, stream, seq, category: 'extreme', term: '全网最低价', matched: '全网最低价', start: 4, end: 9, severity: 'low', kind: 'transcript', ts, evasion: false, via: 'text' }] : [];
+        records.push({ t: 'msg', stream, seq, ts, kind: 'transcript', final: true, flags, text });
       }
-      if (inflight.length > 500) await Promise.all(inflight.splice(0));
+      return records;
+    };
+    const inflight: Promise<unknown>[] = [];
+    if (layout === 'partition') {
+      for (let p = 0; p < P; p++) for (let from = 0; from < PER_PARTITION; from += BATCH) inflight.push(js.publish(subjects.batch(p), JSON.stringify({ t: 'batch', records: run(p, from) })));
+    } else {
+      for (let g = 0; g < P; g += PARTS_PER_NODE_BATCH) {
+        const group = Array.from({ length: PARTS_PER_NODE_BATCH }, (_, i) => g + i);
+        for (let from = 0; from < PER_PARTITION; from += BATCH) {
+          const h = headers();
+          h.set(H_PARTS, group.join(','));
+          const body = { t: 'batch', v: 2, n: 'seed', took: from === 0 ? group : [], at: group.flatMap((p) => [p, BATCH]), records: group.flatMap((p) => run(p, from)) };
+          inflight.push(js.publish(subjects.nodeBatches('seed'), JSON.stringify(body), { headers: h }));
+          if (inflight.length > 50) await Promise.all(inflight.splice(0));
+        }
+      }
     }
     await Promise.all(inflight);
   } finally {
@@ -71,10 +75,13 @@ async function seedHistory(): Promise<void> {
   }
 }
 
-describe.skipIf(!hasNatsServer)('cluster: many partitions rebuilt at once', () => {
+describe.skipIf(!hasNatsServer).each(['partition', 'node'] as const)('cluster: many partitions rebuilt at once, history on %s subjects', (layout) => {
+  let nats: NatsProcess;
+  let node: ServerProcess | undefined;
+
   beforeAll(async () => {
     nats = await startNats();
-    await seedHistory();
+    await seedHistory(nats, layout);
   }, 120_000);
 
   afterAll(async () => {
@@ -100,8 +107,8 @@ describe.skipIf(!hasNatsServer)('cluster: many partitions rebuilt at once', () =
     expect(started()).toHaveLength(P);
     expect(new Set(started().map((l) => l.partition)).size).toBe(P);
     // Replayed events: batch messages, or on node subjects the partition's records.
-    for (const l of started()) expect(l.rebuiltEvents).toBe(NODE_LAYOUT ? PER_PARTITION : PER_PARTITION / BATCH);
+    for (const l of started()) expect(l.rebuiltEvents).toBe(layout === 'node' ? PER_PARTITION : PER_PARTITION / BATCH);
     const ms = started().map((l) => l.ms as number).sort((a, b) => a - b);
-    console.log(`rebuilt ${P} partitions of ${PER_PARTITION} records each; rebuild ms p50 ${ms[P >> 1]} max ${ms.at(-1)}`);
+    console.log(`${layout} subjects: rebuilt ${P} partitions of ${PER_PARTITION} records each; rebuild ms p50 ${ms[P >> 1]} max ${ms.at(-1)}`);
   });
 });
