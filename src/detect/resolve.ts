@@ -49,6 +49,9 @@ export class AllowSpans {
   }
 }
 
+/** @internal `nearlySorted: false` orders every list by the general sorts: the reference the test of resolve-order.ts scans against. */
+export const resolveOptions = { nearlySorted: true };
+
 // Scratch, reused across calls (scanning is synchronous and not re-entrant).
 let order = new Int32Array(256);
 let allowOrder = new Int32Array(64);
@@ -69,7 +72,7 @@ export function resolve(c: CandidateList, allows: AllowSpans, out: Int32Array, f
   if (n === 0) return 0;
   if (order.length < n) order = new Int32Array(Math.max(n, 2 * order.length));
   // Most lists come nearly in order (resolve-order.ts); the general sorts take the rest.
-  if (!orderNearlySorted(c, n, order)) {
+  if (!resolveOptions.nearlySorted || !orderNearlySorted(c, n, order)) {
     sortByStart(c.start, n, order);
     sortTies(c, n);
   }
