@@ -22,6 +22,7 @@
  */
 import { work } from '../work-meter.js';
 import { VIA_DETECTOR, VIA_PINYIN, type CandidateList } from './candidate.js';
+import { orderNearlySorted } from './resolve-order.js';
 
 /** Allow matches of a chunk, as columns; `mask` has bit `1 << category code` for each category suppressed. */
 export class AllowSpans {
@@ -48,6 +49,9 @@ export class AllowSpans {
   }
 }
 
+/** @internal `nearlySorted: false` orders every list by the general sorts: the reference the test of resolve-order.ts scans against. */
+export const resolveOptions = { nearlySorted: true };
+
 // Scratch, reused across calls (scanning is synchronous and not re-entrant).
 let order = new Int32Array(256);
 let allowOrder = new Int32Array(64);
@@ -67,8 +71,11 @@ export function resolve(c: CandidateList, allows: AllowSpans, out: Int32Array, f
   const n = c.count;
   if (n === 0) return 0;
   if (order.length < n) order = new Int32Array(Math.max(n, 2 * order.length));
-  sortByStart(c.start, n, order);
-  sortTies(c, n);
+  // Most lists come nearly in order (resolve-order.ts); the general sorts take the rest.
+  if (!resolveOptions.nearlySorted || !orderNearlySorted(c, n, order)) {
+    sortByStart(c.start, n, order);
+    sortTies(c, n);
+  }
   const na = allows.count;
   if (na > 0) {
     if (allowOrder.length < na) {
