@@ -7,12 +7,15 @@
  *    would have left them;
  * 2. node A starts alone and rebuilds every partition from the whole history (the "before" figure),
  *    leaving a snapshot per partition behind;
- * 3. each run: a new node B joins and receives half the partitions; then A is SIGKILLed, and a
- *    message for a stream of one of A's partitions is sent to B at once: the takeover time is from
- *    the SIGKILL to its ack (detection, lease, fence, snapshot + tail replay, consumer), and to B
- *    serving all partitions; B is the next run's A.
+ * 3. each run: a new node B joins and receives half the partitions; `--live N` messages are then
+ *    sent through both nodes (the tail a takeover replays after the partitions' snapshots: with
+ *    `--node-commit`, on the node subjects, mixed with every other partition's); then A is
+ *    SIGKILLed, and a message for a stream of one of A's partitions is sent to B at once: the
+ *    takeover time is from the SIGKILL to its ack (detection, lease, fence, snapshot + tail replay,
+ *    consumer), and to B serving all partitions; B is the next run's A.
  *
  *   node dist/bench/cluster/takeover.js [--events 1000000] [--partitions 64] [--streams 2000] [--runs 3]
+ *     [--live 0] [--node-commit]
  * Build first (npm run build). Prints one JSON line per run and a summary.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,12 +40,16 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '64' },
     streams: { type: 'string', default: '2000' },
     runs: { type: 'string', default: '3' },
+    live: { type: 'string', default: '0' },
+    'node-commit': { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(values.events);
 const P = Number(values.partitions);
 const STREAMS = Number(values.streams);
 const RUNS = Number(values.runs);
+const LIVE = Number(values.live);
+const NODE_COMMIT = values['node-commit'] === true;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Proc {
@@ -75,8 +82,8 @@ async function startNode(dir: string, natsUrl: string, nodeId: string): Promise<
       watchLexicons: false,
       tokens: BENCH_TOKENS,
       journal: { dir: join(dir, `journal-${nodeId}`) },
-      limits: { drainNoticeMs: 0 },
-      cluster: { servers: natsUrl, nodeId, partitions: P },
+      limits: { drainNoticeMs: 0, ratePerSecond: 1_000_000, rateBurst: 1_000_000, tokenRatePerSecond: 1_000_000, globalRatePerSecond: 1_000_000 },
+      cluster: { servers: natsUrl, nodeId, partitions: P, nodeCommit: NODE_COMMIT },
     }),
   );
   const proc = spawn(process.execPath, [MAIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -177,6 +184,51 @@ function ackOf(url: string, stream: string): { sent: Promise<void>; acked: Promi
   return { sent: sentP, acked };
 }
 
+/**
+ * `count` final transcript chunks (one in ten flagged) over `STREAMS` live streams, through every
+ * node's /ingest: 4 connections each, frames of 20, the next frame once the last is acked.
+ */
+async function drive(nodes: Proc[], count: number, round: number): Promise<number> {
+  const t0 = Date.now();
+  const conns = nodes.flatMap((n) => Array.from({ length: 4 }, () => n));
+  let next = 0;
+  const seqs = new Map<string, number>();
+  await Promise.all(
+    conns.map(
+      (n) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${n.port}/ingest?token=${BENCH_TOKENS.ingest[0]}`, { perMessageDeflate: false });
+          let waiting = 0;
+          const send = () => {
+            if (next >= count) {
+              ws.close();
+              resolve();
+              return;
+            }
+            const frame = [];
+            for (let k = 0; k < 20 && next < count; k++, next++) {
+              const stream = `live${round}-${next % STREAMS}`;
+              const seq = (seqs.get(stream) ?? 0) + 1;
+              seqs.set(stream, seq);
+              frame.push({ type: 'transcript', stream, seq, ts: Date.now(), text: next % 10 === 3 ? '今天这款全网最低价' : '欢迎来到直播间今天的福利很多' });
+            }
+            waiting = frame.length;
+            ws.send(JSON.stringify(frame));
+          };
+          ws.once('open', send);
+          ws.on('message', (d: Buffer) => {
+            for (const m of [JSON.parse(d.toString())].flat() as { type: string }[]) {
+              if (m.type === 'error') return reject(new Error(d.toString()));
+              if (m.type === 'ack' && --waiting === 0) send();
+            }
+          });
+          ws.once('error', reject);
+        }),
+    ),
+  );
+  return Date.now() - t0;
+}
+
 /** One history; node A rebuilds it whole, then each run: a new node joins, the older one is SIGKILLed. */
 async function main(): Promise<Record<string, number>[]> {
   const dir = mkdtempSync(join(tmpdir(), 'pkguard-takeover-'));
@@ -199,6 +251,7 @@ async function main(): Promise<Record<string, number>[]> {
       nodes.push(b);
       await waitOwned([a, b], 300_000);
       await sleep(2000);
+      const liveMs = LIVE > 0 ? await drive([a, b], LIVE, k) : 0;
       const stream = await streamOwnedBy(a);
       const bLogsAt = b.logs.length;
       const probe = ackOf(`ws://127.0.0.1:${b.port}/ingest?token=${BENCH_TOKENS.ingest[0]}`, stream);
@@ -212,10 +265,16 @@ async function main(): Promise<Record<string, number>[]> {
       const r = {
         run: k,
         events: EVENTS,
+        live: LIVE,
+        liveMsgPerS: LIVE > 0 ? Math.round(LIVE / (liveMs / 1000)) : 0,
+        nodeCommit: NODE_COMMIT ? 1 : 0,
         takeoverAckMs: acked - killed,
         takeoverAllServedMs: allServed - killed,
         takenOver: takeovers.length,
         takeoverMaxRebuildMs: Math.max(...takeovers.map((l) => l.ms as number)),
+        takeoverMaxFenceMs: Math.max(...takeovers.map((l) => (l.fenceMs as number) ?? 0)),
+        takeoverMaxReplayMs: Math.max(...takeovers.map((l) => (l.replayMs as number) ?? 0)),
+        takeoverSumRebuildMs: takeovers.reduce((n, l) => n + (l.ms as number), 0),
         takeoverMaxReplayedEvents: Math.max(...takeovers.map((l) => l.rebuiltEvents as number)),
         takeoverFromSnapshot: takeovers.filter((l) => l.fromSnapshot !== null).length,
       };

@@ -11,7 +11,7 @@
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { StreamRecord } from '../stream/records.js';
-import { batchRecords, H_PARTS, isBatchV2 } from './events.js';
+import { batchRecords, H_PARTS, isBatchV2, type BatchEvent } from './events.js';
 import type { Subjects } from './subjects.js';
 import { isTakenMarker } from './takeover-markers.js';
 
@@ -54,8 +54,8 @@ export class NodeSubjectReplay {
     if (m.subject.startsWith(this.#partPrefix)) return undefined;
     const node = this.#subjects.nodeOfSubject(m.subject);
     if (node === undefined) return NONE; // another partition's subject
-    const parts = m.headers?.get(H_PARTS);
-    if (parts !== undefined && parts !== '' && !parts.split(',').includes(String(this.#p))) return NONE;
+    const parts = partsOf(m);
+    if (parts !== undefined && !parts.has(this.#p)) return NONE;
     let body: unknown;
     try {
       body = m.json();
@@ -69,20 +69,55 @@ export class NodeSubjectReplay {
     if (!isBatchV2(body)) return NONE;
     const took = (body as { took?: unknown }).took;
     if (Array.isArray(took) && took.includes(this.#p)) this.#ended.delete(node);
-    const at = (body as { at?: unknown }).at;
-    if (!Array.isArray(at)) return NONE;
-    const records = batchRecords(body, m.seq);
-    const out: StreamRecord[] = [];
+    const mine = byPartition(body, m.seq).get(this.#p);
+    if (mine === undefined) return NONE;
+    if (this.#ended.has(node)) {
+      this.fencedRecords += mine.length;
+      return NONE;
+    }
+    return mine;
+  }
+}
+
+/*
+ * Per message and per parsed batch, worked out once: a message read through the node's shared
+ * reader (node-tail.ts) is the same object, with the same parsed body, for every partition reading
+ * it, and a score of them do (a header split, and a pass over every record of the batch for its
+ * flag ids, per partition per message, was the replay's main cost once the reads were shared).
+ */
+const partsMemo = new WeakMap<object, ReadonlySet<number> | null>();
+const recordsMemo = new WeakMap<object, Map<number, StreamRecord[]>>();
+
+/** The partitions a node batch's header says it carries (undefined: no header, read the body). */
+function partsOf(m: NodeMsg): ReadonlySet<number> | undefined {
+  let parts = partsMemo.get(m);
+  if (parts === undefined) {
+    const header = m.headers?.get(H_PARTS);
+    parts = header !== undefined && header !== '' ? new Set(header.split(',').map(Number)) : null;
+    partsMemo.set(m, parts);
+  }
+  return parts ?? undefined;
+}
+
+/** A node batch's records by partition (its `at`: partition and record count, run by run), flag ids given. */
+function byPartition(body: object, seq: number): Map<number, StreamRecord[]> {
+  let out = recordsMemo.get(body);
+  if (out) return out;
+  out = new Map();
+  const at = (body as { at?: unknown }).at;
+  if (Array.isArray(at)) {
+    const records = batchRecords(body as BatchEvent, seq);
     for (let k = 0, i = 0; k + 1 < at.length; k += 2) {
+      const p = at[k] as number;
       const n = Number(at[k + 1]);
-      if (at[k] === this.#p) {
-        if (this.#ended.has(node)) this.fencedRecords += n;
-        else for (let j = i; j < i + n && j < records.length; j++) out.push(records[j]!);
-      }
+      let list = out.get(p);
+      if (!list) out.set(p, (list = []));
+      for (let j = i; j < i + n && j < records.length; j++) list.push(records[j]!);
       i += n;
     }
-    return out;
   }
+  recordsMemo.set(body, out);
+  return out;
 }
 
 /**

@@ -315,7 +315,7 @@ export class ClusterNode implements StreamService, FlagHistory {
     // The last rebuild of a wave: what it read of the node subjects is not needed again.
     if (this.#rebuildSlots.running === 0) this.#nodeTail.clear();
     this.#cm.rebuildSeconds.observe(worker.rebuilt.ms / 1000);
-    d.log.info({ event: 'partition_started', partition: p, rebuiltEvents: worker.rebuilt.events, rebuiltStreams: worker.rebuilt.streams, fromSnapshot: worker.rebuilt.fromSnapshot ?? null, ms: worker.rebuilt.ms }, 'partition started');
+    d.log.info({ event: 'partition_started', partition: p, rebuiltEvents: worker.rebuilt.events, rebuiltStreams: worker.rebuilt.streams, fromSnapshot: worker.rebuilt.fromSnapshot ?? null, ms: worker.rebuilt.ms, fenceMs: worker.rebuilt.fenceMs, replayMs: worker.rebuilt.replayMs }, 'partition started');
   }
 
   async #release(p: number): Promise<void> {

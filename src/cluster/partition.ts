@@ -104,7 +104,7 @@ export class PartitionWorker {
   /** Acks leave in order, each after its records (and all earlier ones) are stored. */
   #ackChain: Promise<void> = Promise.resolve();
   /** The last rebuild: events replayed, streams known, time taken, and the snapshot it started from. */
-  rebuilt: { events: number; streams: number; ms: number; fromSnapshot?: number } = { events: 0, streams: 0, ms: 0 };
+  rebuilt: { events: number; streams: number; ms: number; fromSnapshot?: number; fenceMs?: number; replayMs?: number } = { events: 0, streams: 0, ms: 0 };
 
   constructor(p: number, deps: WorkerDeps) {
     this.p = p;
@@ -129,14 +129,18 @@ export class PartitionWorker {
       return; // released while waiting its turn
     }
     const t0 = Date.now(); // the rebuild's own time, not its wait for a slot
+    let fenced = t0;
+    let replayed = t0;
     try {
       await log.fence(); // before the replay: an old owner's later appends are refused
+      fenced = Date.now();
       this.#processor = await this.#open(log);
+      replayed = Date.now();
       await log.copyAgain();
     } finally {
       slot();
     }
-    this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
+    this.rebuilt = { events: log.replayed, streams: this.streamCount, ms: Date.now() - t0, fenceMs: fenced - t0, replayMs: replayed - fenced, ...(log.replayedFrom !== undefined ? { fromSnapshot: log.replayedFrom } : {}) };
     // Even if the partition was released meanwhile: the fence says whether it is still ours, and a
     // rebuild that lost its lease half-way (a starved machine) is not done again from the start.
     log.snapshotIfDue();
