@@ -82,8 +82,8 @@ export class NodeSubjectReplay {
 /*
  * Per message and per parsed batch, worked out once: a message read through the node's shared
  * reader (node-tail.ts) is the same object, with the same parsed body, for every partition reading
- * it, and a score of them do (a header split, and a pass over every record of the batch for its
- * flag ids, per partition per message, was the replay's main cost once the reads were shared).
+ * it, and a score of them do: without this each of them split the header and passed over every
+ * record of the batch (for its flag ids) again.
  */
 const partsMemo = new WeakMap<object, ReadonlySet<number> | null>();
 const recordsMemo = new WeakMap<object, Map<number, StreamRecord[]>>();
